@@ -1,0 +1,30 @@
+"""`stereofoley analyze VIDEO -o TRACKS.json`: video analysis to the contract's TRACKS document."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.project import atomic_write_text
+from video.errors import InputError
+from video.progress import ProgressBar
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from video.analyze import AnalysisConfig, analyze_video
+
+    out = Path(args.output)
+    if out.exists() and out.is_dir():
+        raise InputError(f"output {out} is a directory")
+    if args.max_objects is not None and args.max_objects < 1:
+        raise InputError("--max-objects must be at least 1")
+    config = AnalysisConfig() if args.max_objects is None else AnalysisConfig(
+        max_objects=args.max_objects)
+    bar = ProgressBar("analyze")
+    try:
+        analysis = analyze_video(args.video, config=config, progress=bar)
+    finally:
+        bar.close()
+    atomic_write_text(out, analysis.to_json())
+    print(f"{len(analysis.objects)} objects, {len(analysis.cuts)} cuts -> {out}")
+    return 0

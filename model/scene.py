@@ -1,0 +1,82 @@
+"""What to render: per-object sound assignment and render settings (part of the Project).
+
+These live in model/ (not app/) because the renderer needs them and model/ may not import app/.
+`app.project.Project` composes them with the analysis and saves them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from audio.nudges import Nudges
+
+PAN_LAWS = ("-3dB", "0dB", "-4.5dB", "-6dB")
+
+
+@dataclass(frozen=True)
+class ObjectSound:
+    """One object's sound: prompt, optional pinned library sounds, seed offset, nudges, stem path."""
+
+    id: int
+    prompt: str = ""
+    sounds: tuple[str, ...] = ()
+    seed: int = 0
+    nudges: Nudges = field(default_factory=Nudges)
+    stem: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "stem": self.stem, "prompt": self.prompt,
+                "sounds": list(self.sounds), "seed": self.seed, "nudges": self.nudges.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectSound:
+        return cls(id=int(data["id"]), prompt=str(data.get("prompt", "")),
+                   sounds=tuple(str(s) for s in data.get("sounds", [])),
+                   seed=int(data.get("seed", 0)),
+                   nudges=Nudges.from_dict(data.get("nudges", {})),
+                   stem=str(data.get("stem", "")))
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Global render settings; `master` records what the master stage measured and did."""
+
+    seed: int = 0
+    sample_rate: int = 48_000
+    pan_law: str = "-3dB"
+    target_lufs: float = -23.0
+    true_peak_db: float = -1.0
+    air_absorption: bool = True
+    itd: bool = False
+    doppler: bool = False
+    libraries: tuple[str, ...] = ()
+    master: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sample_rate != 48_000:
+            raise ValueError("sample_rate must be 48000")
+        if self.pan_law not in PAN_LAWS:
+            raise ValueError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {self.pan_law!r}")
+        if not -70.0 <= self.target_lufs <= 0.0:
+            raise ValueError(f"target loudness must be in -70..0 LUFS, got {self.target_lufs}")
+        if not -20.0 <= self.true_peak_db <= 0.0:
+            raise ValueError(f"true-peak ceiling must be in -20..0 dBTP, got {self.true_peak_db}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "sample_rate": self.sample_rate, "pan_law": self.pan_law,
+                "target_lufs": self.target_lufs, "true_peak_db": self.true_peak_db,
+                "air_absorption": self.air_absorption, "itd": self.itd, "doppler": self.doppler,
+                "libraries": list(self.libraries), "master": dict(self.master)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RenderSettings:
+        return cls(seed=int(data.get("seed", 0)), sample_rate=int(data.get("sample_rate", 48_000)),
+                   pan_law=str(data.get("pan_law", "-3dB")),
+                   target_lufs=float(data.get("target_lufs", -23.0)),
+                   true_peak_db=float(data.get("true_peak_db", -1.0)),
+                   air_absorption=bool(data.get("air_absorption", True)),
+                   itd=bool(data.get("itd", False)), doppler=bool(data.get("doppler", False)),
+                   libraries=tuple(str(p) for p in data.get("libraries", [])),
+                   master=dict(data.get("master", {})))

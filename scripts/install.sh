@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything StereoFoley Studio needs on a fresh Debian/Ubuntu machine (idempotent):
+# system packages, a virtual environment in .venv, the CPU build of torch, the project itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libportaudio2 libsndfile1 xvfb xauth libgl1-mesa-dri libgl1 libglib2.0-0
+              pulseaudio pulseaudio-utils libasound2-plugins minetest-data openttd-opensfx)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
+    echo "error: please install these Debian packages as root: ${missing[*]}" >&2
+    exit 2
+  fi
+  echo "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+
+# torch: the CPU wheel. "torch==2.13.0+cpu" is the CPU build's own version label, so it can never
+# resolve to a multi-GB CUDA wheel; where no local copy exists, PyTorch's CPU index serves it.
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null && nvidia-smi >/dev/null 2>&1; then
+    "${PIP[@]}" "torch==2.13.0"
+  else
+    "${PIP[@]}" "torch==2.13.0+cpu" 2>/dev/null ||
+      "${PIP[@]}" "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
+  fi
+fi
+"${PIP[@]}" -e ".[dev]"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Source this file: starts a private Xvfb display and a private PulseAudio daemon whose default
+# sink is a 48 kHz stereo null sink, exports DISPLAY / XDG_RUNTIME_DIR / PULSE_SERVER for the
+# tests, and registers a trap that stops both on exit.
+SF_RUNTIME=$(mktemp -d /tmp/stereofoley-run.XXXXXX)
+export XDG_RUNTIME_DIR="$SF_RUNTIME"
+chmod 700 "$SF_RUNTIME"
+
+if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
+  for n in $(seq 91 120); do
+    if [ ! -e "/tmp/.X11-unix/X$n" ] && [ ! -e "/tmp/.X$n-lock" ]; then
+      Xvfb ":$n" -screen 0 1600x1000x24 -nolisten tcp >"$SF_RUNTIME/xvfb.log" 2>&1 &
+      SF_XVFB_PID=$!
+      export DISPLAY=":$n"
+      for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+      break
+    fi
+  done
+fi
+
+if command -v pulseaudio >/dev/null; then
+  pulseaudio --daemonize=yes --exit-idle-time=-1 --system=false --disallow-exit \
+    -n --load="module-native-protocol-unix socket=$SF_RUNTIME/pulse.sock auth-anonymous=1" \
+    --load="module-null-sink sink_name=sf_null rate=48000 channels=2" \
+    --load="module-always-sink" >"$SF_RUNTIME/pulse.log" 2>&1 || true
+  export PULSE_SERVER="unix:$SF_RUNTIME/pulse.sock"
+  for _ in $(seq 1 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
+  pactl set-default-sink sf_null >/dev/null 2>&1 || true
+fi
+
+sf_stop_services() {
+  [ -n "${SF_XVFB_PID:-}" ] && kill "$SF_XVFB_PID" 2>/dev/null
+  PULSE_SERVER="unix:$SF_RUNTIME/pulse.sock" pactl exit >/dev/null 2>&1 || pkill -f "$SF_RUNTIME/pulse.sock" 2>/dev/null
+  true
+}
+trap sf_stop_services EXIT

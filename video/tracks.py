@@ -1,0 +1,245 @@
+"""Analysis results as validated struct-of-arrays dataclasses, and the TRACKS.json contract.
+
+A `Track` is one object: ascending frame indices, one box (x0, y0, x1, y1 in source pixels) per
+listed frame, and its visual events. `Analysis` is a whole video's result. Both are validated on
+creation, so code downstream never sees a box with x1 < x0 or frames out of order.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from video.errors import InputError
+from video.timebase import format_fps, frame_time, parse_fps
+
+TRACKS_SCHEMA = "stereofoley.tracks/1"
+EVENT_KINDS = ("impact", "step", "scrape", "onset")
+
+
+@dataclass(frozen=True)
+class Event:
+    """A visual event of one object: when (seconds), how hard (0..1), what kind."""
+
+    time: float
+    strength: float
+    kind: str = "impact"
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.time) or self.time < 0:
+            raise ValueError(f"event time must be finite and >= 0, got {self.time}")
+        if not (0.0 <= self.strength <= 1.0):
+            raise ValueError(f"event strength must be in 0..1, got {self.strength}")
+        if not isinstance(self.kind, str) or not self.kind:
+            raise ValueError("event kind must be a non-empty string")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time": round(float(self.time), 6), "strength": round(float(self.strength), 4),
+                "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the analysis knew about the video: size, exact frame rate, duration, frame count.
+
+    `frame_times` (seconds, one per frame) is set for variable-frame-rate video, where frame i is
+    not at i / fps; it is saved under the extra key "frame_times".
+    """
+
+    path: str
+    width: int
+    height: int
+    fps: Fraction
+    duration: float
+    frames: int
+    frame_times: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"video size must be positive, got {self.width}x{self.height}")
+        if not isinstance(self.fps, Fraction) or self.fps <= 0:
+            raise ValueError(f"fps must be a positive Fraction, got {self.fps!r}")
+        if self.frames < 0 or not math.isfinite(self.duration) or self.duration < 0:
+            raise ValueError("frames and duration must be >= 0")
+        if self.frame_times is not None and len(self.frame_times) != self.frames:
+            raise ValueError("frame_times must have one entry per frame")
+
+    def time_of_frame(self, frame_index: int) -> float:
+        """Presentation time of a frame: its timestamp (VFR) or index / fps."""
+        if self.frame_times is not None and 0 <= frame_index < len(self.frame_times):
+            return float(self.frame_times[frame_index])
+        return float(frame_time(frame_index, self.fps))
+
+    def frame_at_time(self, time_s: float) -> int:
+        """Index of the frame shown at `time_s` (the last frame starting at or before it)."""
+        if self.frame_times is not None and self.frames:
+            idx = int(np.searchsorted(np.asarray(self.frame_times), time_s + 1e-9, side="right")) - 1
+        else:
+            idx = math.floor(Fraction(time_s).limit_denominator(10**9) * self.fps + Fraction(1, 10**6))
+        return int(min(max(idx, 0), max(self.frames - 1, 0)))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "width": self.width, "height": self.height,
+                               "fps": format_fps(self.fps), "duration": round(self.duration, 6),
+                               "frames": self.frames}
+        if self.frame_times is not None:
+            out["frame_times"] = [round(t, 6) for t in self.frame_times]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VideoInfo:
+        times = data.get("frame_times")
+        return cls(path=str(data["path"]), width=int(data["width"]), height=int(data["height"]),
+                   fps=parse_fps(data["fps"]), duration=float(data["duration"]),
+                   frames=int(data["frames"]),
+                   frame_times=tuple(float(t) for t in times) if times is not None else None)
+
+
+@dataclass(frozen=True)
+class Track:
+    """One tracked object as parallel arrays: frames (n,) ascending ints, boxes (n, 4) floats."""
+
+    id: int
+    label: str
+    frames: np.ndarray
+    boxes: np.ndarray
+    events: tuple[Event, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        frames = np.asarray(self.frames, dtype=np.int64).reshape(-1)
+        boxes = np.asarray(self.boxes, dtype=np.float64)
+        if boxes.size == 0:
+            boxes = boxes.reshape(0, 4)
+        if boxes.ndim != 2 or boxes.shape[1] != 4:
+            raise ValueError(f"track {self.id}: boxes must be (n, 4), got {boxes.shape}")
+        if boxes.shape[0] != frames.shape[0]:
+            raise ValueError(f"track {self.id}: {frames.shape[0]} frames but {boxes.shape[0]} boxes")
+        if frames.size and (np.any(np.diff(frames) <= 0) or frames[0] < 0):
+            raise ValueError(f"track {self.id}: frames must be ascending, unique and >= 0")
+        if not np.all(np.isfinite(boxes)):
+            raise ValueError(f"track {self.id}: boxes must be finite")
+        if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
+            raise ValueError(f"track {self.id}: boxes must have x1 >= x0 and y1 >= y0")
+        frames.setflags(write=False)
+        boxes.setflags(write=False)
+        object.__setattr__(self, "frames", frames)
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "events", tuple(sorted(self.events, key=lambda e: e.time)))
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Box centres (n, 2) in pixels."""
+        return np.stack([(self.boxes[:, 0] + self.boxes[:, 2]) / 2,
+                         (self.boxes[:, 1] + self.boxes[:, 3]) / 2], axis=1)
+
+    @property
+    def areas(self) -> np.ndarray:
+        """Box areas (n,) in square pixels."""
+        return (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
+
+    def box_at(self, frame_index: int) -> np.ndarray | None:
+        """The box on `frame_index`, linearly interpolated inside gaps; None outside the track."""
+        if not len(self) or frame_index < self.frames[0] or frame_index > self.frames[-1]:
+            return None
+        i = int(np.searchsorted(self.frames, frame_index))
+        if self.frames[i] == frame_index:
+            return self.boxes[i].copy()
+        f0, f1 = self.frames[i - 1], self.frames[i]
+        w = (frame_index - f0) / (f1 - f0)
+        return np.asarray((1 - w) * self.boxes[i - 1] + w * self.boxes[i])
+
+    def with_changes(self, **changes: Any) -> Track:
+        """A copy with some fields replaced (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": int(self.id), "label": self.label,
+            "frames": [int(f) for f in self.frames],
+            "boxes": [[round(float(v), 2) for v in box] for box in self.boxes],
+            "events": [e.to_dict() for e in self.events],
+        }
+        out.update({k: v for k, v in self.extra.items() if k not in out})
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Track:
+        known = {"id", "label", "frames", "boxes", "events"}
+        return cls(id=int(data["id"]), label=str(data.get("label", "object")),
+                   frames=np.asarray(data["frames"], dtype=np.int64),
+                   boxes=np.asarray(data["boxes"], dtype=np.float64).reshape(-1, 4),
+                   events=tuple(Event(time=float(e["time"]), strength=float(e["strength"]),
+                                      kind=str(e.get("kind", "impact")))
+                                for e in data.get("events", [])),
+                   extra={k: v for k, v in data.items() if k not in known})
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A whole video's analysis: video facts, tracked objects (unique ids), shot cuts (seconds)."""
+
+    video: VideoInfo
+    objects: tuple[Track, ...]
+    cuts: tuple[float, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        ids = [t.id for t in self.objects]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"object ids must be unique, got {ids}")
+        object.__setattr__(self, "objects", tuple(self.objects))
+        object.__setattr__(self, "cuts", tuple(sorted(float(c) for c in self.cuts)))
+
+    def object(self, object_id: int) -> Track:
+        for track in self.objects:
+            if track.id == object_id:
+                return track
+        raise KeyError(f"no object with id {object_id}")
+
+    def with_objects(self, objects: Iterable[Track]) -> Analysis:
+        return Analysis(video=self.video, objects=tuple(objects), cuts=self.cuts, extra=self.extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema": TRACKS_SCHEMA, "video": self.video.to_dict(),
+                               "objects": [t.to_dict() for t in self.objects],
+                               "cuts": [round(c, 6) for c in self.cuts]}
+        out.update({k: v for k, v in self.extra.items() if k not in out})
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Analysis:
+        """Parse a TRACKS document; any structural problem becomes an InputError."""
+        if not isinstance(data, Mapping):
+            raise InputError("tracks document must be a JSON object")
+        schema = data.get("schema")
+        if schema != TRACKS_SCHEMA:
+            raise InputError(f"unsupported tracks schema {schema!r} (expected {TRACKS_SCHEMA!r})")
+        try:
+            known = {"schema", "video", "objects", "cuts"}
+            return cls(video=VideoInfo.from_dict(data["video"]),
+                       objects=tuple(Track.from_dict(o) for o in data.get("objects", [])),
+                       cuts=tuple(float(c) for c in data.get("cuts", [])),
+                       extra={k: v for k, v in data.items() if k not in known})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"invalid tracks document: {exc}") from exc
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Analysis:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+        return cls.from_dict(data)
