@@ -1,0 +1,304 @@
+"""Which sounds an object gets: from its prompt (and the sound library), or from how it moves.
+
+- `parse_prompt`: "footsteps on gravel" -> kind "step", surface "gravel"; "metal clang" ->
+  kind "impact", material "metal"; "car engine" -> kind "engine".
+- `motion_profile`: per-frame speed (box-centre motion normalized by the frame diagonal, per
+  second, smoothed) and apparent size; summary numbers (how steadily and how much it moves).
+- `choose_sounds`: a `SoundPlan`: the source for each visual event kind and the continuous
+  movement texture. Library entries where the prompt finds matching ones, procedural presets
+  otherwise, so no object is ever silent for lack of a sample.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from model.procedural import MATERIALS, SURFACES
+from video.tracks import Track, VideoInfo
+
+ONE_SHOT_KINDS = ("impact", "step", "scrape")
+TEXTURE_KINDS = ("whoosh", "scrape", "engine")
+SOUND_KINDS = ("impact", "step", "scrape", "whoosh", "engine")
+
+# word stems -> meaning; matched against lower-cased prompt words by prefix
+_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "step": ("footstep", "step", "walk", "run", "jog", "feet", "foot", "boot", "heel", "shoe",
+             "stomp", "march", "sneaker"),
+    "impact": ("impact", "hit", "clang", "bang", "knock", "thud", "bounce", "clack", "crash",
+               "slam", "tap", "strike", "clink", "bonk", "smash", "drop", "thump", "collision",
+               "ball"),
+    "scrape": ("scrape", "slid", "slide", "drag", "grind", "scratch", "rub", "skid"),
+    "whoosh": ("whoosh", "swish", "swoosh", "wind", "swing", "swipe", "fly", "flying", "pass",
+               "air", "woosh", "flutter", "wing"),
+    "engine": ("engine", "car", "motor", "truck", "vehicle", "drone", "hum", "bus", "van",
+               "tractor", "moped", "scooter", "rev", "idle", "machine"),
+}
+_MATERIAL_WORDS: dict[str, tuple[str, ...]] = {
+    "metal": ("metal", "steel", "iron", "tin", "pan", "pot", "bell", "clang", "can", "pipe",
+              "chain", "brass", "alumin"),
+    "wood": ("wood", "plank", "log", "stick", "door", "table", "crate", "timber", "bat"),
+    "glass": ("glass", "bottle", "ceramic", "porcelain", "cup", "mug", "plate", "window"),
+    "plastic": ("plastic", "ball", "toy", "box", "bucket", "rubber"),
+}
+_SURFACE_WORDS: dict[str, tuple[str, ...]] = {
+    "gravel": ("gravel", "pebble", "stone", "rock", "crunch", "dirt"),
+    "soft": ("grass", "snow", "sand", "carpet", "mud", "soft", "leaves", "forest"),
+    "metal": ("metal", "grate", "steel", "iron"),
+    "hard": ("concrete", "floor", "wood", "tile", "asphalt", "pavement", "street", "hard",
+             "marble", "heel"),
+}
+_PERSON_LABELS = ("person", "people", "man", "woman", "child", "pedestrian", "walker", "runner")
+_VEHICLE_LABELS = ("car", "truck", "bus", "vehicle", "motorcycle", "motorbike", "van", "train")
+
+
+class SoundEntryLike(Protocol):
+    """What generation needs of a library entry (audio.library.SoundEntry has these)."""
+
+    id: str
+    category: str
+    subcategory: str
+
+
+class LibraryLike(Protocol):
+    """The parts of audio.library.SoundLibrary that sound choice and generation use."""
+
+    def search(self, query: str, *, limit: int = ...) -> Sequence[tuple[Any, float]]: ...
+    def by_kind(self, kind: str) -> Sequence[Any]: ...
+    def load(self, entry_id: str) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """What a prompt asks for: a sound kind and, for impacts/steps, a material/surface."""
+
+    text: str
+    kind: str | None = None
+    material: str | None = None
+    surface: str | None = None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def _first_match(words: Sequence[str], table: Mapping[str, tuple[str, ...]]) -> str | None:
+    for word in words:
+        for key, stems in table.items():
+            if any(word.startswith(stem) for stem in stems):
+                return key
+    return None
+
+
+def parse_prompt(text: str) -> PromptSpec:
+    """Read a free-text prompt into a kind + material/surface (None where it says nothing)."""
+    words = _words(text)
+    if not words:
+        return PromptSpec(text=text)
+    kind = _first_match(words, _KIND_WORDS)
+    material = _first_match(words, _MATERIAL_WORDS)
+    surface = _first_match(words, _SURFACE_WORDS)
+    if kind is None and material is not None:
+        kind = "impact"             # "glass", "a wooden crate": things hitting things
+    return PromptSpec(text=text, kind=kind, material=material, surface=surface)
+
+
+@dataclass(frozen=True)
+class MotionConfig:
+    """Speed units: frame diagonals per second. Below `still_speed` an object is still; at
+    `moving_speed` it is fully moving; `ref_speed` gives full texture level."""
+
+    smooth_s: float = 0.15
+    still_speed: float = 0.03
+    moving_speed: float = 0.08
+    ref_speed: float = 0.6
+
+
+@dataclass(frozen=True)
+class MotionProfile:
+    """Per-frame motion of one object over its tracked span (frames first..last, gaps filled)."""
+
+    times: np.ndarray            # seconds, one per frame of the span
+    speed: np.ndarray            # frame diagonals per second, smoothed
+    size: np.ndarray             # box diagonal / frame diagonal
+    moving_fraction: float       # share of the span spent moving
+    mean_speed: float            # mean speed while moving
+    steadiness: float            # 1 - coefficient of variation of speed while moving (<=1)
+    vertical_ratio: float        # |vertical motion| / |total motion|
+
+
+def _smooth(x: np.ndarray, k: int) -> np.ndarray:
+    if k <= 1 or len(x) < 3:
+        return x
+    k = min(k, len(x) if len(x) % 2 else len(x) - 1)
+    pad = k // 2
+    padded = np.pad(x, pad, mode="edge")
+    return np.convolve(padded, np.ones(k) / k, mode="valid")
+
+
+def motion_profile(track: Track, info: VideoInfo, *, config: MotionConfig = MotionConfig()
+                   ) -> MotionProfile:
+    """Speed and size of `track` per frame, from box centres normalized by the frame diagonal."""
+    diag = float(np.hypot(info.width, info.height))
+    if len(track) == 0:
+        empty = np.zeros(0)
+        return MotionProfile(empty, empty, empty, 0.0, 0.0, 0.0, 0.0)
+    frames = np.arange(int(track.frames[0]), int(track.frames[-1]) + 1)
+    times = np.array([info.time_of_frame(int(f)) for f in frames], dtype=np.float64)
+    centers = track.centers / diag
+    cx = np.interp(frames, track.frames, centers[:, 0])
+    cy = np.interp(frames, track.frames, centers[:, 1])
+    boxes = track.boxes
+    sizes = np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) / diag
+    size = np.interp(frames, track.frames, sizes)
+    if len(frames) < 2:
+        zero = np.zeros(len(frames))
+        return MotionProfile(times, zero, size, 0.0, 0.0, 0.0, 0.0)
+    k = max(1, int(round(config.smooth_s * float(info.fps)))) | 1
+    sx, sy = _smooth(cx, k), _smooth(cy, k)
+    dt = np.maximum(np.gradient(times), 1e-6)
+    vx, vy = np.gradient(sx) / dt, np.gradient(sy) / dt
+    speed = _smooth(np.hypot(vx, vy), k)
+    moving = speed > config.moving_speed
+    frac = float(np.mean(moving))
+    if np.any(moving):
+        mv = speed[moving]
+        mean = float(mv.mean())
+        steady = float(1.0 - mv.std() / max(mean, 1e-9))
+    else:
+        mean, steady = 0.0, 0.0
+    total = float(np.sum(np.abs(vx)) + np.sum(np.abs(vy)))
+    vert = float(np.sum(np.abs(vy)) / total) if total > 0 else 0.0
+    return MotionProfile(times, speed, size, frac, mean, steady, vert)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One sound source: kind, material/surface variant, library entry ids (empty: procedural)."""
+
+    kind: str
+    variant: str = ""
+    entries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SoundPlan:
+    """An object's sounds: a source per visual event kind, and its movement texture.
+
+    `implied_events` names a one-shot kind to place from motion (when the prompt asks for
+    footsteps or hits but the analysis found no events on this object).
+    """
+
+    events: Mapping[str, Source]
+    texture: Source | None
+    texture_gain: float = 1.0
+    implied_events: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def source_for(self, event_kind: str) -> Source:
+        return self.events.get(event_kind) or self.events["impact"]
+
+
+def _label_has(label: str, names: Sequence[str]) -> bool:
+    return any(w in names for w in _words(label))
+
+
+def motion_texture_kind(profile: MotionProfile, label: str = "") -> str | None:
+    """The movement texture that suits how an object moves (None if it never moves)."""
+    if profile.moving_fraction <= 0.0:
+        return None
+    if _label_has(label, _VEHICLE_LABELS):
+        return "engine"
+    if profile.moving_fraction > 0.7 and profile.steadiness > 0.65 and profile.vertical_ratio < 0.35:
+        return "engine"     # long, steady, level travel: something driven
+    if profile.vertical_ratio < 0.2 and profile.mean_speed < 0.25:
+        return "scrape"     # slow level motion: sliding along a surface
+    return "whoosh"
+
+
+def _library_pick(library: LibraryLike | None, query: str, kind: str, variant: str,
+                  *, limit: int = 4) -> tuple[str, ...]:
+    """Entry ids matching `kind` (and preferably `variant`): prompt search first, then by kind."""
+    if library is None:
+        return ()
+    hits: list[Any] = []
+    if query.strip():
+        hits = [e for e, score in library.search(query, limit=24)
+                if score > 0 and e.category == kind]
+    preferred = [e for e in hits if variant and e.subcategory == variant]
+    chosen = preferred or hits
+    if not chosen and variant:
+        chosen = list(library.by_kind(f"{kind}/{variant}"))
+    return tuple(e.id for e in chosen[:limit])
+
+
+def _default_events(material: str, surface: str) -> dict[str, Source]:
+    return {"impact": Source("impact", material), "onset": Source("impact", material),
+            "step": Source("step", surface), "scrape": Source("scrape")}
+
+
+def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
+                  pinned: Sequence[str] = (), pinned_kind: str | None = None,
+                  library: LibraryLike | None = None, rng: np.random.Generator) -> SoundPlan:
+    """Decide an object's sounds from its prompt (library first, procedural presets otherwise)
+    or, with no prompt, from its motion and events. `pinned` entry ids override the choice."""
+    spec = parse_prompt(prompt)
+    if spec.kind is None and prompt.strip() and library is not None:
+        hits = [e for e, score in library.search(prompt, limit=4) if score > 0]
+        if hits and hits[0].category in SOUND_KINDS:
+            spec = PromptSpec(prompt, hits[0].category, hits[0].subcategory or None,
+                              hits[0].subcategory or None)
+    material = spec.material if spec.material in MATERIALS else None
+    if material is None:
+        material = ("metal" if _label_has(track.label, _VEHICLE_LABELS)
+                    else str(rng.choice(["wood", "plastic", "wood", "metal"])))
+    surface = spec.surface if spec.surface in SURFACES else "hard"
+    events = _default_events(material, surface)
+    texture_kind = motion_texture_kind(profile, track.label)
+    texture_gain = 1.0
+    if sum(e.kind == "step" for e in track.events) >= 2 or _label_has(track.label, _PERSON_LABELS):
+        texture_kind, texture_gain = ("whoosh", 0.35) if texture_kind else (None, 1.0)
+    kind = pinned_kind or spec.kind
+    implied = None
+    texture = Source(texture_kind) if texture_kind else None
+    if kind in ONE_SHOT_KINDS:
+        variant = {"impact": material, "step": surface}.get(kind, "")
+        entries = tuple(pinned) or _library_pick(library, prompt, kind, variant)
+        source = Source(kind, variant, entries)
+        events = {k: source for k in ("impact", "onset", "step", "scrape")}
+        if kind == "step":
+            texture_gain = min(texture_gain, 0.35)
+        if not track.events:
+            implied = kind
+    elif kind in TEXTURE_KINDS:
+        entries = tuple(pinned) or _library_pick(library, prompt, kind, "")
+        texture = Source(kind, "", entries)
+    return SoundPlan(events=events, texture=texture, texture_gain=texture_gain,
+                     implied_events=implied)
+
+
+def implied_event_times(profile: MotionProfile, kind: str, *,
+                        config: MotionConfig = MotionConfig()) -> list[tuple[float, float]]:
+    """(time, strength) one-shots implied by motion: a walking cadence for steps, motion starts
+    for hits; at least one at the start of the track so the object is never silent."""
+    if len(profile.times) == 0:
+        return []
+    moving = profile.speed > config.moving_speed
+    out: list[tuple[float, float]] = []
+    if kind == "step":
+        next_t = -1.0
+        for t, v, m in zip(profile.times, profile.speed, moving, strict=True):
+            if m and t >= next_t:
+                strength = float(np.clip(0.4 + v / config.ref_speed, 0.3, 1.0))
+                out.append((float(t), strength))
+                next_t = t + float(np.clip(0.55 - 0.3 * v / config.ref_speed, 0.3, 0.55))
+    else:
+        starts = np.flatnonzero(moving[1:] & ~moving[:-1]) + 1
+        out = [(float(profile.times[i]), 0.8) for i in starts]
+    if not out:
+        out = [(float(profile.times[0]), 0.6)]
+    return out

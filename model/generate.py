@@ -1,0 +1,252 @@
+"""Per-object dry foley: a mono float32 signal covering the whole video, in sync with the picture.
+
+For one tracked object, `generate_object`:
+1. decides its sounds (`model.choose.choose_sounds`: prompt + library, or motion + events);
+2. places a one-shot on every visual event, its attack (onset) on the event's exact sample
+   (`video.timebase.time_to_sample`), varied per hit (pitch, gain, brightness) and scaled by the
+   event's strength, never the same library sample twice in a row;
+3. adds a continuous movement texture whose level, brightness and pitch follow the object's
+   smoothed speed, silent while it stands still.
+
+Randomness comes from a Generator seeded by (render seed, object id, object seed), split into
+independent streams for choice, events and texture, so the same project and seed give
+bit-identical audio, and editing one object never changes another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.choose import (
+    LibraryLike,
+    MotionConfig,
+    MotionProfile,
+    SoundPlan,
+    Source,
+    choose_sounds,
+    implied_event_times,
+    motion_profile,
+)
+from model.procedural import (
+    engine_texture,
+    filtered,
+    footstep,
+    loopable,
+    modal_impact,
+    scrape_burst,
+    scrape_texture,
+    whoosh_texture,
+)
+from model.scene import ObjectSound
+from model.variation import (
+    NoRepeatChooser,
+    VariationConfig,
+    onset_index,
+    play_loop,
+    vary_one_shot,
+)
+from video.errors import InputError
+from video.timebase import SAMPLE_RATE, duration_to_samples, time_to_sample
+from video.tracks import Track, VideoInfo
+
+WarnFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Levels are relative to a full-strength one-shot peaking at `one_shot_level`."""
+
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    variation: VariationConfig = field(default_factory=VariationConfig)
+    one_shot_level: float = 0.9
+    texture_level: float = 0.12      # RMS of the texture at the reference speed
+    fade_s: float = 0.03             # texture fade at the ends of the track
+
+
+def object_seeds(render_seed: int, object_id: int, object_seed: int) -> np.random.SeedSequence:
+    """The object's seed sequence: depends only on the three seeds (any ints, negative allowed)."""
+    words = [int(v) & 0xFFFFFFFFFFFFFFFF for v in (render_seed, object_id, object_seed)]
+    return np.random.SeedSequence(words)
+
+
+class SampleCache:
+    """Library samples as mono float32, loaded once; unreadable ones are warned about and skipped."""
+
+    def __init__(self, library: LibraryLike | None, warn: WarnFn | None = None) -> None:
+        self.library = library
+        self.warn = warn
+        self._mono: dict[str, np.ndarray | None] = {}
+
+    def mono(self, entry_id: str) -> np.ndarray | None:
+        if entry_id not in self._mono:
+            self._mono[entry_id] = self._load(entry_id)
+        return self._mono[entry_id]
+
+    def _load(self, entry_id: str) -> np.ndarray | None:
+        if self.library is None:
+            return None
+        try:
+            audio = np.asarray(self.library.load(entry_id), dtype=np.float32)
+        except (InputError, OSError, RuntimeError, ValueError, KeyError) as exc:
+            if self.warn is not None:
+                self.warn(f"skipping sound {entry_id!r}: {exc}")
+            return None
+        mono = audio.mean(axis=0) if audio.ndim == 2 else audio.reshape(-1)
+        if mono.size == 0 or not np.all(np.isfinite(mono)) or not np.any(mono):
+            if self.warn is not None:
+                self.warn(f"skipping sound {entry_id!r}: empty or silent")
+            return None
+        return mono.astype(np.float32)
+
+
+def _procedural_one_shot(source: Source, strength: float, size: float,
+                         rng: np.random.Generator) -> np.ndarray:
+    if source.kind == "step":
+        return footstep(surface=source.variant or "hard", strength=strength, rng=rng)
+    if source.kind == "scrape":
+        return scrape_burst(strength=strength, rng=rng)
+    return modal_impact(material=source.variant or "wood", strength=strength, rng=rng, size=size)
+
+
+def _add_at(out: np.ndarray, clip: np.ndarray, start: int) -> None:
+    """out[start:start+len(clip)] += clip, cut at both ends of `out`."""
+    lo, hi = max(start, 0), min(start + len(clip), len(out))
+    if hi > lo:
+        out[lo:hi] += clip[lo - start: hi - start]
+
+
+def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile,
+                config: GenerateConfig) -> list[tuple[float, float, str]]:
+    events = [(e.time, e.strength, e.kind) for e in track.events]
+    if plan.implied_events is not None:
+        events += [(t, s, plan.implied_events)
+                   for t, s in implied_event_times(profile, plan.implied_events,
+                                                   config=config.motion)]
+    if not events and plan.texture is None:   # never silent: at least one hit
+        events = [(t, s, "impact") for t, s in implied_event_times(profile, "impact",
+                                                                   config=config.motion)]
+    return events
+
+
+def place_events(out: np.ndarray, events: list[tuple[float, float, str]], plan: SoundPlan, *,
+                 size: float, samples: SampleCache, rng: np.random.Generator,
+                 config: GenerateConfig) -> None:
+    """Add one varied one-shot per event into `out`, its onset on the event's sample."""
+    choosers: dict[Source, NoRepeatChooser] = {}
+    for time_s, strength, kind in events:
+        source = plan.source_for(kind)
+        raw = None
+        if source.entries:
+            chooser = choosers.setdefault(source, NoRepeatChooser(len(source.entries), rng))
+            raw = samples.mono(source.entries[chooser.next()])
+        if raw is None:
+            raw = _procedural_one_shot(source, strength, size, rng)
+        else:
+            peak = float(np.max(np.abs(raw)))
+            raw = raw / np.float32(peak)
+        shot = vary_one_shot(raw, strength=strength, rng=rng, config=config.variation)
+        shot *= np.float32(config.one_shot_level)
+        start = time_to_sample(time_s) - onset_index(shot, fraction=config.variation.onset_fraction)
+        _add_at(out, shot, start)
+
+
+def _speed_curve(profile: MotionProfile, start: int, stop: int) -> np.ndarray:
+    t = (np.arange(start, stop, dtype=np.float64)) / SAMPLE_RATE
+    return np.interp(t, profile.times, profile.speed).astype(np.float32)
+
+
+def _texture_from_sample(loop_src: np.ndarray, level: np.ndarray, bright: np.ndarray,
+                         rng: np.random.Generator) -> np.ndarray:
+    loop = loopable(loop_src / np.float32(max(float(np.sqrt(np.mean(loop_src ** 2))), 1e-9)))
+    rate = (np.float32(0.8) + np.float32(0.4) * bright).astype(np.float64)
+    y = play_loop(loop, rate, offset=float(rng.uniform(0, len(loop))))
+    low = filtered(y, "lowpass", 1500.0)
+    return ((low + (y - low) * bright) * level).astype(np.float32)
+
+
+def add_texture(out: np.ndarray, plan: SoundPlan, profile: MotionProfile, *,
+                samples: SampleCache, rng: np.random.Generator, config: GenerateConfig) -> None:
+    """Add the movement texture over the span where the object moves (speed-following)."""
+    if plan.texture is None or len(profile.times) < 2:
+        return
+    frame_s = float(profile.times[1] - profile.times[0])
+    start = max(0, time_to_sample(float(profile.times[0])))
+    stop = min(len(out), time_to_sample(float(profile.times[-1]) + frame_s))
+    if stop - start < 2:
+        return
+    speed = _speed_curve(profile, start, stop)
+    m = config.motion
+    gate = np.clip((speed - m.still_speed) / (m.moving_speed - m.still_speed), 0.0, 1.0)
+    gate = gate * gate * (3 - 2 * gate)                       # smoothstep: no clicks at the gate
+    rel = np.clip(speed / np.float32(m.ref_speed), 0.0, 1.5)
+    active = np.flatnonzero(gate > 0)
+    if active.size == 0:
+        return
+    lo, hi = int(active[0]), int(active[-1]) + 1
+    gate, rel = gate[lo:hi], rel[lo:hi]
+    level = (gate * rel ** np.float32(0.7)).astype(np.float32)
+    fade = min(int(config.fade_s * SAMPLE_RATE), len(level) // 2)
+    if fade > 1:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        level[:fade] *= ramp
+        level[-fade:] *= ramp[::-1]
+    bright = np.clip(rel, 0.0, 1.0).astype(np.float32)
+    source = plan.texture
+    loop_src = samples.mono(source.entries[int(rng.integers(len(source.entries)))]) \
+        if source.entries else None
+    if loop_src is not None:
+        tex = _texture_from_sample(loop_src, level, bright, rng)
+    elif source.kind == "engine":
+        tex = engine_texture(level, (np.float32(35.0) + np.float32(85.0) * rel), rng=rng)
+    elif source.kind == "scrape":
+        tex = scrape_texture(level, bright, rng=rng)
+    else:
+        tex = whoosh_texture(level, bright, rng=rng)
+    gain = np.float32(config.texture_level * plan.texture_gain)
+    out[start + lo: start + hi] += tex * gain
+
+
+def object_size(profile: MotionProfile) -> float:
+    """Apparent size for modal pitch: median box diagonal relative to a mid-size object."""
+    if len(profile.size) == 0:
+        return 1.0
+    return float(np.clip(np.median(profile.size) / 0.15, 0.5, 2.5))
+
+
+def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render_seed: int = 0,
+                    library: LibraryLike | None = None, samples: SampleCache | None = None,
+                    config: GenerateConfig = GenerateConfig(),
+                    warn: WarnFn | None = None) -> np.ndarray:
+    """Dry mono foley (float32, the video's length at 48 kHz) for one tracked object."""
+    n = duration_to_samples(info.duration)
+    out = np.zeros(n, dtype=np.float32)
+    seeds = object_seeds(render_seed, track.id, sound.seed)
+    rng_plan, rng_events, rng_texture = (np.random.default_rng(s) for s in seeds.spawn(3))
+    samples = samples if samples is not None else SampleCache(library, warn)
+    profile = motion_profile(track, info, config=config.motion)
+    plan = choose_sounds(track, profile, prompt=sound.prompt, pinned=sound.sounds,
+                         pinned_kind=_pinned_kind(library, sound.sounds), library=library,
+                         rng=rng_plan)
+    events = _event_list(track, plan, profile, config)
+    place_events(out, events, plan, size=object_size(profile), samples=samples, rng=rng_events,
+                 config=config)
+    add_texture(out, plan, profile, samples=samples, rng=rng_texture, config=config)
+    return out
+
+
+def _pinned_kind(library: LibraryLike | None, ids: tuple[str, ...]) -> str | None:
+    """The category of the first pinned entry, if the library can tell (else None)."""
+    if not ids or library is None:
+        return None
+    getter = getattr(library, "entry", None) or getattr(library, "get", None)
+    if getter is None:
+        return None
+    try:
+        entry = getter(ids[0])
+    except (KeyError, LookupError, InputError):
+        return None
+    category = getattr(entry, "category", None)
+    return str(category) if category else None
