@@ -247,7 +247,8 @@ def _probe_open(container: Any, path: Path) -> _Probe:
     fps = choose_fps(declared, interval)
     rotation = _first_frame_rotation(path)
     uniform = uniform_times(times, fps, float(time_base))
-    if uniform:
+    if uniform:  # constant rate: times are exactly i / fps, as video.timebase has them
+        times = np.arange(pts.size, dtype=np.float64) / float(fps)
         duration = float(pts.size / fps)
     else:  # last frame lasts its packet's duration, else a typical interval
         last = max(range(len(stamps)), key=lambda i: stamps[i] or 0)
