@@ -1,0 +1,340 @@
+"""Object-aware spatializer: a mono object sound placed where (and as far as) its box is on screen.
+
+The tracked box gives two control curves, computed at a low control rate (default 1 kHz) and
+expanded to samples by linear interpolation:
+
+- pan: box centre x normalized to 0..1 across the frame, p = 2x - 1, plus the designer's pan
+  offset, overridden by pan keyframes between the first and last keyframe;
+- apparent distance: sqrt(reference area / box area) (a box with a quarter of the area is twice
+  as far), times the designer's distance scale.
+
+Both are interpolated between the object's frames, held before its first and after its last
+frame, and smoothed with a zero-phase window (`smoothing_ms`) so a jumping box cannot make an
+audible step and the sound does not lag the picture. The signal path is: air absorption (a
+crossfade between the dry sound and a zero-phase binomial low-pass, the low-pass share growing
+with log distance) -> optional width (M/S with a velvet-noise decorrelated side) -> optional
+ITD / Doppler (time-varying fractional delays) -> pan-law gains x inverse-distance gain x trim.
+Mute and solo are the mixer's business, not applied here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from audio.filters import (
+    binomial_lowpass,
+    expand_control,
+    fir_filter,
+    hann_smooth,
+    variable_delay,
+    velvet_decorrelator,
+)
+from audio.nudges import Nudges
+from audio.pan import PAN_LAWS, pan_gains
+from video.timebase import SAMPLE_RATE, time_to_sample
+from video.tracks import Track, VideoInfo
+
+_MAX_LOG_DISTANCE = math.log(1000.0)
+
+
+@dataclass(frozen=True)
+class SpatialConfig:
+    """How tracked boxes become stereo placement (all render-wide; per-object edits are Nudges).
+
+    reference_area: box area, as a fraction of the frame area, at which an object is at the
+        reference distance (0 dB distance gain); None = each object's own median box area, so
+        only its changes of size move it nearer or farther.
+    reference_distance_m: metres the reference distance stands for (used by Doppler only).
+    min_gain_db / max_gain_db: clamp of the inverse-distance gain (far objects stay audible,
+        a box filling the frame does not explode).
+    smoothing_ms: length of the zero-phase smoothing window on every control curve.
+    control_rate: control points per second; must divide 48000.
+    air_full_distance: apparent distance (x reference) at which the air low-pass is fully in.
+    air_filter_order: even order of the binomial low-pass used for air absorption.
+    itd_max_ms: far-ear delay for a hard-panned source when `itd` is on.
+    doppler_max_delay_ms: cap on the propagation delay used for Doppler (keeps sync sane).
+    auto_width: width given to every object on top of nothing (max with the nudge width).
+    full_width_fraction: box width (fraction of frame width) at which width 1 is fully wide.
+    """
+
+    law: str = "-3dB"
+    reference_area: float | None = 0.05
+    reference_distance_m: float = 3.0
+    min_gain_db: float = -30.0
+    max_gain_db: float = 12.0
+    smoothing_ms: float = 30.0
+    control_rate: int = 1000
+    air_absorption: bool = True
+    air_full_distance: float = 16.0
+    air_filter_order: int = 8
+    itd: bool = False
+    itd_max_ms: float = 0.6
+    doppler: bool = False
+    speed_of_sound: float = 343.0
+    doppler_max_delay_ms: float = 100.0
+    auto_width: float = 0.0
+    full_width_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.law not in PAN_LAWS:
+            raise ValueError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {self.law!r}")
+        if self.reference_area is not None and not 0.0 < self.reference_area <= 1.0:
+            raise ValueError(f"reference_area must be in (0, 1], got {self.reference_area}")
+        if not self.min_gain_db <= 0.0 <= self.max_gain_db:
+            raise ValueError("need min_gain_db <= 0 <= max_gain_db")
+        if self.control_rate <= 0 or SAMPLE_RATE % self.control_rate:
+            raise ValueError(f"control_rate must divide {SAMPLE_RATE}, got {self.control_rate}")
+        if self.smoothing_ms < 0 or self.itd_max_ms < 0 or self.doppler_max_delay_ms < 0:
+            raise ValueError("smoothing_ms, itd_max_ms and doppler_max_delay_ms must be >= 0")
+        if self.air_full_distance <= 1.0:
+            raise ValueError("air_full_distance must be > 1 (a multiple of the reference)")
+        if self.air_filter_order < 2 or self.air_filter_order % 2:
+            raise ValueError("air_filter_order must be an even number >= 2")
+        if not 0.0 <= self.auto_width <= 1.0 or not 0.0 < self.full_width_fraction <= 1.0:
+            raise ValueError("auto_width must be in 0..1 and full_width_fraction in (0, 1]")
+        if self.reference_distance_m <= 0 or self.speed_of_sound <= 0:
+            raise ValueError("reference_distance_m and speed_of_sound must be positive")
+
+    @property
+    def block(self) -> int:
+        """Samples between two control points."""
+        return SAMPLE_RATE // self.control_rate
+
+
+# ---------------------------------------------------------------- control curves (control rate)
+
+
+def _block_of(control_rate: int) -> int:
+    if control_rate <= 0 or SAMPLE_RATE % control_rate:
+        raise ValueError(f"control_rate must divide {SAMPLE_RATE}, got {control_rate}")
+    return SAMPLE_RATE // control_rate
+
+
+def _control_positions(n_samples: int, block: int) -> np.ndarray:
+    """Sample positions of the control points covering n_samples (one past the end)."""
+    if n_samples < 0:
+        raise ValueError(f"n_samples must be >= 0, got {n_samples}")
+    return np.arange(-(-n_samples // block) + 1, dtype=np.float64) * block
+
+
+def frame_samples(track: Track, info: VideoInfo) -> np.ndarray:
+    """Sample index (float64 array) at which each of the track's frames is shown.
+
+    Vectorized twin of `video.timebase.frame_to_sample` (same round-half-up on the exact
+    rational for constant frame rate), and of `time_to_sample(info.time_of_frame(f))` for
+    variable-frame-rate video.
+    """
+    frames = np.asarray(track.frames, dtype=np.int64)
+    if info.frame_times is None:
+        num, den = info.fps.numerator, info.fps.denominator
+        exact = (2 * frames * SAMPLE_RATE * den + num) // (2 * num)
+        return exact.astype(np.float64)
+    times = np.asarray(info.frame_times, dtype=np.float64)
+    inside = frames < times.size
+    fallback = frames / float(info.fps)
+    seconds = np.where(inside, times[np.minimum(frames, max(times.size - 1, 0))], fallback)
+    return np.floor(seconds * SAMPLE_RATE + 0.5)
+
+
+def _track_curve(values: np.ndarray, track: Track, info: VideoInfo, positions: np.ndarray,
+                 *, default: float) -> np.ndarray:
+    """Per-frame values interpolated at control positions; held outside the track."""
+    if len(track) == 0:
+        return np.full(positions.shape, default, dtype=np.float64)
+    return np.interp(positions, frame_samples(track, info), values)
+
+
+def _smooth_points(smoothing_ms: float, block: int) -> int:
+    return int(round(smoothing_ms * 1e-3 * SAMPLE_RATE / block))
+
+
+def _apply_keyframes(pan: np.ndarray, positions: np.ndarray, nudges: Nudges) -> np.ndarray:
+    """Between the first and last keyframe the pan follows the keyframes (linear)."""
+    keys = nudges.pan_keyframes
+    if not keys:
+        return pan
+    at = np.array([time_to_sample(k.time) for k in keys], dtype=np.float64)
+    values = np.array([k.pan for k in keys], dtype=np.float64)
+    inside = (positions >= at[0]) & (positions <= at[-1])
+    out = pan.copy()
+    out[inside] = np.interp(positions[inside], at, values)
+    return out
+
+
+def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = Nudges(),
+                control_rate: int = 1000, smoothing_ms: float = 30.0) -> np.ndarray:
+    """The pan curve at control rate (one point every SAMPLE_RATE/control_rate samples)."""
+    block = _block_of(control_rate)
+    positions = _control_positions(n_samples, block)
+    x = track.centers[:, 0] / info.width if len(track) else np.zeros(0)
+    raw = np.clip(_track_curve(2.0 * x - 1.0, track, info, positions, default=0.0)
+                  + nudges.pan_offset, -1.0, 1.0)
+    raw = _apply_keyframes(raw, positions, nudges)
+    return np.clip(hann_smooth(raw, width=_smooth_points(smoothing_ms, block)), -1.0, 1.0)
+
+
+def pan_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = Nudges(),
+              control_rate: int = 1000, smoothing_ms: float = 30.0) -> np.ndarray:
+    """Per-sample pan in [-1, 1] (float32, n_samples) of an object, nudges included."""
+    control = pan_control(track, info, n_samples=n_samples, nudges=nudges,
+                          control_rate=control_rate, smoothing_ms=smoothing_ms)
+    return expand_control(control, block=_block_of(control_rate), n_samples=n_samples)
+
+
+def _reference_area(area_fraction: np.ndarray, config: SpatialConfig) -> float:
+    if config.reference_area is not None:
+        return config.reference_area
+    positive = area_fraction[area_fraction > 0]
+    return float(np.median(positive)) if positive.size else 0.05
+
+
+def distance_control(track: Track, info: VideoInfo, *, n_samples: int,
+                     nudges: Nudges = Nudges(), config: SpatialConfig = SpatialConfig()
+                     ) -> np.ndarray:
+    """Apparent distance (1 = reference) at control rate: sqrt(ref/area) x distance_scale.
+
+    Interpolated and smoothed in the log domain, where equal ratios of size are equal steps.
+    """
+    positions = _control_positions(n_samples, config.block)
+    area = track.areas / float(info.width * info.height) if len(track) else np.zeros(0)
+    ref = _reference_area(area, config)
+    log_d = np.clip(0.5 * (math.log(ref) - np.log(np.maximum(area, 1e-12))),
+                    -_MAX_LOG_DISTANCE, _MAX_LOG_DISTANCE)
+    curve = _track_curve(log_d, track, info, positions, default=0.0)
+    curve = hann_smooth(curve, width=_smooth_points(config.smoothing_ms, config.block))
+    return np.exp(curve) * nudges.distance_scale
+
+
+def distance_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = Nudges(),
+                   config: SpatialConfig = SpatialConfig()) -> np.ndarray:
+    """Per-sample apparent distance (float32, n_samples; 1 = reference, 2 = twice as far)."""
+    control = distance_control(track, info, n_samples=n_samples, nudges=nudges, config=config)
+    return expand_control(control, block=config.block, n_samples=n_samples)
+
+
+def distance_gain(distance: np.ndarray, *, min_gain_db: float = -30.0,
+                  max_gain_db: float = 12.0) -> np.ndarray:
+    """Inverse-distance (free-field, -6 dB per doubling) linear gain, clamped in dB."""
+    d = np.maximum(np.asarray(distance, dtype=np.float64), 1e-9)
+    gain_db = np.clip(-20.0 * np.log10(d), min_gain_db, max_gain_db)
+    return np.asarray(10.0 ** (gain_db / 20.0))
+
+
+def air_weight(distance: np.ndarray, *, full_distance: float = 16.0) -> np.ndarray:
+    """Share (0..1) of the air low-pass in the signal: 0 up to the reference distance, rising
+    with log distance to 1 at `full_distance`."""
+    d = np.maximum(np.asarray(distance, dtype=np.float64), 1e-9)
+    return np.clip(np.log(d) / math.log(full_distance), 0.0, 1.0)
+
+
+def width_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges,
+                  config: SpatialConfig) -> np.ndarray:
+    """Stereo width (0 = point, 1 = fully decorrelated) at control rate.
+
+    The designer's width (or the render-wide auto width) scaled by how wide the box is: a box
+    `full_width_fraction` of the frame wide or wider may be fully wide.
+    """
+    amount = max(nudges.width, config.auto_width)
+    positions = _control_positions(n_samples, config.block)
+    if amount <= 0.0:
+        return np.zeros(positions.shape)
+    box_w = (track.boxes[:, 2] - track.boxes[:, 0]) / info.width if len(track) else np.zeros(0)
+    curve = _track_curve(box_w, track, info, positions, default=0.0)
+    curve = np.clip(curve / config.full_width_fraction, 0.0, 1.0) * amount
+    return hann_smooth(curve, width=_smooth_points(config.smoothing_ms, config.block))
+
+
+# ---------------------------------------------------------------- signal path (sample rate)
+
+
+@lru_cache(maxsize=1)
+def _decorrelator() -> np.ndarray:
+    taps = velvet_decorrelator()
+    taps.setflags(write=False)
+    return taps
+
+
+def _as_mono(dry: np.ndarray) -> np.ndarray:
+    x = np.asarray(dry, dtype=np.float32)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 1:
+        raise ValueError(f"spatialize needs a mono (n,) signal, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("dry signal contains NaN or inf")
+    return x
+
+
+def _apply_air(x: np.ndarray, distance: np.ndarray, config: SpatialConfig) -> np.ndarray:
+    weight = air_weight(distance, full_distance=config.air_full_distance)
+    if float(weight.max(initial=0.0)) < 1e-4:
+        return x
+    low = binomial_lowpass(x, order=config.air_filter_order)
+    w = expand_control(weight, block=config.block, n_samples=x.size)
+    low -= x
+    low *= w
+    low += x
+    return low
+
+
+def _apply_width(x: np.ndarray, width: np.ndarray, config: SpatialConfig
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right) sources: mid ± side with constant total power per channel."""
+    if float(width.max(initial=0.0)) < 1e-4:
+        return x, x
+    side = fir_filter(x, _decorrelator())
+    norm = 1.0 / np.sqrt(1.0 + width**2)
+    mid = x * expand_control(norm, block=config.block, n_samples=x.size)
+    side *= expand_control(width * norm, block=config.block, n_samples=x.size)
+    return mid + side, mid - side
+
+
+def _delays(pan: np.ndarray, distance: np.ndarray, config: SpatialConfig
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel delays in samples at control rate (ITD on the far ear, Doppler on both)."""
+    left = np.zeros_like(pan)
+    right = np.zeros_like(pan)
+    if config.itd:
+        itd = config.itd_max_ms * 1e-3 * SAMPLE_RATE
+        left += itd * np.maximum(pan, 0.0)
+        right += itd * np.maximum(-pan, 0.0)
+    if config.doppler:
+        metres = distance * config.reference_distance_m
+        seconds = np.minimum((metres - metres.min(initial=0.0)) / config.speed_of_sound,
+                             config.doppler_max_delay_ms * 1e-3)
+        left += seconds * SAMPLE_RATE
+        right += seconds * SAMPLE_RATE
+    return left, right
+
+
+def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges = Nudges(),
+               config: SpatialConfig = SpatialConfig()) -> np.ndarray:
+    """Place a mono object sound in stereo: (n,) float32 in, (2, n) float32 out.
+
+    Pan law gains from the box position, inverse-distance gain from the box size (clamped),
+    air absorption, optional width / ITD / Doppler, and the nudges' gain trim. Mute is not
+    applied here (the mixer does mute/solo).
+    """
+    x = _as_mono(dry)
+    n = x.size
+    pan = pan_control(track, info, n_samples=n, nudges=nudges,
+                      control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
+    distance = distance_control(track, info, n_samples=n, nudges=nudges, config=config)
+    source = _apply_air(x, distance, config) if config.air_absorption else x
+    width = width_control(track, info, n_samples=n, nudges=nudges, config=config)
+    left, right = _apply_width(source, width, config)
+    if config.itd or config.doppler:
+        delay_l, delay_r = _delays(pan, distance, config)
+        left = variable_delay(left, expand_control(delay_l, block=config.block, n_samples=n))
+        right = variable_delay(right, expand_control(delay_r, block=config.block, n_samples=n))
+    gain = distance_gain(distance, min_gain_db=config.min_gain_db,
+                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
+    gain_l, gain_r = pan_gains(pan, law=config.law)
+    out = np.empty((2, n), dtype=np.float32)
+    np.multiply(left, expand_control(gain_l * gain, block=config.block, n_samples=n), out=out[0])
+    np.multiply(right, expand_control(gain_r * gain, block=config.block, n_samples=n), out=out[1])
+    return out
