@@ -1,0 +1,152 @@
+"""Per-frame motion features of a tracked object, frame labels from events, and peak decoding.
+
+This is the numpy side of the learned event detector (model/event_net.py holds the network): a
+track becomes a dense (features, frames) array over its whole frame span (gaps interpolated and
+flagged), events become per-frame targets, and per-frame network outputs become Events again.
+Units are chosen so that the same motion gives similar numbers at any frame size and frame rate:
+positions in frame fractions, velocities in frame fractions per second, accelerations as the
+change of that velocity per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from video.tracks import Event, Track, VideoInfo
+
+FEATURE_NAMES = (
+    "x", "y", "vx", "vy", "ax", "ay", "speed", "jerk",
+    "log_size", "dlog_w", "dlog_h", "edge_left", "edge_right", "edge_top", "edge_bottom",
+    "observed",
+)
+N_FEATURES = len(FEATURE_NAMES)
+KINDS = ("impact", "step")  # the network's kind head: P(step); anything else counts as impact
+FEATURE_CLIP = 20.0
+
+
+@dataclass(frozen=True)
+class TrackFeatures:
+    """Dense features of one track: values (N_FEATURES, T) float32 for frames first..last."""
+
+    frames: np.ndarray
+    values: np.ndarray
+
+
+def dense_boxes(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every frame from the track's first to last, its box (interpolated in gaps) and a 1/0
+    flag saying whether the tracker actually saw it then."""
+    if not len(track):
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 4)), np.zeros(0)
+    frames = np.arange(int(track.frames[0]), int(track.frames[-1]) + 1, dtype=np.int64)
+    boxes = np.stack([np.interp(frames, track.frames, track.boxes[:, k]) for k in range(4)], 1)
+    observed = np.isin(frames, track.frames).astype(np.float64)
+    return frames, boxes, observed
+
+
+def _backward_diff(x: np.ndarray) -> np.ndarray:
+    d = np.diff(x, prepend=x[:1])
+    if d.size > 1:
+        d[0] = d[1]
+    return d
+
+
+def _second_diff(x: np.ndarray) -> np.ndarray:
+    """Centred second difference x[t+1] - 2x[t] + x[t-1] (0 at the ends): it peaks on the very
+    frame where a velocity changes, which is where an impact is."""
+    out = np.zeros_like(x)
+    if x.size >= 3:
+        out[1:-1] = x[2:] - 2.0 * x[1:-1] + x[:-2]
+    return out
+
+
+def track_features(track: Track, info: VideoInfo) -> TrackFeatures:
+    """Motion features (see FEATURE_NAMES) of a track, one column per frame of its span."""
+    frames, boxes, observed = dense_boxes(track)
+    if frames.size == 0:
+        return TrackFeatures(frames=frames, values=np.zeros((N_FEATURES, 0), dtype=np.float32))
+    fps = float(info.fps)
+    w_frame, h_frame = float(info.width), float(info.height)
+    x = (boxes[:, 0] + boxes[:, 2]) / (2.0 * w_frame)
+    y = (boxes[:, 1] + boxes[:, 3]) / (2.0 * h_frame)
+    bw = np.maximum(boxes[:, 2] - boxes[:, 0], 1.0)
+    bh = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+    vx, vy = _backward_diff(x) * fps, _backward_diff(y) * fps
+    ax, ay = _second_diff(x) * fps, _second_diff(y) * fps
+    accel = np.hypot(ax, ay)
+    values = np.stack([
+        x - 0.5, y - 0.5, vx, vy, ax, ay, np.hypot(vx, vy), _backward_diff(accel),
+        0.5 * np.log(bw * bh / (w_frame * h_frame)),
+        _second_diff(np.log(bw)) * 10.0, _second_diff(np.log(bh)) * 10.0,
+        boxes[:, 0] / w_frame, 1.0 - boxes[:, 2] / w_frame,
+        boxes[:, 1] / h_frame, 1.0 - boxes[:, 3] / h_frame,
+        observed,
+    ])
+    values = np.clip(np.nan_to_num(values), -FEATURE_CLIP, FEATURE_CLIP)
+    return TrackFeatures(frames=frames, values=values.astype(np.float32))
+
+
+@dataclass(frozen=True)
+class FrameTargets:
+    """Per-frame training targets over a track's dense frames.
+
+    onset: 1 on the frame nearest each event; mask: 0 on the frames right next to an event (the
+    +-1 frame tolerance: a prediction there is neither rewarded nor punished), 1 elsewhere;
+    strength: the event's strength on its frame; step: 1 where the event is a step.
+    """
+
+    onset: np.ndarray
+    mask: np.ndarray
+    strength: np.ndarray
+    step: np.ndarray
+
+
+def frame_targets(events: Sequence[Event], frames: np.ndarray, info: VideoInfo, *,
+                  tolerance_frames: int = 1) -> FrameTargets:
+    """Targets for `frames` (dense, ascending) from events given in seconds."""
+    n = int(frames.size)
+    onset, strength, step = np.zeros(n), np.zeros(n), np.zeros(n)
+    mask = np.ones(n)
+    if n == 0:
+        return FrameTargets(onset, mask, strength, step)
+    times = np.array([info.time_of_frame(int(f)) for f in frames])
+    one_frame = 1.0 / float(info.fps)
+    for event in events:
+        if event.time < times[0] - 0.5 * one_frame or event.time > times[-1] + 0.5 * one_frame:
+            continue
+        i = int(np.argmin(np.abs(times - event.time)))
+        onset[i] = 1.0
+        strength[i] = max(strength[i], event.strength)
+        step[i] = 1.0 if event.kind == "step" else step[i]
+    for k in np.flatnonzero(onset):
+        lo, hi = max(0, int(k) - tolerance_frames), min(n, int(k) + tolerance_frames + 1)
+        mask[lo:hi] = 0.0
+    mask[onset > 0] = 1.0
+    return FrameTargets(onset, mask, strength, step)
+
+
+def peak_frames(prob: np.ndarray, *, threshold: float, min_gap_frames: int = 2) -> np.ndarray:
+    """Indices of local maxima of `prob` above `threshold`, at least `min_gap_frames` apart
+    (the higher peak wins; ties keep the earlier frame)."""
+    p = np.asarray(prob, dtype=np.float64)
+    candidates = np.flatnonzero(p > threshold)
+    order = candidates[np.argsort(-p[candidates], kind="stable")]
+    taken: list[int] = []
+    for i in order:
+        if all(abs(int(i) - j) > min_gap_frames for j in taken):
+            taken.append(int(i))
+    return np.array(sorted(taken), dtype=np.int64)
+
+
+def decode_events(prob: np.ndarray, strength: np.ndarray, step_prob: np.ndarray,
+                  frames: np.ndarray, info: VideoInfo, *, threshold: float,
+                  min_gap_frames: int = 2) -> tuple[Event, ...]:
+    """Per-frame outputs -> Events at the peak frames' presentation times."""
+    out = []
+    for i in peak_frames(prob, threshold=threshold, min_gap_frames=min_gap_frames):
+        kind = "step" if step_prob[i] > 0.5 else "impact"
+        out.append(Event(time=info.time_of_frame(int(frames[i])),
+                         strength=float(np.clip(strength[i], 0.0, 1.0)), kind=kind))
+    return tuple(out)

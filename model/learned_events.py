@@ -1,0 +1,50 @@
+"""The learned visual event detector behind the same contract as video.events.detect_events.
+
+`detect_events_learned(track, info)` returns the track's impact/step events found by the trained
+EventNet (assets/models/event_net.pt unless another checkpoint is named). Loaded models are kept
+per (path, modification time) so a studio session loads the checkpoint once, and a retrained file
+is picked up.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from model.event_features import decode_events, track_features
+from model.event_net import EventModel, load_checkpoint, predict
+from video.tracks import Event, Track, VideoInfo
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "models" / "event_net.pt"
+MIN_TRACK_FRAMES = 3
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: str, mtime_ns: int) -> EventModel:
+    return load_checkpoint(path)
+
+
+def load_event_model(checkpoint: str | os.PathLike[str] | None = None) -> EventModel:
+    """The model in `checkpoint` (default: the bundled one), loaded once per file version."""
+    path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+    mtime = path.stat().st_mtime_ns if path.is_file() else -1
+    return _cached(str(path), mtime)
+
+
+def detect_events_model(track: Track, info: VideoInfo, model: EventModel, *,
+                        threshold: float | None = None) -> tuple[Event, ...]:
+    """Events of one track from an already loaded model (threshold defaults to the model's)."""
+    if len(track) < MIN_TRACK_FRAMES:
+        return ()
+    feats = track_features(track, info)
+    prob, strength, step = predict(model, feats.values)
+    return decode_events(prob, strength, step, feats.frames, info,
+                         threshold=model.threshold if threshold is None else threshold)
+
+
+def detect_events_learned(track: Track, info: VideoInfo, *,
+                          checkpoint: str | os.PathLike[str] | None = None) -> tuple[Event, ...]:
+    """Impact/step events of one tracked object, like video.events.detect_events, by the
+    learned detector. Raises InputError when the checkpoint is missing or unreadable."""
+    return detect_events_model(track, info, load_event_model(checkpoint))

@@ -1,0 +1,298 @@
+"""Train the learned event detector on a synthetic dataset (model/dataset.py).
+
+Inputs are the ANALYSED tracks (real tracker noise); labels come from the true events of the true
+track each one was matched to (spurious tracks are all-negative), aligned to the nearest frame
+with the +-1 frame neighbours left out of the loss. The last `val_fraction` of clips is held out to
+pick the epoch and the decision threshold (best F1 within one frame).
+
+    python -m model.train_events --data DIR --out assets/models/event_net.pt --seed 0
+
+writes the checkpoint and, next to it, a JSON training log (data seed, sizes, per-epoch losses,
+validation scores, wall time). Reproducible: seeded, 2 threads, deterministic algorithms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.dataset import write_json_atomic
+from model.event_features import FEATURE_NAMES, frame_targets, peak_frames, track_features
+from model.event_net import (
+    EventModel,
+    EventNetConfig,
+    Normalizer,
+    build_event_net,
+    parameter_count,
+    predict,
+    save_checkpoint,
+)
+from model.metrics import pool_scores, score_events
+from video.errors import InputError
+from video.progress import ProgressBar, ProgressFn, report
+from video.tracks import Analysis, Track, VideoInfo
+
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.95, 0.05))
+_MIRROR = {"x": -1, "vx": -1, "ax": -1}
+_SWAP = ("edge_left", "edge_right")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimiser and schedule. `epochs` full passes; batches of `batch` sequences."""
+
+    seed: int = 0
+    epochs: int = 40
+    batch: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.2
+    max_pos_weight: float = 20.0
+    threads: int = 2
+    net: EventNetConfig = field(default_factory=EventNetConfig)
+
+
+@dataclass(frozen=True)
+class Sequence1:
+    """One training sequence: a track's features, targets and where its true events are."""
+
+    values: np.ndarray
+    onset: np.ndarray
+    mask: np.ndarray
+    strength: np.ndarray
+    step: np.ndarray
+    frames: np.ndarray
+    info: VideoInfo
+    true_times: np.ndarray
+    clip: str
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What training produced: the model (with tuned threshold) and its log."""
+
+    model: EventModel
+    log: dict[str, Any]
+
+
+def load_manifest(data_dir: str | Path) -> dict[str, Any]:
+    """The dataset's manifest.json, with a clear InputError when it is missing or wrong."""
+    path = Path(data_dir) / "manifest.json"
+    if not path.is_file():
+        raise InputError(f"no dataset manifest at {path}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON: {exc.msg}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("clips"), list):
+        raise InputError(f"{path} is not a dataset manifest")
+    return manifest
+
+
+def clip_sequences(clip: dict[str, Any]) -> list[Sequence1]:
+    """Training sequences of one manifest clip: every analysed track with its matched truth."""
+    truth = Analysis.from_dict(clip["truth"])
+    analysed = Analysis.from_dict(clip["analysed"])
+    matches = {int(a): int(t) for a, t, *_ in clip.get("matches", [])}
+    out = []
+    for track in analysed.objects:
+        if len(track) < 3:
+            continue
+        true_track = truth.object(matches[track.id]) if track.id in matches else None
+        out.append(make_sequence(track, true_track, analysed.video, str(clip.get("name", ""))))
+    return out
+
+
+def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
+                  clip: str = "") -> Sequence1:
+    """Features of `track`, labelled with the events of `true_track` (none: all negative)."""
+    feats = track_features(track, info)
+    events = true_track.events if true_track is not None else ()
+    targets = frame_targets(events, feats.frames, info)
+    lo = info.time_of_frame(int(feats.frames[0])) - 0.5 / float(info.fps)
+    hi = info.time_of_frame(int(feats.frames[-1])) + 0.5 / float(info.fps)
+    times = np.array([e.time for e in events if lo <= e.time <= hi])
+    return Sequence1(values=feats.values, onset=targets.onset, mask=targets.mask,
+                     strength=targets.strength, step=targets.step, frames=feats.frames,
+                     info=info, true_times=times, clip=clip)
+
+
+def mirror(values: np.ndarray) -> np.ndarray:
+    """The features of the left-right mirrored motion (a free, label-preserving augmentation)."""
+    out = values.copy()
+    for name, sign in _MIRROR.items():
+        out[FEATURE_NAMES.index(name)] *= sign
+    a, b = (FEATURE_NAMES.index(n) for n in _SWAP)
+    out[[a, b]] = values[[b, a]]
+    return out
+
+
+def _batch(seqs: Sequence[Sequence1], normalizer: Normalizer, flips: np.ndarray) -> dict[str, Any]:
+    import torch
+
+    length = max(s.values.shape[1] for s in seqs)
+    n = len(seqs)
+    x = np.zeros((n, seqs[0].values.shape[0], length), dtype=np.float32)
+    y = {k: np.zeros((n, length), dtype=np.float32) for k in ("onset", "mask", "strength", "step")}
+    for i, s in enumerate(seqs):
+        t = s.values.shape[1]
+        x[i, :, :t] = normalizer.apply(mirror(s.values) if flips[i] else s.values)
+        for k in y:
+            y[k][i, :t] = getattr(s, k)
+    return {"x": torch.from_numpy(x), **{k: torch.from_numpy(v) for k, v in y.items()}}
+
+
+def _loss(net: Any, b: dict[str, Any], pos_weight: float) -> Any:
+    import torch
+    from torch.nn.functional import binary_cross_entropy_with_logits as bce
+
+    out = net(b["x"])
+    mask, onset = b["mask"], b["onset"]
+    weight = mask * torch.where(onset > 0, torch.tensor(pos_weight), torch.tensor(1.0))
+    onset_loss = (bce(out[:, 0], onset, reduction="none") * weight).sum() / weight.sum()
+    pos = onset.sum().clamp(min=1.0)
+    strength_loss = (bce(out[:, 1], b["strength"], reduction="none") * onset).sum() / pos
+    step_loss = (bce(out[:, 2], b["step"], reduction="none") * onset).sum() / pos
+    return onset_loss + 0.5 * strength_loss + 0.5 * step_loss
+
+
+def evaluate_sequences(model: EventModel, seqs: Sequence[Sequence1]) -> dict[float, dict[str, float]]:
+    """Precision/recall/F1/median ms within one frame at each candidate threshold."""
+    probs = [predict(model, s.values)[0] for s in seqs]
+    table: dict[float, dict[str, float]] = {}
+    for thr in THRESHOLDS:
+        parts = []
+        for s, p in zip(seqs, probs, strict=True):
+            peaks = peak_frames(p, threshold=thr)
+            times = np.array([s.info.time_of_frame(int(s.frames[i])) for i in peaks])
+            parts.append(score_events(s.true_times, times, tolerance_s=1.0 / float(s.info.fps)))
+        pooled = pool_scores(parts)
+        table[thr] = {"precision": pooled.precision, "recall": pooled.recall, "f1": pooled.f1,
+                      "median_abs_ms": pooled.median_abs_ms}
+    return table
+
+
+def split_clips(names: Sequence[str], val_fraction: float) -> tuple[set[str], set[str]]:
+    """Train/validation split by clip (never by track: tracks of one clip share a scene)."""
+    n_val = max(1, int(round(len(names) * val_fraction))) if len(names) > 1 else 0
+    return set(names[: len(names) - n_val]), set(names[len(names) - n_val:])
+
+
+def train(sequences: Sequence[Sequence1], *, config: TrainConfig = TrainConfig(),
+          progress: ProgressFn | None = None) -> TrainResult:
+    """Train on `sequences`; the last clips (by order) validate. Returns the best-F1 epoch."""
+    import torch
+
+    torch.set_num_threads(config.threads)
+    torch.use_deterministic_algorithms(True)
+    clips = list(dict.fromkeys(s.clip for s in sequences))
+    train_clips, val_clips = split_clips(clips, config.val_fraction)
+    train_set = [s for s in sequences if s.clip in train_clips]
+    val_set = [s for s in sequences if s.clip in val_clips] or train_set
+    if not train_set:
+        raise InputError("no training sequences (the dataset has no usable tracks)")
+    normalizer = Normalizer.fit([s.values for s in train_set])
+    positives = sum(float(s.onset.sum()) for s in train_set)
+    negatives = sum(float((s.mask * (1 - s.onset)).sum()) for s in train_set)
+    pos_weight = float(min(config.max_pos_weight, negatives / max(positives, 1.0)))
+    net = build_event_net(config.net, seed=config.seed)
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps = config.epochs * math.ceil(len(train_set) / config.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=max(steps, 1))
+    rng = np.random.default_rng(config.seed)
+    start = time.monotonic()
+    history: list[dict[str, Any]] = []
+    best: tuple[float, dict[str, Any], float] | None = None
+    for epoch in range(config.epochs):
+        net.train()
+        order = rng.permutation(len(train_set))
+        losses = []
+        for k in range(0, len(order), config.batch):
+            chunk = [train_set[i] for i in order[k: k + config.batch]]
+            b = _batch(chunk, normalizer, rng.random(len(chunk)) < 0.5)
+            loss = _loss(net, b, pos_weight)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+        model = EventModel(net=net, config=config.net, normalizer=normalizer)
+        table = evaluate_sequences(model, val_set)
+        thr = max(table, key=lambda t: (table[t]["f1"], -abs(t - 0.5)))
+        history.append({"epoch": epoch + 1, "train_loss": round(float(np.mean(losses)), 5),
+                        "val_f1": round(table[thr]["f1"], 4), "threshold": thr,
+                        "seconds": round(time.monotonic() - start, 1)})
+        if best is None or table[thr]["f1"] > best[0]:
+            state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            best = (table[thr]["f1"], {"state": state, "scores": table[thr], "epoch": epoch + 1},
+                    thr)
+        report(progress, (epoch + 1) / config.epochs,
+               f"epoch {epoch + 1} loss {np.mean(losses):.3f} val F1 {table[thr]['f1']:.3f}")
+    assert best is not None
+    net.load_state_dict(best[1]["state"])
+    net.eval()
+    log = {"train_sequences": len(train_set), "val_sequences": len(val_set),
+           "train_clips": len(train_clips), "val_clips": len(val_clips),
+           "train_positives": int(positives), "pos_weight": round(pos_weight, 3),
+           "parameters": parameter_count(net), "best_epoch": best[1]["epoch"],
+           "threshold": best[2], "val_scores": best[1]["scores"], "history": history,
+           "train_seconds": round(time.monotonic() - start, 1),
+           "config": {**asdict(replace(config, net=config.net))}}
+    model = EventModel(net=net, config=config.net, normalizer=normalizer, threshold=best[2],
+                       meta={"best_epoch": best[1]["epoch"], "val_f1": round(best[0], 4)})
+    return TrainResult(model=model, log=log)
+
+
+def train_from_dataset(data_dir: str | Path, out: str | Path, *, config: TrainConfig = TrainConfig(),
+                       progress: ProgressFn | None = None) -> TrainResult:
+    """Load a dataset folder, train, and write the checkpoint plus its JSON log next to it."""
+    import torch
+
+    manifest = load_manifest(data_dir)
+    sequences = [s for clip in manifest["clips"] for s in clip_sequences(clip)]
+    result = train(sequences, config=config, progress=progress)
+    meta = {**result.model.meta, "data_seed": manifest.get("seed"), "train_seed": config.seed}
+    model = replace(result.model, meta=meta)
+    log = {"data": str(data_dir), "data_seed": manifest.get("seed"),
+           "clips": len(manifest["clips"]), "torch": torch.__version__, **result.log}
+    out_path = Path(out)
+    save_checkpoint(model, out_path)
+    write_json_atomic(out_path.with_suffix(".json"), log)
+    return TrainResult(model=model, log=log)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.train_events", description=__doc__)
+    parser.add_argument("--data", required=True, help="dataset folder (model/dataset.py)")
+    parser.add_argument("--out", required=True, help="checkpoint path (.pt)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    args = parser.parse_args(argv)
+    bar = ProgressBar("train")
+    try:
+        result = train_from_dataset(args.data, args.out,
+                                    config=TrainConfig(seed=args.seed, epochs=args.epochs),
+                                    progress=bar)
+    except InputError as exc:
+        bar.close()
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    bar.close()
+    scores = result.log["val_scores"]
+    print(f"val F1 {scores['f1']:.3f} (P {scores['precision']:.3f} R {scores['recall']:.3f}) "
+          f"threshold {result.log['threshold']} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
