@@ -39,6 +39,7 @@ from video.timebase import SAMPLE_RATE, time_to_sample
 from video.tracks import Track, VideoInfo
 
 _MAX_LOG_DISTANCE = math.log(1000.0)
+NO_NUDGES = Nudges()  # frozen, so one shared default is safe
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def _apply_keyframes(pan: np.ndarray, positions: np.ndarray, nudges: Nudges) -> 
     return out
 
 
-def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = Nudges(),
+def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = NO_NUDGES,
                 control_rate: int = 1000, smoothing_ms: float = 30.0) -> np.ndarray:
     """The pan curve at control rate (one point every SAMPLE_RATE/control_rate samples)."""
     block = _block_of(control_rate)
@@ -177,7 +178,7 @@ def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges
     return np.clip(hann_smooth(raw, width=_smooth_points(smoothing_ms, block)), -1.0, 1.0)
 
 
-def pan_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = Nudges(),
+def pan_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = NO_NUDGES,
               control_rate: int = 1000, smoothing_ms: float = 30.0) -> np.ndarray:
     """Per-sample pan in [-1, 1] (float32, n_samples) of an object, nudges included."""
     control = pan_control(track, info, n_samples=n_samples, nudges=nudges,
@@ -193,7 +194,7 @@ def _reference_area(area_fraction: np.ndarray, config: SpatialConfig) -> float:
 
 
 def distance_control(track: Track, info: VideoInfo, *, n_samples: int,
-                     nudges: Nudges = Nudges(), config: SpatialConfig = SpatialConfig()
+                     nudges: Nudges = NO_NUDGES, config: SpatialConfig = SpatialConfig()
                      ) -> np.ndarray:
     """Apparent distance (1 = reference) at control rate: sqrt(ref/area) x distance_scale.
 
@@ -209,7 +210,7 @@ def distance_control(track: Track, info: VideoInfo, *, n_samples: int,
     return np.exp(curve) * nudges.distance_scale
 
 
-def distance_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = Nudges(),
+def distance_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = NO_NUDGES,
                    config: SpatialConfig = SpatialConfig()) -> np.ndarray:
     """Per-sample apparent distance (float32, n_samples; 1 = reference, 2 = twice as far)."""
     control = distance_control(track, info, n_samples=n_samples, nudges=nudges, config=config)
@@ -311,7 +312,7 @@ def _delays(pan: np.ndarray, distance: np.ndarray, config: SpatialConfig
     return left, right
 
 
-def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges = Nudges(),
+def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges = NO_NUDGES,
                config: SpatialConfig = SpatialConfig()) -> np.ndarray:
     """Place a mono object sound in stereo: (n,) float32 in, (2, n) float32 out.
 

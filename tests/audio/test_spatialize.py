@@ -1,0 +1,335 @@
+"""Spatializer: pan follows the box, distance loudness and dullness, smoothing, keyframes,
+width, ITD and Doppler, measured on synthetic tracks with known truth."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from audio.nudges import Nudges, PanKeyframe
+from audio.pan import estimate_pan
+from audio.spatialize import (
+    SpatialConfig,
+    distance_curve,
+    frame_samples,
+    pan_curve,
+    spatialize,
+)
+from video.timebase import SAMPLE_RATE, frame_to_sample, time_to_sample
+from video.tracks import Track, VideoInfo
+
+FPS = Fraction(30000, 1001)
+W, H = 640, 360
+DRY = SpatialConfig(air_absorption=False)
+
+
+def make_info(seconds: float, *, fps: Fraction = FPS,
+              frame_times: tuple[float, ...] | None = None) -> VideoInfo:
+    frames = int(math.floor(seconds * fps)) if frame_times is None else len(frame_times)
+    return VideoInfo(path="synthetic.mp4", width=W, height=H, fps=fps, duration=seconds,
+                     frames=frames, frame_times=frame_times)
+
+
+def boxes_from(cx: np.ndarray, area_frac: np.ndarray | float, *, aspect: float = 1.0
+               ) -> np.ndarray:
+    """Boxes centred at pixel x `cx` (mid height) with a given fraction of the frame area."""
+    cx = np.asarray(cx, dtype=np.float64)
+    area = np.broadcast_to(np.asarray(area_frac, dtype=np.float64), cx.shape) * W * H
+    bw = np.sqrt(area * aspect)
+    bh = area / bw
+    return np.stack([cx - bw / 2, H / 2 - bh / 2, cx + bw / 2, H / 2 + bh / 2], axis=1)
+
+
+def static_track(x_frac: float, area_frac: float, info: VideoInfo) -> Track:
+    frames = np.arange(info.frames)
+    return Track(id=1, label="obj", frames=frames,
+                 boxes=boxes_from(np.full(frames.size, x_frac * W), area_frac))
+
+
+def rms_db(x: np.ndarray) -> float:
+    return 10.0 * math.log10(float(np.mean(np.asarray(x, np.float64) ** 2)))
+
+
+def centroid(x: np.ndarray) -> float:
+    f, p = signal.welch(x, fs=SAMPLE_RATE, nperseg=2048)
+    return float(np.sum(f * p) / np.sum(p))
+
+
+@pytest.fixture
+def noise(rng: np.random.Generator) -> np.ndarray:
+    return (0.1 * rng.standard_normal(4 * SAMPLE_RATE)).astype(np.float32)
+
+
+# ------------------------------------------------------------------ time mapping
+
+
+def test_frame_samples_match_the_timebase() -> None:
+    info = make_info(60.0)
+    track = static_track(0.5, 0.05, info)
+    got = frame_samples(track, info)
+    want = [frame_to_sample(int(f), FPS) for f in track.frames]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_frame_samples_use_vfr_timestamps() -> None:
+    times = tuple(float(t) for t in np.cumsum(np.r_[0.0, np.full(49, 0.04)]) + 0.013)
+    info = make_info(2.0, frame_times=times)
+    track = static_track(0.5, 0.05, info)
+    got = frame_samples(track, info)
+    want = [time_to_sample(info.time_of_frame(int(f))) for f in track.frames]
+    np.testing.assert_allclose(got, want, atol=1)
+
+
+# ------------------------------------------------------------------ pan
+
+
+def test_pan_follows_a_known_screen_path(noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    frames = np.arange(info.frames)
+    t = frames / float(FPS)
+    x_true = 0.5 + 0.45 * np.sin(2 * math.pi * 0.4 * t)            # sweeps left and right
+    track = Track(id=1, label="car", frames=frames, boxes=boxes_from(x_true * W, 0.05))
+    out = spatialize(noise, track, info, config=DRY)
+    win = SAMPLE_RATE // 20
+    est, truth = [], []
+    for start in range(0, noise.size - win, win):
+        est.append(estimate_pan(out[:, start:start + win]))
+        mid = (start + win / 2) / SAMPLE_RATE
+        truth.append(2 * np.interp(mid, t, x_true) - 1)
+    est_a, truth_a = np.array(est), np.array(truth)
+    assert np.corrcoef(est_a, truth_a)[0, 1] >= 0.95
+    assert np.mean(np.abs(est_a - truth_a)) < 0.06
+
+
+@pytest.mark.parametrize(("x_frac", "law", "expected"), [
+    (0.75, "-3dB", 0.5), (0.1, "-3dB", -0.8), (0.5, "-3dB", 0.0), (1.0, "-3dB", 1.0),
+])
+def test_static_object_pans_to_its_position(x_frac: float, law: str, expected: float,
+                                            noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    out = spatialize(noise, static_track(x_frac, 0.05, info), info,
+                     config=SpatialConfig(law=law, air_absorption=False))
+    assert estimate_pan(out) == pytest.approx(expected, abs=0.01)
+
+
+def test_pan_is_held_before_first_and_after_last_frame() -> None:
+    info = make_info(4.0)
+    frames = np.arange(30, 61)
+    cx = np.linspace(0.2, 0.8, frames.size) * W
+    track = Track(id=1, label="ball", frames=frames, boxes=boxes_from(cx, 0.05))
+    pan = pan_curve(track, info, n_samples=4 * SAMPLE_RATE)
+    before = pan[: frame_to_sample(25, FPS)]
+    after = pan[frame_to_sample(70, FPS):]
+    np.testing.assert_allclose(before, 2 * 0.2 - 1, atol=1e-5)
+    np.testing.assert_allclose(after, 2 * 0.8 - 1, atol=1e-5)
+    mid = pan[frame_to_sample(45, FPS)]
+    assert mid == pytest.approx(0.0, abs=0.02)
+
+
+def test_box_jump_is_smoothed_without_steps() -> None:
+    info = make_info(2.0)
+    frames = np.arange(info.frames)
+    cx = np.where(frames < 30, 0.05, 0.95) * W                       # teleports across
+    track = Track(id=1, label="cut", frames=frames, boxes=boxes_from(cx, 0.05))
+    n = 2 * SAMPLE_RATE
+    pan = pan_curve(track, info, n_samples=n)
+    # a step of height h smoothed by an N-sample Hann window rises at most 2h/N per sample
+    smooth_samples = 0.030 * SAMPLE_RATE
+    assert np.max(np.abs(np.diff(pan))) < 2.05 * 1.8 / smooth_samples
+    # the gain a DC input gets is the envelope itself: no clicks (a raw jump would be ~0.92)
+    out = spatialize(np.ones(n, np.float32), track, info, config=DRY)
+    assert np.max(np.abs(np.diff(out, axis=1))) < 2.05 * 0.92 / smooth_samples
+    assert out[0, 100] > 0.9 and out[1, -100] > 0.9                 # but it does get there
+
+
+def test_keyframes_override_between_first_and_last() -> None:
+    info = make_info(4.0)
+    track = static_track(0.8, 0.05, info)                           # tracked pan +0.6
+    nudges = Nudges(pan_offset=0.1, pan_keyframes=(PanKeyframe(2.0, 1.0),
+                                                   PanKeyframe(1.0, -1.0)))
+    pan = pan_curve(track, info, n_samples=4 * SAMPLE_RATE, nudges=nudges)
+    at = {t: float(pan[time_to_sample(t)]) for t in (0.5, 1.25, 1.5, 1.75, 3.0)}
+    assert at[0.5] == pytest.approx(0.7, abs=1e-4)                   # track + offset
+    assert at[1.25] == pytest.approx(-0.5, abs=0.01)
+    assert at[1.5] == pytest.approx(0.0, abs=0.01)
+    assert at[1.75] == pytest.approx(0.5, abs=0.01)
+    assert at[3.0] == pytest.approx(0.7, abs=1e-4)
+
+
+@pytest.mark.parametrize(("offset", "expected"), [(0.5, 0.8), (-0.5, -0.2), (1.5, 1.0)])
+def test_pan_offset_adds_and_clips(offset: float, expected: float) -> None:
+    info = make_info(1.0)
+    pan = pan_curve(static_track(0.65, 0.05, info), info, n_samples=SAMPLE_RATE,
+                    nudges=Nudges(pan_offset=offset))
+    np.testing.assert_allclose(pan, expected, atol=1e-5)
+
+
+# ------------------------------------------------------------------ distance
+
+
+@pytest.mark.parametrize(("area_ratio", "expected_db"), [
+    (1.0, 0.0), (4.0, 6.0206), (0.25, -6.0206), (2.0, 3.0103), (16.0, 12.0),
+    (1e-6, -30.0), (1e4, 12.0),                                      # clamped both ways
+])
+def test_bigger_box_is_louder_by_inverse_distance(area_ratio: float, expected_db: float,
+                                                  noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    ref = spatialize(noise, static_track(0.5, 0.01, info), info,
+                     config=SpatialConfig(reference_area=0.01, air_absorption=False))
+    out = spatialize(noise, static_track(0.5, min(0.01 * area_ratio, 1.0), info), info,
+                     config=SpatialConfig(reference_area=0.01, air_absorption=False,
+                                          max_gain_db=12.0))
+    if area_ratio > 100:                                             # capped by the frame
+        expected_db = 12.0
+    assert rms_db(out) - rms_db(ref) == pytest.approx(expected_db, abs=0.05)
+
+
+def test_distance_curve_values_and_scale() -> None:
+    info = make_info(1.0)
+    track = static_track(0.5, 0.0125, info)                          # 1/4 of 0.05
+    d = distance_curve(track, info, n_samples=SAMPLE_RATE)
+    np.testing.assert_allclose(d, 2.0, rtol=1e-5)
+    d3 = distance_curve(track, info, n_samples=SAMPLE_RATE, nudges=Nudges(distance_scale=3.0))
+    np.testing.assert_allclose(d3, 6.0, rtol=1e-5)
+
+
+def test_reference_area_none_uses_the_objects_median() -> None:
+    info = make_info(1.0)
+    track = static_track(0.5, 0.3, info)
+    d = distance_curve(track, info, n_samples=SAMPLE_RATE,
+                       config=SpatialConfig(reference_area=None))
+    np.testing.assert_allclose(d, 1.0, rtol=1e-6)
+
+
+def test_distance_scale_and_gain_trim(noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    track = static_track(0.3, 0.05, info)
+    ref = spatialize(noise, track, info, config=DRY)
+    far = spatialize(noise, track, info, nudges=Nudges(distance_scale=2.0), config=DRY)
+    trim = spatialize(noise, track, info, nudges=Nudges(gain_db=-9.0), config=DRY)
+    assert rms_db(far) - rms_db(ref) == pytest.approx(-6.0206, abs=0.01)
+    assert rms_db(trim) - rms_db(ref) == pytest.approx(-9.0, abs=0.01)
+    assert estimate_pan(far) == pytest.approx(estimate_pan(ref), abs=1e-4)
+
+
+def test_farther_objects_are_duller(noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    cents = []
+    for scale in (1.0, 2.0, 4.0, 8.0, 16.0):
+        out = spatialize(noise, static_track(0.5, 0.05, info), info,
+                         nudges=Nudges(distance_scale=scale))
+        cents.append(centroid(out[0]))
+    assert all(b < a - 200.0 for a, b in zip(cents, cents[1:], strict=False))
+    assert cents[0] == pytest.approx(12_000, rel=0.05)               # reference: untouched
+    assert cents[-1] < 6_000
+
+
+# ------------------------------------------------------------------ width, ITD, Doppler
+
+
+def test_width_decorrelates_a_wide_object_and_keeps_power(noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    wide = static_track(0.5, 0.25, info)                             # 300 px of 640 wide
+    wide = wide.with_changes(boxes=boxes_from(np.full(len(wide), W / 2), 0.25, aspect=4.0))
+    point = spatialize(noise, wide, info, config=DRY)
+    spread = spatialize(noise, wide, info, nudges=Nudges(width=1.0), config=DRY)
+    half = spatialize(noise, wide, info, nudges=Nudges(width=0.5), config=DRY)
+
+    def corr(x: np.ndarray) -> float:
+        return float(np.corrcoef(x[0], x[1])[0, 1])
+
+    assert corr(point) == pytest.approx(1.0, abs=1e-6)
+    assert abs(corr(spread)) < 0.1
+    assert 0.3 < corr(half) < 0.95
+    for ch in (0, 1):
+        assert rms_db(spread[ch]) == pytest.approx(rms_db(point[ch]), abs=0.5)
+    assert np.mean(spread[0] + spread[1]) == pytest.approx(0.0, abs=1e-3)
+
+
+def lag_of(late: np.ndarray, early: np.ndarray) -> float:
+    """Samples by which `late` trails `early` (cross-correlation peak, parabolic refinement)."""
+    xc = signal.correlate(late, early, mode="full", method="fft")
+    k = int(np.argmax(xc))
+    a, b, c = xc[k - 1], xc[k], xc[k + 1]
+    return k - (early.size - 1) + 0.5 * (a - c) / (a - 2 * b + c)
+
+
+@pytest.mark.parametrize(("x_frac", "left_lag"), [(0.95, 25.92), (0.75, 14.4), (0.05, -25.92)])
+def test_itd_delays_the_far_ear(x_frac: float, left_lag: float, noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    out = spatialize(noise, static_track(x_frac, 0.05, info), info,
+                     config=SpatialConfig(itd=True, air_absorption=False, law="0dB"))
+    assert lag_of(out[0], out[1]) == pytest.approx(left_lag, abs=0.3)
+    plain = spatialize(noise, static_track(x_frac, 0.05, info), info,
+                       config=SpatialConfig(air_absorption=False, law="0dB"))
+    assert lag_of(plain[0], plain[1]) == pytest.approx(0.0, abs=0.05)
+
+
+def inst_freq(x: np.ndarray) -> float:
+    phase = np.unwrap(np.angle(signal.hilbert(x)))
+    return float(np.polyfit(np.arange(x.size) / SAMPLE_RATE, phase, 1)[0] / (2 * math.pi))
+
+
+@pytest.mark.parametrize("doppler", [True, False])
+def test_doppler_raises_pitch_approaching_and_lowers_it_receding(doppler: bool) -> None:
+    info = make_info(4.0)
+    frames = np.arange(info.frames)
+    t = frames / float(FPS)
+    d = np.where(t < 2.0, 10.0 - 4.5 * t, 1.0 + 4.5 * (t - 2.0))     # metres/3: 30 m -> 3 m -> 30 m
+    track = Track(id=1, label="car", frames=frames, boxes=boxes_from(np.full(t.size, W / 2),
+                                                                     0.05 / d**2))
+    tone = np.sin(2 * math.pi * 1000.0 * np.arange(4 * SAMPLE_RATE) / SAMPLE_RATE)
+    out = spatialize(tone.astype(np.float32), track, info,
+                     config=SpatialConfig(doppler=doppler, air_absorption=False,
+                                          reference_distance_m=3.0, max_gain_db=30.0))
+    approach = inst_freq(out[0, int(0.6 * SAMPLE_RATE):int(1.6 * SAMPLE_RATE)])
+    recede = inst_freq(out[0, int(2.6 * SAMPLE_RATE):int(3.6 * SAMPLE_RATE)])
+    shift = 13.5 / 343.0 if doppler else 0.0                         # 13.5 m/s radial
+    assert approach == pytest.approx(1000.0 * (1 + shift), abs=2.0)
+    assert recede == pytest.approx(1000.0 * (1 - shift), abs=2.0)
+
+
+# ------------------------------------------------------------------ shapes and bad input
+
+
+def test_output_shape_dtype_and_empty_track(noise: np.ndarray) -> None:
+    info = make_info(4.0)
+    empty = Track(id=3, label="ghost", frames=np.zeros(0), boxes=np.zeros((0, 4)))
+    out = spatialize(noise, empty, info, config=DRY)
+    assert out.shape == (2, noise.size) and out.dtype == np.float32
+    assert estimate_pan(out) == pytest.approx(0.0, abs=1e-6)          # centre, reference level
+    assert rms_db(out) - rms_db(noise) == pytest.approx(-3.0103, abs=0.01)
+    assert spatialize(np.zeros(0, np.float32), empty, info).shape == (2, 0)
+    assert spatialize(noise[None, :1000], empty, info).shape == (2, 1000)
+
+
+@pytest.mark.parametrize(("dry", "message"), [
+    (np.zeros((2, 100), np.float32), "mono"),
+    (np.zeros((1, 2, 3), np.float32), "mono"),
+    (np.array([0.0, np.nan], np.float32), "NaN"),
+    (np.array([np.inf, 0.0], np.float32), "NaN"),
+])
+def test_bad_dry_signal_is_rejected(dry: np.ndarray, message: str) -> None:
+    info = make_info(1.0)
+    with pytest.raises(ValueError, match=message):
+        spatialize(dry, static_track(0.5, 0.05, info), info)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"law": "-2dB"}, {"reference_area": 0.0}, {"reference_area": 1.5}, {"control_rate": 7},
+    {"min_gain_db": 3.0}, {"air_filter_order": 5}, {"air_full_distance": 1.0},
+    {"auto_width": 2.0}, {"smoothing_ms": -1.0}, {"speed_of_sound": 0.0},
+])
+def test_bad_config_is_rejected(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        SpatialConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_pan_curve_rejects_bad_control_rate() -> None:
+    info = make_info(1.0)
+    with pytest.raises(ValueError, match="control_rate"):
+        pan_curve(static_track(0.5, 0.05, info), info, n_samples=100, control_rate=7)
