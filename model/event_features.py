@@ -23,7 +23,7 @@ FEATURE_NAMES = (
     "observed",
 )
 N_FEATURES = len(FEATURE_NAMES)
-KINDS = ("impact", "step")  # the network's kind head: P(step); anything else counts as impact
+KINDS = ("impact", "step", "scrape")  # the kind head's classes; other kinds train as "impact"
 FEATURE_CLIP = 20.0
 
 
@@ -94,23 +94,23 @@ class FrameTargets:
 
     onset: 1 on the frame nearest each event; mask: 0 on the frames right next to an event (the
     +-1 frame tolerance: a prediction there is neither rewarded nor punished), 1 elsewhere;
-    strength: the event's strength on its frame; step: 1 where the event is a step.
+    strength: the event's strength on its frame; kind: index into KINDS of the event's kind.
     """
 
     onset: np.ndarray
     mask: np.ndarray
     strength: np.ndarray
-    step: np.ndarray
+    kind: np.ndarray
 
 
 def frame_targets(events: Sequence[Event], frames: np.ndarray, info: VideoInfo, *,
                   tolerance_frames: int = 1) -> FrameTargets:
     """Targets for `frames` (dense, ascending) from events given in seconds."""
     n = int(frames.size)
-    onset, strength, step = np.zeros(n), np.zeros(n), np.zeros(n)
+    onset, strength, kind = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     mask = np.ones(n)
     if n == 0:
-        return FrameTargets(onset, mask, strength, step)
+        return FrameTargets(onset, mask, strength, kind)
     times = np.array([info.time_of_frame(int(f)) for f in frames])
     one_frame = 1.0 / float(info.fps)
     for event in events:
@@ -119,12 +119,12 @@ def frame_targets(events: Sequence[Event], frames: np.ndarray, info: VideoInfo, 
         i = int(np.argmin(np.abs(times - event.time)))
         onset[i] = 1.0
         strength[i] = max(strength[i], event.strength)
-        step[i] = 1.0 if event.kind == "step" else step[i]
+        kind[i] = KINDS.index(event.kind) if event.kind in KINDS else 0
     for k in np.flatnonzero(onset):
         lo, hi = max(0, int(k) - tolerance_frames), min(n, int(k) + tolerance_frames + 1)
         mask[lo:hi] = 0.0
     mask[onset > 0] = 1.0
-    return FrameTargets(onset, mask, strength, step)
+    return FrameTargets(onset, mask, strength, kind)
 
 
 def peak_frames(prob: np.ndarray, *, threshold: float, min_gap_frames: int = 2) -> np.ndarray:
@@ -140,13 +140,16 @@ def peak_frames(prob: np.ndarray, *, threshold: float, min_gap_frames: int = 2) 
     return np.array(sorted(taken), dtype=np.int64)
 
 
-def decode_events(prob: np.ndarray, strength: np.ndarray, step_prob: np.ndarray,
+def decode_events(prob: np.ndarray, strength: np.ndarray, kind_prob: np.ndarray,
                   frames: np.ndarray, info: VideoInfo, *, threshold: float,
                   min_gap_frames: int = 2) -> tuple[Event, ...]:
-    """Per-frame outputs -> Events at the peak frames' presentation times."""
+    """Per-frame outputs -> Events at the peak frames' presentation times.
+
+    prob and strength are (T,); kind_prob is (len(KINDS), T), the most likely kind is used.
+    """
     out = []
     for i in peak_frames(prob, threshold=threshold, min_gap_frames=min_gap_frames):
-        kind = "step" if step_prob[i] > 0.5 else "impact"
+        kind = KINDS[int(np.argmax(kind_prob[:, i]))]
         out.append(Event(time=info.time_of_frame(int(frames[i])),
                          strength=float(np.clip(strength[i], 0.0, 1.0)), kind=kind))
     return tuple(out)

@@ -69,7 +69,7 @@ class Sequence1:
     onset: np.ndarray
     mask: np.ndarray
     strength: np.ndarray
-    step: np.ndarray
+    kind: np.ndarray
     frames: np.ndarray
     info: VideoInfo
     true_times: np.ndarray
@@ -122,7 +122,7 @@ def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
     hi = info.time_of_frame(int(feats.frames[-1])) + 0.5 / float(info.fps)
     times = np.array([e.time for e in events if lo <= e.time <= hi])
     return Sequence1(values=feats.values, onset=targets.onset, mask=targets.mask,
-                     strength=targets.strength, step=targets.step, frames=feats.frames,
+                     strength=targets.strength, kind=targets.kind, frames=feats.frames,
                      info=info, true_times=times, clip=clip)
 
 
@@ -142,18 +142,22 @@ def _batch(seqs: Sequence[Sequence1], normalizer: Normalizer, flips: np.ndarray)
     length = max(s.values.shape[1] for s in seqs)
     n = len(seqs)
     x = np.zeros((n, seqs[0].values.shape[0], length), dtype=np.float32)
-    y = {k: np.zeros((n, length), dtype=np.float32) for k in ("onset", "mask", "strength", "step")}
+    y = {k: np.zeros((n, length), dtype=np.float32) for k in ("onset", "mask", "strength")}
+    kind = np.zeros((n, length), dtype=np.int64)
     for i, s in enumerate(seqs):
         t = s.values.shape[1]
         x[i, :, :t] = normalizer.apply(mirror(s.values) if flips[i] else s.values)
         for k in y:
             y[k][i, :t] = getattr(s, k)
-    return {"x": torch.from_numpy(x), **{k: torch.from_numpy(v) for k, v in y.items()}}
+        kind[i, :t] = s.kind
+    return {"x": torch.from_numpy(x), "kind": torch.from_numpy(kind),
+            **{k: torch.from_numpy(v) for k, v in y.items()}}
 
 
 def _loss(net: Any, b: dict[str, Any], pos_weight: float) -> Any:
     import torch
     from torch.nn.functional import binary_cross_entropy_with_logits as bce
+    from torch.nn.functional import cross_entropy
 
     out = net(b["x"])
     mask, onset = b["mask"], b["onset"]
@@ -161,8 +165,8 @@ def _loss(net: Any, b: dict[str, Any], pos_weight: float) -> Any:
     onset_loss = (bce(out[:, 0], onset, reduction="none") * weight).sum() / weight.sum()
     pos = onset.sum().clamp(min=1.0)
     strength_loss = (bce(out[:, 1], b["strength"], reduction="none") * onset).sum() / pos
-    step_loss = (bce(out[:, 2], b["step"], reduction="none") * onset).sum() / pos
-    return onset_loss + 0.5 * strength_loss + 0.5 * step_loss
+    kind_loss = (cross_entropy(out[:, 2:], b["kind"], reduction="none") * onset).sum() / pos
+    return onset_loss + 0.5 * strength_loss + 0.5 * kind_loss
 
 
 def evaluate_sequences(model: EventModel, seqs: Sequence[Sequence1]) -> dict[float, dict[str, float]]:

@@ -11,6 +11,7 @@ import pytest
 
 from model.event_features import (
     FEATURE_NAMES,
+    KINDS,
     N_FEATURES,
     decode_events,
     frame_targets,
@@ -115,7 +116,7 @@ def test_frame_targets(times: list[float], onset_frames: list[int], masked: list
     t = frame_targets(events, np.arange(90), info)
     assert list(np.flatnonzero(t.onset)) == onset_frames
     assert list(np.flatnonzero(t.mask == 0)) == masked
-    assert np.allclose(t.strength[onset_frames], 0.7) and np.allclose(t.step[onset_frames], 1)
+    assert np.allclose(t.strength[onset_frames], 0.7) and np.all(t.kind[onset_frames] == 1)
 
 
 def test_peak_picking_and_decoding() -> None:
@@ -124,10 +125,13 @@ def test_peak_picking_and_decoding() -> None:
     assert list(peak_frames(prob, threshold=0.7)) == [1, 9]
     assert list(peak_frames(prob, threshold=0.99)) == []
     info = _info(30)
-    events = decode_events(prob, np.full(10, 0.4), np.array([0.9] + [0.1] * 9), np.arange(10, 20),
-                           info, threshold=0.5)
+    kinds = np.zeros((len(KINDS), 10))
+    kinds[0, :] = 0.5
+    kinds[1, 5] = 0.8  # frame 5 is most likely a step, the others impacts
+    events = decode_events(prob, np.full(10, 0.4), kinds, np.arange(10, 20), info, threshold=0.5)
     assert [round(e.time * 30) for e in events] == [11, 15, 19]
-    assert all(e.kind == "impact" and e.strength == pytest.approx(0.4) for e in events)
+    assert [e.kind for e in events] == ["impact", "step", "impact"]
+    assert all(e.strength == pytest.approx(0.4) for e in events)
 
 
 def test_network_shape_size_and_receptive_field() -> None:
@@ -135,7 +139,7 @@ def test_network_shape_size_and_receptive_field() -> None:
 
     net = build_event_net(TINY, seed=0)
     x = torch.zeros(2, N_FEATURES, 64)
-    assert net(x).shape == (2, 3, 64)
+    assert net(x).shape == (2, 2 + len(KINDS), 64)
     full = EventNetConfig()
     assert parameter_count(build_event_net(full, seed=0)) * 4 < 5 * 1024 * 1024  # < 5 MB
     net.eval()
