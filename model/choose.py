@@ -32,16 +32,16 @@ _KIND_WORDS: dict[str, tuple[str, ...]] = {
     "impact": ("impact", "hit", "clang", "bang", "knock", "thud", "bounce", "clack", "crash",
                "slam", "tap", "strike", "clink", "bonk", "smash", "drop", "thump", "collision",
                "ball"),
-    "scrape": ("scrape", "slid", "slide", "drag", "grind", "scratch", "rub", "skid"),
+    "scrape": ("scrap", "slid", "drag", "grind", "scratch", "skid", "friction"),
     "whoosh": ("whoosh", "swish", "swoosh", "wind", "swing", "swipe", "fly", "flying", "pass",
                "air", "woosh", "flutter", "wing"),
     "engine": ("engine", "car", "motor", "truck", "vehicle", "drone", "hum", "bus", "van",
-               "tractor", "moped", "scooter", "rev", "idle", "machine"),
+               "tractor", "moped", "scooter", "idle", "machine"),
 }
 _MATERIAL_WORDS: dict[str, tuple[str, ...]] = {
-    "metal": ("metal", "steel", "iron", "tin", "pan", "pot", "bell", "clang", "can", "pipe",
+    "metal": ("metal", "steel", "iron", "tin", "pot", "bell", "clang", "pipe",
               "chain", "brass", "alumin"),
-    "wood": ("wood", "plank", "log", "stick", "door", "table", "crate", "timber", "bat"),
+    "wood": ("wood", "plank", "log", "stick", "door", "table", "crate", "timber"),
     "glass": ("glass", "bottle", "ceramic", "porcelain", "cup", "mug", "plate", "window"),
     "plastic": ("plastic", "ball", "toy", "box", "bucket", "rubber"),
 }

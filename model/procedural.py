@@ -86,6 +86,8 @@ def modal_impact(*, material: str, strength: float, rng: np.random.Generator,
 
     `size` > 1 lowers the pitch (bigger objects ring lower), < 1 raises it.
     """
+    if material not in MATERIAL_PRESETS:
+        raise ValueError(f"unknown material {material!r} (one of {', '.join(MATERIALS)})")
     preset = MATERIAL_PRESETS[material]
     s = float(np.clip(strength, 0.0, 1.0))
     base = rng.uniform(*preset.base_hz) / np.sqrt(max(size, 0.05))

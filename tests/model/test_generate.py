@@ -1,0 +1,354 @@
+"""Per-object dry foley: sync to events, speed-following texture, seeding, prompt and library choice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from model.choose import (
+    MotionConfig,
+    choose_sounds,
+    implied_event_times,
+    motion_profile,
+    motion_texture_kind,
+    parse_prompt,
+)
+from model.generate import SampleCache, generate_object
+from model.scene import ObjectSound
+from model.variation import NoRepeatChooser, onset_index, resample_pitch, vary_one_shot
+from video.synth import ObjectSpec, SceneSpec, scene_truth
+from video.timebase import SAMPLE_RATE, time_to_sample
+from video.tracks import Event, Track, VideoInfo
+
+FPS = Fraction(30)
+
+
+def _info(duration: float = 6.0) -> VideoInfo:
+    return VideoInfo(path="clip.mp4", width=640, height=360, fps=FPS, duration=duration,
+                     frames=int(duration * 30))
+
+
+def _track(xs: np.ndarray, *, events: tuple[Event, ...] = (), label: str = "object",
+           size: float = 40.0, tid: int = 1) -> Track:
+    frames = np.arange(len(xs))
+    y = np.full(len(xs), 180.0)
+    boxes = np.stack([xs - size / 2, y - size / 2, xs + size / 2, y + size / 2], axis=1)
+    return Track(id=tid, label=label, frames=frames, boxes=boxes, events=events)
+
+
+def _window_rms(x: np.ndarray, win: int) -> np.ndarray:
+    n = len(x) // win
+    return np.sqrt(np.mean(x[: n * win].reshape(n, win).astype(np.float64) ** 2, axis=1))
+
+
+def _onset_near(x: np.ndarray, sample: int, *, before: int = 2400, after: int = 2400) -> int:
+    """First sample after a quiet stretch where |x| passes 10 % of the local peak."""
+    seg = np.abs(x[max(sample - before, 0): sample + after])
+    return max(sample - before, 0) + int(np.argmax(seg >= 0.1 * seg.max()))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    id: str
+    category: str
+    subcategory: str
+    tags: tuple[str, ...]
+
+
+class _TinyLibrary:
+    """A minimal in-memory library with the SoundLibrary interface (search / by_kind / load)."""
+
+    def __init__(self, sounds: dict[_Entry, np.ndarray], broken: tuple[str, ...] = ()) -> None:
+        self.sounds = {e.id: (e, a) for e, a in sounds.items()}
+        self.broken = broken
+        self.loads: list[str] = []
+
+    def search(self, query: str, *, limit: int = 10) -> list[tuple[_Entry, float]]:
+        words = set(query.lower().split())
+        scored = [(e, float(len(words & {e.category, e.subcategory, *e.tags})))
+                  for e, _ in self.sounds.values()]
+        return sorted((s for s in scored if s[1] > 0), key=lambda s: -s[1])[:limit]
+
+    def by_kind(self, kind: str) -> list[_Entry]:
+        cat, _, sub = kind.partition("/")
+        return [e for e, _ in self.sounds.values()
+                if e.category == cat and (not sub or e.subcategory == sub)]
+
+    def load(self, entry_id: str) -> np.ndarray:
+        self.loads.append(entry_id)
+        if entry_id in self.broken:
+            raise RuntimeError("Error opening file: Format not recognised")
+        return self.sounds[entry_id][1]
+
+
+def _clicky(n_lead: int, freq: float) -> np.ndarray:
+    """A stereo test sample: silence, then a sharp decaying tone (onset at n_lead)."""
+    t = np.arange(9600) / SAMPLE_RATE
+    tone = np.sin(2 * np.pi * freq * t) * np.exp(-t / 0.03)
+    x = np.concatenate([np.zeros(n_lead), tone]).astype(np.float32)
+    return np.stack([x, x])
+
+
+# ------------------------------------------------------------------------------ prompts
+
+
+@pytest.mark.parametrize("text, kind, material, surface", [
+    ("footsteps on gravel", "step", None, "gravel"),
+    ("metal clang", "impact", "metal", "metal"),
+    ("car engine", "engine", None, None),
+    ("a wooden crate", "impact", "wood", "hard"),
+    ("rubber ball bouncing", "impact", "plastic", None),
+    ("heels on marble", "step", None, "hard"),
+    ("chair scraping on the floor", "scrape", None, "hard"),
+    ("whoosh", "whoosh", None, None),
+    ("", None, None, None),
+    ("   ", None, None, None),
+    ("!!! 123", None, None, None),
+    ("quiet", None, None, None),
+])
+def test_parse_prompt(text: str, kind: str | None, material: str | None,
+                      surface: str | None) -> None:
+    spec = parse_prompt(text)
+    assert (spec.kind, spec.material, spec.surface) == (kind, material, surface)
+
+
+# ------------------------------------------------------------------------------ motion
+
+
+def test_motion_profile_speed_matches_truth() -> None:
+    info = _info(4.0)
+    diag = float(np.hypot(640, 360))
+    xs = np.concatenate([np.full(30, 100.0), 100 + np.arange(60) * 4.0, np.full(30, 336.0)])
+    profile = motion_profile(_track(xs), info)
+    true_speed = 4.0 * 30 / diag                       # frame diagonals per second
+    assert np.median(profile.speed[40:80]) == pytest.approx(true_speed, rel=0.02)
+    assert np.max(profile.speed[:20]) < 0.01 and np.max(profile.speed[-20:]) < 0.01
+    assert profile.moving_fraction == pytest.approx(0.5, abs=0.08)
+    assert profile.vertical_ratio < 0.01
+
+
+def test_motion_profile_ignores_tracker_jitter(rng: np.random.Generator) -> None:
+    xs = 300 + rng.normal(0, 1.0, 180)                  # a still object, 1 px jitter
+    profile = motion_profile(_track(xs), _info())
+    assert profile.moving_fraction < 0.05
+
+
+@pytest.mark.parametrize("kind, label, texture", [
+    ("box", "box", "engine"),        # long steady level travel
+    ("slide", "box", "scrape"),      # slow, decelerating level motion
+    ("ball", "ball", "whoosh"),      # bouncing: vertical
+    ("box", "car", "engine"),        # label hint
+])
+def test_texture_kind_from_motion(kind: str, label: str, texture: str) -> None:
+    obj = {"box": ObjectSpec("box", start=(0.05, 0.5), velocity=(0.4, 0.0)),
+           "slide": ObjectSpec("slide", start=(0.2, 0.8), velocity=(0.35, 0.0), friction=0.12),
+           "ball": ObjectSpec("ball", start=(0.1, 0.2), velocity=(0.3, 0.0))}[kind]
+    truth = scene_truth(SceneSpec(duration=4.0, objects=(obj,)))
+    profile = motion_profile(truth.objects[0], truth.video)
+    assert motion_texture_kind(profile, label) == texture
+
+
+def test_still_object_gets_no_texture_but_a_hit() -> None:
+    info = _info(2.0)
+    track = _track(np.full(60, 320.0))
+    profile = motion_profile(track, info)
+    assert motion_texture_kind(profile) is None
+    y = generate_object(track, info, ObjectSound(id=1))
+    assert np.max(np.abs(y)) > 0.1                       # never silent
+
+
+def test_implied_steps_follow_walking_motion() -> None:
+    info = _info(4.0)
+    xs = np.concatenate([np.full(30, 50.0), 50 + np.arange(90) * 5.0])
+    profile = motion_profile(_track(xs), info)
+    steps = implied_event_times(profile, "step")
+    times = np.array([t for t, _ in steps])
+    assert times[0] == pytest.approx(1.0, abs=0.2)      # starts when walking starts
+    assert np.all(np.diff(times) >= 0.29) and np.all(np.diff(times) <= 0.56)
+    assert implied_event_times(motion_profile(_track(np.full(30, 5.0)), info), "step") == [(0.0, 0.6)]
+
+
+# ------------------------------------------------------------------------------ placement
+
+
+@pytest.mark.parametrize("prompt", ["", "metal clang", "footsteps on gravel", "glass"])
+def test_one_shots_start_on_their_event_sample(prompt: str) -> None:
+    times = (0.5, 1.25, 2.0333, 3.9)
+    events = tuple(Event(t, 0.9, "impact") for t in times)
+    info = _info(5.0)
+    # still object: no texture, only the one-shots
+    y = generate_object(_track(np.full(150, 320.0), events=events), info,
+                        ObjectSound(id=1, prompt=prompt))
+    for t in times:
+        target = time_to_sample(t)
+        assert abs(_onset_near(y, target) - target) <= 48          # within 1 ms
+        assert np.max(np.abs(y[target - 4800: target - 48])) < 0.05 * np.max(np.abs(y[target:target + 4800]))
+
+
+def test_library_sample_onset_aligned_despite_leading_silence() -> None:
+    entry = _Entry("imp1", "impact", "metal", ("metal", "clang"))
+    lib = _TinyLibrary({entry: _clicky(3000, 800.0)})
+    events = (Event(1.0, 1.0, "impact"),)
+    y = generate_object(_track(np.full(90, 320.0), events=events), _info(3.0),
+                        ObjectSound(id=1, prompt="metal clang"), library=lib)
+    assert lib.loads == ["imp1"]
+    assert abs(_onset_near(y, SAMPLE_RATE) - SAMPLE_RATE) <= 2
+
+
+def test_event_strength_sets_loudness() -> None:
+    events = (Event(0.5, 1.0, "impact"), Event(1.5, 0.2, "impact"))
+    y = generate_object(_track(np.full(90, 320.0), events=events), _info(3.0), ObjectSound(id=1))
+    loud = np.max(np.abs(y[SAMPLE_RATE // 2: SAMPLE_RATE]))
+    soft = np.max(np.abs(y[3 * SAMPLE_RATE // 2: 2 * SAMPLE_RATE]))
+    assert 20 * np.log10(loud / soft) == pytest.approx(0.8 * 18.0, abs=5.0)
+
+
+def test_texture_follows_speed_and_stops_when_still() -> None:
+    info = _info(6.0)
+    # still 0-2 s, accelerating 2-4 s, still 4-6 s
+    v = np.concatenate([np.zeros(60), np.linspace(0, 12, 60), np.zeros(60)])
+    xs = 40 + np.cumsum(v)
+    y = generate_object(_track(xs), info, ObjectSound(id=1, prompt="whoosh"))
+    rms = _window_rms(y, 4800)                            # 0.1 s windows
+    assert np.max(rms[:18]) < 1e-6 and np.max(rms[-15:]) < 1e-6
+    moving = rms[25:38]
+    assert np.all(moving > 0)
+    assert np.corrcoef(moving, np.arange(len(moving)))[0, 1] > 0.9   # louder as it speeds up
+
+
+# ------------------------------------------------------------------------------ seeding
+
+
+def _scene() -> tuple[Track, VideoInfo]:
+    truth = scene_truth(SceneSpec(duration=3.0, objects=(
+        ObjectSpec("ball", start=(0.1, 0.2), velocity=(0.3, 0.0)),)))
+    return truth.objects[0], truth.video
+
+
+def test_same_seed_is_bit_identical_and_seeds_matter() -> None:
+    track, info = _scene()
+    a = generate_object(track, info, ObjectSound(id=track.id), render_seed=7)
+    b = generate_object(track, info, ObjectSound(id=track.id), render_seed=7)
+    assert a.tobytes() == b.tobytes()
+    c = generate_object(track, info, ObjectSound(id=track.id), render_seed=8)
+    d = generate_object(track, info, ObjectSound(id=track.id, seed=1), render_seed=7)
+    for other in (c, d):
+        assert not np.array_equal(a, other)
+        assert np.sqrt(np.mean((a - other) ** 2)) > 0.1 * np.sqrt(np.mean(a ** 2))
+
+
+@pytest.mark.parametrize("kind", ["ball", "walker", "box", "approach", "recede", "slide"])
+def test_no_synthetic_object_is_silent(kind: str) -> None:
+    truth = scene_truth(SceneSpec(duration=3.0, objects=(ObjectSpec(kind, start=(0.3, 0.5),
+                                                                    velocity=(0.2, 0.0)),)))
+    track = truth.objects[0]
+    y = generate_object(track, truth.video, ObjectSound(id=track.id))
+    assert y.dtype == np.float32 and y.shape == (time_to_sample(truth.video.duration),)
+    assert np.all(np.isfinite(y)) and float(np.sqrt(np.mean(y ** 2))) > 1e-3
+    assert np.max(np.abs(y)) < 2.0
+
+
+# ------------------------------------------------------------------------------ library choice
+
+
+def _library() -> _TinyLibrary:
+    return _TinyLibrary({
+        _Entry("gravel1", "step", "gravel", ("footsteps", "gravel")): _clicky(0, 3000.0),
+        _Entry("gravel2", "step", "gravel", ("footsteps", "gravel")): _clicky(0, 3100.0),
+        _Entry("wood1", "step", "wood", ("footsteps", "wood")): _clicky(0, 300.0),
+        _Entry("clang1", "impact", "metal", ("metal", "clang")): _clicky(0, 900.0),
+        _Entry("car1", "engine", "car", ("car", "engine")): _clicky(0, 80.0),
+    })
+
+
+@pytest.mark.parametrize("prompt, events_kind, entries, texture", [
+    ("footsteps on gravel", "step", {"gravel1", "gravel2"}, None),
+    ("metal clang", "impact", {"clang1"}, None),
+    ("car engine", None, set(), {"car1"}),
+    ("glass bottle", "impact", set(), None),          # nothing matches: procedural glass
+    ("", None, set(), None),
+])
+def test_prompt_picks_matching_library_category(prompt: str, events_kind: str | None,
+                                                entries: set[str], texture: set[str] | None
+                                                ) -> None:
+    info = _info(3.0)
+    track = _track(40 + np.arange(90) * 3.0, events=(Event(1.0, 0.5, "impact"),))
+    plan = choose_sounds(track, motion_profile(track, info), prompt=prompt, library=_library(),
+                         rng=np.random.default_rng(0))
+    source = plan.source_for("impact")
+    if events_kind is not None:
+        assert source.kind == events_kind
+        assert set(source.entries) == entries
+    if texture is not None:
+        assert plan.texture is not None and set(plan.texture.entries) == texture
+    if prompt == "glass bottle":
+        assert source.variant == "glass"
+
+
+def test_pinned_sounds_override_the_choice() -> None:
+    info = _info(3.0)
+    track = _track(np.full(90, 320.0), events=(Event(1.0, 0.5, "impact"),))
+    plan = choose_sounds(track, motion_profile(track, info), prompt="footsteps on gravel",
+                         pinned=("wood1",), library=_library(), rng=np.random.default_rng(0))
+    assert plan.source_for("impact").entries == ("wood1",)
+
+
+def test_corrupt_library_file_is_skipped_with_a_warning() -> None:
+    lib = _library()
+    lib.broken = ("clang1",)
+    warnings: list[str] = []
+    track = _track(np.full(90, 320.0), events=(Event(1.0, 0.8, "impact"), Event(2.0, 0.8, "impact")))
+    y = generate_object(track, _info(3.0), ObjectSound(id=1, prompt="metal clang"), library=lib,
+                        warn=warnings.append)
+    assert len(warnings) == 1 and "clang1" in warnings[0]       # warned once, then cached
+    for t in (1.0, 2.0):                                         # procedural metal instead
+        assert np.max(np.abs(y[time_to_sample(t): time_to_sample(t) + 4800])) > 0.1
+
+
+def test_sample_cache_loads_once() -> None:
+    lib = _library()
+    cache = SampleCache(lib)
+    a, b = cache.mono("gravel1"), cache.mono("gravel1")
+    assert a is b and lib.loads == ["gravel1"] and a is not None and a.ndim == 1
+
+
+# ------------------------------------------------------------------------------ variation
+
+
+def test_no_repeat_chooser_never_repeats_and_uses_all() -> None:
+    chooser = NoRepeatChooser(4, np.random.default_rng(5))
+    picks = [chooser.next() for _ in range(2000)]
+    assert all(a != b for a, b in zip(picks, picks[1:], strict=False))
+    counts = np.bincount(picks, minlength=4)
+    assert np.all(counts > 400)
+    assert [NoRepeatChooser(1, np.random.default_rng(0)).next() for _ in range(3)] == [0, 0, 0]
+    with pytest.raises(ValueError):
+        NoRepeatChooser(0, np.random.default_rng(0))
+
+
+def test_variation_stays_within_pitch_and_gain_ranges() -> None:
+    t = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
+    tone = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    rng = np.random.default_rng(11)
+    semis, gains = [], []
+    for _ in range(40):
+        y = vary_one_shot(tone, strength=1.0, rng=rng)
+        spec = np.abs(np.fft.rfft(y, 1 << 18))
+        f = np.argmax(spec) * SAMPLE_RATE / (1 << 18)
+        semis.append(12 * np.log2(f / 1000))
+        gains.append(20 * np.log10(np.max(np.abs(y[1000:-1000]))))
+    assert max(np.abs(semis)) <= 1.05 and np.std(semis) > 0.3
+    assert max(np.abs(gains)) <= 2.1 and np.std(gains) > 0.5
+
+
+def test_resample_pitch_and_onset_index() -> None:
+    x = np.zeros(1000, np.float32)
+    x[400:] = 1.0
+    assert onset_index(x) == 400
+    assert onset_index(np.zeros(10, np.float32)) == 0
+    assert len(resample_pitch(x, 2.0)) == 500
+    assert np.array_equal(resample_pitch(x, 1.0), x)
+    assert MotionConfig().still_speed < MotionConfig().moving_speed
