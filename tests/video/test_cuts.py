@@ -1,0 +1,193 @@
+"""video.cuts on synthetic shots (known cut frames) with moving objects, pans, noise and flashes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from video.cuts import CutConfig, CutDetector, detect_cuts, frame_signature, signature_distance
+from video.encode import write_video
+from video.reader import VideoFrame, VideoReader
+
+NTSC = Fraction(30000, 1001)
+W, H = 192, 108
+FRAME_S = 1001 / 30000
+
+
+def texture(kind: str, rng: np.random.Generator, palette: Sequence[tuple[int, int, int]],
+            height: int = 3 * H, width: int = 3 * W) -> np.ndarray:
+    """A large textured background of the given kind coloured between palette entries."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    if kind == "blobs":
+        field = cv2.GaussianBlur(rng.random((height, width), dtype=np.float32), (0, 0), 6)
+        field = (field - field.min()) / (np.ptp(field) + 1e-6)
+    elif kind == "stripes":
+        angle = rng.uniform(0, np.pi)
+        field = 0.5 + 0.5 * np.sin((np.cos(angle) * xx + np.sin(angle) * yy) / 3.0)
+    elif kind == "checker":
+        field = ((xx // 14 + yy // 14) % 2).astype(np.float32)
+    elif kind == "grain":
+        field = cv2.GaussianBlur(rng.random((height, width), dtype=np.float32), (0, 0), 1)
+        field = (field - field.min()) / (np.ptp(field) + 1e-6)
+    else:
+        raise ValueError(kind)
+    a, b = (np.asarray(c, np.float32) for c in palette)
+    return (a + field[..., None] * (b - a)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Shot:
+    kind: str
+    palette: tuple[tuple[int, int, int], tuple[int, int, int]]
+    frames: int
+    pan: tuple[float, float] = (2.0, 1.0)  # camera px/frame
+
+
+def render_shots(shots: Sequence[Shot], rng: np.random.Generator, *, noise: float = 5.0,
+                 flashes: Sequence[tuple[int, int]] = ()) -> tuple[list[np.ndarray], list[int]]:
+    """Frames of consecutive shots, each with two fast objects and sensor noise; and the
+    indices of the first frame of every shot after the first (the true cuts).
+
+    `flashes` are (start frame, length) spans brightened like a photo flash.
+    """
+    frames: list[np.ndarray] = []
+    cuts: list[int] = []
+    for number, shot in enumerate(shots):
+        if number:
+            cuts.append(len(frames))
+        background = texture(shot.kind, rng, shot.palette)
+        sprite = texture("blobs", rng, ((250, 40, 40), (250, 230, 30)), 40, 56)
+        start = rng.uniform(0, 40, 2)
+        for t in range(shot.frames):
+            x0 = int(40 + shot.pan[0] * t) % (2 * W)
+            y0 = int(40 + shot.pan[1] * t) % (2 * H)
+            image = background[y0:y0 + H, x0:x0 + W].astype(np.float32)
+            for k, velocity in enumerate(((11.0, 3.0), (-9.0, -4.0))):
+                ox = int(start[0] + k * 90 + velocity[0] * t) % (W - 56)
+                oy = int(start[1] + k * 40 + velocity[1] * t) % (H - 40)
+                image[oy:oy + 40, ox:ox + 56] = sprite
+            image += rng.normal(0, noise, image.shape)
+            frames.append(np.clip(image, 0, 255).astype(np.uint8))
+    for begin, length in flashes:
+        for i in range(begin, begin + length):
+            frames[i] = np.clip(frames[i].astype(np.float32) * 1.6 + 90, 0, 255).astype(np.uint8)
+    return frames, cuts
+
+
+def as_video_frames(images: Sequence[np.ndarray]) -> Iterator[VideoFrame]:
+    for i, image in enumerate(images):
+        yield VideoFrame(index=i, time=i * FRAME_S, image=image, scale=1.0)
+
+
+def assert_cuts_match(found: Sequence[float], truth: Sequence[int]) -> None:
+    assert len(found) == len(truth), (found, [t * FRAME_S for t in truth])
+    for time_s, frame in zip(found, truth, strict=True):
+        assert abs(time_s - frame * FRAME_S) <= FRAME_S + 1e-6
+
+
+GREEN = ((20, 70, 20), (90, 170, 60))
+BLUE = ((10, 30, 90), (120, 170, 240))
+SAND = ((120, 100, 60), (230, 210, 160))
+GREY = ((40, 40, 40), (200, 200, 200))
+
+
+@pytest.mark.parametrize("shots", [
+    [Shot("blobs", GREEN, 30), Shot("stripes", BLUE, 25), Shot("checker", SAND, 40),
+     Shot("grain", GREY, 20)],
+    # same colours, different texture; same texture, different colours
+    [Shot("blobs", GREY, 24), Shot("stripes", GREY, 24), Shot("stripes", SAND, 24)],
+    # short shots (10 frames) and a final shot shorter than the lookahead
+    [Shot("grain", GREEN, 10), Shot("checker", BLUE, 10), Shot("blobs", SAND, 12),
+     Shot("stripes", GREEN, 3)],
+])
+def test_hard_cuts_found_within_one_frame(shots: list[Shot], rng: np.random.Generator) -> None:
+    images, truth = render_shots(shots, rng)
+    assert_cuts_match(detect_cuts(as_video_frames(images)), truth)
+
+
+@pytest.mark.parametrize("kind, palette, pan", [
+    ("blobs", GREEN, (6.0, 3.0)), ("stripes", BLUE, (9.0, -2.0)), ("grain", SAND, (-12.0, 5.0)),
+    ("checker", GREY, (7.0, 7.0)),
+])
+def test_fast_motion_and_noise_are_not_cuts(kind: str, palette: tuple[tuple[int, int, int], ...],
+                                            pan: tuple[float, float],
+                                            rng: np.random.Generator) -> None:
+    images, _ = render_shots([Shot(kind, palette, 90, pan)], rng, noise=10.0)  # type: ignore[arg-type]
+    assert detect_cuts(as_video_frames(images)) == ()
+
+
+@pytest.mark.parametrize("flashes", [[(20, 1)], [(15, 2), (40, 1)], [(30, 3)]])
+def test_flashes_are_not_cuts(flashes: list[tuple[int, int]], rng: np.random.Generator) -> None:
+    images, truth = render_shots([Shot("blobs", GREEN, 60), Shot("stripes", BLUE, 30)], rng,
+                                 flashes=flashes)
+    assert_cuts_match(detect_cuts(as_video_frames(images)), truth)
+
+
+def test_gray_frames(rng: np.random.Generator) -> None:
+    images, truth = render_shots([Shot("blobs", GREY, 30), Shot("checker", GREY, 30)], rng)
+    grays = [cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images]
+    assert_cuts_match(detect_cuts(as_video_frames(grays)), truth)
+
+
+def test_streaming_reports_after_lookahead(rng: np.random.Generator) -> None:
+    images, truth = render_shots([Shot("blobs", GREEN, 20), Shot("checker", SAND, 20)], rng)
+    detector = CutDetector(CutConfig(lookahead=4))
+    reported = [(frame.index, cut) for frame in as_video_frames(images)
+                if (cut := detector.update(frame)) is not None]
+    assert detector.finish() == ()
+    assert len(reported) == 1
+    at, cut = reported[0]
+    assert at == truth[0] + 4
+    assert cut == pytest.approx(truth[0] * FRAME_S)
+
+
+def test_min_shot_length_drops_close_second_cut(rng: np.random.Generator) -> None:
+    shots = [Shot("blobs", GREEN, 20), Shot("checker", SAND, 10), Shot("stripes", BLUE, 20)]
+    images, truth = render_shots(shots, rng)
+    assert_cuts_match(detect_cuts(as_video_frames(images)), truth)
+    only_first = detect_cuts(as_video_frames(images), config=CutConfig(min_shot_s=0.5))
+    assert_cuts_match(only_first, truth[:1])
+
+
+def test_cuts_through_the_reader(tmp_path: Path, rng: np.random.Generator) -> None:
+    shots = [Shot("stripes", BLUE, 22), Shot("blobs", GREEN, 17), Shot("grain", SAND, 21)]
+    images, truth = render_shots(shots, rng)
+    path = tmp_path / "shots.mp4"
+    write_video(path, images, NTSC, gop=10)
+    with VideoReader(path) as reader:
+        found = detect_cuts(reader.frames(max_side=96))
+    assert_cuts_match(found, truth)
+
+
+def test_signature_distance_bounds(rng: np.random.Generator) -> None:
+    a = texture("blobs", rng, GREEN, H, W)
+    b = texture("checker", rng, BLUE, H, W)
+    sa, sb = frame_signature(a), frame_signature(b)
+    assert signature_distance(sa, sa) == pytest.approx(0.0, abs=1e-6)
+    assert 0.6 < signature_distance(sa, sb) <= 1.0
+    assert signature_distance(sa, sb) == pytest.approx(signature_distance(sb, sa))
+    assert sa.colour.sum() == pytest.approx(1.0) and sa.texture.sum() == pytest.approx(1.0)
+
+
+def test_tiny_streams() -> None:
+    assert detect_cuts([]) == ()
+    black = np.zeros((20, 30, 3), np.uint8)
+    white = np.full((20, 30, 3), 255, np.uint8)
+    assert detect_cuts(as_video_frames([black])) == ()
+    assert detect_cuts(as_video_frames([black, white])) == ()  # last frame is never a cut
+    assert detect_cuts(as_video_frames([black, white, white])) == pytest.approx((FRAME_S,))
+
+
+@pytest.mark.parametrize("options", [
+    {"min_distance": 0.0}, {"min_distance": 1.0}, {"ratio": 0.5}, {"history": 0},
+    {"lookahead": 0}, {"min_shot_s": -1.0}, {"analysis_side": 8},
+])
+def test_config_rejects(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        CutConfig(**options)  # type: ignore[arg-type]
