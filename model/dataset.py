@@ -139,19 +139,18 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
 
 def render_truth(truth: Analysis, folder: Path, *, seed: int,
                  progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Render the true tracks object-aware (prompt = the object's label) to stems + mix WAVs
-    under `folder`; returns their paths relative to the folder's parent."""
+    """Render the true tracks object-aware to stems + mix WAVs under `folder` (no prompt: the
+    renderer picks sounds from motion and events); returns paths relative to the dataset root."""
     from model.render import render_scene
     from model.scene import ObjectSound, RenderSettings
 
-    objects = [ObjectSound(id=t.id, prompt=t.label) for t in truth.objects]
+    objects = [ObjectSound(id=t.id) for t in truth.objects]
     result = render_scene(truth, objects, RenderSettings(seed=seed), library=None,
                           progress=progress)
     stems = {}
-    for track, stem in zip(truth.objects, result.stems, strict=True):
-        rel = f"{folder.name}/stem_{track.id}.wav"
-        write_wav(folder / f"stem_{track.id}.wav", stem)
-        stems[str(track.id)] = rel
+    for track in truth.objects:
+        write_wav(folder / f"stem_{track.id}.wav", result.stems[track.id])
+        stems[str(track.id)] = f"{folder.name}/stem_{track.id}.wav"
     write_wav(folder / "mix.wav", result.mix)
     return {"mix": f"{folder.name}/mix.wav", "stems": stems}
 
@@ -160,6 +159,7 @@ def build_clip(plan: ClipPlan, root: Path, *, config: DatasetConfig,
                progress: ProgressFn | None = None) -> dict[str, Any]:
     """Write one clip's video (and audio) under `root`; its manifest entry."""
     from video.analyze import analyze_video
+
     from video.synth import random_scene, write_clip
 
     spec = random_scene(plan.seed, width=plan.width, height=plan.height, fps=plan.fps,

@@ -1,0 +1,120 @@
+"""`stereofoley eval`: objective metrics (spatial, sync, loudness).
+
+    stereofoley eval --synthetic N [--seed S] [--out docs/EVALUATION.md] [--checkpoint PT]
+        baselines vs object-aware rendering, hand-made vs learned events, on N held-out
+        synthetic clips; prints the tables and, with --out, writes the evaluation document.
+    stereofoley eval --render-dir OUTDIR [--video V] [--out METRICS.txt]
+        metrics of an existing render (its stems and mix) against its project.json.
+
+Bad arguments or files: one `error:` line on stderr and exit status 2; --out is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.cli import _Parser
+from app.project import atomic_write_text, load_project
+from video.errors import InputError
+from video.progress import ProgressBar
+
+MAX_CLIPS = 1000
+
+
+def build_eval_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stereofoley eval", description="objective metrics")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--synthetic", type=int, metavar="N",
+                      help="evaluate on N held-out synthetic clips")
+    mode.add_argument("--render-dir", metavar="OUTDIR", help="metrics of an existing render")
+    parser.add_argument("--seed", type=int, default=1000, help="synthetic set seed (default 1000)")
+    parser.add_argument("--video", metavar="V", help="the video the render was made from")
+    parser.add_argument("--out", metavar="PATH", help="also write the report here")
+    parser.add_argument("--checkpoint", metavar="PT", help="learned event model (default bundled)")
+    return parser
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Entry point from app.cli: `args.args` holds the remaining argv."""
+    opts = build_eval_parser().parse_args(list(args.args))
+    if opts.out is not None and Path(opts.out).is_dir():
+        raise InputError(f"--out {opts.out} is a directory")
+    if opts.synthetic is not None:
+        return _run_synthetic(opts)
+    return _run_render_dir(opts)
+
+
+def _run_synthetic(opts: argparse.Namespace) -> int:
+    from model.evaluate import evaluate_synthetic, evaluation_document, report_markdown
+    from model.learned_events import load_event_model
+
+    if not 1 <= opts.synthetic <= MAX_CLIPS:
+        raise InputError(f"--synthetic must be between 1 and {MAX_CLIPS}, got {opts.synthetic}")
+    if opts.video is not None:
+        raise InputError("--video goes with --render-dir, not --synthetic")
+    load_event_model(opts.checkpoint)  # a bad checkpoint fails now, not after minutes of work
+    command = "stereofoley eval " + " ".join(
+        shlex.quote(a) for a in ["--synthetic", str(opts.synthetic), "--seed", str(opts.seed)]
+        + (["--out", opts.out] if opts.out else [])
+        + (["--checkpoint", opts.checkpoint] if opts.checkpoint else []))
+    bar = ProgressBar("eval")
+    start = time.monotonic()
+    try:
+        report = evaluate_synthetic(opts.synthetic, opts.seed, checkpoint=opts.checkpoint,
+                                    progress=bar)
+    finally:
+        bar.close()
+    seconds = time.monotonic() - start
+    print(report_markdown(report, command))
+    if opts.out:
+        atomic_write_text(opts.out, evaluation_document(report, command, seconds=seconds))
+        print(f"-> {opts.out}")
+    return 0
+
+
+def _read_stereo(path: Path) -> np.ndarray:
+    import soundfile
+
+    if not path.is_file():
+        raise InputError(f"missing audio file {path}")
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise InputError(f"{path} is not a readable WAV file") from exc
+    if rate != 48_000:
+        raise InputError(f"{path} is {rate} Hz, expected 48000")
+    return np.ascontiguousarray(data.T)
+
+
+def _run_render_dir(opts: argparse.Namespace) -> int:
+    from model.evaluate import evaluate_render, render_metrics_text
+
+    folder = Path(opts.render_dir)
+    if not folder.is_dir():
+        raise InputError(f"render folder not found: {folder}")
+    project = load_project(folder / "project.json")
+    if opts.video is not None:
+        _check_video(Path(opts.video), project.analysis.video.frames)
+    stems = {}
+    for obj in project.objects:
+        if obj.stem:
+            stems[obj.id] = _read_stereo(folder / obj.stem)
+    mix = _read_stereo(folder / "mix.wav")
+    text = render_metrics_text(evaluate_render(project.analysis, stems, mix))
+    print(text)
+    if opts.out:
+        atomic_write_text(opts.out, text + "\n")
+    return 0
+
+
+def _check_video(path: Path, frames: int) -> None:
+    from video.reader import probe_video
+
+    info = probe_video(path)
+    if abs(info.frames - frames) > 1:
+        raise InputError(f"{path} has {info.frames} frames but the render's project has {frames}")
