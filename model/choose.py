@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -220,20 +220,42 @@ def motion_texture_kind(profile: MotionProfile, label: str = "") -> str | None:
     return "whoosh"
 
 
-def _library_pick(library: LibraryLike | None, query: str, kind: str, variant: str,
-                  *, limit: int = 4) -> tuple[str, ...]:
-    """Entry ids matching `kind` (and preferably `variant`): prompt search first, then by kind."""
-    if library is None:
+def prompt_kinds(prompt: str) -> tuple[str, ...]:
+    """Library kinds ("step", "step/gravel", ...) a prompt asks for, in the library's vocabulary."""
+    from audio.synonyms import kinds_for, tokenize
+
+    return kinds_for(tokenize(prompt))
+
+
+def _entry_kinds(entry: Any) -> tuple[str, ...]:
+    kinds = tuple(getattr(entry, "kinds", ()))
+    category = str(getattr(entry, "category", "")).lower()
+    return kinds or (category,)
+
+
+def _serves(entry: Any, kind: str, qualifiers: set[str]) -> bool:
+    """Whether a library entry can play `kind`, with one of the prompt's qualifiers if any."""
+    kinds = _entry_kinds(entry)
+    if not any(k == kind or k.startswith(kind + "/") for k in kinds):
+        return False
+    return not qualifiers or any(f"{kind}/{q}" in kinds for q in qualifiers)
+
+
+def _library_pick(library: LibraryLike | None, query: str, kind: str, *, limit: int = 4
+                  ) -> tuple[str, ...]:
+    """Entry ids for `kind` that match the prompt: its best search hits that serve the kind (and
+    the surface/material the prompt names, if it names one); empty when none fits."""
+    if library is None or not query.strip():
         return ()
-    hits: list[Any] = []
-    if query.strip():
-        hits = [e for e, score in library.search(query, limit=24)
-                if score > 0 and e.category == kind]
-    preferred = [e for e in hits if variant and e.subcategory == variant]
-    chosen = preferred or hits
-    if not chosen and variant:
-        chosen = list(library.by_kind(f"{kind}/{variant}"))
-    return tuple(e.id for e in chosen[:limit])
+    qualifiers = {k.split("/", 1)[1] for k in prompt_kinds(query) if "/" in k}
+    hits = [(e, s) for e, s in library.search(query, limit=32)
+            if s > 0 and _serves(e, kind, qualifiers)]
+    if hits:
+        top = hits[0][1]
+        chosen = [e for e, s in hits if s >= 0.5 * top]
+    else:
+        chosen = [e for q in sorted(qualifiers) for e in library.by_kind(f"{kind}/{q}")]
+    return tuple(dict.fromkeys(e.id for e in chosen))[:limit]
 
 
 def _default_events(material: str, surface: str) -> dict[str, Source]:
@@ -247,11 +269,10 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
     """Decide an object's sounds from its prompt (library first, procedural presets otherwise)
     or, with no prompt, from its motion and events. `pinned` entry ids override the choice."""
     spec = parse_prompt(prompt)
-    if spec.kind is None and prompt.strip() and library is not None:
-        hits = [e for e, score in library.search(prompt, limit=4) if score > 0]
-        if hits and hits[0].category in SOUND_KINDS:
-            spec = PromptSpec(prompt, hits[0].category, hits[0].subcategory or None,
-                              hits[0].subcategory or None)
+    if spec.kind is None and prompt.strip():
+        known = [k for k in prompt_kinds(prompt) if k in SOUND_KINDS]
+        if known:
+            spec = replace(spec, kind=known[0])
     material = spec.material if spec.material in MATERIALS else None
     if material is None:
         material = ("metal" if _label_has(track.label, _VEHICLE_LABELS)
@@ -267,7 +288,7 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
     texture = Source(texture_kind) if texture_kind else None
     if kind in ONE_SHOT_KINDS:
         variant = {"impact": material, "step": surface}.get(kind, "")
-        entries = tuple(pinned) or _library_pick(library, prompt, kind, variant)
+        entries = tuple(pinned) or _library_pick(library, prompt, kind)
         source = Source(kind, variant, entries)
         events = {k: source for k in ("impact", "onset", "step", "scrape")}
         if kind == "step":
@@ -275,7 +296,7 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
         if not track.events:
             implied = kind
     elif kind in TEXTURE_KINDS:
-        entries = tuple(pinned) or _library_pick(library, prompt, kind, "")
+        entries = tuple(pinned) or _library_pick(library, prompt, kind)
         texture = Source(kind, "", entries)
     return SoundPlan(events=events, texture=texture, texture_gain=texture_gain,
                      implied_events=implied)

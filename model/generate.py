@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.choose import (
+    SOUND_KINDS,
     LibraryLike,
     MotionConfig,
     MotionProfile,
@@ -238,15 +239,16 @@ def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render
 
 
 def _pinned_kind(library: LibraryLike | None, ids: tuple[str, ...]) -> str | None:
-    """The category of the first pinned entry, if the library can tell (else None)."""
-    if not ids or library is None:
-        return None
-    getter = getattr(library, "entry", None) or getattr(library, "get", None)
-    if getter is None:
+    """The generator kind of the first pinned entry, if the library knows it (else None)."""
+    getter = getattr(library, "get", None)
+    if not ids or getter is None:
         return None
     try:
         entry = getter(ids[0])
     except (KeyError, LookupError, InputError):
         return None
-    category = getattr(entry, "category", None)
-    return str(category) if category else None
+    for kind in getattr(entry, "kinds", ()):
+        base = str(kind).split("/", 1)[0]
+        if base in SOUND_KINDS:
+            return base
+    return None

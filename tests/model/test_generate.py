@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
+from audio.library import SoundLibrary
 from model.choose import (
     MotionConfig,
     choose_sounds,
@@ -48,40 +51,6 @@ def _onset_near(x: np.ndarray, sample: int, *, before: int = 2400, after: int = 
     """First sample after a quiet stretch where |x| passes 10 % of the local peak."""
     seg = np.abs(x[max(sample - before, 0): sample + after])
     return max(sample - before, 0) + int(np.argmax(seg >= 0.1 * seg.max()))
-
-
-@dataclass(frozen=True)
-class _Entry:
-    id: str
-    category: str
-    subcategory: str
-    tags: tuple[str, ...]
-
-
-class _TinyLibrary:
-    """A minimal in-memory library with the SoundLibrary interface (search / by_kind / load)."""
-
-    def __init__(self, sounds: dict[_Entry, np.ndarray], broken: tuple[str, ...] = ()) -> None:
-        self.sounds = {e.id: (e, a) for e, a in sounds.items()}
-        self.broken = broken
-        self.loads: list[str] = []
-
-    def search(self, query: str, *, limit: int = 10) -> list[tuple[_Entry, float]]:
-        words = set(query.lower().split())
-        scored = [(e, float(len(words & {e.category, e.subcategory, *e.tags})))
-                  for e, _ in self.sounds.values()]
-        return sorted((s for s in scored if s[1] > 0), key=lambda s: -s[1])[:limit]
-
-    def by_kind(self, kind: str) -> list[_Entry]:
-        cat, _, sub = kind.partition("/")
-        return [e for e, _ in self.sounds.values()
-                if e.category == cat and (not sub or e.subcategory == sub)]
-
-    def load(self, entry_id: str) -> np.ndarray:
-        self.loads.append(entry_id)
-        if entry_id in self.broken:
-            raise RuntimeError("Error opening file: Format not recognised")
-        return self.sounds[entry_id][1]
 
 
 def _clicky(n_lead: int, freq: float) -> np.ndarray:
@@ -188,16 +157,6 @@ def test_one_shots_start_on_their_event_sample(prompt: str) -> None:
         assert np.max(np.abs(y[target - 4800: target - 48])) < 0.05 * np.max(np.abs(y[target:target + 4800]))
 
 
-def test_library_sample_onset_aligned_despite_leading_silence() -> None:
-    entry = _Entry("imp1", "impact", "metal", ("metal", "clang"))
-    lib = _TinyLibrary({entry: _clicky(3000, 800.0)})
-    events = (Event(1.0, 1.0, "impact"),)
-    y = generate_object(_track(np.full(90, 320.0), events=events), _info(3.0),
-                        ObjectSound(id=1, prompt="metal clang"), library=lib)
-    assert lib.loads == ["imp1"]
-    assert abs(_onset_near(y, SAMPLE_RATE) - SAMPLE_RATE) <= 2
-
-
 def test_event_strength_sets_loudness() -> None:
     events = (Event(0.5, 1.0, "impact"), Event(1.5, 0.2, "impact"))
     y = generate_object(_track(np.full(90, 320.0), events=events), _info(3.0), ObjectSound(id=1))
@@ -254,65 +213,108 @@ def test_no_synthetic_object_is_silent(kind: str) -> None:
 # ------------------------------------------------------------------------------ library choice
 
 
-def _library() -> _TinyLibrary:
-    return _TinyLibrary({
-        _Entry("gravel1", "step", "gravel", ("footsteps", "gravel")): _clicky(0, 3000.0),
-        _Entry("gravel2", "step", "gravel", ("footsteps", "gravel")): _clicky(0, 3100.0),
-        _Entry("wood1", "step", "wood", ("footsteps", "wood")): _clicky(0, 300.0),
-        _Entry("clang1", "impact", "metal", ("metal", "clang")): _clicky(0, 900.0),
-        _Entry("car1", "engine", "car", ("car", "engine")): _clicky(0, 80.0),
-    })
+_BANK = [  # file, category, subcategory, tags, tone Hz, leading silence (samples)
+    ("steps/gravel1.wav", "FOOTSTEPS", "GRAVEL", ["footstep", "gravel"], 3000.0, 0),
+    ("steps/gravel2.wav", "FOOTSTEPS", "GRAVEL", ["footstep", "gravel"], 3100.0, 0),
+    ("steps/wood1.wav", "FOOTSTEPS", "WOOD", ["footstep", "wood"], 300.0, 0),
+    ("hits/clang1.wav", "METAL", "IMPACT", ["metal", "clang", "impact"], 900.0, 3000),
+    ("cars/car1.wav", "VEHICLES", "CAR", ["car", "engine"], 80.0, 0),
+]
 
 
-@pytest.mark.parametrize("prompt, events_kind, entries, texture", [
-    ("footsteps on gravel", "step", {"gravel1", "gravel2"}, None),
-    ("metal clang", "impact", {"clang1"}, None),
-    ("car engine", None, set(), {"car1"}),
-    ("glass bottle", "impact", set(), None),          # nothing matches: procedural glass
-    ("", None, set(), None),
+@pytest.fixture
+def library(tmp_path: Path) -> SoundLibrary:
+    """A real SoundLibrary over a folder of generated sounds with a manifest."""
+    root = tmp_path / "bank"
+    records = []
+    for rel, cat, sub, tags, freq, lead in _BANK:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(root / rel, _clicky(lead, freq).T, SAMPLE_RATE, subtype="PCM_16")
+        records.append({"file": rel, "category": cat, "subcategory": sub, "tags": tags})
+    (root / "manifest.json").write_text(json.dumps({"sounds": records}))
+    return SoundLibrary.open([root], include_bundled=False, cache_dir=tmp_path / "cache")
+
+
+def _ids(lib: SoundLibrary, *files: str) -> set[str]:
+    return {e.id for e in lib.entries if any(e.path.endswith(f) for f in files)}
+
+
+@pytest.mark.parametrize("prompt, events_kind, files, texture_files", [
+    ("footsteps on gravel", "step", ("gravel1.wav", "gravel2.wav"), None),
+    ("footsteps on wood", "step", ("wood1.wav",), None),
+    ("metal clang", "impact", ("clang1.wav",), None),
+    ("car engine", None, (), ("car1.wav",)),
+    ("footsteps in snow", "step", (), None),          # nothing matches: procedural steps
+    ("glass bottle", "impact", (), None),             # nothing matches: procedural glass
+    ("", None, (), None),
 ])
-def test_prompt_picks_matching_library_category(prompt: str, events_kind: str | None,
-                                                entries: set[str], texture: set[str] | None
-                                                ) -> None:
+def test_prompt_picks_matching_library_category(library: SoundLibrary, prompt: str,
+                                                events_kind: str | None, files: tuple[str, ...],
+                                                texture_files: tuple[str, ...] | None) -> None:
     info = _info(3.0)
     track = _track(40 + np.arange(90) * 3.0, events=(Event(1.0, 0.5, "impact"),))
-    plan = choose_sounds(track, motion_profile(track, info), prompt=prompt, library=_library(),
+    plan = choose_sounds(track, motion_profile(track, info), prompt=prompt, library=library,
                          rng=np.random.default_rng(0))
     source = plan.source_for("impact")
     if events_kind is not None:
         assert source.kind == events_kind
-        assert set(source.entries) == entries
-    if texture is not None:
-        assert plan.texture is not None and set(plan.texture.entries) == texture
+        assert set(source.entries) == _ids(library, *files)
+    if texture_files is not None:
+        assert plan.texture is not None
+        assert set(plan.texture.entries) == _ids(library, *texture_files)
     if prompt == "glass bottle":
         assert source.variant == "glass"
+    if prompt == "footsteps in snow":
+        assert source.variant == "soft"
 
 
-def test_pinned_sounds_override_the_choice() -> None:
+def test_library_sample_onset_aligned_despite_leading_silence(library: SoundLibrary) -> None:
+    events = (Event(1.0, 1.0, "impact"),)
+    y = generate_object(_track(np.full(90, 320.0), events=events), _info(3.0),
+                        ObjectSound(id=1, prompt="metal clang"), library=library)
+    assert abs(_onset_near(y, SAMPLE_RATE) - SAMPLE_RATE) <= 2
+    spec = np.abs(np.fft.rfft(y[SAMPLE_RATE: SAMPLE_RATE + 4800]))
+    peak_hz = np.argmax(spec) * SAMPLE_RATE / 4800
+    assert 800 < peak_hz < 1000                        # the library's 900 Hz clang, not procedural
+
+
+def test_pinned_sounds_override_the_choice(library: SoundLibrary) -> None:
     info = _info(3.0)
     track = _track(np.full(90, 320.0), events=(Event(1.0, 0.5, "impact"),))
-    plan = choose_sounds(track, motion_profile(track, info), prompt="footsteps on gravel",
-                         pinned=("wood1",), library=_library(), rng=np.random.default_rng(0))
-    assert plan.source_for("impact").entries == ("wood1",)
+    wood = next(iter(_ids(library, "wood1.wav")))
+    plan = choose_sounds(track, motion_profile(track, info), prompt="metal clang",
+                         pinned=(wood,), pinned_kind="step", library=library,
+                         rng=np.random.default_rng(0))
+    assert plan.source_for("impact").entries == (wood,)
+    y = generate_object(track, info, ObjectSound(id=1, sounds=(wood,)), library=library)
+    spec = np.abs(np.fft.rfft(y[SAMPLE_RATE: SAMPLE_RATE + 4800]))
+    assert 250 < np.argmax(spec) * SAMPLE_RATE / 4800 < 350   # the pinned 300 Hz sound plays
 
 
-def test_corrupt_library_file_is_skipped_with_a_warning() -> None:
-    lib = _library()
-    lib.broken = ("clang1",)
+def test_corrupt_library_file_is_skipped_with_a_warning(library: SoundLibrary, tmp_path: Path
+                                                        ) -> None:
+    clang = next(e for e in library.entries if e.path.endswith("clang1.wav"))
+    Path(clang.path).write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")   # broken after indexing
     warnings: list[str] = []
     track = _track(np.full(90, 320.0), events=(Event(1.0, 0.8, "impact"), Event(2.0, 0.8, "impact")))
-    y = generate_object(track, _info(3.0), ObjectSound(id=1, prompt="metal clang"), library=lib,
-                        warn=warnings.append)
+    y = generate_object(track, _info(3.0), ObjectSound(id=1, prompt="metal clang"),
+                        library=library, warn=warnings.append)
     assert len(warnings) == 1 and "clang1" in warnings[0]       # warned once, then cached
     for t in (1.0, 2.0):                                         # procedural metal instead
         assert np.max(np.abs(y[time_to_sample(t): time_to_sample(t) + 4800])) > 0.1
+    # indexing a folder with a corrupt file skips it with a warning too
+    index_warnings: list[str] = []
+    again = SoundLibrary.open([Path(clang.path).parent.parent], include_bundled=False,
+                              cache_dir=tmp_path / "cache2", warn=index_warnings.append)
+    assert len(again.entries) == len(_BANK) - 1
+    assert any("clang1" in w for w in index_warnings)
 
 
-def test_sample_cache_loads_once() -> None:
-    lib = _library()
-    cache = SampleCache(lib)
-    a, b = cache.mono("gravel1"), cache.mono("gravel1")
-    assert a is b and lib.loads == ["gravel1"] and a is not None and a.ndim == 1
+def test_sample_cache_loads_once(library: SoundLibrary) -> None:
+    gravel = sorted(_ids(library, "gravel1.wav"))[0]
+    cache = SampleCache(library)
+    a, b = cache.mono(gravel), cache.mono(gravel)
+    assert a is b and a is not None and a.ndim == 1 and a.dtype == np.float32
 
 
 # ------------------------------------------------------------------------------ variation
