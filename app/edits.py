@@ -332,11 +332,10 @@ def delete_object(project: Project, object_id: int) -> EditResult:
 def _merge_events(first: Iterable[Event], second: Iterable[Event]) -> tuple[Event, ...]:
     """Union of two event lists; events of one kind within 1 ms are one (the stronger kept)."""
     merged: list[Event] = []
-    for event in sorted([*first, *second], key=lambda e: (e.time, -e.strength)):
-        same = [m for m in merged if m.kind == event.kind and abs(m.time - event.time) < 1e-3]
-        if not same:
+    for event in sorted([*first, *second], key=lambda e: -e.strength):  # strongest first
+        if not any(m.kind == event.kind and abs(m.time - event.time) < 1e-3 for m in merged):
             merged.append(event)
-    return tuple(merged)
+    return tuple(sorted(merged, key=lambda e: (e.time, e.kind)))
 
 
 def merge_tracks(keep: Track, other: Track) -> Track:

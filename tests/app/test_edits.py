@@ -1,0 +1,227 @@
+"""Studio edits on a synthetic project: values land, bad input is refused untouched, and each
+edit reports exactly what must be re-rendered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app import edits
+from app.edits import EditResult
+from app.project import Project
+from audio.nudges import PanKeyframe
+from video.errors import InputError
+from video.tracks import Analysis, Event, Track, VideoInfo
+
+FPS = Fraction(30000, 1001)
+
+
+def _track(object_id: int, frames: list[int], x0: float, events: tuple[Event, ...] = ()) -> Track:
+    boxes = np.array([[x0 + f, 10.0, x0 + f + 20.0, 40.0] for f in frames])
+    return Track(id=object_id, label=f"obj{object_id}", frames=np.array(frames), boxes=boxes,
+                 events=events)
+
+
+@pytest.fixture
+def project() -> Project:
+    info = VideoInfo(path="/tmp/clip.mp4", width=320, height=240, fps=FPS, duration=4.0,
+                     frames=120)
+    tracks = (
+        _track(1, list(range(0, 60)), 0.0, (Event(0.5, 0.9, "impact"), Event(1.5, 0.4, "step"))),
+        _track(2, list(range(40, 100, 2)), 100.0, (Event(2.0, 0.7, "impact"),)),
+        _track(5, [10, 11, 12], 200.0),
+    )
+    return Project(analysis=Analysis(video=info, objects=tracks))
+
+
+def test_set_prompt_regenerates_only_that_object(project: Project) -> None:
+    result = edits.set_prompt(project, 2, "  footsteps   on gravel ")
+    assert project.object_sound(2).prompt == "footsteps on gravel"
+    assert result.regenerate_ids == {2} and result.regenerate and result.remix
+    assert result.dirty_ids == {2}
+    assert edits.set_prompt(project, 2, "footsteps on gravel") == edits.NO_CHANGE
+
+
+@pytest.mark.parametrize(
+    ("edit", "args", "field", "expected"),
+    [
+        (edits.set_pan_offset, (0.35,), "pan_offset", 0.35),
+        (edits.set_pan_offset, (-2.0,), "pan_offset", -2.0),
+        (edits.set_gain, (-6.5,), "gain_db", -6.5),
+        (edits.set_distance_scale, (2.0,), "distance_scale", 2.0),
+        (edits.set_width, (0.75,), "width", 0.75),
+    ],
+)
+def test_nudges_only_respatialize(project: Project, edit: Callable[..., EditResult],
+                                  args: tuple[Any, ...], field: str, expected: float) -> None:
+    other_before = project.object_sound(2)
+    result = edit(project, 1, *args)
+    assert getattr(project.object_sound(1).nudges, field) == pytest.approx(expected)
+    assert result.respatialize_ids == {1} and not result.regenerate and result.remix
+    assert project.object_sound(2) is other_before
+
+
+@pytest.mark.parametrize(
+    ("edit", "args", "message"),
+    [
+        (edits.set_pan_offset, (1, 2.5), "pan offset must be in -2..2"),
+        (edits.set_pan_offset, (1, float("nan")), "pan offset must be finite"),
+        (edits.set_pan_offset, (1, "left"), "pan offset must be a number"),
+        (edits.set_gain, (1, 30.0), r"gain trim \(dB\) must be in -60..24"),
+        (edits.set_distance_scale, (1, 0.0), "distance scale must be in 0.05..20"),
+        (edits.set_width, (1, -0.1), "width must be in 0..1"),
+        (edits.set_pan_offset, (9, 0.1), "no object with id 9"),
+        (edits.set_prompt, (1, "x" * 501), "prompt is too long"),
+        (edits.set_prompt, (1, 42), "prompt must be text"),
+        (edits.set_object_seed, (1, -1), "seed must be in"),
+        (edits.set_object_seed, (1, 1.5), "seed must be an integer"),
+        (edits.set_label, (1, "   "), "label must not be empty"),
+        (edits.add_pan_keyframe, (1, 5.0, 0.0), r"keyframe time \(s\) must be in 0..4"),
+        (edits.add_pan_keyframe, (1, 1.0, 1.5), "keyframe pan must be in -1..1"),
+        (edits.remove_pan_keyframe, (1, 0), "has no pan keyframe 0"),
+        (edits.move_pan_keyframe, (1, 3), "has no pan keyframe 3"),
+        (edits.delete_object, (4,), "no object with id 4"),
+        (edits.merge_objects, (1, 1), "cannot merge object 1 with itself"),
+        (edits.merge_objects, (1, 8), "no object with id 8"),
+    ],
+)
+def test_bad_input_is_refused_and_leaves_project_untouched(
+        project: Project, edit: Callable[..., EditResult], args: tuple[Any, ...],
+        message: str) -> None:
+    before = project.to_dict()
+    with pytest.raises(InputError, match=message):
+        edit(project, *args)
+    assert project.to_dict() == before
+
+
+def test_mute_and_solo_only_remix(project: Project) -> None:
+    result = edits.toggle_mute(project, 2)
+    assert project.object_sound(2).nudges.mute
+    assert result == EditResult(remix=True) and not result.dirty_ids
+    assert edits.audible_ids(project) == [1, 5]
+    edits.toggle_solo(project, 5)
+    assert edits.audible_ids(project) == [5]
+    edits.toggle_solo(project, 5)
+    edits.toggle_mute(project, 2)
+    assert edits.audible_ids(project) == [1, 2, 5]
+
+
+def test_pan_keyframes_add_replace_move_remove(project: Project) -> None:
+    edits.add_pan_keyframe(project, 1, 2.0, 0.5)
+    edits.add_pan_keyframe(project, 1, 1.0, -0.5)
+    edits.add_pan_keyframe(project, 1, 3.0, 1.0)
+    keys = project.object_sound(1).nudges.pan_keyframes
+    assert [(k.time, k.pan) for k in keys] == [(1.0, -0.5), (2.0, 0.5), (3.0, 1.0)]
+    # same time (within 1 ms) replaces
+    edits.add_pan_keyframe(project, 1, 2.0004, -1.0)
+    keys = project.object_sound(1).nudges.pan_keyframes
+    assert len(keys) == 3 and keys[1] == PanKeyframe(2.0004, -1.0)
+    # dragging keyframe 1 past its right neighbour is clamped 1 ms before it: index stays
+    result = edits.move_pan_keyframe(project, 1, 1, time_s=3.8, pan=0.25)
+    keys = project.object_sound(1).nudges.pan_keyframes
+    assert keys[1].time == pytest.approx(2.999) and keys[1].pan == 0.25
+    assert result.respatialize_ids == {1}
+    edits.move_pan_keyframe(project, 1, 0, time_s=0.0)
+    assert project.object_sound(1).nudges.pan_keyframes[0].time == 0.0
+    edits.remove_pan_keyframe(project, 1, 0)
+    assert [k.time for k in project.object_sound(1).nudges.pan_keyframes] == \
+        pytest.approx([2.999, 3.0])
+    assert edits.clear_nudges(project, 1).respatialize_ids == {1}
+    assert project.object_sound(1).nudges.pan_keyframes == ()
+
+
+def test_set_label_changes_no_sound(project: Project) -> None:
+    result = edits.set_label(project, 2, " red  car ")
+    assert project.analysis.object(2).label == "red car"
+    assert not result.changed
+    np.testing.assert_array_equal(project.analysis.object(2).frames, np.arange(40, 100, 2))
+
+
+def test_delete_object_removes_track_and_sound(project: Project) -> None:
+    edits.set_prompt(project, 2, "engine")
+    result = edits.delete_object(project, 2)
+    assert [t.id for t in project.analysis.objects] == [1, 5]
+    assert [o.id for o in project.objects] == [1, 5]
+    assert result.removed_ids == {2} and result.remix and not result.dirty_ids
+
+
+def test_merge_objects_unions_frames_boxes_events(project: Project) -> None:
+    edits.set_prompt(project, 1, "ball bounce")
+    edits.set_pan_offset(project, 2, 0.5)
+    keep, other = project.analysis.object(1), project.analysis.object(2)
+    result = edits.merge_objects(project, 1, 2)
+    merged = project.analysis.object(1)
+    expected_frames = np.union1d(np.arange(0, 60), np.arange(40, 100, 2))
+    np.testing.assert_array_equal(merged.frames, expected_frames)
+    # keep's box wins on shared frames, other's box fills the rest
+    np.testing.assert_allclose(merged.box_at(50), keep.box_at(50))
+    np.testing.assert_allclose(merged.box_at(80), other.box_at(80))
+    assert [e.time for e in merged.events] == [0.5, 1.5, 2.0]
+    assert merged.label == "obj1" and project.object_sound(1).prompt == "ball bounce"
+    assert [t.id for t in project.analysis.objects] == [1, 5]
+    assert result.regenerate_ids == {1} and result.removed_ids == {2}
+
+
+def test_merge_events_dedupes_same_kind_keeping_stronger() -> None:
+    a = _track(1, [0, 1], 0.0, (Event(1.0, 0.3, "impact"), Event(2.0, 0.5, "step")))
+    b = _track(2, [5, 6], 0.0, (Event(1.0004, 0.8, "impact"), Event(2.0, 0.5, "impact")))
+    merged = edits.merge_tracks(a, b)
+    assert [(e.time, e.strength, e.kind) for e in merged.events] == [
+        (1.0004, 0.8, "impact"), (2.0, 0.5, "impact"), (2.0, 0.5, "step")]
+
+
+def test_add_object_gets_a_new_unique_id(project: Project) -> None:
+    seeded = _track(1, [20, 21, 22, 23], 50.0)
+    result = edits.add_object(project, seeded)
+    assert result.added_ids == {6} and result.regenerate_ids == {6}
+    assert [t.id for t in project.analysis.objects] == [1, 2, 5, 6]
+    np.testing.assert_array_equal(project.analysis.object(6).frames, [20, 21, 22, 23])
+    assert project.object_sound(6).prompt == ""
+    with pytest.raises(InputError, match="reaches frame 130, but the video has 120 frames"):
+        edits.add_object(project, _track(0, [129, 130], 0.0))
+    with pytest.raises(InputError, match="has no frames"):
+        edits.add_object(project, _track(0, [], 0.0))
+
+
+def test_render_settings_results(project: Project) -> None:
+    seed = edits.set_render_settings(project, seed=7)
+    assert seed.regenerate_ids == {1, 2, 5} and project.render.seed == 7
+    law = edits.set_render_settings(project, pan_law="-6dB")
+    assert law.respatialize_ids == {1, 2, 5} and not law.regenerate
+    master = edits.set_render_settings(project, target_lufs=-16.0)
+    assert master == EditResult(remaster=True) and project.render.target_lufs == -16.0
+    assert edits.set_render_settings(project, seed=7) == edits.NO_CHANGE
+    before = project.render
+    with pytest.raises(InputError, match="pan law must be one of"):
+        edits.set_render_settings(project, pan_law="-5dB")
+    with pytest.raises(InputError, match="target loudness"):
+        edits.set_render_settings(project, target_lufs=3.0)
+    assert project.render is before
+
+
+def test_diff_projects_matches_the_edit(project: Project) -> None:
+    cases: list[tuple[Callable[[Project], EditResult], EditResult]] = [
+        (lambda p: edits.set_pan_offset(p, 5, 0.2),
+         EditResult(respatialize_ids=frozenset({5}), remix=True)),
+        (lambda p: edits.set_prompt(p, 1, "glass"),
+         EditResult(regenerate_ids=frozenset({1}), remix=True)),
+        (lambda p: edits.toggle_solo(p, 2), EditResult(remix=True)),
+        (lambda p: edits.delete_object(p, 5), EditResult(removed_ids=frozenset({5}), remix=True)),
+    ]
+    for edit, expected in cases:
+        before = project.copy()
+        after = project.copy()
+        assert edit(after) == expected
+        assert edits.diff_projects(before, after) == expected
+        assert edits.diff_projects(before, before.copy()) == edits.NO_CHANGE
+
+
+def test_merged_results_do_not_double_count() -> None:
+    a = EditResult(respatialize_ids=frozenset({1, 2}), remix=True)
+    b = EditResult(regenerate_ids=frozenset({2}), removed_ids=frozenset({1}), remix=True)
+    m = a.merged(b)
+    assert m.regenerate_ids == {2} and m.respatialize_ids == frozenset() and m.removed_ids == {1}
