@@ -1,0 +1,220 @@
+"""Autosave and crash recovery: a process that dies after autosaving leaves a recovery file with
+its edits, the user's project file is never touched, stale recovery files are not offered."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import edits
+from app.autosave import (
+    AUTOSAVE_SCHEMA,
+    Autosaver,
+    discard_recovery,
+    find_recovery,
+    load_recovery,
+    recovery_path,
+)
+from app.history import History
+from app.project import Project, load_project, save_project
+from video.errors import InputError
+from video.tracks import Analysis, Track, VideoInfo
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _project(video: str = "/tmp/clip.mp4") -> Project:
+    info = VideoInfo(path=video, width=64, height=48, fps=Fraction(25), duration=2.0, frames=50)
+    tracks = tuple(Track(id=i, label="obj", frames=np.arange(5),
+                         boxes=np.tile([1.0, 1.0, 9.0, 9.0], (5, 1))) for i in (1, 2))
+    return Project(analysis=Analysis(video=info, objects=tracks))
+
+
+def test_recovery_paths(tmp_path: Path) -> None:
+    assert recovery_path(tmp_path / "song.json") == tmp_path / "song.autosave.json"
+    assert recovery_path(tmp_path / "song.sfp") == tmp_path / "song.sfp.autosave.json"
+    a = recovery_path(None, video_path="/videos/a/take.mp4", directory=tmp_path)
+    b = recovery_path(None, video_path="/videos/b/take.mp4", directory=tmp_path)
+    assert a.parent == tmp_path and a.name.startswith("take-") and a != b
+    with pytest.raises(InputError, match="needs its video path"):
+        recovery_path(None)
+
+
+CRASHING_SESSION = textwrap.dedent("""
+    import os, sys
+    from app import edits
+    from app.autosave import Autosaver
+    from app.history import History
+    from app.project import load_project
+
+    path = sys.argv[1]
+    project = load_project(path)
+    history = History()
+    saver = Autosaver(project_path=path, interval_s=0.01)
+    history.apply(project, "Prompt 1", edits.set_prompt, 1, "door slam")
+    history.apply(project, "Pan 2", edits.set_pan_offset, 2, -0.6)
+    saver.mark_dirty()
+    import time
+    time.sleep(0.05)
+    assert saver.tick(project)
+    os._exit(3)  # the crash: no save, no clean close
+""")
+
+
+def test_crash_leaves_recovery_with_edits_and_project_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "scene.json"
+    save_project(_project(), path)
+    original = path.read_bytes()
+    os.utime(path, (1_000_000_000, 1_000_000_000))  # saved long ago
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", CRASHING_SESSION, str(path)], env=env,
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert proc.returncode == 3, proc.stderr
+    assert path.read_bytes() == original
+
+    found = find_recovery(path)
+    assert found is not None and found.path == tmp_path / "scene.autosave.json"
+    assert found.project_path == path
+    recovered = found.load()
+    assert recovered.object_sound(1).prompt == "door slam"
+    assert recovered.object_sound(2).nudges.pan_offset == -0.6
+    assert load_project(path).object_sound(1).prompt == ""
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_unsaved_project_recovers_by_video(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    video = str(tmp_path / "walk.mp4")
+    project = _project(video)
+    clock = FakeClock()
+    saver = Autosaver(project_path=None, video_path=video, interval_s=30, clock=clock)
+    assert saver.path.parent == tmp_path / "data" / "stereofoley" / "recovery"
+    edits.set_gain(project, 1, -9.0)
+    saver.mark_dirty()
+    clock.now = 31.0
+    assert saver.tick(project)
+    found = find_recovery(None, video_path=video)
+    assert found is not None and found.project_path is None
+    assert found.load().object_sound(1).nudges.gain_db == -9.0
+    discard_recovery(None, video_path=video)
+    assert find_recovery(None, video_path=video) is None
+
+
+@pytest.mark.parametrize(
+    ("steps", "writes"),
+    [
+        ([(10.0, False), (40.0, False)], 0),          # never dirty: never written
+        ([(10.0, True), (20.0, False)], 0),           # dirty but not due yet
+        ([(10.0, True), (31.0, False)], 1),           # due
+        ([(10.0, True), (31.0, False), (70.0, False)], 1),  # clean again after the write
+        ([(10.0, True), (31.0, False), (45.0, True), (55.0, False), (62.0, False)], 2),
+    ],
+)
+def test_tick_writes_only_when_dirty_and_due(tmp_path: Path, steps: list[tuple[float, bool]],
+                                             writes: int) -> None:
+    clock = FakeClock()
+    saver = Autosaver(project_path=tmp_path / "p.json", interval_s=30, clock=clock)
+    project = _project()
+    for now, edit in steps:
+        clock.now = now
+        if edit:
+            saver.mark_dirty()
+        saver.tick(project)
+    assert saver.writes == writes
+    assert saver.path.exists() == (writes > 0)
+
+
+def test_tick_follows_history_revision(tmp_path: Path) -> None:
+    clock = FakeClock()
+    saver = Autosaver(project_path=tmp_path / "p.json", interval_s=5, clock=clock)
+    project, history = _project(), History()
+    clock.now = 10.0
+    assert not saver.tick(project, revision=history.revision)  # first sight: nothing to save
+    history.apply(project, "Width", edits.set_width, 2, 0.4)
+    assert saver.tick(project, revision=history.revision)
+    assert load_recovery(saver.path).object_sound(2).nudges.width == 0.4
+    clock.now = 20.0
+    assert not saver.tick(project, revision=history.revision)
+
+
+def test_recovery_older_than_the_project_is_not_offered(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    saver = Autosaver(project_path=path, interval_s=1)
+    project = _project()
+    assert saver.write_now(project)
+    save_project(project, path)  # the user saved afterwards
+    os.utime(saver.path, (1_000_000_000, 1_000_000_000))
+    doc = json.loads(saver.path.read_text())
+    doc["written"] = 1_000_000_000.0
+    saver.path.write_text(json.dumps(doc))
+    os.utime(saver.path, (1_000_000_000, 1_000_000_000))
+    assert find_recovery(path) is None
+
+
+def test_save_and_close_remove_the_recovery_file(tmp_path: Path) -> None:
+    saver = Autosaver(project_path=None, video_path=str(tmp_path / "v.mp4"),
+                      directory=tmp_path / "rec", interval_s=1)
+    project = _project()
+    saver.mark_dirty()
+    assert saver.write_now(project)
+    old = saver.path
+    saver.saved(tmp_path / "named.json")
+    assert not old.exists() and saver.path == tmp_path / "named.autosave.json"
+    assert not saver.dirty
+    saver.write_now(project)
+    assert saver.path.exists()
+    saver.close()
+    assert not saver.path.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "damaged"),
+        ('{"schema": "other"}', "not a StereoFoley recovery file"),
+        (json.dumps({"schema": AUTOSAVE_SCHEMA, "written": 1, "project": []}),
+         "project must be a JSON object"),
+    ],
+)
+def test_damaged_recovery_files(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "p.autosave.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        load_recovery(path)
+
+
+def test_garbage_recovery_is_not_offered(tmp_path: Path) -> None:
+    (tmp_path / "p.autosave.json").write_text("not json")
+    assert find_recovery(tmp_path / "p.json") is None
+    assert find_recovery(tmp_path / "missing.json") is None
+
+
+def test_failed_write_is_reported_not_raised(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    saver = Autosaver(project_path=blocker / "sub" / "p.json", interval_s=1)
+    saver.mark_dirty()
+    assert not saver.write_now(_project())
+    assert saver.last_error.startswith("autosave failed") and saver.dirty
+
+
+def test_interval_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="interval"):
+        Autosaver(project_path=None, video_path="v.mp4", interval_s=0)
