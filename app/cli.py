@@ -83,8 +83,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        if argv[:1] == ["eval"]:
+            # argparse's REMAINDER rejects a tail that starts with an option (`eval --synthetic
+            # 4`), so eval's own arguments are handed over whole; cmd_eval parses them.
+            args = argparse.Namespace(command="eval", args=argv[1:])
+        else:
+            args = parser.parse_args(argv)
         return _dispatch(args)
     except InputError as exc:
         sys.stderr.write(f"error: {exc}\n")

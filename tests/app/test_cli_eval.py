@@ -1,0 +1,116 @@
+"""`stereofoley eval`: argument errors, and render-dir metrics on a hand-made render with known
+pan paths and onset times."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from app.cli import main
+from app.project import Project, save_project
+from model.scene import ObjectSound
+from video.tracks import Analysis, Event, Track, VideoInfo
+
+SR = 48_000
+FPS = Fraction(25)
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", "eval", *argv], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "one of the arguments"),
+        (["--synthetic", "2", "--render-dir", "x"], "not allowed with"),
+        (["--synthetic", "zero"], "invalid int"),
+        (["--synthetic", "0"], "between 1 and"),
+        (["--synthetic", "2", "--video", "v.mp4"], "--video goes with --render-dir"),
+        (["--synthetic", "2", "--checkpoint", "/nonexistent/net.pt"], "not found"),
+        (["--render-dir", "/nonexistent/out"], "render folder not found"),
+        (["--render-dir", "x", "--bogus"], "unrecognized"),
+    ],
+)
+def test_bad_arguments_give_one_error_line(argv: list[str], message: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", *argv]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], lines
+
+
+def _panned(mono: np.ndarray, pan: np.ndarray) -> np.ndarray:
+    theta = (pan + 1.0) * math.pi / 4.0
+    return np.stack([mono * np.cos(theta), mono * np.sin(theta)]).astype(np.float32)
+
+
+def _write_render(folder: Path, rng: np.random.Generator) -> Analysis:
+    """A 4 s, two-object render whose stems follow their tracks and click on their events."""
+    frames = 100
+    info = VideoInfo(path="clip.mp4", width=320, height=180, fps=FPS, duration=4.0, frames=frames)
+    n = 4 * SR
+    tracks, stems = [], {}
+    for oid, (x0, x1, hits) in enumerate([(0.1, 0.9, [0.5, 1.3, 2.2, 3.1]),
+                                          (0.8, 0.3, [0.9, 2.6])], start=1):
+        f = np.arange(frames)
+        cx = (x0 + (x1 - x0) * f / (frames - 1)) * info.width
+        boxes = np.stack([cx - 15, np.full(frames, 60.0), cx + 15, np.full(frames, 90.0)], 1)
+        track = Track(id=oid, label="ball", frames=f, boxes=boxes,
+                      events=tuple(Event(time=t, strength=0.8) for t in hits))
+        mono = rng.standard_normal(n) * 0.003
+        decay = np.exp(-np.arange(4800) / 700.0)
+        for t in hits:
+            s = int(t * SR)
+            mono[s:s + 4800] += rng.standard_normal(4800) * decay * 0.4
+        pan = np.interp(np.arange(n) / SR, f / float(FPS), 2 * cx / info.width - 1)
+        stems[oid] = _panned(mono, pan)
+        tracks.append(track)
+    analysis = Analysis(video=info, objects=tuple(tracks))
+    (folder / "stems").mkdir(parents=True)
+    objects = []
+    for oid, stem in stems.items():
+        soundfile.write(folder / "stems" / f"{oid}.wav", stem.T, SR, subtype="PCM_24")
+        objects.append(ObjectSound(id=oid, stem=f"stems/{oid}.wav"))
+    soundfile.write(folder / "mix.wav", (stems[1] + stems[2]).T, SR, subtype="PCM_24")
+    save_project(Project(analysis=analysis, objects=objects), folder / "project.json")
+    return analysis
+
+
+def test_render_dir_metrics_of_a_known_render(tmp_path: Path, rng: np.random.Generator) -> None:
+    _write_render(tmp_path / "out", rng)
+    report = tmp_path / "metrics.txt"
+    proc = _run(["--render-dir", str(tmp_path / "out"), "--out", str(report)])
+    assert proc.returncode == 0, proc.stderr
+    lines = report.read_text().splitlines()
+    rows = {int(p[0]): p for p in (line.split() for line in lines[1:3])}
+    for oid in (1, 2):
+        corr, mae, _, recall, precision = (float(v) for v in rows[oid][1:6])
+        assert corr > 0.97 and mae < 0.05
+        assert recall == 1.0 and precision == 1.0
+    assert "sync (all objects): recall 1.00  precision 1.00" in proc.stdout
+    lufs = float(lines[-1].split()[2])
+    assert -40 < lufs < -10
+
+
+def test_render_dir_errors(tmp_path: Path, rng: np.random.Generator) -> None:
+    out = tmp_path / "out"
+    _write_render(out, rng)
+    (tmp_path / "v.mp4").write_bytes(b"not a video")
+    proc = _run(["--render-dir", str(out), "--video", str(tmp_path / "v.mp4")])
+    assert proc.returncode == 2 and proc.stderr.startswith("error:")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    (out / "stems" / "2.wav").write_bytes(b"RIFF junk")
+    proc = _run(["--render-dir", str(out), "--out", str(tmp_path / "m.txt")])
+    assert proc.returncode == 2 and "not a readable WAV" in proc.stderr
+    assert not (tmp_path / "m.txt").exists()
+    (out / "project.json").write_text("{broken")
+    proc = _run(["--render-dir", str(out)])
+    assert proc.returncode == 2 and "not valid JSON" in proc.stderr
