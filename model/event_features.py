@@ -94,23 +94,27 @@ class FrameTargets:
 
     onset: 1 on the frame nearest each event; mask: 0 on the frames right next to an event (the
     +-1 frame tolerance: a prediction there is neither rewarded nor punished), 1 elsewhere;
-    strength: the event's strength on its frame; kind: index into KINDS of the event's kind.
+    strength: the event's strength on its frame; kind: index into KINDS of the event's kind;
+    offset: where in time the event falls relative to its frame, in frames (-0.5..0.5), so the
+    network can place events below a frame.
     """
 
     onset: np.ndarray
     mask: np.ndarray
     strength: np.ndarray
     kind: np.ndarray
+    offset: np.ndarray
 
 
 def frame_targets(events: Sequence[Event], frames: np.ndarray, info: VideoInfo, *,
                   tolerance_frames: int = 1) -> FrameTargets:
     """Targets for `frames` (dense, ascending) from events given in seconds."""
     n = int(frames.size)
-    onset, strength, kind = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+    onset, strength, offset = np.zeros(n), np.zeros(n), np.zeros(n)
+    kind = np.zeros(n, dtype=np.int64)
     mask = np.ones(n)
     if n == 0:
-        return FrameTargets(onset, mask, strength, kind)
+        return FrameTargets(onset, mask, strength, kind, offset)
     times = np.array([info.time_of_frame(int(f)) for f in frames])
     one_frame = 1.0 / float(info.fps)
     for event in events:
@@ -120,11 +124,12 @@ def frame_targets(events: Sequence[Event], frames: np.ndarray, info: VideoInfo, 
         onset[i] = 1.0
         strength[i] = max(strength[i], event.strength)
         kind[i] = KINDS.index(event.kind) if event.kind in KINDS else 0
+        offset[i] = float(np.clip((event.time - times[i]) * float(info.fps), -0.5, 0.5))
     for k in np.flatnonzero(onset):
         lo, hi = max(0, int(k) - tolerance_frames), min(n, int(k) + tolerance_frames + 1)
         mask[lo:hi] = 0.0
     mask[onset > 0] = 1.0
-    return FrameTargets(onset, mask, strength, kind)
+    return FrameTargets(onset, mask, strength, kind, offset)
 
 
 def peak_frames(prob: np.ndarray, *, threshold: float, min_gap_frames: int = 2) -> np.ndarray:
@@ -140,16 +145,26 @@ def peak_frames(prob: np.ndarray, *, threshold: float, min_gap_frames: int = 2) 
     return np.array(sorted(taken), dtype=np.int64)
 
 
-def decode_events(prob: np.ndarray, strength: np.ndarray, kind_prob: np.ndarray,
-                  frames: np.ndarray, info: VideoInfo, *, threshold: float,
-                  min_gap_frames: int = 2) -> tuple[Event, ...]:
-    """Per-frame outputs -> Events at the peak frames' presentation times.
+@dataclass(frozen=True)
+class FramePrediction:
+    """Network output for one track: onset probability, strength 0..1 and sub-frame offset
+    (frames, -0.5..0.5), each (T,), and kind probabilities (len(KINDS), T)."""
 
-    prob and strength are (T,); kind_prob is (len(KINDS), T), the most likely kind is used.
-    """
+    onset: np.ndarray
+    strength: np.ndarray
+    offset: np.ndarray
+    kinds: np.ndarray
+
+
+def decode_events(pred: FramePrediction, frames: np.ndarray, info: VideoInfo, *,
+                  threshold: float, min_gap_frames: int = 2) -> tuple[Event, ...]:
+    """Per-frame outputs -> Events: one per onset peak, at the peak frame's presentation time
+    moved by the predicted sub-frame offset, with the most likely kind."""
     out = []
-    for i in peak_frames(prob, threshold=threshold, min_gap_frames=min_gap_frames):
-        kind = KINDS[int(np.argmax(kind_prob[:, i]))]
-        out.append(Event(time=info.time_of_frame(int(frames[i])),
-                         strength=float(np.clip(strength[i], 0.0, 1.0)), kind=kind))
+    one_frame = 1.0 / float(info.fps)
+    for i in peak_frames(pred.onset, threshold=threshold, min_gap_frames=min_gap_frames):
+        kind = KINDS[int(np.argmax(pred.kinds[:, i]))]
+        shift = float(np.clip(pred.offset[i], -0.5, 0.5)) * one_frame
+        out.append(Event(time=max(0.0, info.time_of_frame(int(frames[i])) + shift),
+                         strength=float(np.clip(pred.strength[i], 0.0, 1.0)), kind=kind))
     return tuple(out)

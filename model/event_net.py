@@ -1,7 +1,7 @@
 """A small dilated 1-D temporal CNN that reads a track's motion features and marks event frames.
 
-Input (batch, N_FEATURES, frames) -> output (batch, 2 + len(KINDS), frames): onset logit,
-strength logit and kind logits (impact / step / scrape) per frame. Non-causal (each frame sees +-`receptive_field // 2` frames), so an
+Input (batch, N_FEATURES, frames) -> output (batch, 3 + len(KINDS), frames): onset logit,
+strength logit, sub-frame offset (pre-tanh) and kind logits (impact / step / scrape) per frame. Non-causal (each frame sees +-`receptive_field // 2` frames), so an
 impact is judged on the motion before and after it. The input is standardized with mean/std
 stored in the checkpoint, so the features need no hand tuning.
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from model.event_features import KINDS, N_FEATURES
+from model.event_features import KINDS, N_FEATURES, FramePrediction
 from video.errors import InputError
 
 CHECKPOINT_FORMAT = "stereofoley.event_net/1"
@@ -108,7 +108,7 @@ def _module_classes() -> tuple[type, type]:
             return x + self.mix(self.drop(h))
 
     class EventNet(nn.Module):  # type: ignore[misc]
-        """Input conv, dilated residual blocks, 1x1 head: onset, strength, kind logits."""
+        """Input conv, dilated residual blocks, 1x1 head: onset, strength, offset, kinds."""
 
         def __init__(self, config: EventNetConfig) -> None:
             super().__init__()
@@ -117,7 +117,7 @@ def _module_classes() -> tuple[type, type]:
                                  padding=(config.kernel - 1) // 2)
             self.blocks = nn.Sequential(*[Block(c, config.kernel, d, config.dropout)
                                           for d in config.dilations])
-            self.head = nn.Conv1d(c, 2 + len(KINDS), 1)
+            self.head = nn.Conv1d(c, 3 + len(KINDS), 1)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.head(torch.nn.functional.gelu(self.blocks(self.inp(x))))
@@ -140,21 +140,22 @@ def parameter_count(net: Any) -> int:
     return int(sum(p.numel() for p in net.parameters()))
 
 
-def predict(model: EventModel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-frame onset probability (T,), strength 0..1 (T,) and kind probabilities
-    (len(KINDS), T) for one track's (N_FEATURES, T) feature array."""
+def predict(model: EventModel, values: np.ndarray) -> FramePrediction:
+    """Per-frame outputs for one track's (N_FEATURES, T) feature array."""
     import torch
 
     if values.shape[1] == 0:
         empty = np.zeros(0, dtype=np.float32)
-        return empty, empty, np.zeros((len(KINDS), 0), dtype=np.float32)
+        return FramePrediction(empty, empty, empty, np.zeros((len(KINDS), 0), dtype=np.float32))
     x = torch.from_numpy(model.normalizer.apply(values))[None]
     model.net.eval()
     with torch.inference_mode():
         out = model.net(x)[0]
         onset_strength = torch.sigmoid(out[:2]).numpy()
-        kinds = torch.softmax(out[2:], dim=0).numpy()
-    return onset_strength[0], onset_strength[1], kinds
+        offset = (0.5 * torch.tanh(out[2])).numpy()
+        kinds = torch.softmax(out[3:], dim=0).numpy()
+    return FramePrediction(onset=onset_strength[0], strength=onset_strength[1], offset=offset,
+                           kinds=kinds)
 
 
 def save_checkpoint(model: EventModel, path: str | os.PathLike[str]) -> None:

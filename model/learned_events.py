@@ -38,8 +38,7 @@ def detect_events_model(track: Track, info: VideoInfo, model: EventModel, *,
     if len(track) < MIN_TRACK_FRAMES:
         return ()
     feats = track_features(track, info)
-    prob, strength, step = predict(model, feats.values)
-    return decode_events(prob, strength, step, feats.frames, info,
+    return decode_events(predict(model, feats.values), feats.frames, info,
                          threshold=model.threshold if threshold is None else threshold)
 
 

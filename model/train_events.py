@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from model.dataset import write_json_atomic
-from model.event_features import FEATURE_NAMES, frame_targets, peak_frames, track_features
+from model.event_features import FEATURE_NAMES, decode_events, frame_targets, track_features
 from model.event_net import (
     EventModel,
     EventNetConfig,
@@ -70,6 +70,7 @@ class Sequence1:
     mask: np.ndarray
     strength: np.ndarray
     kind: np.ndarray
+    offset: np.ndarray
     frames: np.ndarray
     info: VideoInfo
     true_times: np.ndarray
@@ -122,7 +123,7 @@ def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
     hi = info.time_of_frame(int(feats.frames[-1])) + 0.5 / float(info.fps)
     times = np.array([e.time for e in events if lo <= e.time <= hi])
     return Sequence1(values=feats.values, onset=targets.onset, mask=targets.mask,
-                     strength=targets.strength, kind=targets.kind, frames=feats.frames,
+                     strength=targets.strength, kind=targets.kind, offset=targets.offset, frames=feats.frames,
                      info=info, true_times=times, clip=clip)
 
 
@@ -142,7 +143,7 @@ def _batch(seqs: Sequence[Sequence1], normalizer: Normalizer, flips: np.ndarray)
     length = max(s.values.shape[1] for s in seqs)
     n = len(seqs)
     x = np.zeros((n, seqs[0].values.shape[0], length), dtype=np.float32)
-    y = {k: np.zeros((n, length), dtype=np.float32) for k in ("onset", "mask", "strength")}
+    y = {k: np.zeros((n, length), dtype=np.float32) for k in ("onset", "mask", "strength", "offset")}
     kind = np.zeros((n, length), dtype=np.int64)
     for i, s in enumerate(seqs):
         t = s.values.shape[1]
@@ -165,19 +166,20 @@ def _loss(net: Any, b: dict[str, Any], pos_weight: float) -> Any:
     onset_loss = (bce(out[:, 0], onset, reduction="none") * weight).sum() / weight.sum()
     pos = onset.sum().clamp(min=1.0)
     strength_loss = (bce(out[:, 1], b["strength"], reduction="none") * onset).sum() / pos
-    kind_loss = (cross_entropy(out[:, 2:], b["kind"], reduction="none") * onset).sum() / pos
-    return onset_loss + 0.5 * strength_loss + 0.5 * kind_loss
+    offset = 0.5 * torch.tanh(out[:, 2])
+    offset_loss = (((offset - b["offset"]) ** 2) * onset).sum() / pos * 4.0  # 4: unit scale
+    kind_loss = (cross_entropy(out[:, 3:], b["kind"], reduction="none") * onset).sum() / pos
+    return onset_loss + 0.5 * strength_loss + 0.5 * kind_loss + 0.5 * offset_loss
 
 
 def evaluate_sequences(model: EventModel, seqs: Sequence[Sequence1]) -> dict[float, dict[str, float]]:
     """Precision/recall/F1/median ms within one frame at each candidate threshold."""
-    probs = [predict(model, s.values)[0] for s in seqs]
+    preds = [predict(model, s.values) for s in seqs]
     table: dict[float, dict[str, float]] = {}
     for thr in THRESHOLDS:
         parts = []
-        for s, p in zip(seqs, probs, strict=True):
-            peaks = peak_frames(p, threshold=thr)
-            times = np.array([s.info.time_of_frame(int(s.frames[i])) for i in peaks])
+        for s, p in zip(seqs, preds, strict=True):
+            times = np.array([e.time for e in decode_events(p, s.frames, s.info, threshold=thr)])
             parts.append(score_events(s.true_times, times, tolerance_s=1.0 / float(s.info.fps)))
         pooled = pool_scores(parts)
         table[thr] = {"precision": pooled.precision, "recall": pooled.recall, "f1": pooled.f1,

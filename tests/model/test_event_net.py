@@ -13,6 +13,7 @@ from model.event_features import (
     FEATURE_NAMES,
     KINDS,
     N_FEATURES,
+    FramePrediction,
     decode_events,
     frame_targets,
     peak_frames,
@@ -117,6 +118,9 @@ def test_frame_targets(times: list[float], onset_frames: list[int], masked: list
     assert list(np.flatnonzero(t.onset)) == onset_frames
     assert list(np.flatnonzero(t.mask == 0)) == masked
     assert np.allclose(t.strength[onset_frames], 0.7) and np.all(t.kind[onset_frames] == 1)
+    assert np.all(np.abs(t.offset) <= 0.5)
+    if times == [0.51, 0.49]:
+        assert t.offset[15] == pytest.approx(-0.3)  # the later event (0.49 s) sets the offset
 
 
 def test_peak_picking_and_decoding() -> None:
@@ -128,8 +132,11 @@ def test_peak_picking_and_decoding() -> None:
     kinds = np.zeros((len(KINDS), 10))
     kinds[0, :] = 0.5
     kinds[1, 5] = 0.8  # frame 5 is most likely a step, the others impacts
-    events = decode_events(prob, np.full(10, 0.4), kinds, np.arange(10, 20), info, threshold=0.5)
-    assert [round(e.time * 30) for e in events] == [11, 15, 19]
+    offset = np.zeros(10)
+    offset[9] = -0.25  # the last event falls a quarter frame before its frame
+    pred = FramePrediction(onset=prob, strength=np.full(10, 0.4), offset=offset, kinds=kinds)
+    events = decode_events(pred, np.arange(10, 20), info, threshold=0.5)
+    assert [e.time * 30 for e in events] == pytest.approx([11, 15, 18.75])
     assert [e.kind for e in events] == ["impact", "step", "impact"]
     assert all(e.strength == pytest.approx(0.4) for e in events)
 
@@ -139,7 +146,7 @@ def test_network_shape_size_and_receptive_field() -> None:
 
     net = build_event_net(TINY, seed=0)
     x = torch.zeros(2, N_FEATURES, 64)
-    assert net(x).shape == (2, 2 + len(KINDS), 64)
+    assert net(x).shape == (2, 3 + len(KINDS), 64)
     full = EventNetConfig()
     assert parameter_count(build_event_net(full, seed=0)) * 4 < 5 * 1024 * 1024  # < 5 MB
     net.eval()
@@ -160,8 +167,9 @@ def test_checkpoint_roundtrip_and_bad_files(tmp_path: Path, rng: np.random.Gener
     save_checkpoint(model, path)
     loaded = load_checkpoint(path)
     assert loaded.threshold == 0.4 and loaded.meta["data_seed"] == 7 and loaded.config == TINY
-    for a, b in zip(predict(model, values), predict(loaded, values), strict=True):
-        assert np.allclose(a, b, atol=1e-6)
+    a, b = predict(model, values), predict(loaded, values)
+    for name in ("onset", "strength", "offset", "kinds"):
+        assert np.allclose(getattr(a, name), getattr(b, name), atol=1e-6)
     assert path.stat().st_size < 5 * 1024 * 1024
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(InputError, match="not a readable"):
