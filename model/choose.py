@@ -3,7 +3,8 @@
 - `parse_prompt`: "footsteps on gravel" -> kind "step", surface "gravel"; "metal clang" ->
   kind "impact", material "metal"; "car engine" -> kind "engine".
 - `motion_profile`: per-frame speed (box-centre motion normalized by the frame diagonal, per
-  second, smoothed) and apparent size; summary numbers (how steadily and how much it moves).
+  second, plus the rate of change of the box diagonal for motion in depth, smoothed) and
+  apparent size; summary numbers (how steadily and how much it moves).
 - `choose_sounds`: a `SoundPlan`: the source for each visual event kind and the continuous
   movement texture. Library entries where the prompt finds matching ones, procedural presets
   otherwise, so no object is ever silent for lack of a sample.
@@ -123,7 +124,7 @@ class MotionProfile:
     """Per-frame motion of one object over its tracked span (frames first..last, gaps filled)."""
 
     times: np.ndarray            # seconds, one per frame of the span
-    speed: np.ndarray            # frame diagonals per second, smoothed
+    speed: np.ndarray            # frame diagonals per second (screen + depth), smoothed
     size: np.ndarray             # box diagonal / frame diagonal
     moving_fraction: float       # share of the span spent moving
     mean_speed: float            # mean speed while moving
@@ -162,7 +163,8 @@ def motion_profile(track: Track, info: VideoInfo, *, config: MotionConfig = Moti
     sx, sy = _smooth(cx, k), _smooth(cy, k)
     dt = np.maximum(np.gradient(times), 1e-6)
     vx, vy = np.gradient(sx) / dt, np.gradient(sy) / dt
-    speed = _smooth(np.hypot(vx, vy), k)
+    vz = np.gradient(_smooth(size, k)) / dt         # growing/shrinking box: moving in depth
+    speed = _smooth(np.sqrt(vx * vx + vy * vy + vz * vz), k)
     moving = speed > config.moving_speed
     frac = float(np.mean(moving))
     if np.any(moving):
@@ -275,6 +277,8 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
             spec = replace(spec, kind=known[0])
     material = spec.material if spec.material in MATERIALS else None
     if material is None:
+        material = parse_prompt(track.label).material   # "ball" -> plastic, "bottle" -> glass
+    if material is None:
         material = ("metal" if _label_has(track.label, _VEHICLE_LABELS)
                     else str(rng.choice(["wood", "plastic", "wood", "metal"])))
     surface = spec.surface if spec.surface in SURFACES else "hard"
@@ -283,6 +287,8 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
     texture_gain = 1.0
     if sum(e.kind == "step" for e in track.events) >= 2 or _label_has(track.label, _PERSON_LABELS):
         texture_kind, texture_gain = ("whoosh", 0.35) if texture_kind else (None, 1.0)
+    elif texture_kind == "whoosh" and sum(e.kind == "impact" for e in track.events) >= 2:
+        texture_gain = 0.4      # a bouncing thing is heard by its hits; its flight is quiet
     kind = pinned_kind or spec.kind
     implied = None
     texture = Source(texture_kind) if texture_kind else None

@@ -63,7 +63,7 @@ class GenerateConfig:
     motion: MotionConfig = field(default_factory=MotionConfig)
     variation: VariationConfig = field(default_factory=VariationConfig)
     one_shot_level: float = 0.9
-    texture_level: float = 0.12      # RMS of the texture at the reference speed
+    texture_level: float = 0.05      # RMS of the texture at the reference speed
     fade_s: float = 0.03             # texture fade at the ends of the track
 
 
@@ -182,7 +182,7 @@ def add_texture(out: np.ndarray, plan: SoundPlan, profile: MotionProfile, *,
     m = config.motion
     gate = np.clip((speed - m.still_speed) / (m.moving_speed - m.still_speed), 0.0, 1.0)
     gate = gate * gate * (3 - 2 * gate)                       # smoothstep: no clicks at the gate
-    rel = np.clip(speed / np.float32(m.ref_speed), 0.0, 1.5)
+    rel = np.clip(speed / np.float32(m.ref_speed), 0.0, 1.25)
     active = np.flatnonzero(gate > 0)
     if active.size == 0:
         return

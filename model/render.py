@@ -1,0 +1,192 @@
+"""The render pipeline: analysis + per-object sounds -> dry foley -> stereo stems -> master + mix.
+
+`render_scene` is the one-shot pipeline used by `stereofoley render`; `SceneRenderer` is the same
+pipeline with caches, for the studio:
+
+- dry audio is cached per object, keyed by a hash of everything that affects it (the track, the
+  prompt, pinned sounds, the object and render seeds, the sound libraries), so a nudge never
+  regenerates foley;
+- `update_object` after a nudge re-spatializes that ONE object and patches the mix in place
+  (subtract its old stem, add the new one). The master gain measured by the last full render is
+  kept fixed (not re-measured, and the true-peak limiter is not re-run) until the next explicit
+  `render()`, so nudging is instant and levels do not jump while the designer works; a full
+  render re-masters everything.
+
+Stems are mastered alike (one loudness gain for all) and the mix is the sum of the active stems
+(mute/solo as in audio.mix); muted stems are still delivered, with the same gain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from audio.mix import active_ids
+from audio.nudges import Nudges
+from audio.spatialize import SpatialConfig, spatialize
+from model.choose import LibraryLike
+from model.generate import GenerateConfig, SampleCache, WarnFn, generate_object
+from model.scene import ObjectSound, RenderSettings
+from video.errors import InputError
+from video.progress import ProgressFn, report
+from video.timebase import duration_to_samples
+from video.tracks import Analysis, Track
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """Everything one render produced, all float32 at 48 kHz and `n_samples` long.
+
+    dry: mono foley per object id; stems: mastered (2, n) per object id; mix: (2, n) sum of the
+    active stems after the master stage; master: the master stage's report (loudness, gain,
+    limiter) as saved in project.json.
+    """
+
+    n_samples: int
+    dry: Mapping[int, np.ndarray]
+    stems: Mapping[int, np.ndarray]
+    mix: np.ndarray
+    master: Mapping[str, Any] = field(default_factory=dict)
+
+
+def spatial_config(settings: RenderSettings) -> SpatialConfig:
+    """The spatializer settings a project's render settings ask for."""
+    return SpatialConfig(law=settings.pan_law, air_absorption=settings.air_absorption,
+                         itd=settings.itd, doppler=settings.doppler)
+
+
+def dry_key(track: Track, sound: ObjectSound, settings: RenderSettings) -> str:
+    """Hash of everything that changes an object's dry audio (and nothing that does not)."""
+    doc = {"track": track.to_dict(), "prompt": sound.prompt, "sounds": list(sound.sounds),
+           "seed": sound.seed, "render_seed": settings.seed,
+           "libraries": list(settings.libraries)}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _master_gain(report_doc: Mapping[str, Any]) -> float:
+    """Linear loudness gain the master stage applied to every stem."""
+    for key in ("gain_db", "loudness_gain_db"):
+        if key in report_doc:
+            return float(10.0 ** (float(report_doc[key]) / 20.0))
+    return 1.0
+
+
+class SceneRenderer:
+    """Renders a scene and keeps what a nudge does not change (see the module docstring)."""
+
+    def __init__(self, analysis: Analysis, settings: RenderSettings, *,
+                 library: LibraryLike | None = None, warn: WarnFn | None = None,
+                 config: GenerateConfig | None = None) -> None:
+        self.analysis = analysis
+        self.settings = settings
+        self.library = library
+        self.warn = warn
+        self.config = config if config is not None else GenerateConfig()
+        self.spatial = spatial_config(settings)
+        self.n_samples = duration_to_samples(analysis.video.duration)
+        self.samples = SampleCache(library, warn)
+        self._dry: dict[str, np.ndarray] = {}
+        self._objects: dict[int, ObjectSound] = {}
+        self._stems: dict[int, np.ndarray] = {}
+        self._mix = np.zeros((2, self.n_samples), dtype=np.float32)
+        self._gain = 1.0
+        self._report: dict[str, Any] = {}
+
+    def _track(self, object_id: int) -> Track:
+        try:
+            return self.analysis.object(object_id)
+        except KeyError:
+            raise InputError(f"no object with id {object_id} in the analysis") from None
+
+    def dry(self, sound: ObjectSound) -> np.ndarray:
+        """The object's dry foley, generated once per distinct (track, prompt, sounds, seeds)."""
+        track = self._track(sound.id)
+        key = dry_key(track, sound, self.settings)
+        if key not in self._dry:
+            audio = generate_object(track, self.analysis.video, sound,
+                                    render_seed=self.settings.seed, library=self.library,
+                                    samples=self.samples, config=self.config, warn=self.warn)
+            audio.setflags(write=False)
+            self._dry[key] = audio
+        return self._dry[key]
+
+    def _spatialize(self, sound: ObjectSound) -> np.ndarray:
+        return spatialize(self.dry(sound), self._track(sound.id), self.analysis.video,
+                          nudges=sound.nudges, config=self.spatial)
+
+    def _active(self) -> set[int]:
+        return active_ids({oid: o.nudges for oid, o in self._objects.items()})
+
+    def render(self, objects: Sequence[ObjectSound], *, progress: ProgressFn | None = None
+               ) -> RenderResult:
+        """Full render: generate (cached), spatialize every object, master, mix."""
+        from audio.master import MasterConfig, master
+
+        ids = [o.id for o in objects]
+        if len(set(ids)) != len(ids):
+            raise InputError(f"duplicate object ids {ids}")
+        self._objects = {o.id: o for o in objects}
+        spatial: dict[int, np.ndarray] = {}
+        for i, sound in enumerate(objects):
+            report(progress, 0.85 * i / max(len(objects), 1), f"object {sound.id}: foley")
+            spatial[sound.id] = self._spatialize(sound)
+        report(progress, 0.85, "master")
+        active = self._active()
+        playing = {oid: s for oid, s in spatial.items() if oid in active}
+        result = master(playing, n_samples=self.n_samples,
+                        config=MasterConfig(target_lufs=self.settings.target_lufs,
+                                            true_peak_db=self.settings.true_peak_db))
+        self._report = dict(result.report)
+        self._gain = _master_gain(self._report)
+        gain = np.float32(self._gain)
+        self._stems = {oid: (np.asarray(result.stems[oid], dtype=np.float32) if oid in playing
+                             else spatial[oid] * gain) for oid in spatial}
+        self._mix = np.asarray(result.mix, dtype=np.float32).copy()
+        report(progress, 1.0, "rendered")
+        return self.result()
+
+    def update_object(self, sound: ObjectSound) -> RenderResult:
+        """Apply one object's edit (nudges, or prompt/seed: then its foley is regenerated) without
+        re-mastering: its stem is re-spatialized with the last master gain and the mix patched."""
+        if sound.id not in self._objects:
+            raise InputError(f"object {sound.id} was not part of the last render")
+        before = self._active()
+        self._objects[sound.id] = sound
+        after = self._active()
+        stem = self._spatialize(sound) * np.float32(self._gain)
+        old = self._stems[sound.id]
+        self._stems[sound.id] = stem
+        if before != after:           # mute/solo changed: the set of summed stems changed
+            self._mix = self._sum_active(after)
+        elif sound.id in after:
+            self._mix += stem
+            self._mix -= old
+        return self.result()
+
+    def _sum_active(self, active: set[int]) -> np.ndarray:
+        total = np.zeros((2, self.n_samples), dtype=np.float32)
+        for oid in sorted(active):
+            total += self._stems[oid]
+        return total
+
+    def result(self) -> RenderResult:
+        """The current state as a RenderResult (arrays are shared, not copied)."""
+        dry = {oid: self.dry(o) for oid, o in self._objects.items()}
+        return RenderResult(n_samples=self.n_samples, dry=dry, stems=dict(self._stems),
+                            mix=self._mix, master=dict(self._report))
+
+    def nudges(self) -> dict[int, Nudges]:
+        return {oid: o.nudges for oid, o in self._objects.items()}
+
+
+def render_scene(analysis: Analysis, objects: Sequence[ObjectSound], settings: RenderSettings, *,
+                 library: LibraryLike | None = None, progress: ProgressFn | None = None,
+                 warn: WarnFn | None = None) -> RenderResult:
+    """Render every object of `objects` (ids from `analysis`) to stems, master and mix."""
+    renderer = SceneRenderer(analysis, settings, library=library, warn=warn)
+    return renderer.render(objects, progress=progress)

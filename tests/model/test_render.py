@@ -1,0 +1,214 @@
+"""Render pipeline on synthetic scenes with known truth: placement, sync, distance, master, caches."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from audio.master import measure_loudness
+from audio.nudges import Nudges
+from audio.pan import estimate_pan
+from model.render import SceneRenderer, dry_key, render_scene
+from model.scene import ObjectSound, RenderSettings
+from video.errors import Cancelled, InputError
+from video.synth import ObjectSpec, SceneSpec, scene_truth
+from video.timebase import SAMPLE_RATE, duration_to_samples
+from video.tracks import Analysis
+
+SETTINGS = RenderSettings(seed=3)
+
+
+def _scene(*objects: ObjectSpec, duration: float = 4.0) -> Analysis:
+    return scene_truth(SceneSpec(duration=duration, objects=objects))
+
+
+def _sounds(analysis: Analysis) -> list[ObjectSound]:
+    return [ObjectSound(id=t.id) for t in analysis.objects]
+
+
+def _true_pan(analysis: Analysis, object_id: int, t: float) -> float | None:
+    track = analysis.object(object_id)
+    box = track.box_at(analysis.video.frame_at_time(t))
+    return None if box is None else float((box[0] + box[2]) / analysis.video.width - 1.0)
+
+
+def _onsets(x: np.ndarray, *, hop: int = 96, rise_db: float = 10.0) -> np.ndarray:
+    """Times (s) where the 2 ms energy jumps `rise_db` over the preceding 20 ms (first of each
+    burst, bursts at least 60 ms apart)."""
+    n = len(x) // hop
+    env = np.sqrt(np.mean(x[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1)) + 1e-9
+    back = 10
+    out: list[float] = []
+    for i in range(back, n):
+        if 20 * np.log10(env[i] / np.sqrt(np.mean(env[i - back: i] ** 2))) > rise_db:
+            if not out or i * hop / SAMPLE_RATE - out[-1] > 0.06:
+                out.append(i * hop / SAMPLE_RATE)
+    return np.asarray(out)
+
+
+def test_stem_pan_follows_true_screen_position() -> None:
+    analysis = _scene(ObjectSpec("box", start=(0.05, 0.5), velocity=(0.5, 0.0), size=0.15),
+                      ObjectSpec("box", start=(0.95, 0.3), velocity=(-0.35, 0.0), size=0.1,
+                                 color=(40, 90, 235)))
+    result = render_scene(analysis, _sounds(analysis), SETTINGS)
+    win = SAMPLE_RATE // 4
+    for track in analysis.objects:
+        stem = result.stems[track.id]
+        est, truth = [], []
+        for start in range(0, result.n_samples - win, win):
+            t = (start + win / 2) / SAMPLE_RATE
+            p = _true_pan(analysis, track.id, t)
+            seg = stem[:, start: start + win]
+            if p is None or np.sqrt(np.mean(seg ** 2)) < 1e-5:
+                continue
+            est.append(estimate_pan(seg))
+            truth.append(p)
+        assert len(est) >= 8
+        assert np.corrcoef(est, truth)[0, 1] >= 0.95
+        assert np.max(np.abs(np.subtract(est, truth))) < 0.15
+
+
+def test_bouncing_ball_onsets_within_a_frame_of_contacts() -> None:
+    analysis = _scene(ObjectSpec("ball", start=(0.2, 0.15), velocity=(0.15, 0.0), size=0.1),
+                      duration=4.0)
+    track = analysis.objects[0]
+    contacts = np.array([e.time for e in track.events if e.strength > 0.25])
+    assert len(contacts) >= 3
+    result = render_scene(analysis, _sounds(analysis), SETTINGS)
+    found = _onsets(result.stems[track.id].sum(axis=0))
+    frame = 1 / float(analysis.video.fps)
+    for c in contacts:
+        assert np.min(np.abs(found - c)) <= frame, (c, found)
+
+
+def test_approaching_object_gets_louder() -> None:
+    analysis = _scene(ObjectSpec("approach", start=(0.5, 0.5), velocity=(0.02, 0.0), size=0.08,
+                                 growth=0.5), duration=4.0)
+    track = analysis.objects[0]
+    result = render_scene(analysis, _sounds(analysis), SETTINGS)
+    stem, dry = result.stems[track.id], result.dry[track.id]
+    assert float(np.sqrt(np.mean(dry ** 2))) > 1e-3          # it moves in depth: it sounds
+    sec = SAMPLE_RATE
+    gains = []
+    for start in range(0, result.n_samples - sec + 1, sec // 2):
+        d = float(np.sqrt(np.mean(dry[start: start + sec] ** 2)))
+        if d > 1e-5:
+            s = float(np.sqrt(np.mean(stem[:, start: start + sec] ** 2)))
+            gains.append(20 * np.log10(s / d))
+    assert len(gains) >= 5
+    assert gains[-1] - gains[0] > 6.0                        # box area x ~7: clearly nearer
+    assert np.all(np.diff(gains) > -0.5)
+
+
+def test_stems_sum_to_mix_at_target_loudness_and_nothing_is_silent() -> None:
+    analysis = _scene(ObjectSpec("ball", start=(0.2, 0.2), velocity=(0.2, 0.0)),
+                      ObjectSpec("walker", start=(0.1, 0.8), velocity=(0.15, 0.0)),
+                      ObjectSpec("slide", start=(0.6, 0.85), velocity=(0.3, 0.0)))
+    settings = replace(SETTINGS, target_lufs=-20.0)
+    result = render_scene(analysis, _sounds(analysis), settings)
+    n = duration_to_samples(analysis.video.duration)
+    assert result.mix.shape == (2, n) and result.mix.dtype == np.float32
+    total = np.sum([result.stems[t.id] for t in analysis.objects], axis=0)
+    np.testing.assert_allclose(total, result.mix, atol=1e-6)
+    assert measure_loudness(result.mix) == pytest.approx(-20.0, abs=0.5)
+    assert result.master["target_lufs"] == -20.0
+    for t in analysis.objects:
+        assert result.stems[t.id].shape == (2, n)
+        assert float(np.sqrt(np.mean(result.stems[t.id] ** 2))) > 1e-4
+
+
+def test_renders_are_seeded() -> None:
+    analysis = _scene(ObjectSpec("ball", start=(0.2, 0.2), velocity=(0.2, 0.0)), duration=2.0)
+    a = render_scene(analysis, _sounds(analysis), SETTINGS)
+    b = render_scene(analysis, _sounds(analysis), SETTINGS)
+    assert a.mix.tobytes() == b.mix.tobytes()
+    c = render_scene(analysis, _sounds(analysis), replace(SETTINGS, seed=4))
+    assert not np.array_equal(a.mix, c.mix)
+
+
+def test_progress_and_cancel() -> None:
+    analysis = _scene(ObjectSpec("ball", start=(0.2, 0.2)), ObjectSpec("box", start=(0.1, 0.5),
+                                                                       velocity=(0.3, 0.0)),
+                      duration=1.0)
+    seen: list[float] = []
+    render_scene(analysis, _sounds(analysis), SETTINGS,
+                 progress=lambda f, m: seen.append(f))
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 3
+
+    def cancel(fraction: float, message: str) -> None:
+        if fraction > 0.3:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        render_scene(analysis, _sounds(analysis), SETTINGS, progress=cancel)
+
+
+@pytest.mark.parametrize("objects, message", [
+    ([ObjectSound(id=99)], "no object with id 99"),
+    ([ObjectSound(id=1), ObjectSound(id=1)], "duplicate object ids"),
+])
+def test_bad_objects_are_input_errors(objects: list[ObjectSound], message: str) -> None:
+    analysis = _scene(ObjectSpec("ball", start=(0.2, 0.2)), duration=1.0)
+    with pytest.raises(InputError, match=message):
+        render_scene(analysis, objects, SETTINGS)
+
+
+def test_scene_renderer_nudge_updates_one_stem_without_regenerating() -> None:
+    analysis = _scene(ObjectSpec("box", start=(0.1, 0.5), velocity=(0.3, 0.0)),
+                      ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.1, 0.0)), duration=3.0)
+    sounds = _sounds(analysis)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    full = renderer.render(sounds)
+    stems_before = {k: v.copy() for k, v in full.stems.items()}
+    dry_before = full.dry[1]
+    gain_db = full.master["gain_db"]
+
+    nudged = replace(sounds[0], nudges=Nudges(pan_offset=-1.0, gain_db=-6.0))
+    after = renderer.update_object(nudged)
+    assert after.dry[1] is dry_before                                   # cached, not regenerated
+    assert np.array_equal(after.stems[2], stems_before[2])              # other object untouched
+    assert estimate_pan(after.stems[1]) < estimate_pan(stems_before[1]) - 0.3
+    ratio = np.sqrt(np.mean(after.stems[1] ** 2) / np.mean(stems_before[1] ** 2))
+    assert 20 * np.log10(ratio) == pytest.approx(-6.0, abs=1.5)
+    np.testing.assert_allclose(after.mix, after.stems[1] + after.stems[2], atol=1e-5)
+    assert after.master["gain_db"] == gain_db                           # master gain kept
+
+    muted = renderer.update_object(replace(nudged, nudges=Nudges(mute=True)))
+    np.testing.assert_allclose(muted.mix, muted.stems[2], atol=1e-6)
+    soloed = renderer.update_object(replace(nudged, nudges=Nudges(solo=True)))
+    np.testing.assert_allclose(soloed.mix, soloed.stems[1], atol=1e-6)
+
+    # a new prompt regenerates that object's foley only
+    reprompted = renderer.update_object(replace(sounds[0], prompt="car engine"))
+    assert reprompted.dry[1] is not dry_before and reprompted.dry[2] is full.dry[2]
+    with pytest.raises(InputError):
+        renderer.update_object(ObjectSound(id=42))
+
+
+def test_dry_key_tracks_only_what_changes_the_foley() -> None:
+    analysis = _scene(ObjectSpec("ball", start=(0.2, 0.2)), duration=1.0)
+    track = analysis.objects[0]
+    base = ObjectSound(id=track.id, prompt="metal clang")
+    key = dry_key(track, base, SETTINGS)
+    assert dry_key(track, replace(base, nudges=Nudges(pan_offset=0.5)), SETTINGS) == key
+    assert dry_key(track, replace(base, stem="x.wav"), SETTINGS) == key
+    for changed in (replace(base, prompt="wood"), replace(base, seed=1),
+                    replace(base, sounds=("bundled:x.wav",))):
+        assert dry_key(track, changed, SETTINGS) != key
+    assert dry_key(track, base, replace(SETTINGS, seed=9)) != key
+
+
+def test_update_object_is_fast_for_a_long_clip() -> None:
+    """Functional check of the incremental path on 20 s (the 60 s figure is in bench/)."""
+    analysis = _scene(ObjectSpec("box", start=(0.05, 0.5), velocity=(0.04, 0.0)), duration=20.0)
+    sounds = _sounds(analysis)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    renderer.render(sounds)
+    t0 = time.perf_counter()
+    renderer.update_object(replace(sounds[0], nudges=Nudges(pan_offset=0.3)))
+    assert time.perf_counter() - t0 < 1.0
+    assert math.isfinite(float(renderer.result().mix.sum()))
