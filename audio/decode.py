@@ -119,7 +119,8 @@ def _decode_with_pyav(source: Path) -> tuple[int, np.ndarray]:
     except InputError:
         raise
     except (av.FFmpegError, ValueError, OSError) as exc:
-        raise InputError(f"cannot decode audio file {source}: {exc}") from exc
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(f"cannot decode audio file {source}: {reason}") from exc
     if not chunks or rate <= 0:
         raise InputError(f"audio file has no samples: {source}")
     return rate, np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32)
