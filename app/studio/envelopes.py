@@ -2,8 +2,8 @@
 
 Waveforms are reduced once per render to a fixed number of min/max buckets (`minmax_envelope`)
 and cheaply re-reduced to the lane's pixel width (`reduce_envelope`), so drawing a 10-minute mix
-costs the same as drawing a 10-second one. Pan curves follow the contract's pan mapping
-(p = 2x - 1 from the box centre) with the designer's offset and keyframes on top.
+costs the same as drawing a 10-second one. Pan curves come from the spatializer's control curve,
+so a lane shows the placement that is actually heard.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from audio.nudges import Nudges
+from audio.spatialize import pan_control
+from video.timebase import duration_to_samples
 from video.tracks import Event, Track, VideoInfo
 
 ENVELOPE_BUCKETS = 4096
+PAN_CURVE_RATE = 100  # pan points per second drawn in a lane (must divide 48000)
 
 
 def minmax_envelope(audio: np.ndarray, *, buckets: int = ENVELOPE_BUCKETS) -> np.ndarray:
@@ -53,33 +56,17 @@ def reduce_envelope(envelope: np.ndarray, columns: int) -> np.ndarray:
                      np.maximum.reduceat(envelope[1], edges[:-1])])
 
 
-def tracked_pan(track: Track, video: VideoInfo) -> tuple[np.ndarray, np.ndarray]:
-    """(times, pans) of the object's box centre as the contract maps it: p = 2x - 1, x in 0..1."""
-    if not len(track):
-        return np.zeros(0), np.zeros(0)
-    times = np.array([video.time_of_frame(int(f)) for f in track.frames])
-    pans = 2.0 * track.centers[:, 0] / float(video.width) - 1.0
-    return times, np.clip(pans, -1.0, 1.0)
+def pan_curve(track: Track, video: VideoInfo, nudges: Nudges, *,
+              rate: int = PAN_CURVE_RATE) -> tuple[np.ndarray, np.ndarray]:
+    """(times, pans) where the object is placed, nudges included, `rate` points a second.
 
-
-def pan_curve(track: Track, video: VideoInfo, nudges: Nudges) -> tuple[np.ndarray, np.ndarray]:
-    """(times, pans) the object is placed at after the designer's nudges.
-
-    The tracked pan plus `pan_offset` (clipped), replaced between the first and last keyframe by
-    the keyframes' straight-line curve, as `audio.nudges.Nudges` documents.
+    Computed by the spatializer's own control curve (`audio.spatialize.pan_control`: box-centre
+    pan, offset, keyframes, smoothing), so the lane shows exactly the pan that is heard.
     """
-    times, pans = tracked_pan(track, video)
-    pans = np.clip(pans + nudges.pan_offset, -1.0, 1.0)
-    keys = nudges.pan_keyframes
-    if not keys:
-        return times, pans
-    kt = np.array([k.time for k in keys])
-    kp = np.array([k.pan for k in keys])
-    merged_t = np.union1d(times, kt)
-    base = np.interp(merged_t, times, pans) if times.size else np.zeros_like(merged_t)
-    inside = (merged_t >= kt[0]) & (merged_t <= kt[-1])
-    base[inside] = np.interp(merged_t[inside], kt, kp)
-    return merged_t, base
+    n_samples = duration_to_samples(video.duration)
+    pans = pan_control(track, video, n_samples=n_samples, nudges=nudges, control_rate=rate)
+    times = np.arange(pans.shape[0], dtype=np.float64) / rate
+    return times, pans
 
 
 def pan_at(track: Track, video: VideoInfo, nudges: Nudges, time_s: float) -> float:

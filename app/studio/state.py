@@ -8,17 +8,19 @@ studio's behaviour is tested without a window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from app.edits import EditResult
 from app.project import Project
 from app.studio.envelopes import minmax_envelope
+from video.errors import InputError
 
-JobKind = Literal["analyze", "render", "regenerate", "respatialize", "track", "export"]
+JobKind = Literal["analyze", "render", "regenerate", "respatialize", "remix", "track", "export"]
 
 
 @dataclass(frozen=True)
@@ -29,42 +31,38 @@ class JobRequest:
     object_id: int | None = None
 
     @property
-    def key(self) -> str:
-        """Same key = same target: a newer request replaces an older one still queued or running."""
+    def key(self) -> str | None:
+        """Same key = same target: a newer request replaces an older one still queued or running.
+
+        Seeded tracking has none: two boxes drawn one after the other are two new objects.
+        """
+        if self.kind == "track":
+            return None
         if self.kind in ("regenerate", "respatialize"):
             return f"{self.kind}:{self.object_id}"
-        if self.kind == "track":
-            return f"track:{id(self)}"
         return self.kind
 
 
-def plan_jobs(dirty_ids: Iterable[int], *, regenerate: bool, have_render: bool,
-              have_renderer: bool) -> list[JobRequest]:
-    """Which jobs make the audio match the Project after an edit.
+def plan_jobs(result: EditResult, *, have_render: bool, have_renderer: bool) -> list[JobRequest]:
+    """Which jobs make the audio match the Project after an edit (see `app.edits.EditResult`).
 
-    Nothing rendered yet: one full render. A sound change (prompt, seed, sounds): regenerate each
-    touched object. A placement change (pan, gain, distance, width, mute, solo): re-spatialize
-    each touched object, which is fast when a live scene renderer exists; without one (it was
-    lost or never built) a full render is the only way.
+    A full render (dry foley stays cached, so only changed objects are generated again) when
+    nothing is rendered yet, no live scene renderer exists, objects were added or removed, or the
+    master stage changed. Otherwise: new dry audio (prompt, seed, track) regenerates each such
+    object; placement only (pan, gain, distance, width) re-spatializes each touched object; mute
+    or solo alone re-sums the mix. Each object job patches the mix too.
     """
-    ids = sorted(set(dirty_ids))
-    if not ids:
+    if not result.changed:
         return []
-    if not have_render:
+    if not have_render or not have_renderer or result.added_ids or result.removed_ids \
+            or result.remaster:
         return [JobRequest("render")]
-    if regenerate:
-        return [JobRequest("regenerate", i) for i in ids]
-    if not have_renderer:
-        return [JobRequest("render")]
-    return [JobRequest("respatialize", i) for i in ids]
-
-
-def audible_ids(mutes: Mapping[int, bool], solos: Mapping[int, bool]) -> set[int]:
-    """Objects heard in the mix: any solo means only soloed ones; otherwise all but muted ones."""
-    soloed = {i for i, s in solos.items() if s}
-    if soloed:
-        return soloed
-    return {i for i, m in mutes.items() if not m}
+    jobs = [JobRequest("regenerate", i) for i in sorted(result.regenerate_ids)]
+    respatialize = sorted(result.respatialize_ids - result.regenerate_ids)
+    jobs += [JobRequest("respatialize", i) for i in respatialize]
+    if not jobs:
+        jobs.append(JobRequest("remix"))
+    return jobs
 
 
 @dataclass
@@ -164,3 +162,49 @@ class StudioState:
             return float(later[0]) if later.size else None
         earlier = times[times < self.playhead - eps]
         return float(earlier[-1]) if earlier.size else None
+
+
+def is_export_folder(path: Path) -> bool:
+    """True for a folder a previous export wrote (it has mix.wav and project.json)."""
+    return path.is_dir() and (path / "mix.wav").is_file() and (path / "project.json").is_file()
+
+
+def export_target(chosen: Path, video_path: str) -> tuple[Path, bool]:
+    """Where an export to a folder picked in a dialog goes, and whether it replaces that folder.
+
+    An empty or new folder is used as it is; a previous export is replaced; any other folder
+    (the user picked "Documents") gets a new `<video>-foley` subfolder, so an export never
+    deletes files it did not write.
+    """
+    if chosen.exists() and not chosen.is_dir():
+        raise InputError(f"export target {chosen} is a file, not a folder")
+    if not chosen.exists() or not any(chosen.iterdir()):
+        return chosen, False
+    if is_export_folder(chosen):
+        return chosen, True
+    base = f"{Path(video_path).stem or 'export'}-foley"
+    candidate, n = chosen / base, 1
+    while candidate.exists() and not is_export_folder(candidate) and any(candidate.iterdir()):
+        n += 1
+        candidate = chosen / f"{base}-{n}"
+    return candidate, is_export_folder(candidate)
+
+
+def busiest_time(project: Project) -> float:
+    """A time (s) at which the most objects are on screen: where a screenshot shows most.
+
+    Ties go to the middle of the clip's busiest stretch rather than its first frame.
+    """
+    video = project.analysis.video
+    if video.frames <= 0:
+        return 0.0
+    counts = np.zeros(video.frames, dtype=np.int64)
+    for track in project.analysis.objects:
+        if len(track):
+            counts[int(track.frames[0]):int(track.frames[-1]) + 1] += 1
+    best = counts == counts.max()
+    start = int(np.argmax(best))
+    stop = start
+    while stop + 1 < best.size and best[stop + 1]:
+        stop += 1
+    return video.time_of_frame((start + stop) // 2)

@@ -1,0 +1,93 @@
+"""`stereofoley studio [VIDEO | PROJECT.json] [--screenshot PNG] [--headless-out DIR]`.
+
+With a display: the Dear PyGui studio. The window is on screen before anything heavy is
+imported or computed (analysis and rendering start in the worker after the first frame).
+`--screenshot PNG` loads, analyses and renders, draws a few frames, saves the window to PNG and
+exits 0. With `--headless-out DIR`, or with no display at all, nothing graphical is touched: the
+input is analysed, rendered and exported to DIR (stems, mix, project.json, review video) and the
+path is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from video.errors import InputError
+
+DEMO_VIDEO = Path(__file__).resolve().parents[1] / "assets" / "demo" / "demo.mp4"
+
+
+def resolve_input(value: str | None) -> Path:
+    """The video or project to open: the argument, or the bundled demo when there is none."""
+    path = Path(value) if value else DEMO_VIDEO
+    if not path.exists():
+        what = "bundled demo video" if not value else "input"
+        raise InputError(f"{what} not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a video or project file")
+    return path
+
+
+def display_available() -> bool:
+    """True when a window can be opened (an X11 or Wayland display is set)."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_studio(args: argparse.Namespace) -> int:
+    source = resolve_input(args.input)
+    if args.screenshot and args.headless_out:
+        raise InputError("--screenshot needs a window; it cannot be combined with --headless-out")
+    if args.headless_out or not display_available():
+        if args.screenshot:
+            raise InputError("--screenshot needs a display (set DISPLAY, e.g. run under Xvfb)")
+        return run_headless(source, args.headless_out)
+    if args.screenshot:
+        shot = Path(args.screenshot)
+        if not shot.parent.is_dir():
+            raise InputError(f"screenshot folder {shot.parent} does not exist")
+        if shot.suffix.lower() != ".png":
+            raise InputError(f"--screenshot must name a .png file, got {shot.name}")
+    from app.studio.app import run_window
+
+    return run_window(source, screenshot=Path(args.screenshot) if args.screenshot else None)
+
+
+def run_headless(source: Path, outdir: str | None) -> int:
+    """Analyse (or load), render and export without any window; print where the files went."""
+    from app.export import check_outdir, export_render
+    from app.project import Project, load_project
+    from app.studio.state import export_target
+    from audio.library import SoundLibrary
+    from model.render import render_scene
+    from video.progress import ProgressBar, scaled
+
+    is_project = source.suffix.lower() == ".json"
+    if outdir is not None:
+        out, force = Path(outdir), False
+        check_outdir(out, force=False)
+    else:
+        out, force = export_target(Path.cwd(), str(source))
+    bar = ProgressBar("studio (headless)")
+    try:
+        if is_project:
+            project = load_project(source)
+        else:
+            from video.analyze import analyze_video
+
+            project = Project(analysis=analyze_video(source, progress=scaled(bar, 0.0, 0.4)))
+        library = SoundLibrary.open(list(project.render.libraries))
+        result = render_scene(project.analysis, project.objects, project.render, library=library,
+                              progress=scaled(bar, 0.4, 0.85))
+        video = Path(project.video_path)
+        written = export_render(out, project, result, force=force,
+                                review_video=video if video.is_file() else None,
+                                progress=scaled(bar, 0.85, 1.0))
+    finally:
+        bar.close()
+    reason = "" if display_available() else " (no display: rendered instead of opening a window)"
+    print(f"{len(project.objects)} stems + mix + project.json -> {written}{reason}")
+    sys.stdout.flush()
+    return 0

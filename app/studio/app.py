@@ -1,0 +1,160 @@
+"""Starting the studio: context and viewport, the first frame, the manual render loop, exit.
+
+The viewport is shown and one frame drawn before the input is opened, so the window appears at
+once; analysis and rendering then run on the worker while the loop keeps drawing.
+
+`--screenshot` mode drives the same loop unattended: once the project is loaded and rendered it
+selects the first object, moves the playhead to where most objects are on screen, draws a few
+frames, writes the PNG and exits. For the benchmark, `STEREOFOLEY_STUDIO_STATS=<file.json>`
+records the time to the first frame and, with `STEREOFOLEY_STUDIO_PLAY_S=<seconds>`, the UI frame
+rate while playing before the screenshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dearpygui.dearpygui as dpg
+
+from app.studio.controller import StudioController
+from app.studio.state import busiest_time
+from app.studio.window import StudioWindow, save_screenshot
+from video.errors import InputError
+
+SCREENSHOT_TIMEOUT_S = 600.0
+SETTLE_FRAMES = 12  # frames drawn after everything is loaded, before the screenshot
+
+
+def process_age() -> float:
+    """Seconds since this process started (from /proc; 0 where that is unavailable)."""
+    try:
+        stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        start_ticks = int(stat[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime"))
+        return time.time() - (boot + start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return 0.0
+
+
+@dataclass
+class _Stats:
+    first_frame_s: float = 0.0
+    loaded_s: float = 0.0
+    play_frames: int = 0
+    play_seconds: float = 0.0
+    frame_times: list[float] = field(default_factory=list)
+
+    def write(self, path: str) -> None:
+        fps = self.play_frames / self.play_seconds if self.play_seconds > 0 else 0.0
+        worst = max(self.frame_times) if self.frame_times else 0.0
+        doc = {"first_frame_s": round(self.first_frame_s, 3), "loaded_s": round(self.loaded_s, 3),
+               "play_fps": round(fps, 2), "play_frames": self.play_frames,
+               "worst_frame_ms": round(worst * 1000, 1)}
+        Path(path).write_text(json.dumps(doc), encoding="utf-8")
+
+
+def _ready(ctl: StudioController) -> bool:
+    """Loaded, rendered and idle: what a screenshot should wait for."""
+    return (ctl.project is not None and ctl.audio.has_render and not ctl.worker.busy
+            and not ctl.state.stale)
+
+
+def run_window(source: Path, *, screenshot: Path | None = None) -> int:
+    """Open the studio on `source` and run until the window closes (or the screenshot is saved)."""
+    stats = _Stats()
+    stats_path = os.environ.get("STEREOFOLEY_STUDIO_STATS")
+    play_s = float(os.environ.get("STEREOFOLEY_STUDIO_PLAY_S", "0") or 0)
+    dpg.create_context()
+    ctl = StudioController()
+    window = StudioWindow(ctl)
+    try:
+        window.build()
+        dpg.create_viewport(title="StereoFoley Studio", width=1600, height=960, min_width=900,
+                            min_height=600, vsync=screenshot is None)
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        window.frame()
+        dpg.render_dearpygui_frame()
+        stats.first_frame_s = process_age()
+        ctl.audio.start()
+        try:
+            ctl.open(source)
+        except InputError as exc:
+            if screenshot is not None:
+                raise
+            ctl.state.error = str(exc)
+        code = _loop(ctl, window, screenshot, stats, play_s)
+    finally:
+        window.close()
+        ctl.shutdown()
+        dpg.destroy_context()
+    if stats_path:
+        stats.write(stats_path)
+    return code
+
+
+def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, stats: _Stats,
+          play_s: float) -> int:
+    start = time.monotonic()
+    phase = "loading"
+    settle = 0
+    play_start = 0.0
+    last = time.monotonic()
+    while dpg.is_dearpygui_running():
+        window.frame()
+        dpg.render_dearpygui_frame()
+        now = time.monotonic()
+        if phase == "playing":
+            stats.frame_times.append(now - last)
+        last = now
+        if screenshot is None:
+            continue
+        if ctl.state.error and ("failed" in ctl.state.error) and ctl.project is None:
+            sys.stderr.write(f"error: {ctl.state.error}\n")
+            return 2
+        if now - start > SCREENSHOT_TIMEOUT_S:
+            sys.stderr.write("error: timed out waiting for analysis and render\n")
+            save_screenshot(screenshot)
+            _draw(4)
+            return 1
+        if phase == "loading" and _ready(ctl):
+            stats.loaded_s = now - start
+            assert ctl.project is not None
+            if ctl.project.objects:
+                ctl.select(ctl.project.objects[0].id)
+            if play_s > 0:
+                ctl.seek(0.0)
+                ctl.play_pause()
+                phase, play_start = "playing", now
+                stats.frame_times.clear()
+            else:
+                ctl.seek(busiest_time(ctl.project))
+                phase = "settling"
+        elif phase == "playing" and now - play_start >= play_s:
+            stats.play_frames = len(stats.frame_times)
+            stats.play_seconds = now - play_start
+            ctl.play_pause()
+            assert ctl.project is not None
+            ctl.seek(busiest_time(ctl.project))
+            phase = "settling"
+        elif phase == "settling":
+            settle += 1
+            if settle >= SETTLE_FRAMES and window.frame_ready():
+                save_screenshot(screenshot)
+                _draw(4)
+                return 0
+    return 0
+
+
+def _draw(frames: int) -> None:
+    """Draw a few more frames (the screenshot is written during one of them)."""
+    for _ in range(frames):
+        if not dpg.is_dearpygui_running():
+            break
+        dpg.render_dearpygui_frame()

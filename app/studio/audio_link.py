@@ -1,0 +1,221 @@
+"""The studio's link to sound: the scene renderer, the playback engine and export.
+
+Render jobs are built here as plain functions for the worker thread. Every job uses the one
+`model.render.SceneRenderer` (only ever from the worker thread, one job at a time), so dry foley
+is generated once per object and a nudge only re-spatializes that object
+(`SceneRenderer.update_object`). A job hands the new mix straight to the playback engine (its
+control methods are thread-safe, and the mix copy then happens off the UI thread) and returns
+an `AudioUpdate` with the waveform envelopes the timeline draws, also computed off the UI thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.project import Project
+from app.studio.envelopes import minmax_envelope
+from app.studio.state import RenderView
+from video.progress import ProgressFn, report, scaled
+from video.timebase import SAMPLE_RATE, duration_to_samples
+
+if TYPE_CHECKING:
+    from audio.playback import PlaybackEngine
+    from model.render import RenderResult, SceneRenderer
+
+JobFn = Any  # Callable[[ProgressFn], AudioUpdate]
+
+
+@dataclass(frozen=True)
+class AudioUpdate:
+    """What a render job produced: the result, which stems changed, their envelopes."""
+
+    result: RenderResult
+    renderer: SceneRenderer
+    changed: tuple[int, ...]
+    full: bool
+    mix_envelope: np.ndarray
+    stem_envelopes: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
+class AudioLink:
+    """Owns the SceneRenderer, the PlaybackEngine and the last render (see the module doc)."""
+
+    def __init__(self, *, silent: bool = False) -> None:
+        self.silent = silent
+        self.engine: PlaybackEngine | None = None
+        self.renderer: SceneRenderer | None = None
+        self.result: RenderResult | None = None
+        self._library: Any = None
+        self._library_key: tuple[str, ...] | None = None
+
+    # -- playback -----------------------------------------------------------------------------
+
+    def start(self) -> PlaybackEngine:
+        """Open the playback engine (a device, or silent mode without one); idempotent."""
+        if self.engine is None:
+            from audio.playback import PlaybackConfig, PlaybackEngine
+
+            self.engine = PlaybackEngine(config=PlaybackConfig(silent=self.silent))
+            self.engine.open()
+        return self.engine
+
+    @property
+    def status_message(self) -> str:
+        return "not started" if self.engine is None else self.engine.status_message
+
+    @property
+    def playing(self) -> bool:
+        return self.engine is not None and self.engine.is_playing
+
+    def prepare(self, duration: float) -> None:
+        """A new project: silence of the video's length, so the transport works before audio."""
+        engine = self.start()
+        engine.pause()
+        engine.clear_loop()
+        engine.set_mix(np.zeros((2, duration_to_samples(duration)), dtype=np.float32))
+        engine.seek(0)
+
+    # -- state the controller asks about ------------------------------------------------------
+
+    @property
+    def has_render(self) -> bool:
+        return self.result is not None
+
+    @property
+    def has_renderer(self) -> bool:
+        return self.renderer is not None
+
+    def reset(self) -> None:
+        """Forget the last render and the renderer (another project was opened)."""
+        self.renderer = None
+        self.result = None
+
+    def remove_object(self, object_id: int) -> None:
+        """An object was deleted: the next full render drops it (nothing to do until then)."""
+        if self.result is not None and object_id in self.result.stems:
+            stems = {i: s for i, s in self.result.stems.items() if i != object_id}
+            self.result = replace(self.result, stems=stems)
+
+    # -- jobs (run on the worker thread) -----------------------------------------------------
+
+    def _library_for(self, project: Project, progress: ProgressFn | None) -> Any:
+        from audio.library import SoundLibrary
+
+        key = tuple(project.render.libraries)
+        if self._library is None or key != self._library_key:
+            self._library = SoundLibrary.open(list(key), warn=_warn, progress=progress)
+            self._library_key = key
+        return self._library
+
+    def _publish(self, result: RenderResult, renderer: SceneRenderer, changed: tuple[int, ...],
+                 *, full: bool) -> AudioUpdate:
+        """Send the new mix to playback and wrap the result with its envelopes."""
+        mix = np.array(result.mix, dtype=np.float32, copy=True)  # the renderer patches in place
+        if self.engine is not None:
+            self.engine.set_mix(mix)
+        result = replace(result, mix=mix)
+        stems = {i: minmax_envelope(result.stems[i]) for i in changed if i in result.stems}
+        return AudioUpdate(result=result, renderer=renderer, changed=changed, full=full,
+                           mix_envelope=minmax_envelope(mix), stem_envelopes=stems)
+
+    def render_job(self, project: Project) -> JobFn:
+        """Full render of a project snapshot: reuses cached dry foley when the video is the same."""
+        def job(progress: ProgressFn) -> AudioUpdate:
+            from model.render import SceneRenderer, spatial_config
+
+            library = self._library_for(project, scaled(progress, 0.0, 0.1))
+            renderer = self.renderer
+            same_video = renderer is not None and renderer.analysis.video == project.analysis.video
+            if renderer is None or not same_video or renderer.library is not library:
+                renderer = SceneRenderer(project.analysis, project.render, library=library,
+                                         warn=_warn)
+            else:
+                renderer.analysis = project.analysis
+                renderer.settings = project.render
+                renderer.spatial = spatial_config(project.render)
+            result = renderer.render(project.objects, progress=scaled(progress, 0.1, 0.95))
+            report(progress, 0.97, "waveforms")
+            return self._publish(result, renderer, tuple(o.id for o in project.objects),
+                                 full=True)
+        return job
+
+    def object_job(self, project: Project, object_id: int) -> JobFn:
+        """Re-spatialize (or regenerate, when its sound changed) one object and patch the mix."""
+        renderer = self.renderer
+
+        def job(progress: ProgressFn) -> AudioUpdate:
+            if renderer is None:
+                raise RuntimeError("no scene renderer yet: render everything first")
+            report(progress, 0.0, f"object {object_id}")
+            renderer.analysis = project.analysis
+            result = renderer.update_object(project.object_sound(object_id))
+            return self._publish(result, renderer, (object_id,), full=False)
+        return job
+
+    def remix_job(self, project: Project) -> JobFn:
+        """Mute/solo changed: update the objects whose mixer state differs and re-sum the mix."""
+        renderer = self.renderer
+
+        def job(progress: ProgressFn) -> AudioUpdate:
+            if renderer is None:
+                raise RuntimeError("no scene renderer yet: render everything first")
+            current = renderer.nudges()
+            changed = []
+            for sound in project.objects:
+                if sound.id in current and current[sound.id] != sound.nudges:
+                    renderer.update_object(sound)
+                    changed.append(sound.id)
+            return self._publish(renderer.result(), renderer, tuple(changed), full=False)
+        return job
+
+    def apply(self, update: AudioUpdate) -> bool:
+        """On the UI thread: adopt a finished job's renderer and result (False if stale)."""
+        if not update.full and update.renderer is not self.renderer:
+            return False
+        self.renderer = update.renderer
+        self.result = update.result
+        return True
+
+    def render_view(self, view: RenderView, update: AudioUpdate) -> RenderView:
+        """The timeline's envelopes after an update (a new view for a full render)."""
+        duration = update.result.n_samples / SAMPLE_RATE
+        if update.full:
+            return RenderView(duration=duration, mix=update.mix_envelope,
+                              stems=dict(update.stem_envelopes))
+        stems = {i: e for i, e in view.stems.items() if i in update.result.stems}
+        stems.update(update.stem_envelopes)
+        return RenderView(duration=duration, mix=update.mix_envelope, stems=stems)
+
+    # -- export -----------------------------------------------------------------------------
+
+    def export_job(self, project: Project, outdir: Path, *, force: bool,
+                   review_video: bool) -> JobFn:
+        """Write OUTDIR (stems, mix, project.json, review video) for a project snapshot.
+
+        Renders the snapshot fully first (cached dry foley makes this quick), so the export is
+        re-mastered and exactly what the project says, whatever nudges happened since.
+        """
+        def job(progress: ProgressFn) -> tuple[Path, AudioUpdate]:
+            from app.export import export_render
+
+            update = self.render_job(project)(scaled(progress, 0.0, 0.6) or progress)
+            video = project.video_path if review_video and Path(project.video_path).is_file() \
+                else None
+            written = export_render(outdir, project, update.result, force=force,
+                                    review_video=video, progress=scaled(progress, 0.6, 1.0))
+            return written, update
+        return job
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None

@@ -1,0 +1,468 @@
+"""The studio's controller: every user action as a plain method, no widgets involved.
+
+Dear PyGui callbacks are thin: they call one method here. Edits go through `app.edits` functions
+wrapped in `app.history.History.apply` (undoable, drag-coalesced); the returned `EditResult` says
+which jobs keep the audio in step with the Project (`plan_jobs`), and those jobs run on the
+`Worker`. `poll()`, called once per UI frame, applies finished jobs to the state. Because nothing
+here touches a window, the same methods drive scripted sessions and tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app import edits
+from app.autosave import Autosaver
+from app.history import History
+from app.project import Project, load_project, save_project
+from app.studio.audio_link import AudioLink, AudioUpdate
+from app.studio.state import JobRequest, RenderView, StudioState, export_target, plan_jobs
+from app.studio.worker import PRIORITY_INTERACTIVE, JobResult, Worker
+from app.transport import Transport
+from video.errors import InputError
+from video.progress import ProgressFn
+from video.tracks import Analysis
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A submitted job and what it was for (applied when its result arrives)."""
+
+    request: JobRequest
+    revision: int
+    extra: Any = None
+
+
+class StudioController:
+    """Project + view state + history + background jobs + audio, driven by plain method calls."""
+
+    def __init__(self, *, worker: Worker | None = None, audio: AudioLink | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 autosave_dir: str | Path | None = None) -> None:
+        self.state = StudioState()
+        self.worker = worker if worker is not None else Worker()
+        self.audio = audio if audio is not None else AudioLink()
+        self.history = History()
+        self.transport: Transport | None = None
+        self.autosaver: Autosaver | None = None
+        self._autosave_dir = autosave_dir
+        self._clock = clock
+        self._pending: dict[int, _Pending] = {}
+        self._saved_revision = 0
+        self.listeners: list[Callable[[JobResult], None]] = []
+
+    # -- opening and saving ------------------------------------------------------------------
+
+    @property
+    def project(self) -> Project | None:
+        return self.state.project
+
+    def open(self, path: str | Path) -> None:
+        """Open a video (analysis runs in the background) or a project file (loaded at once)."""
+        p = Path(path)
+        if p.suffix.lower() == ".json":
+            self.open_project(p)
+        else:
+            self.open_video(p)
+
+    def open_video(self, path: str | Path) -> int:
+        """Start analysing a video; the project appears when the analysis job finishes."""
+        from video.reader import probe_video
+
+        p = Path(path)
+        probe_video(p)  # a missing or non-video file fails here, at once, with a clear message
+        self.worker.cancel_all()
+        self.state.source_path = p
+        self.state.message = f"Analysing {p.name}…"
+
+        def job(progress: ProgressFn) -> Analysis:
+            from video.analyze import analyze_video
+            return analyze_video(p, progress=progress)
+
+        return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}", extra=p)
+
+    def open_project(self, path: str | Path) -> None:
+        """Load a project file and render its audio in the background."""
+        project = load_project(path)
+        self.worker.cancel_all()
+        self.state.project_path = Path(path)
+        self.state.source_path = Path(project.video_path)
+        self._install_project(project)
+
+    def _install_project(self, project: Project) -> None:
+        self.history.clear()
+        self.audio.reset()
+        self.audio.prepare(project.analysis.video.duration)
+        assert self.audio.engine is not None
+        self.transport = Transport(self.audio.engine, project)
+        if self.autosaver is not None:
+            self.autosaver.close()
+        self.autosaver = Autosaver(project_path=self.state.project_path,
+                                   video_path=project.video_path, directory=self._autosave_dir)
+        self.state.render = RenderView()
+        self.state.playhead = 0.0
+        self.state.loop = False
+        self.state.set_project(project)
+        self.state.stale = set(self.state.object_ids())
+        self._saved_revision = self.history.revision
+        self.state.message = f"{len(project.objects)} objects found"
+        self.render_all()
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save the project (to `path`, or where it was last saved); returns the file written."""
+        project = self._require_project()
+        target = Path(path) if path is not None else self.state.project_path
+        if target is None:
+            raise InputError("choose a file name to save the project (Save as)")
+        if target.suffix.lower() != ".json":
+            target = target.with_suffix(".json")
+        save_project(project, target)
+        self.state.project_path = target
+        self._saved_revision = self.history.revision
+        if self.autosaver is not None:
+            self.autosaver.saved(target)
+        self.state.message = f"Saved {target.name}"
+        return target
+
+    @property
+    def unsaved(self) -> bool:
+        """True when the project changed since it was opened or last saved."""
+        return self.history.revision != self._saved_revision
+
+    def export(self, folder: str | Path, *, review_video: bool = True) -> Path:
+        """Export stems, mix, project.json and a review video in the background.
+
+        `folder` is what the user picked; `export_target` decides the exact OUTDIR (never
+        replacing a folder an export did not write). Returns that OUTDIR.
+        """
+        project = self._require_project()
+        target, force = export_target(Path(folder), project.video_path)
+        job = self.audio.export_job(project.copy(), target, force=force,
+                                    review_video=review_video)
+        self._submit(JobRequest("export"), job, name=f"Export to {target.name}", extra=target)
+        return target
+
+    # -- selection and navigation -------------------------------------------------------------
+
+    def select(self, object_id: int | None) -> None:
+        self.state.select(object_id)
+
+    def select_at(self, vx: float, vy: float) -> int | None:
+        """Select the object under a video-pixel point at the playhead frame (None: clear)."""
+        from app.studio.geometry import hit_test
+
+        project = self.project
+        if project is None:
+            return None
+        hit = hit_test(project.analysis, self.state.frame_index(), vx, vy)
+        self.state.select(hit)
+        return hit
+
+    # -- edits ------------------------------------------------------------------------------
+
+    def edit(self, label: str, fn: Callable[..., edits.EditResult], *args: Any,
+             coalesce: Hashable | None = None, **kwargs: Any) -> edits.EditResult | None:
+        """Apply one `app.edits` function as an undoable step and schedule what it needs.
+
+        Bad values become `state.error` (shown in the status bar); the project is untouched.
+        """
+        project = self.project
+        if project is None:
+            return None
+        try:
+            result = self.history.apply(project, label, fn, *args, coalesce_key=coalesce,
+                                        **kwargs)
+        except InputError as exc:
+            self.state.error = str(exc)
+            return None
+        self.state.error = ""
+        self._after_change(result)
+        return result
+
+    def end_drag(self) -> None:
+        """A slider or keyframe drag ended: the next change starts a new undo step."""
+        self.history.seal()
+
+    def set_prompt(self, object_id: int, text: str) -> None:
+        self.edit(f"Prompt of object {object_id}", edits.set_prompt, object_id, text)
+
+    def set_pan_offset(self, object_id: int, value: float) -> None:
+        self.edit(f"Pan offset of object {object_id}", edits.set_pan_offset, object_id, value,
+                  coalesce=("pan", object_id))
+
+    def set_gain(self, object_id: int, value: float) -> None:
+        self.edit(f"Gain of object {object_id}", edits.set_gain, object_id, value,
+                  coalesce=("gain", object_id))
+
+    def set_distance(self, object_id: int, value: float) -> None:
+        self.edit(f"Distance of object {object_id}", edits.set_distance_scale, object_id, value,
+                  coalesce=("distance", object_id))
+
+    def set_width(self, object_id: int, value: float) -> None:
+        self.edit(f"Width of object {object_id}", edits.set_width, object_id, value,
+                  coalesce=("width", object_id))
+
+    def set_mute(self, object_id: int, mute: bool) -> None:
+        project = self._require_project()
+        if project.object_sound(object_id).nudges.mute != mute:
+            self.edit(f"Mute object {object_id}", edits.toggle_mute, object_id)
+
+    def set_solo(self, object_id: int, solo: bool) -> None:
+        project = self._require_project()
+        if project.object_sound(object_id).nudges.solo != solo:
+            self.edit(f"Solo object {object_id}", edits.toggle_solo, object_id)
+
+    def add_keyframe(self, object_id: int, time_s: float | None = None,
+                     pan: float | None = None) -> None:
+        """Pin the pan at the playhead (default: the pan the object has there now)."""
+        from app.studio.envelopes import pan_at
+
+        project = self._require_project()
+        t = self.state.playhead if time_s is None else time_s
+        if pan is None:
+            pan = pan_at(project.analysis.object(object_id), project.analysis.video,
+                         project.object_sound(object_id).nudges, t)
+        self.edit(f"Add pan keyframe to object {object_id}", edits.add_pan_keyframe,
+                  object_id, t, pan)
+
+    def move_keyframe(self, object_id: int, index: int, *, time_s: float | None = None,
+                      pan: float | None = None) -> None:
+        self.edit(f"Move pan keyframe of object {object_id}", edits.move_pan_keyframe,
+                  object_id, index, time_s=time_s, pan=pan, coalesce=("key", object_id, index))
+
+    def remove_keyframe(self, object_id: int, index: int) -> None:
+        self.edit(f"Remove pan keyframe of object {object_id}", edits.remove_pan_keyframe,
+                  object_id, index)
+
+    def reset_nudges(self, object_id: int) -> None:
+        self.edit(f"Reset object {object_id}", edits.clear_nudges, object_id)
+
+    def rename(self, object_id: int, label: str) -> None:
+        self.edit(f"Rename object {object_id}", edits.set_label, object_id, label)
+
+    def delete_object(self, object_id: int) -> None:
+        self.edit(f"Delete object {object_id}", edits.delete_object, object_id)
+
+    def merge_objects(self, keep_id: int, other_id: int) -> None:
+        self.edit(f"Merge object {other_id} into {keep_id}", edits.merge_objects, keep_id,
+                  other_id)
+
+    def undo(self) -> str | None:
+        """Undo the last step; returns its label (None when there was nothing to undo)."""
+        return self._history_step(self.history.undo)
+
+    def redo(self) -> str | None:
+        return self._history_step(self.history.redo)
+
+    def _history_step(self, step_fn: Callable[[Project], Any]) -> str | None:
+        project = self.project
+        if project is None:
+            return None
+        try:
+            step = step_fn(project)
+        except InputError as exc:
+            self.state.message = str(exc)
+            return None
+        self._after_change(step.result)
+        self.state.message = step.label
+        return str(step.label)
+
+    def _after_change(self, result: edits.EditResult) -> None:
+        """The project changed: refresh the view state and schedule the audio work it needs."""
+        project = self._require_project()
+        self.state.set_project(project)
+        if not result.changed:
+            return
+        for object_id in result.removed_ids:
+            self.audio.remove_object(object_id)
+            self.state.render.stems.pop(object_id, None)
+        requests = plan_jobs(result, have_render=self.audio.has_render,
+                             have_renderer=self.audio.has_renderer)
+        for request in requests:
+            self._schedule(request)
+
+    # -- seeded tracking ----------------------------------------------------------------------
+
+    def track_from_box(self, box: tuple[float, float, float, float], *,
+                       label: str = "object") -> int:
+        """Track a user-drawn box from the playhead frame (background); adds an object when done."""
+        project = self._require_project()
+        frame = self.state.frame_index()
+        path = project.video_path
+        new_id = edits.next_object_id(project)
+
+        def job(progress: ProgressFn) -> Any:
+            from video.reader import VideoReader
+            from video.seeded import track_from_seed
+            with VideoReader(path) as reader:
+                return track_from_seed(reader, frame, box, object_id=new_id, label=label,
+                                       progress=progress)
+
+        return self._submit(JobRequest("track"), job, name=f"Track new object from frame {frame}")
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def render_all(self) -> int | None:
+        """(Re)render every object in the background."""
+        if self.project is None:
+            return None
+        return self._schedule(JobRequest("render"))
+
+    def regenerate(self, object_id: int) -> None:
+        """A new take of the object's sound: the next seed, same prompt (undoable)."""
+        project = self._require_project()
+        seed = project.object_sound(object_id).seed
+        self.edit(f"New take of object {object_id}", edits.set_object_seed, object_id,
+                  (seed + 1) % 2**31)
+
+    def _schedule(self, request: JobRequest) -> int | None:
+        project = self._require_project()
+        snapshot = project.copy()
+        if request.kind == "render":
+            fn = self.audio.render_job(snapshot)
+            name = "Render all objects"
+        elif request.kind in ("regenerate", "respatialize"):
+            assert request.object_id is not None
+            if not self.audio.has_renderer:
+                return self._schedule(JobRequest("render"))
+            fn = self.audio.object_job(snapshot, request.object_id)
+            verb = "Generate" if request.kind == "regenerate" else "Place"
+            name = f"{verb} object {request.object_id}"
+        elif request.kind == "remix":
+            if not self.audio.has_renderer:
+                return self._schedule(JobRequest("render"))
+            fn = self.audio.remix_job(snapshot)
+            name = "Mix"
+        else:
+            raise ValueError(f"cannot schedule a {request.kind} job here")
+        if request.kind == "render":
+            self.state.stale = set(self.state.object_ids())
+        elif request.object_id is not None:
+            self.state.stale.add(request.object_id)
+        priority = PRIORITY_INTERACTIVE if request.kind in ("respatialize", "remix") else 10
+        return self._submit(request, fn, name=name, priority=priority)
+
+    def _submit(self, request: JobRequest, fn: Callable[[ProgressFn], Any], *, name: str,
+                extra: Any = None, priority: int = 10) -> int:
+        job_id = self.worker.submit(name, fn, key=request.key, priority=priority)
+        self._pending[job_id] = _Pending(request, self.history.revision, extra)
+        return job_id
+
+    def cancel(self) -> bool:
+        """Cancel the running job (the status bar's Cancel button, Esc)."""
+        return self.worker.cancel()
+
+    # -- the per-frame pump ----------------------------------------------------------------------
+
+    def poll(self) -> list[JobResult]:
+        """Apply finished jobs (call once per UI frame); returns them for the caller's display."""
+        results = self.worker.drain()
+        for result in results:
+            pending = self._pending.pop(result.job_id, None)
+            if pending is None:
+                continue
+            if result.outcome == "failed":
+                self.state.error = f"{result.name} failed: {result.error}"
+            elif result.outcome == "cancelled":
+                if pending.request.kind in ("analyze", "render", "export", "track"):
+                    self.state.message = f"{result.name}: cancelled"
+            else:
+                self._apply(pending, result)
+            for listener in self.listeners:
+                listener(result)
+        return results
+
+    def _apply(self, pending: _Pending, result: JobResult) -> None:
+        kind = pending.request.kind
+        if kind == "analyze":
+            analysis: Analysis = result.value
+            self.state.project_path = None
+            self._install_project(Project(analysis=analysis))
+        elif kind == "track":
+            if self.edit("Add tracked object", edits.add_object, result.value) is not None \
+                    and self.project is not None and self.project.objects:
+                self.state.select(self.project.objects[-1].id)
+        elif kind == "export":
+            written, update = result.value
+            self._apply_audio(JobRequest("render"), update)
+            self.state.message = f"Exported stems, mix and project to {written}"
+        else:
+            self._apply_audio(pending.request, result.value)
+
+    def _apply_audio(self, request: JobRequest, update: AudioUpdate) -> None:
+        """A render job finished: show its waveforms (its mix is already playing)."""
+        if not self.audio.apply(update):
+            return
+        self.state.render = self.audio.render_view(self.state.render, update)
+        if update.full:
+            self.state.stale.clear()
+        elif request.object_id is not None:
+            self.state.stale.discard(request.object_id)
+        self.state.revision += 1
+
+    def _require_project(self) -> Project:
+        if self.project is None:
+            raise InputError("no project is open")
+        return self.project
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def tick(self) -> float:
+        """Once per UI frame: playhead from the audio clock, autosave when due."""
+        if self.transport is not None:
+            self.state.playhead = self.state.clamp_time(self.transport.time())
+        if self.autosaver is not None and self.project is not None:
+            self.autosaver.tick(self.project, revision=self.history.revision)
+        return self.state.playhead
+
+    def play_pause(self) -> bool:
+        """Toggle playback; returns True when now playing."""
+        return self.transport.toggle_play() if self.transport is not None else False
+
+    def seek(self, time_s: float, *, scrub: bool = False) -> None:
+        """Move the playhead (while dragging, `scrub` plays a short grain when paused)."""
+        if self.transport is None:
+            return
+        self.state.playhead = self.state.clamp_time(time_s)
+        if scrub and self.audio.engine is not None:
+            self.audio.engine.scrub(round(self.state.playhead * self.transport.sample_rate))
+        else:
+            self.transport.seek_time(self.state.playhead)
+
+    def step_frames(self, count: int) -> None:
+        """Move the playhead by whole frames (pauses playback, as editors do on frame step)."""
+        if self.transport is not None:
+            self.transport.step_frame(count)
+            self.state.playhead = self.transport.time()
+
+    def jump_event(self, direction: int) -> None:
+        """Previous/next event of the selected object (of every object when none is selected)."""
+        if self.transport is not None:
+            self.transport.jump_event(direction, object_id=self.state.selected)
+            self.state.playhead = self.transport.time()
+
+    def go_start(self) -> None:
+        if self.transport is not None:
+            self.transport.go_start()
+
+    def go_end(self) -> None:
+        if self.transport is not None:
+            self.transport.go_end()
+
+    def toggle_loop(self) -> bool:
+        """Loop 2 s around the playhead (or clear the loop); returns True when now looping."""
+        if self.transport is None:
+            return False
+        self.state.loop = self.transport.toggle_loop()
+        return self.state.loop
+
+    def shutdown(self) -> None:
+        """Stop jobs and audio (window closing); a clean close leaves no recovery file."""
+        self.worker.shutdown(timeout=3.0)
+        self.audio.close()
+        if self.autosaver is not None and not self.unsaved:
+            self.autosaver.close()

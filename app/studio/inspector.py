@@ -1,0 +1,121 @@
+"""The inspector: every placement control of the selected object.
+
+Pan offset, distance trim, gain and width sliders (each drag is one undo step and is heard
+within a moment: only that object is re-spatialized), pan keyframes (add at the playhead,
+delete; drag them on the timeline), mute/solo, seed and regenerate, reset. Values always come
+from the Project; a slider being dragged is left alone while the user holds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dearpygui.dearpygui as dpg
+
+from app.studio import theme
+from app.studio.controller import StudioController
+from app.studio.timecode import format_clock
+
+
+class Inspector:
+    """Owns the inspector panel's widgets; see the module doc."""
+
+    def __init__(self, ctl: StudioController) -> None:
+        self.ctl = ctl
+        self.group: int | str = 0
+        self._w: dict[str, Any] = {}
+        self._key: Any = None
+
+    def build(self) -> None:
+        ctl = self.ctl
+
+        def on(name: str):  # a slider callback for the selected object
+            def callback(sender: Any, value: Any) -> None:
+                if ctl.state.selected is not None:
+                    getattr(ctl, name)(ctl.state.selected, float(value))
+            return callback
+
+        with dpg.item_handler_registry() as release:
+            dpg.add_item_deactivated_after_edit_handler(callback=lambda: ctl.end_drag())
+        w = self._w
+        with dpg.group() as self.group:
+            w["title"] = dpg.add_text("No object selected", color=theme.TEXT_DIM)
+            with dpg.group(show=False) as w["body"]:
+                w["pan"] = dpg.add_slider_float(label="Pan offset", min_value=-1.0, max_value=1.0,
+                                                format="%+.2f", callback=on("set_pan_offset"),
+                                                width=-110)
+                w["distance"] = dpg.add_slider_float(label="Distance x", min_value=0.25,
+                                                     max_value=4.0, format="%.2f",
+                                                     callback=on("set_distance"), width=-110)
+                w["gain"] = dpg.add_slider_float(label="Gain dB", min_value=-30.0, max_value=12.0,
+                                                 format="%+.1f", callback=on("set_gain"),
+                                                 width=-110)
+                w["width"] = dpg.add_slider_float(label="Width", min_value=0.0, max_value=1.0,
+                                                  format="%.2f", callback=on("set_width"),
+                                                  width=-110)
+                for name in ("pan", "distance", "gain", "width"):
+                    dpg.bind_item_handler_registry(w[name], release)
+                with dpg.group(horizontal=True):
+                    w["mute"] = dpg.add_checkbox(label="Mute", callback=self._mute)
+                    w["solo"] = dpg.add_checkbox(label="Solo", callback=self._solo)
+                    dpg.add_button(label="Regenerate", callback=self._regenerate)
+                    dpg.add_button(label="Reset", callback=self._reset)
+                dpg.add_separator()
+                with dpg.group(horizontal=True):
+                    dpg.add_text("Pan keyframes")
+                    dpg.add_button(label="+ at playhead (K)", callback=self._add_key)
+                w["keys"] = dpg.add_group()
+
+    def _mute(self, sender: Any, value: Any) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.set_mute(self.ctl.state.selected, bool(value))
+
+    def _solo(self, sender: Any, value: Any) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.set_solo(self.ctl.state.selected, bool(value))
+
+    def _regenerate(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.regenerate(self.ctl.state.selected)
+
+    def _reset(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.reset_nudges(self.ctl.state.selected)
+
+    def _add_key(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.add_keyframe(self.ctl.state.selected)
+
+    def refresh(self) -> None:
+        state, project, w = self.ctl.state, self.ctl.project, self._w
+        key = (state.revision, state.selected)
+        if key == self._key:
+            return
+        self._key = key
+        if project is None or state.selected is None:
+            dpg.set_value(w["title"], "No object selected: click one in the picture or list")
+            dpg.configure_item(w["title"], color=theme.TEXT_DIM)
+            dpg.configure_item(w["body"], show=False)
+            return
+        object_id = state.selected
+        track = project.analysis.object(object_id)
+        nudges = project.object_sound(object_id).nudges
+        dpg.set_value(w["title"], f"Object {object_id}: {track.label}  ({len(track.events)} "
+                                  f"events, {len(track)} frames)")
+        dpg.configure_item(w["title"], color=theme.object_colour(object_id))
+        dpg.configure_item(w["body"], show=True)
+        for name, value in (("pan", nudges.pan_offset), ("distance", nudges.distance_scale),
+                            ("gain", nudges.gain_db), ("width", nudges.width),
+                            ("mute", nudges.mute), ("solo", nudges.solo)):
+            if not dpg.is_item_active(w[name]):
+                dpg.set_value(w[name], value)
+        dpg.delete_item(w["keys"], children_only=True)
+        if not nudges.pan_keyframes:
+            dpg.add_text("none (tracked pan + offset); double-click a lane to add",
+                         color=theme.TEXT_DIM, parent=w["keys"])
+        for index, k in enumerate(nudges.pan_keyframes):
+            with dpg.group(horizontal=True, parent=w["keys"]):
+                dpg.add_text(f"{format_clock(k.time)}   pan {k.pan:+.2f}")
+                dpg.add_button(label="x", small=True,
+                               callback=lambda s, a, u: self.ctl.remove_keyframe(*u),
+                               user_data=(object_id, index))

@@ -1,0 +1,104 @@
+"""The object list: a mixer-like table with one row per object.
+
+Columns: colour swatch, id, label (click to select), sound prompt (edit, Enter regenerates that
+object), mute, solo, gain trim. Rows are rebuilt only when the set of objects changes; otherwise
+values are refreshed from the Project, except in a field the user is typing in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dearpygui.dearpygui as dpg
+
+from app.studio import theme
+from app.studio.controller import StudioController
+
+
+class ObjectList:
+    """Owns the table; see the module doc."""
+
+    def __init__(self, ctl: StudioController) -> None:
+        self.ctl = ctl
+        self.table: int | str = 0
+        self._rows: dict[int, dict[str, Any]] = {}
+        self._shape: tuple[tuple[int, str], ...] = ()
+        self._revision = -1
+        self._selected: int | None = -1
+        self._swatches: dict[int, int | str] = {}
+
+    def build(self) -> None:
+        with dpg.table(header_row=True, resizable=True, policy=dpg.mvTable_SizingFixedFit,
+                       row_background=True, borders_innerH=True, borders_outerH=True,
+                       scrollY=True, height=-1, freeze_rows=1) as self.table:
+            dpg.add_table_column(label="", width_fixed=True, init_width_or_weight=10)
+            dpg.add_table_column(label="#", width_fixed=True, init_width_or_weight=22)
+            dpg.add_table_column(label="Object", width_fixed=True, init_width_or_weight=92)
+            dpg.add_table_column(label="Sound prompt (Enter = generate)", width_stretch=True,
+                                 init_width_or_weight=1.0)
+            dpg.add_table_column(label="M", width_fixed=True, init_width_or_weight=22)
+            dpg.add_table_column(label="S", width_fixed=True, init_width_or_weight=22)
+            dpg.add_table_column(label="Gain dB", width_fixed=True, init_width_or_weight=64)
+
+    def refresh(self) -> None:
+        project, state = self.ctl.project, self.ctl.state
+        shape = () if project is None else tuple((t.id, t.label) for t in project.analysis.objects)
+        if shape != self._shape:
+            self._shape = shape
+            self._rebuild()
+            self._revision = -1
+        if state.revision == self._revision and state.selected == self._selected:
+            return
+        self._revision, self._selected = state.revision, state.selected
+        if project is None:
+            return
+        for sound in project.objects:
+            row = self._rows.get(sound.id)
+            if row is None:
+                continue
+            dpg.set_value(row["label"], sound.id == state.selected)
+            if not dpg.is_item_active(row["prompt"]):
+                dpg.set_value(row["prompt"], sound.prompt)
+            dpg.set_value(row["mute"], sound.nudges.mute)
+            dpg.set_value(row["solo"], sound.nudges.solo)
+            if not dpg.is_item_active(row["gain"]):
+                dpg.set_value(row["gain"], sound.nudges.gain_db)
+
+    def typing(self) -> bool:
+        """True while a prompt field has keyboard focus (shortcuts must not fire)."""
+        return any(dpg.is_item_active(r["prompt"]) for r in self._rows.values())
+
+    def _rebuild(self) -> None:
+        for row in self._rows.values():
+            dpg.delete_item(row["row"])
+        self._rows.clear()
+        project = self.ctl.project
+        if project is None:
+            return
+        for track in project.analysis.objects:
+            self._rows[track.id] = self._add_row(track.id, track.label)
+
+    def _swatch(self, object_id: int) -> int | str:
+        if object_id not in self._swatches:
+            self._swatches[object_id] = theme.swatch_theme(theme.object_colour(object_id))
+        return self._swatches[object_id]
+
+    def _add_row(self, object_id: int, label: str) -> dict[str, Any]:
+        ctl = self.ctl
+        with dpg.table_row(parent=self.table) as row:
+            swatch = dpg.add_button(label="", width=10, height=18)
+            dpg.bind_item_theme(swatch, self._swatch(object_id))
+            dpg.add_text(str(object_id))
+            name = dpg.add_selectable(label=label, callback=lambda: ctl.select(object_id))
+            prompt = dpg.add_input_text(width=-1, on_enter=True, hint="e.g. rubber ball bounce",
+                                        callback=lambda s, a: ctl.set_prompt(object_id, a))
+            mute = dpg.add_checkbox(callback=lambda s, a: ctl.set_mute(object_id, bool(a)))
+            solo = dpg.add_checkbox(callback=lambda s, a: ctl.set_solo(object_id, bool(a)))
+            gain = dpg.add_drag_float(width=60, min_value=-60.0, max_value=24.0, speed=0.1,
+                                      format="%+.1f", clamped=True,
+                                      callback=lambda s, a: ctl.set_gain(object_id, float(a)))
+        with dpg.item_handler_registry() as handlers:
+            dpg.add_item_deactivated_after_edit_handler(callback=lambda: ctl.end_drag())
+        dpg.bind_item_handler_registry(gain, handlers)
+        return {"row": row, "label": name, "prompt": prompt, "mute": mute, "solo": solo,
+                "gain": gain}

@@ -1,0 +1,233 @@
+"""The timeline: ruler, mix waveform, selected stem waveform, one lane per object, playhead.
+
+Each object lane shows its event ticks (height = strength) and its pan curve over time (top =
+right, bottom = left) with its pan keyframes as handles. Click on the ruler or a waveform to
+seek; in an object lane, click selects the object, a click on a keyframe handle drags it
+(time and pan), and double-click adds a keyframe there. The static drawing is rebuilt only when
+the project, the render or the size changed; the playhead moves every frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dearpygui.dearpygui as dpg
+import numpy as np
+
+from app.studio import theme
+from app.studio.controller import StudioController
+from app.studio.envelopes import pan_curve, reduce_envelope
+from app.studio.timecode import format_clock
+from app.studio.timeline_layout import (
+    HEADER_W,
+    Lane,
+    TimelineLayout,
+    keyframe_at,
+    ruler_ticks,
+)
+
+
+class Timeline:
+    """Owns the timeline drawlist; see the module doc."""
+
+    def __init__(self, ctl: StudioController) -> None:
+        self.ctl = ctl
+        self.drawlist: int | str = 0
+        self.width = 800.0
+        self.layout = TimelineLayout(self.width, 0.0)
+        self._static: int | str = 0
+        self._playhead: int | str = 0
+        self._key: Any = None
+        self._dragging: tuple[int, int] | None = None
+        self._seeking = False
+
+    def build(self, width: float) -> None:
+        self.width = width
+        with dpg.drawlist(width=int(width), height=200) as self.drawlist:
+            self._static = dpg.add_draw_layer()
+            self._playhead = dpg.draw_line((HEADER_W, 0), (HEADER_W, 200), color=theme.ACCENT,
+                                           thickness=2)
+
+    def resize(self, width: float) -> None:
+        self.width = max(width, HEADER_W + 50)
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Rebuild the static lanes if needed and move the playhead."""
+        state, project = self.ctl.state, self.ctl.project
+        ids = tuple(state.object_ids())
+        layout = TimelineLayout(self.width, state.duration, ids)
+        key = (state.revision, state.selected, self.width, id(state.render.mix),
+               tuple(sorted(state.stale)))
+        if key != self._key:
+            self._key = key
+            self.layout = layout
+            dpg.configure_item(self.drawlist, width=int(self.width), height=int(layout.height))
+            dpg.delete_item(self._static, children_only=True)
+            self._draw_static(project is not None)
+        x = self.layout.x_of(state.playhead)
+        dpg.configure_item(self._playhead, p1=(x, 0), p2=(x, self.layout.height))
+
+    def _draw_static(self, have_project: bool) -> None:
+        layout, state = self.layout, self.ctl.state
+        parent = self._static
+        dpg.draw_rectangle((0, 0), (self.width, layout.height), fill=theme.PANEL_DARK,
+                           color=theme.PANEL_DARK, parent=parent)
+        for lane in layout.lanes():
+            self._draw_lane_frame(lane)
+            if lane.kind == "ruler":
+                self._draw_ruler(lane)
+            elif lane.kind == "mix":
+                self._draw_wave(lane, state.render.mix, theme.WAVE)
+            elif lane.kind == "stem" and state.selected is not None:
+                self._draw_wave(lane, state.render.stems.get(state.selected),
+                                theme.object_colour(state.selected))
+            elif lane.kind == "object" and lane.object_id is not None and have_project:
+                self._draw_object_lane(lane, lane.object_id)
+
+    def _lane_title(self, lane: Lane) -> tuple[str, tuple[int, int, int, int]]:
+        state, project = self.ctl.state, self.ctl.project
+        if lane.kind == "mix":
+            return "Mix", theme.TEXT
+        if lane.kind == "stem":
+            if state.selected is None:
+                return "Stem (select)", theme.TEXT_DIM
+            return f"Stem {state.selected}", theme.object_colour(state.selected)
+        if lane.kind == "object" and project is not None and lane.object_id is not None:
+            track = project.analysis.object(lane.object_id)
+            sound = project.object_sound(lane.object_id)
+            flags = (" M" if sound.nudges.mute else "") + (" S" if sound.nudges.solo else "")
+            stale = " …" if lane.object_id in state.stale else ""
+            return f"{lane.object_id} {track.label[:10]}{flags}{stale}", theme.object_colour(
+                lane.object_id)
+        return "", theme.TEXT
+
+    def _draw_lane_frame(self, lane: Lane) -> None:
+        parent, w = self._static, self.width
+        if lane.kind == "ruler":
+            return
+        selected = lane.object_id is not None and lane.object_id == self.ctl.state.selected
+        fill = (48, 44, 38, 255) if selected else theme.PANEL
+        dpg.draw_rectangle((HEADER_W, lane.y0), (w, lane.y1), fill=fill, color=fill,
+                           parent=parent)
+        dpg.draw_rectangle((0, lane.y0), (HEADER_W - 2, lane.y1), fill=(38, 40, 45, 255),
+                           color=(38, 40, 45, 255), parent=parent)
+        title, colour = self._lane_title(lane)
+        if lane.kind == "object":
+            dpg.draw_rectangle((0, lane.y0), (4, lane.y1), fill=colour, color=colour,
+                               parent=parent)
+        dpg.draw_text((10, lane.mid - 8), title, color=colour, size=15, parent=parent)
+
+    def _draw_ruler(self, lane: Lane) -> None:
+        layout, parent = self.layout, self._static
+        for t in ruler_ticks(layout):
+            x = layout.x_of(t)
+            dpg.draw_line((x, lane.y1 - 7), (x, lane.y1), color=theme.TEXT_DIM, parent=parent)
+            dpg.draw_text((x + 3, lane.y0 + 2), format_clock(t)[:-2], color=theme.TEXT_DIM,
+                          size=13, parent=parent)
+        for cut in (self.ctl.project.analysis.cuts if self.ctl.project else ()):
+            x = layout.x_of(cut)
+            dpg.draw_line((x, lane.y0), (x, lane.y1), color=theme.ERROR, thickness=2,
+                          parent=parent)
+
+    def _draw_wave(self, lane: Lane, envelope: np.ndarray | None,
+                   colour: tuple[int, int, int, int]) -> None:
+        layout, parent = self.layout, self._static
+        dpg.draw_line((HEADER_W, lane.mid), (self.width, lane.mid), color=theme.GRID,
+                      parent=parent)
+        if envelope is None or self.ctl.state.render.duration <= 0:
+            return
+        # the render may be a little longer than the video: map its buckets to its own duration
+        columns = max(int(layout.track_w), 1)
+        env = reduce_envelope(envelope, columns)
+        peak = max(float(np.max(np.abs(env))), 1e-4)
+        scale = (lane.y1 - lane.y0) / 2 - 3
+        gain = scale / max(peak, 0.05) if peak < 0.5 else scale / peak
+        xs = HEADER_W + np.arange(columns) * (layout.track_w / columns)
+        tops = lane.mid - np.maximum(env[1], 0) * gain
+        bottoms = lane.mid - np.minimum(env[0], 0) * gain
+        # one polygon per lane keeps the draw list short however long the clip is
+        upper = [[float(x), float(y)] for x, y in zip(xs, tops, strict=True)]
+        lower = [[float(x), float(y)] for x, y in zip(xs[::-1], bottoms[::-1], strict=True)]
+        dpg.draw_polygon(upper + lower + [upper[0]], color=colour,
+                         fill=(colour[0], colour[1], colour[2], 150), thickness=1, parent=parent)
+
+    def _draw_object_lane(self, lane: Lane, object_id: int) -> None:
+        project, layout, parent = self.ctl.project, self.layout, self._static
+        assert project is not None
+        track = project.analysis.object(object_id)
+        sound = project.object_sound(object_id)
+        colour = theme.object_colour(object_id)
+        if len(track):
+            t0 = project.analysis.video.time_of_frame(int(track.frames[0]))
+            t1 = project.analysis.video.time_of_frame(int(track.frames[-1]))
+            dpg.draw_rectangle((layout.x_of(t0), lane.y0 + 1), (layout.x_of(t1), lane.y1 - 1),
+                               fill=theme.object_colour(object_id, alpha=26),
+                               color=theme.object_colour(object_id, alpha=60), parent=parent)
+        dpg.draw_line((HEADER_W, lane.mid), (self.width, lane.mid), color=theme.GRID,
+                      parent=parent)
+        for event in track.events:
+            x = layout.x_of(event.time)
+            h = (lane.y1 - lane.y0 - 4) * (0.35 + 0.65 * event.strength)
+            dpg.draw_line((x, lane.y1 - 2), (x, lane.y1 - 2 - h), color=(235, 235, 235, 200),
+                          thickness=2, parent=parent)
+        times, pans = pan_curve(track, project.analysis.video, sound.nudges)
+        if times.size >= 2:
+            step = max(1, times.size // max(int(layout.track_w), 1))
+            pts = [[layout.x_of(float(t)), lane.pan_to_y(float(p))]
+                   for t, p in zip(times[::step], pans[::step], strict=True)]
+            dpg.draw_polyline(pts, color=colour, thickness=2, parent=parent)
+        for key in sound.nudges.pan_keyframes:
+            x, y = layout.x_of(key.time), lane.pan_to_y(key.pan)
+            dpg.draw_quad((x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y), color=(20, 20, 20, 255),
+                          fill=theme.ACCENT, parent=parent)
+        dpg.draw_text((self.width - 16, lane.y0 + 1), "R", size=12, color=theme.TEXT_DIM,
+                      parent=parent)
+        dpg.draw_text((self.width - 16, lane.y1 - 14), "L", size=12, color=theme.TEXT_DIM,
+                      parent=parent)
+
+    # -- mouse -----------------------------------------------------------------------------
+
+    def mouse_down(self, x: float, y: float, *, double: bool = False) -> None:
+        """Seek, select a lane's object, grab a keyframe, or (double-click) add one."""
+        lane = self.layout.lane_at(y)
+        if lane is None or x < HEADER_W:
+            if lane is not None and lane.object_id is not None:
+                self.ctl.select(lane.object_id)
+            return
+        t = self.layout.time_of(x)
+        if lane.kind != "object" or lane.object_id is None or self.ctl.project is None:
+            self._seeking = True
+            self.ctl.seek(t)
+            return
+        object_id = lane.object_id
+        self.ctl.select(object_id)
+        keys = [(k.time, k.pan) for k in
+                self.ctl.project.object_sound(object_id).nudges.pan_keyframes]
+        hit = keyframe_at(keys, self.layout, lane, x, y)
+        if double and hit is None:
+            self.ctl.add_keyframe(object_id, t, lane.y_to_pan(y))
+        elif hit is not None:
+            self._dragging = (object_id, hit)
+        else:
+            self._seeking = True
+            self.ctl.seek(t)
+
+    def mouse_drag(self, x: float, y: float) -> None:
+        if self._seeking:
+            self.ctl.seek(self.layout.time_of(x))
+            return
+        if self._dragging is None:
+            return
+        object_id, index = self._dragging
+        lane = self.layout.object_lane(object_id)
+        if lane is not None:
+            self.ctl.move_keyframe(object_id, index, time_s=self.layout.time_of(x),
+                                   pan=lane.y_to_pan(y))
+
+    def mouse_up(self) -> None:
+        if self._dragging is not None:
+            self.ctl.end_drag()
+        self._dragging = None
+        self._seeking = False

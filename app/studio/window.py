@@ -1,0 +1,535 @@
+"""The studio window: layout, menus, transport and status bars, keyboard, and the render loop.
+
+Layout (like a DAW's video + mixer windows): the video view with its transport bar on the left,
+the object list (mixer) and the inspector on the right, the timeline across the bottom and a
+status bar (audio device, running job with progress and Cancel, messages) under it.
+
+The loop is a manual `while dpg.is_dearpygui_running()` loop: each frame it reads the playback
+clock, applies finished background jobs (`StudioController.poll`), shows the newest decoded
+preview frame and refreshes only the widgets whose data changed. Callbacks never block: long
+work is queued on the controller's worker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dearpygui.dearpygui as dpg
+
+from app.studio import theme
+from app.studio.controller import StudioController
+from app.studio.frames import FrameFeed
+from app.studio.inspector import Inspector
+from app.studio.object_list import ObjectList
+from app.studio.timecode import seconds_to_timecode
+from app.studio.timeline import Timeline
+from app.studio.video_view import VideoView
+from app.transport import SHORTCUTS, Shortcut, action_for
+
+MENU_H = 24
+TRANSPORT_H = 38
+STATUS_H = 30
+PAD = 6
+
+# The shared transport/editing bindings (app.transport) plus the studio's own.
+STUDIO_SHORTCUTS: tuple[Shortcut, ...] = (
+    *SHORTCUTS,
+    Shortcut("tab", "next_object", help="Select the next object"),
+    Shortcut("tab", "prev_object", shift=True, help="Select the previous object"),
+    Shortcut("k", "add_keyframe", help="Pan keyframe for the selected object at the playhead"),
+    Shortcut("delete", "delete_object", help="Delete the selected object"),
+    Shortcut("escape", "cancel", help="Cancel the running job"),
+    Shortcut("s", "save_as", ctrl=True, shift=True, help="Save the project as..."),
+    Shortcut("o", "open_video", ctrl=True, help="Open a video"),
+    Shortcut("o", "open_project", ctrl=True, shift=True, help="Open a project"),
+    Shortcut("e", "export", ctrl=True, help="Export stems, mix and review video"),
+    Shortcut("r", "render_all", ctrl=True, help="Render everything again (re-master)"),
+    Shortcut("q", "quit", ctrl=True, help="Quit"),
+)
+MOUSE_HELP = (("Click picture / lane", "select an object"),
+              ("Drag on picture", "track a new object from that box"),
+              ("Click / drag ruler or waveform", "seek / scrub"),
+              ("Drag a keyframe", "move it (time and pan)"),
+              ("Double-click a lane", "add a pan keyframe there"))
+_KEY_NAMES = {"space": "Spacebar", "left": "Left", "right": "Right", "home": "Home", "end": "End",
+              "delete": "Delete", "tab": "Tab", "escape": "Escape"}
+
+
+def key_code(name: str) -> int:
+    """Dear PyGui's key code for an app.transport key name ("space", "z", ...)."""
+    return int(getattr(dpg, f"mvKey_{_KEY_NAMES.get(name, name.upper())}"))
+
+
+def shortcut_label(action: str) -> str:
+    """The first binding of an action as menus show it ("Ctrl+Z"), or ""."""
+    return next((sc.label for sc in STUDIO_SHORTCUTS if sc.action == action), "")
+
+
+class StudioWindow:
+    """Builds the widgets around a controller and runs the frame loop."""
+
+    def __init__(self, ctl: StudioController) -> None:
+        self.ctl = ctl
+        self.video = VideoView(ctl)
+        self.timeline = Timeline(ctl)
+        self.objects = ObjectList(ctl)
+        self.inspector = Inspector(ctl)
+        self.feed: FrameFeed | None = None
+        self.frames_drawn = 0
+        self._w: dict[str, Any] = {}
+        self._size = (0, 0)
+        self._mouse_target: str | None = None
+        self._last_click = (0.0, "")
+        self._title = ""
+        self.mono_font: int | str | None = None
+        self._key_names = {key_code(sc.key): sc.key for sc in STUDIO_SHORTCUTS}
+
+    # -- building -------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        theme.apply_theme()
+        _, self.mono_font = theme.load_fonts()
+        self._build_dialogs()
+        w = self._w
+        with dpg.window(tag="studio_main", no_scrollbar=True) as w["main"]:
+            self._build_menu()
+            with dpg.group(horizontal=True):
+                with dpg.child_window(width=900, height=600, no_scrollbar=True,
+                                      border=False) as w["left"]:
+                    with dpg.child_window(height=520, no_scrollbar=True,
+                                          border=False) as w["video_panel"]:
+                        self.video.build(880, 500)
+                    self._build_transport()
+                with dpg.child_window(width=-1, height=600, border=False) as w["right"]:
+                    with dpg.child_window(height=260, border=True) as w["list_panel"]:
+                        dpg.add_text("OBJECTS", color=theme.TEXT_DIM)
+                        self.objects.build()
+                    with dpg.child_window(height=-1, border=True) as w["inspector_panel"]:
+                        dpg.add_text("INSPECTOR", color=theme.TEXT_DIM)
+                        self.inspector.build()
+            with dpg.child_window(height=260, border=True, horizontal_scrollbar=False) \
+                    as w["timeline_panel"]:
+                self.timeline.build(1500)
+            with dpg.child_window(height=STATUS_H, no_scrollbar=True, border=False) \
+                    as w["status"]:
+                self._build_status()
+        dpg.set_primary_window(w["main"], True)
+        with dpg.handler_registry():
+            dpg.add_key_press_handler(callback=self._on_key)
+            dpg.add_mouse_click_handler(button=dpg.mvMouseButton_Left, callback=self._on_click)
+            dpg.add_mouse_drag_handler(button=dpg.mvMouseButton_Left, threshold=1.0,
+                                       callback=self._on_drag)
+            dpg.add_mouse_release_handler(button=dpg.mvMouseButton_Left, callback=self._on_release)
+
+    def _menu_item(self, label: str, action: str) -> int | str:
+        return dpg.add_menu_item(label=label, shortcut=shortcut_label(action),
+                                 callback=lambda: self.run_action(action))
+
+    def _build_menu(self) -> None:
+        with dpg.menu_bar():
+            with dpg.menu(label="File"):
+                self._menu_item("Open video...", "open_video")
+                self._menu_item("Open project...", "open_project")
+                dpg.add_separator()
+                self._menu_item("Save", "save")
+                self._menu_item("Save as...", "save_as")
+                dpg.add_separator()
+                self._menu_item("Export stems + mix...", "export")
+                dpg.add_separator()
+                self._menu_item("Quit", "quit")
+            with dpg.menu(label="Edit"):
+                self._w["undo"] = self._menu_item("Undo", "undo")
+                self._w["redo"] = self._menu_item("Redo", "redo")
+                dpg.add_separator()
+                self._menu_item("Delete object", "delete_object")
+                with dpg.menu(label="Merge selected with") as self._w["merge_menu"]:
+                    pass
+                self._menu_item("Reset object's nudges", "reset")
+            with dpg.menu(label="Transport"):
+                self._menu_item("Play / pause", "play_pause")
+                self._menu_item("Previous event", "prev_event")
+                self._menu_item("Next event", "next_event")
+                self._menu_item("Loop", "toggle_loop")
+                dpg.add_separator()
+                self._menu_item("Render everything again", "render_all")
+                self._menu_item("Cancel job", "cancel")
+            with dpg.menu(label="Help"):
+                self._menu_item("Keyboard shortcuts", "help")
+            self._w["title_text"] = dpg.add_text("", color=theme.TEXT_DIM)
+
+    def _build_transport(self) -> None:
+        w = self._w
+        with dpg.group(horizontal=True):
+            for label, action, tip in (("|<", "go_start", "start (Home)"),
+                                       ("<<", "prev_event", "previous event (Shift+Left)"),
+                                       ("<", "frame_back", "one frame back (Left)")):
+                button = dpg.add_button(label=label, width=34,
+                                        callback=lambda s, a, u: self.run_action(u),
+                                        user_data=action)
+                with dpg.tooltip(button):
+                    dpg.add_text(tip)
+            w["play"] = dpg.add_button(label="Play", width=70,
+                                       callback=lambda: self.run_action("play_pause"))
+            dpg.bind_item_theme(w["play"], theme.accent_button_theme())
+            for label, action, tip in ((">", "frame_forward", "one frame on (Right)"),
+                                       (">>", "next_event", "next event (Shift+Right)"),
+                                       (">|", "go_end", "end (End)")):
+                button = dpg.add_button(label=label, width=34,
+                                        callback=lambda s, a, u: self.run_action(u),
+                                        user_data=action)
+                with dpg.tooltip(button):
+                    dpg.add_text(tip)
+            w["toggle_loop"] = dpg.add_checkbox(label="Loop", callback=lambda: self.run_action("toggle_loop"))
+            w["timecode"] = dpg.add_text("00:00:00:00")
+            if self.mono_font is not None:
+                dpg.bind_item_font(w["timecode"], self.mono_font)
+            w["duration"] = dpg.add_text("", color=theme.TEXT_DIM)
+
+    def _build_status(self) -> None:
+        w = self._w
+        with dpg.group(horizontal=True):
+            w["device"] = dpg.add_text("audio: starting", color=theme.TEXT_DIM)
+            dpg.add_spacer(width=16)
+            w["job"] = dpg.add_text("", color=theme.TEXT)
+            w["progress"] = dpg.add_progress_bar(width=220, default_value=0.0, show=False)
+            w["cancel"] = dpg.add_button(label="Cancel", show=False,
+                                         callback=lambda: self.run_action("cancel"))
+            dpg.add_spacer(width=16)
+            w["message"] = dpg.add_text("", color=theme.TEXT_DIM)
+
+    def _build_dialogs(self) -> None:
+        w = self._w
+        w["open_video"] = self._file_dialog("Open video", self._dialog_open,
+                                            (".mp4", ".mov", ".mkv", ".avi", ".webm", ".*"))
+        w["open_project"] = self._file_dialog("Open project", self._dialog_open, (".json", ".*"))
+        w["save_as"] = self._file_dialog("Save project as", self._dialog_save, (".json",))
+        w["export"] = self._file_dialog("Export to folder", self._dialog_export, None)
+        with dpg.window(label="Keyboard shortcuts", modal=True, show=False, width=460,
+                        height=520, no_resize=True) as w["help"], dpg.table(header_row=False):
+            dpg.add_table_column()
+            dpg.add_table_column()
+            rows = [(sc.label, sc.help) for sc in STUDIO_SHORTCUTS] + list(MOUSE_HELP)
+            for keys, what in rows:
+                with dpg.table_row():
+                    dpg.add_text(keys, color=theme.ACCENT)
+                    dpg.add_text(what)
+
+    def _file_dialog(self, label: str, callback: Callable[[Any, Any], None],
+                     extensions: tuple[str, ...] | None) -> int | str:
+        with dpg.file_dialog(label=label, show=False, modal=True, width=760, height=460,
+                             directory_selector=extensions is None,
+                             callback=callback) as dialog:
+            for ext in extensions or ():
+                dpg.add_file_extension(ext, color=theme.ACCENT if ext != ".*" else theme.TEXT)
+        return dialog
+
+    # -- dialogs: thin, every one ends in one controller call --------------------------------
+
+    def _dialog_open(self, sender: Any, app_data: Any) -> None:
+        self._guard(lambda: self.ctl.open(app_data["file_path_name"]))
+
+    def _dialog_save(self, sender: Any, app_data: Any) -> None:
+        self._guard(lambda: self.ctl.save(app_data["file_path_name"]))
+
+    def _dialog_export(self, sender: Any, app_data: Any) -> None:
+        self._guard(lambda: self.ctl.export(app_data["file_path_name"]))
+
+    def _guard(self, fn: Callable[[], Any]) -> None:
+        """Run a controller call; a bad-input error goes to the status bar, not a traceback."""
+        from video.errors import InputError
+
+        try:
+            fn()
+        except InputError as exc:
+            self.ctl.state.error = str(exc)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def run_action(self, name: str) -> None:
+        self._guard(getattr(self, f"act_{name}"))
+
+    def act_play_pause(self) -> None:
+        self.ctl.play_pause()
+
+    def act_frame_back(self) -> None:
+        self.ctl.step_frames(-1)
+
+    def act_frame_forward(self) -> None:
+        self.ctl.step_frames(1)
+
+    def act_prev_event(self) -> None:
+        self.ctl.jump_event(-1)
+
+    def act_next_event(self) -> None:
+        self.ctl.jump_event(1)
+
+    def act_go_start(self) -> None:
+        self.ctl.go_start()
+
+    def act_go_end(self) -> None:
+        self.ctl.go_end()
+
+    def act_toggle_loop(self) -> None:
+        self.ctl.toggle_loop()
+
+    def act_add_keyframe(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.add_keyframe(self.ctl.state.selected)
+
+    def act_toggle_mute(self) -> None:
+        sel, project = self.ctl.state.selected, self.ctl.project
+        if sel is not None and project is not None:
+            self.ctl.set_mute(sel, not project.object_sound(sel).nudges.mute)
+
+    def act_toggle_solo(self) -> None:
+        sel, project = self.ctl.state.selected, self.ctl.project
+        if sel is not None and project is not None:
+            self.ctl.set_solo(sel, not project.object_sound(sel).nudges.solo)
+
+    def act_next_object(self) -> None:
+        self.ctl.state.select_step(1)
+
+    def act_prev_object(self) -> None:
+        self.ctl.state.select_step(-1)
+
+    def act_delete_object(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.delete_object(self.ctl.state.selected)
+
+    def act_reset(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.reset_nudges(self.ctl.state.selected)
+
+    def act_cancel(self) -> None:
+        self.ctl.cancel()
+
+    def act_undo(self) -> None:
+        self.ctl.undo()
+
+    def act_redo(self) -> None:
+        self.ctl.redo()
+
+    def act_save(self) -> None:
+        if self.ctl.state.project_path is None:
+            self.act_save_as()
+        else:
+            self.ctl.save()
+
+    def act_save_as(self) -> None:
+        if self.ctl.project is not None:
+            dpg.show_item(self._w["save_as"])
+
+    def act_open_video(self) -> None:
+        dpg.show_item(self._w["open_video"])
+
+    def act_open_project(self) -> None:
+        dpg.show_item(self._w["open_project"])
+
+    def act_export(self) -> None:
+        if self.ctl.project is not None:
+            dpg.show_item(self._w["export"])
+
+    def act_render_all(self) -> None:
+        self.ctl.render_all()
+
+    def act_help(self) -> None:
+        dpg.show_item(self._w["help"])
+
+    def act_quit(self) -> None:
+        dpg.stop_dearpygui()
+
+    # -- input --------------------------------------------------------------------------------
+
+    def _on_key(self, sender: Any, key: Any) -> None:
+        if self.objects.typing() or self._dialog_open_now():
+            return
+        ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
+        shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
+        name = self._key_names.get(int(key))
+        if name is None:
+            return
+        action = action_for(name, ctrl=ctrl, shift=shift, shortcuts=STUDIO_SHORTCUTS)
+        if action is not None:
+            self.run_action(action)
+
+    def _dialog_open_now(self) -> bool:
+        return any(dpg.is_item_shown(self._w[k]) for k in ("open_video", "open_project",
+                                                            "save_as", "export", "help"))
+
+    def _local(self, item: int | str) -> tuple[float, float] | None:
+        """Mouse position relative to an item, or None when the mouse is not over it."""
+        if not dpg.is_item_hovered(item) and self._mouse_target is None:
+            return None
+        mx, my = dpg.get_mouse_pos(local=False)
+        x0, y0 = dpg.get_item_rect_min(item)
+        return mx - x0, my - y0
+
+    def _on_click(self) -> None:
+        if self._dialog_open_now():
+            return
+        for name, item, target in (("video", self.video.drawlist, self.video),
+                                   ("timeline", self.timeline.drawlist, self.timeline)):
+            if dpg.is_item_hovered(item):
+                pos = self._local(item)
+                if pos is None:
+                    return
+                now = time.monotonic()
+                double = self._last_click[1] == name and now - self._last_click[0] < 0.35
+                self._last_click = (now, name)
+                self._mouse_target = name
+                if target is self.timeline:
+                    self.timeline.mouse_down(*pos, double=double)
+                else:
+                    self.video.mouse_down(*pos)
+                return
+
+    def _on_drag(self) -> None:
+        if self._mouse_target == "video":
+            pos = self._local(self.video.drawlist)
+            if pos is not None:
+                self.video.mouse_drag(*pos)
+        elif self._mouse_target == "timeline":
+            pos = self._local(self.timeline.drawlist)
+            if pos is not None:
+                self.timeline.mouse_drag(*pos)
+
+    def _on_release(self) -> None:
+        target, self._mouse_target = self._mouse_target, None
+        if target == "video":
+            self.video.mouse_up()
+        elif target == "timeline":
+            self.timeline.mouse_up()
+
+    # -- per-frame update ---------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        """Size the panels to the viewport (on start and whenever it is resized)."""
+        vw, vh = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+        if (vw, vh) == self._size or vw < 200 or vh < 200:
+            return
+        self._size = (vw, vh)
+        w = self._w
+        timeline_h = max(170, min(330, int(vh * 0.32)))
+        top_h = vh - MENU_H - timeline_h - STATUS_H - 4 * PAD
+        left_w = int(vw * 0.62)
+        dpg.configure_item(w["left"], width=left_w, height=top_h)
+        dpg.configure_item(w["right"], height=top_h)
+        dpg.configure_item(w["video_panel"], height=top_h - TRANSPORT_H)
+        list_h = int(top_h * 0.5)
+        dpg.configure_item(w["list_panel"], height=list_h)
+        dpg.configure_item(w["timeline_panel"], height=timeline_h)
+        self.video.resize(left_w - 4, top_h - TRANSPORT_H - 6)
+        self.timeline.resize(vw - 4 * PAD - 18)
+
+    def _update_feed(self) -> None:
+        """Open a decoder for the project's video when it changes; ask for the playhead frame."""
+        project = self.ctl.project
+        path = None if project is None else project.video_path
+        if path is not None and (self.feed is None or str(self.feed._reader.path) != path):
+            if self.feed is not None:
+                self.feed.close()
+            self.feed = None
+            try:
+                self.feed = FrameFeed(path)
+            except Exception as exc:  # noqa: BLE001 - a missing/corrupt video: say so, keep running
+                self.ctl.state.error = f"cannot show the video: {exc}"
+                return
+            self.video.set_video(self.feed.info, self.feed.size)
+        if self.feed is not None:
+            self.feed.request(self.ctl.state.frame_index())
+            self.video.show_frame(self.feed.latest())
+
+    def _update_bars(self) -> None:
+        ctl, w, state = self.ctl, self._w, self.ctl.state
+        project = ctl.project
+        playing = ctl.audio.playing
+        dpg.configure_item(w["play"], label="Pause" if playing else "Play")
+        dpg.set_value(w["toggle_loop"], state.loop)
+        if project is not None:
+            fps = project.analysis.video.fps
+            dpg.set_value(w["timecode"], seconds_to_timecode(state.playhead, fps))
+            dpg.set_value(w["duration"], f"/ {seconds_to_timecode(state.duration, fps)}   "
+                                         f"{float(fps):.3f} fps   frame {state.frame_index()}")
+        dpg.set_value(w["device"], f"audio: {ctl.audio.status_message}")
+        status = ctl.worker.status()
+        busy = status is not None
+        for key in ("progress", "cancel"):
+            dpg.configure_item(w[key], show=busy)
+        if status is not None:
+            dpg.set_value(w["progress"], status.fraction)
+            dpg.configure_item(w["progress"], overlay=f"{status.fraction * 100:.0f}%")
+            dpg.set_value(w["job"], f"{status.name}: {status.message}"[:70])
+        else:
+            dpg.set_value(w["job"], "")
+        if state.error:
+            dpg.set_value(w["message"], state.error)
+            dpg.configure_item(w["message"], color=theme.ERROR)
+        else:
+            dpg.set_value(w["message"], state.message)
+            dpg.configure_item(w["message"], color=theme.TEXT_DIM)
+        undo, redo = ctl.history.undo_label, ctl.history.redo_label
+        dpg.configure_item(w["undo"], label=f"Undo {undo}" if undo else "Undo",
+                           enabled=undo is not None)
+        dpg.configure_item(w["redo"], label=f"Redo {redo}" if redo else "Redo",
+                           enabled=redo is not None)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        state = self.ctl.state
+        name = "no video"
+        if state.project_path is not None:
+            name = state.project_path.name
+        elif state.source_path is not None:
+            name = state.source_path.name
+        title = f"StereoFoley Studio - {name}{' *' if self.ctl.unsaved else ''}"
+        if title != self._title:
+            self._title = title
+            dpg.set_viewport_title(title)
+            dpg.set_value(self._w["title_text"], f"      {name}{' (modified)' if self.ctl.unsaved else ''}")
+            self._refresh_merge_menu()
+
+    def _refresh_merge_menu(self) -> None:
+        menu = self._w["merge_menu"]
+        dpg.delete_item(menu, children_only=True)
+        project, sel = self.ctl.project, self.ctl.state.selected
+        if project is None or sel is None:
+            dpg.add_text("(select an object first)", parent=menu, color=theme.TEXT_DIM)
+            return
+        for track in project.analysis.objects:
+            if track.id != sel:
+                dpg.add_menu_item(label=f"{track.id} {track.label}", parent=menu,
+                                  callback=lambda s, a, u: self.ctl.merge_objects(*u),
+                                  user_data=(sel, track.id))
+
+    def frame(self) -> None:
+        """Everything one UI frame does before Dear PyGui draws it."""
+        self._layout()
+        self.ctl.tick()
+        self.ctl.poll()
+        self._update_feed()
+        self.video.draw_overlay()
+        self.timeline.refresh()
+        self.objects.refresh()
+        self.inspector.refresh()
+        self._update_bars()
+        key = (self.ctl.state.selected, self.ctl.state.revision)
+        if key != self._w.get("merge_key"):
+            self._w["merge_key"] = key
+            self._refresh_merge_menu()
+
+    def frame_ready(self) -> bool:
+        """True when the picture shows the frame at the playhead (used before screenshots)."""
+        return self.feed is not None and self.video.shown_index == self.ctl.state.frame_index()
+
+    def close(self) -> None:
+        if self.feed is not None:
+            self.feed.close()
+            self.feed = None
+
+
+def save_screenshot(path: Path) -> None:
+    """Ask Dear PyGui to write the next frame to a PNG (it is written during a later frame)."""
+    dpg.output_frame_buffer(file=str(path))
