@@ -41,9 +41,10 @@ MANIFEST_NAME = "manifest.json"
 
 # BM25F field weights: a word in the category or the sound's own name says more than a folder.
 FIELD_WEIGHTS: dict[str, float] = {
-    "category": 2.5, "subcategory": 2.0, "name": 2.0, "tags": 1.5, "folders": 1.0,
+    "category": 2.5, "subcategory": 2.0, "name": 2.0, "tags": 1.5, "folders": 1.0, "kinds": 1.0,
 }
 SYNONYM_WEIGHT = 0.5  # a synonym match counts half an exact one
+KIND_BOOST = 2.0  # score factor for entries serving the kind the query asks for
 BM25_K1 = 1.2
 BM25_B = 0.5
 
@@ -146,7 +147,13 @@ class SoundLibrary:
 
     def search(self, query: str, *, limit: int = 20) -> list[tuple[SoundEntry, float]]:
         """Entries matching `query`, best first, with their scores (> 0); [] when nothing does."""
-        scored = self._index.scores(synonyms.tokenize(query))
+        tokens = synonyms.tokenize(query)
+        scored = self._index.scores(tokens)
+        wanted = {k for k in synonyms.kinds_for(tokens) if "/" not in k}
+        if wanted:  # "car engine" asks for an engine: a car horn is a worse answer than a truck
+            for i in scored:
+                if wanted & set(self.entries[i].kinds):
+                    scored[i] *= KIND_BOOST
         order = sorted(scored.items(), key=lambda item: (-item[1], self.entries[item[0]].id))
         return [(self.entries[i], score) for i, score in order[: max(0, limit)] if score > 0]
 
@@ -245,8 +252,8 @@ def _make_entry(library_name: str, root: Path, rel: str, record: dict[str, objec
         name = str(meta.get("fxname", name))
         tags = tuple(str(t) for t in _as_list(meta.get("tags")))
         licence = str(meta.get("license", ""))
-    if not category and folders:
-        category = folders[-1].upper()
+    if not category:
+        category = _folder_category(folders)
     token_text = " ".join([category, subcategory, name, *tags, *folders])
     return SoundEntry(
         id=f"{library_name}:{rel}", path=str(path), category=category, subcategory=subcategory,
@@ -256,6 +263,14 @@ def _make_entry(library_name: str, root: Path, rel: str, record: dict[str, objec
         peak=float(record["peak"]), rms_db=float(record["rms_db"]),  # type: ignore[arg-type]
         license=licence,
     )
+
+
+def _folder_category(folders: Sequence[str]) -> str:
+    """The nearest folder name that says something ("sounds", "sfx", "audio" do not)."""
+    for folder in reversed(folders):
+        if synonyms.tokenize(folder):
+            return folder.upper()
+    return ""
 
 
 def _as_list(value: object) -> list[object]:
@@ -346,6 +361,7 @@ class _SearchIndex:
         texts = {
             "category": entry.category, "subcategory": entry.subcategory, "name": entry.name,
             "tags": " ".join(entry.tags),
+            "kinds": " ".join(k.split("/")[0] for k in entry.kinds if "/" not in k),
             "folders": " ".join([*Path(entry.id.split(":", 1)[-1]).parent.parts,
                                  entry.id.split(":", 1)[0]]),
         }

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 STOPWORDS = frozenset(
     "a an and at by for from in into is it of off on onto or over the to under up with "
     "sound sounds sfx fx effect effects audio sample samples take version mono stereo wav flac ogg "
-    "mp3 some very".split()
+    "mp3 some very data assets media library misc".split()
 )
 
 _KEEP_S = ("ss", "us", "is", "ous")

@@ -27,6 +27,8 @@ FILES: dict[str, tuple[float, int, str, str]] = {
     "plain/dog barking in yard.wav": (1.20, 1, "PLAIN", ""),
     "doors/creaky wooden door open.flac": (1.50, 2, "DOORS", ""),
     "vehicles/car engine idle loop.ogg": (2.00, 2, "VEHICLES", ""),
+    "Impacts/sfx/audio/knock knock.wav": (0.40, 1, "IMPACTS", ""),
+    "sfx/data/hit 3.wav": (0.20, 1, "", ""),
 }
 
 
@@ -112,6 +114,7 @@ def test_damaged_cache_file_is_rebuilt(sound_folder: Path, tmp_path: Path) -> No
     ("door", "creaky wooden door open"),
     ("gate creak", "creaky wooden door open"),
     ("vehicle", "car engine idle loop"),
+    ("knocking", "knock knock"),
 ])
 def test_search_ranking_on_a_user_folder(sound_folder: Path, tmp_path: Path, query: str,
                                          top_name: str) -> None:
