@@ -121,6 +121,9 @@ class _Seen:
 class CutDetector:
     """Streaming cut detector: `update` each frame in order; `finish` at the end of the clip.
 
+    Frames may also be fed in reverse time order (tracking backwards): a reported time is then
+    that of the last frame of the earlier shot.
+
     A cut is reported `config.lookahead` frames after it happens (the flash check needs to see
     past it); the returned time is that of the first frame of the new shot.
     """
@@ -173,7 +176,8 @@ class CutDetector:
             if min(signature_distance(old.signature, new.signature) for old in before) \
                     < cfg.min_distance:
                 return None
-        if self._last_cut is not None and seen.time - self._last_cut < cfg.min_shot_s:
+        # abs(): frames may be fed newest first (tracking backwards); distances are symmetric
+        if self._last_cut is not None and abs(seen.time - self._last_cut) < cfg.min_shot_s:
             return None
         self._last_cut = seen.time
         return seen.time

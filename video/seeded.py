@@ -1,0 +1,343 @@
+"""User-seeded tracking: the designer draws a box on one frame; follow that object both ways.
+
+The tracker is median flow with a template anchor. Each step tracks corner features inside the
+box with pyramidal Lucas-Kanade, keeps the ones that track back to where they started
+(forward-backward check), and moves the box by their median shift and scales it by the median
+change of their pairwise distances. Median flow drifts slowly, so each new box is then refined by
+normalised cross-correlation against the object's look on the seed frame (rescaled to the current
+size), near the flow estimate only. Tracking ends where the object is lost (too few features
+agree, or it has left the picture), at a shot cut, or at the clip's ends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from video.cuts import CutConfig, CutDetector
+from video.errors import InputError
+from video.progress import ProgressFn, report
+from video.reader import VideoFrame, VideoReader
+from video.tracks import Track
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class SeedConfig:
+    """Tuning of the seeded tracker (pixel values are at the tracking resolution).
+
+    max_points, quality, min_spacing: corner features sampled inside the box.
+    window, levels: Lucas-Kanade window size and pyramid levels.
+    max_fb_error: a feature counts only if tracking it back lands within this many pixels...
+    min_similarity: ...and the patches around it before and after correlate at least this well.
+    min_points, min_agreeing: fewer agreeing features than this many (or this fraction of
+        those sampled) means the object is lost.
+    reach: how far (fraction of the box size) beyond the predicted position a fast object is
+        looked for before the features are tracked.
+    anchor_min: template correlation the anchor needs before it corrects the flow estimate.
+    search: how far (fraction of the box size) the anchor may move the flow estimate.
+    min_visible: the object is gone once less than this fraction of its box is in the picture.
+    chunk: frames decoded per block when going backwards.
+    """
+
+    max_points: int = 100
+    quality: float = 0.005
+    min_spacing: int = 3
+    window: int = 21
+    levels: int = 3
+    max_fb_error: float = 1.5
+    min_similarity: float = 0.6
+    min_points: int = 5
+    min_agreeing: float = 0.1
+    reach: float = 0.75
+    anchor_min: float = 0.5
+    search: float = 0.25
+    min_visible: float = 0.3
+    chunk: int = 32
+
+    def __post_init__(self) -> None:
+        if self.max_points < self.min_points or self.min_points < 2:
+            raise ValueError("need max_points >= min_points >= 2")
+        if self.window < 5 or self.levels < 0 or self.chunk < 1:
+            raise ValueError("window must be >= 5, levels >= 0, chunk >= 1")
+        if not (0 < self.min_visible <= 1 and 0 <= self.search <= 1):
+            raise ValueError("min_visible must be in (0, 1] and search in [0, 1]")
+
+
+def feature_points(gray: np.ndarray, box: np.ndarray, *, config: SeedConfig) -> np.ndarray:
+    """Corner features (n, 1, 2) float32 inside `box`, topped up with a grid where texture is poor."""
+    height, width = gray.shape
+    x0, y0, x1, y1 = _clip_box(box, width, height).round().astype(int)
+    mask = np.zeros_like(gray)
+    mask[y0:y1, x0:x1] = 255
+    corners = cv2.goodFeaturesToTrack(gray, maxCorners=config.max_points,
+                                      qualityLevel=config.quality,
+                                      minDistance=config.min_spacing, mask=mask, blockSize=5)
+    points = np.zeros((0, 1, 2), np.float32) if corners is None else corners.astype(np.float32)
+    if len(points) < 4 * config.min_points and x1 - x0 >= 4 and y1 - y0 >= 4:
+        gx, gy = np.meshgrid(np.linspace(x0 + 1, x1 - 2, 6), np.linspace(y0 + 1, y1 - 2, 6))
+        grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)[:, None, :]
+        points = np.concatenate([points, grid])
+    return points
+
+
+def flow_step(previous: np.ndarray, current: np.ndarray, box: np.ndarray, *,
+              config: SeedConfig, guess: np.ndarray | None = None,
+              levels: int | None = None) -> np.ndarray | None:
+    """Median-flow update of `box` (x0, y0, x1, y1) from gray frame `previous` to `current`.
+
+    `guess` is a rough (dx, dy) to start the features from (fast objects move further than LK
+    can see); with a trusted guess, `levels` 1 keeps LK near it instead of letting the coarse
+    pyramid levels, where a small object is mostly background, pull it away. A feature counts if it tracks back to where it started, its neighbourhood looks
+    alike in both frames, and it agrees with the box's overall shift and scale. None (lost)
+    when fewer than `config.min_points` features count.
+    """
+    points = feature_points(previous, box, config=config)
+    if len(points) < config.min_points:
+        return None
+    window = _window(box, config)
+    start_guess = points + (np.zeros(2) if guess is None else guess).astype(np.float32)
+    depth = config.levels if levels is None else levels
+    moved, status = _lucas_kanade(previous, current, points, window, depth, start_guess)
+    back, status_back = _lucas_kanade(current, previous, moved, window, depth, points)
+    fb_error = np.linalg.norm((back - points).reshape(-1, 2), axis=1)
+    good = (status == 1) & (status_back == 1) & (fb_error <= config.max_fb_error)
+    start, end = points.reshape(-1, 2)[good], moved.reshape(-1, 2)[good]
+    similar = patch_similarity(previous, current, start, end) >= config.min_similarity
+    start, end = start[similar], end[similar]
+    if len(start) < config.min_points:
+        return None
+    centre = (box[:2] + box[2:]) / 2
+    shift = np.median(end - start, axis=0)
+    factor = _median_scale(start, end)
+    # features that moved with the box (shift + scale about its centre), not against it
+    residual = np.linalg.norm(end - (centre + shift + factor * (start - centre)), axis=1)
+    agree = residual <= max(2.0, 0.05 * float(np.max(box[2:] - box[:2])))
+    if int(agree.sum()) < max(config.min_points, config.min_agreeing * len(points)):
+        return None
+    shift = np.median(end[agree] - start[agree], axis=0)
+    half = (box[2:] - box[:2]) / 2 * factor
+    return np.concatenate([centre + shift - half, centre + shift + half])
+
+
+def coarse_shift(previous: np.ndarray, current: np.ndarray, box: np.ndarray,
+                 predicted: np.ndarray, *, config: SeedConfig) -> tuple[np.ndarray, bool]:
+    """Rough (dx, dy) of the box's content, and whether it was found: its best correlation in
+    `current` within a search area around the predicted position, else the prediction."""
+    height, width = previous.shape
+    x0, y0, x1, y1 = _clip_box(box, width, height).round().astype(int)
+    if x1 - x0 < 6 or y1 - y0 < 6:
+        return predicted, False
+    patch = previous[y0:y1, x0:x1]
+    margin = int(max(x1 - x0, y1 - y0) * config.reach)
+    px, py = int(round(x0 + predicted[0])), int(round(y0 + predicted[1]))
+    sx0, sy0 = max(0, px - margin), max(0, py - margin)
+    sx1, sy1 = min(width, px + (x1 - x0) + margin), min(height, py + (y1 - y0) + margin)
+    if sx1 - sx0 < x1 - x0 or sy1 - sy0 < y1 - y0:
+        return predicted, False
+    scores = cv2.matchTemplate(current[sy0:sy1, sx0:sx1], patch, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    if not np.isfinite(best) or best < config.anchor_min:
+        return predicted, False
+    return np.array([sx0 + bx - x0, sy0 + by - y0], dtype=np.float64), True
+
+
+def _window(box: np.ndarray, config: SeedConfig) -> int:
+    """LK window: the configured size, smaller for small boxes (less background inside)."""
+    side = int(min(box[2] - box[0], box[3] - box[1]) * 0.6)
+    return int(np.clip(side | 1, 7, config.window))
+
+
+def patch_similarity(first: np.ndarray, second: np.ndarray, at_first: np.ndarray,
+                     at_second: np.ndarray, *, size: int = 9) -> np.ndarray:
+    """Normalised cross-correlation (-1..1) of size x size patches around matched points."""
+    out = np.zeros(len(at_first), dtype=np.float64)
+    for i, (p, q) in enumerate(zip(at_first, at_second, strict=True)):
+        a = cv2.getRectSubPix(first, (size, size), (float(p[0]), float(p[1]))).astype(np.float64)
+        b = cv2.getRectSubPix(second, (size, size), (float(q[0]), float(q[1]))).astype(np.float64)
+        a -= a.mean()
+        b -= b.mean()
+        norm = math.sqrt(float((a * a).sum() * (b * b).sum()))
+        out[i] = float((a * b).sum()) / norm if norm > 1e-9 else 0.0
+    return out
+
+
+def _lucas_kanade(source: np.ndarray, target: np.ndarray, points: np.ndarray, window: int,
+                  levels: int, initial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pyramidal LK from `initial` positions: where `points` of `source` are in `target`,
+    and which were found."""
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(
+        source, target, points, initial.astype(np.float32).copy(), winSize=(window, window),
+        maxLevel=levels, criteria=criteria, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
+    return np.asarray(moved, dtype=np.float32), np.asarray(status).ravel()
+
+
+def _median_scale(start: np.ndarray, end: np.ndarray) -> float:
+    """Median ratio of pairwise feature distances after/before (1 = same size), clamped."""
+    i, j = np.triu_indices(len(start), k=1)
+    before = np.linalg.norm(start[i] - start[j], axis=1)
+    after = np.linalg.norm(end[i] - end[j], axis=1)
+    keep = before > 4.0
+    if not np.any(keep):
+        return 1.0
+    return float(np.clip(np.median(after[keep] / before[keep]), 0.8, 1.25))
+
+
+def anchor_refine(current: np.ndarray, box: np.ndarray, template: np.ndarray, *,
+                  config: SeedConfig) -> np.ndarray:
+    """Nudge `box` to where the seed-frame template correlates best nearby, if it does well."""
+    height, width = current.shape
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    tw, th = int(round(bw)), int(round(bh))
+    if tw < 6 or th < 6:
+        return box
+    pad_x, pad_y = int(math.ceil(bw * config.search)), int(math.ceil(bh * config.search))
+    x0, y0 = int(round(box[0])) - pad_x, int(round(box[1])) - pad_y
+    sx0, sy0 = max(0, x0), max(0, y0)
+    sx1, sy1 = min(width, x0 + tw + 2 * pad_x), min(height, y0 + th + 2 * pad_y)
+    if sx1 - sx0 < tw or sy1 - sy0 < th:
+        return box  # partly outside the picture: the flow estimate has to do
+    scaled = cv2.resize(template, (tw, th), interpolation=cv2.INTER_AREA)
+    scores = cv2.matchTemplate(current[sy0:sy1, sx0:sx1], scaled, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    if not np.isfinite(best) or best < config.anchor_min:
+        return box
+    offset = np.array([sx0 + bx - box[0], sy0 + by - box[1]], dtype=np.float64)
+    return box + np.concatenate([offset, offset])
+
+
+def _clip_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
+    return np.clip(np.asarray(box, dtype=np.float64), 0, [width, height, width, height])
+
+
+def visible_fraction(box: np.ndarray, width: int, height: int) -> float:
+    """Fraction of the box's area inside a width x height picture."""
+    area = float((box[2] - box[0]) * (box[3] - box[1]))
+    inner = _clip_box(box, width, height)
+    return float((inner[2] - inner[0]) * (inner[3] - inner[1])) / area if area > 0 else 0.0
+
+
+class _Follower:
+    """Tracks one object through consecutive gray frames (either direction)."""
+
+    def __init__(self, seed: VideoFrame, box: np.ndarray, config: SeedConfig) -> None:
+        self.config = config
+        self.previous = seed.image
+        self.box = box
+        self.velocity = np.zeros(2)
+        x0, y0, x1, y1 = _clip_box(box, seed.image.shape[1], seed.image.shape[0]).round()
+        self.template = seed.image[int(y0):int(y1), int(x0):int(x1)].copy()
+
+    def step(self, frame: VideoFrame) -> np.ndarray | None:
+        """The object's box on `frame`, or None when it is lost there."""
+        guess, found = coarse_shift(self.previous, frame.image, self.box, self.velocity,
+                                    config=self.config)
+        moved = flow_step(self.previous, frame.image, self.box, config=self.config, guess=guess,
+                          levels=1 if found else None)
+        if moved is None:
+            return None
+        moved = anchor_refine(frame.image, moved, self.template, config=self.config)
+        height, width = frame.image.shape
+        if visible_fraction(moved, width, height) < self.config.min_visible:
+            return None
+        self.velocity = (moved[:2] + moved[2:]) / 2 - (self.box[:2] + self.box[2:]) / 2
+        self.previous, self.box = frame.image, moved
+        return moved
+
+
+def _backward(reader: VideoReader, before: int, *, max_side: int, chunk: int) -> Iterator[VideoFrame]:
+    """Gray frames before-1, before-2, ..., 0, decoded forwards a chunk at a time."""
+    stop = before
+    while stop > 0:
+        start = max(0, stop - chunk)
+        block = list(reader.frames(start=start, stop=stop, max_side=max_side, gray=True))
+        yield from reversed(block)
+        stop = start
+
+
+def _follow(frames: Iterator[VideoFrame], seed: VideoFrame, box: np.ndarray, *,
+            config: SeedConfig, forward: bool, tick: Callable[[], None]) -> list[tuple[int, np.ndarray]]:
+    """(index, box) for the frames after the seed in one direction, up to loss or a shot cut."""
+    follower = _Follower(seed, box, config)
+    cuts = CutDetector(CutConfig())
+    cuts.update(seed)
+    found: list[tuple[int, np.ndarray, float]] = []
+    cut_at: float | None = None
+    try:
+        for frame in frames:
+            tick()
+            cut_at = cuts.update(frame)
+            if cut_at is not None:
+                break
+            moved = follower.step(frame)
+            if moved is None:
+                break
+            found.append((frame.index, moved, frame.time))
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:  # stop the decoder now, also when progress raised Cancelled
+            close()
+    if cut_at is None:
+        cut_at = next(iter(cuts.finish()), None)
+    if cut_at is not None:  # forwards: the cut starts a shot; backwards: it ends one
+        found = [f for f in found if (f[2] < cut_at if forward else f[2] > cut_at)]
+    return [(index, moved) for index, moved, _ in found]
+
+
+def _validate(reader: VideoReader, frame_index: int, box: Box, max_side: int) -> np.ndarray:
+    """The seed box as an array clipped to the picture, or an InputError saying what is wrong."""
+    info = reader.info
+    if not 0 <= frame_index < info.frames:
+        raise InputError(f"seed frame {frame_index} is outside the video (0..{info.frames - 1})")
+    if max_side < 32:
+        raise InputError(f"max_side must be at least 32, got {max_side}")
+    values = np.asarray(box, dtype=np.float64)
+    if values.shape != (4,) or not np.all(np.isfinite(values)):
+        raise InputError(f"seed box must be four finite numbers x0, y0, x1, y1, got {box!r}")
+    clipped = _clip_box(values, info.width, info.height)
+    if clipped[2] - clipped[0] < 4 or clipped[3] - clipped[1] < 4:
+        raise InputError(f"seed box {tuple(float(v) for v in values)} must be at least 4x4 pixels "
+                         f"inside the {info.width}x{info.height} picture")
+    return clipped
+
+
+def track_from_seed(reader: VideoReader, frame_index: int, box: Box, *, object_id: int,
+                    label: str = "object", max_side: int = 640,
+                    progress: ProgressFn | None = None,
+                    config: SeedConfig | None = None) -> Track:
+    """Track the object in `box` (x0, y0, x1, y1 source px) on frame `frame_index` both ways.
+
+    Tracking runs on gray frames no larger than `max_side` and stops where the object is lost,
+    at a shot cut, or at the clip's ends. Boxes come back in source pixels. `progress` may raise
+    Cancelled to stop.
+    """
+    cfg = config or SeedConfig()
+    seed_box = _validate(reader, frame_index, box, max_side)
+    seed = next(iter(reader.frames(start=frame_index, stop=frame_index + 1, max_side=max_side,
+                                   gray=True)))
+    total = max(1, reader.info.frames - 1)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        report(progress, done / total, f"tracking {label}")
+
+    scale = seed.scale
+    start = seed_box * scale
+    after = _follow(iter(reader.frames(start=frame_index + 1, max_side=max_side, gray=True)),
+                    seed, start, config=cfg, forward=True, tick=tick)
+    before = _follow(_backward(reader, frame_index, max_side=max_side, chunk=cfg.chunk), seed,
+                     start, config=cfg, forward=False, tick=tick)
+    report(progress, 1.0, f"tracked {label}")
+    rows = [*reversed(before), (frame_index, start), *after]
+    boxes = np.array([b for _, b in rows], dtype=np.float64) / scale
+    boxes = _clip_box(boxes, reader.info.width, reader.info.height)
+    return Track(id=object_id, label=label, frames=np.array([f for f, _ in rows], np.int64),
+                 boxes=boxes, extra={"seed_frame": int(frame_index)})
