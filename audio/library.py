@@ -189,22 +189,28 @@ def index_folder(root: Path, *, library_name: str, cache_dir: Path,
                  warn: Callable[[str], None] | None = None,
                  progress: ProgressFn | None = None) -> tuple[list[SoundEntry], IndexStats]:
     """Entries for every audio file under `root`, decoding only files the cache does not know."""
-    files = sorted(p for p in root.rglob("*")
-                   if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files = _audio_files(root, warn)
     manifest = _read_manifest(root, warn)
     cache_path = cache_dir / f"{hashlib.sha1(str(root).encode()).hexdigest()[:20]}.json"
     old = _read_cache(cache_path, root)
     new: dict[str, dict[str, object]] = {}
     entries: list[SoundEntry] = []
-    decoded = skipped = 0
+    decoded = reused = skipped = 0
     for number, path in enumerate(files):
         rel = path.relative_to(root).as_posix()
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError as exc:  # vanished or unreadable since the folder was listed
+            skipped += 1
+            if warn is not None:
+                warn(f"skipped unreadable sound {path}: {exc}")
+            continue
         record = old.get(rel)
         if record is None or record.get("size") != stat.st_size or record.get("mtime_ns") != stat.st_mtime_ns:
             record = _measure(path, stat)
             decoded += 1
+        else:
+            reused += 1
         new[rel] = record
         if "error" in record:
             skipped += 1
@@ -215,7 +221,23 @@ def index_folder(root: Path, *, library_name: str, cache_dir: Path,
         report(progress, (number + 1) / max(1, len(files)), f"indexing {library_name}")
     if decoded or set(new) != set(old):
         _write_cache(cache_path, root, new, warn)
-    return entries, IndexStats(len(files), decoded, len(files) - decoded, skipped)
+    return entries, IndexStats(len(files), decoded, reused, skipped)
+
+
+def _audio_files(root: Path, warn: Callable[[str], None] | None) -> list[Path]:
+    """Audio files under `root` (hidden files and folders left out), sorted; unreadable
+    sub-folders are reported to `warn` and skipped."""
+
+    def on_error(exc: OSError) -> None:
+        if warn is not None:
+            warn(f"skipped unreadable folder {exc.filename}: {exc.strerror}")
+
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(root, onerror=on_error):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        found.extend(Path(folder) / n for n in names
+                     if not n.startswith(".") and Path(n).suffix.lower() in AUDIO_EXTENSIONS)
+    return sorted(p for p in found if p.is_file())
 
 
 def _measure(path: Path, stat: os.stat_result) -> dict[str, object]:

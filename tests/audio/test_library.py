@@ -49,6 +49,8 @@ def sound_folder(tmp_path: Path) -> Path:
         _write(root / rel, seconds, channels, seed)
     (root / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
     (root / "readme.txt").write_text("not a sound, not indexed")
+    _write(root / ".hidden.wav", 0.1, 1, 50)  # hidden files and folders are not indexed
+    _write(root / ".git" / "objects.wav", 0.1, 1, 51)
     return root
 
 
