@@ -1,0 +1,453 @@
+"""Studio logic without a window: geometry, timecode, envelopes, lanes, job plans, and a scripted
+session (open, select, nudge, render, export, undo) through the controller the callbacks call."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.edits import EditResult
+from app.project import Project, save_project
+from app.studio.audio_link import AudioLink
+from app.studio.controller import StudioController
+from app.studio.envelopes import (
+    flashing_events,
+    minmax_envelope,
+    pan_at,
+    pan_curve,
+    reduce_envelope,
+)
+from app.studio.geometry import ViewRect, drag_box, fit_rect, hit_test, trajectory
+from app.studio.state import (
+    JobRequest,
+    StudioState,
+    busiest_time,
+    export_target,
+    plan_jobs,
+)
+from app.studio.timecode import format_clock, frame_to_timecode, seconds_to_timecode
+from app.studio.timeline_layout import HEADER_W, TimelineLayout, keyframe_at, ruler_ticks
+from audio.nudges import Nudges, PanKeyframe
+from audio.pan import estimate_pan
+from video.errors import InputError
+from video.synth import ObjectSpec, SceneSpec, write_clip
+from video.tracks import Analysis, Event, Track, VideoInfo
+
+VIDEO = VideoInfo(path="clip.mp4", width=640, height=360, fps=Fraction(30), duration=4.0,
+                  frames=120)
+
+
+def _track(object_id: int, x0: float, x1: float, *, y: float = 150.0, size: float = 40.0,
+           frames: range = range(0, 120), events: tuple[Event, ...] = ()) -> Track:
+    """A box moving linearly in x from x0 to x1 (left edge) over `frames`."""
+    fr = np.array(list(frames))
+    xs = np.linspace(x0, x1, fr.size)
+    boxes = np.stack([xs, np.full_like(xs, y), xs + size, np.full_like(xs, y + size)], axis=1)
+    return Track(id=object_id, label=f"obj{object_id}", frames=fr, boxes=boxes, events=events)
+
+
+# -- timecode --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "fps", "expected"),
+    [(0, Fraction(25), "00:00:00:00"), (24, Fraction(25), "00:00:00:24"),
+     (25, Fraction(25), "00:00:01:00"), (90_000, Fraction(25), "01:00:00:00"),
+     (59, Fraction(24000, 1001), "00:00:02:11"),
+     # drop-frame 29.97: frame numbers 00 and 01 are skipped each minute except every tenth
+     (1799, Fraction(30000, 1001), "00:00:59;29"), (1800, Fraction(30000, 1001), "00:01:00;02"),
+     (17982, Fraction(30000, 1001), "00:10:00;00"), (107892, Fraction(30000, 1001), "01:00:00;00")],
+)
+def test_frame_to_timecode(frame: int, fps: Fraction, expected: str) -> None:
+    assert frame_to_timecode(frame, fps) == expected
+
+
+@pytest.mark.parametrize(("frame", "fps"), [(-1, Fraction(25)), (0, Fraction(0)),
+                                            (0, Fraction(-25))])
+def test_frame_to_timecode_rejects_bad_input(frame: int, fps: Fraction) -> None:
+    with pytest.raises(ValueError):
+        frame_to_timecode(frame, fps)
+
+
+def test_seconds_to_timecode_shows_frame_at_time_and_clock_format() -> None:
+    assert seconds_to_timecode(1.0, Fraction(30)) == "00:00:01:00"
+    assert seconds_to_timecode(1.0 - 1e-4, Fraction(30)) == "00:00:00:29"
+    assert seconds_to_timecode(-3.0, Fraction(30)) == "00:00:00:00"
+    with pytest.raises(ValueError):
+        seconds_to_timecode(float("nan"), Fraction(30))
+    assert format_clock(61.25) == "1:01.250"
+
+
+# -- video view geometry ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("area", "expected"),  # (x, y, scale) of a 640x360 video letterboxed into the area
+    [((640, 360), (0, 0, 1.0)), ((1280, 1000), (0, 140, 2.0)), ((320, 400), (0, 110, 0.5)),
+     ((1000, 360), (180, 0, 1.0))],
+)
+def test_fit_rect_letterboxes(area: tuple[int, int], expected: tuple[float, float, float]) -> None:
+    rect = fit_rect(640, 360, *area)
+    assert (rect.x, rect.y, rect.scale) == pytest.approx(expected)
+    vx, vy = rect.to_video(*rect.to_screen(123.0, 45.0))
+    assert (vx, vy) == pytest.approx((123.0, 45.0))
+
+
+def test_fit_rect_rejects_empty_video() -> None:
+    with pytest.raises(ValueError):
+        fit_rect(0, 360, 100, 100)
+
+
+def test_hit_test_picks_the_box_under_the_point_smallest_first() -> None:
+    big = _track(1, 100, 100, y=100, size=200)     # x 100..300, y 100..300
+    small = _track(2, 150, 150, y=150, size=40)   # x 150..190 inside the big one
+    late = _track(3, 400, 400, frames=range(60, 120))
+    analysis = Analysis(video=VIDEO, objects=(big, small, late))
+    assert hit_test(analysis, 10, 160, 160) == 2
+    assert hit_test(analysis, 10, 250, 250) == 1
+    assert hit_test(analysis, 10, 302, 150) == 1          # within the click slop
+    assert hit_test(analysis, 10, 420, 170) is None       # object 3 not on screen yet
+    assert hit_test(analysis, 80, 420, 170) == 3
+    assert hit_test(analysis, 10, 600, 20) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [((10, 20), (110, 80), (10, 20, 110, 80)), ((110, 80), (10, 20), (10, 20, 110, 80)),
+     ((-50, -50), (30, 30), (0, 0, 30, 30)), ((600, 300), (900, 500), (600, 300, 640, 360)),
+     ((10, 10), (14, 100), None), ((700, 10), (800, 100), None)],
+)
+def test_drag_box_normalizes_and_clips(start, end, expected) -> None:
+    assert drag_box(start, end, width=640, height=360) == (
+        None if expected is None else pytest.approx(expected))
+
+
+def test_trajectory_is_the_recent_centres() -> None:
+    analysis = Analysis(video=VIDEO, objects=(_track(1, 0, 119),))
+    path = trajectory(analysis, 1, 50, history=10)
+    assert path.shape == (10, 2)
+    assert path[-1, 0] == pytest.approx(50 + 20)   # left edge 50 + half the 40 px box
+    assert np.all(np.diff(path[:, 0]) > 0)
+
+
+def test_view_rect_contains() -> None:
+    rect = ViewRect(10, 20, 0.5, 640, 360)
+    assert rect.contains(10, 20) and rect.contains(330, 200)
+    assert not rect.contains(9, 20) and not rect.contains(331, 100)
+
+
+# -- envelopes and pan curves ----------------------------------------------------------------
+
+
+def test_minmax_envelope_keeps_peaks(rng: np.random.Generator) -> None:
+    audio = np.zeros((2, 48_000), dtype=np.float32)
+    audio[:, 12_000] = [0.8, 0.6]           # a click in bucket 1 of 4
+    audio[:, 40_000] = [-0.5, -0.3]         # a negative one in bucket 3
+    env = minmax_envelope(audio, buckets=4)
+    assert env.shape == (2, 4)
+    assert env[1, 1] == pytest.approx(0.7)
+    assert env[0, 3] == pytest.approx(-0.4)
+    assert env[1, 0] == 0 and env[0, 0] == 0
+    noise = rng.standard_normal(10_000).astype(np.float32)
+    fine = minmax_envelope(noise, buckets=1000)
+    coarse = reduce_envelope(fine, 10)
+    assert coarse[1].max() == pytest.approx(noise.max())
+    assert coarse[0].min() == pytest.approx(noise.min())
+    assert reduce_envelope(fine, 2000).shape == (2, 2000)
+    with pytest.raises(ValueError):
+        minmax_envelope(noise, buckets=0)
+    assert np.all(minmax_envelope(np.zeros((2, 0))) == 0)
+
+
+def test_pan_curve_follows_box_offset_and_keyframes() -> None:
+    # box centre moves from x=20 (far left) to x=620 (far right)
+    track = _track(1, 0, 600)
+    times, pans = pan_curve(track, VIDEO, Nudges())
+    assert times[0] == 0 and times[-1] == pytest.approx(4.0, abs=0.02)
+    mid = float(np.interp(2.0, times, pans))
+    assert mid == pytest.approx(0.0, abs=0.05)
+    assert pans[5] < -0.8 and pans[-5] > 0.8
+    shifted = pan_at(track, VIDEO, Nudges(pan_offset=-0.5), 2.0)
+    assert shifted == pytest.approx(-0.5, abs=0.05)
+    keys = Nudges(pan_keyframes=(PanKeyframe(1.0, 0.9), PanKeyframe(3.0, 0.9)))
+    assert pan_at(track, VIDEO, keys, 2.0) == pytest.approx(0.9, abs=0.02)
+    assert pan_at(track, VIDEO, keys, 0.3) < -0.5   # outside the keyframes the track rules
+
+
+def test_flashing_events_fade() -> None:
+    track = _track(1, 0, 10, events=(Event(1.0, 0.8), Event(2.0, 0.5, "step")))
+    assert flashing_events(track, 0.99) == []
+    (event, fade), = flashing_events(track, 1.05, hold=0.25)
+    assert event.time == 1.0 and fade == pytest.approx(0.8)
+    assert flashing_events(track, 1.3, hold=0.25) == []
+
+
+# -- timeline layout -------------------------------------------------------------------------
+
+
+def test_timeline_maps_time_and_lanes() -> None:
+    layout = TimelineLayout(width=HEADER_W + 400, duration=8.0, object_ids=(4, 7))
+    assert layout.x_of(0.0) == HEADER_W and layout.x_of(8.0) == HEADER_W + 400
+    assert layout.time_of(HEADER_W + 100) == pytest.approx(2.0)
+    assert layout.time_of(-50) == 0.0 and layout.time_of(1e6) == 8.0
+    kinds = [(lane.kind, lane.object_id) for lane in layout.lanes()]
+    assert kinds == [("ruler", None), ("mix", None), ("stem", None), ("object", 4), ("object", 7)]
+    lane7 = layout.object_lane(7)
+    assert lane7 is not None and layout.lane_at(lane7.mid) == lane7
+    assert layout.lane_at(layout.height + 10) is None
+    assert lane7.y_to_pan(lane7.pan_to_y(0.5)) == pytest.approx(0.5)
+    assert lane7.pan_to_y(1.0) < lane7.pan_to_y(-1.0)      # right is up
+    keys = [(2.0, 0.5), (6.0, -0.5)]
+    assert keyframe_at(keys, layout, lane7, layout.x_of(6.0) + 3, lane7.pan_to_y(-0.5)) == 1
+    assert keyframe_at(keys, layout, lane7, layout.x_of(4.0), lane7.mid) is None
+
+
+@pytest.mark.parametrize(("duration", "width", "step"),
+                         [(4.0, 800, 0.5), (60.0, 1200, 5.0), (600.0, 1000, 60.0)])
+def test_ruler_ticks_are_readable(duration: float, width: float, step: float) -> None:
+    ticks = ruler_ticks(TimelineLayout(HEADER_W + width, duration))
+    assert ticks[0] == 0.0 and ticks[1] == pytest.approx(step)
+    assert ticks[-1] <= duration
+
+
+# -- job planning, view state, export target -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("result", "have_render", "have_renderer", "expected"),
+    [(EditResult(), True, True, []),
+     (EditResult(respatialize_ids=frozenset({3}), remix=True), False, False,
+      [JobRequest("render")]),
+     (EditResult(respatialize_ids=frozenset({3, 1}), remix=True), True, True,
+      [JobRequest("respatialize", 1), JobRequest("respatialize", 3)]),
+     (EditResult(regenerate_ids=frozenset({2}), remix=True), True, True,
+      [JobRequest("regenerate", 2)]),
+     (EditResult(remix=True), True, True, [JobRequest("remix")]),
+     (EditResult(removed_ids=frozenset({2}), remix=True), True, True, [JobRequest("render")]),
+     (EditResult(added_ids=frozenset({5}), regenerate_ids=frozenset({5})), True, True,
+      [JobRequest("render")]),
+     (EditResult(remaster=True), True, True, [JobRequest("render")]),
+     (EditResult(respatialize_ids=frozenset({1})), True, False, [JobRequest("render")])],
+)
+def test_plan_jobs(result, have_render, have_renderer, expected) -> None:
+    assert plan_jobs(result, have_render=have_render, have_renderer=have_renderer) == expected
+
+
+def test_job_keys_supersede_per_target() -> None:
+    assert JobRequest("respatialize", 3).key == "respatialize:3"
+    assert JobRequest("respatialize", 3).key != JobRequest("respatialize", 4).key
+    assert JobRequest("render").key == "render"
+    assert JobRequest("track").key is None
+
+
+def test_state_selection_and_event_navigation() -> None:
+    analysis = Analysis(video=VIDEO, objects=(
+        _track(1, 0, 10, events=(Event(0.5, 1.0), Event(2.5, 1.0))),
+        _track(2, 0, 10, events=(Event(1.5, 0.5),)), _track(5, 0, 10)))
+    state = StudioState()
+    state.set_project(Project(analysis=analysis))
+    assert state.select(2) and state.selected == 2
+    assert not state.select(2)
+    assert state.select(99) and state.selected is None
+    assert [state.select_step(1) for _ in range(4)] == [1, 2, 5, 1]
+    assert state.select_step(-1) == 5
+    state.playhead = 1.0
+    assert state.neighbour_event(1) == 1.5 and state.neighbour_event(-1) == 0.5
+    state.playhead = 3.0
+    assert state.neighbour_event(1) is None
+    assert state.frame_index() == 90
+
+
+def test_busiest_time_is_where_most_objects_show() -> None:
+    analysis = Analysis(video=VIDEO, objects=(_track(1, 0, 1, frames=range(0, 100)),
+                                              _track(2, 0, 1, frames=range(40, 60)),
+                                              _track(3, 0, 1, frames=range(50, 120))))
+    assert busiest_time(Project(analysis=analysis)) == pytest.approx(54 / 30)  # frames 50..59
+
+
+def test_export_target_never_replaces_foreign_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert export_target(empty, "/v/clip.mp4") == (empty, False)
+    assert export_target(tmp_path / "new", "/v/clip.mp4") == (tmp_path / "new", False)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "letter.txt").write_text("keep me")
+    assert export_target(docs, "/v/clip.mp4") == (docs / "clip-foley", False)
+    previous = docs / "clip-foley"
+    previous.mkdir()
+    (previous / "mix.wav").write_bytes(b"x")
+    (previous / "project.json").write_text("{}")
+    assert export_target(docs, "/v/clip.mp4") == (previous, True)
+    assert export_target(previous, "/v/clip.mp4") == (previous, True)
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(InputError):
+        export_target(tmp_path / "file.txt", "/v/clip.mp4")
+
+
+# -- a scripted session through the controller -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clip_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2.5 s clip: a ball bouncing on the left, a walker on the right; its true analysis."""
+    folder = tmp_path_factory.mktemp("session")
+    spec = SceneSpec(width=320, height=180, fps=Fraction(25), duration=2.5, seed=11, objects=(
+        ObjectSpec("ball", start=(0.3, 0.3), velocity=(0.05, 0.0), color=(230, 40, 40)),
+        ObjectSpec("walker", start=(0.8, 0.75), velocity=(-0.04, 0.0), color=(40, 200, 90))))
+    truth = write_clip(spec, folder / "clip.mp4")
+    path = folder / "clip.json"
+    save_project(Project(analysis=truth), path)
+    return path
+
+
+def _settle(ctl: StudioController, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ctl.poll()
+        if not ctl.worker.busy:
+            ctl.poll()
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"jobs did not finish: {ctl.worker.status()}")
+
+
+@pytest.fixture
+def controller(tmp_path: Path):
+    ctl = StudioController(audio=AudioLink(silent=True), autosave_dir=tmp_path / "recovery")
+    yield ctl
+    ctl.shutdown()
+
+
+def _stem(folder: Path, object_id: int) -> np.ndarray:
+    (path,) = (folder / "stems").glob(f"{object_id}_*.wav")
+    data, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == 48_000
+    return data.T
+
+
+def test_scripted_session_nudge_export_undo(controller: StudioController, clip_project: Path,
+                                            tmp_path: Path) -> None:
+    ctl = controller
+    ctl.open(clip_project)
+    _settle(ctl)
+    assert ctl.audio.has_render and not ctl.state.stale and ctl.state.error == ""
+    assert ctl.state.render.mix is not None and set(ctl.state.render.stems) == {1, 2}
+    base = ctl.export(tmp_path / "before")
+    _settle(ctl)
+    assert (base / "mix.wav").is_file(), ctl.state.error
+
+    # select by clicking the ball (object 1) in video pixels at the playhead frame
+    ctl.seek(1.0)
+    box = ctl.project.analysis.object(1).box_at(ctl.state.frame_index())
+    assert ctl.select_at((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == 1
+    # a slider drag: many small nudges, one undo step, only object 1 re-placed
+    for value in np.linspace(-0.1, -0.9, 9):
+        ctl.set_pan_offset(1, float(value))
+    ctl.end_drag()
+    _settle(ctl)
+    assert ctl.project.object_sound(1).nudges.pan_offset == pytest.approx(-0.9)
+    assert ctl.history.depth == 1 and not ctl.state.stale
+    live = estimate_pan(ctl.audio.result.stems[1])
+    nudged = ctl.export(tmp_path / "after")
+    _settle(ctl)
+
+    before_1, after_1 = estimate_pan(_stem(base, 1)), estimate_pan(_stem(nudged, 1))
+    before_2, after_2 = estimate_pan(_stem(base, 2)), estimate_pan(_stem(nudged, 2))
+    assert after_1 < before_1 - 0.4          # moved left, as nudged
+    assert live == pytest.approx(after_1, abs=0.05)
+    assert after_2 == pytest.approx(before_2, abs=0.02)   # the other object stayed put
+    assert before_2 > 0.2                                 # (it sits on the right)
+    mix = sf.read(nudged / "mix.wav", dtype="float32", always_2d=True)[0].T
+    assert np.allclose(mix, _stem(nudged, 1) + _stem(nudged, 2), atol=2e-4)  # stems sum to mix
+
+    assert ctl.undo() is not None
+    _settle(ctl)
+    assert ctl.project.object_sound(1).nudges.pan_offset == 0.0
+    assert estimate_pan(ctl.audio.result.stems[1]) == pytest.approx(before_1, abs=0.05)
+    assert ctl.redo() is not None
+    _settle(ctl)
+    assert ctl.project.object_sound(1).nudges.pan_offset == pytest.approx(-0.9)
+
+
+def test_mute_solo_delete_and_bad_edits(controller: StudioController, clip_project: Path) -> None:
+    ctl = controller
+    ctl.open(clip_project)
+    _settle(ctl)
+    full = np.abs(ctl.audio.result.mix).sum()
+    ctl.set_mute(2, True)
+    _settle(ctl)
+    muted = ctl.audio.result.mix
+    assert np.allclose(muted, ctl.audio.result.stems[1], atol=1e-5)
+    ctl.set_solo(2, True)          # muted and soloed: mute wins, nothing plays
+    _settle(ctl)
+    assert np.abs(ctl.audio.result.mix).max() < 1e-6
+    ctl.set_mute(2, False)
+    _settle(ctl)
+    assert np.allclose(ctl.audio.result.mix, ctl.audio.result.stems[2], atol=1e-5)
+    ctl.set_solo(2, False)
+    _settle(ctl)
+    assert np.abs(ctl.audio.result.mix).sum() == pytest.approx(full, rel=1e-3)
+
+    ctl.set_gain(1, 99.0)          # out of range: refused with a message, nothing changes
+    assert "gain" in ctl.state.error and ctl.project.object_sound(1).nudges.gain_db == 0.0
+    ctl.select(2)
+    ctl.delete_object(2)
+    _settle(ctl)
+    assert ctl.state.selected is None and ctl.state.object_ids() == [1]
+    assert set(ctl.audio.result.stems) == {1}
+    assert ctl.undo() == "Delete object 2"
+    _settle(ctl)
+    assert ctl.state.object_ids() == [1, 2] and set(ctl.audio.result.stems) == {1, 2}
+
+
+def test_keyframes_and_transport(controller: StudioController, clip_project: Path) -> None:
+    ctl = controller
+    ctl.open(clip_project)
+    _settle(ctl)
+    ctl.seek(1.0)
+    ctl.add_keyframe(2, pan=-1.0)
+    ctl.add_keyframe(2, time_s=2.0, pan=-1.0)
+    _settle(ctl)
+    keys = ctl.project.object_sound(2).nudges.pan_keyframes
+    assert [(k.time, k.pan) for k in keys] == [(1.0, -1.0), (2.0, -1.0)]
+    stem = ctl.audio.result.stems[2]
+    held = stem[:, 60_000:84_000]               # 1.25..1.75 s: pinned hard left
+    assert estimate_pan(held) < -0.9
+    ctl.move_keyframe(2, 1, pan=1.0)
+    ctl.end_drag()
+    ctl.remove_keyframe(2, 0)
+    _settle(ctl)
+    assert [(k.time, k.pan) for k in ctl.project.object_sound(2).nudges.pan_keyframes] == [
+        (2.0, 1.0)]
+
+    ctl.step_frames(3)
+    assert ctl.state.frame_index() == 28       # 1.0 s at 25 fps = frame 25, plus 3
+    ctl.jump_event(1)
+    assert ctl.state.playhead >= 28 / 25
+    ctl.seek(0.0)
+    assert ctl.play_pause() is True
+    time.sleep(0.3)
+    assert ctl.tick() > 0.1
+    assert ctl.play_pause() is False
+
+
+def test_open_rejects_bad_files(controller: StudioController, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a video")
+    with pytest.raises(InputError):
+        controller.open(bad)
+    with pytest.raises(InputError):
+        controller.open(tmp_path / "missing.mp4")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope")
+    with pytest.raises(InputError):
+        controller.open(broken)
+    assert controller.project is None
+    with pytest.raises(InputError):
+        controller.save(tmp_path / "p.json")
