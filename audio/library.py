@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -76,13 +76,6 @@ class IndexStats:
     decoded: int = 0
     cached: int = 0
     skipped: int = 0
-
-
-@dataclass
-class _Posting:
-    """Per-entry field token counts used for scoring."""
-
-    fields: dict[str, Counter[str]] = field(default_factory=dict)
 
 
 def bundled_sounds_dir() -> Path:
