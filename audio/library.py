@@ -118,6 +118,8 @@ class SoundLibrary:
             path = Path(folder).expanduser()
             if not path.is_dir():
                 raise InputError(f"sound library folder not found: {path}")
+            if any(root == path.resolve() for _, root in roots):
+                continue  # the same folder twice (or the bundled bank again) is indexed once
             roots.append((_unique_name(path.resolve().name or "library", roots), path.resolve()))
         cache = cache_dir if cache_dir is not None else default_cache_dir()
         entries: list[SoundEntry] = []

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from audio import synonyms
 from audio.library import SoundLibrary, bundled_sounds_dir
-from video.errors import InputError
+from video.errors import Cancelled, InputError
 from video.timebase import SAMPLE_RATE
 
 RATE = 44_100
@@ -144,6 +144,22 @@ def test_load_is_48k_float_cached_and_read_only(sound_folder: Path, tmp_path: Pa
         lib.load("my sounds:missing.wav")
     with pytest.raises(InputError, match="no sound"):
         lib.get("elsewhere:x.wav")
+
+
+def test_progress_reaches_one_and_cancel_propagates(sound_folder: Path, tmp_path: Path) -> None:
+    seen: list[float] = []
+    lib = SoundLibrary.open([sound_folder, sound_folder], include_bundled=False,
+                            cache_dir=tmp_path / "cache", progress=lambda f, m: seen.append(f))
+    assert len(lib.entries) == len(FILES)  # a folder given twice is indexed once
+    assert seen == sorted(seen) and seen[-1] == 1.0
+
+    def cancel(fraction: float, message: str) -> None:
+        if fraction > 0.3:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        SoundLibrary.open([sound_folder], include_bundled=False, cache_dir=tmp_path / "c2",
+                          progress=cancel)
 
 
 def test_missing_folder_is_input_error(tmp_path: Path) -> None:
