@@ -60,11 +60,20 @@ def spatial_config(settings: RenderSettings) -> SpatialConfig:
                          itd=settings.itd, doppler=settings.doppler)
 
 
-def dry_key(track: Track, sound: ObjectSound, settings: RenderSettings) -> str:
-    """Hash of everything that changes an object's dry audio (and nothing that does not)."""
-    doc = {"track": track.to_dict(), "prompt": sound.prompt, "sounds": list(sound.sounds),
-           "seed": sound.seed, "render_seed": settings.seed,
-           "libraries": list(settings.libraries)}
+def track_digest(track: Track) -> str:
+    """Hash of a track's boxes, frames and events (what the foley is generated from)."""
+    return hashlib.sha256(json.dumps(track.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def dry_key(track: Track, sound: ObjectSound, settings: RenderSettings, *,
+            digest: str | None = None) -> str:
+    """Hash of everything that changes an object's dry audio (and nothing that does not).
+
+    `digest` is `track_digest(track)` when the caller has it cached (hashing a long track is
+    the slow part)."""
+    doc = {"track": digest if digest is not None else track_digest(track),
+           "prompt": sound.prompt, "sounds": list(sound.sounds), "seed": sound.seed,
+           "render_seed": settings.seed, "libraries": list(settings.libraries)}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -91,6 +100,7 @@ class SceneRenderer:
         self.n_samples = duration_to_samples(analysis.video.duration)
         self.samples = SampleCache(library, warn)
         self._dry: dict[str, np.ndarray] = {}
+        self._digests = {t.id: track_digest(t) for t in analysis.objects}
         self._objects: dict[int, ObjectSound] = {}
         self._stems: dict[int, np.ndarray] = {}
         self._mix = np.zeros((2, self.n_samples), dtype=np.float32)
@@ -106,7 +116,7 @@ class SceneRenderer:
     def dry(self, sound: ObjectSound) -> np.ndarray:
         """The object's dry foley, generated once per distinct (track, prompt, sounds, seeds)."""
         track = self._track(sound.id)
-        key = dry_key(track, sound, self.settings)
+        key = dry_key(track, sound, self.settings, digest=self._digests[track.id])
         if key not in self._dry:
             audio = generate_object(track, self.analysis.video, sound,
                                     render_seed=self.settings.seed, library=self.library,
@@ -158,7 +168,8 @@ class SceneRenderer:
         before = self._active()
         self._objects[sound.id] = sound
         after = self._active()
-        stem = self._spatialize(sound) * np.float32(self._gain)
+        stem = self._spatialize(sound)
+        stem *= np.float32(self._gain)
         old = self._stems[sound.id]
         self._stems[sound.id] = stem
         if before != after:           # mute/solo changed: the set of summed stems changed

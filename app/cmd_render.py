@@ -1,0 +1,98 @@
+"""`stereofoley render VIDEO -o OUTDIR [--project P] [--prompt ID=TEXT ...] [--seed N] ...`.
+
+Analysis (or the project's), prompts applied, foley rendered with a progress bar, then OUTDIR
+written atomically by app.export. Everything the user typed is checked before the long work
+starts, so bad input fails fast with one `error:` line and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from app.export import check_outdir, export_render
+from app.project import Project, load_project
+from model.scene import ObjectSound
+from video.errors import InputError, VideoError
+from video.progress import ProgressBar, scaled
+
+
+def parse_prompts(items: Sequence[str]) -> dict[int, str]:
+    """`["3=metal clang", "1=footsteps"]` -> {3: "metal clang", 1: "footsteps"}."""
+    prompts: dict[int, str] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise InputError(f"--prompt must look like ID=TEXT, got {item!r}")
+        try:
+            object_id = int(key.strip())
+        except ValueError:
+            raise InputError(f"--prompt needs an integer object id before '=', got {key!r}") from None
+        if object_id in prompts:
+            raise InputError(f"--prompt given twice for object {object_id}")
+        prompts[object_id] = text.strip()
+    return prompts
+
+
+def apply_prompts(objects: Sequence[ObjectSound], prompts: dict[int, str]) -> list[ObjectSound]:
+    """Objects with their prompts replaced; an id not in the analysis is an InputError."""
+    known = {o.id for o in objects}
+    unknown = sorted(set(prompts) - known)
+    if unknown:
+        ids = ", ".join(str(i) for i in sorted(known)) or "none"
+        raise InputError(f"--prompt for unknown object id {unknown[0]} (objects: {ids})")
+    return [replace(o, prompt=prompts[o.id]) if o.id in prompts else o for o in objects]
+
+
+def _library_dirs(items: Sequence[str]) -> tuple[str, ...]:
+    for item in items:
+        if not Path(item).is_dir():
+            raise InputError(f"--library {item} is not a folder")
+    return tuple(str(Path(item).resolve()) for item in items)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"\nwarning: {message}\n")
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from audio.library import SoundLibrary
+    from model.render import render_scene
+
+    video = Path(args.video)
+    if not video.is_file():
+        raise VideoError(f"video file not found: {video}")
+    out = check_outdir(args.output, force=args.force)
+    prompts = parse_prompts(args.prompt)
+    libraries = _library_dirs(args.library)
+    project = load_project(args.project) if args.project else None
+    bar = ProgressBar("render")
+    try:
+        if project is None:
+            from video.analyze import analyze_video
+
+            analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4))
+            project = Project(analysis=analysis)
+        project.analysis = replace(project.analysis, video=replace(project.analysis.video,
+                                                                    path=str(video.resolve())))
+        project.objects = apply_prompts(project.objects, prompts)
+        settings = project.render
+        if args.seed is not None:
+            settings = replace(settings, seed=args.seed)
+        settings = replace(settings, libraries=tuple(dict.fromkeys(settings.libraries + libraries)))
+        project.render = settings
+        library = SoundLibrary.open(list(settings.libraries), warn=_warn)
+        result = render_scene(project.analysis, project.objects, settings, library=library,
+                              progress=scaled(bar, 0.4, 0.85), warn=_warn)
+        export_render(out, project, result, force=args.force,
+                      review_video=video if args.review_video else None,
+                      progress=scaled(bar, 0.85, 1.0))
+    finally:
+        bar.close()
+    lufs = result.master.get("integrated_lufs", result.master.get("output_lufs"))
+    level = f", {lufs:.1f} LUFS" if isinstance(lufs, int | float) else ""
+    print(f"{len(project.objects)} stems + mix{level} -> {out}")
+    return 0

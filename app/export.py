@@ -1,0 +1,199 @@
+"""Writing a render's OUTDIR (the contract in DESIGN.md) atomically, and the review video.
+
+OUTDIR is built in a hidden temporary folder beside it and renamed into place at the end, so a
+failed or cancelled export never leaves a half-written OUTDIR: readers see the old folder or the
+complete new one. An existing non-empty OUTDIR is refused unless `force` is given.
+
+    OUTDIR/mix.wav                 stereo 48 kHz 24-bit BWF
+    OUTDIR/stems/<id>_<label>.wav  one per object, same length as the mix
+    OUTDIR/project.json            the Project that produced them (stem paths and master report)
+    OUTDIR/review.<ext>            optional: the picture (remuxed, not re-encoded) + the mix as AAC
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.project import Project
+from model.render import RenderResult
+from video.errors import InputError, VideoError
+from video.progress import ProgressFn, report
+from video.timebase import SAMPLE_RATE
+
+ORIGINATOR = "StereoFoley Studio"
+_REVIEW_EXTS = (".mp4", ".mov", ".m4v", ".mkv")
+
+
+def check_outdir(outdir: str | os.PathLike[str], *, force: bool) -> Path:
+    """Validate OUTDIR before any work: refuse a file, or a non-empty folder without `force`."""
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(f"output folder {out} is not empty (use --force to replace it)")
+    if not out.parent.exists():
+        raise InputError(f"output folder's parent {out.parent} does not exist")
+    return out
+
+
+def stem_name(object_id: int, label: str) -> str:
+    """`<id>_<label>.wav` with the label reduced to safe file-name characters."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")[:40] or "object"
+    return f"{object_id}_{safe}.wav"
+
+
+def _bwf_fields(project: Project, *, object_id: int | None, label: str, prompt: str
+                ) -> dict[str, Any]:
+    seed = project.render.seed
+    if object_id is None:
+        description = f"StereoFoley mix of {len(project.objects)} objects"
+        reference = f"SFMIX{seed}"
+    else:
+        description = f"object {object_id} ({label}); prompt: {prompt or '(chosen from motion)'}"
+        reference = f"SF{seed}O{object_id}"
+    return {"description": description[:256], "originator": ORIGINATOR,
+            "originator_reference": reference[:32], "time_reference": 0,
+            "coding_history": "A=PCM,F=48000,W=24,M=stereo,T=StereoFoley render\r\n"}
+
+
+def _write_audio(path: Path, audio: np.ndarray, fields: Mapping[str, Any]) -> None:
+    from audio.bwf import write_bwf
+
+    write_bwf(path, audio, **fields)
+
+
+def _finished_project(project: Project, result: RenderResult, stems: Mapping[int, str]
+                      ) -> Project:
+    """The Project as rendered: stem paths filled in and the master report recorded."""
+    out = project.copy()
+    out.objects = [replace(o, stem=stems[o.id]) for o in project.objects]
+    out.render = replace(project.render, master=dict(result.master))
+    return out
+
+
+def export_render(outdir: str | os.PathLike[str], project: Project, result: RenderResult, *,
+                  force: bool = False, review_video: str | os.PathLike[str] | None = None,
+                  progress: ProgressFn | None = None) -> Path:
+    """Write mix, stems, project.json (and optionally the review video) into OUTDIR atomically."""
+    out = check_outdir(outdir, force=force)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        (tmp / "stems").mkdir()
+        labels = {t.id: t.label for t in project.analysis.objects}
+        stems: dict[int, str] = {}
+        total = len(project.objects) + 2 + (1 if review_video is not None else 0)
+        for i, obj in enumerate(project.objects):
+            rel = f"stems/{stem_name(obj.id, labels[obj.id])}"
+            _write_audio(tmp / rel, result.stems[obj.id],
+                         _bwf_fields(project, object_id=obj.id, label=labels[obj.id],
+                                     prompt=obj.prompt))
+            stems[obj.id] = rel
+            report(progress, (i + 1) / total, f"stem {obj.id}")
+        _write_audio(tmp / "mix.wav", result.mix,
+                     _bwf_fields(project, object_id=None, label="", prompt=""))
+        finished = _finished_project(project, result, stems)
+        doc = finished.to_dict()
+        doc["render"]["sample_rate"] = SAMPLE_RATE
+        (tmp / "project.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        report(progress, (len(project.objects) + 2) / total, "project")
+        if review_video is not None:
+            write_review_video(review_video, tmp, result.mix)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    report(progress, 1.0, "exported")
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished temp folder to OUTDIR, moving an old OUTDIR aside first."""
+    old: Path | None = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        old.rmdir()
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def review_path(video: str | os.PathLike[str], folder: Path) -> Path:
+    """`folder/review.<ext>`: the source's container where it can carry AAC, else Matroska."""
+    ext = Path(video).suffix.lower()
+    return folder / f"review{ext if ext in _REVIEW_EXTS else '.mkv'}"
+
+
+def write_review_video(video: str | os.PathLike[str], folder: Path, mix: np.ndarray) -> Path:
+    """Copy of `video` with `mix` as a new AAC track; picture packets remuxed, not re-encoded."""
+    import av
+
+    target = review_path(video, folder)
+    try:
+        source = av.open(os.fspath(video))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise VideoError(f"cannot read {video} for the review video: {exc}") from exc
+    with source:
+        if not source.streams.video:
+            raise VideoError(f"{video} has no video stream")
+        vin = source.streams.video[0]
+        with av.open(os.fspath(target), mode="w") as sink:
+            vout = sink.add_stream_from_template(vin)
+            aout = sink.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
+            assert isinstance(aout, av.AudioStream)
+            aout.bit_rate = 192_000
+            audio = _AudioFeed(aout, np.asarray(mix, dtype=np.float32))
+            for packet in source.demux(vin):
+                if packet.dts is None:
+                    continue
+                if packet.pts is not None and packet.time_base is not None:
+                    audio.until(float(packet.pts * packet.time_base), sink)
+                packet.stream = vout
+                sink.mux(packet)
+            audio.until(None, sink)
+    return target
+
+
+class _AudioFeed:
+    """Encodes the mix in 1024-sample frames, up to a given time, so packets stay interleaved."""
+
+    FRAME = 1024
+
+    def __init__(self, stream: Any, mix: np.ndarray) -> None:
+        self.stream = stream
+        self.mix = mix
+        self.pos = 0
+
+    def until(self, seconds: float | None, sink: Any) -> None:
+        import av
+
+        end = self.mix.shape[1] if seconds is None else min(
+            self.mix.shape[1], int(seconds * SAMPLE_RATE) + self.FRAME)
+        while self.pos < end:
+            chunk = np.ascontiguousarray(self.mix[:, self.pos: self.pos + self.FRAME])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+            frame.sample_rate = SAMPLE_RATE
+            frame.pts = self.pos
+            frame.time_base = Fraction(1, SAMPLE_RATE)
+            for packet in self.stream.encode(frame):
+                sink.mux(packet)
+            self.pos += chunk.shape[1]
+        if seconds is None:
+            for packet in self.stream.encode(None):
+                sink.mux(packet)

@@ -1,0 +1,122 @@
+"""Render benchmarks (figures go to BENCHMARKS.md, section "Render").
+
+(a) generation + spatializing + mastering/mixing + writing BWF stems and mix: 60 s, 8 objects
+    (synthetic tracks with events); target >= 50x real time.
+(b) SceneRenderer.update_object after a nudge on a 60 s clip: target < 50 ms.
+(c) the whole `stereofoley render` of a 640x360 clip, analysis included: target > 1x real time.
+
+    .venv/bin/python bench/bench_render.py [--duration 60] [--clip-duration 20] [--skip-cli]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.cli import main as cli_main  # noqa: E402
+from app.export import export_render  # noqa: E402
+from app.project import Project  # noqa: E402
+from audio.nudges import Nudges  # noqa: E402
+from model.render import SceneRenderer  # noqa: E402
+from model.scene import ObjectSound, RenderSettings  # noqa: E402
+from video.synth import ObjectSpec, SceneSpec, scene_truth, write_clip  # noqa: E402
+from video.tracks import Analysis  # noqa: E402
+
+OBJECTS = (
+    ObjectSpec("ball", start=(0.1, 0.2), velocity=(0.05, 0.0), restitution=0.9),
+    ObjectSpec("walker", start=(0.05, 0.8), velocity=(0.03, 0.0)),
+    ObjectSpec("box", start=(0.0, 0.4), velocity=(0.02, 0.0)),
+    ObjectSpec("slide", start=(0.3, 0.85), velocity=(0.3, 0.0), friction=0.01),
+    ObjectSpec("approach", start=(0.5, 0.5), velocity=(0.01, 0.0), growth=0.02),
+    ObjectSpec("recede", start=(0.4, 0.4), velocity=(-0.005, 0.0), growth=0.02),
+    ObjectSpec("ball", start=(0.8, 0.1), velocity=(-0.03, 0.0), restitution=0.92),
+    ObjectSpec("walker", start=(0.9, 0.8), velocity=(-0.02, 0.0)),
+)
+
+
+def _scene(duration: float) -> Analysis:
+    return scene_truth(SceneSpec(duration=duration, objects=OBJECTS))
+
+
+def bench_full(duration: float) -> dict[str, float]:
+    """(a): every stage of a render of `duration` seconds with 8 objects, then writing OUTDIR."""
+    analysis = _scene(duration)
+    sounds = [ObjectSound(id=t.id) for t in analysis.objects]
+    settings = RenderSettings(seed=1)
+    renderer = SceneRenderer(analysis, settings)
+    t0 = time.perf_counter()
+    for sound in sounds:
+        renderer.dry(sound)
+    t1 = time.perf_counter()
+    result = renderer.render(sounds)            # dry audio cached: spatialize + master + mix
+    t2 = time.perf_counter()
+    project = Project(analysis=analysis, objects=sounds, render=settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        export_render(Path(tmp) / "out", project, result)
+        t3 = time.perf_counter()
+    total = t3 - t0
+    return {"objects": len(sounds), "generate_s": t1 - t0, "spatialize_master_s": t2 - t1,
+            "write_s": t3 - t2, "total_s": total, "x_realtime": duration / total}
+
+
+def bench_nudge(duration: float, repeats: int = 15) -> dict[str, float]:
+    """(b): one object re-spatialized and the mix patched, after a full render."""
+    analysis = _scene(duration)
+    sounds = [ObjectSound(id=t.id) for t in analysis.objects]
+    renderer = SceneRenderer(analysis, RenderSettings(seed=1))
+    renderer.render(sounds)
+    times = []
+    for i in range(repeats):
+        nudged = replace(sounds[2], nudges=Nudges(pan_offset=-0.5 + i / repeats, gain_db=-1.0))
+        t0 = time.perf_counter()
+        renderer.update_object(nudged)
+        times.append(time.perf_counter() - t0)
+    return {"median_ms": 1000 * statistics.median(times), "max_ms": 1000 * max(times)}
+
+
+def bench_cli(duration: float) -> dict[str, float]:
+    """(c): `stereofoley render clip.mp4 -o OUT` on a 640x360 synthetic clip, analysis included."""
+    spec = SceneSpec(width=640, height=360, fps=Fraction(30), duration=duration, seed=2,
+                     objects=OBJECTS[:4])
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "clip.mp4"
+        write_clip(spec, clip)
+        cli_main(["render", str(clip), "-o", str(Path(tmp) / "warm")])   # warm caches/imports
+        t0 = time.perf_counter()
+        code = cli_main(["render", str(clip), "-o", str(Path(tmp) / "out")])
+        wall = time.perf_counter() - t0
+    if code != 0:
+        raise SystemExit(f"render failed with exit status {code}")
+    return {"wall_s": wall, "x_realtime": duration / wall}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--clip-duration", type=float, default=20.0)
+    parser.add_argument("--skip-cli", action="store_true")
+    args = parser.parse_args()
+    full = bench_full(args.duration)
+    print(f"(a) {args.duration:.0f} s, {full['objects']} objects: generate {full['generate_s']:.2f} s,"
+          f" spatialize+master+mix {full['spatialize_master_s']:.2f} s,"
+          f" write {full['write_s']:.2f} s -> total {full['total_s']:.2f} s"
+          f" = {full['x_realtime']:.1f}x real time (target >= 50x)")
+    nudge = bench_nudge(args.duration)
+    print(f"(b) update_object after a nudge, {args.duration:.0f} s clip: median"
+          f" {nudge['median_ms']:.1f} ms, max {nudge['max_ms']:.1f} ms (target < 50 ms)")
+    if not args.skip_cli:
+        cli = bench_cli(args.clip_duration)
+        print(f"(c) stereofoley render, 640x360 {args.clip_duration:.0f} s clip, analysis included:"
+              f" {cli['wall_s']:.2f} s = {cli['x_realtime']:.2f}x real time (target > 1x)")
+
+
+if __name__ == "__main__":
+    main()
