@@ -1,0 +1,195 @@
+"""Master stage: loudness to target, true peak under the ceiling, stems sum to the mix, silence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from audio.master import (
+    MasterConfig,
+    limiter_envelope_db,
+    master,
+    measure_loudness,
+    true_peak_db,
+)
+from video.errors import Cancelled
+from video.timebase import SAMPLE_RATE
+
+SECONDS = 6
+
+
+def independent_true_peak_db(audio: np.ndarray) -> float:
+    """4x true peak through scipy's default polyphase filter (a BS.1770-style meter), not the
+    module's own interpolator."""
+    up = signal.resample_poly(np.asarray(audio, np.float64), 4, 1, axis=-1)
+    return 20.0 * math.log10(float(np.max(np.abs(up))))
+
+
+def ideal_true_peak_db(audio: np.ndarray) -> float:
+    """Peak of the ideal band-limited reconstruction (8x FFT resampling)."""
+    up = signal.resample(np.asarray(audio, np.float64), audio.shape[1] * 8, axis=-1)
+    return 20.0 * math.log10(float(np.max(np.abs(up))))
+
+
+def transient_stems(rng: np.random.Generator, *, hits: int = 14, scale: float = 1.0,
+                    bandwidth_hz: float | None = None) -> dict[int, np.ndarray]:
+    """Two stems: a noise bed and hard decaying hits (crest factor far above the ceiling),
+    white or band-limited to `bandwidth_hz`."""
+    n = SECONDS * SAMPLE_RATE
+    bed = 0.02 * rng.standard_normal((2, n))
+    perc = np.zeros((2, n))
+    decay = np.exp(-np.arange(4800) / 300.0)
+    for start in rng.integers(0, n - 4800, size=hits):
+        hit = rng.standard_normal(4800) * decay * rng.uniform(0.5, 2.5)
+        perc[0, start:start + 4800] += 0.9 * hit
+        perc[1, start:start + 4800] += 0.5 * hit
+    if bandwidth_hz is not None:
+        sos = signal.butter(8, bandwidth_hz, fs=SAMPLE_RATE, output="sos")
+        bed, perc = signal.sosfiltfilt(sos, bed), signal.sosfiltfilt(sos, perc)
+    return {1: (scale * bed).astype(np.float32), 2: (scale * perc).astype(np.float32)}
+
+
+@pytest.mark.parametrize(("target", "ceiling"), [(-23.0, -1.0), (-16.0, -1.0), (-31.0, -6.0)])
+def test_loud_transients_reach_target_under_ceiling(target: float, ceiling: float,
+                                                    rng: np.random.Generator) -> None:
+    stems = transient_stems(rng)
+    result = master(stems, n_samples=SECONDS * SAMPLE_RATE,
+                    config=MasterConfig(target_lufs=target, true_peak_db=ceiling))
+    assert measure_loudness(result.mix) == pytest.approx(target, abs=0.5)
+    assert true_peak_db(result.mix) <= ceiling + 0.1
+    assert independent_true_peak_db(result.mix) <= ceiling + 0.1
+    rep = result.report
+    assert rep["lufs_after"] == pytest.approx(measure_loudness(result.mix), abs=0.01)
+    assert rep["true_peak_after_db"] == pytest.approx(true_peak_db(result.mix), abs=0.02)
+    assert rep["true_peak_before_db"] > ceiling + 6.0
+    assert rep["limiter"]["samples"] > 0 and rep["limiter"]["max_reduction_db"] > 1.0
+    assert rep["limiter"]["regions_total"] >= 1
+    assert rep["limiter"]["seconds"] == pytest.approx(rep["limiter"]["samples"] / SAMPLE_RATE,
+                                                      abs=1e-3)
+
+
+def test_band_limited_material_is_under_the_ideal_true_peak(rng: np.random.Generator) -> None:
+    """Content up to 18 kHz (like most recorded foley): even the ideal reconstruction's peak,
+    not only a 4x meter's, stays under the ceiling."""
+    stems = transient_stems(rng, bandwidth_hz=18_000.0)
+    result = master(stems, n_samples=SECONDS * SAMPLE_RATE)
+    assert ideal_true_peak_db(stems[2]) > 3.0
+    assert ideal_true_peak_db(result.mix) <= -1.0 + 0.1
+    assert measure_loudness(result.mix) == pytest.approx(-23.0, abs=0.5)
+
+
+def test_stems_sum_to_the_mix_and_share_one_gain(rng: np.random.Generator) -> None:
+    stems = transient_stems(rng)
+    result = master(stems, n_samples=SECONDS * SAMPLE_RATE)
+    total = result.stems[1].astype(np.float64) + result.stems[2]
+    np.testing.assert_allclose(total, result.mix, atol=2e-6)
+    # every stem got the same time-varying gain (the limiter envelope), channel by channel
+    gain1 = result.stems[1][0] / stems[1][0]
+    gain2 = result.stems[2][0] / np.where(stems[2][0] == 0, np.nan, stems[2][0])
+    both = np.isfinite(gain2) & (np.abs(stems[2][0]) > 1e-3)
+    np.testing.assert_allclose(gain1[both], gain2[both], rtol=1e-4)
+    # outside the limited regions the gain is the plain loudness gain
+    plain = 10.0 ** (result.report["gain_db"] / 20.0)
+    assert np.isclose(gain1, plain, rtol=1e-5).mean() > 0.5
+    assert gain1.min() < plain * 0.8
+
+
+def test_quiet_material_gets_one_gain_and_no_limiting(rng: np.random.Generator) -> None:
+    n = SECONDS * SAMPLE_RATE
+    stems = {5: (0.003 * rng.standard_normal((2, n))).astype(np.float32)}
+    result = master(stems, n_samples=n)
+    rep = result.report
+    assert rep["limiter"]["samples"] == 0 and rep["limiter"]["regions"] == []
+    assert rep["gain_db"] == pytest.approx(-23.0 - rep["lufs_before"], abs=1e-3)
+    np.testing.assert_allclose(result.stems[5], stems[5] * 10 ** (rep["gain_db"] / 20),
+                               rtol=1e-5)
+    assert measure_loudness(result.mix) == pytest.approx(-23.0, abs=0.05)
+    assert rep["passes"] == 1
+
+
+@pytest.mark.parametrize("n", [0, 100, SAMPLE_RATE])
+def test_silence_is_safe(n: int) -> None:
+    stems = {1: np.zeros((2, n), np.float32), 2: np.zeros((2, n // 2), np.float32)}
+    result = master(stems, n_samples=n)
+    assert result.mix.shape == (2, n) and not np.any(result.mix)
+    assert all(s.shape == (2, n) and not np.any(s) for s in result.stems.values())
+    rep = result.report
+    assert rep["measurable"] is False and rep["gain_db"] == 0.0
+    assert rep["lufs_before"] is None and rep["true_peak_after_db"] is None
+    assert rep["limiter"]["samples"] == 0
+    assert master({}, n_samples=n).mix.shape == (2, n)
+
+
+@pytest.mark.parametrize(("amplitude", "expected"), [(1.0, 0.0), (0.1, -20.0), (0.01, -40.0)])
+def test_loudness_of_a_stereo_997hz_sine(amplitude: float, expected: float) -> None:
+    t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
+    tone = amplitude * np.sin(2 * math.pi * 997.0 * t)
+    assert measure_loudness(np.stack([tone, tone])) == pytest.approx(expected, abs=0.1)
+    # one channel only is 3 dB quieter (BS.1770: -3.01 LKFS for a 0 dBFS tone on one channel)
+    assert measure_loudness(np.stack([tone, 0 * tone])) == pytest.approx(expected - 3.01,
+                                                                         abs=0.1)
+
+
+def test_loudness_of_short_and_silent_clips() -> None:
+    t = np.arange(SAMPLE_RATE // 5) / SAMPLE_RATE                    # 200 ms < one block
+    tone = 0.1 * np.sin(2 * math.pi * 997.0 * t)
+    assert measure_loudness(np.stack([tone, tone])) == pytest.approx(-20.0, abs=0.2)
+    assert measure_loudness(np.zeros((2, SAMPLE_RATE))) == -math.inf
+    assert measure_loudness(np.full((2, SAMPLE_RATE), 1e-6)) == -math.inf   # under the gate
+
+
+def test_true_peak_finds_intersample_peaks() -> None:
+    n = SAMPLE_RATE
+    phase = math.pi / 4                                              # samples miss the crest
+    tone = 0.5 * np.sin(2 * math.pi * (SAMPLE_RATE / 4) * np.arange(n) / SAMPLE_RATE + phase)
+    stereo = np.stack([tone, 0.1 * tone])
+    sample_peak = 20 * math.log10(float(np.max(np.abs(tone))))
+    assert sample_peak == pytest.approx(20 * math.log10(0.5) - 3.01, abs=0.01)
+    assert true_peak_db(stereo) == pytest.approx(20 * math.log10(0.5), abs=0.1)
+    assert true_peak_db(np.zeros((2, 10))) == -math.inf
+
+
+def test_limiter_envelope_covers_every_need_and_releases() -> None:
+    need = np.zeros(20_000)
+    need[5000] = 12.0
+    need[5003] = 3.0
+    need[15_000:15_050] = 4.0
+    env = limiter_envelope_db(need, attack_samples=72, release_samples=2880, hold_samples=480)
+    assert np.all(env >= need - 1e-9)
+    assert np.all(env[:4800] == 0.0) and np.all(env[-1500:] == 0.0)   # untouched far away
+    assert np.max(np.abs(np.diff(env))) <= 6.0 / 72 * 1.01            # no faster than attack
+    assert env[5000 + 480 + 2880] == pytest.approx(6.0, abs=0.3)      # hold, then 6 dB/release
+    assert not np.any(limiter_envelope_db(np.zeros(10), attack_samples=72,
+                                          release_samples=100, hold_samples=0))
+
+
+def test_progress_is_reported_and_cancel_propagates(rng: np.random.Generator) -> None:
+    stems = {k: v[:, : 2 * SAMPLE_RATE] for k, v in transient_stems(rng, hits=3).items()}
+    seen: list[float] = []
+    master(stems, n_samples=2 * SAMPLE_RATE, progress=lambda f, m: seen.append(f))
+    assert seen[0] < 0.2 and seen[-1] == 1.0 and seen == sorted(seen)
+
+    def cancel(fraction: float, message: str) -> None:
+        if fraction > 0.05:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        master(stems, n_samples=2 * SAMPLE_RATE, progress=cancel)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"target_lufs": 3.0}, {"target_lufs": -80.0}, {"true_peak_db": 0.5}, {"oversample": 0},
+    {"attack_ms": 0.0}, {"hold_ms": -1.0}, {"max_passes": 0},
+])
+def test_bad_config_is_rejected(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        MasterConfig(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", [(3, 100), (2, 2, 2), (100,)])
+def test_bad_stem_shapes_are_rejected(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError):
+        master({1: np.zeros(shape, np.float32)}, n_samples=100)
