@@ -66,15 +66,16 @@ def write_coded(path: Path, count: int, width: int, height: int, *, fps: Fractio
 
 
 def write_custom(path: Path, images: Sequence[np.ndarray], pts: Sequence[int], *,
-                 time_base: Fraction, rotation: int = 0) -> Path:
-    """Encode with explicit timestamps (variable rate) and/or a display-matrix rotation."""
+                 time_base: Fraction, rotation: int = 0, b_frames: int = 0) -> Path:
+    """Encode with explicit timestamps (variable rate), a display-matrix rotation, and/or
+    B-frames (decode order differs from presentation order)."""
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=NTSC)
         stream.height, stream.width = images[0].shape[:2]
         stream.pix_fmt = "yuv420p"
         stream.codec_context.time_base = time_base
         stream.codec_context.gop_size = 8
-        stream.codec_context.options = {"bf": "0", "preset": "veryfast"}
+        stream.codec_context.options = {"bf": str(b_frames), "preset": "veryfast"}
         if rotation:
             stream.set_display_rotation(rotation)
         for image, stamp in zip(images, pts, strict=True):
@@ -94,6 +95,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "mp4": write_coded(root / "c.mp4", 60, 174, 98),
         "mkv": write_coded(root / "c.mkv", 45, 171, 97),
         "ts": write_coded(root / "c.ts", 40, 160, 90),
+        "bframes": write_custom(root / "b.mp4", [coded_frame(i, 160, 96) for i in range(50)],
+                                list(range(50)), time_base=1 / NTSC, b_frames=3),
     }
 
 
@@ -150,7 +153,7 @@ def test_variable_frame_rate_gets_frame_times(tmp_path: Path) -> None:
 
 # -- decoding, seeking ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["mp4", "mkv", "ts"])
+@pytest.mark.parametrize("kind", ["mp4", "mkv", "ts", "bframes"])
 def test_frames_stream_in_order_with_times(clips: dict[str, Path], kind: str) -> None:
     with VideoReader(clips[kind]) as reader:
         frames = reader.frames()
@@ -175,7 +178,7 @@ def test_frames_bad_range(clips: dict[str, Path], start: int, stop: int | None) 
         reader.frames(start=start, stop=stop)
 
 
-@pytest.mark.parametrize("kind", ["mp4", "mkv", "ts"])
+@pytest.mark.parametrize("kind", ["mp4", "mkv", "ts", "bframes"])
 def test_random_seek_is_frame_accurate(clips: dict[str, Path], kind: str,
                                        rng: np.random.Generator) -> None:
     with VideoReader(clips[kind]) as reader:
