@@ -167,16 +167,22 @@ class OnsetConfig:
 
     n_fft / hop in samples (hop 120 = 2.5 ms, so timing is not limited by the hop); a flux peak
     counts when it is the maximum within +-`min_gap_s`, exceeds the local median (+-`median_s`)
-    by `delta` times the flux's global max, and exceeds `floor` times that max.
+    by `delta` times the flux's global max, exceeds `floor` times that max, and the level jumps:
+    the RMS of the `rise_window_s` after it is at least `min_rise_db` above the RMS of the
+    `rise_window_s` before it. The level test is what keeps the slow swells of a continuous
+    texture (engine, rolling, whoosh) from counting as onsets; `min_gap_s` (0.1 s) keeps the
+    second transient of one sound (heel then toe of a footstep) from counting twice.
     """
 
     n_fft: int = 512
     hop: int = 120
-    min_gap_s: float = 0.05
+    min_gap_s: float = 0.1
     median_s: float = 0.25
     delta: float = 0.08
     floor: float = 0.1
     silence_db: float = -60.0
+    min_rise_db: float = 6.0
+    rise_window_s: float = 0.03
 
 
 def onset_strength(audio: np.ndarray, *, config: OnsetConfig = OnsetConfig(),
@@ -218,7 +224,26 @@ def detect_onsets(audio: np.ndarray, *, config: OnsetConfig = OnsetConfig(),
     picked = np.flatnonzero(local_max & above & (flux > config.floor * top))
     # equal neighbouring maxima (flat tops) would count twice: keep the first of each run
     keep = np.concatenate([[True], np.diff(picked) > gap]) if picked.size else picked.astype(bool)
-    return times[picked[keep]]
+    candidates = times[picked[keep]]
+    x = np.atleast_2d(np.asarray(audio, dtype=np.float64)).mean(axis=0)
+    rises = np.array([level_rise_db(x, t, window_s=config.rise_window_s,
+                                    sample_rate=sample_rate) for t in candidates])
+    return candidates[rises >= config.min_rise_db] if candidates.size else candidates
+
+
+def level_rise_db(x: np.ndarray, time_s: float, *, window_s: float,
+                  sample_rate: int = SAMPLE_RATE) -> float:
+    """RMS of `window_s` after `time_s` over RMS of `window_s` before it, in dB (5 ms guard
+    either side of the onset estimate; +inf when the before part is silent)."""
+    centre = int(round(time_s * sample_rate))
+    guard, win = int(0.005 * sample_rate), max(1, int(window_s * sample_rate))
+    before = x[max(0, centre - guard - win): max(0, centre - guard)]
+    after = x[max(0, centre - guard): centre + win]
+    e_before = float(np.mean(before * before)) if before.size else 0.0
+    e_after = float(np.mean(after * after)) if after.size else 0.0
+    if e_after <= 0.0:
+        return -math.inf
+    return math.inf if e_before <= 0.0 else 10.0 * math.log10(e_after / e_before)
 
 
 def match_events(reference: np.ndarray, detected: np.ndarray, *,

@@ -209,3 +209,19 @@ def test_true_peak_sees_intersample_peaks() -> None:
     tone = 0.5 * np.sin(2 * np.pi * 12_000 * t + np.pi / 4)  # samples sit at +-0.354
     assert 20 * np.log10(np.max(np.abs(tone))) == pytest.approx(-9.03, abs=0.05)
     assert true_peak_db(tone) == pytest.approx(-6.02, abs=0.3)
+
+
+def test_texture_swells_are_not_onsets_but_hits_on_them_are(rng: np.random.Generator) -> None:
+    t = np.arange(3 * SR) / SR
+    swell = 0.05 * (1.2 + np.sin(2 * np.pi * 1.5 * t))  # a texture breathing 1.5 times a second
+    audio = rng.standard_normal(t.size) * swell
+    assert detect_onsets(audio).size == 0
+    hits = _bursts([0.7, 1.9], rng) * 3.0  # well above the texture
+    found = detect_onsets(audio + hits)
+    assert found.size == 2 and np.max(np.abs(found - [0.7, 1.9])) < 0.005
+
+
+def test_a_double_transient_counts_once(rng: np.random.Generator) -> None:
+    heel_toe = _bursts([1.0], rng) + 0.7 * _bursts([1.06], rng)  # one footstep, two transients
+    found = detect_onsets(heel_toe)
+    assert found.size == 1 and abs(found[0] - 1.0) < 0.005
