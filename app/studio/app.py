@@ -5,9 +5,10 @@ once; analysis and rendering then run on the worker while the loop keeps drawing
 
 `--screenshot` mode drives the same loop unattended: once the project is loaded and rendered it
 selects the first object, moves the playhead to where most objects are on screen, draws a few
-frames, writes the PNG and exits. For the benchmark, `STEREOFOLEY_STUDIO_STATS=<file.json>`
-records the time to the first frame and, with `STEREOFOLEY_STUDIO_PLAY_S=<seconds>`, the UI frame
-rate while playing before the screenshot.
+frames, writes the PNG and exits. For the benchmark and the GUI tests,
+`STEREOFOLEY_STUDIO_STATS=<file.json>` records the time to the first frame, where the picture sits
+in the screenshot and which frame it shows, and, with `STEREOFOLEY_STUDIO_PLAY_S=<seconds>`, the
+UI frame rate while playing before the screenshot.
 """
 
 from __future__ import annotations
@@ -49,13 +50,14 @@ class _Stats:
     play_frames: int = 0
     play_seconds: float = 0.0
     frame_times: list[float] = field(default_factory=list)
+    shot: dict[str, object] = field(default_factory=dict)
 
     def write(self, path: str) -> None:
         fps = self.play_frames / self.play_seconds if self.play_seconds > 0 else 0.0
         worst = max(self.frame_times) if self.frame_times else 0.0
         doc = {"first_frame_s": round(self.first_frame_s, 3), "loaded_s": round(self.loaded_s, 3),
                "play_fps": round(fps, 2), "play_frames": self.play_frames,
-               "worst_frame_ms": round(worst * 1000, 1)}
+               "worst_frame_ms": round(worst * 1000, 1), **self.shot}
         Path(path).write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -146,6 +148,8 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
         elif phase == "settling":
             settle += 1
             if settle >= SETTLE_FRAMES and window.frame_ready():
+                stats.shot = {"frame": ctl.state.frame_index(), "selected": ctl.state.selected,
+                              "video_rect": window.video_screen_rect()}
                 save_screenshot(screenshot)
                 _draw(4)
                 return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from audio.nudges import Nudges
-from audio.spatialize import pan_control
 from video.timebase import duration_to_samples
 from video.tracks import Event, Track, VideoInfo
 
@@ -63,6 +62,8 @@ def pan_curve(track: Track, video: VideoInfo, nudges: Nudges, *,
     Computed by the spatializer's own control curve (`audio.spatialize.pan_control`: box-centre
     pan, offset, keyframes, smoothing), so the lane shows exactly the pan that is heard.
     """
+    from audio.spatialize import pan_control  # scipy: imported after the window is up
+
     n_samples = duration_to_samples(video.duration)
     pans = pan_control(track, video, n_samples=n_samples, nudges=nudges, control_rate=rate)
     times = np.arange(pans.shape[0], dtype=np.float64) / rate

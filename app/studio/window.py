@@ -520,6 +520,14 @@ class StudioWindow:
             self._w["merge_key"] = key
             self._refresh_merge_menu()
 
+    def video_screen_rect(self) -> tuple[float, float, float, float] | None:
+        """Where the picture is in the viewport (x0, y0, x1, y1), for checks of screenshots."""
+        rect = self.video.rect
+        if rect is None:
+            return None
+        x, y = dpg.get_item_rect_min(self.video.drawlist)
+        return x + rect.x, y + rect.y, x + rect.x + rect.width, y + rect.y + rect.height
+
     def frame_ready(self) -> bool:
         """True when the picture shows the frame at the playhead (used before screenshots)."""
         return self.feed is not None and self.video.shown_index == self.ctl.state.frame_index()

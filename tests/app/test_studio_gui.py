@@ -1,0 +1,167 @@
+"""The real studio window, each run in its own process on the (Xvfb) display, plus the headless
+paths of `stereofoley studio`. Screenshots are checked for content at known object positions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.project import Project, load_project, save_project
+from app.studio.theme import WAVE, object_colour
+from video.synth import ObjectSpec, SceneSpec, write_clip
+
+ROOT = Path(__file__).resolve().parents[2]
+needs_display = pytest.mark.skipif(not os.environ.get("DISPLAY"),
+                                   reason="no X display (run under Xvfb: scripts/services.sh)")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A 3 s 640x360 clip (ball on the left, walker on the right) and a project of its truth."""
+    folder = tmp_path_factory.mktemp("gui")
+    spec = SceneSpec(width=640, height=360, fps=Fraction(30), duration=3.0, seed=5, objects=(
+        ObjectSpec("ball", start=(0.25, 0.3), velocity=(0.05, 0.0), color=(230, 40, 40)),
+        ObjectSpec("walker", start=(0.8, 0.72), velocity=(-0.05, 0.0), color=(40, 90, 230))))
+    truth = write_clip(spec, folder / "clip.mp4")
+    project = folder / "clip.json"
+    save_project(Project(analysis=truth), project)
+    return folder / "clip.mp4", project
+
+
+def _studio(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", "studio", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd or ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+
+
+def _read_png(path: Path) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None, f"{path} is not a readable PNG"
+    return image[:, :, ::-1].astype(np.int16)  # RGB
+
+
+def _near(image: np.ndarray, colour: tuple[int, ...], tol: int = 40) -> np.ndarray:
+    return np.all(np.abs(image - np.array(colour[:3])) <= tol, axis=2)
+
+
+@needs_display
+@pytest.mark.gui
+@pytest.mark.slow
+def test_screenshot_shows_picture_overlay_and_waveforms(clip: tuple[Path, Path],
+                                                        tmp_path: Path) -> None:
+    _, project_path = clip
+    shot, stats_path = tmp_path / "shot.png", tmp_path / "stats.json"
+    proc = _studio(str(project_path), "--screenshot", str(shot),
+                   env={"STEREOFOLEY_STUDIO_STATS": str(stats_path)})
+    assert proc.returncode == 0, proc.stderr
+    image = _read_png(shot)
+    assert image.shape[0] >= 600 and image.shape[1] >= 900
+    assert image.std() > 20                                 # not a blank frame
+    stats = json.loads(stats_path.read_text())
+    assert 0 < stats["first_frame_s"] < 10
+    x0, y0, x1, y1 = stats["video_rect"]
+    scale = (x1 - x0) / 640
+    analysis = load_project(project_path).analysis
+    for track in analysis.objects:
+        box = track.box_at(stats["frame"])
+        assert box is not None
+        sx0, sy0 = x0 + box[0] * scale, y0 + box[1] * scale
+        sx1, sy1 = x0 + box[2] * scale, y0 + box[3] * scale
+        # the object's overlay colour outlines its known box: look in a band around the edges
+        band = image[int(sy0) - 6:int(sy1) + 7, int(sx0) - 6:int(sx1) + 7]
+        hits = _near(band, object_colour(track.id), tol=30).sum()
+        assert hits > 2 * (sx1 - sx0), f"object {track.id}: {hits} overlay pixels near its box"
+        # ... and not far away from it: the other half of the picture has none of this colour
+        far = image[int(y0):int(y1), int(x1 - (x1 - x0) / 3):int(x1)] if box[0] < 320 else \
+            image[int(y0):int(y1), int(x0):int(x0 + (x1 - x0) / 3)]
+        assert _near(far, object_colour(track.id), tol=30).sum() < hits / 4
+    # waveforms in the timeline below the picture
+    timeline = image[int(y1) + 40:, :]
+    assert _near(timeline, WAVE, tol=35).sum() > 2000
+    assert stats["selected"] == 1   # the first object is selected: its stem lane is drawn too
+    stem_pixels = _near(timeline, object_colour(1), tol=30).sum()
+    assert stem_pixels > 1000
+
+
+@needs_display
+@pytest.mark.gui
+@pytest.mark.slow
+def test_screenshot_from_a_video_runs_analysis(clip: tuple[Path, Path], tmp_path: Path) -> None:
+    video, _ = clip
+    shot = tmp_path / "video.png"
+    proc = _studio(str(video), "--screenshot", str(shot))
+    assert proc.returncode == 0, proc.stderr
+    image = _read_png(shot)
+    assert image.std() > 20
+    assert _near(image, WAVE, tol=35).sum() > 2000
+
+
+@needs_display
+@pytest.mark.gui
+def test_screenshot_of_a_bad_file_is_one_error_line(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video")
+    proc = _studio(str(bad), "--screenshot", str(tmp_path / "x.png"), timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_headless_out_renders_stems_and_mix(clip: tuple[Path, Path], tmp_path: Path) -> None:
+    _, project_path = clip
+    out = tmp_path / "render"
+    proc = _studio(str(project_path), "--headless-out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert str(out) in proc.stdout
+    mix, rate = sf.read(out / "mix.wav", dtype="float32", always_2d=True)
+    assert rate == 48_000 and mix.shape[1] == 2
+    assert abs(mix.shape[0] - 3 * 48_000) <= 1
+    stems = sorted((out / "stems").glob("*.wav"))
+    assert len(stems) == 2
+    total = sum(sf.read(p, dtype="float32", always_2d=True)[0] for p in stems)
+    assert np.allclose(total, mix, atol=2e-4)
+    assert json.loads((out / "project.json").read_text())["schema"] == "stereofoley.project/1"
+
+
+def test_no_display_renders_instead_of_opening_a_window(clip: tuple[Path, Path],
+                                                        tmp_path: Path) -> None:
+    _, project_path = clip
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run([sys.executable, "-m", "app", "studio", str(project_path)],
+                          capture_output=True, text=True, timeout=240, cwd=tmp_path,
+                          env={**env, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "clip-foley"
+    assert (out / "mix.wav").is_file() and "no display" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["missing.mp4", "--headless-out", "o"], "not found"),
+     (["{clip}", "--headless-out", "o", "--screenshot", "s.png"], "--screenshot"),
+     (["{clip}", "--headless-out", "{existing}"], "not empty")],
+)
+def test_studio_bad_arguments(clip: tuple[Path, Path], tmp_path: Path, args: list[str],
+                              message: str) -> None:
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "keep.txt").write_text("mine")
+    argv = [a.format(clip=clip[1], existing=existing) for a in args]
+    proc = _studio(*argv, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], proc.stderr
+    assert (existing / "keep.txt").read_text() == "mine"
+    assert not (tmp_path / "o").exists()
