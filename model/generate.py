@@ -65,6 +65,7 @@ class GenerateConfig:
     one_shot_level: float = 0.9
     texture_level: float = 0.05      # RMS of the texture at the reference speed
     fade_s: float = 0.03             # texture fade at the ends of the track
+    procedural_takes: int = 6        # distinct procedural one-shots per source and object
 
 
 def object_seeds(render_seed: int, object_id: int, object_seed: int) -> np.random.SeedSequence:
@@ -132,23 +133,30 @@ def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile,
     return events
 
 
+def _one_shot_pool(source: Source, count: int, size: float, samples: SampleCache,
+                   rng: np.random.Generator) -> list[np.ndarray]:
+    """Up to `count` peak-normalized one-shots for `source`: its library samples (unreadable
+    ones skipped), else procedural takes (a handful, varied per hit later, like a sample set)."""
+    pool = [x for x in (samples.mono(e) for e in source.entries) if x is not None]
+    if pool:
+        return [(x / np.float32(np.max(np.abs(x)))).astype(np.float32) for x in pool]
+    return [_procedural_one_shot(source, 1.0, size, rng) for _ in range(count)]
+
+
 def place_events(out: np.ndarray, events: list[tuple[float, float, str]], plan: SoundPlan, *,
                  size: float, samples: SampleCache, rng: np.random.Generator,
                  config: GenerateConfig) -> None:
     """Add one varied one-shot per event into `out`, its onset on the event's sample."""
-    choosers: dict[Source, NoRepeatChooser] = {}
+    pools: dict[Source, tuple[list[np.ndarray], NoRepeatChooser]] = {}
     for time_s, strength, kind in events:
         source = plan.source_for(kind)
-        raw = None
-        if source.entries:
-            chooser = choosers.setdefault(source, NoRepeatChooser(len(source.entries), rng))
-            raw = samples.mono(source.entries[chooser.next()])
-        if raw is None:
-            raw = _procedural_one_shot(source, strength, size, rng)
-        else:
-            peak = float(np.max(np.abs(raw)))
-            raw = raw / np.float32(peak)
-        shot = vary_one_shot(raw, strength=strength, rng=rng, config=config.variation)
+        if source not in pools:
+            uses = sum(plan.source_for(k) == source for _, _, k in events)
+            pool = _one_shot_pool(source, min(uses, config.procedural_takes), size, samples, rng)
+            pools[source] = (pool, NoRepeatChooser(len(pool), rng))
+        pool, chooser = pools[source]
+        shot = vary_one_shot(pool[chooser.next()], strength=strength, rng=rng,
+                             config=config.variation)
         shot *= np.float32(config.one_shot_level)
         start = time_to_sample(time_s) - onset_index(shot, fraction=config.variation.onset_fraction)
         _add_at(out, shot, start)

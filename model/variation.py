@@ -55,6 +55,7 @@ def vary_one_shot(x: np.ndarray, *, strength: float, rng: np.random.Generator,
     y = resample_pitch(x, 2.0 ** (semis / 12.0))
     cutoff = config.min_cutoff_hz * (SAMPLE_RATE / 2 / config.min_cutoff_hz) ** s
     cutoff *= 2.0 ** rng.uniform(-0.5, 0.5)
+    cutoff = 2.0 ** (round(np.log2(cutoff) * 12) / 12)     # 1/12-octave steps: cached designs
     if cutoff < SAMPLE_RATE * 0.4:
         y = filtered(y, "lowpass", cutoff, order=1)
     gain_db = rng.uniform(-config.gain_db, config.gain_db) - (1.0 - s) * config.strength_range_db
