@@ -365,8 +365,11 @@ def detectors_table(rows: Sequence[DetectorRow]) -> str:
     for r in rows:
         for kind, s in [("all", r.overall), *r.per_kind.items()]:
             n = s.true_positives + s.false_negatives
-            lines.append(f"| {r.name} ({kind}) | {n} | {s.precision:.2f} | {s.recall:.2f} "
-                         f"| {s.f1:.2f} | {_f(s.median_abs_ms, '.1f')} |\n")
+            if n == 0 and s.false_positives == 0:
+                continue
+            recall, f1 = (f"{s.recall:.2f}", f"{s.f1:.2f}") if n else ("n/a", "n/a")
+            lines.append(f"| {r.name} ({kind}) | {n} | {s.precision:.2f} | {recall} "
+                         f"| {f1} | {_f(s.median_abs_ms, '.1f')} |\n")
     return head + "".join(lines)
 
 

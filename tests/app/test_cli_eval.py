@@ -114,3 +114,84 @@ def test_render_dir_errors(tmp_path: Path, rng: np.random.Generator) -> None:
     (out / "project.json").write_text("{broken")
     proc = _run(["--render-dir", str(out)])
     assert proc.returncode == 2 and "not valid JSON" in proc.stderr
+
+
+def _simple_analysis(events_by_id: dict[int, list[tuple[float, str]]], *,
+                     shift: float = 0.0) -> Analysis:
+    info = VideoInfo(path="c.mp4", width=320, height=180, fps=FPS, duration=4.0, frames=100)
+    tracks = []
+    for oid, events in events_by_id.items():
+        f = np.arange(100)
+        x = 20.0 + oid * 100 + shift
+        boxes = np.stack([np.full(100, x), np.full(100, 50.0), np.full(100, x + 40),
+                          np.full(100, 90.0)], 1)
+        tracks.append(Track(id=oid, label="o", frames=f, boxes=boxes,
+                            events=tuple(Event(time=t, strength=0.5, kind=k) for t, k in events)))
+    return Analysis(video=info, objects=tuple(tracks))
+
+
+def test_detector_scores_per_kind_and_verdict() -> None:
+    from model.evaluate import DetectorRow, detector_parts, detector_verdict, detectors_table
+    from model.metrics import pool_scores
+
+    truth = _simple_analysis({1: [(1.0, "impact"), (2.0, "impact")],
+                              2: [(0.5, "step"), (1.0, "step"), (1.5, "step")]})
+    # the hand-made detector: finds both impacts, one step; labels a step as an impact
+    hand = _simple_analysis({7: [(1.01, "impact"), (2.02, "impact"), (3.0, "impact")],
+                             8: [(0.5, "impact")]}, shift=2)
+    # the learned detector: one impact, all steps
+    learned = _simple_analysis({7: [(1.0, "impact")],
+                                8: [(0.49, "step"), (1.0, "step"), (1.52, "step")]}, shift=2)
+    matches = [[7, 1, 0.9], [8, 2, 0.9]]
+    rows = []
+    for name, analysed in (("hand-made (video.events)", hand), ("learned (event_net)", learned)):
+        parts = detector_parts(truth, analysed, matches)
+        rows.append(DetectorRow(name=name, overall=pool_scores(parts["all"]),
+                                per_kind={k: pool_scores(v) for k, v in parts.items()
+                                          if k != "all"}))
+    hand_row, learned_row = rows
+    assert (hand_row.overall.true_positives, hand_row.overall.false_positives,
+            hand_row.overall.false_negatives) == (3, 1, 2)
+    assert hand_row.per_kind["impact"].recall == 1.0
+    assert hand_row.per_kind["step"].recall == pytest.approx(1 / 3)
+    assert learned_row.per_kind["step"].f1 == 1.0
+    assert learned_row.per_kind["impact"].recall == 0.5
+    verdict = detector_verdict(rows)
+    assert any(v.startswith("- impact:") and "**hand-made**" in v for v in verdict)
+    assert any(v.startswith("- step:") and "**learned**" in v for v in verdict)
+    table = detectors_table(rows)
+    assert "| learned (event_net) (step) | 3 | 1.00 | 1.00 | 1.00 |" in table
+
+
+def test_missed_objects_count_as_missed_events() -> None:
+    from model.evaluate import detector_parts
+    from model.metrics import pool_scores
+
+    truth = _simple_analysis({1: [(1.0, "impact")], 2: [(0.5, "step"), (1.0, "step")]})
+    analysed = _simple_analysis({5: [(1.0, "impact")]}, shift=1)
+    pooled = pool_scores(detector_parts(truth, analysed, [[5, 1, 0.95]])["all"])
+    assert (pooled.true_positives, pooled.false_negatives) == (1, 2)
+
+
+@pytest.mark.slow
+def test_synthetic_eval_end_to_end(tmp_path: Path) -> None:
+    from model.event_net import EventModel, EventNetConfig, Normalizer, build_event_net
+    from model.event_net import save_checkpoint
+
+    tiny = EventNetConfig(channels=8, dilations=(1, 2), dropout=0.0)
+    ckpt = tmp_path / "tiny.pt"
+    save_checkpoint(EventModel(net=build_event_net(tiny, seed=0), config=tiny,
+                               normalizer=Normalizer.identity(), threshold=0.5), ckpt)
+    doc = tmp_path / "EVALUATION.md"
+    proc = _run(["--synthetic", "1", "--seed", "5", "--checkpoint", str(ckpt), "--out", str(doc)])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = doc.read_text()
+    assert "stereofoley eval --synthetic 1 --seed 5" in text
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()
+            if line.startswith("| ") and "condition" not in line}
+    assert {"mono", "static centre", "object-aware", "object-aware + learned events"} <= set(rows)
+    mono = rows["mono"].split("|")
+    assert mono[2].strip() == "n/a"  # a mono render's image never moves: no correlation
+    ours = rows["object-aware"].split("|")
+    assert float(ours[3]) < float(mono[3])  # object-aware pan error below mono's
+    assert abs(float(ours[9]) - -23.0) < 1.0  # all renders at the same loudness
