@@ -56,15 +56,20 @@ def stem_name(object_id: int, label: str) -> str:
 def _bwf_fields(project: Project, *, object_id: int | None, label: str, prompt: str
                 ) -> dict[str, Any]:
     seed = project.render.seed
+    extra: dict[str, Any] = {}
     if object_id is None:
         description = f"StereoFoley mix of {len(project.objects)} objects"
         reference = f"SFMIX{seed}"
+        master = project.render.master
+        extra = {"loudness_lufs": master.get("lufs_after"),
+                 "max_true_peak_db": master.get("true_peak_after_db")}
     else:
         description = f"object {object_id} ({label}); prompt: {prompt or '(chosen from motion)'}"
         reference = f"SF{seed}O{object_id}"
     return {"description": description[:256], "originator": ORIGINATOR,
             "originator_reference": reference[:32], "time_reference": 0,
-            "coding_history": "A=PCM,F=48000,W=24,M=stereo,T=StereoFoley render\r\n"}
+            "coding_history": "A=PCM,F=48000,W=24,M=stereo,T=StereoFoley render",
+            **{k: float(v) for k, v in extra.items() if isinstance(v, int | float)}}
 
 
 def _write_audio(path: Path, audio: np.ndarray, fields: Mapping[str, Any]) -> None:
@@ -100,9 +105,9 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
                                      prompt=obj.prompt))
             stems[obj.id] = rel
             report(progress, (i + 1) / total, f"stem {obj.id}")
-        _write_audio(tmp / "mix.wav", result.mix,
-                     _bwf_fields(project, object_id=None, label="", prompt=""))
         finished = _finished_project(project, result, stems)
+        _write_audio(tmp / "mix.wav", result.mix,
+                     _bwf_fields(finished, object_id=None, label="", prompt=""))
         doc = finished.to_dict()
         doc["render"]["sample_rate"] = SAMPLE_RATE
         (tmp / "project.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")

@@ -149,10 +149,9 @@ def motion_profile(track: Track, info: VideoInfo, *, config: MotionConfig = Moti
         empty = np.zeros(0)
         return MotionProfile(empty, empty, empty, 0.0, 0.0, 0.0, 0.0)
     frames = np.arange(int(track.frames[0]), int(track.frames[-1]) + 1)
-    if info.frame_times is not None:
-        times = np.array([info.time_of_frame(int(f)) for f in frames], dtype=np.float64)
-    else:
-        times = frames * (info.fps.denominator / info.fps.numerator)
+    times = (np.array([info.time_of_frame(int(f)) for f in frames], dtype=np.float64)
+             if info.frame_times is not None
+             else frames * (info.fps.denominator / info.fps.numerator))
     centers = track.centers / diag
     cx = np.interp(frames, track.frames, centers[:, 0])
     cy = np.interp(frames, track.frames, centers[:, 1])
