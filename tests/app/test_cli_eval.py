@@ -175,8 +175,13 @@ def test_missed_objects_count_as_missed_events() -> None:
 
 @pytest.mark.slow
 def test_synthetic_eval_end_to_end(tmp_path: Path) -> None:
-    from model.event_net import EventModel, EventNetConfig, Normalizer, build_event_net
-    from model.event_net import save_checkpoint
+    from model.event_net import (
+        EventModel,
+        EventNetConfig,
+        Normalizer,
+        build_event_net,
+        save_checkpoint,
+    )
 
     tiny = EventNetConfig(channels=8, dilations=(1, 2), dropout=0.0)
     ckpt = tmp_path / "tiny.pt"
