@@ -6,7 +6,8 @@ spec renders the same pixels on every machine (seeded noise, no global state).
 
 Object kinds (`ObjectSpec.kind`):
   ball      bounces on a floor under gravity; each floor contact is an "impact" event whose strength
-            is the change of vertical speed relative to `STRENGTH_REF` frame heights per second.
+            is the change of vertical speed relative to `IMPACT_STRENGTH_REF` frame heights per second
+            (video.events: the detector reports strength on the same scale).
             Once a bounce would rise less than `MIN_BOUNCE` frame heights, the ball rolls.
   walker    a stick figure walking along a floor; the body bobs (lowest at each foot contact) and
             every contact is a "step" event.
@@ -34,11 +35,11 @@ import cv2
 import numpy as np
 
 from video.errors import InputError
+from video.events import IMPACT_STRENGTH_REF
 from video.tracks import Analysis, Event, Track, VideoInfo
 
 OBJECT_KINDS = ("ball", "walker", "box", "approach", "recede", "slide")
 BACKGROUNDS = ("textured", "noise", "gradient")
-STRENGTH_REF = 4.0   # |dv| of this many frame heights per second is an impact of strength 1
 MIN_BOUNCE = 0.02    # bounces lower than this (frame heights) end in rolling
 MIN_VISIBLE = 0.3    # fraction of an object that must be in frame for the frame to count
 _SHIFT = 4           # OpenCV drawing sub-pixel bits
@@ -451,7 +452,7 @@ def _true_events(obj: ObjectSpec, spec: SceneSpec, contacts: list[tuple[float, f
     events: list[Event] = []
     if obj.kind == "ball":
         for t, dv in contacts:
-            events.append(Event(t, min(1.0, dv / (STRENGTH_REF * h)), "impact"))
+            events.append(Event(t, min(1.0, dv / (IMPACT_STRENGTH_REF * h)), "impact"))
     elif obj.kind == "walker":
         events = [Event(t, 0.5, "step") for t in walker_contacts(obj, spec.duration)]
     elif obj.kind == "slide" and obj.velocity[0] != 0:

@@ -1,0 +1,251 @@
+"""The video analysis pipeline behind `stereofoley analyze`: frames in, tracked objects out.
+
+One streaming pass, bounded memory: each frame is decoded at the analysis size (`max_side`),
+checked for a shot cut, passed to the motion detector (video.motion) and its boxes to the tracker
+(video.tracker). At a cut the background model and the tracker start afresh, and no track is
+linked across it. After the pass, broken tracks are linked and cleaned, each object's visual
+events are detected (video.events), it is labelled, and the `max_objects` most salient are kept.
+
+`score_analysis` measures a result against a synthetic clip's truth (video.synth): the coverage,
+identity and event figures the tests and the benchmark report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from video.cuts import CutConfig, CutDetector
+from video.events import EventConfig, detect_events, match_events
+from video.motion import MotionConfig, MotionDetector
+from video.progress import ProgressFn, report
+from video.reader import VideoFrame, VideoReader
+from video.tracker import (TrackerConfig, Tracker, finalize_tracks, iou_matrix, label_for,
+                           saliency)
+from video.tracks import Analysis, Track, VideoInfo
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Options of the whole analysis.
+
+    max_side: frames are analysed with their longer side at most this many pixels (boxes are
+    still reported in source pixels). max_objects: keep only the N most salient objects.
+    detect_cuts: segment tracking at shot cuts.
+    """
+
+    max_side: int = 480
+    max_objects: int | None = None
+    detect_cuts: bool = True
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    events: EventConfig = field(default_factory=EventConfig)
+    cuts: CutConfig = field(default_factory=CutConfig)
+
+    def __post_init__(self) -> None:
+        if self.max_side < 64:
+            raise ValueError(f"max_side must be at least 64, got {self.max_side}")
+        if self.max_objects is not None and self.max_objects < 1:
+            raise ValueError("max_objects must be at least 1")
+
+
+class _Pass:
+    """The streaming state of one analysis pass: cut look-ahead, detector, tracker."""
+
+    def __init__(self, info: VideoInfo, config: AnalysisConfig) -> None:
+        self.info = info
+        self.config = config
+        fps = float(info.fps)
+        self.motion = MotionDetector(fps, config=config.motion)
+        self.tracker = self._new_tracker()
+        self.cuts = CutDetector(config.cuts) if config.detect_cuts else None
+        self.delay: deque[VideoFrame] = deque()
+        self.cut_times: list[float] = []
+        self.cut_frames: list[int] = []
+        self.tracks: list[Track] = []
+
+    def _new_tracker(self) -> Tracker:
+        return Tracker(float(self.info.fps), (self.info.width, self.info.height),
+                       config=self.config.tracker)
+
+    def push(self, frame: VideoFrame) -> None:
+        """Take one frame; frames are processed once the cut detector has looked past them."""
+        frame = _fit(frame, self.config.max_side)
+        if self.cuts is not None:
+            cut = self.cuts.update(frame)
+            if cut is not None:
+                self.cut_times.append(cut)
+        self.delay.append(frame)
+        while len(self.delay) > self.config.cuts.lookahead + 1:
+            self._process(self.delay.popleft())
+
+    def close(self) -> list[Track]:
+        """Finish the pass; returns the raw tracks of all segments."""
+        if self.cuts is not None:
+            self.cut_times.extend(self.cuts.finish())
+        while self.delay:
+            self._process(self.delay.popleft())
+        self._end_segment()
+        return self.tracks
+
+    def _process(self, frame: VideoFrame) -> None:
+        if any(abs(frame.time - t) < 1e-6 for t in self.cut_times) and frame.index > 0:
+            self._end_segment()
+            self.cut_frames.append(frame.index)
+        for index, boxes in self.motion.push(frame.image, frame.index, frame.scale):
+            self.tracker.update(index, boxes)
+
+    def _end_segment(self) -> None:
+        for index, boxes in self.motion.flush():
+            self.tracker.update(index, boxes)
+        self.tracks.extend(self.tracker.finish())
+        self.motion.reset()
+        self.tracker = self._new_tracker()
+
+
+def _fit(frame: VideoFrame, max_side: int) -> VideoFrame:
+    """The frame shrunk (area-averaged) so its longer side is at most `max_side`."""
+    h, w = frame.image.shape[:2]
+    if max(h, w) <= max_side:
+        return frame
+    factor = max_side / max(h, w)
+    size = (max(2, round(w * factor)), max(2, round(h * factor)))
+    image = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+    return VideoFrame(index=frame.index, time=frame.time, image=image, scale=frame.scale * factor)
+
+
+def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
+            barriers: list[int]) -> tuple[Track, ...]:
+    """Link and clean tracks, detect their events, label them, keep the most salient."""
+    fps = float(info.fps)
+    tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers)
+    done = []
+    for track in tracks:
+        with_events = track.with_changes(events=detect_events(track, info, config=config.events))
+        done.append(with_events.with_changes(label=label_for(with_events), extra={}))
+    if config.max_objects is not None and len(done) > config.max_objects:
+        done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
+        done.sort(key=lambda t: int(t.frames[0]))
+    return tuple(t.with_changes(id=i + 1) for i, t in enumerate(done))
+
+
+def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
+                   config: AnalysisConfig = AnalysisConfig(),
+                   progress: ProgressFn | None = None) -> Analysis:
+    """Analyse frames given in presentation order (any size; `scale` = image px / source px)."""
+    state = _Pass(info, config)
+    total = max(info.frames, 1)
+    report(progress, 0.0, "analysing")
+    for frame in frames:
+        state.push(frame)
+        if frame.index % 8 == 0:
+            report(progress, 0.95 * (frame.index + 1) / total,
+                   f"frame {frame.index + 1}/{info.frames}")
+    raw = state.close()
+    report(progress, 0.96, "linking tracks and finding events")
+    objects = _finish(raw, info, config, state.cut_frames)
+    report(progress, 1.0, f"{len(objects)} objects")
+    return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times))
+
+
+def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = AnalysisConfig(),
+                  progress: ProgressFn | None = None) -> Analysis:
+    """Analyse a video file in one streaming pass (raises VideoError for unusable files)."""
+    report(progress, 0.0, "opening")
+    with VideoReader(path) as reader:
+        info = replace(reader.info, path=os.fspath(path))
+        frames = reader.frames(max_side=config.max_side)
+        return analyze_frames(frames, info, config=config, progress=progress)
+
+
+# ----------------------------------------------------------------------------------------------
+# Quality against synthetic truth
+
+
+@dataclass(frozen=True)
+class ObjectScore:
+    """How well one true object was found: coverage, identity, matched predicted ids."""
+
+    truth_id: int
+    coverage: float        # fraction of its frames with any predicted box at IoU >= threshold
+    single_id: float       # fraction of its frames covered by its best single predicted id
+    best_id: int | None
+
+
+@dataclass(frozen=True)
+class EventScore:
+    """Precision / recall of one event kind within the time tolerance."""
+
+    kind: str
+    true_count: int
+    predicted_count: int
+    matched: int
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.true_count if self.true_count else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.predicted_count if self.predicted_count else 1.0
+
+
+@dataclass(frozen=True)
+class AnalysisScore:
+    objects: tuple[ObjectScore, ...]
+    events: tuple[EventScore, ...]
+    false_tracks: int      # predicted tracks that match no true object
+
+    def event(self, kind: str) -> EventScore:
+        for e in self.events:
+            if e.kind == kind:
+                return e
+        return EventScore(kind, 0, 0, 0)
+
+
+def _frame_ious(truth: Track, pred: Track) -> np.ndarray:
+    """IoU with `pred` on each of `truth`'s frames (0 where pred has no box)."""
+    out = np.zeros(len(truth))
+    common, it, ip = np.intersect1d(truth.frames, pred.frames, return_indices=True)
+    if len(common):
+        out[it] = np.diag(iou_matrix(truth.boxes[it], pred.boxes[ip]))
+    return out
+
+
+def score_analysis(truth: Analysis, result: Analysis, *, min_iou: float = 0.3,
+                   tolerance_frames: float = 1.0) -> AnalysisScore:
+    """Score `result` against `truth`; a predicted track belongs to the true object it overlaps
+    on most frames, and only its events are matched against that object's events."""
+    scores = []
+    owner: dict[int, int] = {}
+    best_count: dict[int, int] = {}
+    for t in truth.objects:
+        hits = {p.id: _frame_ious(t, p) >= min_iou for p in result.objects}
+        any_hit = np.any(np.stack(list(hits.values())), axis=0) if hits else np.zeros(len(t), bool)
+        best = max(hits, key=lambda k: hits[k].sum(), default=None)
+        scores.append(ObjectScore(t.id, float(any_hit.mean()),
+                                  float(hits[best].mean()) if best is not None else 0.0, best))
+        for pid, h in hits.items():
+            if h.sum() > best_count.get(pid, 0):
+                best_count[pid], owner[pid] = int(h.sum()), t.id
+    tolerance = tolerance_frames / float(truth.video.fps)
+    kinds = sorted({e.kind for t in truth.objects for e in t.events} |
+                   {e.kind for p in result.objects for e in p.events})
+    events = []
+    for kind in kinds:
+        true_n = sum(1 for t in truth.objects for e in t.events if e.kind == kind)
+        pred_n = sum(1 for p in result.objects for e in p.events if e.kind == kind)
+        matched = 0
+        for t in truth.objects:
+            true_times = [e.time for e in t.events if e.kind == kind]
+            pred_times = [e.time for p in result.objects if owner.get(p.id) == t.id
+                          for e in p.events if e.kind == kind]
+            matched += len(match_events(sorted(pred_times), true_times, tolerance=tolerance))
+        events.append(EventScore(kind, true_n, pred_n, matched))
+    false_tracks = sum(1 for p in result.objects if p.id not in owner)
+    return AnalysisScore(tuple(scores), tuple(events), false_tracks)

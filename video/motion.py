@@ -1,0 +1,351 @@
+"""Moving-object detection without model weights: a camera-compensated background model.
+
+Per frame (already downscaled for analysis):
+1. Camera motion: sparse corners of the previous frame followed by pyramidal Lucas-Kanade into
+   the current one, a RANSAC similarity transform (moving objects are its outliers). Tiny motions
+   snap to "none" so a static camera never blurs the background by resampling it.
+2. The background image is warped by that transform (pixels that scroll into view are taken from
+   the current frame), and the foreground is where the frame differs from it by more than a
+   threshold set from the measured noise (robust to sensor noise at any level).
+3. Morphology removes specks and fills holes; connected components become candidate boxes;
+   nearby fragments merge. Boxes are returned in source pixels.
+4. The background learns fast where there is no foreground and slowly under it; foreground that
+   stays unchanged for `static_seconds` (a "ghost" left where an object stood, or an object that
+   came to rest) is absorbed quickly.
+
+A segment (the video start, or a new shot after a cut) starts with a bootstrap: the background is
+the per-pixel median of up to `bootstrap_samples` frames from its first `bootstrap_seconds`,
+aligned by the camera motion, so objects moving from the first frame leave no ghost. Detection
+of those frames is replayed after the bootstrap; callers see a short delay, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+_IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+@dataclass(frozen=True)
+class MotionConfig:
+    """Options of the motion detector (sizes relative to the analysis frame)."""
+
+    bootstrap_seconds: float = 1.0
+    bootstrap_samples: int = 11
+    learn_rate: float = 0.05
+    foreground_learn_rate: float = 0.002
+    static_seconds: float = 0.8
+    threshold_sigmas: float = 3.5
+    min_threshold: float = 9.0
+    min_area: float = 0.0003
+    merge_gap: float = 0.008
+    close_size: float = 0.012
+    blur_size: int = 5
+    camera_max_side: int = 320
+    camera_features: int = 160
+    compensate_camera: bool = True
+
+
+# ----------------------------------------------------------------------------------------------
+# Pure helpers
+
+
+def estimate_camera_motion(prev_gray: np.ndarray, gray: np.ndarray, *,
+                           config: MotionConfig = MotionConfig()) -> np.ndarray:
+    """2x3 similarity transform taking `prev_gray` pixel coordinates to `gray` ones.
+
+    Returns the identity when too few corners are found or tracked, when RANSAC finds no
+    consensus, or when the motion is below a tenth of a pixel.
+    """
+    h, w = gray.shape[:2]
+    factor = min(1.0, config.camera_max_side / max(h, w))
+    if factor < 1.0:
+        size = (max(8, round(w * factor)), max(8, round(h * factor)))
+        prev_small = cv2.resize(prev_gray, size, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    else:
+        prev_small, small = prev_gray, gray
+    min_dist = max(4.0, max(prev_small.shape) / 40)
+    corners = cv2.goodFeaturesToTrack(prev_small, config.camera_features, 0.01, min_dist,
+                                      blockSize=7)
+    if corners is None or len(corners) < 12:
+        return _IDENTITY.copy()
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev_small, small, corners, None,  # type: ignore[call-overload]
+                                                winSize=(15, 15), maxLevel=3)
+    ok = status.reshape(-1) == 1
+    if ok.sum() < 12:
+        return _IDENTITY.copy()
+    matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=1.0)
+    if matrix is None or inliers is None or inliers.sum() < max(10, 0.4 * ok.sum()):
+        return _IDENTITY.copy()
+    matrix = matrix.astype(np.float64)
+    matrix[:, 2] /= factor
+    return snap_identity(matrix)
+
+
+def snap_identity(matrix: np.ndarray, *, shift_px: float = 0.1, linear: float = 1e-3) -> np.ndarray:
+    """The identity if `matrix` moves pixels by less than `shift_px`, else `matrix` unchanged."""
+    if np.abs(matrix[:, 2]).max() < shift_px and np.abs(matrix[:, :2] - np.eye(2)).max() < linear:
+        return _IDENTITY.copy()
+    return matrix
+
+
+def is_identity(matrix: np.ndarray) -> bool:
+    """True for an exact identity transform (as `snap_identity` returns)."""
+    return bool(np.array_equal(matrix, _IDENTITY))
+
+
+def compose(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The 2x3 transform applying `first`, then `second`."""
+    a = np.vstack([first, [0, 0, 1]])
+    b = np.vstack([second, [0, 0, 1]])
+    return (b @ a)[:2]
+
+
+def invert(matrix: np.ndarray) -> np.ndarray:
+    """Inverse of a 2x3 affine transform."""
+    return cv2.invertAffineTransform(matrix).astype(np.float64)
+
+
+def warp_into(image: np.ndarray, matrix: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """`image` moved by `matrix`; pixels with no source (scrolled into view) come from `fill`."""
+    if is_identity(matrix):
+        return image
+    h, w = image.shape[:2]
+    warped = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=(-1e4, -1e4, -1e4))
+    invalid = warped[:, :, 0] < 0 if warped.ndim == 3 else warped < 0
+    if invalid.any():
+        warped[invalid] = fill[invalid]
+    return warped
+
+
+def scrolled_in(shape: tuple[int, ...], matrix: np.ndarray) -> np.ndarray:
+    """Boolean (h, w) mask of the pixels `matrix` brings into view (no source pixel)."""
+    h, w = shape[:2]
+    if is_identity(matrix):
+        return np.zeros((h, w), bool)
+    ones = np.full((h, w), 255, np.uint8)
+    return cv2.warpAffine(ones, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0) < 250
+
+
+def difference(image: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Largest absolute per-channel difference, (h, w) float32."""
+    diff = cv2.absdiff(image, background)
+    if diff.ndim == 2:
+        return diff
+    planes = cv2.split(diff)
+    return cv2.max(cv2.max(planes[0], planes[1]), planes[2])
+
+
+def noise_threshold(diff: np.ndarray, *, sigmas: float, floor: float) -> float:
+    """Foreground threshold: `sigmas` times the median difference (most pixels are background)."""
+    sample = diff[::4, ::4]
+    return max(floor, sigmas * float(np.median(sample)))
+
+
+def clean_mask(mask: np.ndarray, *, close_px: int) -> np.ndarray:
+    """Open away specks and thin edge residue, then close holes inside objects."""
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    size = max(3, close_px | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+
+
+def mask_boxes(mask: np.ndarray, *, min_area_px: float, merge_gap_px: float) -> np.ndarray:
+    """Boxes (n, 4) x0, y0, x1, y1 (pixel edges) of the mask's components, fragments merged."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = [(float(x), float(y), float(x + w), float(y + h))
+             for x, y, w, h, area in stats[1:count] if area >= max(4.0, 0.25 * min_area_px)]
+    merged = merge_boxes(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), gap=merge_gap_px)
+    keep = (merged[:, 2] - merged[:, 0]) * (merged[:, 3] - merged[:, 1]) >= min_area_px
+    return merged[keep]
+
+
+def box_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """Distance between two boxes' edges (0 when they touch or overlap)."""
+    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
+    return float(max(dx, dy))
+
+
+def merge_boxes(boxes: np.ndarray, *, gap: float) -> np.ndarray:
+    """Repeatedly union boxes closer than `gap` until none are (fragments of one object)."""
+    items = [b.copy() for b in boxes]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                if box_gap(items[i], items[j]) <= gap:
+                    a, b = items[i], items.pop(j)
+                    items[i] = np.array([min(a[0], b[0]), min(a[1], b[1]),
+                                         max(a[2], b[2]), max(a[3], b[3])])
+                    changed = True
+                    break
+            if changed:
+                break
+    return np.asarray(items, dtype=np.float64).reshape(-1, 4)
+
+
+def median_background(images: Sequence[np.ndarray], to_last: Sequence[np.ndarray]) -> np.ndarray:
+    """Per-pixel median of frames aligned to the last one (`to_last[i]` maps frame i there)."""
+    if all(is_identity(m) for m in to_last):
+        return np.median(np.stack(images), axis=0).astype(np.float32)
+    # Pixels a frame did not see are NaN, so the median is taken over the frames that saw them.
+    nan = np.full_like(images[-1], np.nan)
+    aligned = [warp_into(img, m, nan) for img, m in zip(images, to_last, strict=True)]
+    background = np.nanmedian(np.stack(aligned), axis=0)
+    return np.where(np.isnan(background), images[-1], background).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Streaming detector
+
+
+@dataclass
+class _Pending:
+    index: int
+    scale: float
+    image: np.ndarray       # blurred float32 analysis image
+    motion: np.ndarray      # transform from the previous frame of the segment
+
+
+class MotionDetector:
+    """Streaming detector: `push` frames in order, get (frame index, boxes in source px) back.
+
+    Results come back in frame order, possibly several at once after the bootstrap; `flush`
+    returns the rest at the end of a segment (video end or a cut) and `reset` starts a new
+    segment.
+    """
+
+    _FRESH_FRAMES = 10  # frames of fast learning for background just scrolled into view
+
+    def __init__(self, fps: float, *, config: MotionConfig = MotionConfig()) -> None:
+        self.config = config
+        self.fps = float(fps)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the background: the next frame starts a new segment (after a cut)."""
+        self._pending: list[_Pending] = []
+        self._prev_gray: np.ndarray | None = None
+        self._prev_image: np.ndarray | None = None
+        self._background: np.ndarray | None = None
+        self._static: np.ndarray | None = None
+        self._fresh = np.zeros((1, 1), np.uint8)
+        self._started = False
+
+    def push(self, image: np.ndarray, index: int, scale: float) -> list[tuple[int, np.ndarray]]:
+        """Add one frame (RGB or gray uint8, `scale` = its px per source px)."""
+        blurred = self._prepare(image)
+        gray = self._gray(image)
+        motion = _IDENTITY.copy()
+        if self._prev_gray is not None and self.config.compensate_camera:
+            motion = estimate_camera_motion(self._prev_gray, gray, config=self.config)
+        self._prev_gray = gray
+        item = _Pending(index, scale, blurred, motion)
+        if self._started:
+            return [self._detect(item)]
+        self._pending.append(item)
+        if len(self._pending) >= max(2, round(self.config.bootstrap_seconds * self.fps)):
+            return self._bootstrap()
+        return []
+
+    def flush(self) -> list[tuple[int, np.ndarray]]:
+        """Detections of frames still held for the bootstrap (end of segment)."""
+        return self._bootstrap() if self._pending else []
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _prepare(self, image: np.ndarray) -> np.ndarray:
+        data = image.astype(np.float32)
+        if data.ndim == 2:
+            data = data[:, :, None].repeat(3, axis=2)
+        k = self.config.blur_size
+        return cv2.GaussianBlur(data, (k, k), 0) if k > 1 else data
+
+    @staticmethod
+    def _gray(image: np.ndarray) -> np.ndarray:
+        return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+    def _bootstrap(self) -> list[tuple[int, np.ndarray]]:
+        """Median background from the held frames, then detect each of them in order."""
+        items, self._pending = self._pending, []
+        step = max(1, int(np.ceil(len(items) / self.config.bootstrap_samples)))
+        to_last = [_IDENTITY.copy()]
+        for item in reversed(items[1:]):
+            to_last.insert(0, compose(item.motion, to_last[0]))
+        chosen = list(range(len(items) - 1, -1, -step))[::-1]
+        background = median_background([items[i].image for i in chosen],
+                                       [to_last[i] for i in chosen])
+        first = items[0]
+        self._background = warp_into(background, snap_identity(invert(to_last[0])), first.image)
+        self._prev_image = None
+        self._static = np.zeros(first.image.shape[:2], np.uint16)
+        self._fresh = np.zeros(first.image.shape[:2], np.uint8)
+        self._started = True
+        out = []
+        for n, item in enumerate(items):
+            if n == 0:
+                item = _Pending(item.index, item.scale, item.image, _IDENTITY.copy())
+            out.append(self._detect(item))
+        return out
+
+    def _detect(self, item: _Pending) -> tuple[int, np.ndarray]:
+        """Foreground boxes of one frame; updates the background model."""
+        assert self._background is not None and self._static is not None
+        cfg = self.config
+        image = item.image
+        background = warp_into(self._background, item.motion, image)
+        diff = difference(image, background)
+        threshold = noise_threshold(diff, sigmas=cfg.threshold_sigmas, floor=cfg.min_threshold)
+        raw = (diff > threshold).astype(np.uint8)
+        h, w = raw.shape
+        mask = clean_mask(raw, close_px=round(cfg.close_size * max(h, w)))
+        boxes = mask_boxes(mask, min_area_px=cfg.min_area * h * w,
+                           merge_gap_px=cfg.merge_gap * max(h, w))
+        self._learn(image, background, mask, item.motion, threshold)
+        return item.index, boxes / item.scale
+
+    def _learn(self, image: np.ndarray, background: np.ndarray, mask: np.ndarray,
+               motion: np.ndarray, threshold: float) -> None:
+        """Blend the frame into the background: fast outside objects, slow under them, and fast
+        again where the foreground has not changed for `static_seconds`."""
+        assert self._static is not None
+        cfg = self.config
+        fg = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))) > 0
+        if self._prev_image is not None:
+            prev = warp_into(self._prev_image, motion, image)
+            if not is_identity(motion):  # the counts belong to scene points: move them along
+                h, w = self._static.shape
+                self._static = cv2.warpAffine(self._static, motion, (w, h),
+                                              flags=cv2.INTER_NEAREST)
+                self._fresh = cv2.warpAffine(self._fresh, motion, (w, h),
+                                             flags=cv2.INTER_NEAREST)
+                self._fresh[scrolled_in(image.shape, motion)] = self._FRESH_FRAMES
+            still = fg & (difference(image, prev) < 1.5 * threshold)
+            self._static[~fg] = 0
+            self._static[still] += 1
+            moving = fg & ~still
+            self._static[moving] //= 2
+            np.minimum(self._static, 60000, out=self._static)
+        absorb = self._static > cfg.static_seconds * self.fps
+        fg_u8 = fg.view(np.uint8)
+        cv2.accumulateWeighted(image, background, cfg.learn_rate, mask=1 - fg_u8)
+        cv2.accumulateWeighted(image, background, cfg.foreground_learn_rate,
+                               mask=fg_u8 & ~absorb.view(np.uint8) & 1)
+        fresh = self._fresh > 0
+        if absorb.any() or fresh.any():
+            # ghosts, objects at rest, and background just scrolled into view (which may have
+            # been filled with an object passing the edge) are learned fast
+            cv2.accumulateWeighted(image, background, 0.2, mask=(absorb | fresh).view(np.uint8))
+            self._fresh[fresh] -= 1
+        self._background = background
+        self._prev_image = image

@@ -1,0 +1,441 @@
+"""Multi-object tracking with stable identities, from per-frame candidate boxes.
+
+Online part (`Tracker.update` once per frame):
+- every track predicts its box with a constant-velocity Kalman filter (video.kalman);
+- fragments of one object (several boxes inside one confirmed track's prediction) are merged;
+- a box that covers two or more confirmed tracks is a merged blob (crossing or occluding
+  objects): those tracks coast on their predictions instead of taking the blob, so they keep
+  their identities and come out the other side;
+- the rest are assigned with the Hungarian method on a cost of 1 - IoU plus the normalized
+  centre distance, gated by distance and size ratio;
+- a track is born tentative and confirmed after `min_hits` consecutive hits; a confirmed track
+  survives up to `max_coast_seconds` unmeasured (short occlusions), then ends.
+Boxes of measured frames are the measurements themselves (the filter would smooth away the
+sudden reversals the event detector looks for); coasted frames get the prediction.
+
+Offline part (`finalize_tracks`): links broken tracks across gaps when the later one starts where
+the earlier one's motion leads (filling the gap by interpolation), drops tracks that are too short
+or never really move, and drops duplicates.
+
+Labels (`label_for`), decided from shape and events: "walker" for an upright box (height > 1.6 x
+width) or one with step events; "ball" for a roughly square box with impact events; "vehicle"
+for a wide box (width > 1.6 x height) moving mostly sideways; otherwise "object".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from video.kalman import KalmanBox, KalmanConfig
+from video.tracks import Track
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Tracking options; durations in seconds are converted with the video's frame rate."""
+
+    min_hits: int = 3
+    max_coast_seconds: float = 1.0
+    distance_gate: float = 1.0
+    max_cost: float = 1.7
+    max_area_ratio: float = 4.0
+    fragment_inside: float = 0.6
+    fragment_growth: float = 1.4
+    group_cover: float = 0.25
+    link_gap_seconds: float = 1.5
+    link_distance: float = 1.2
+    min_track_seconds: float = 0.4
+    min_motion: float = 0.6
+    min_growth: float = 1.5
+    duplicate_iou: float = 0.6
+    kalman: KalmanConfig = field(default_factory=KalmanConfig)
+
+
+# ----------------------------------------------------------------------------------------------
+# Box geometry
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection-over-union of boxes a (n, 4) and b (m, 4)."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    inter = intersection_matrix(a, b)
+    area_a = box_areas(a)[:, None]
+    area_b = box_areas(b)[None, :]
+    return inter / np.maximum(area_a + area_b - inter, 1e-9)
+
+
+def intersection_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection areas of boxes a (n, 4) and b (m, 4)."""
+    ix = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    iy = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return np.clip(ix, 0, None) * np.clip(iy, 0, None)
+
+
+def box_areas(boxes: np.ndarray) -> np.ndarray:
+    """Areas (n,) of boxes (n, 4)."""
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def union_box(boxes: np.ndarray) -> np.ndarray:
+    """The smallest box containing all of `boxes` (n, 4)."""
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
+
+
+def expand_box(box: np.ndarray, factor: float) -> np.ndarray:
+    """`box` grown about its centre by `factor` in width and height."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
+    return np.array([cx - hw, cy - hh, cx + hw, cy + hh])
+
+
+def fit_inside(box: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """`box` moved the least distance that puts it inside `outer` (centred on an axis where it
+    is larger than `outer`)."""
+    out = np.asarray(box, dtype=np.float64).copy()
+    for lo, hi in ((0, 2), (1, 3)):
+        if out[hi] - out[lo] >= outer[hi] - outer[lo]:
+            shift = (outer[lo] + outer[hi]) / 2 - (out[lo] + out[hi]) / 2
+        else:
+            shift = max(0.0, outer[lo] - out[lo]) - max(0.0, out[hi] - outer[hi])
+        out[lo] += shift
+        out[hi] += shift
+    return out
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+
+
+def _size(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], box[3] - box[1], 1.0))
+
+
+# ----------------------------------------------------------------------------------------------
+# Online tracking
+
+
+@dataclass
+class _Live:
+    """One track being built: filter, counters and its history."""
+
+    kalman: KalmanBox
+    hits: int = 1
+    misses: int = 0
+    confirmed: bool = False
+    frames: list[int] = field(default_factory=list)
+    boxes: list[np.ndarray] = field(default_factory=list)
+    measured: list[bool] = field(default_factory=list)
+    predicted: np.ndarray = field(default_factory=lambda: np.zeros(4))
+
+    def record(self, frame: int, box: np.ndarray, measured: bool) -> None:
+        self.frames.append(frame)
+        self.boxes.append(np.asarray(box, dtype=np.float64))
+        self.measured.append(measured)
+
+
+class Tracker:
+    """Online multi-object tracker; feed `update` each frame in order, then call `finish`."""
+
+    def __init__(self, fps: float, frame_size: tuple[int, int], *,
+                 config: TrackerConfig = TrackerConfig()) -> None:
+        self.config = config
+        self.fps = float(fps)
+        self.width, self.height = frame_size
+        self.max_coast = max(1, round(config.max_coast_seconds * self.fps))
+        self._live: list[_Live] = []
+        self._done: list[_Live] = []
+
+    def update(self, frame: int, detections: np.ndarray) -> None:
+        """Advance all tracks to `frame` and assign this frame's boxes (n, 4), source pixels."""
+        dets = np.asarray(detections, dtype=np.float64).reshape(-1, 4)
+        for live in self._live:
+            live.predicted = live.kalman.predict()
+        dets = self._merge_fragments(dets)
+        dets, grouped = self._take_groups(dets)
+        matched = self._assign(frame, dets, grouped)
+        for j in range(len(dets)):
+            if j not in matched:
+                self._live.append(self._birth(frame, dets[j]))
+        self._retire()
+
+    def finish(self) -> list[Track]:
+        """End every track and return the confirmed ones (ids in order of birth)."""
+        self._done.extend(self._live)
+        self._live = []
+        out: list[Track] = []
+        for live in self._done:
+            if not live.confirmed:
+                continue
+            last = max(i for i, m in enumerate(live.measured) if m)
+            out.append(Track(id=len(out) + 1, label="object",
+                             frames=np.asarray(live.frames[:last + 1]),
+                             boxes=np.asarray(live.boxes[:last + 1]),
+                             extra={"measured": [bool(m) for m in live.measured[:last + 1]]}))
+        self._done = []
+        return out
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _confirmed(self) -> list[_Live]:
+        return [t for t in self._live if t.confirmed]
+
+    def _merge_fragments(self, dets: np.ndarray) -> np.ndarray:
+        """Union boxes that lie mostly inside one confirmed track's (enlarged) prediction."""
+        if len(dets) < 2:
+            return dets
+        areas = np.maximum(box_areas(dets), 1e-9)
+        used = np.zeros(len(dets), bool)
+        merged = []
+        for live in sorted(self._confirmed(), key=lambda t: -t.hits):
+            region = expand_box(live.predicted, 1.3)[None, :]
+            inside = intersection_matrix(dets, region)[:, 0] / areas >= self.config.fragment_inside
+            inside &= ~used
+            if inside.sum() < 2:
+                continue
+            union = union_box(dets[inside])
+            if box_areas(union[None])[0] <= self.config.fragment_growth * box_areas(
+                    live.predicted[None])[0]:
+                merged.append(union)
+                used |= inside
+        rest = [d for d, u in zip(dets, used, strict=True) if not u]
+        return np.asarray(merged + rest, dtype=np.float64).reshape(-1, 4)
+
+    def _take_groups(self, dets: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """Remove blobs covering several confirmed tracks. Each such track gets its prediction
+        moved just inside the blob instead (the blob's edges still say where the outermost
+        objects are), keyed by id() of the track."""
+        confirmed = self._confirmed()
+        if len(confirmed) < 2 or not len(dets):
+            return dets, {}
+        preds = np.asarray([t.predicted for t in confirmed])
+        cover = intersection_matrix(preds, dets) / np.maximum(box_areas(preds), 1e-9)[:, None]
+        grouped: dict[int, np.ndarray] = {}
+        keep = np.ones(len(dets), bool)
+        for j in range(len(dets)):
+            inside = np.flatnonzero(cover[:, j] >= self.config.group_cover)
+            if len(inside) >= 2 and box_areas(dets[j:j + 1])[0] > 1.15 * box_areas(
+                    preds[inside]).max():
+                for i in inside:
+                    grouped[id(confirmed[i])] = fit_inside(preds[i], dets[j])
+                keep[j] = False
+        return dets[keep], grouped
+
+    def _cost(self, dets: np.ndarray, grouped: dict[int, np.ndarray]) -> np.ndarray:
+        """Assignment cost tracks x detections; gated pairs (and grouped tracks) cost infinity."""
+        preds = np.asarray([t.predicted for t in self._live]).reshape(-1, 4)
+        iou = iou_matrix(preds, dets)
+        pc = (preds[:, :2] + preds[:, 2:]) / 2
+        dc = (dets[:, :2] + dets[:, 2:]) / 2
+        dist = np.linalg.norm(pc[:, None, :] - dc[None, :, :], axis=2)
+        sizes = np.maximum(np.maximum(preds[:, 2] - preds[:, 0], preds[:, 3] - preds[:, 1]), 1.0)
+        speed = np.asarray([np.linalg.norm(t.kalman.velocity) for t in self._live])
+        gate = self.config.distance_gate * sizes + 0.5 * speed
+        gate = np.where([t.hits < 2 for t in self._live], 2.0 * gate, gate)
+        norm = dist / gate[:, None]
+        ratio = box_areas(dets)[None, :] / np.maximum(box_areas(preds)[:, None], 1e-9)
+        cost = (1.0 - iou) + norm
+        cost += np.asarray([0.0 if t.confirmed else 0.3 for t in self._live])[:, None]
+        bad = ((norm > 1.0) & (iou < 0.05)) | (ratio > self.config.max_area_ratio) | (
+            ratio < 1.0 / self.config.max_area_ratio) | (cost > self.config.max_cost)
+        bad |= np.asarray([id(t) in grouped for t in self._live])[:, None]
+        return np.where(bad, np.inf, cost)
+
+    def _assign(self, frame: int, dets: np.ndarray, grouped: dict[int, np.ndarray]) -> set[int]:
+        """Hungarian assignment; updates matched tracks, coasts the rest. Returns used dets."""
+        pairs: list[tuple[int, int]] = []
+        if self._live and len(dets):
+            cost = self._cost(dets, grouped)
+            finite = np.where(np.isfinite(cost), cost, 1e6)
+            rows, cols = linear_sum_assignment(finite)
+            pairs = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)
+                     if np.isfinite(cost[r, c])]
+        used = set()
+        matched_tracks = set()
+        for r, c in pairs:
+            self._hit(self._live[r], frame, dets[c])
+            used.add(c)
+            matched_tracks.add(r)
+        for r, live in enumerate(self._live):
+            if id(live) in grouped:
+                self._inside_group(live, frame, grouped[id(live)])
+            elif r not in matched_tracks:
+                self._miss(live, frame)
+        return used
+
+    def _inside_group(self, live: _Live, frame: int, box: np.ndarray) -> None:
+        """A track hidden in a merged blob: follow the blob-constrained box, not measured."""
+        live.kalman.update(box)
+        live.misses += 1
+        live.record(frame, box, False)
+
+    def _hit(self, live: _Live, frame: int, box: np.ndarray) -> None:
+        if live.hits == 1 and live.frames:
+            gap = max(1, frame - live.frames[-1])
+            live.kalman.update(box)
+            live.kalman.set_velocity((_centre(box) - _centre(live.boxes[-1])) / gap)
+        else:
+            live.kalman.update(box)
+        live.hits += 1
+        live.misses = 0
+        if live.hits >= self.config.min_hits:
+            live.confirmed = True
+        live.record(frame, box, True)
+
+    def _miss(self, live: _Live, frame: int) -> None:
+        live.misses += 1
+        if not live.confirmed:
+            live.hits = 0  # tentative tracks need consecutive hits
+            return
+        live.kalman.freeze_size()
+        live.record(frame, live.predicted, False)
+
+    def _birth(self, frame: int, box: np.ndarray) -> _Live:
+        live = _Live(kalman=KalmanBox(box, config=self.config.kalman))
+        live.predicted = np.asarray(box, dtype=np.float64)
+        live.record(frame, box, True)
+        return live
+
+    def _retire(self) -> None:
+        """End tentative tracks that missed, and confirmed ones lost too long or off screen."""
+        keep = []
+        for live in self._live:
+            if not live.confirmed and live.hits == 0:
+                continue
+            c = _centre(live.boxes[-1])
+            off = not (0 <= c[0] <= self.width and 0 <= c[1] <= self.height)
+            if live.confirmed and (live.misses > self.max_coast or (live.misses and off)):
+                self._done.append(live)
+                continue
+            keep.append(live)
+        self._live = keep
+
+
+# ----------------------------------------------------------------------------------------------
+# Offline clean-up
+
+
+def _end_motion(track: Track, *, at_start: bool, n: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and velocity (px/frame) at the start or end of a track, by a line fit."""
+    frames = track.frames[:n] if at_start else track.frames[-n:]
+    centres = track.centers[:n] if at_start else track.centers[-n:]
+    if len(frames) < 2:
+        return centres[0 if at_start else -1], np.zeros(2)
+    slope = np.polyfit(frames - frames[0], centres, 1)[0]
+    return centres[0 if at_start else -1], slope
+
+
+def _link_cost(a: Track, b: Track, config: TrackerConfig, max_gap: int) -> float:
+    """How well `b` continues `a` (inf when it cannot): extrapolation miss in box sizes."""
+    gap = int(b.frames[0] - a.frames[-1])
+    if gap < 1 or gap > max_gap:
+        return np.inf
+    end, velocity = _end_motion(a, at_start=False)
+    start, v_b = _end_motion(b, at_start=True)
+    size_a, size_b = _size(a.boxes[-1]), _size(b.boxes[0])
+    if not 0.5 <= size_b / size_a <= 2.0:
+        return np.inf
+    miss = float(np.linalg.norm(end + velocity * gap - start)) / max(size_a, size_b)
+    turn = float(np.linalg.norm(v_b - velocity)) / max(size_a, size_b) * 2
+    cost = miss + min(turn, 1.0) * 0.3
+    return cost if miss <= config.link_distance + 0.05 * gap else np.inf
+
+
+def _join(a: Track, b: Track) -> Track:
+    """`a` then `b`, with the frames between them filled by linear interpolation."""
+    gap = np.arange(a.frames[-1] + 1, b.frames[0])
+    w = ((gap - a.frames[-1]) / (b.frames[0] - a.frames[-1]))[:, None]
+    filled = (1 - w) * a.boxes[-1] + w * b.boxes[0]
+    measured = list(a.extra.get("measured", [True] * len(a))) + [False] * len(gap) + list(
+        b.extra.get("measured", [True] * len(b)))
+    return Track(id=a.id, label=a.label, frames=np.r_[a.frames, gap, b.frames],
+                 boxes=np.vstack([a.boxes, filled.reshape(-1, 4), b.boxes]),
+                 extra={"measured": measured})
+
+
+def link_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = TrackerConfig(),
+                barriers: Sequence[int] = ()) -> list[Track]:
+    """Join tracks broken by a gap when motion says they are one object (never across a
+    barrier frame, i.e. a cut); cheapest links first, each end used once."""
+    items = sorted(tracks, key=lambda t: int(t.frames[0]))
+    max_gap = max(1, round(config.link_gap_seconds * fps))
+    while True:
+        best: tuple[float, int, int] | None = None
+        for i, a in enumerate(items):
+            for j, b in enumerate(items):
+                if i == j or any(a.frames[-1] < c <= b.frames[0] for c in barriers):
+                    continue
+                cost = _link_cost(a, b, config, max_gap)
+                if np.isfinite(cost) and (best is None or cost < best[0]):
+                    best = (cost, i, j)
+        if best is None:
+            return items
+        _, i, j = best
+        joined = _join(items[i], items[j])
+        items = [t for k, t in enumerate(items) if k not in (i, j)] + [joined]
+        items.sort(key=lambda t: int(t.frames[0]))
+
+
+def moves_enough(track: Track, config: TrackerConfig = TrackerConfig()) -> bool:
+    """True if the centre travels `min_motion` box sizes or the box grows/shrinks `min_growth`x."""
+    centres = track.centers
+    size = float(np.median(np.maximum(track.boxes[:, 2] - track.boxes[:, 0],
+                                      track.boxes[:, 3] - track.boxes[:, 1])))
+    travel = float(np.linalg.norm(centres.max(axis=0) - centres.min(axis=0)))
+    areas = np.maximum(track.areas, 1.0)
+    k = max(1, len(areas) // 5)
+    growth = max(np.median(areas[:k]), np.median(areas[-k:])) / max(
+        min(np.median(areas[:k]), np.median(areas[-k:])), 1.0)
+    return travel >= config.min_motion * max(size, 1.0) or growth >= config.min_growth
+
+
+def _covered_by(a: Track, b: Track, min_iou: float) -> float:
+    """Fraction of `a`'s frames where `b` has a box overlapping a's by at least `min_iou`."""
+    common, ia, ib = np.intersect1d(a.frames, b.frames, return_indices=True)
+    if not len(common):
+        return 0.0
+    ious = np.diag(iou_matrix(a.boxes[ia], b.boxes[ib]))
+    return float((ious >= min_iou).sum()) / len(a)
+
+
+def finalize_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = TrackerConfig(),
+                    barriers: Sequence[int] = ()) -> list[Track]:
+    """Link broken tracks, drop short / motionless / duplicate ones, number them 1..n by start."""
+    linked = link_tracks(tracks, fps=fps, config=config, barriers=barriers)
+    min_len = max(2, round(config.min_track_seconds * fps))
+    kept = [t for t in linked if len(t) >= min_len and moves_enough(t, config)]
+    kept.sort(key=len, reverse=True)
+    unique: list[Track] = []
+    for t in kept:
+        if all(_covered_by(t, u, config.duplicate_iou) < 0.8 for u in unique):
+            unique.append(t)
+    unique.sort(key=lambda t: (int(t.frames[0]), float(t.boxes[0, 0])))
+    return [t.with_changes(id=i + 1) for i, t in enumerate(unique)]
+
+
+def saliency(track: Track) -> float:
+    """How much a track matters for foley: its length times its typical size and speed."""
+    size = float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
+    speed = float(np.median(np.linalg.norm(np.diff(track.centers, axis=0), axis=1))) if len(
+        track) > 1 else 0.0
+    return len(track) * size * (1.0 + speed / size)
+
+
+def label_for(track: Track) -> str:
+    """A descriptive label from the box shape, motion and events (see the module docstring)."""
+    w = track.boxes[:, 2] - track.boxes[:, 0]
+    h = track.boxes[:, 3] - track.boxes[:, 1]
+    aspect = float(np.median(h / np.maximum(w, 1e-9)))
+    kinds = {e.kind for e in track.events}
+    if "step" in kinds or aspect > 1.6:
+        return "walker"
+    if "impact" in kinds and 0.7 <= aspect <= 1.4:
+        return "ball"
+    motion = np.abs(np.diff(track.centers, axis=0)).sum(axis=0) if len(track) > 1 else np.zeros(2)
+    if aspect < 1 / 1.6 and motion[0] > 2 * motion[1]:
+        return "vehicle"
+    return "object"
