@@ -51,7 +51,9 @@ class PlaybackConfig:
     crossfade: samples over which swaps, seeks, starts and pauses fade (10 ms).
     scrub_grain: samples played by one `scrub` call (75 ms, Hann-windowed).
     device: a sounddevice device index or name; None = the system default output.
-    latency: PortAudio's suggested output latency ("low", "high" or seconds).
+    latency: PortAudio's suggested output latency ("low", "high" or seconds). 0.1 s rides out
+        a busy machine without underruns (which, through PulseAudio's ALSA plugin, stall
+        output for seconds); the clock subtracts it, so picture and sound stay in sync.
     tap_seconds: when > 0, the last that many seconds of what the callback wrote are kept in a
         ring (`tap_output`) to verify playback and to draw an output meter.
     silent: force silent mode (no device is opened).
@@ -64,7 +66,7 @@ class PlaybackConfig:
     crossfade: int = 480
     scrub_grain: int = 3600
     device: int | str | None = None
-    latency: float | str = "low"
+    latency: float | str = 0.1
     tap_seconds: float = 0.0
     silent: bool = False
     silent_blocksize: int = 1024

@@ -60,6 +60,16 @@ def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
     return cond()
 
 
+def wait_steady(engine: PlaybackEngine, *, polls: int = 6, timeout: float = 15.0) -> bool:
+    """Wait until the device has taken frames in each of `polls` consecutive 50 ms polls."""
+    end, streak, last = time.monotonic() + timeout, 0, engine.frames_consumed
+    while time.monotonic() < end and streak < polls:
+        time.sleep(0.05)
+        now = engine.frames_consumed
+        streak, last = (streak + 1 if now > last else 0), now
+    return streak >= polls
+
+
 def pulse_reachable() -> bool:
     if not os.environ.get("PULSE_SERVER") or shutil.which("pactl") is None:
         return False
@@ -96,9 +106,8 @@ def device_engine() -> Iterator[PlaybackEngine]:
     if engine.silent:
         engine.close()
         pytest.fail(f"PulseAudio is reachable but the engine fell back: {engine.status_message}")
-    # wait until the sink consumes steadily (a fresh null sink holds ~2 s before it runs)
-    assert wait_until(lambda: engine.frames_consumed > 8 * engine.config.blocksize, 15.0), \
-        "no frames flowed through the null sink"
+    # a fresh PulseAudio stream takes its prefill, then holds ~1-2 s before it runs steadily
+    assert wait_steady(engine), "frames do not flow steadily through the null sink"
     yield engine
     engine.close()
 
@@ -115,16 +124,51 @@ def dev(device_engine: PlaybackEngine) -> PlaybackEngine:
     return device_engine
 
 
+def steady_window(dev: PlaybackEngine, seconds: float,
+                  sample: Callable[[], int]) -> tuple[np.ndarray, np.ndarray]:
+    """Play and read `sample()` every 10 ms for `seconds`; returns (times, values).
+
+    A window in which the device reported an underrun (the shared test machine starved the
+    audio thread; PulseAudio's ALSA plugin then stalls for a moment) says nothing about the
+    engine, so it is measured again, up to three times.
+    """
+    times: list[float] = []
+    values: list[int] = []
+    for _ in range(3):
+        underflows = dev.underflows
+        dev.play()
+        t0 = time.monotonic()
+        times, values = [0.0], [sample()]
+        while times[-1] < seconds:
+            time.sleep(0.01)
+            values.append(sample())
+            times.append(time.monotonic() - t0)
+        dev.pause()
+        if dev.underflows == underflows:
+            break
+    return np.array(times), np.array(values)
+
+
 @pytest.mark.playback
 @needs_sink
 def test_frames_are_consumed_at_real_time(dev: PlaybackEngine) -> None:
-    dev.play()
-    c0, t0 = dev.frames_consumed, time.monotonic()
-    assert wait_until(lambda: time.monotonic() - t0 >= 1.0, 5.0)
-    consumed, elapsed = dev.frames_consumed - c0, time.monotonic() - t0
-    dev.pause()
-    assert consumed == pytest.approx(elapsed * SAMPLE_RATE, rel=0.15)
+    times, counts = steady_window(dev, 1.0, lambda: dev.frames_consumed)
+    assert counts[-1] - counts[0] == pytest.approx(times[-1] * SAMPLE_RATE, rel=0.15)
     assert dev.callback_errors == 0, dev.last_callback_error
+
+
+@pytest.mark.playback
+@needs_sink
+def test_position_clock_follows_consumed_frames(dev: PlaybackEngine) -> None:
+    times, positions = steady_window(dev, 1.0, dev.position)
+    assert np.all(np.diff(positions) >= 0)
+    # the clock holds the start until the first block is heard (the output latency) ...
+    moving = int(np.argmax(positions > positions[0]))
+    assert 0 < moving and times[moving] < dev.output_latency + 0.25
+    assert 0.0 < dev.output_latency < 0.5
+    # ... then runs at the sample rate
+    rate = (positions[-1] - positions[moving]) / (times[-1] - times[moving])
+    assert rate == pytest.approx(SAMPLE_RATE, rel=0.15)
 
 
 @pytest.mark.playback
@@ -147,22 +191,6 @@ def test_callback_delivers_the_buffer_in_order(dev: PlaybackEngine) -> None:
     assert played.size >= SAMPLE_RATE // 3
     np.testing.assert_array_equal(played, np.arange(1000 + CROSSFADE,
                                                     1000 + CROSSFADE + played.size))
-
-
-@pytest.mark.playback
-@needs_sink
-def test_position_clock_follows_consumed_frames(dev: PlaybackEngine) -> None:
-    dev.play()
-    t0, p0 = time.monotonic(), dev.position()
-    positions = []
-    while time.monotonic() - t0 < 0.8:
-        positions.append(dev.position())
-        time.sleep(0.01)
-    elapsed = time.monotonic() - t0
-    dev.pause()
-    assert np.all(np.diff(positions) >= 0)
-    assert (positions[-1] - p0) == pytest.approx(elapsed * SAMPLE_RATE, rel=0.15)
-    assert 0.0 <= dev.output_latency < 0.5
 
 
 @pytest.mark.playback
