@@ -158,8 +158,10 @@ def test_merge_objects_unions_frames_boxes_events(project: Project) -> None:
     expected_frames = np.union1d(np.arange(0, 60), np.arange(40, 100, 2))
     np.testing.assert_array_equal(merged.frames, expected_frames)
     # keep's box wins on shared frames, other's box fills the rest
-    np.testing.assert_allclose(merged.box_at(50), keep.box_at(50))
-    np.testing.assert_allclose(merged.box_at(80), other.box_at(80))
+    for frame, source in ((50, keep), (80, other)):
+        got, want = merged.box_at(frame), source.box_at(frame)
+        assert got is not None and want is not None
+        np.testing.assert_allclose(got, want)
     assert [e.time for e in merged.events] == [0.5, 1.5, 2.0]
     assert merged.label == "obj1" and project.object_sound(1).prompt == "ball bounce"
     assert [t.id for t in project.analysis.objects] == [1, 5]

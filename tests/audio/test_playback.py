@@ -419,7 +419,8 @@ def test_as_interleaved_shapes(shape: tuple[int, ...], ok: bool) -> None:
 
 def test_non_finite_samples_are_silenced() -> None:
     mix = np.array([[0.1, np.nan, np.inf], [0.2, -np.inf, 0.3]])
-    np.testing.assert_allclose(as_interleaved(mix), [[0.1, 0.2], [0, 0], [0, 0.3]], rtol=1e-6)
+    np.testing.assert_allclose(as_interleaved(mix), [[0.1, 0.2], [0.0, 0.0], [0.0, 0.3]],
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize(
