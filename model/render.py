@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,13 @@ def _master_gain(report_doc: Mapping[str, Any]) -> float:
 
 
 class SceneRenderer:
-    """Renders a scene and keeps what a nudge does not change (see the module docstring)."""
+    """Renders a scene and keeps what a nudge does not change (see the module docstring).
+
+    The dry cache is least-recently-used, bounded to two versions per object plus
+    `spare_dry`, so a long editing session does not grow without limit.
+    """
+
+    spare_dry = 8
 
     def __init__(self, analysis: Analysis, settings: RenderSettings, *,
                  library: LibraryLike | None = None, warn: WarnFn | None = None,
@@ -99,7 +106,7 @@ class SceneRenderer:
         self.spatial = spatial_config(settings)
         self.n_samples = duration_to_samples(analysis.video.duration)
         self.samples = SampleCache(library, warn)
-        self._dry: dict[str, np.ndarray] = {}
+        self._dry: OrderedDict[str, np.ndarray] = OrderedDict()
         self._digests = {t.id: track_digest(t) for t in analysis.objects}
         self._objects: dict[int, ObjectSound] = {}
         self._stems: dict[int, np.ndarray] = {}
@@ -117,13 +124,18 @@ class SceneRenderer:
         """The object's dry foley, generated once per distinct (track, prompt, sounds, seeds)."""
         track = self._track(sound.id)
         key = dry_key(track, sound, self.settings, digest=self._digests[track.id])
-        if key not in self._dry:
-            audio = generate_object(track, self.analysis.video, sound,
-                                    render_seed=self.settings.seed, library=self.library,
-                                    samples=self.samples, config=self.config, warn=self.warn)
-            audio.setflags(write=False)
-            self._dry[key] = audio
-        return self._dry[key]
+        if key in self._dry:
+            self._dry.move_to_end(key)
+            return self._dry[key]
+        audio = generate_object(track, self.analysis.video, sound, render_seed=self.settings.seed,
+                                library=self.library, samples=self.samples, config=self.config,
+                                warn=self.warn)
+        audio.setflags(write=False)
+        self._dry[key] = audio
+        # keep every current object's audio plus a few recent ones (undo of a prompt edit)
+        while len(self._dry) > 2 * len(self.analysis.objects) + self.spare_dry:
+            self._dry.popitem(last=False)
+        return audio
 
     def _spatialize(self, sound: ObjectSound) -> np.ndarray:
         return spatialize(self.dry(sound), self._track(sound.id), self.analysis.video,
