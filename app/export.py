@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -96,15 +97,12 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
     try:
         (tmp / "stems").mkdir()
         labels = {t.id: t.label for t in project.analysis.objects}
-        stems: dict[int, str] = {}
+        stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects}
         total = len(project.objects) + 2 + (1 if review_video is not None else 0)
-        for i, obj in enumerate(project.objects):
-            rel = f"stems/{stem_name(obj.id, labels[obj.id])}"
-            _write_audio(tmp / rel, result.stems[obj.id],
-                         _bwf_fields(project, object_id=obj.id, label=labels[obj.id],
-                                     prompt=obj.prompt))
-            stems[obj.id] = rel
-            report(progress, (i + 1) / total, f"stem {obj.id}")
+        jobs = [(tmp / stems[o.id], result.stems[o.id],
+                 _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt))
+                for o in project.objects]
+        _write_all(jobs, progress, total)
         finished = _finished_project(project, result, stems)
         _write_audio(tmp / "mix.wav", result.mix,
                      _bwf_fields(finished, object_id=None, label="", prompt=""))
@@ -120,6 +118,22 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
         raise
     report(progress, 1.0, "exported")
     return out
+
+
+def _write_all(jobs: list[tuple[Path, np.ndarray, dict[str, Any]]],
+               progress: ProgressFn | None, total: int) -> None:
+    """Write stems two at a time (encoding and disk writes release the GIL); every writer has
+    finished before this returns or raises, so the caller can safely delete the folder."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(_write_audio, *job) for job in jobs]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()
+                report(progress, done / total, f"stem {done}/{len(jobs)}")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

@@ -265,3 +265,23 @@ def test_subprocess_contract_for_a_missing_video(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert proc.stderr.startswith("error:") and not (tmp_path / "out").exists()
+
+
+def test_cancelled_export_leaves_nothing(clip: tuple[Path, Analysis], tmp_path: Path) -> None:
+    from app.export import export_render
+    from model.render import render_scene
+    from video.errors import Cancelled
+
+    _, truth = clip
+    sounds = [ObjectSound(id=t.id) for t in truth.objects]
+    result = render_scene(truth, sounds, RenderSettings())
+
+    def cancel_after_first_stem(fraction: float, message: str) -> None:
+        if message.startswith("stem"):
+            raise Cancelled()
+
+    out = tmp_path / "out"
+    with pytest.raises(Cancelled):
+        export_render(out, Project(analysis=truth, objects=sounds), result,
+                      progress=cancel_after_first_stem)
+    assert list(tmp_path.iterdir()) == []
