@@ -8,7 +8,10 @@ does nothing until it is due) writes a *recovery file* every `interval_s` second
   saved (opened from a video), where the data dir is $XDG_DATA_HOME or ~/.local/share.
 
 Recovery files are written atomically (`app.project.atomic_write_text`) and never replace the
-user's project file: only an explicit save does that. A clean save or close deletes the recovery
+user's project file: only an explicit save does that. `tick` writes on a background thread from
+an immutable snapshot (`Project.copy()`), and the analysis part (boxes on every frame: most of
+the file) is serialized once per analysis object and reused while only sounds and nudges change,
+so autosaving never stalls the UI. A clean save or close deletes the recovery
 file. At the next open, `find_recovery` offers the recovery file when it is newer than the
 project file (or there is no project file); `load_recovery` reads it back as a Project.
 """
@@ -18,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.project import Project, atomic_write_text
+from app.project import PROJECT_SCHEMA, Project, atomic_write_text
 from video.errors import InputError
+from video.tracks import Analysis
 
 AUTOSAVE_SCHEMA = "stereofoley.autosave/1"
 AUTOSAVE_SUFFIX = ".autosave.json"
@@ -53,14 +58,46 @@ def recovery_path(project_path: str | os.PathLike[str] | None, *, video_path: st
     return folder / f"{Path(resolved).stem or 'video'}-{digest}{AUTOSAVE_SUFFIX}"
 
 
-def write_recovery(project: Project, path: str | os.PathLike[str], *,
-                   project_path: str | os.PathLike[str] | None = None) -> None:
-    """Write a recovery file atomically: the project plus where it belongs and when."""
+_PLACEHOLDER = "\u0000analysis\u0000"
+
+
+class AnalysisJsonCache:
+    """The JSON text of the last analysis serialized, reused while the analysis is the same
+    object (analyses are immutable: any track edit makes a new one)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._analysis: Analysis | None = None
+        self._text = ""
+
+    def text(self, analysis: Analysis) -> str:
+        with self._lock:
+            if analysis is not self._analysis:
+                self._text = json.dumps(analysis.to_dict(), separators=(",", ":"))
+                self._analysis = analysis  # held, so its id cannot be reused by another
+            return self._text
+
+
+def recovery_text(project: Project, *, project_path: str | os.PathLike[str] | None = None,
+                  cache: AnalysisJsonCache | None = None) -> str:
+    """The recovery document: {"schema", "project_path", "written", "project": Project JSON}."""
     doc: dict[str, Any] = {"schema": AUTOSAVE_SCHEMA,
                            "project_path": None if project_path is None
                            else str(Path(project_path).resolve()),
-                           "written": time.time(), "project": project.to_dict()}
-    atomic_write_text(path, json.dumps(doc, indent=1))
+                           "written": time.time(),
+                           "project": {"schema": PROJECT_SCHEMA, "analysis": _PLACEHOLDER,
+                                       "objects": [o.to_dict() for o in project.objects],
+                                       "render": project.render.to_dict()}}
+    analysis = (cache or AnalysisJsonCache()).text(project.analysis)
+    text = json.dumps(doc, separators=(",", ":"))
+    return text.replace(json.dumps(_PLACEHOLDER), analysis, 1)
+
+
+def write_recovery(project: Project, path: str | os.PathLike[str], *,
+                   project_path: str | os.PathLike[str] | None = None,
+                   cache: AnalysisJsonCache | None = None) -> None:
+    """Write a recovery file atomically: the project plus where it belongs and when."""
+    atomic_write_text(path, recovery_text(project, project_path=project_path, cache=cache))
 
 
 @dataclass(frozen=True)
@@ -124,13 +161,14 @@ class Autosaver:
 
     The studio calls `mark_dirty()` after every edit (or passes `History.revision` to `tick`),
     `tick(project)` every UI frame, `saved(path)` after the user saved, and `close()` on a
-    clean exit.
+    clean exit. With `background=True` (the default) `tick` snapshots the project and writes
+    on a worker thread; `flush()` waits for a write in flight.
     """
 
     def __init__(self, *, project_path: str | os.PathLike[str] | None, video_path: str = "",
                  interval_s: float = DEFAULT_INTERVAL_S,
                  directory: str | os.PathLike[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, background: bool = True) -> None:
         if not interval_s > 0:
             raise ValueError(f"autosave interval must be positive, got {interval_s}")
         self.interval_s = float(interval_s)
@@ -142,6 +180,9 @@ class Autosaver:
         self._dirty = False
         self._revision: int | None = None
         self._last_write = clock()
+        self._background = background
+        self._cache = AnalysisJsonCache()
+        self._worker: threading.Thread | None = None
         self.writes = 0
         self.last_error = ""
 
@@ -168,23 +209,45 @@ class Autosaver:
             self._revision = revision
         if not self._dirty or self._clock() - self._last_write < self.interval_s:
             return False
-        return self.write_now(project)
+        if not self._background:
+            return self.write_now(project)
+        if self._worker is not None and self._worker.is_alive():
+            return False  # the previous write is still going: try again next frame
+        snapshot, path = project.copy(), self.path
+        self._last_write = self._clock()
+        self._dirty = False  # edits from now on make it dirty again
+        self._worker = threading.Thread(target=self._write, args=(snapshot, path),
+                                        name="autosave", daemon=True)
+        self._worker.start()
+        return True
 
     def write_now(self, project: Project) -> bool:
-        """Write the recovery file now; True on success."""
+        """Write the recovery file now, on this thread; True on success."""
+        self.flush()
         self._last_write = self._clock()
+        self._dirty = False
+        return self._write(project, self.path)
+
+    def _write(self, project: Project, path: Path) -> bool:
         try:
-            write_recovery(project, self.path, project_path=self.project_path)
+            write_recovery(project, path, project_path=self.project_path, cache=self._cache)
         except OSError as exc:
             self.last_error = f"autosave failed: {exc}"
+            self._dirty = True  # retried at the next interval
             return False
-        self._dirty = False
         self.writes += 1
         self.last_error = ""
         return True
 
+    def flush(self, timeout: float | None = 30.0) -> None:
+        """Wait for a background write in flight (if any) to finish."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
     def saved(self, project_path: str | os.PathLike[str]) -> None:
         """The user saved to `project_path`: drop the old recovery file and follow the new path."""
+        self.flush()
         self.path.unlink(missing_ok=True)
         self.project_path = Path(project_path)
         self.path = recovery_path(self.project_path, video_path=self.video_path,
@@ -195,5 +258,6 @@ class Autosaver:
 
     def close(self) -> None:
         """A clean exit with nothing unsaved (or the user chose to discard): no recovery left."""
+        self.flush()
         self.path.unlink(missing_ok=True)
         self._dirty = False

@@ -431,6 +431,11 @@ class PlaybackEngine:
         """Frames written to the tap since `open` (the tap holds the last `tap_seconds` of them)."""
         return self._tap_written
 
+    def pull(self, outdata: np.ndarray) -> None:
+        """Fill one (frames, 2) float32 block exactly as the device callback does (advancing
+        the playhead); for offline bounces and for measuring the callback's cost."""
+        self._callback(outdata, int(outdata.shape[0]), None, None)
+
     # -- internals (called with the lock held) -------------------------------------------------
 
     def _clock_locked(self, now: float) -> int:

@@ -17,11 +17,13 @@ import pytest
 from app import edits
 from app.autosave import (
     AUTOSAVE_SCHEMA,
+    AnalysisJsonCache,
     Autosaver,
     discard_recovery,
     find_recovery,
     load_recovery,
     recovery_path,
+    recovery_text,
 )
 from app.history import History
 from app.project import Project, load_project, save_project
@@ -72,7 +74,8 @@ CRASHING_SESSION = textwrap.dedent("""
     saver.mark_dirty()
     import time
     time.sleep(0.05)
-    assert saver.tick(project)
+    assert saver.tick(project)  # starts the background write
+    saver.flush()               # ... which finishes before the "crash"
     os._exit(3)  # the crash: no save, no clean close
 """)
 
@@ -110,6 +113,7 @@ def test_unsaved_project_recovers_by_video(tmp_path: Path, monkeypatch: pytest.M
     saver.mark_dirty()
     clock.now = 31.0
     assert saver.tick(project)
+    saver.flush()
     found = find_recovery(None, video_path=video)
     assert found is not None and found.project_path is None
     assert found.load().object_sound(1).nudges.gain_db == -9.0
@@ -137,6 +141,7 @@ def test_tick_writes_only_when_dirty_and_due(tmp_path: Path, steps: list[tuple[f
         if edit:
             saver.mark_dirty()
         saver.tick(project)
+        saver.flush()
     assert saver.writes == writes
     assert saver.path.exists() == (writes > 0)
 
@@ -149,6 +154,7 @@ def test_tick_follows_history_revision(tmp_path: Path) -> None:
     assert not saver.tick(project, revision=history.revision)  # first sight: nothing to save
     history.apply(project, "Width", edits.set_width, 2, 0.4)
     assert saver.tick(project, revision=history.revision)
+    saver.flush()
     assert load_recovery(saver.path).object_sound(2).nudges.width == 0.4
     clock.now = 20.0
     assert not saver.tick(project, revision=history.revision)
@@ -218,3 +224,39 @@ def test_failed_write_is_reported_not_raised(tmp_path: Path) -> None:
 def test_interval_must_be_positive() -> None:
     with pytest.raises(ValueError, match="interval"):
         Autosaver(project_path=None, video_path="v.mp4", interval_s=0)
+
+
+def test_recovery_document_round_trips_the_project(tmp_path: Path) -> None:
+    project = _project()
+    edits.set_prompt(project, 2, 'say "hi" \\ \u00e9')
+    edits.add_pan_keyframe(project, 1, 0.5, -0.25)
+    edits.set_render_settings(project, seed=11, pan_law="-4.5dB")
+    doc = json.loads(recovery_text(project, project_path=tmp_path / "p.json"))
+    assert doc["schema"] == AUTOSAVE_SCHEMA and doc["project_path"] == str(tmp_path / "p.json")
+    assert doc["project"] == json.loads(json.dumps(project.to_dict()))
+
+
+def test_analysis_json_is_reused_until_the_analysis_changes() -> None:
+    cache = AnalysisJsonCache()
+    project = _project()
+    first = cache.text(project.analysis)
+    edits.set_gain(project, 1, -3.0)          # nudges keep the same analysis object
+    assert cache.text(project.analysis) is first
+    edits.delete_object(project, 2)           # a track edit makes a new analysis
+    again = cache.text(project.analysis)
+    assert again is not first and json.loads(again)["objects"][0]["id"] == 1
+
+
+def test_background_write_uses_a_snapshot(tmp_path: Path) -> None:
+    clock = FakeClock()
+    saver = Autosaver(project_path=tmp_path / "p.json", interval_s=1, clock=clock)
+    project = _project()
+    edits.set_gain(project, 1, -3.0)
+    saver.mark_dirty()
+    clock.now = 2.0
+    assert saver.tick(project)
+    edits.set_gain(project, 1, -12.0)  # an edit while the write may still be running
+    saver.mark_dirty()
+    saver.flush()
+    assert load_recovery(saver.path).object_sound(1).nudges.gain_db == -3.0
+    assert saver.dirty  # the later edit still needs saving

@@ -431,3 +431,26 @@ def test_non_finite_samples_are_silenced() -> None:
 def test_config_validation(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PlaybackConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_pull_renders_like_the_device_offline() -> None:
+    """Without any stream, `pull` runs the callback: exact samples, fade-in, loop wrap, end."""
+    engine = PlaybackEngine(index_mix(0.5))
+    engine.set_loop(12000, 12000 + 4800)
+    engine.seek(11000)
+    engine.play()
+    out = np.zeros((1024, 2), np.float32)
+    blocks = []
+    for _ in range(12):
+        engine.pull(out)
+        blocks.append(out.copy())
+    idx = decode(np.concatenate(blocks).T)
+    assert np.all(idx[:CROSSFADE] == -1)  # fading in from silence
+    expected = np.concatenate([np.arange(11000, 16800)] + [np.arange(12000, 16800)] * 2)
+    np.testing.assert_array_equal(idx[CROSSFADE:], expected[CROSSFADE:12 * 1024])
+    assert engine.frames_consumed == 12 * 1024
+    engine.clear_loop()
+    engine.seek(engine.length - 100)
+    engine.pull(out)  # the crossfaded jump, then the last 100 samples, then silence
+    assert not engine.is_playing and engine.position() == engine.length
+    assert not out[100 + CROSSFADE:].any()
