@@ -28,7 +28,8 @@ from video.progress import ProgressFn, report
 from video.timebase import SAMPLE_RATE
 
 SILENCE_LUFS = -70.0  # BS.1770 absolute gate: anything quieter has no measurable loudness
-_OVERSHOOT = 4.0  # 12 dB: assumed bound on inter-sample peaks over sample peaks
+_OVERSHOOT = 10.0 ** (9.0 / 20.0)  # assumed bound on inter-sample over sample peaks
+_SCREEN_ERROR = 10.0 ** (2.0 / 20.0)  # how low the cheap 4x screen may read a true peak
 _BLOCK = 2048  # samples per block when deciding where to oversample
 
 
@@ -74,8 +75,8 @@ class MasterResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _as_channels(audio: np.ndarray) -> np.ndarray:
-    data = np.asarray(audio, dtype=np.float64)
+def _as_channels(audio: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    data = np.asarray(audio, dtype=dtype)
     if data.ndim == 1:
         data = data[None, :]
     if data.ndim != 2 or data.shape[0] not in (1, 2):
@@ -99,60 +100,94 @@ def measure_loudness(audio: np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> fl
     return value if math.isfinite(value) and value > SILENCE_LUFS else -math.inf
 
 
-@lru_cache(maxsize=4)
-def _interpolator(oversample: int) -> np.ndarray:
-    """Low-pass FIR for `oversample`x interpolation: 32 taps per phase, Kaiser beta 8, cut at
-    the original Nyquist. Much flatter near Nyquist than resample_poly's default (which reads
-    broadband transients ~0.5 dB low), so true peaks of bright material are not missed."""
-    taps = signal.firwin(2 * 32 * oversample + 1, 1.0 / oversample, window=("kaiser", 8.0))
+@lru_cache(maxsize=8)
+def _interpolator(oversample: int, taps_per_phase: int = 32) -> np.ndarray:
+    """Low-pass FIR for `oversample`x interpolation, Kaiser beta 8, cut at the original Nyquist.
+
+    With 32 taps per phase it is much flatter near Nyquist than resample_poly's default (which
+    reads broadband transients ~0.5 dB low), so true peaks of bright material are not missed.
+    """
+    taps = signal.firwin(2 * taps_per_phase * oversample + 1, 1.0 / oversample,
+                         window=("kaiser", 8.0))
     taps = taps.astype(np.float32)
     taps.setflags(write=False)
     return taps
 
 
-def _interval_peaks(audio: np.ndarray, oversample: int) -> np.ndarray:
+def _interval_peaks(audio: np.ndarray, oversample: int, taps_per_phase: int = 32
+                    ) -> np.ndarray:
     """Per sample n, the largest oversampled magnitude over (n-1, n+1) across channels."""
-    data = _as_channels(audio).astype(np.float32)
+    data = _as_channels(audio, np.float32)
     n = data.shape[1]
     if n == 0:
         return np.zeros(0)
-    up = (signal.resample_poly(data, oversample, 1, axis=-1, window=_interpolator(oversample))
-          if oversample > 1 else data)
-    per_interval = np.abs(up).max(axis=0).reshape(n, oversample).max(axis=1)
+    if oversample > 1:
+        up = signal.resample_poly(data, oversample, 1, axis=-1,
+                                  window=_interpolator(oversample, taps_per_phase))
+    else:
+        up = data.copy()
+    np.abs(up, out=up)
+    per_interval = np.max(up, axis=0).reshape(n, oversample).max(axis=1)
     before = np.concatenate([[0.0], per_interval[:-1]])
     return np.maximum(per_interval, before).astype(np.float64)
 
 
-def _peaks_above(audio: np.ndarray, oversample: int, *, floor: float) -> np.ndarray:
-    """Interval peaks like `_interval_peaks`, oversampled only where they could matter.
+class _PeakMap:
+    """Interval peaks of one signal, oversampled lazily and only where they can matter.
 
-    Blocks whose sample peak is within _OVERSHOOT (12 dB, far more than inter-sample peaks
-    exceed sample peaks on real audio) of `floor` or of the loudest block are oversampled;
-    elsewhere the sample peak stands in, and is known to be far under `floor`. Most of a
-    programme is quieter than its peaks, so this saves most of the oversampling work.
+    Each block of _BLOCK samples climbs three levels of precision as a `floor` (linear level
+    that matters, e.g. the ceiling over the current gain) comes near it:
+    0 sample peaks -> 1 a cheap 4x screen (16 taps per phase) once the sample peak is within
+    _OVERSHOOT (9 dB) of the floor -> 2 the exact detector once the screen is within 2 dB.
+    Lower levels read low, but by construction a block left low is far under the floor. Most
+    of a programme is well under its peaks, so this saves most of the oversampling work; the
+    loudest block is always exact, so the maximum is the true peak.
     """
-    data = _as_channels(audio).astype(np.float32)
-    n = data.shape[1]
-    if n == 0:
-        return np.zeros(0)
-    sample = np.abs(data).max(axis=0).astype(np.float64)
-    out = np.maximum(sample, np.concatenate([[0.0], sample[:-1]]))
-    n_blocks = -(-n // _BLOCK)
-    block_max = np.zeros(n_blocks * _BLOCK)
-    block_max[:n] = sample
-    block_max = block_max.reshape(n_blocks, _BLOCK).max(axis=1)
-    hot_blocks = block_max * _OVERSHOOT >= min(floor, float(block_max.max()))
-    hot = np.repeat(hot_blocks & (block_max > 0), _BLOCK)[:n]
-    for lo, hi in _runs(hot, pad=8):
-        a, b = max(0, lo - 64), min(n, hi + 64)
-        out[lo:hi] = _interval_peaks(data[:, a:b], oversample)[lo - a: hi - a]
-    return out
+
+    def __init__(self, audio: np.ndarray, oversample: int) -> None:
+        self.data = _as_channels(audio, np.float32)
+        self.oversample = oversample
+        n = self.data.shape[1]
+        sample = np.max(np.abs(self.data), axis=0).astype(np.float64)
+        self.peaks = np.maximum(sample, np.concatenate([[0.0], sample[:-1]]))
+        self.level = np.zeros(-(-n // _BLOCK), dtype=np.int8)
+        self.block_max = self._block_max(0, n)
+        self.level[self.block_max == 0.0] = 2
+        for _ in range(2):  # the loudest block, then the loudest after the 4x screen
+            self.need(float(self.block_max.max(initial=0.0)))
+
+    def _block_max(self, lo: int, hi: int) -> np.ndarray:
+        count = -(-(hi - lo) // _BLOCK)
+        padded = np.zeros(count * _BLOCK)
+        padded[: hi - lo] = self.peaks[lo:hi]
+        return padded.reshape(count, _BLOCK).max(axis=1)
+
+    def _refine(self, blocks: np.ndarray, oversample: int, taps: int) -> None:
+        n = self.data.shape[1]
+        for lo, hi in _runs(np.repeat(blocks, _BLOCK)[:n], pad=0):
+            a, b = max(0, lo - 64), min(n, hi + 64)
+            seg = _interval_peaks(self.data[:, a:b], oversample, taps)[lo - a: hi - a]
+            sample = _interval_peaks(self.data[:, lo:hi], 1)   # a true peak is never lower
+            self.peaks[lo:hi] = np.maximum(seg, sample)
+            self.block_max[lo // _BLOCK: -(-hi // _BLOCK)] = self._block_max(lo, hi)
+
+    def need(self, floor: float) -> np.ndarray:
+        """Peaks, exact wherever they could reach `floor` (linear)."""
+        screen = (self.level == 0) & (self.block_max * _OVERSHOOT >= floor)
+        if np.any(screen):
+            self.level[screen] = 1
+            self._refine(screen, min(self.oversample, 4), 16)
+        exact = (self.level == 1) & (self.block_max * _SCREEN_ERROR >= floor)
+        if np.any(exact):
+            self.level[exact] = 2
+            self._refine(exact, self.oversample, 32)
+        return self.peaks
 
 
 def true_peak_db(audio: np.ndarray, *, oversample: int = 4) -> float:
     """True peak in dBTP: the largest magnitude of the signal oversampled `oversample` times
     (polyphase FIR interpolation), so peaks between samples count. -inf for silence."""
-    peaks = _peaks_above(audio, oversample, floor=math.inf)
+    peaks = _PeakMap(audio, oversample).peaks
     peak = float(peaks.max(initial=0.0))
     return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
@@ -303,7 +338,7 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
     over a few passes because limiting lowers loudness; silence (nothing measurable) gets no
     gain. Every output stem is (2, n_samples) float32 and the stems sum to the mix.
     """
-    fitted = {oid: fit_length(s, n_samples).astype(np.float64) for oid, s in stems.items()}
+    fitted = {oid: fit_length(s, n_samples) for oid, s in stems.items()}
     mix = np.zeros((2, n_samples))
     for oid in sorted(fitted):
         mix += fitted[oid]
@@ -312,8 +347,8 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
     measurable = math.isfinite(lufs_before)
     gain_db = min(config.target_lufs - lufs_before, config.max_gain_db) if measurable else 0.0
     ceiling = 10.0 ** (config.true_peak_db / 20.0)
-    covered = 10.0 ** ((gain_db + 12.0) / 20.0)      # peaks are exact up to this much gain
-    peaks = _peaks_above(mix, config.oversample, floor=ceiling / covered)
+    peak_map = _PeakMap(mix, config.oversample)
+    peaks = peak_map.need(ceiling / 10.0 ** (gain_db / 20.0))
     peak_before = float(peaks.max(initial=0.0))
     history: list[tuple[float, float]] = []
     passes = 0
@@ -322,9 +357,7 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
         if not measurable:
             break
         scale = 10.0 ** (gain_db / 20.0)
-        if scale > covered:
-            covered = scale * _OVERSHOOT
-            peaks = _peaks_above(mix, config.oversample, floor=ceiling / covered)
+        peaks = peak_map.need(ceiling / scale)
         trial = _limiter_gain(peaks * scale, config, margin_db=0.05)
         history.append((gain_db, measure_loudness(mix * (scale * trial))))
         if abs(config.target_lufs - history[-1][1]) <= config.tolerance_lu:
@@ -339,7 +372,8 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
     lufs_after = measure_loudness(mix * (scale * limiter))
     peak_after = _limited_peak(mix * scale, limiter, peaks * scale, config.oversample)
     total = 10.0 ** (gain_db / 20.0) * limiter
-    out_stems = {oid: (s * total).astype(np.float32) for oid, s in fitted.items()}
+    total32 = total.astype(np.float32)
+    out_stems = {oid: s * total32 for oid, s in fitted.items()}
     out_mix = (mix * total).astype(np.float32)
     limited = limiter < 1.0
     info: dict[str, Any] = {
