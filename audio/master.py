@@ -76,7 +76,7 @@ class MasterResult:
 
 
 def _as_channels(audio: np.ndarray, dtype: type = np.float64) -> np.ndarray:
-    data = np.asarray(audio, dtype=dtype)
+    data: np.ndarray = np.asarray(audio, dtype=dtype)
     if data.ndim == 1:
         data = data[None, :]
     if data.ndim != 2 or data.shape[0] not in (1, 2):
