@@ -177,7 +177,12 @@ def write_review_video(video: str | os.PathLike[str], folder: Path, mix: np.ndar
             aout = sink.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
             assert isinstance(aout, av.AudioStream)
             aout.bit_rate = 192_000
-            audio = _AudioFeed(aout, np.asarray(mix, dtype=np.float32))
+            # the mix's sample 0 is the first picture's time (video.timebase), so the audio
+            # track starts where the picture stream starts
+            start = float(vin.start_time * vin.time_base) if vin.start_time is not None \
+                and vin.time_base is not None else 0.0
+            audio = _AudioFeed(aout, np.asarray(mix, dtype=np.float32),
+                               offset=max(0, round(start * SAMPLE_RATE)))
             for packet in source.demux(vin):
                 if packet.dts is None:
                     continue
@@ -194,21 +199,22 @@ class _AudioFeed:
 
     FRAME = 1024
 
-    def __init__(self, stream: Any, mix: np.ndarray) -> None:
+    def __init__(self, stream: Any, mix: np.ndarray, *, offset: int = 0) -> None:
         self.stream = stream
         self.mix = mix
+        self.offset = offset
         self.pos = 0
 
     def until(self, seconds: float | None, sink: Any) -> None:
         import av
 
         end = self.mix.shape[1] if seconds is None else min(
-            self.mix.shape[1], int(seconds * SAMPLE_RATE) + self.FRAME)
+            self.mix.shape[1], int(seconds * SAMPLE_RATE) - self.offset + self.FRAME)
         while self.pos < end:
             chunk = np.ascontiguousarray(self.mix[:, self.pos: self.pos + self.FRAME])
             frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
             frame.sample_rate = SAMPLE_RATE
-            frame.pts = self.pos
+            frame.pts = self.offset + self.pos
             frame.time_base = Fraction(1, SAMPLE_RATE)
             for packet in self.stream.encode(frame):
                 sink.mux(packet)

@@ -181,6 +181,13 @@ def test_review_video_remuxes_picture_and_adds_the_mix(clip: tuple[Path, Analysi
         decoded = np.concatenate([f.to_ndarray() for f in c.decode(audio)], axis=1)
     assert decoded.shape[1] == pytest.approx(2.0 * 48000, abs=2048)
     assert np.sqrt(np.mean(decoded ** 2)) > 1e-3
+    # the AAC track is the mix, in sync with the picture (lag found by cross-correlation)
+    mix, _ = sf.read(out / "mix.wav", dtype="float32", always_2d=True)
+    a, b = decoded.sum(axis=0)[:90000], mix.T.sum(axis=0)[:90000]
+    corr = np.correlate(a[4096:-4096], b, mode="valid")
+    lag = int(np.argmax(corr)) - 4096
+    assert abs(lag) <= 48, lag                                   # within 1 ms
+    assert corr.max() > 0.9 * np.sqrt(np.sum(a[4096:-4096] ** 2) * np.sum(b[4096 + lag: -4096 + lag] ** 2))
 
 
 @pytest.mark.parametrize("case, argv_tail, message", [
