@@ -1,6 +1,6 @@
 """Playback engine and editing-model costs: how much of a CPU the studio's audio and undo need.
 
-    .venv/bin/python bench/bench_playback.py [--seconds 300] [--objects 20]
+    .venv/bin/python bench/bench_playback.py [--seconds 300] [--objects 20] [--device]
 
 Times, on a stereo 48 kHz mix of `--seconds` and a project of `--objects` objects tracked on
 every frame of a 29.97 fps video of the same length:
@@ -10,6 +10,7 @@ every frame of a 29.97 fps video of the same length:
   - set_mix:    swapping in a new full-length mix (the copy done outside the lock), ms
   - position:   one clock query (the studio asks once per UI frame), microseconds
   - silent:     CPU share of one core used by silent-mode playback over 2 s of wall time
+  - device:     (--device) the same through the sound card, with the underflow count
   - history:    History.apply of a pan nudge (snapshot + edit), and undo, microseconds
   - autosave:   writing the recovery file of the whole project (first write; later writes
                 while only sounds/nudges changed reuse the analysis JSON), ms and size; and
@@ -96,6 +97,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--objects", type=int, default=20)
+    parser.add_argument("--device", action="store_true",
+                        help="also play 3 s through the default output device")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     mix = rng.uniform(-0.5, 0.5, (2, int(args.seconds * SAMPLE_RATE))).astype(np.float32)
@@ -106,6 +109,18 @@ def main() -> None:
           f"({100 / plain:.2f}% of a core)")
     print(f"callback, loop + crossfade always: {worst:8.0f}x real time "
           f"({100 / worst:.2f}% of a core)")
+
+    if args.device:
+        with PlaybackEngine(mix) as engine:
+            print(f"device: {engine.status_message}")
+            if not engine.silent:
+                time.sleep(2.0)  # let a fresh PulseAudio stream settle
+                engine.play()
+                cpu, wall, under = time.process_time(), time.monotonic(), engine.underflows
+                time.sleep(3.0)
+                share = (time.process_time() - cpu) / (time.monotonic() - wall)
+                print(f"device playback:                   {share * 100:.2f}% of a core, "
+                      f"{engine.underflows - under} underflows in 3 s")
 
     with PlaybackEngine(mix, config=PlaybackConfig(silent=True)) as engine:
         engine.play()
