@@ -25,8 +25,7 @@ from video.events import EventConfig, detect_events, match_events
 from video.motion import MotionConfig, MotionDetector
 from video.progress import ProgressFn, report
 from video.reader import VideoFrame, VideoReader
-from video.tracker import (TrackerConfig, Tracker, finalize_tracks, iou_matrix, label_for,
-                           saliency)
+from video.tracker import Tracker, TrackerConfig, finalize_tracks, iou_matrix, label_for, saliency
 from video.tracks import Analysis, Track, VideoInfo
 
 

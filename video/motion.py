@@ -34,8 +34,8 @@ _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 class MotionConfig:
     """Options of the motion detector (sizes relative to the analysis frame)."""
 
-    bootstrap_seconds: float = 1.0
-    bootstrap_samples: int = 11
+    bootstrap_seconds: float = 3.0
+    bootstrap_samples: int = 15
     learn_rate: float = 0.05
     foreground_learn_rate: float = 0.002
     static_seconds: float = 0.8
@@ -213,7 +213,7 @@ def median_background(images: Sequence[np.ndarray], to_last: Sequence[np.ndarray
 class _Pending:
     index: int
     scale: float
-    image: np.ndarray       # blurred float32 analysis image
+    image: np.ndarray       # blurred analysis image (float32; uint8 while held for bootstrap)
     motion: np.ndarray      # transform from the previous frame of the segment
 
 
@@ -250,10 +250,10 @@ class MotionDetector:
         if self._prev_gray is not None and self.config.compensate_camera:
             motion = estimate_camera_motion(self._prev_gray, gray, config=self.config)
         self._prev_gray = gray
-        item = _Pending(index, scale, blurred, motion)
         if self._started:
-            return [self._detect(item)]
-        self._pending.append(item)
+            return [self._detect(_Pending(index, scale, blurred, motion))]
+        # held frames are kept as 8-bit to bound memory (a few seconds of analysis frames)
+        self._pending.append(_Pending(index, scale, np.round(blurred).astype(np.uint8), motion))
         if len(self._pending) >= max(2, round(self.config.bootstrap_seconds * self.fps)):
             return self._bootstrap()
         return []
@@ -277,7 +277,9 @@ class MotionDetector:
 
     def _bootstrap(self) -> list[tuple[int, np.ndarray]]:
         """Median background from the held frames, then detect each of them in order."""
-        items, self._pending = self._pending, []
+        items = [_Pending(p.index, p.scale, p.image.astype(np.float32), p.motion)
+                 for p in self._pending]
+        self._pending = []
         step = max(1, int(np.ceil(len(items) / self.config.bootstrap_samples)))
         to_last = [_IDENTITY.copy()]
         for item in reversed(items[1:]):
