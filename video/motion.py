@@ -239,7 +239,7 @@ class MotionDetector:
         self._prev_image: np.ndarray | None = None
         self._background: np.ndarray | None = None
         self._static: np.ndarray | None = None
-        self._fresh = np.zeros((1, 1), np.uint8)
+        self._fresh: np.ndarray = np.zeros((1, 1), np.uint8)
         self._started = False
 
     def push(self, image: np.ndarray, index: int, scale: float) -> list[tuple[int, np.ndarray]]:
