@@ -119,3 +119,27 @@ def expand_control(curve: np.ndarray, *, block: int, n_samples: int) -> np.ndarr
     start = points[:n_blocks, None]
     step = points[1 : n_blocks + 1, None] - start
     return (start + step * ramp).reshape(-1)[:n_samples]
+
+
+def control_segment(curve: np.ndarray, *, block: int, start: int, stop: int) -> np.ndarray:
+    """Samples [start, stop) of `expand_control(curve, ...)`; `start` must be a multiple of
+    `block`. Lets long signals be processed in cache-sized chunks without ever building the
+    whole per-sample curve."""
+    if start % block:
+        raise ValueError(f"chunk start {start} is not a multiple of the block {block}")
+    first = start // block
+    count = -(-(stop - start) // block)
+    points = np.asarray(curve, dtype=np.float32)
+    if points.size < first + count + 1:
+        raise ValueError(f"need {first + count + 1} control points, got {points.size}")
+    ramp = np.arange(block, dtype=np.float32) / np.float32(block)
+    base = points[first:first + count, None]
+    step = points[first + 1:first + count + 1, None] - base
+    return (base + step * ramp).reshape(-1)[: stop - start]
+
+
+def chunks(n_samples: int, *, block: int, size: int = 1 << 15) -> list[tuple[int, int]]:
+    """[start, stop) spans covering n_samples, each starting on a multiple of `block` and about
+    `size` samples long (small enough that a chunk's temporaries stay in cache)."""
+    step = max(block, size // block * block)
+    return [(a, min(a + step, n_samples)) for a in range(0, n_samples, step)]

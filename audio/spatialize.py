@@ -27,6 +27,8 @@ import numpy as np
 
 from audio.filters import (
     binomial_lowpass,
+    chunks,
+    control_segment,
     expand_control,
     fir_filter,
     hann_smooth,
@@ -265,21 +267,37 @@ def _as_mono(dry: np.ndarray) -> np.ndarray:
         x = x[0]
     if x.ndim != 1:
         raise ValueError(f"spatialize needs a mono (n,) signal, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("dry signal contains NaN or inf")
+    # one BLAS pass: the energy is finite unless a sample is NaN/inf (or absurdly large)
+    if not np.isfinite(np.dot(x, x)):
+        raise ValueError("dry signal contains NaN or inf (or values far beyond full scale)")
     return x
 
 
 def _apply_air(x: np.ndarray, distance: np.ndarray, config: SpatialConfig) -> np.ndarray:
+    """x + w·(lowpass(x) - x), w the air share from distance (chunked, in place on the
+    low-passed copy so no full-length temporaries are made)."""
     weight = air_weight(distance, full_distance=config.air_full_distance)
     if float(weight.max(initial=0.0)) < 1e-4:
         return x
     low = binomial_lowpass(x, order=config.air_filter_order)
-    w = expand_control(weight, block=config.block, n_samples=x.size)
-    low -= x
-    low *= w
-    low += x
+    for start, stop in chunks(x.size, block=config.block):
+        seg = low[start:stop]
+        seg -= x[start:stop]
+        seg *= control_segment(weight, block=config.block, start=start, stop=stop)
+        seg += x[start:stop]
     return low
+
+
+def _apply_gains(left: np.ndarray, right: np.ndarray, gain_l: np.ndarray, gain_r: np.ndarray,
+                 *, block: int) -> np.ndarray:
+    """(2, n) output: each channel source times its control-rate gain curve, chunk by chunk."""
+    out = np.empty((2, left.size), dtype=np.float32)
+    for start, stop in chunks(left.size, block=block):
+        np.multiply(left[start:stop], control_segment(gain_l, block=block, start=start,
+                                                      stop=stop), out=out[0, start:stop])
+        np.multiply(right[start:stop], control_segment(gain_r, block=block, start=start,
+                                                       stop=stop), out=out[1, start:stop])
+    return out
 
 
 def _apply_width(x: np.ndarray, width: np.ndarray, config: SpatialConfig
@@ -335,7 +353,4 @@ def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges
     gain = distance_gain(distance, min_gain_db=config.min_gain_db,
                          max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
     gain_l, gain_r = pan_gains(pan, law=config.law)
-    out = np.empty((2, n), dtype=np.float32)
-    np.multiply(left, expand_control(gain_l * gain, block=config.block, n_samples=n), out=out[0])
-    np.multiply(right, expand_control(gain_r * gain, block=config.block, n_samples=n), out=out[1])
-    return out
+    return _apply_gains(left, right, gain_l * gain, gain_r * gain, block=config.block)
