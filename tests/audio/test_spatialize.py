@@ -10,6 +10,14 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from audio.filters import (
+    binomial_lowpass,
+    chunks,
+    control_segment,
+    expand_control,
+    variable_delay,
+    velvet_decorrelator,
+)
 from audio.nudges import Nudges, PanKeyframe
 from audio.pan import estimate_pan
 from audio.spatialize import (
@@ -333,3 +341,64 @@ def test_pan_curve_rejects_bad_control_rate() -> None:
     info = make_info(1.0)
     with pytest.raises(ValueError, match="control_rate"):
         pan_curve(static_track(0.5, 0.05, info), info, n_samples=100, control_rate=7)
+
+
+# ------------------------------------------------------------------ DSP building blocks
+
+
+@pytest.mark.parametrize(("freq", "order"), [(1000.0, 8), (6000.0, 8), (12_000.0, 8),
+                                             (12_000.0, 2), (18_000.0, 4)])
+def test_binomial_lowpass_is_cos_power(freq: float, order: int) -> None:
+    t = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
+    tone = np.sin(2 * math.pi * freq * t).astype(np.float32)
+    out = binomial_lowpass(tone, order=order)
+    inner = slice(1000, -1000)
+    ratio = np.std(out[inner]) / np.std(tone[inner])
+    assert ratio == pytest.approx(math.cos(math.pi * freq / SAMPLE_RATE) ** order, rel=0.01)
+    # zero phase: the output lines up with the input (no delay to comb with the dry signal)
+    assert lag_of(out[inner], tone[inner]) == pytest.approx(0.0, abs=0.01)
+
+
+@pytest.mark.parametrize("order", [0, 1, 3, 7])
+def test_binomial_lowpass_rejects_odd_orders(order: int) -> None:
+    with pytest.raises(ValueError, match="even"):
+        binomial_lowpass(np.zeros(100, np.float32), order=order)
+
+
+@pytest.mark.parametrize("delay", [0.0, 2.5, 17.25])
+def test_variable_delay_constant_fractional(delay: float) -> None:
+    n = 4800
+    t = np.arange(n) / SAMPLE_RATE
+    tone = np.sin(2 * math.pi * 200.0 * t).astype(np.float32)
+    out = variable_delay(tone, np.full(n, delay))
+    want = np.sin(2 * math.pi * 200.0 * (t - delay / SAMPLE_RATE))
+    np.testing.assert_allclose(out[40:], want[40:], atol=1e-3)
+    assert np.all(out[: int(delay)] == 0.0)                          # before the start: silent
+
+
+@pytest.mark.parametrize(("delay", "message"), [(-1.0, ">= 0"), (np.nan, "finite")])
+def test_variable_delay_rejects_bad_delays(delay: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        variable_delay(np.zeros(10, np.float32), np.full(10, delay))
+
+
+@pytest.mark.parametrize("n", [0, 1, 47, 48, 1000, 100_003])
+def test_chunked_control_matches_whole_expansion(n: int, rng: np.random.Generator) -> None:
+    curve = rng.standard_normal(-(-n // 48) + 1)
+    whole = expand_control(curve, block=48, n_samples=n)
+    parts = [control_segment(curve, block=48, start=a, stop=b)
+             for a, b in chunks(n, block=48, size=4096)]
+    joined = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    np.testing.assert_array_equal(joined, whole)
+    with pytest.raises(ValueError, match="multiple"):
+        control_segment(curve, block=48, start=5, stop=10)
+    with pytest.raises(ValueError, match="control points"):
+        expand_control(curve[:1], block=48, n_samples=n + 96)
+
+
+def test_velvet_decorrelator_is_unit_energy_sparse_and_seeded() -> None:
+    taps = velvet_decorrelator()
+    assert float(np.sum(taps.astype(np.float64) ** 2)) == pytest.approx(1.0, rel=1e-5)
+    assert 0.02 < np.count_nonzero(taps) / taps.size < 0.05
+    np.testing.assert_array_equal(taps, velvet_decorrelator())
+    assert not np.array_equal(taps, velvet_decorrelator(seed=8))
