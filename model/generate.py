@@ -176,46 +176,73 @@ def _texture_from_sample(loop_src: np.ndarray, level: np.ndarray, bright: np.nda
     return ((low + (y - low) * bright) * level).astype(np.float32)
 
 
-def add_texture(out: np.ndarray, plan: SoundPlan, profile: MotionProfile, *,
-                samples: SampleCache, rng: np.random.Generator, config: GenerateConfig) -> None:
-    """Add the movement texture over the span where the object moves (speed-following)."""
-    if plan.texture is None or len(profile.times) < 2:
-        return
+@dataclass(frozen=True)
+class TextureControls:
+    """Per-sample texture controls from `start` (a sample index of the video) on: `level`
+    (0 while still, rising with speed, faded at the track's ends) and `speed` relative to the
+    reference speed (drives brightness and pitch)."""
+
+    start: int
+    level: np.ndarray
+    speed: np.ndarray
+
+
+def texture_controls(profile: MotionProfile, n_samples: int, *,
+                     config: GenerateConfig = GenerateConfig()) -> TextureControls | None:
+    """Level and relative-speed curves over the span where the object moves; None if it never
+    moves (or is tracked for less than two frames)."""
+    if len(profile.times) < 2:
+        return None
     frame_s = float(profile.times[1] - profile.times[0])
     start = max(0, time_to_sample(float(profile.times[0])))
-    stop = min(len(out), time_to_sample(float(profile.times[-1]) + frame_s))
+    stop = min(n_samples, time_to_sample(float(profile.times[-1]) + frame_s))
     if stop - start < 2:
-        return
+        return None
     speed = _speed_curve(profile, start, stop)
     m = config.motion
     gate = np.clip((speed - m.still_speed) / (m.moving_speed - m.still_speed), 0.0, 1.0)
     gate = gate * gate * (3 - 2 * gate)                       # smoothstep: no clicks at the gate
-    rel = np.clip(speed / np.float32(m.ref_speed), 0.0, 1.25)
     active = np.flatnonzero(gate > 0)
     if active.size == 0:
-        return
+        return None
     lo, hi = int(active[0]), int(active[-1]) + 1
-    gate, rel = gate[lo:hi], rel[lo:hi]
-    level = (gate * rel ** np.float32(0.7)).astype(np.float32)
+    rel = np.clip(speed[lo:hi] / np.float32(m.ref_speed), 0.0, 1.25).astype(np.float32)
+    level = (gate[lo:hi] * rel ** np.float32(0.7)).astype(np.float32)
     fade = min(int(config.fade_s * SAMPLE_RATE), len(level) // 2)
     if fade > 1:
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
         level[:fade] *= ramp
         level[-fade:] *= ramp[::-1]
-    bright = np.clip(rel, 0.0, 1.0).astype(np.float32)
-    source = plan.texture
+    return TextureControls(start=start + lo, level=level, speed=rel)
+
+
+def _synthesize_texture(source: Source, controls: TextureControls, samples: SampleCache,
+                        rng: np.random.Generator) -> np.ndarray:
+    """The texture signal for `controls`: a looped library sound or a procedural preset."""
+    level, rel = controls.level, controls.speed
+    bright = np.clip(rel, 0.0, 1.0)
     loop_src = samples.mono(source.entries[int(rng.integers(len(source.entries)))]) \
         if source.entries else None
     if loop_src is not None:
-        tex = _texture_from_sample(loop_src, level, bright, rng)
-    elif source.kind == "engine":
-        tex = engine_texture(level, (np.float32(35.0) + np.float32(85.0) * rel), rng=rng)
-    elif source.kind == "scrape":
-        tex = scrape_texture(level, bright, rng=rng)
-    else:
-        tex = whoosh_texture(level, bright, rng=rng)
+        return _texture_from_sample(loop_src, level, bright, rng)
+    if source.kind == "engine":
+        return engine_texture(level, np.float32(35.0) + np.float32(85.0) * rel, rng=rng)
+    if source.kind == "scrape":
+        return scrape_texture(level, bright, rng=rng)
+    return whoosh_texture(level, bright, rng=rng)
+
+
+def add_texture(out: np.ndarray, plan: SoundPlan, profile: MotionProfile, *,
+                samples: SampleCache, rng: np.random.Generator, config: GenerateConfig) -> None:
+    """Add the movement texture over the span where the object moves (speed-following)."""
+    if plan.texture is None:
+        return
+    controls = texture_controls(profile, len(out), config=config)
+    if controls is None:
+        return
+    tex = _synthesize_texture(plan.texture, controls, samples, rng)
     gain = np.float32(config.texture_level * plan.texture_gain)
-    out[start + lo: start + hi] += tex * gain
+    out[controls.start: controls.start + len(tex)] += tex * gain
 
 
 def object_size(profile: MotionProfile) -> float:
