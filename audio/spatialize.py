@@ -54,7 +54,10 @@ class SpatialConfig:
     reference_distance_m: metres the reference distance stands for (used by Doppler only).
     min_gain_db / max_gain_db: clamp of the inverse-distance gain (far objects stay audible,
         a box filling the frame does not explode).
-    smoothing_ms: length of the zero-phase smoothing window on every control curve.
+    smoothing_ms: length of the zero-phase smoothing window on the pan and width curves.
+    distance_smoothing_ms: the same for the distance curve, longer because box sizes jitter
+        more than box positions (a tracker's box breathing would otherwise be heard as a
+        flutter in level), while real approach/retreat is slow.
     control_rate: control points per second; must divide 48000.
     air_full_distance: apparent distance (x reference) at which the air low-pass is fully in.
     air_filter_order: even order of the binomial low-pass used for air absorption.
@@ -70,6 +73,7 @@ class SpatialConfig:
     min_gain_db: float = -30.0
     max_gain_db: float = 12.0
     smoothing_ms: float = 30.0
+    distance_smoothing_ms: float = 150.0
     control_rate: int = 1000
     air_absorption: bool = True
     air_full_distance: float = 16.0
@@ -91,8 +95,9 @@ class SpatialConfig:
             raise ValueError("need min_gain_db <= 0 <= max_gain_db")
         if self.control_rate <= 0 or SAMPLE_RATE % self.control_rate:
             raise ValueError(f"control_rate must divide {SAMPLE_RATE}, got {self.control_rate}")
-        if self.smoothing_ms < 0 or self.itd_max_ms < 0 or self.doppler_max_delay_ms < 0:
-            raise ValueError("smoothing_ms, itd_max_ms and doppler_max_delay_ms must be >= 0")
+        if min(self.smoothing_ms, self.distance_smoothing_ms, self.itd_max_ms,
+               self.doppler_max_delay_ms) < 0:
+            raise ValueError("smoothing, itd_max_ms and doppler_max_delay_ms must be >= 0")
         if self.air_full_distance <= 1.0:
             raise ValueError("air_full_distance must be > 1 (a multiple of the reference)")
         if self.air_filter_order < 2 or self.air_filter_order % 2:
@@ -208,7 +213,7 @@ def distance_control(track: Track, info: VideoInfo, *, n_samples: int,
     log_d = np.clip(0.5 * (math.log(ref) - np.log(np.maximum(area, 1e-12))),
                     -_MAX_LOG_DISTANCE, _MAX_LOG_DISTANCE)
     curve = _track_curve(log_d, track, info, positions, default=0.0)
-    curve = hann_smooth(curve, width=_smooth_points(config.smoothing_ms, config.block))
+    curve = hann_smooth(curve, width=_smooth_points(config.distance_smoothing_ms, config.block))
     return np.exp(curve) * nudges.distance_scale
 
 

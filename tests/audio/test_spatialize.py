@@ -154,6 +154,25 @@ def test_box_jump_is_smoothed_without_steps() -> None:
     assert out[0, 100] > 0.9 and out[1, -100] > 0.9                 # but it does get there
 
 
+def test_box_size_jitter_is_not_heard_as_level_flutter(rng: np.random.Generator) -> None:
+    info = make_info(4.0)
+    frames = np.arange(info.frames)
+    area = 0.05 * rng.uniform(0.8, 1.2, frames.size)               # a tracker's box breathing
+    track = Track(id=1, label="jitter", frames=frames,
+                  boxes=boxes_from(np.full(frames.size, W / 2), area))
+    raw_db = 10 * np.log10(area / 0.05)                              # unsmoothed gain, dB
+    assert np.std(raw_db) > 0.45
+
+    def flutter(config: SpatialConfig) -> float:
+        out = spatialize(np.ones(4 * SAMPLE_RATE, np.float32), track, info, config=config)
+        level_db = 20 * np.log10(out[0, SAMPLE_RATE // 2: -SAMPLE_RATE // 2])
+        assert np.mean(level_db) == pytest.approx(-3.0103, abs=0.1)
+        return float(np.std(level_db) / np.std(raw_db))
+
+    assert flutter(DRY) < 0.55                                       # 150 ms distance smoothing
+    assert flutter(SpatialConfig(air_absorption=False, distance_smoothing_ms=30.0)) > 0.7
+
+
 def test_keyframes_override_between_first_and_last() -> None:
     info = make_info(4.0)
     track = static_track(0.8, 0.05, info)                           # tracked pan +0.6
