@@ -195,6 +195,8 @@ class PlaybackEngine:
         self._grain = grain[:, np.newaxis]
         self._scrub_pos = 0
         self._scrub_left = 0
+        self._scrub_next: int | None = None  # the latest scrub target, played after the grain
+        self._ended_epoch = -1  # epoch in which playback ran off the end (clock drains the log)
         big = max(cfg.blocksize, cfg.silent_blocksize)
         self._scratch = np.zeros((big, CHANNELS), dtype=np.float32)
         # block log for the clock: when each block reaches the DAC, where it starts, whether
@@ -337,7 +339,7 @@ class PlaybackEngine:
                 self._anchor = 0
             self._pos = self._anchor
             self._start_fade(None, 0)  # fade in from silence
-            self._scrub_left = 0
+            self._scrub_left, self._scrub_next = 0, None
             self._playing = True
             self._epoch += 1
 
@@ -372,7 +374,7 @@ class PlaybackEngine:
             if self._playing:
                 self._start_fade(self._mix, self._pos)
             self._pos = self._anchor = target
-            self._scrub_left = 0
+            self._scrub_left, self._scrub_next = 0, None
             self._epoch += 1
 
     def seek_seconds(self, time_s: float) -> None:
@@ -380,17 +382,19 @@ class PlaybackEngine:
         self.seek(round(float(time_s) * self.config.sample_rate))
 
     def scrub(self, sample: int) -> None:
-        """While dragging the playhead: move there and play one short windowed grain.
+        """While dragging the playhead: move there and play a short windowed grain from there.
 
-        While playing this is a plain seek.
+        The playhead moves at once; a grain already sounding plays to its end first and then
+        the latest target's grain follows (calls in between only move the playhead), so a
+        fast drag gives back-to-back grains, never a cut-off one (a click). While playing this
+        is a plain seek.
         """
         if self._playing:
             self.seek(sample)
             return
         with self._lock:
             target = min(max(int(sample), 0), self.length)
-            self._pos = self._anchor = self._scrub_pos = target
-            self._scrub_left = self.config.scrub_grain
+            self._pos = self._anchor = self._scrub_next = target
             self._epoch += 1
 
     def set_loop(self, start: int, end: int) -> None:
@@ -441,7 +445,7 @@ class PlaybackEngine:
     # -- internals (called with the lock held) -------------------------------------------------
 
     def _clock_locked(self, now: float) -> int:
-        if not self._playing:
+        if not self._playing and self._ended_epoch != self._epoch:
             return self._anchor
         rate = self.config.sample_rate
         for back in range(1, _LOG_SIZE + 1):
@@ -491,13 +495,18 @@ class PlaybackEngine:
         start, advancing = self._pos, self._playing
         if self._playing:
             self._pos, ended = self._read(self._mix, self._pos, out)
-            if ended:
+            if ended:  # the clock runs on until the last block is heard
                 self._playing = False
                 self._anchor = self._pos = self.length
-        elif self._scrub_left > 0:
-            self._render_grain(out, frames)
+                self._ended_epoch = self._epoch
         else:
-            out.fill(0.0)
+            if self._scrub_left == 0 and self._scrub_next is not None:
+                self._scrub_pos, self._scrub_next = self._scrub_next, None
+                self._scrub_left = self.config.scrub_grain
+            if self._scrub_left > 0:
+                self._render_grain(out, frames)
+            else:
+                out.fill(0.0)
         if self._fade_left > 0:
             self._render_fade(out, frames)
         return start, advancing
@@ -537,7 +546,7 @@ class PlaybackEngine:
         self._log_dac[i] = dac
         self._log_pos[i] = start
         self._log_frames[i] = frames if advancing else 0
-        self._log_epoch[i] = self._epoch if advancing else -1
+        self._log_epoch[i] = self._epoch
         self._log_next = (i + 1) % _LOG_SIZE
 
     def _tap_write(self, out: np.ndarray, frames: int) -> None:

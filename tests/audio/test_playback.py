@@ -263,6 +263,21 @@ def test_swap_mid_play_keeps_position_without_click(dev: PlaybackEngine) -> None
     np.testing.assert_array_equal(np.diff(idx[first_new:first_new + 20000]), 1)
 
 
+@pytest.mark.playback
+@needs_sink
+def test_clock_runs_to_the_end_after_the_last_block_left(dev: PlaybackEngine) -> None:
+    dev.seek(dev.length - SAMPLE_RATE // 4)
+    dev.play()
+    samples: list[tuple[bool, int]] = []
+    assert wait_until(lambda: samples.append((dev.is_playing, dev.position())) or
+                      samples[-1][1] == dev.length, 10.0)
+    positions = np.array([p for _, p in samples])
+    assert np.all(np.diff(positions) >= 0)
+    # the callback ran off the end ~one output latency before the clock got there
+    after_last_block = [p for playing, p in samples if not playing]
+    assert after_last_block[0] < dev.length
+
+
 # ---------------------------------------------------------------------------------------------
 # silent mode (no device)
 
@@ -321,7 +336,7 @@ def test_silent_mode_plays_to_the_end_and_stops(silent: PlaybackEngine) -> None:
     silent.seek(silent.length - 2400)
     silent.play()
     assert wait_until(lambda: not silent.is_playing, 3.0)
-    assert silent.position() == silent.length
+    assert wait_until(lambda: silent.position() == silent.length, 1.0)
     silent.play()  # at the end: starts again from 0
     assert silent.is_playing and silent.position() < SAMPLE_RATE // 2
     silent.stop()
@@ -452,5 +467,30 @@ def test_pull_renders_like_the_device_offline() -> None:
     engine.clear_loop()
     engine.seek(engine.length - 100)
     engine.pull(out)  # the crossfaded jump, then the last 100 samples, then silence
-    assert not engine.is_playing and engine.position() == engine.length
-    assert not out[100 + CROSSFADE:].any()
+    assert not engine.is_playing and not out[100 + CROSSFADE:].any()
+    engine.pull(out)  # once the block after the end is "heard", the clock is at the end
+    assert engine.position() == engine.length and not out.any()
+
+
+def test_fast_scrubbing_plays_whole_grains_back_to_back() -> None:
+    engine = PlaybackEngine(index_mix(2.0))
+    grain = engine.config.scrub_grain
+    out = np.zeros((1024, 2), np.float32)
+    engine.scrub(10_000)
+    engine.pull(out)
+    first = out.copy()
+    engine.scrub(30_000)  # while the first grain sounds: only the playhead moves ...
+    engine.scrub(50_000)
+    assert engine.position() == 50_000
+    rendered = [first]
+    for _ in range(9):
+        engine.pull(out)
+        rendered.append(out.copy())
+    left = np.concatenate(rendered)[:, 0]
+    nz = np.flatnonzero(left)
+    runs = np.split(nz, np.flatnonzero(np.diff(nz) != 1) + 1)
+    assert [len(r) for r in runs] == [grain, grain]  # ... both grains whole, B skipped
+    mix = index_mix(2.0)[0]
+    window = np.hanning(grain + 2)[1:-1]
+    np.testing.assert_allclose(left[runs[0]], mix[10_000:10_000 + grain] * window, rtol=1e-5)
+    np.testing.assert_allclose(left[runs[1]], mix[50_000:50_000 + grain] * window, rtol=1e-5)
