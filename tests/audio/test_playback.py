@@ -269,8 +269,12 @@ def test_clock_runs_to_the_end_after_the_last_block_left(dev: PlaybackEngine) ->
     dev.seek(dev.length - SAMPLE_RATE // 4)
     dev.play()
     samples: list[tuple[bool, int]] = []
-    assert wait_until(lambda: samples.append((dev.is_playing, dev.position())) or
-                      samples[-1][1] == dev.length, 10.0)
+
+    def at_end() -> bool:
+        samples.append((dev.is_playing, dev.position()))
+        return samples[-1][1] == dev.length
+
+    assert wait_until(at_end, 10.0)
     positions = np.array([p for _, p in samples])
     assert np.all(np.diff(positions) >= 0)
     # the callback ran off the end ~one output latency before the clock got there
