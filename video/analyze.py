@@ -118,11 +118,24 @@ def _fit(frame: VideoFrame, max_side: int) -> VideoFrame:
     return VideoFrame(index=frame.index, time=frame.time, image=image, scale=frame.scale * factor)
 
 
+def _camera_path(camera: dict[int, np.ndarray]) -> np.ndarray:
+    """Cumulative camera pan per frame index (frames never seen hold the previous value)."""
+    if not camera:
+        return np.zeros((0, 2))
+    path = np.zeros((max(camera) + 1, 2))
+    last = np.zeros(2)
+    for index in range(len(path)):
+        last = camera.get(index, last)
+        path[index] = last
+    return path
+
+
 def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
-            barriers: list[int]) -> tuple[Track, ...]:
+            barriers: list[int], camera: np.ndarray) -> tuple[Track, ...]:
     """Link and clean tracks, detect their events, label them, keep the most salient."""
     fps = float(info.fps)
-    tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers)
+    tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers,
+                             camera=camera)
     done = []
     for track in tracks:
         with_events = track.with_changes(events=detect_events(track, info, config=config.events))
@@ -147,7 +160,7 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
                    f"frame {frame.index + 1}/{info.frames}")
     raw = state.close()
     report(progress, 0.96, "linking tracks and finding events")
-    objects = _finish(raw, info, config, state.cut_frames)
+    objects = _finish(raw, info, config, state.cut_frames, _camera_path(state.motion.camera))
     report(progress, 1.0, f"{len(objects)} objects")
     return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times))
 

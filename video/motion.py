@@ -6,7 +6,9 @@ Per frame (already downscaled for analysis):
    snap to "none" so a static camera never blurs the background by resampling it.
 2. The background image is warped by that transform (pixels that scroll into view are taken from
    the current frame), and the foreground is where the frame differs from it by more than a
-   threshold set from the measured noise (robust to sensor noise at any level).
+   threshold set from the measured noise (robust to sensor noise at any level). When the camera
+   moves, the difference is first reduced by what a fraction of a pixel of misalignment could
+   explain at strong background edges.
 3. Morphology removes specks and fills holes; connected components become candidate boxes;
    nearby fragments merge. Boxes are returned in source pixels.
 4. The background learns fast where there is no foreground and slowly under it; foreground that
@@ -48,6 +50,7 @@ class MotionConfig:
     camera_max_side: int = 320
     camera_features: int = 160
     compensate_camera: bool = True
+    registration_error: float = 1.0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -144,6 +147,16 @@ def difference(image: np.ndarray, background: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(planes[0], planes[1]), planes[2])
 
 
+def edge_allowance(background: np.ndarray, error_px: float) -> np.ndarray:
+    """How much a registration error of `error_px` pixels can change each pixel: the local
+    gradient times the error. Subtracted from the difference when the camera moves, so strong
+    background edges do not light up as foreground after an imperfect alignment."""
+    gray = cv2.cvtColor(background, cv2.COLOR_RGB2GRAY) if background.ndim == 3 else background
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    return cv2.magnitude(gx, gy) * np.float32(error_px / 8.0)  # Sobel = 8 x gradient per px
+
+
 def noise_threshold(diff: np.ndarray, *, sigmas: float, floor: float) -> float:
     """Foreground threshold: `sigmas` times the median difference (most pixels are background)."""
     sample = diff[::4, ::4]
@@ -230,6 +243,10 @@ class MotionDetector:
     def __init__(self, fps: float, *, config: MotionConfig = MotionConfig()) -> None:
         self.config = config
         self.fps = float(fps)
+        # cumulative camera translation (source px) at each pushed frame: where a point of the
+        # scene has moved to on screen since the start, used to tell object motion from panning
+        self.camera: dict[int, np.ndarray] = {}
+        self._pan = np.zeros(2)
         self.reset()
 
     def reset(self) -> None:
@@ -250,6 +267,8 @@ class MotionDetector:
         if self._prev_gray is not None and self.config.compensate_camera:
             motion = estimate_camera_motion(self._prev_gray, gray, config=self.config)
         self._prev_gray = gray
+        self._pan = self._pan + motion[:, 2] / scale
+        self.camera[index] = self._pan.copy()
         if self._started:
             return [self._detect(_Pending(index, scale, blurred, motion))]
         # held frames are kept as 8-bit to bound memory (a few seconds of analysis frames)
@@ -307,6 +326,8 @@ class MotionDetector:
         image = item.image
         background = warp_into(self._background, item.motion, image)
         diff = difference(image, background)
+        if not is_identity(item.motion):
+            diff = cv2.subtract(diff, edge_allowance(background, cfg.registration_error))
         threshold = noise_threshold(diff, sigmas=cfg.threshold_sigmas, floor=cfg.min_threshold)
         raw = (diff > threshold).astype(np.uint8)
         h, w = raw.shape

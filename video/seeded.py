@@ -31,7 +31,8 @@ Box = tuple[float, float, float, float]
 class SeedConfig:
     """Tuning of the seeded tracker (pixel values are at the tracking resolution).
 
-    max_points, quality, min_spacing: corner features sampled inside the box.
+    max_points, quality, min_spacing: corner features sampled inside the box...
+    grid: ...plus a grid x grid lattice of points over it.
     window, levels: Lucas-Kanade window size and pyramid levels.
     max_fb_error: a feature counts only if tracking it back lands within this many pixels...
     min_similarity: ...and the patches around it before and after correlate at least this well.
@@ -41,14 +42,17 @@ class SeedConfig:
         looked for before the features are tracked.
     anchor_min: template correlation the anchor needs before it corrects the flow estimate.
     search: how far (fraction of the box size) the anchor may move the flow estimate.
-    min_visible: the object is gone once less than this fraction of its box is in the picture.
+    min_visible: the object is not found when less than this fraction of its box is in the
+        picture.
+    max_gap: frames in a row the object may go unfound (occluded) before tracking ends.
     chunk: frames decoded per block when going backwards.
     """
 
     max_points: int = 100
+    grid: int = 8
     quality: float = 0.005
     min_spacing: int = 3
-    window: int = 21
+    window: int = 15
     levels: int = 3
     max_fb_error: float = 1.5
     min_similarity: float = 0.6
@@ -58,19 +62,25 @@ class SeedConfig:
     anchor_min: float = 0.5
     search: float = 0.25
     min_visible: float = 0.3
+    max_gap: int = 8
     chunk: int = 32
 
     def __post_init__(self) -> None:
-        if self.max_points < self.min_points or self.min_points < 2:
-            raise ValueError("need max_points >= min_points >= 2")
-        if self.window < 5 or self.levels < 0 or self.chunk < 1:
-            raise ValueError("window must be >= 5, levels >= 0, chunk >= 1")
+        if self.max_points < self.min_points or self.min_points < 2 or self.grid < 2:
+            raise ValueError("need max_points >= min_points >= 2 and grid >= 2")
+        if self.window < 5 or self.levels < 0 or self.chunk < 1 or self.max_gap < 0:
+            raise ValueError("window must be >= 5, levels >= 0, chunk >= 1, max_gap >= 0")
         if not (0 < self.min_visible <= 1 and 0 <= self.search <= 1):
             raise ValueError("min_visible must be in (0, 1] and search in [0, 1]")
 
 
 def feature_points(gray: np.ndarray, box: np.ndarray, *, config: SeedConfig) -> np.ndarray:
-    """Corner features (n, 1, 2) float32 inside `box`, topped up with a grid where texture is poor."""
+    """Points (n, 1, 2) float32 to track inside `box`: the strongest corners plus an even grid.
+
+    The grid keeps the whole box represented when a few very strong corners (an occluder's
+    edge, a logo) would otherwise take every feature; grid points on flat areas do not track
+    consistently and are dropped by the checks in `flow_step`.
+    """
     height, width = gray.shape
     x0, y0, x1, y1 = _clip_box(box, width, height).round().astype(int)
     mask = np.zeros_like(gray)
@@ -79,31 +89,36 @@ def feature_points(gray: np.ndarray, box: np.ndarray, *, config: SeedConfig) -> 
                                       qualityLevel=config.quality,
                                       minDistance=config.min_spacing, mask=mask, blockSize=5)
     points = np.zeros((0, 1, 2), np.float32) if corners is None else corners.astype(np.float32)
-    if len(points) < 4 * config.min_points and x1 - x0 >= 4 and y1 - y0 >= 4:
-        gx, gy = np.meshgrid(np.linspace(x0 + 1, x1 - 2, 6), np.linspace(y0 + 1, y1 - 2, 6))
+    if x1 - x0 >= 4 and y1 - y0 >= 4:
+        n = config.grid
+        gx, gy = np.meshgrid(np.linspace(x0 + 1, x1 - 2, n), np.linspace(y0 + 1, y1 - 2, n))
         grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)[:, None, :]
         points = np.concatenate([points, grid])
     return points
 
 
 def flow_step(previous: np.ndarray, current: np.ndarray, box: np.ndarray, *,
-              config: SeedConfig, guess: np.ndarray | None = None,
-              levels: int | None = None) -> np.ndarray | None:
+              config: SeedConfig, guess: np.ndarray | None = None, levels: int | None = None,
+              prior: np.ndarray | None = None) -> np.ndarray | None:
     """Median-flow update of `box` (x0, y0, x1, y1) from gray frame `previous` to `current`.
 
     `guess` is a rough (dx, dy) to start the features from (fast objects move further than LK
     can see); with a trusted guess, `levels` 1 keeps LK near it instead of letting the coarse
-    pyramid levels, where a small object is mostly background, pull it away. A feature counts if it tracks back to where it started, its neighbourhood looks
-    alike in both frames, and it agrees with the box's overall shift and scale. None (lost)
-    when fewer than `config.min_points` features count.
+    pyramid levels, where a small object is mostly background, pull it away. A feature counts
+    if it tracks back to where it started and its neighbourhood looks alike in both frames.
+    The box follows the main group of features moving together (of comparable groups, the one
+    moving most like `prior`, e.g. the object's last velocity; an occluder crossing the box
+    forms a second group). None (lost) when fewer than `config.min_points` features (or
+    `config.min_agreeing` of those sampled) move with the box.
     """
     points = feature_points(previous, box, config=config)
     if len(points) < config.min_points:
         return None
     window = _window(box, config)
-    start_guess = points + (np.zeros(2) if guess is None else guess).astype(np.float32)
+    offset = np.zeros(2) if guess is None else np.asarray(guess, dtype=np.float64)
     depth = config.levels if levels is None else levels
-    moved, status = _lucas_kanade(previous, current, points, window, depth, start_guess)
+    moved, status = _lucas_kanade(previous, current, points, window, depth,
+                                  points + offset.astype(np.float32))
     back, status_back = _lucas_kanade(current, previous, moved, window, depth, points)
     fb_error = np.linalg.norm((back - points).reshape(-1, 2), axis=1)
     good = (status == 1) & (status_back == 1) & (fb_error <= config.max_fb_error)
@@ -112,17 +127,43 @@ def flow_step(previous: np.ndarray, current: np.ndarray, box: np.ndarray, *,
     start, end = start[similar], end[similar]
     if len(start) < config.min_points:
         return None
+    # spread of displacements within one object: turning 0.1 rad moves its edge 5 % of its size
+    tolerance = max(2.0, 0.08 * float(np.max(box[2:] - box[:2])))
+    group = motion_group(end - start, tolerance=tolerance,
+                         prior=offset if prior is None else np.asarray(prior, np.float64))
+    start, end = start[group], end[group]
     centre = (box[:2] + box[2:]) / 2
     shift = np.median(end - start, axis=0)
     factor = _median_scale(start, end)
     # features that moved with the box (shift + scale about its centre), not against it
     residual = np.linalg.norm(end - (centre + shift + factor * (start - centre)), axis=1)
-    agree = residual <= max(2.0, 0.05 * float(np.max(box[2:] - box[:2])))
+    agree = residual <= tolerance
     if int(agree.sum()) < max(config.min_points, config.min_agreeing * len(points)):
         return None
     shift = np.median(end[agree] - start[agree], axis=0)
     half = (box[2:] - box[:2]) / 2 * factor
     return np.concatenate([centre + shift - half, centre + shift + half])
+
+
+def motion_group(displacements: np.ndarray, *, tolerance: float, prior: np.ndarray,
+                 share: float = 0.3) -> np.ndarray:
+    """Mask of the features in the dominant group of similar displacements (n, 2).
+
+    Each displacement is a hypothesis supported by those within `tolerance` of it; among the
+    hypotheses with at least `share` of the best support, the one nearest `prior` wins (an
+    occluder's edges can offer more features than the partly hidden object they cross).
+    """
+    if len(displacements) == 0:
+        return np.zeros(0, dtype=bool)
+    gaps = np.linalg.norm(displacements[:, None, :] - displacements[None, :, :], axis=2)
+    support = (gaps <= tolerance).sum(axis=1)
+    strong = np.nonzero(support >= share * support.max())[0]
+    distance = np.linalg.norm(displacements[strong] - prior, axis=1)
+    group = gaps[strong[int(np.argmin(distance))]] <= tolerance
+    # re-centre once on the group's median, so the hypothesis picked from its edge (nearest
+    # the prior) does not bias which features belong to it
+    centre = np.median(displacements[group], axis=0)
+    return np.asarray(np.linalg.norm(displacements - centre, axis=1) <= tolerance)
 
 
 def coarse_shift(previous: np.ndarray, current: np.ndarray, box: np.ndarray,
@@ -149,7 +190,7 @@ def coarse_shift(previous: np.ndarray, current: np.ndarray, box: np.ndarray,
 
 def _window(box: np.ndarray, config: SeedConfig) -> int:
     """LK window: the configured size, smaller for small boxes (less background inside)."""
-    side = int(min(box[2] - box[0], box[3] - box[1]) * 0.6)
+    side = int(min(box[2] - box[0], box[3] - box[1]) * 0.4)
     return int(np.clip(side | 1, 7, config.window))
 
 
@@ -212,6 +253,18 @@ def anchor_refine(current: np.ndarray, box: np.ndarray, template: np.ndarray, *,
     return box + np.concatenate([offset, offset])
 
 
+def template_score(image: np.ndarray, box: np.ndarray, template: np.ndarray) -> float:
+    """Normalised correlation of the picture inside `box` with `template` scaled to fit it
+    (-1 when the box is not wholly in the picture or too small to compare)."""
+    height, width = image.shape
+    x0, y0, x1, y1 = np.round(box).astype(int)
+    if x0 < 0 or y0 < 0 or x1 > width or y1 > height or x1 - x0 < 4 or y1 - y0 < 4:
+        return -1.0
+    scaled = cv2.resize(template, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    score = float(cv2.matchTemplate(image[y0:y1, x0:x1], scaled, cv2.TM_CCOEFF_NORMED)[0, 0])
+    return score if math.isfinite(score) else -1.0
+
+
 def _clip_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(np.asarray(box, dtype=np.float64), 0, [width, height, width, height])
 
@@ -224,30 +277,62 @@ def visible_fraction(box: np.ndarray, width: int, height: int) -> float:
 
 
 class _Follower:
-    """Tracks one object through consecutive gray frames (either direction)."""
+    """Tracks one object through consecutive gray frames (either direction).
+
+    A frame where the object cannot be found (an occluder passes, motion blur) is skipped: the
+    next frames are matched against the last frame where it was seen, with the motion scaled
+    by the gap, for up to `config.max_gap` frames.
+    """
 
     def __init__(self, seed: VideoFrame, box: np.ndarray, config: SeedConfig) -> None:
         self.config = config
         self.previous = seed.image
         self.box = box
         self.velocity = np.zeros(2)
+        self.missed = 0
         x0, y0, x1, y1 = _clip_box(box, seed.image.shape[1], seed.image.shape[0]).round()
         self.template = seed.image[int(y0):int(y1), int(x0):int(x1)].copy()
 
+    @property
+    def lost(self) -> bool:
+        return self.missed > self.config.max_gap
+
     def step(self, frame: VideoFrame) -> np.ndarray | None:
-        """The object's box on `frame`, or None when it is lost there."""
-        guess, found = coarse_shift(self.previous, frame.image, self.box, self.velocity,
-                                    config=self.config)
-        moved = flow_step(self.previous, frame.image, self.box, config=self.config, guess=guess,
-                          levels=1 if found else None)
+        """The object's box on `frame`, or None when it is not found there."""
+        moved = self._locate(frame.image)
         if moved is None:
+            self.missed += 1
             return None
-        moved = anchor_refine(frame.image, moved, self.template, config=self.config)
-        height, width = frame.image.shape
+        self.velocity = ((moved[:2] + moved[2:]) - (self.box[:2] + self.box[2:])) / 2 \
+            / (self.missed + 1)
+        self.previous, self.box, self.missed = frame.image, moved, 0
+        return moved
+
+    def _locate(self, image: np.ndarray) -> np.ndarray | None:
+        expected = self.velocity * (self.missed + 1)
+        guess, found = coarse_shift(self.previous, image, self.box, expected, config=self.config)
+        # Near a guess, LK on the fine level only: on coarse pyramid levels a small object is
+        # mostly background, which pulls the features away. The patch match may have followed
+        # an occluder, so when it disagrees with the motion so far both are tried and the box
+        # that looks more like the object on the seed frame wins; a full pyramid search from
+        # the motion-predicted position is the last resort.
+        starts = [guess] if found else []
+        if not found or np.linalg.norm(guess - expected) > 2.0:
+            starts.append(expected)
+        boxes = [b for start in starts
+                 if (b := flow_step(self.previous, image, self.box, config=self.config,
+                                    guess=start, levels=1, prior=expected)) is not None]
+        if not boxes:
+            deep = flow_step(self.previous, image, self.box, config=self.config, guess=expected,
+                             levels=self.config.levels, prior=expected)
+            boxes = [] if deep is None else [deep]
+        if not boxes:
+            return None
+        moved = max(boxes, key=lambda b: template_score(image, b, self.template))
+        moved = anchor_refine(image, moved, self.template, config=self.config)
+        height, width = image.shape
         if visible_fraction(moved, width, height) < self.config.min_visible:
             return None
-        self.velocity = (moved[:2] + moved[2:]) / 2 - (self.box[:2] + self.box[2:]) / 2
-        self.previous, self.box = frame.image, moved
         return moved
 
 
@@ -263,11 +348,15 @@ def _backward(reader: VideoReader, before: int, *, max_side: int, chunk: int) ->
 
 def _follow(frames: Iterator[VideoFrame], seed: VideoFrame, box: np.ndarray, *,
             config: SeedConfig, forward: bool, tick: Callable[[], None]) -> list[tuple[int, np.ndarray]]:
-    """(index, box) for the frames after the seed in one direction, up to loss or a shot cut."""
+    """(index, box) for the frames after the seed in one direction, up to loss or a shot cut.
+
+    Frames skipped inside a short gap get boxes interpolated between the two sides of it.
+    """
     follower = _Follower(seed, box, config)
     cuts = CutDetector(CutConfig())
     cuts.update(seed)
     found: list[tuple[int, np.ndarray, float]] = []
+    gap: list[VideoFrame] = []
     cut_at: float | None = None
     try:
         for frame in frames:
@@ -275,9 +364,17 @@ def _follow(frames: Iterator[VideoFrame], seed: VideoFrame, box: np.ndarray, *,
             cut_at = cuts.update(frame)
             if cut_at is not None:
                 break
+            last = follower.box
             moved = follower.step(frame)
             if moved is None:
-                break
+                if follower.lost:
+                    break
+                gap.append(frame)
+                continue
+            for k, skipped in enumerate(gap, start=1):
+                weight = k / (len(gap) + 1)
+                found.append((skipped.index, (1 - weight) * last + weight * moved, skipped.time))
+            gap.clear()
             found.append((frame.index, moved, frame.time))
     finally:
         close = getattr(frames, "close", None)

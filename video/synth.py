@@ -390,7 +390,7 @@ def _compose(spec: SceneSpec, index: int, canvas: np.ndarray,
     t = spec.time_of(index)
     ox, oy = camera_offset(spec, t)
     shift = np.array([[1, 0, -ox], [0, 1, -oy]], dtype=np.float64)
-    img = cv2.warpAffine(canvas, shift, (spec.width, spec.height), flags=cv2.INTER_LINEAR,
+    img = cv2.warpAffine(canvas, shift, (spec.width, spec.height), flags=cv2.INTER_CUBIC,
                          borderMode=cv2.BORDER_REFLECT)
     for i in sorted(range(len(spec.objects)), key=lambda k: spec.objects[k].depth):
         shape = _shape_at(spec.objects[i], t, spec.width, spec.height, bounces[i])

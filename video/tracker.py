@@ -380,9 +380,14 @@ def link_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = 
         items.sort(key=lambda t: int(t.frames[0]))
 
 
-def moves_enough(track: Track, config: TrackerConfig = TrackerConfig()) -> bool:
-    """True if the centre travels `min_motion` box sizes or the box grows/shrinks `min_growth`x."""
+def moves_enough(track: Track, config: TrackerConfig = TrackerConfig(),
+                 camera: np.ndarray | None = None) -> bool:
+    """True if the centre travels `min_motion` box sizes through the scene (on screen, less the
+    camera's pan when `camera` (frames, 2) gives it per frame) or the box grows or shrinks by
+    `min_growth` times. Background texture that only the pan moves is not an object."""
     centres = track.centers
+    if camera is not None and len(camera) > int(track.frames[-1]):
+        centres = centres - camera[track.frames]
     size = float(np.median(np.maximum(track.boxes[:, 2] - track.boxes[:, 0],
                                       track.boxes[:, 3] - track.boxes[:, 1])))
     travel = float(np.linalg.norm(centres.max(axis=0) - centres.min(axis=0)))
@@ -403,11 +408,14 @@ def _covered_by(a: Track, b: Track, min_iou: float) -> float:
 
 
 def finalize_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = TrackerConfig(),
-                    barriers: Sequence[int] = ()) -> list[Track]:
-    """Link broken tracks, drop short / motionless / duplicate ones, number them 1..n by start."""
+                    barriers: Sequence[int] = (), camera: np.ndarray | None = None) -> list[Track]:
+    """Link broken tracks, drop short / motionless / duplicate ones, number them 1..n by start.
+
+    `camera` (frames, 2): cumulative camera pan per frame in source pixels (see moves_enough).
+    """
     linked = link_tracks(tracks, fps=fps, config=config, barriers=barriers)
     min_len = max(2, round(config.min_track_seconds * fps))
-    kept = [t for t in linked if len(t) >= min_len and moves_enough(t, config)]
+    kept = [t for t in linked if len(t) >= min_len and moves_enough(t, config, camera)]
     kept.sort(key=len, reverse=True)
     unique: list[Track] = []
     for t in kept:
