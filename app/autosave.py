@@ -71,6 +71,7 @@ class AnalysisJsonCache:
         self._text = ""
 
     def text(self, analysis: Analysis) -> str:
+        """Compact JSON of `analysis.to_dict()`, computed once per analysis object."""
         with self._lock:
             if analysis is not self._analysis:
                 self._text = json.dumps(analysis.to_dict(), separators=(",", ":"))
@@ -111,6 +112,13 @@ class Recovery:
     def load(self) -> Project:
         """The recovered project (raises InputError if the file is damaged)."""
         return load_recovery(self.path)
+
+    @property
+    def message(self) -> str:
+        """One line for the "restore?" dialog."""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.written))
+        what = self.project_path.name if self.project_path is not None else "an unsaved project"
+        return f"Unsaved changes to {what} from {when} were recovered. Restore them?"
 
 
 def load_recovery(path: str | os.PathLike[str]) -> Project:

@@ -114,6 +114,8 @@ def _track(project: Project, object_id: int) -> Track:
 
 
 def _finite(value: float, what: str) -> float:
+    if isinstance(value, bool):
+        raise InputError(f"{what} must be a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -133,10 +133,12 @@ class History:
 
     @property
     def can_undo(self) -> bool:
+        """True when there is a step to undo (enables the Undo menu item)."""
         return bool(self._undo)
 
     @property
     def can_redo(self) -> bool:
+        """True when there is an undone step to redo."""
         return bool(self._redo)
 
     @property
@@ -146,6 +148,7 @@ class History:
 
     @property
     def redo_label(self) -> str | None:
+        """Label of the step Ctrl+Shift+Z would redo, or None."""
         return self._redo[-1].label if self._redo else None
 
     @property

@@ -32,27 +32,37 @@ class Player(Protocol):
     """What the transport needs from a playback engine (positions in mix samples)."""
 
     @property
-    def is_playing(self) -> bool: ...
+    def is_playing(self) -> bool:
+        """True while playing."""
 
     @property
-    def length(self) -> int: ...
+    def length(self) -> int:
+        """Samples in the loaded mix."""
 
     @property
-    def loop(self) -> tuple[int, int] | None: ...
+    def loop(self) -> tuple[int, int] | None:
+        """Loop region (start, end) in samples, or None."""
 
-    def play(self) -> None: ...
+    def play(self) -> None:
+        """Start playing from the playhead."""
 
-    def pause(self) -> None: ...
+    def pause(self) -> None:
+        """Stop playing; the playhead stays where the listener is."""
 
-    def seek(self, sample: int) -> None: ...
+    def seek(self, sample: int) -> None:
+        """Move the playhead."""
 
-    def scrub(self, sample: int) -> None: ...
+    def scrub(self, sample: int) -> None:
+        """Move the playhead and play a short grain there (dragging)."""
 
-    def set_loop(self, start: int, end: int) -> None: ...
+    def set_loop(self, start: int, end: int) -> None:
+        """Loop [start, end) samples; ValueError for a bad range."""
 
-    def clear_loop(self) -> None: ...
+    def clear_loop(self) -> None:
+        """Stop looping."""
 
-    def position(self) -> int: ...
+    def position(self) -> int:
+        """The sample being heard now."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,6 +188,7 @@ class Transport:
 
     @property
     def video(self) -> VideoInfo:
+        """The project's video facts (frame count, frame rate or timestamps, duration)."""
         return self.project.analysis.video
 
     @property
@@ -296,6 +307,7 @@ class Transport:
             raise InputError(f"cannot loop {start_s:.3f}..{end_s:.3f} s: {exc}") from None
 
     def clear_loop(self) -> None:
+        """Stop looping."""
         self.player.clear_loop()
 
     def toggle_loop(self) -> bool:

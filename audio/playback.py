@@ -132,6 +132,7 @@ class SilentStream:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start pulling blocks (idempotent)."""
         if self._thread is not None:
             return
         self._stop.clear()
@@ -139,12 +140,14 @@ class SilentStream:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop pulling blocks and wait for the thread."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
             self._thread = None
 
     def close(self) -> None:
+        """Same as stop (there is nothing else to release)."""
         self.stop()
 
     def _run(self) -> None:
@@ -285,6 +288,7 @@ class PlaybackEngine:
 
     @property
     def is_open(self) -> bool:
+        """True between `open` and `close`."""
         return self._stream is not None
 
     @property
@@ -301,10 +305,12 @@ class PlaybackEngine:
 
     @property
     def duration_seconds(self) -> float:
+        """Length of the current mix in seconds."""
         return self.length / self.config.sample_rate
 
     @property
     def is_playing(self) -> bool:
+        """True while playing (False when paused, stopped, or after running off the end)."""
         return self._playing
 
     @property
@@ -407,6 +413,7 @@ class PlaybackEngine:
             self._loop = (start, end)
 
     def clear_loop(self) -> None:
+        """Stop looping; playback runs on to the end."""
         with self._lock:
             self._loop = None
 

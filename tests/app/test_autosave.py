@@ -94,6 +94,7 @@ def test_crash_leaves_recovery_with_edits_and_project_untouched(tmp_path: Path) 
     found = find_recovery(path)
     assert found is not None and found.path == tmp_path / "scene.autosave.json"
     assert found.project_path == path
+    assert found.message.startswith("Unsaved changes to scene.json from ")
     recovered = found.load()
     assert recovered.object_sound(1).prompt == "door slam"
     assert recovered.object_sound(2).nudges.pan_offset == -0.6

@@ -71,6 +71,7 @@ def test_nudges_only_respatialize(project: Project, edit: Callable[..., EditResu
         (edits.set_pan_offset, (1, 2.5), "pan offset must be in -2..2"),
         (edits.set_pan_offset, (1, float("nan")), "pan offset must be finite"),
         (edits.set_pan_offset, (1, "left"), "pan offset must be a number"),
+        (edits.set_width, (1, True), "width must be a number"),
         (edits.set_gain, (1, 30.0), r"gain trim \(dB\) must be in -60..24"),
         (edits.set_distance_scale, (1, 0.0), "distance scale must be in 0.05..20"),
         (edits.set_width, (1, -0.1), "width must be in 0..1"),
