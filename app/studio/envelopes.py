@@ -86,3 +86,27 @@ def flashing_events(track: Track, time_s: float, *, hold: float = 0.25) -> list[
         if 0.0 <= age < hold:
             out.append((event, 1.0 - age / hold))
     return out
+
+
+def waveform_image(envelope: np.ndarray, *, width: int, height: int,
+                   colour: tuple[int, int, int, int], peak: float | None = None) -> np.ndarray:
+    """Rasterize a (2, n) min/max envelope into an RGBA float image (height, width, 4).
+
+    Drawn once per render as a texture instead of thousands of draw items each UI frame (what
+    keeps the timeline cheap on a software-rendered display). Amplitudes are scaled so `peak`
+    (default: the envelope's own peak, at least 0.05) reaches the top and bottom edges; each
+    column is filled between its minimum and maximum, at least one pixel, around the centre line.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"image size must be positive, got {width}x{height}")
+    env = reduce_envelope(envelope, width)
+    top_val = max(float(np.max(np.abs(env))) if env.size else 0.0, 0.05) if peak is None else peak
+    half = (height - 1) / 2.0
+    scale = half / max(top_val, 1e-9)
+    top = np.clip(np.floor(half - np.maximum(env[1], 0.0) * scale), 0, height - 1)
+    bottom = np.clip(np.ceil(half - np.minimum(env[0], 0.0) * scale), 0, height - 1)
+    rows = np.arange(height, dtype=np.float64)[:, np.newaxis]
+    mask = (rows >= top[np.newaxis, :]) & (rows <= bottom[np.newaxis, :])
+    image = np.zeros((height, width, 4), dtype=np.float32)
+    image[mask] = np.asarray(colour, dtype=np.float32) / 255.0
+    return image

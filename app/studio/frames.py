@@ -19,7 +19,7 @@ import numpy as np
 from video.errors import InputError
 from video.reader import VideoReader, preview_size
 
-PREVIEW_MAX_SIDE = 768
+PREVIEW_MAX_SIDE = 640
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from app.studio import theme
 from app.studio.controller import StudioController
-from app.studio.envelopes import pan_curve, reduce_envelope
+from app.studio.envelopes import pan_curve, waveform_image
 from app.studio.timecode import format_clock
 from app.studio.timeline_layout import (
     HEADER_W,
@@ -40,6 +40,7 @@ class Timeline:
         self._key: Any = None
         self._dragging: tuple[int, int] | None = None
         self._seeking = False
+        self._textures: list[int | str] = []
 
     def build(self, width: float) -> None:
         self.width = width
@@ -65,15 +66,15 @@ class Timeline:
             self.layout = layout
             dpg.configure_item(self.drawlist, width=int(self.width), height=int(layout.height))
             dpg.delete_item(self._static, children_only=True)
+            for texture in self._textures:
+                dpg.delete_item(texture)
+            self._textures.clear()
             self._draw_static(project is not None)
         x = self.layout.x_of(state.playhead)
         dpg.configure_item(self._playhead, p1=(x, 0), p2=(x, self.layout.height))
 
     def _draw_static(self, have_project: bool) -> None:
         layout, state = self.layout, self.ctl.state
-        parent = self._static
-        dpg.draw_rectangle((0, 0), (self.width, layout.height), fill=theme.PANEL_DARK,
-                           color=theme.PANEL_DARK, parent=parent)
         for lane in layout.lanes():
             self._draw_lane_frame(lane)
             if lane.kind == "ruler":
@@ -108,9 +109,12 @@ class Timeline:
         if lane.kind == "ruler":
             return
         selected = lane.object_id is not None and lane.object_id == self.ctl.state.selected
-        fill = (48, 44, 38, 255) if selected else theme.PANEL
-        dpg.draw_rectangle((HEADER_W, lane.y0), (w, lane.y1), fill=fill, color=fill,
-                           parent=parent)
+        if selected or lane.kind != "object":  # other lanes show the panel's bed (less overdraw)
+            fill = (48, 44, 38, 255) if selected else theme.PANEL
+            dpg.draw_rectangle((HEADER_W, lane.y0), (w, lane.y1), fill=fill, color=fill,
+                               parent=parent)
+        else:
+            dpg.draw_line((HEADER_W, lane.y1), (w, lane.y1), color=theme.GRID, parent=parent)
         dpg.draw_rectangle((0, lane.y0), (HEADER_W - 2, lane.y1), fill=(38, 40, 45, 255),
                            color=(38, 40, 45, 255), parent=parent)
         title, colour = self._lane_title(lane)
@@ -133,25 +137,19 @@ class Timeline:
 
     def _draw_wave(self, lane: Lane, envelope: np.ndarray | None,
                    colour: tuple[int, int, int, int]) -> None:
+        """The lane's waveform as one texture (rasterized once per render, see waveform_image)."""
         layout, parent = self.layout, self._static
         dpg.draw_line((HEADER_W, lane.mid), (self.width, lane.mid), color=theme.GRID,
                       parent=parent)
         if envelope is None or self.ctl.state.render.duration <= 0:
             return
-        # the render may be a little longer than the video: map its buckets to its own duration
-        columns = max(int(layout.track_w), 1)
-        env = reduce_envelope(envelope, columns)
-        peak = max(float(np.max(np.abs(env))), 1e-4)
-        scale = (lane.y1 - lane.y0) / 2 - 3
-        gain = scale / max(peak, 0.05) if peak < 0.5 else scale / peak
-        xs = HEADER_W + np.arange(columns) * (layout.track_w / columns)
-        tops = lane.mid - np.maximum(env[1], 0) * gain
-        bottoms = lane.mid - np.minimum(env[0], 0) * gain
-        # one polygon per lane keeps the draw list short however long the clip is
-        upper = [[float(x), float(y)] for x, y in zip(xs, tops, strict=True)]
-        lower = [[float(x), float(y)] for x, y in zip(xs[::-1], bottoms[::-1], strict=True)]
-        dpg.draw_polygon(upper + lower + [upper[0]], color=colour,
-                         fill=(colour[0], colour[1], colour[2], 150), thickness=1, parent=parent)
+        width, height = max(int(layout.track_w), 1), max(int(lane.y1 - lane.y0) - 4, 2)
+        image = waveform_image(envelope, width=width, height=height, colour=colour)
+        with dpg.texture_registry():
+            texture = dpg.add_static_texture(width, height, image.reshape(-1))  # type: ignore[arg-type]
+        self._textures.append(texture)
+        dpg.draw_image(texture, (HEADER_W, lane.y0 + 2), (HEADER_W + width, lane.y0 + 2 + height),
+                       parent=parent)
 
     def _draw_object_lane(self, lane: Lane, object_id: int) -> None:
         project, layout, parent = self.ctl.project, self.layout, self._static
@@ -174,7 +172,7 @@ class Timeline:
                           thickness=2, parent=parent)
         times, pans = pan_curve(track, project.analysis.video, sound.nudges)
         if times.size >= 2:
-            step = max(1, times.size // max(int(layout.track_w), 1))
+            step = max(1, times.size // max(int(layout.track_w) // 3, 1))  # a point per 3 px
             pts = [[layout.x_of(float(t)), lane.pan_to_y(float(p))]
                    for t, p in zip(times[::step], pans[::step], strict=True)]
             dpg.draw_polyline(pts, color=colour, thickness=2, parent=parent)

@@ -116,6 +116,8 @@ class StudioWindow:
             with dpg.child_window(height=STATUS_H, no_scrollbar=True, border=False) \
                     as w["status"]:
                 self._build_status()
+        dpg.bind_item_theme(w["video_panel"], theme.panel_theme((8, 8, 10, 255)))
+        dpg.bind_item_theme(w["timeline_panel"], theme.panel_theme(theme.PANEL_DARK))
         dpg.set_primary_window(w["main"], True)
         with dpg.handler_registry():
             dpg.add_key_press_handler(callback=self._on_key)

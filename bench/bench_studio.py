@@ -1,0 +1,137 @@
+"""Studio speed: time to the first frame on screen, and the UI frame rate while playing 720p.
+
+Runs the real studio (`python -m app studio PROJECT --screenshot ...`) in a fresh process per
+run, on the current X display (or under `xvfb-run` when there is none), on a synthetic 1280x720
+30 fps clip with its true analysis (so analysis speed does not blur the UI figures). The studio
+reports through `STEREOFOLEY_STUDIO_STATS`: seconds from process start to the first drawn frame,
+and frames drawn while playing for `--play` seconds (the loop runs without vsync in screenshot
+mode, so this is the rate the UI can sustain, display refresh aside).
+
+    .venv/bin/python bench/bench_studio.py [--runs 3] [--play 6] [--write]
+
+`--write` replaces the "Studio" section of BENCHMARKS.md with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.project import Project, save_project  # noqa: E402
+from video.synth import ObjectSpec, SceneSpec, write_clip  # noqa: E402
+
+
+def make_clip(folder: Path, *, duration: float) -> Path:
+    """A 720p clip with three moving objects; returns a project file holding its true analysis."""
+    spec = SceneSpec(width=1280, height=720, fps=Fraction(30), duration=duration, seed=7,
+                     objects=(ObjectSpec("ball", start=(0.2, 0.3), velocity=(0.08, 0.0)),
+                              ObjectSpec("walker", start=(0.85, 0.72), velocity=(-0.1, 0.0),
+                                         color=(40, 90, 230)),
+                              ObjectSpec("box", start=(0.1, 0.5), velocity=(0.15, -0.02),
+                                         color=(40, 200, 90))))
+    truth = write_clip(spec, folder / "clip720.mp4")
+    project = folder / "clip720.json"
+    save_project(Project(analysis=truth), project)
+    return project
+
+
+def run_once(project: Path, folder: Path, *, play_s: float) -> dict[str, float]:
+    stats = folder / "stats.json"
+    stats.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "app", "studio", str(project), "--screenshot",
+           str(folder / "shot.png")]
+    if not os.environ.get("DISPLAY"):
+        if shutil.which("xvfb-run") is None:
+            raise SystemExit("no display and no xvfb-run: cannot open the studio")
+        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *cmd]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STEREOFOLEY_STUDIO_STATS": str(stats),
+           "STEREOFOLEY_STUDIO_PLAY_S": str(play_s)}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise SystemExit(f"studio failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return json.loads(stats.read_text())
+
+
+def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: bool) -> str:
+    first = [r["first_frame_s"] for r in results]
+    fps = [r["play_fps"] for r in results]
+    worst = [r["worst_frame_ms"] for r in results]
+    machine = f"{os.cpu_count()}-core CPU dev box ({platform.processor() or platform.machine()})"
+    if busy:
+        machine += ", shared with other jobs"
+    return "\n".join([
+        "## Studio",
+        "",
+        "Time from process start to the first frame on screen (target < 3 s), and the UI frame",
+        "rate while playing a 1280x720 30 fps clip with three tracked objects (target 30 fps),",
+        "Xvfb + llvmpipe (software OpenGL), preview picture 640 px wide, no vsync.",
+        "",
+        "| figure | median | worst of runs |",
+        "|---|---|---|",
+        f"| first frame on screen | {statistics.median(first):.2f} s | {max(first):.2f} s |",
+        f"| UI frame rate while playing 720p | {statistics.median(fps):.1f} fps "
+        f"| {min(fps):.1f} fps |",
+        f"| longest single frame while playing | {statistics.median(worst):.0f} ms "
+        f"| {max(worst):.0f} ms |",
+        "",
+        f"{runs} runs of {play_s:g} s playback each. Command: "
+        f"`.venv/bin/python bench/bench_studio.py --runs {runs} --play {play_s:g} --write`",
+        f"Machine: {machine}.",
+        "",
+    ])
+
+
+def write_section(text: str) -> None:
+    """Replace (or append) the '## Studio' section of BENCHMARKS.md, leaving the rest alone."""
+    path = ROOT / "BENCHMARKS.md"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == "## Studio"), None)
+    if start is None:
+        body = "".join(lines).rstrip("\n") + "\n\n" + text
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+                   len(lines))
+        body = "".join(lines[:start]) + text + ("\n" if end < len(lines) else "") + \
+            "".join(lines[end:])
+    path.write_text(body, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--play", type=float, default=6.0, help="seconds of playback per run")
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-studio-") as tmp:
+        folder = Path(tmp)
+        project = make_clip(folder, duration=max(args.play + 2.0, 8.0))
+        results = []
+        for i in range(args.runs):
+            result = run_once(project, folder, play_s=args.play)
+            print(f"run {i + 1}: first frame {result['first_frame_s']:.2f} s, "
+                  f"{result['play_fps']:.1f} fps while playing, "
+                  f"worst frame {result['worst_frame_ms']:.0f} ms")
+            results.append(result)
+    busy = max(load, os.getloadavg()[0]) > 1.0
+    text = section(results, runs=args.runs, play_s=args.play, busy=busy)
+    print(text)
+    if args.write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
