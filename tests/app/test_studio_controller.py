@@ -21,6 +21,7 @@ from app.studio.envelopes import (
     pan_at,
     pan_curve,
     reduce_envelope,
+    waveform_image,
 )
 from app.studio.geometry import ViewRect, drag_box, fit_rect, hit_test, trajectory
 from app.studio.state import (
@@ -451,3 +452,16 @@ def test_open_rejects_bad_files(controller: StudioController, tmp_path: Path) ->
     assert controller.project is None
     with pytest.raises(InputError):
         controller.save(tmp_path / "p.json")
+
+
+def test_waveform_image_fills_between_min_and_max() -> None:
+    env = np.array([[0.0, -0.5, -1.0, 0.0], [0.0, 0.5, 1.0, 0.0]], dtype=np.float32)
+    image = waveform_image(env, width=4, height=21, colour=(255, 0, 0, 255))
+    assert image.shape == (21, 4, 4)
+    filled = image[:, :, 3] > 0
+    assert filled[:, 2].all()                         # full scale: the whole column
+    assert 9 <= filled[:, 1].sum() <= 13              # half scale: about half of it
+    assert filled[:, 0].sum() == 1 and filled[10, 0]  # silence: the centre line only
+    assert np.allclose(image[filled][:, :3], [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError):
+        waveform_image(env, width=0, height=10, colour=(1, 2, 3, 4))
