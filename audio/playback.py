@@ -39,6 +39,7 @@ CHANNELS = 2
 MIN_LOOP_SAMPLES = 480  # a 10 ms loop is the shortest that makes sense to listen to
 _LOG_SIZE = 256  # blocks remembered for the position clock (> any sane output latency)
 _MAX_DELAY_S = 2.0  # a reported output latency above this is not believed
+_CHECK_EVERY_S = 0.5  # how often position() checks that the device stream is alive
 
 Callback = Callable[[np.ndarray, int, Any, Any], None]
 
@@ -215,6 +216,7 @@ class PlaybackEngine:
         self._tap_written = 0
         self._stream: Any = None
         self._latency = 0.0
+        self._last_check = 0.0
         self.frames_consumed = 0
         """Frames the device has taken from the callback since `open` (playing or not)."""
         self.callback_errors = 0
@@ -420,9 +422,41 @@ class PlaybackEngine:
     # -- clock ---------------------------------------------------------------------------------
 
     def position(self) -> int:
-        """The mix sample being heard now (see the module doc)."""
+        """The mix sample being heard now (see the module doc).
+
+        Twice a second it also checks that the device stream is still alive
+        (`check_device`), so a lost sound card never freezes the picture.
+        """
+        now = time.monotonic()
+        if now - self._last_check >= _CHECK_EVERY_S:
+            self._last_check = now
+            self.check_device()
         with self._lock:
-            return self._clock_locked(time.monotonic())
+            return self._clock_locked(now)
+
+    def check_device(self) -> bool:
+        """Fall back to silent mode if the device stream died (card unplugged, sound server
+        gone); playback state and position carry on. Returns True when it fell back."""
+        stream = self._stream
+        if stream is None or self.silent:
+            return False
+        try:
+            alive = bool(stream.active)
+        except Exception:  # a stream whose device vanished may fail to answer at all
+            alive = False
+        if alive:
+            return False
+        try:
+            stream.close()
+        except Exception:  # already gone: nothing left to release
+            pass
+        fallback = SilentStream(callback=self._callback, blocksize=self.config.silent_blocksize,
+                                samplerate=self.config.sample_rate)
+        fallback.start()
+        self._stream, self._latency, self.silent = fallback, 0.0, True
+        self.status_message = (f"audio output lost ({self.device_name or 'default output'}): "
+                               "playing silently with a wall-clock position; export still works")
+        return True
 
     def position_seconds(self) -> float:
         """The video time being heard now, in seconds: the studio shows this frame."""

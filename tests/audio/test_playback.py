@@ -498,3 +498,48 @@ def test_fast_scrubbing_plays_whole_grains_back_to_back() -> None:
     window = np.hanning(grain + 2)[1:-1]
     np.testing.assert_allclose(left[runs[0]], mix[10_000:10_000 + grain] * window, rtol=1e-5)
     np.testing.assert_allclose(left[runs[1]], mix[50_000:50_000 + grain] * window, rtol=1e-5)
+
+
+class DyingStream:
+    """A stand-in for sounddevice.OutputStream whose device goes away after `open`."""
+
+    latency = 0.05
+    device = 0
+
+    def __init__(self, **kwargs: object) -> None:
+        self.active = False
+        self.closed = False
+
+    def start(self) -> None:
+        self.active = True
+
+    def stop(self) -> None:
+        self.active = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_lost_device_falls_back_to_silent_and_keeps_playing(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import sounddevice as sd
+
+    streams: list[DyingStream] = []
+
+    def make(**kwargs: object) -> DyingStream:
+        streams.append(DyingStream(**kwargs))
+        return streams[-1]
+
+    monkeypatch.setattr(sd, "OutputStream", make)
+    monkeypatch.setattr(sd, "query_devices", lambda *a, **k: {"name": "USB headphones"})
+    with PlaybackEngine(index_mix(2.0)) as engine:
+        assert not engine.silent and "USB headphones" in engine.status_message
+        assert not engine.check_device()  # alive: nothing happens
+        engine.seek(SAMPLE_RATE // 2)
+        engine.play()
+        streams[0].active = False  # unplugged
+        assert engine.check_device()
+        assert engine.silent and streams[0].closed
+        assert engine.status_message.startswith("audio output lost (USB headphones)")
+        assert engine.is_playing
+        assert wait_until(lambda: engine.position() > SAMPLE_RATE // 2 + 4800, 3.0)
