@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +25,10 @@ from video.tracks import Track, VideoInfo
 ONE_SHOT_KINDS = ("impact", "step", "scrape")
 TEXTURE_KINDS = ("whoosh", "scrape", "engine")
 SOUND_KINDS = ("impact", "step", "scrape", "whoosh", "engine")
+# library kinds with no procedural preset: played from the library when it has them
+LIBRARY_ONE_SHOT_KINDS = ("door", "splash", "animal", "explosion")
+LIBRARY_TEXTURE_KINDS = ("ambience", "fire")
+SURFACE_CLASSES = frozenset({"soft", "hard"})   # the library's step classes, not surfaces
 
 # word stems -> meaning; matched against lower-cased prompt words by prefix
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
@@ -245,20 +249,22 @@ def _serves(entry: Any, kind: str, qualifiers: set[str]) -> bool:
     return not qualifiers or any(f"{kind}/{q}" in kinds for q in qualifiers)
 
 
-def _library_pick(library: LibraryLike | None, query: str, kind: str, *, limit: int = 4
-                  ) -> tuple[str, ...]:
-    """Entry ids for `kind` that match the prompt: its best search hits that serve the kind (and
-    the surface/material the prompt names, if it names one); empty when none fits."""
+def _library_pick(library: LibraryLike | None, query: str, kind: str, *,
+                  fallbacks: Sequence[str] = (), limit: int = 4) -> tuple[str, ...]:
+    """Entry ids for `kind` that match the prompt: its best search hits that serve the kind and
+    the surface/material/source the prompt names (if it names one), else the library's
+    `fallbacks` kinds. A named qualifier is never ignored: for "car engine" a steam engine is
+    worse than the procedural engine, for "glass" a metal hit worse than procedural glass."""
     if library is None or not query.strip():
         return ()
-    qualifiers = {k.split("/", 1)[1] for k in prompt_kinds(query) if "/" in k}
+    qualifiers = {k.split("/", 1)[1] for k in prompt_kinds(query) if "/" in k} - SURFACE_CLASSES
     hits = [(e, s) for e, s in library.search(query, limit=32)
             if s > 0 and _serves(e, kind, qualifiers)]
+    chosen: list[Any] = []
     if hits:
-        top = hits[0][1]
-        chosen = [e for e, s in hits if s >= 0.5 * top]
-    else:
-        chosen = [e for q in sorted(qualifiers) for e in library.by_kind(f"{kind}/{q}")]
+        chosen = [e for e, s in hits if s >= 0.5 * hits[0][1]]
+    for extra in [f"{kind}/{q}" for q in sorted(qualifiers)] + list(fallbacks):
+        chosen = chosen or list(library.by_kind(extra))
     return tuple(dict.fromkeys(e.id for e in chosen))[:limit]
 
 
@@ -267,45 +273,60 @@ def _default_events(material: str, surface: str) -> dict[str, Source]:
             "step": Source("step", surface), "scrape": Source("scrape")}
 
 
+def _motion_texture(track: Track, profile: MotionProfile) -> tuple[str | None, float]:
+    """Texture kind and gain from motion alone: quiet air for walkers and bouncing things."""
+    kind = motion_texture_kind(profile, track.label)
+    if sum(e.kind == "step" for e in track.events) >= 2 or _label_has(track.label, _PERSON_LABELS):
+        return ("whoosh", 0.35) if kind else (None, 1.0)
+    if kind == "whoosh" and sum(e.kind == "impact" for e in track.events) >= 2:
+        return kind, 0.4        # a bouncing thing is heard by its hits; its flight is quiet
+    return kind, 1.0
+
+
+def _prompt_kind(spec: PromptSpec, prompt: str) -> str | None:
+    """The library's reading of the prompt's kind ("door slam" is a door, not an impact),
+    else ours."""
+    known = [k for k in prompt_kinds(prompt) if "/" not in k] if prompt.strip() else []
+    return known[0] if known else spec.kind
+
+
 def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
                   pinned: Sequence[str] = (), pinned_kind: str | None = None,
                   library: LibraryLike | None = None, rng: np.random.Generator) -> SoundPlan:
     """Decide an object's sounds from its prompt (library first, procedural presets otherwise)
-    or, with no prompt, from its motion and events. `pinned` entry ids override the choice."""
+    or, with no prompt, from its motion and events. `pinned` entry ids override the choice.
+
+    Kinds the procedural presets cannot make (door, splash, animal, explosion as one-shots;
+    ambience, fire as textures) are played from the library when it has them and otherwise
+    fall back to the motion-based choice."""
     spec = parse_prompt(prompt)
-    if spec.kind is None and prompt.strip():
-        known = [k for k in prompt_kinds(prompt) if k in SOUND_KINDS]
-        if known:
-            spec = replace(spec, kind=known[0])
     material = spec.material if spec.material in MATERIALS else None
-    if material is None:
-        material = parse_prompt(track.label).material   # "ball" -> plastic, "bottle" -> glass
+    material = material or parse_prompt(track.label).material   # "ball" -> plastic
     if material is None:
         material = ("metal" if _label_has(track.label, _VEHICLE_LABELS)
                     else str(rng.choice(["wood", "plastic", "wood", "metal"])))
     surface = spec.surface if spec.surface in SURFACES else "hard"
     events = _default_events(material, surface)
-    texture_kind = motion_texture_kind(profile, track.label)
-    texture_gain = 1.0
-    if sum(e.kind == "step" for e in track.events) >= 2 or _label_has(track.label, _PERSON_LABELS):
-        texture_kind, texture_gain = ("whoosh", 0.35) if texture_kind else (None, 1.0)
-    elif texture_kind == "whoosh" and sum(e.kind == "impact" for e in track.events) >= 2:
-        texture_gain = 0.4      # a bouncing thing is heard by its hits; its flight is quiet
-    kind = pinned_kind or spec.kind
-    implied = None
+    texture_kind, texture_gain = _motion_texture(track, profile)
     texture = Source(texture_kind) if texture_kind else None
-    if kind in ONE_SHOT_KINDS:
-        variant = {"impact": material, "step": surface}.get(kind, "")
+    kind = pinned_kind or _prompt_kind(spec, prompt)
+    implied = None
+    if kind in ONE_SHOT_KINDS + LIBRARY_ONE_SHOT_KINDS and kind != "scrape":
+        # a surface class (soft/hard) stands in for an unmatched surface the presets lack
+        fallbacks = (f"step/{spec.surface}",) if kind == "step" and spec.surface in \
+            SURFACE_CLASSES else ()
+        entries = tuple(pinned) or _library_pick(library, prompt, kind, fallbacks=fallbacks)
+        if entries or kind in ONE_SHOT_KINDS:
+            source = Source(kind, {"impact": material, "step": surface}.get(kind, ""), entries)
+            events = {k: source for k in ("impact", "onset", "step", "scrape")}
+            texture_gain = min(texture_gain, 0.35) if kind == "step" else texture_gain
+            implied = None if track.events else kind
+    elif kind in TEXTURE_KINDS + LIBRARY_TEXTURE_KINDS:
         entries = tuple(pinned) or _library_pick(library, prompt, kind)
-        source = Source(kind, variant, entries)
-        events = {k: source for k in ("impact", "onset", "step", "scrape")}
-        if kind == "step":
-            texture_gain = min(texture_gain, 0.35)
-        if not track.events:
-            implied = kind
-    elif kind in TEXTURE_KINDS:
-        entries = tuple(pinned) or _library_pick(library, prompt, kind)
-        texture = Source(kind, "", entries)
+        if entries or kind in TEXTURE_KINDS:
+            texture, texture_gain = Source(kind, "", entries), 1.0
+            if kind == "scrape":              # a scraping thing also rubs on its scrape events
+                events = {**events, "scrape": Source("scrape", "", entries)}
     return SoundPlan(events=events, texture=texture, texture_gain=texture_gain,
                      implied_events=implied)
 

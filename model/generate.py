@@ -120,14 +120,14 @@ def _add_at(out: np.ndarray, clip: np.ndarray, start: int) -> None:
         out[lo:hi] += clip[lo - start: hi - start]
 
 
-def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile,
+def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile, *, moves: bool,
                 config: GenerateConfig) -> list[tuple[float, float, str]]:
     events = [(e.time, e.strength, e.kind) for e in track.events]
     if plan.implied_events is not None:
         events += [(t, s, plan.implied_events)
                    for t, s in implied_event_times(profile, plan.implied_events,
                                                    config=config.motion)]
-    if not events and plan.texture is None:   # never silent: at least one hit
+    if not events and (plan.texture is None or not moves):   # never silent: at least one hit
         events = [(t, s, "impact") for t, s in implied_event_times(profile, "impact",
                                                                    config=config.motion)]
     return events
@@ -232,19 +232,6 @@ def _synthesize_texture(source: Source, controls: TextureControls, samples: Samp
     return whoosh_texture(level, bright, rng=rng)
 
 
-def add_texture(out: np.ndarray, plan: SoundPlan, profile: MotionProfile, *,
-                samples: SampleCache, rng: np.random.Generator, config: GenerateConfig) -> None:
-    """Add the movement texture over the span where the object moves (speed-following)."""
-    if plan.texture is None:
-        return
-    controls = texture_controls(profile, len(out), config=config)
-    if controls is None:
-        return
-    tex = _synthesize_texture(plan.texture, controls, samples, rng)
-    gain = np.float32(config.texture_level * plan.texture_gain)
-    out[controls.start: controls.start + len(tex)] += tex * gain
-
-
 def object_size(profile: MotionProfile) -> float:
     """Apparent size for modal pitch: median box diagonal relative to a mid-size object."""
     if len(profile.size) == 0:
@@ -266,10 +253,14 @@ def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render
     plan = choose_sounds(track, profile, prompt=sound.prompt, pinned=sound.sounds,
                          pinned_kind=_pinned_kind(library, sound.sounds), library=library,
                          rng=rng_plan)
-    events = _event_list(track, plan, profile, config)
+    controls = texture_controls(profile, n, config=config)
+    events = _event_list(track, plan, profile, moves=controls is not None, config=config)
     place_events(out, events, plan, size=object_size(profile), samples=samples, rng=rng_events,
                  config=config)
-    add_texture(out, plan, profile, samples=samples, rng=rng_texture, config=config)
+    if plan.texture is not None and controls is not None:
+        tex = _synthesize_texture(plan.texture, controls, samples, rng_texture)
+        gain = np.float32(config.texture_level * plan.texture_gain)
+        out[controls.start: controls.start + len(tex)] += tex * gain
     return out
 
 

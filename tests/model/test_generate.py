@@ -219,6 +219,9 @@ _BANK = [  # file, category, subcategory, tags, tone Hz, leading silence (sample
     ("steps/wood1.wav", "FOOTSTEPS", "WOOD", ["footstep", "wood"], 300.0, 0),
     ("hits/clang1.wav", "METAL", "IMPACT", ["metal", "clang", "impact"], 900.0, 3000),
     ("cars/car1.wav", "VEHICLES", "CAR", ["car", "engine"], 80.0, 0),
+    ("cars/truck1.wav", "VEHICLES", "TRUCK", ["truck", "engine"], 60.0, 0),
+    ("steps/snow1.wav", "FOOTSTEPS", "SNOW", ["footstep", "snow"], 500.0, 0),
+    ("animals/dog1.wav", "ANIMALS", "DOG", ["dog", "bark"], 700.0, 0),
 ]
 
 
@@ -243,8 +246,12 @@ def _ids(lib: SoundLibrary, *files: str) -> set[str]:
     ("footsteps on gravel", "step", ("gravel1.wav", "gravel2.wav"), None),
     ("footsteps on wood", "step", ("wood1.wav",), None),
     ("metal clang", "impact", ("clang1.wav",), None),
-    ("car engine", None, (), ("car1.wav",)),
-    ("footsteps in snow", "step", (), None),          # nothing matches: procedural steps
+    ("car engine", None, (), ("car1.wav", "truck1.wav")),   # the library files trucks as cars
+    ("footsteps in snow", "step", ("snow1.wav",), None),
+    ("footsteps on carpet", "step", ("snow1.wav",), None),   # no carpet: the soft surface class
+    ("footsteps on metal", "step", (), None),         # nothing matches: procedural steps
+    ("dog barking", "animal", ("dog1.wav",), None),   # a library-only kind
+    ("door slam", "impact", (), None),                # no door sounds: motion-based default
     ("glass bottle", "impact", (), None),             # nothing matches: procedural glass
     ("", None, (), None),
 ])
@@ -264,8 +271,23 @@ def test_prompt_picks_matching_library_category(library: SoundLibrary, prompt: s
         assert set(plan.texture.entries) == _ids(library, *texture_files)
     if prompt == "glass bottle":
         assert source.variant == "glass"
-    if prompt == "footsteps in snow":
-        assert source.variant == "soft"
+    if prompt == "footsteps on metal":
+        assert source.variant == "metal"
+
+
+def test_unmatched_texture_prompt_uses_the_procedural_preset(library: SoundLibrary) -> None:
+    info = _info(3.0)
+    track = _track(40 + np.arange(90) * 3.0)
+    plan = choose_sounds(track, motion_profile(track, info), prompt="motorcycle engine",
+                         library=library, rng=np.random.default_rng(0))
+    assert plan.texture is not None and plan.texture.kind == "engine"
+    assert plan.texture.entries == ()           # no motorcycle: not a car or truck recording
+
+
+@pytest.mark.parametrize("prompt", ["car engine", "whoosh", "scrape"])
+def test_still_object_with_a_texture_prompt_still_sounds(prompt: str) -> None:
+    y = generate_object(_track(np.full(60, 320.0)), _info(2.0), ObjectSound(id=1, prompt=prompt))
+    assert np.max(np.abs(y)) > 0.1
 
 
 def test_library_sample_onset_aligned_despite_leading_silence(library: SoundLibrary) -> None:
