@@ -36,6 +36,7 @@ import numpy as np
 
 from video.errors import InputError
 from video.events import IMPACT_STRENGTH_REF
+from video.reader import VideoFrame
 from video.tracks import Analysis, Event, Track, VideoInfo
 
 OBJECT_KINDS = ("ball", "walker", "box", "approach", "recede", "slide")
@@ -413,6 +414,12 @@ def render_frames(spec: SceneSpec) -> Iterator[np.ndarray]:
         yield _compose(spec, index, canvas, bounces)
 
 
+def video_frames(spec: SceneSpec) -> Iterator[VideoFrame]:
+    """The clip as the reader would give it at full size: VideoFrames with index and time."""
+    for index, image in enumerate(render_frames(spec)):
+        yield VideoFrame(index=index, time=spec.time_of(index), image=image, scale=1.0)
+
+
 def render_frame(spec: SceneSpec, index: int) -> np.ndarray:
     """One frame by index (the same pixels the iterator yields for it)."""
     if not 0 <= index < spec.frame_count:
@@ -429,7 +436,7 @@ def _add_noise(img: np.ndarray, spec: SceneSpec, index: int) -> np.ndarray:
         return img
     rng = np.random.default_rng([spec.seed, 104729, index])
     noise = rng.standard_normal(img.shape, dtype=np.float32) * np.float32(spec.noise)
-    return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    return np.clip(np.rint(img.astype(np.float32) + noise), 0, 255).astype(np.uint8)
 
 
 def _all_ball_bounces(spec: SceneSpec) -> list[list[tuple[float, float, float]]]:

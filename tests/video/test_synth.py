@@ -1,0 +1,148 @@
+"""The synthetic clip generator: deterministic pixels, physically right truth, clean files."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from video.errors import InputError
+from video.reader import probe_video
+from video.synth import (
+    MIN_VISIBLE,
+    ObjectSpec,
+    SceneSpec,
+    ball_contacts,
+    random_scene,
+    render_frame,
+    render_frames,
+    scene_truth,
+    walker_contacts,
+    write_clip,
+)
+
+BALL = ObjectSpec("ball", start=(0.5, 0.2), velocity=(0.1, 0.0), size=0.1, floor=0.9,
+                  gravity=3.0, restitution=0.7)
+
+
+def small(**kw: object) -> SceneSpec:
+    base: dict[str, object] = dict(width=96, height=64, fps=Fraction(30000, 1001), duration=1.0,
+                                   seed=4, noise=2.0, objects=(BALL,))
+    base.update(kw)
+    return SceneSpec(**base)  # type: ignore[arg-type]
+
+
+def test_rendering_is_deterministic_and_random_access_matches() -> None:
+    spec = small(pan=(0.05, 0.0))
+    a = list(render_frames(spec))
+    b = list(render_frames(spec))
+    assert len(a) == spec.frame_count == 30
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert np.array_equal(render_frame(spec, 17), a[17])
+    assert a[0].shape == (64, 96, 3) and a[0].dtype == np.uint8
+    assert not np.array_equal(a[0], list(render_frames(small(seed=5)))[0])
+
+
+def test_sensor_noise_has_the_requested_level() -> None:
+    clean = list(render_frames(small(noise=0.0)))
+    noisy = list(render_frames(small(noise=6.0)))
+    diff = np.stack(noisy).astype(float) - np.stack(clean).astype(float)
+    assert abs(diff.std() - 6.0) < 0.4   # clipping at 0/255 trims a little
+    assert abs(diff.mean()) < 0.3
+
+
+def test_first_ball_contact_matches_free_fall() -> None:
+    height = 360
+    contacts = ball_contacts(BALL, height, until=10.0)
+    drop = (BALL.floor - BALL.size / 2 - BALL.start[1]) * height
+    g = BALL.gravity * height
+    assert contacts[0][0] == pytest.approx(math.sqrt(2 * drop / g), rel=1e-9)
+    v_in = math.sqrt(2 * g * drop)
+    assert contacts[0][1] == pytest.approx(v_in * (1 + BALL.restitution), rel=1e-9)
+    times = [t for t, _ in contacts]
+    gaps = np.diff(times)
+    assert np.all(gaps[1:] < gaps[:-1])          # bounces get shorter
+    assert contacts[-1][1] < contacts[0][1]        # and weaker
+
+
+def test_truth_ball_box_touches_the_floor_at_contact_frames() -> None:
+    spec = SceneSpec(width=320, height=180, fps=Fraction(30), duration=3.0, objects=(BALL,))
+    truth = scene_truth(spec).objects[0]
+    floor = BALL.floor * spec.height
+    for event in truth.events:
+        frame = int(round(event.time * 30))
+        assert abs(truth.box_at(frame)[3] - floor) < 0.05 * spec.height  # type: ignore[index]
+        assert event.kind == "impact" and 0 < event.strength <= 1
+    assert truth.events[0].strength > truth.events[-1].strength
+
+
+def test_walker_steps_are_periodic_and_at_the_lowest_body_position() -> None:
+    walker = ObjectSpec("walker", start=(0.2, 0.0), velocity=(0.2, 0.0), size=0.4,
+                        step_period=0.5, bob=0.06)
+    spec = SceneSpec(width=320, height=180, fps=Fraction(50), duration=2.0, objects=(walker,))
+    truth = scene_truth(spec).objects[0]
+    times = [e.time for e in truth.events]
+    assert times == pytest.approx(walker_contacts(walker, 2.0))
+    assert np.allclose(np.diff(times), 0.5)
+    tops = truth.boxes[:, 1]
+    for t in times:
+        k = int(round(t * 50))
+        assert tops[k] >= tops[max(0, k - 6):k + 7].max() - 1e-6   # body lowest at contact
+
+
+def test_truth_starts_when_enough_of_an_entering_object_is_visible() -> None:
+    box = ObjectSpec("box", start=(-0.1, 0.5), velocity=(0.5, 0.0), size=0.2, aspect=1.0)
+    spec = SceneSpec(width=200, height=100, fps=Fraction(25), duration=2.0, objects=(box,))
+    truth = scene_truth(spec).objects[0]
+    first = truth.boxes[0]
+    full = box.size * spec.height
+    assert first[0] == 0.0
+    assert (first[2] - first[0]) >= MIN_VISIBLE * full - 1e-6
+    assert (first[2] - first[0]) < MIN_VISIBLE * full + 0.5 * spec.height / 25 + 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_random_scenes_are_reproducible_and_valid(seed: int) -> None:
+    a = random_scene(seed, width=160, height=90, duration=1.0)
+    assert a == random_scene(seed, width=160, height=90, duration=1.0)
+    assert 1 <= len(a.objects) <= 4
+    truth = scene_truth(a)
+    for track in truth.objects:
+        assert np.all(track.boxes[:, 0] >= 0) and np.all(track.boxes[:, 2] <= 160)
+        assert np.all(track.boxes[:, 1] >= 0) and np.all(track.boxes[:, 3] <= 90)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ObjectSpec("spaceship"),
+    lambda: ObjectSpec("ball", size=0.0),
+    lambda: ObjectSpec("box", t_enter=2.0, t_exit=1.0),
+    lambda: ObjectSpec("ball", restitution=1.0),
+    lambda: SceneSpec(background="plaid"),
+    lambda: SceneSpec(fps=Fraction(0)),
+    lambda: SceneSpec(width=8),
+    lambda: SceneSpec(noise=-1.0),
+    lambda: SceneSpec(duration=0.0),
+])
+def test_bad_specs_are_rejected(make: object) -> None:
+    with pytest.raises(ValueError):
+        make()  # type: ignore[operator]
+
+
+def test_write_clip_encodes_every_frame_and_returns_truth(tmp_path: Path) -> None:
+    spec = small(width=96, height=64, duration=0.5)
+    path = tmp_path / "clip.mp4"
+    truth = write_clip(spec, path)
+    info = probe_video(path)
+    assert (info.width, info.height, info.frames) == (96, 64, spec.frame_count)
+    assert info.fps == Fraction(30000, 1001)
+    assert truth.video.path == str(path) and truth.video.frames == spec.frame_count
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+
+
+def test_write_clip_refuses_odd_sizes_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="even"):
+        write_clip(small(width=95), tmp_path / "odd.mp4")
+    assert list(tmp_path.iterdir()) == []
