@@ -54,6 +54,7 @@ from video.timebase import SAMPLE_RATE, duration_to_samples, time_to_sample
 from video.tracks import Track, VideoInfo
 
 WarnFn = Callable[[str], None]
+MAX_ONE_SHOT_S = 3.0       # longest stretch of a library recording played on one event
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,25 @@ def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile, *, moves:
     return events
 
 
+def _trimmed(x: np.ndarray, seconds: float) -> np.ndarray:
+    """`x` cut to `seconds` after its onset, with a 50 ms fade-out where it was cut (a long
+    recording used as a one-shot must not smear over the next events)."""
+    n = onset_index(x) + int(seconds * SAMPLE_RATE)
+    if len(x) <= n:
+        return x.astype(np.float32)
+    y = x[:n].astype(np.float32)
+    fade = min(n, SAMPLE_RATE // 20)
+    y[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    return y
+
+
 def _one_shot_pool(source: Source, count: int, size: float, samples: SampleCache,
                    rng: np.random.Generator) -> list[np.ndarray]:
     """Up to `count` peak-normalized one-shots for `source`: its library samples (unreadable
     ones skipped), else procedural takes (a handful, varied per hit later, like a sample set)."""
     pool = [x for x in (samples.mono(e) for e in source.entries) if x is not None]
     if pool:
-        return [(x / np.float32(np.max(np.abs(x)))).astype(np.float32) for x in pool]
+        return [_trimmed(x / np.float32(np.max(np.abs(x))), MAX_ONE_SHOT_S) for x in pool]
     return [_procedural_one_shot(source, 1.0, size, rng) for _ in range(count)]
 
 
