@@ -72,19 +72,56 @@ def variable_delay(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
     before the start of `x` are silent.
     """
     data = np.asarray(x, dtype=np.float32)
-    d = np.asarray(delay, dtype=np.float64)
+    d = np.asarray(delay, dtype=np.float32)
     if d.shape != data.shape:
         raise ValueError(f"delay must have one value per sample: {d.shape} vs {data.shape}")
-    if np.any(d < 0) or not np.all(np.isfinite(d)):
+    if not np.all(np.isfinite(d)) or np.any(d < 0):
         raise ValueError("delays must be finite and >= 0")
-    pos = np.arange(data.size, dtype=np.float64) - d
-    base = np.floor(pos)
-    frac = (pos - base).astype(np.float32)
-    idx = base.astype(np.int64)
-    padded = np.concatenate([np.zeros(1, np.float32), data, np.zeros(1, np.float32)])
-    lo = padded[np.clip(idx + 1, 0, data.size + 1)]
-    hi = padded[np.clip(idx + 2, 0, data.size + 1)]
-    return lo + frac * (hi - lo)
+    out = np.empty_like(data)
+    padded, pad = _zero_padded(data, d)
+    for start, stop in chunks(data.size, block=1):
+        out[start:stop] = _delay_span(padded, pad, d[start:stop], start)
+    return out
+
+
+def variable_delay_control(x: np.ndarray, delay: np.ndarray, *, block: int) -> np.ndarray:
+    """`variable_delay` with the delay given as control points `block` samples apart (see
+    `expand_control`), processed chunk by chunk without building the per-sample curve."""
+    data = np.asarray(x, dtype=np.float32)
+    points = np.asarray(delay, dtype=np.float32)
+    if not np.all(np.isfinite(points)) or np.any(points < 0):
+        raise ValueError("delays must be finite and >= 0")
+    if not np.any(points > 0):
+        return data
+    out = np.empty_like(data)
+    padded, pad = _zero_padded(data, points)
+    for start, stop in chunks(data.size, block=block):
+        d = control_segment(points, block=block, start=start, stop=stop)
+        out[start:stop] = _delay_span(padded, pad, d, start)
+    return out
+
+
+def _zero_padded(data: np.ndarray, delays: np.ndarray) -> tuple[np.ndarray, int]:
+    """`data` with enough leading zeros that every delayed read index is >= 0."""
+    pad = int(np.ceil(float(delays.max(initial=0.0)))) + 2
+    return np.concatenate([np.zeros(pad, np.float32), data]), pad
+
+
+def _delay_span(padded: np.ndarray, pad: int, d: np.ndarray, start: int) -> np.ndarray:
+    """Samples start.. of x delayed by d (x = padded[pad:]): integer part by index (a slice
+    when it is constant over the span, as for a static ITD), fraction by interpolation."""
+    whole = np.floor(d)
+    frac = d - whole
+    shift = whole.astype(np.int64)
+    lo_i, hi_i = int(shift.min(initial=0)), int(shift.max(initial=0))
+    base = pad + start
+    if lo_i == hi_i:
+        near = padded[base - lo_i: base - lo_i + d.size]
+        far = padded[base - lo_i - 1: base - lo_i - 1 + d.size]
+    else:
+        idx = np.arange(base, base + d.size) - shift
+        near, far = padded[idx], padded[idx - 1]
+    return near + frac * (far - near)
 
 
 def hann_smooth(curve: np.ndarray, *, width: int) -> np.ndarray:

@@ -32,7 +32,7 @@ from audio.filters import (
     expand_control,
     fir_filter,
     hann_smooth,
-    variable_delay,
+    variable_delay_control,
     velvet_decorrelator,
 )
 from audio.nudges import Nudges
@@ -307,14 +307,25 @@ def _apply_gains(left: np.ndarray, right: np.ndarray, gain_l: np.ndarray, gain_r
 
 def _apply_width(x: np.ndarray, width: np.ndarray, config: SpatialConfig
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(left, right) sources: mid ± side with constant total power per channel."""
+    """(left, right) sources: mid ± side with constant total power per channel.
+
+    mid = x / sqrt(1 + k²), side = k·D(x) / sqrt(1 + k²) with D the velvet decorrelator, so
+    each channel keeps the power of x and k = 1 makes the channels uncorrelated.
+    """
     if float(width.max(initial=0.0)) < 1e-4:
         return x, x
     side = fir_filter(x, _decorrelator())
     norm = 1.0 / np.sqrt(1.0 + width**2)
-    mid = x * expand_control(norm, block=config.block, n_samples=x.size)
-    side *= expand_control(width * norm, block=config.block, n_samples=x.size)
-    return mid + side, mid - side
+    left = np.empty_like(x)
+    right = np.empty_like(x)
+    block = config.block
+    for start, stop in chunks(x.size, block=block):
+        mid = x[start:stop] * control_segment(norm, block=block, start=start, stop=stop)
+        spread = side[start:stop]
+        spread *= control_segment(width * norm, block=block, start=start, stop=stop)
+        np.add(mid, spread, out=left[start:stop])
+        np.subtract(mid, spread, out=right[start:stop])
+    return left, right
 
 
 def _delays(pan: np.ndarray, distance: np.ndarray, config: SpatialConfig
@@ -353,8 +364,8 @@ def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges
     left, right = _apply_width(source, width, config)
     if config.itd or config.doppler:
         delay_l, delay_r = _delays(pan, distance, config)
-        left = variable_delay(left, expand_control(delay_l, block=config.block, n_samples=n))
-        right = variable_delay(right, expand_control(delay_r, block=config.block, n_samples=n))
+        left = variable_delay_control(left, delay_l, block=config.block)
+        right = variable_delay_control(right, delay_r, block=config.block)
     gain = distance_gain(distance, min_gain_db=config.min_gain_db,
                          max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
     gain_l, gain_r = pan_gains(pan, law=config.law)
