@@ -69,7 +69,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
         out, force = Path(outdir), False
         check_outdir(out, force=False)
     else:
-        out, force = export_target(Path.cwd(), str(source))
+        out, force = export_target(Path.cwd() / f"{source.stem}-foley", str(source))
     bar = ProgressBar("studio (headless)")
     try:
         if is_project:
