@@ -44,16 +44,16 @@ def mix_stems(stems: Mapping[int, np.ndarray], nudges: Mapping[int, Nudges], *,
 
     A stem without an entry in `nudges` plays with default nudges (unmuted, not soloed); a
     soloed entry without a stem still puts the mixer in solo mode. Stems
-    shorter than n_samples are padded with silence, longer ones are cut. Summed in float64 so
-    the order of the objects cannot change the result.
+    shorter than n_samples are padded with silence, longer ones are cut. Summed in ascending id
+    order, so the same stems always give the same bits.
     """
     if n_samples < 0:
         raise ValueError(f"n_samples must be >= 0, got {n_samples}")
     full = {**{oid: _DEFAULT for oid in stems}, **nudges}
     playing = active_ids(full)
-    total = np.zeros((2, n_samples), dtype=np.float64)
+    total = np.zeros((2, n_samples), dtype=np.float32)
     for oid in sorted(stems):
         stem = fit_length(stems[oid], n_samples)
         if oid in playing:
             total += stem
-    return total.astype(np.float32)
+    return total
