@@ -109,6 +109,8 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
     play_start = 0.0
     last = time.monotonic()
     while dpg.is_dearpygui_running():
+        if screenshot is not None:
+            ctl.recovery = None  # an unattended screenshot never offers to restore old edits
         window.frame()
         dpg.render_dearpygui_frame()
         now = time.monotonic()

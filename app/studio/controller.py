@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from app import edits
-from app.autosave import Autosaver
-from app.history import History
+from app.autosave import Autosaver, Recovery, discard_recovery, find_recovery
+from app.history import History, restore_into
 from app.project import Project, load_project, save_project
 from app.studio.audio_link import AudioLink, AudioUpdate
 from app.studio.state import JobRequest, RenderView, StudioState, export_target, plan_jobs
@@ -50,6 +50,8 @@ class StudioController:
         self.transport: Transport | None = None
         self.autosaver: Autosaver | None = None
         self._autosave_dir = autosave_dir
+        self.recovery: Recovery | None = None
+        """Unsaved edits found from an earlier session, offered to the user (restore/discard)."""
         self._clock = clock
         self._pending: dict[int, _Pending] = {}
         self._saved_revision = 0
@@ -110,7 +112,30 @@ class StudioController:
         self.state.stale = set(self.state.object_ids())
         self._saved_revision = self.history.revision
         self.state.message = f"{len(project.objects)} objects found"
+        self.recovery = find_recovery(self.state.project_path, video_path=project.video_path,
+                                      directory=self._autosave_dir)
         self.render_all()
+
+    def restore_recovery(self) -> None:
+        """Bring back the offered unsaved edits (one undoable step)."""
+        recovery, self.recovery = self.recovery, None
+        if recovery is None or self.project is None:
+            return
+        recovered = recovery.load()
+
+        def restore(project: Project) -> edits.EditResult:
+            before = project.copy()
+            restore_into(project, recovered)
+            return edits.diff_projects(before, project)
+
+        self.edit("Restore unsaved changes", restore)
+
+    def discard_recovery(self) -> None:
+        """Drop the offered unsaved edits for good."""
+        if self.recovery is not None and self.project is not None:
+            discard_recovery(self.state.project_path, video_path=self.project.video_path,
+                             directory=self._autosave_dir)
+        self.recovery = None
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save the project (to `path`, or where it was last saved); returns the file written."""

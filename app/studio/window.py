@@ -209,6 +209,12 @@ class StudioWindow:
         w["open_project"] = self._file_dialog("Open project", self._dialog_open, (".json", ".*"))
         w["save_as"] = self._file_dialog("Save project as", self._dialog_save, (".json",))
         w["export"] = self._file_dialog("Export to folder", self._dialog_export, None)
+        with dpg.window(label="Recover unsaved changes?", modal=True, show=False, width=520,
+                        height=130, no_resize=True, no_close=True) as w["recovery"]:
+            w["recovery_text"] = dpg.add_text("", wrap=500)
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="Restore", width=120, callback=self._restore)
+                dpg.add_button(label="Discard", width=120, callback=self._discard)
         with dpg.window(label="Keyboard shortcuts", modal=True, show=False, width=460,
                         height=520, no_resize=True) as w["help"], dpg.table(header_row=False):
             dpg.add_table_column()
@@ -238,6 +244,23 @@ class StudioWindow:
 
     def _dialog_export(self, sender: Any, app_data: Any) -> None:
         self._guard(lambda: self.ctl.export(app_data["file_path_name"]))
+
+    def _restore(self) -> None:
+        dpg.hide_item(self._w["recovery"])
+        self._guard(self.ctl.restore_recovery)
+
+    def _discard(self) -> None:
+        dpg.hide_item(self._w["recovery"])
+        self._guard(self.ctl.discard_recovery)
+
+    def _offer_recovery(self) -> None:
+        recovery = self.ctl.recovery
+        if recovery is None or dpg.is_item_shown(self._w["recovery"]):
+            return
+        dpg.set_value(self._w["recovery_text"], recovery.message)
+        vw = dpg.get_viewport_client_width()
+        dpg.set_item_pos(self._w["recovery"], [max(vw // 2 - 260, 0), 200])
+        dpg.show_item(self._w["recovery"])
 
     def _guard(self, fn: Callable[[], Any]) -> None:
         """Run a controller call; a bad-input error goes to the status bar, not a traceback."""
@@ -359,7 +382,8 @@ class StudioWindow:
 
     def _dialog_open_now(self) -> bool:
         return any(dpg.is_item_shown(self._w[k]) for k in ("open_video", "open_project",
-                                                            "save_as", "export", "help"))
+                                                            "save_as", "export", "help",
+                                                            "recovery"))
 
     def _local(self, item: int | str) -> tuple[float, float] | None:
         """Mouse position relative to an item, or None when the mouse is not over it."""
@@ -517,6 +541,7 @@ class StudioWindow:
         self.objects.refresh()
         self.inspector.refresh()
         self._update_bars()
+        self._offer_recovery()
         key = (self.ctl.state.selected, self.ctl.state.revision)
         if key != self._w.get("merge_key"):
             self._w["merge_key"] = key

@@ -465,3 +465,33 @@ def test_waveform_image_fills_between_min_and_max() -> None:
     assert np.allclose(image[filled][:, :3], [1.0, 0.0, 0.0])
     with pytest.raises(ValueError):
         waveform_image(env, width=0, height=10, colour=(1, 2, 3, 4))
+
+
+def test_unsaved_edits_are_recovered_after_a_crash(clip_project: Path, tmp_path: Path) -> None:
+    recovery = tmp_path / "recovery"
+    first = StudioController(audio=AudioLink(silent=True), autosave_dir=recovery)
+    try:
+        project_file = tmp_path / "work.json"
+        first.open(clip_project)
+        _settle(first)
+        first.save(project_file)
+        first.set_gain(2, -6.0)
+        assert first.unsaved
+        assert first.autosaver is not None and first.autosaver.write_now(first.project)
+    finally:  # the session "crashes": shut down without saving
+        first.worker.shutdown(timeout=3.0)
+        first.audio.close()
+    second = StudioController(audio=AudioLink(silent=True), autosave_dir=recovery)
+    try:
+        second.open(project_file)
+        assert second.recovery is not None
+        assert second.project.object_sound(2).nudges.gain_db == 0.0
+        second.restore_recovery()
+        _settle(second)
+        assert second.project.object_sound(2).nudges.gain_db == -6.0
+        assert second.recovery is None and second.unsaved
+        second.undo()
+        assert second.project.object_sound(2).nudges.gain_db == 0.0
+        second.discard_recovery()
+    finally:
+        second.shutdown()
