@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -137,9 +138,18 @@ class SceneRenderer:
             self._dry.popitem(last=False)
         return audio
 
-    def _spatialize(self, sound: ObjectSound) -> np.ndarray:
-        return spatialize(self.dry(sound), self._track(sound.id), self.analysis.video,
-                          nudges=sound.nudges, config=self.spatial)
+    def _spatialize(self, sound: ObjectSound, *, gain: float = 1.0) -> np.ndarray:
+        """The object's stereo stem, times `gain` (folded into the spatializer's own gain
+        curve when the nudge range allows: one pass over the audio fewer)."""
+        nudges = sound.nudges
+        folded = nudges.gain_db + 20.0 * math.log10(gain) if gain > 0 else -math.inf
+        if gain != 1.0 and -60.0 <= folded <= 24.0:
+            nudges, gain = replace(nudges, gain_db=folded), 1.0
+        stem = spatialize(self.dry(sound), self._track(sound.id), self.analysis.video,
+                          nudges=nudges, config=self.spatial)
+        if gain != 1.0:
+            stem *= np.float32(gain)
+        return stem
 
     def _active(self) -> set[int]:
         return active_ids({oid: o.nudges for oid, o in self._objects.items()})
@@ -180,8 +190,7 @@ class SceneRenderer:
         before = self._active()
         self._objects[sound.id] = sound
         after = self._active()
-        stem = self._spatialize(sound)
-        stem *= np.float32(self._gain)
+        stem = self._spatialize(sound, gain=self._gain)
         old = self._stems[sound.id]
         self._stems[sound.id] = stem
         if before != after:           # mute/solo changed: the set of summed stems changed
