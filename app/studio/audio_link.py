@@ -1,9 +1,9 @@
 """The studio's link to sound: the scene renderer, the playback engine and export.
 
-Render jobs are built here as plain functions for the worker thread. Every job uses the one
-`model.render.SceneRenderer` (only ever from the worker thread, one job at a time), so dry foley
-is generated once per object and a nudge only re-spatializes that object
-(`SceneRenderer.update_object`). A job hands the new mix straight to the playback engine (its
+Render jobs are built here as plain functions for the worker thread. Jobs share one
+`model.render.SceneRenderer` (used only from the worker thread, one job at a time) while it fits
+the project, so dry foley is generated once per object and a nudge only re-spatializes that
+object (`SceneRenderer.update_object`); an edit of the tracks or render settings builds a new one. A job hands the new mix straight to the playback engine (its
 control methods are thread-safe, and the mix copy then happens off the UI thread) and returns
 an `AudioUpdate` with the waveform envelopes the timeline draws, also computed off the UI thread.
 """
@@ -127,21 +127,31 @@ class AudioLink:
         return AudioUpdate(result=result, renderer=renderer, changed=changed, full=full,
                            mix_envelope=minmax_envelope(mix), stem_envelopes=stems)
 
+    def _fits(self, renderer: SceneRenderer | None, project: Project) -> bool:
+        """True when `renderer` was built for this project's analysis and render settings.
+
+        A renderer keeps per-track digests and the spatial settings it was made with, so an
+        edit of tracks (add, delete, merge, seeded tracking) or of render settings needs a new
+        one. Unchanged analyses are the same object (edits build new ones; snapshots share).
+        """
+        return renderer is not None and renderer.analysis is project.analysis \
+            and renderer.settings == project.render
+
     def render_job(self, project: Project) -> JobFn:
-        """Full render of a project snapshot: reuses cached dry foley when the video is the same."""
+        """Full render (re-mastered) of a project snapshot.
+
+        The current renderer is reused when it fits the snapshot (its dry foley is cached, so
+        only the master stage and the spatializer run again); otherwise a new one is built.
+        """
         def job(progress: ProgressFn) -> AudioUpdate:
-            from model.render import SceneRenderer, spatial_config
+            from model.render import SceneRenderer
 
             library = self._library_for(project, scaled(progress, 0.0, 0.1))
             renderer = self.renderer
-            same_video = renderer is not None and renderer.analysis.video == project.analysis.video
-            if renderer is None or not same_video or renderer.library is not library:
+            if not self._fits(renderer, project) or renderer is None \
+                    or renderer.library is not library:
                 renderer = SceneRenderer(project.analysis, project.render, library=library,
                                          warn=_warn)
-            else:
-                renderer.analysis = project.analysis
-                renderer.settings = project.render
-                renderer.spatial = spatial_config(project.render)
             result = renderer.render(project.objects, progress=scaled(progress, 0.1, 0.95))
             report(progress, 0.97, "waveforms")
             return self._publish(result, renderer, tuple(o.id for o in project.objects),
@@ -149,14 +159,17 @@ class AudioLink:
         return job
 
     def object_job(self, project: Project, object_id: int) -> JobFn:
-        """Re-spatialize (or regenerate, when its sound changed) one object and patch the mix."""
+        """Re-spatialize (or regenerate, when its sound changed) one object and patch the mix.
+
+        Falls back to a full render when the renderer does not fit the snapshot any more.
+        """
         renderer = self.renderer
+        full = self.render_job(project)
 
         def job(progress: ProgressFn) -> AudioUpdate:
-            if renderer is None:
-                raise RuntimeError("no scene renderer yet: render everything first")
+            if renderer is None or not self._fits(renderer, project):
+                return full(progress)  # type: ignore[no-any-return]
             report(progress, 0.0, f"object {object_id}")
-            renderer.analysis = project.analysis
             result = renderer.update_object(project.object_sound(object_id))
             return self._publish(result, renderer, (object_id,), full=False)
         return job
@@ -164,10 +177,11 @@ class AudioLink:
     def remix_job(self, project: Project) -> JobFn:
         """Mute/solo changed: update the objects whose mixer state differs and re-sum the mix."""
         renderer = self.renderer
+        full = self.render_job(project)
 
         def job(progress: ProgressFn) -> AudioUpdate:
-            if renderer is None:
-                raise RuntimeError("no scene renderer yet: render everything first")
+            if renderer is None or not self._fits(renderer, project):
+                return full(progress)  # type: ignore[no-any-return]
             current = renderer.nudges()
             changed = []
             for sound in project.objects:

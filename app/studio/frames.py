@@ -34,6 +34,7 @@ class FrameFeed:
     """A decode thread serving the newest requested preview frame of one video."""
 
     def __init__(self, path: str | Path, *, max_side: int = PREVIEW_MAX_SIDE) -> None:
+        self.path = str(path)
         self._reader = VideoReader(path)
         self.info = self._reader.info
         self.max_side = max_side

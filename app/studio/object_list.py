@@ -90,7 +90,8 @@ class ObjectList:
             dpg.bind_item_theme(swatch, self._swatch(object_id))
             dpg.add_text(str(object_id))
             name = dpg.add_selectable(label=label, callback=lambda: ctl.select(object_id))
-            prompt = dpg.add_input_text(width=-1, on_enter=True, hint="e.g. rubber ball bounce",
+            prompt = dpg.add_input_text(width=-1, on_enter=True,
+                                        hint=f"describe the {label}'s sound",
                                         callback=lambda s, a: ctl.set_prompt(object_id, a))
             mute = dpg.add_checkbox(callback=lambda s, a: ctl.set_mute(object_id, bool(a)))
             solo = dpg.add_checkbox(callback=lambda s, a: ctl.set_solo(object_id, bool(a)))

@@ -214,7 +214,7 @@ class Timeline:
 
     def mouse_drag(self, x: float, y: float) -> None:
         if self._seeking:
-            self.ctl.seek(self.layout.time_of(x))
+            self.ctl.seek(self.layout.time_of(x), scrub=True)  # audible grains while paused
             return
         if self._dragging is None:
             return

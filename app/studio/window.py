@@ -452,9 +452,14 @@ class StudioWindow:
 
     def _update_feed(self) -> None:
         """Open a decoder for the project's video when it changes; ask for the playhead frame."""
-        project = self.ctl.project
-        path = None if project is None else project.video_path
-        if path is not None and (self.feed is None or str(self.feed._reader.path) != path):
+        project, source = self.ctl.project, self.ctl.state.source_path
+        if project is not None:
+            path: str | None = project.video_path
+        elif source is not None and source.suffix.lower() != ".json":
+            path = str(source)  # show the picture while the analysis runs
+        else:
+            path = None
+        if path is not None and (self.feed is None or self.feed.path != path):
             if self.feed is not None:
                 self.feed.close()
             self.feed = None

@@ -310,9 +310,9 @@ def clip_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _settle(ctl: StudioController, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ctl.poll()
-        if not ctl.worker.busy:
-            ctl.poll()
+        idle = not ctl.worker.busy
+        applied = ctl.poll()
+        if idle and not applied and not ctl.worker.busy:
             return
         time.sleep(0.01)
     raise AssertionError(f"jobs did not finish: {ctl.worker.status()}")
@@ -495,3 +495,37 @@ def test_unsaved_edits_are_recovered_after_a_crash(clip_project: Path, tmp_path:
         second.discard_recovery()
     finally:
         second.shutdown()
+
+
+def test_drawn_box_tracks_a_new_object(clip_project: Path, tmp_path: Path) -> None:
+    from app.project import load_project
+
+    truth = load_project(clip_project)
+    ball = truth.analysis.object(1)
+    only_walker = Project(analysis=truth.analysis.with_objects([truth.analysis.object(2)]))
+    path = tmp_path / "walker_only.json"
+    save_project(only_walker, path)
+    ctl = StudioController(audio=AudioLink(silent=True), autosave_dir=tmp_path / "recovery")
+    try:
+        ctl.open(path)
+        _settle(ctl)
+        ctl.seek(1.0)
+        frame = ctl.state.frame_index()
+        box = ball.box_at(frame)
+        ctl.track_from_box(tuple(float(v) for v in box))
+        _settle(ctl)
+        assert ctl.state.object_ids() == [2, 3]
+        assert ctl.state.selected == 3
+        new = ctl.project.analysis.object(3)
+        assert len(new) > 0.8 * len(ball)
+        # the tracked boxes follow the true ball: centres within a few pixels on shared frames
+        shared = np.intersect1d(new.frames, ball.frames)
+        errors = [np.abs(new.box_at(int(f))[[0, 2]].mean() - ball.box_at(int(f))[[0, 2]].mean())
+                  for f in shared]
+        assert np.median(errors) < 6.0
+        assert set(ctl.audio.result.stems) == {2, 3}, ctl.state.error  # rendered with it
+        ctl.undo()
+        _settle(ctl)
+        assert ctl.state.object_ids() == [2]
+    finally:
+        ctl.shutdown()
