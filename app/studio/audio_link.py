@@ -3,9 +3,10 @@
 Render jobs are built here as plain functions for the worker thread. Jobs share one
 `model.render.SceneRenderer` (used only from the worker thread, one job at a time) while it fits
 the project, so dry foley is generated once per object and a nudge only re-spatializes that
-object (`SceneRenderer.update_object`); an edit of the tracks or render settings builds a new one. A job hands the new mix straight to the playback engine (its
-control methods are thread-safe, and the mix copy then happens off the UI thread) and returns
-an `AudioUpdate` with the waveform envelopes the timeline draws, also computed off the UI thread.
+object (`SceneRenderer.update_object`); an edit of the tracks or render settings builds a new
+one. A job hands the new mix straight to the playback engine (its control methods are
+thread-safe, and the mix copy then happens off the UI thread) and returns an `AudioUpdate` with
+the waveform envelopes the timeline draws, also computed off the UI thread.
 """
 
 from __future__ import annotations
