@@ -40,7 +40,7 @@ class MotionConfig:
     bootstrap_samples: int = 15
     learn_rate: float = 0.05
     foreground_learn_rate: float = 0.002
-    static_seconds: float = 0.8
+    static_seconds: float = 1.5
     threshold_sigmas: float = 3.5
     min_threshold: float = 9.0
     min_area: float = 0.0003
@@ -115,12 +115,14 @@ def invert(matrix: np.ndarray) -> np.ndarray:
     return cv2.invertAffineTransform(matrix).astype(np.float64)
 
 
-def warp_into(image: np.ndarray, matrix: np.ndarray, fill: np.ndarray) -> np.ndarray:
+def warp_into(image: np.ndarray, matrix: np.ndarray, fill: np.ndarray, *,
+              nearest: bool = False) -> np.ndarray:
     """`image` moved by `matrix`; pixels with no source (scrolled into view) come from `fill`."""
     if is_identity(matrix):
         return image
     h, w = image.shape[:2]
-    warped = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    warped = cv2.warpAffine(image, matrix, (w, h), flags=flags,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=(-1e4, -1e4, -1e4))
     invalid = warped[:, :, 0] < 0 if warped.ndim == 3 else warped < 0
     if invalid.any():
@@ -257,6 +259,7 @@ class MotionDetector:
         self._background: np.ndarray | None = None
         self._static: np.ndarray | None = None
         self._fresh: np.ndarray = np.zeros((1, 1), np.uint8)
+        self._frac = np.zeros(2)  # camera shift not yet applied to the stored background
         self._started = False
 
     def push(self, image: np.ndarray, index: int, scale: float) -> list[tuple[int, np.ndarray]]:
@@ -310,6 +313,7 @@ class MotionDetector:
         self._background = warp_into(background, snap_identity(invert(to_last[0])), first.image)
         self._prev_image = None
         self._static = np.zeros(first.image.shape[:2], np.uint16)
+        self._frac = np.zeros(2)
         self._fresh = np.zeros(first.image.shape[:2], np.uint8)
         self._started = True
         out = []
@@ -324,7 +328,7 @@ class MotionDetector:
         assert self._background is not None and self._static is not None
         cfg = self.config
         image = item.image
-        background = warp_into(self._background, item.motion, image)
+        background = self._follow_camera(item.motion, image)
         diff = difference(image, background)
         if not is_identity(item.motion):
             diff = cv2.subtract(diff, edge_allowance(background, cfg.registration_error))
@@ -334,11 +338,44 @@ class MotionDetector:
         mask = clean_mask(raw, close_px=round(cfg.close_size * max(h, w)))
         boxes = mask_boxes(mask, min_area_px=cfg.min_area * h * w,
                            merge_gap_px=cfg.merge_gap * max(h, w))
-        self._learn(image, background, mask, item.motion, threshold)
+        self._learn(image, mask, item.motion, threshold)
         return item.index, boxes / item.scale
 
-    def _learn(self, image: np.ndarray, background: np.ndarray, mask: np.ndarray,
-               motion: np.ndarray, threshold: float) -> None:
+    def _follow_camera(self, motion: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """Move the stored background with the camera; returns it aligned to this frame.
+
+        A pure translation moves the stored image by whole pixels only (exact), keeping the
+        sub-pixel rest aside: resampling it every frame would blur it more and more, and thin
+        background lines would then show up as foreground. Only the returned view is resampled.
+        Zoom or rotation resample the stored image (rare, and slow cameras barely blur it).
+        """
+        assert self._background is not None
+        if np.abs(motion[:, :2] - np.eye(2)).max() < 1e-3:
+            total = self._frac + motion[:, 2]
+            step = np.round(total)
+            if step.any():
+                shift = np.array([[1.0, 0.0, step[0]], [0.0, 1.0, step[1]]])
+                self._background = warp_into(self._background, shift, image, nearest=True)
+            self._frac = total - step
+        else:
+            self._background = warp_into(self._background, motion, image)
+            self._frac = np.zeros(2)
+        if np.abs(self._frac).max() < 0.05:
+            return self._background
+        return warp_into(self._background, self._frac_shift(1.0), image)
+
+    def _frac_shift(self, sign: float) -> np.ndarray:
+        return np.array([[1.0, 0.0, sign * self._frac[0]], [0.0, 1.0, sign * self._frac[1]]])
+
+    def _to_stored(self, mask: np.ndarray) -> np.ndarray:
+        """A frame-aligned uint8 mask moved onto the stored background's pixel grid."""
+        if np.abs(self._frac).max() < 0.05:
+            return mask
+        h, w = mask.shape
+        return cv2.warpAffine(mask, self._frac_shift(-1.0), (w, h), flags=cv2.INTER_NEAREST)
+
+    def _learn(self, image: np.ndarray, mask: np.ndarray, motion: np.ndarray,
+               threshold: float) -> None:
         """Blend the frame into the background: fast outside objects, slow under them, and fast
         again where the foreground has not changed for `static_seconds`."""
         assert self._static is not None
@@ -360,15 +397,19 @@ class MotionDetector:
             self._static[moving] //= 2
             np.minimum(self._static, 60000, out=self._static)
         absorb = self._static > cfg.static_seconds * self.fps
-        fg_u8 = fg.view(np.uint8)
-        cv2.accumulateWeighted(image, background, cfg.learn_rate, mask=1 - fg_u8)
-        cv2.accumulateWeighted(image, background, cfg.foreground_learn_rate,
-                               mask=fg_u8 & ~absorb.view(np.uint8) & 1)
         fresh = self._fresh > 0
-        if absorb.any() or fresh.any():
+        background = self._background
+        assert background is not None
+        stored = image if np.abs(self._frac).max() < 0.05 else warp_into(
+            image, self._frac_shift(-1.0), background)
+        fg_u8 = self._to_stored(fg.view(np.uint8))
+        fast = self._to_stored((absorb | fresh).view(np.uint8))
+        cv2.accumulateWeighted(stored, background, cfg.learn_rate, mask=1 - fg_u8)
+        cv2.accumulateWeighted(stored, background, cfg.foreground_learn_rate,
+                               mask=fg_u8 & (1 - fast))
+        if fast.any():
             # ghosts, objects at rest, and background just scrolled into view (which may have
             # been filled with an object passing the edge) are learned fast
-            cv2.accumulateWeighted(image, background, 0.2, mask=(absorb | fresh).view(np.uint8))
+            cv2.accumulateWeighted(stored, background, 0.2, mask=fast)
             self._fresh[fresh] -= 1
-        self._background = background
         self._prev_image = image

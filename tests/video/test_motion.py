@@ -1,0 +1,111 @@
+"""Moving-object detection: camera motion, masks to boxes, and boxes against synthetic truth."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+
+from video.motion import (
+    MotionDetector,
+    compose,
+    estimate_camera_motion,
+    invert,
+    is_identity,
+    mask_boxes,
+    merge_boxes,
+    snap_identity,
+)
+from video.synth import ObjectSpec, SceneSpec, render_frames, scene_truth
+from video.tracker import iou_matrix
+
+
+def _texture(rng: np.random.Generator, h: int = 180, w: int = 320) -> np.ndarray:
+    coarse = rng.uniform(0, 255, (h // 8, w // 8)).astype(np.float32)
+    img = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(img + rng.normal(0, 10, (h, w)), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("shift", [(3.5, -2.0), (-1.25, 0.75), (0.0, 4.0)])
+def test_camera_translation_is_recovered(rng: np.random.Generator, shift: tuple[float, float]) -> None:
+    big = _texture(rng, 220, 360)
+    m0 = np.array([[1.0, 0, -20], [0, 1.0, -20]])
+    m1 = np.array([[1.0, 0, -20 + shift[0]], [0, 1.0, -20 + shift[1]]])
+    a = cv2.warpAffine(big, m0, (320, 180), flags=cv2.INTER_CUBIC)
+    b = cv2.warpAffine(big, m1, (320, 180), flags=cv2.INTER_CUBIC)
+    matrix = estimate_camera_motion(a, b)
+    assert matrix[:, 2] == pytest.approx(shift, abs=0.15)
+    assert np.abs(matrix[:, :2] - np.eye(2)).max() < 0.01
+
+
+def test_static_noisy_camera_snaps_to_identity(rng: np.random.Generator) -> None:
+    base = _texture(rng).astype(np.float32)
+    a = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
+    b = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
+    assert is_identity(estimate_camera_motion(a, b))
+
+
+def test_transform_helpers() -> None:
+    m = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])
+    assert np.allclose(compose(m, invert(m)), np.eye(2, 3))
+    assert is_identity(snap_identity(np.array([[1.0, 0, 0.05], [0, 1.0, -0.02]])))
+    assert not is_identity(snap_identity(m))
+
+
+@pytest.mark.parametrize("boxes, gap, expected", [
+    ([[0, 0, 10, 10], [12, 0, 20, 10]], 3.0, [[0, 0, 20, 10]]),          # fragments merge
+    ([[0, 0, 10, 10], [30, 0, 40, 10]], 3.0, [[0, 0, 10, 10], [30, 0, 40, 10]]),
+    ([[0, 0, 10, 10], [5, 5, 15, 15], [16, 0, 20, 4]], 2.0, [[0, 0, 20, 15]]),  # chains
+    ([], 2.0, []),
+])
+def test_merge_boxes(boxes: list, gap: float, expected: list) -> None:
+    out = merge_boxes(np.asarray(boxes, float).reshape(-1, 4), gap=gap)
+    assert sorted(out.tolist()) == sorted(np.asarray(expected, float).reshape(-1, 4).tolist())
+
+
+def test_mask_boxes_drops_specks_and_keeps_objects() -> None:
+    mask = np.zeros((100, 200), np.uint8)
+    mask[10:40, 20:60] = 1        # object
+    mask[70:72, 150:152] = 1      # speck
+    mask[50:80, 100:110] = 1      # object
+    out = mask_boxes(mask, min_area_px=50, merge_gap_px=2)
+    assert sorted(out.tolist()) == [[20, 10, 60, 40], [100, 50, 110, 80]]
+
+
+def _detect(spec: SceneSpec, side: int = 320) -> dict[int, np.ndarray]:
+    scale = side / max(spec.width, spec.height)
+    size = (round(spec.width * scale), round(spec.height * scale))
+    det = MotionDetector(float(spec.fps))
+    out: dict[int, np.ndarray] = {}
+    for i, img in enumerate(render_frames(spec)):
+        out.update(det.push(cv2.resize(img, size, interpolation=cv2.INTER_AREA), i, scale))
+    out.update(det.flush())
+    return out
+
+
+@pytest.mark.parametrize("noise, pan, background", [
+    (2.0, (0.0, 0.0), "textured"),
+    (10.0, (0.0, 0.0), "noise"),          # heavy sensor noise
+    (3.0, (0.04, 0.0), "textured"),       # panning camera
+])
+def test_detected_boxes_match_the_true_object(noise: float, pan: tuple[float, float],
+                                              background: str) -> None:
+    ball = ObjectSpec("ball", start=(0.2, 0.2), velocity=(0.25, 0.0), size=0.14)
+    spec = SceneSpec(width=320, height=180, fps=Fraction(30), duration=2.0, seed=9, noise=noise,
+                     pan=pan, background=background, objects=(ball,))
+    truth = scene_truth(spec).objects[0]
+    found = _detect(spec)
+    assert sorted(found) == list(range(spec.frame_count))
+    ious = np.array([iou_matrix(box[None], found[f]).max(initial=0.0)
+                     for f, box in zip(truth.frames, truth.boxes, strict=True)])
+    assert (ious >= 0.5).mean() >= 0.9, np.round(ious, 2)
+    extra = sum(max(0, len(found[f]) - 1) for f in found)
+    assert extra / spec.frame_count < 0.2
+
+
+def test_empty_scene_gives_almost_no_detections() -> None:
+    spec = SceneSpec(width=320, height=180, fps=Fraction(25), duration=2.0, seed=3, noise=6.0)
+    found = _detect(spec)
+    assert sum(len(b) for b in found.values()) <= 2
