@@ -233,8 +233,13 @@ def distance_gain(distance: np.ndarray, *, min_gain_db: float = -30.0,
 
 
 def air_weight(distance: np.ndarray, *, full_distance: float = 16.0) -> np.ndarray:
-    """Share (0..1) of the air low-pass in the signal: 0 up to the reference distance, rising
-    with log distance to 1 at `full_distance`."""
+    """Share w (0..1) of the air low-pass in the signal: 0 up to the reference distance, rising
+    with log distance to 1 at `full_distance`.
+
+    The result's response is 1 - w·(1 - cos^N(πf/fs)), so with the default order 8 its -3 dB
+    point falls as the object recedes: out of band for w < 0.29, 7.0 kHz at w = 0.5, 4.5 kHz at
+    w = 1, and the top octave loses ever more (-24 dB at 12 kHz when w = 1).
+    """
     d = np.maximum(np.asarray(distance, dtype=np.float64), 1e-9)
     return np.clip(np.log(d) / math.log(full_distance), 0.0, 1.0)
 

@@ -255,6 +255,24 @@ def test_farther_objects_are_duller(noise: np.ndarray) -> None:
     assert cents[-1] < 6_000
 
 
+@pytest.mark.parametrize(("scale", "cutoff_hz"), [(4.0, 7040.0), (16.0, 4460.0), (20.0, 4460.0)])
+def test_air_low_pass_cutoff_falls_with_distance(scale: float, cutoff_hz: float,
+                                                 noise: np.ndarray) -> None:
+    """Air share w = log(d)/log(16); response 1 - w(1 - cos^8(πf/fs)): -3 dB at 7.0 kHz for
+    w = 0.5 (4x the reference distance), 4.5 kHz from w = 1 (16x) on (20x is the nudge limit)."""
+    info = make_info(4.0)
+    track = static_track(0.5, 0.05, info)
+    near = spatialize(noise, track, info, config=SpatialConfig(max_gain_db=0.0))
+    far = spatialize(noise, track, info, nudges=Nudges(distance_scale=scale),
+                     config=SpatialConfig(min_gain_db=-60.0))
+    f, p_near = signal.welch(near[0], fs=SAMPLE_RATE, nperseg=4096)
+    _, p_far = signal.welch(far[0], fs=SAMPLE_RATE, nperseg=4096)
+    response_db = 10 * np.log10(p_far / p_near)
+    response_db -= np.mean(response_db[(f > 100) & (f < 500)])      # remove the distance gain
+    crossing = float(f[np.argmax(response_db < -3.0)])
+    assert crossing == pytest.approx(cutoff_hz, rel=0.06)
+
+
 # ------------------------------------------------------------------ width, ITD, Doppler
 
 
