@@ -22,8 +22,8 @@ import numpy as np
 from model.procedural import MATERIALS, SURFACES
 from video.tracks import Track, VideoInfo
 
-ONE_SHOT_KINDS = ("impact", "step", "scrape")
-TEXTURE_KINDS = ("whoosh", "scrape", "engine")
+ONE_SHOT_KINDS = ("impact", "step")              # a prompt of these kinds sounds on events
+TEXTURE_KINDS = ("whoosh", "scrape", "engine")   # ... of these kinds, while the object moves
 SOUND_KINDS = ("impact", "step", "scrape", "whoosh", "engine")
 # library kinds with no procedural preset: played from the library when it has them
 LIBRARY_ONE_SHOT_KINDS = ("door", "splash", "animal", "explosion")
@@ -311,7 +311,7 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
     texture = Source(texture_kind) if texture_kind else None
     kind = pinned_kind or _prompt_kind(spec, prompt)
     implied = None
-    if kind in ONE_SHOT_KINDS + LIBRARY_ONE_SHOT_KINDS and kind != "scrape":
+    if kind in ONE_SHOT_KINDS + LIBRARY_ONE_SHOT_KINDS:
         # a surface class (soft/hard) stands in for an unmatched surface the presets lack
         fallbacks = (f"step/{spec.surface}",) if kind == "step" and spec.surface in \
             SURFACE_CLASSES else ()

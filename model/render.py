@@ -80,11 +80,8 @@ def dry_key(track: Track, sound: ObjectSound, settings: RenderSettings, *,
 
 
 def _master_gain(report_doc: Mapping[str, Any]) -> float:
-    """Linear loudness gain the master stage applied to every stem."""
-    for key in ("gain_db", "loudness_gain_db"):
-        if key in report_doc:
-            return float(10.0 ** (float(report_doc[key]) / 20.0))
-    return 1.0
+    """Linear loudness gain the master stage applied to every stem (1 if it reports none)."""
+    return float(10.0 ** (float(report_doc.get("gain_db", 0.0)) / 20.0))
 
 
 class SceneRenderer:
