@@ -165,3 +165,108 @@ def test_studio_bad_arguments(clip: tuple[Path, Path], tmp_path: Path, args: lis
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], proc.stderr
     assert (existing / "keep.txt").read_text() == "mine"
     assert not (tmp_path / "o").exists()
+
+
+SESSION = r'''
+import json, sys, time
+import dearpygui.dearpygui as dpg
+from app.studio.audio_link import AudioLink
+from app.studio.controller import StudioController
+from app.studio.window import StudioWindow
+
+project_path, recovery = sys.argv[1], sys.argv[2]
+dpg.create_context()
+ctl = StudioController(audio=AudioLink(silent=True), autosave_dir=recovery)
+win = StudioWindow(ctl)
+win.build()
+dpg.create_viewport(title="session", width=1600, height=960, vsync=False)
+dpg.setup_dearpygui()
+dpg.show_viewport()
+
+def pump(n=1):
+    for _ in range(n):
+        win.frame()
+        dpg.render_dearpygui_frame()
+
+def settle():
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        idle = not ctl.worker.busy
+        pump()
+        if idle and not ctl.worker.busy:
+            pump(2)
+            return
+    raise SystemExit("jobs never finished")
+
+out = {}
+ctl.open(project_path)
+settle()
+ctl.seek(1.0)
+pump(3)
+box = ctl.project.analysis.object(2).box_at(ctl.state.frame_index())
+sx, sy = win.video.rect.to_screen((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+win.video.mouse_down(sx, sy)              # click on the walker
+win.video.mouse_up()
+out["selected_by_click"] = ctl.state.selected
+win.run_action("toggle_mute")             # M
+settle()
+out["muted"] = ctl.project.object_sound(2).nudges.mute
+win.run_action("toggle_mute")
+win.run_action("add_keyframe")            # K at the playhead
+settle()
+lane = win.timeline.layout.object_lane(2)
+x = win.timeline.layout.x_of(2.0)
+win.timeline.mouse_down(x, lane.pan_to_y(0.5), double=True)   # double-click adds a keyframe
+settle()
+win.timeline.mouse_down(x, lane.pan_to_y(0.5))                # grab it and drag it down
+win.timeline.mouse_drag(x + 20, lane.pan_to_y(-0.5))
+win.timeline.mouse_up()
+settle()
+out["keys"] = [[k.time, k.pan] for k in ctl.project.object_sound(2).nudges.pan_keyframes]
+win.timeline.mouse_down(win.timeline.layout.x_of(0.5), 40)    # click in the mix lane: seek
+out["seek"] = ctl.state.playhead
+win.timeline.mouse_up()
+rect = win.video.rect
+win.video.mouse_down(*rect.to_screen(5, 5))                    # drag a box on empty picture
+win.video.mouse_drag(*rect.to_screen(60, 50))
+win.video.mouse_up()
+settle()
+out["objects_after_drag"] = ctl.state.object_ids()
+win.run_action("next_object")                                  # Tab
+out["tab_selected"] = ctl.state.selected
+win.run_action("undo")
+settle()
+out["objects_after_undo"] = ctl.state.object_ids()
+win.run_action("help")
+pump(3)
+out["frames_drawn_ok"] = win.frame_ready()
+out["error"] = ctl.state.error
+ctl.shutdown()
+win.close()
+dpg.destroy_context()
+print(json.dumps(out))
+'''
+
+
+@needs_display
+@pytest.mark.gui
+@pytest.mark.slow
+def test_window_session_drives_widgets(clip: tuple[Path, Path], tmp_path: Path) -> None:
+    """Mouse and keyboard handlers of the real widgets, in a real window, change the project."""
+    _, project_path = clip
+    proc = subprocess.run([sys.executable, "-c", SESSION, str(project_path), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["error"] == ""
+    assert out["selected_by_click"] == 2
+    assert out["muted"] is True
+    (t0, p0), (t1, p1) = out["keys"]
+    assert t0 == pytest.approx(1.0, abs=0.02)
+    assert t1 > 2.0 and p1 == pytest.approx(-0.5, abs=0.1)     # dragged later and lower
+    assert out["seek"] == pytest.approx(0.5, abs=0.05)
+    assert out["objects_after_drag"] == [1, 2, 3]
+    assert out["tab_selected"] == 1                            # wraps from 3 to 1
+    assert out["objects_after_undo"] == [1, 2]
+    assert out["frames_drawn_ok"] is True
