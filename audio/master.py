@@ -312,21 +312,47 @@ def _next_gain(history: list[tuple[float, float]], target: float) -> float:
     return gain + (target - lufs) / slope
 
 
-def _regions(gain: np.ndarray, *, limit: int = 200) -> list[list[float]]:
-    """[start_s, end_s] spans where the limiter gain is below 1 (the first `limit` of them)."""
-    active = np.concatenate([[False], gain < 1.0, [False]])
-    edges = np.flatnonzero(np.diff(active.astype(np.int8)))
-    starts, ends = edges[0::2], edges[1::2]
-    return [[round(s / SAMPLE_RATE, 4), round(e / SAMPLE_RATE, 4)]
-            for s, e in zip(starts[:limit], ends[:limit], strict=True)]
-
-
 def _to_db(linear: float) -> float:
     return 20.0 * math.log10(linear) if linear > 0 else -math.inf
 
 
 def _db_or_none(value: float) -> float | None:
     return round(value, 3) if math.isfinite(value) else None
+
+
+def _loudness_gain(mix: np.ndarray, peak_map: _PeakMap, gain_db: float,
+                   config: MasterConfig, progress: ProgressFn | None) -> tuple[float, int]:
+    """Refine the loudness gain until the limited mix is within tolerance of the target.
+
+    Each pass limits with the (unverified) envelope at the trial gain and measures the result;
+    returns the gain and the number of passes.
+    """
+    ceiling = 10.0 ** (config.true_peak_db / 20.0)
+    history: list[tuple[float, float]] = []
+    for passes in range(1, config.max_passes + 1):
+        report(progress, 0.1 + 0.7 * (passes - 1) / config.max_passes, f"loudness pass {passes}")
+        scale = 10.0 ** (gain_db / 20.0)
+        trial = _limiter_gain(peak_map.need(ceiling / scale) * scale, config, margin_db=0.05)
+        history.append((gain_db, measure_loudness(mix * (scale * trial))))
+        if abs(config.target_lufs - history[-1][1]) <= config.tolerance_lu:
+            return gain_db, passes
+        next_gain = min(_next_gain(history, config.target_lufs), config.max_gain_db)
+        if abs(next_gain - gain_db) < 1e-6 or passes == config.max_passes:
+            return gain_db, passes
+        gain_db = next_gain
+    return gain_db, config.max_passes
+
+
+def _limiter_report(limiter: np.ndarray, *, max_regions: int = 200) -> dict[str, Any]:
+    """What the limiter did: deepest reduction, how many samples/seconds, which spans."""
+    runs = _runs(limiter < 1.0, pad=0)
+    samples = sum(b - a for a, b in runs)
+    deepest = -20.0 * math.log10(float(limiter.min(initial=1.0)))
+    return {"max_reduction_db": round(max(0.0, deepest), 3), "samples": samples,
+            "seconds": round(samples / SAMPLE_RATE, 4),
+            "regions": [[round(a / SAMPLE_RATE, 4), round(b / SAMPLE_RATE, 4)]
+                        for a, b in runs[:max_regions]],
+            "regions_total": len(runs), "applied_to_stems": True}
 
 
 def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
@@ -345,51 +371,28 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
     report(progress, 0.05, "measuring loudness")
     lufs_before = measure_loudness(mix)
     measurable = math.isfinite(lufs_before)
-    gain_db = min(config.target_lufs - lufs_before, config.max_gain_db) if measurable else 0.0
-    ceiling = 10.0 ** (config.true_peak_db / 20.0)
     peak_map = _PeakMap(mix, config.oversample)
-    peaks = peak_map.need(ceiling / 10.0 ** (gain_db / 20.0))
-    peak_before = float(peaks.max(initial=0.0))
-    history: list[tuple[float, float]] = []
-    passes = 0
-    for passes in range(1, config.max_passes + 1):
-        report(progress, 0.1 + 0.7 * (passes - 1) / config.max_passes, f"loudness pass {passes}")
-        if not measurable:
-            break
-        scale = 10.0 ** (gain_db / 20.0)
-        peaks = peak_map.need(ceiling / scale)
-        trial = _limiter_gain(peaks * scale, config, margin_db=0.05)
-        history.append((gain_db, measure_loudness(mix * (scale * trial))))
-        if abs(config.target_lufs - history[-1][1]) <= config.tolerance_lu:
-            break
-        next_gain = min(_next_gain(history, config.target_lufs), config.max_gain_db)
-        if abs(next_gain - gain_db) < 1e-6:
-            break
-        gain_db = next_gain
+    peak_before = float(peak_map.peaks.max(initial=0.0))
+    gain_db, passes = 0.0, 0
+    if measurable:
+        gain_db, passes = _loudness_gain(
+            mix, peak_map, min(config.target_lufs - lufs_before, config.max_gain_db), config,
+            progress)
     report(progress, 0.85, "true-peak limiting")
     scale = 10.0 ** (gain_db / 20.0)
-    limiter = _limit(mix * scale, peaks * scale, config)
-    lufs_after = measure_loudness(mix * (scale * limiter))
-    peak_after = _limited_peak(mix * scale, limiter, peaks * scale, config.oversample)
-    total = 10.0 ** (gain_db / 20.0) * limiter
+    peaks = peak_map.need(10.0 ** (config.true_peak_db / 20.0) / scale) * scale
+    limiter = _limit(mix * scale, peaks, config)
+    total = scale * limiter
     total32 = total.astype(np.float32)
     out_stems = {oid: s * total32 for oid, s in fitted.items()}
     out_mix = (mix * total).astype(np.float32)
-    limited = limiter < 1.0
     info: dict[str, Any] = {
         "target_lufs": config.target_lufs, "ceiling_dbtp": config.true_peak_db,
         "measurable": measurable, "lufs_before": _db_or_none(lufs_before),
-        "lufs_after": _db_or_none(lufs_after), "gain_db": round(gain_db, 6),
+        "lufs_after": _db_or_none(measure_loudness(out_mix)), "gain_db": round(gain_db, 6),
         "true_peak_before_db": _db_or_none(_to_db(peak_before)),
-        "true_peak_after_db": _db_or_none(_to_db(peak_after)),
-        "passes": passes,
-        "limiter": {"max_reduction_db": round(max(0.0, float(-20.0 * np.log10(limiter.min(initial=1.0)))), 3),
-                    "samples": int(limited.sum()),
-                    "seconds": round(float(limited.sum()) / SAMPLE_RATE, 4),
-                    "regions": _regions(limiter),
-                    "regions_total": int(np.count_nonzero(np.diff(
-                        np.concatenate([[0], limited.astype(np.int8)])) == 1)),
-                    "applied_to_stems": True},
-    }
+        "true_peak_after_db": _db_or_none(_to_db(
+            _limited_peak(mix * scale, limiter, peaks, config.oversample))),
+        "passes": passes, "limiter": _limiter_report(limiter)}
     report(progress, 1.0, "mastered")
     return MasterResult(stems=out_stems, mix=out_mix, report=info)
