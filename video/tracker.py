@@ -383,8 +383,9 @@ def link_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = 
 def moves_enough(track: Track, config: TrackerConfig = TrackerConfig(),
                  camera: np.ndarray | None = None) -> bool:
     """True if the centre travels `min_motion` box sizes through the scene (on screen, less the
-    camera's pan when `camera` (frames, 2) gives it per frame) or the box grows or shrinks by
-    `min_growth` times. Background texture that only the pan moves is not an object."""
+    camera's pan when `camera` (frames, 2) gives it per frame) or the box grows or shrinks
+    steadily (log area following time) by `min_growth` times. Background texture that only the
+    pan moves, and flickering residue, are not objects."""
     centres = track.centers
     if camera is not None and len(camera) > int(track.frames[-1]):
         centres = centres - camera[track.frames]
@@ -395,7 +396,9 @@ def moves_enough(track: Track, config: TrackerConfig = TrackerConfig(),
     k = max(1, len(areas) // 5)
     growth = max(np.median(areas[:k]), np.median(areas[-k:])) / max(
         min(np.median(areas[:k]), np.median(areas[-k:])), 1.0)
-    return travel >= config.min_motion * max(size, 1.0) or growth >= config.min_growth
+    steady = len(areas) > 3 and abs(float(np.corrcoef(np.arange(len(areas)),
+                                                       np.log(areas))[0, 1])) >= 0.8
+    return travel >= config.min_motion * max(size, 1.0) or (growth >= config.min_growth and steady)
 
 
 def _covered_by(a: Track, b: Track, min_iou: float) -> float:
