@@ -58,6 +58,7 @@ class TrainConfig:
     lr: float = 3e-3
     weight_decay: float = 1e-4
     val_fraction: float = 0.2
+    with_truth: bool = False
     max_pos_weight: float = 20.0
     threads: int = 1
     net: EventNetConfig = field(default_factory=EventNetConfig)
@@ -77,6 +78,7 @@ class Sequence1:
     info: VideoInfo
     true_times: np.ndarray
     clip: str
+    clean: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,9 @@ def load_manifest(data_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def clip_sequences(clip: dict[str, Any]) -> list[Sequence1]:
-    """Training sequences of one manifest clip: every analysed track with its matched truth."""
+def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[Sequence1]:
+    """Training sequences of one manifest clip: every analysed track with its matched truth,
+    and with `with_truth` also the true tracks themselves (clean, marked so they only train)."""
     truth = Analysis.from_dict(clip["truth"])
     analysed = Analysis.from_dict(clip["analysed"])
     matches = {int(a): int(t) for a, t, *_ in clip.get("matches", [])}
@@ -112,6 +115,9 @@ def clip_sequences(clip: dict[str, Any]) -> list[Sequence1]:
             continue
         true_track = truth.object(matches[track.id]) if track.id in matches else None
         out.append(make_sequence(track, true_track, analysed.video, str(clip.get("name", ""))))
+    if with_truth:
+        out += [replace(make_sequence(t, t, truth.video, str(clip.get("name", ""))), clean=True)
+                for t in truth.objects if len(t) >= 3]
     return out
 
 
@@ -205,7 +211,7 @@ def train(sequences: Sequence[Sequence1], *, config: TrainConfig = TrainConfig()
     clips = list(dict.fromkeys(s.clip for s in sequences))
     train_clips, val_clips = split_clips(clips, config.val_fraction)
     train_set = [s for s in sequences if s.clip in train_clips]
-    val_set = [s for s in sequences if s.clip in val_clips] or train_set
+    val_set = [s for s in sequences if s.clip in val_clips and not s.clean] or train_set
     if not train_set:
         raise InputError("no training sequences (the dataset has no usable tracks)")
     normalizer = Normalizer.fit([s.values for s in train_set])
@@ -267,7 +273,8 @@ def train_from_dataset(data_dir: str | Path, out: str | Path, *, config: TrainCo
     import torch
 
     manifest = load_manifest(data_dir)
-    sequences = [s for clip in manifest["clips"] for s in clip_sequences(clip)]
+    sequences = [s for clip in manifest["clips"]
+                 for s in clip_sequences(clip, with_truth=config.with_truth)]
     result = train(sequences, config=config, progress=progress)
     meta = {**result.model.meta, "data_seed": manifest.get("seed"), "train_seed": config.seed}
     model = replace(result.model, meta=meta)
@@ -285,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="checkpoint path (.pt)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    parser.add_argument("--with-truth", action="store_true",
+                        help="also train on the clean true tracks (validation stays analysed)")
     parser.add_argument("--threads", type=int, default=TrainConfig.threads,
                         help="torch CPU threads (default 1)")
     args = parser.parse_args(argv)
@@ -292,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = train_from_dataset(args.data, args.out,
                                     config=TrainConfig(seed=args.seed, epochs=args.epochs,
-                                                      threads=args.threads),
+                                                      threads=args.threads,
+                                                      with_truth=args.with_truth),
                                     progress=bar)
     except InputError as exc:
         bar.close()
