@@ -396,8 +396,9 @@ def moves_enough(track: Track, config: TrackerConfig = TrackerConfig(),
     k = max(1, len(areas) // 5)
     growth = max(np.median(areas[:k]), np.median(areas[-k:])) / max(
         min(np.median(areas[:k]), np.median(areas[-k:])), 1.0)
-    steady = len(areas) > 3 and abs(float(np.corrcoef(np.arange(len(areas)),
-                                                       np.log(areas))[0, 1])) >= 0.8
+    log_area = np.log(areas)
+    steady = len(areas) > 3 and float(np.std(log_area)) > 1e-6 and abs(float(np.corrcoef(
+        np.arange(len(areas)), log_area)[0, 1])) >= 0.8
     return travel >= config.min_motion * max(size, 1.0) or (growth >= config.min_growth and steady)
 
 
