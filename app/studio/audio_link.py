@@ -128,6 +128,10 @@ class AudioLink:
         return AudioUpdate(result=result, renderer=renderer, changed=changed, full=full,
                            mix_envelope=minmax_envelope(mix), stem_envelopes=stems)
 
+    def fits(self, project: Project) -> bool:
+        """True when the live renderer can update single objects of this project."""
+        return self._fits(self.renderer, project)
+
     def _fits(self, renderer: SceneRenderer | None, project: Project) -> bool:
         """True when `renderer` was built for this project's analysis and render settings.
 

@@ -266,6 +266,11 @@ class StudioController:
     def reset_nudges(self, object_id: int) -> None:
         self.edit(f"Reset object {object_id}", edits.clear_nudges, object_id)
 
+    def set_render_settings(self, **changes: Any) -> None:
+        """Change global render settings (pan law, loudness target, seed, air, ITD, Doppler)."""
+        names = ", ".join(sorted(changes))
+        self.edit(f"Render settings ({names})", edits.set_render_settings, **changes)
+
     def rename(self, object_id: int, label: str) -> None:
         self.edit(f"Rename object {object_id}", edits.set_label, object_id, label)
 
@@ -306,7 +311,7 @@ class StudioController:
             self.audio.remove_object(object_id)
             self.state.render.stems.pop(object_id, None)
         requests = plan_jobs(result, have_render=self.audio.has_render,
-                             have_renderer=self.audio.has_renderer)
+                             have_renderer=self.audio.fits(project))
         for request in requests:
             self._schedule(request)
 

@@ -24,6 +24,7 @@ from app.studio.controller import StudioController
 from app.studio.frames import FrameFeed
 from app.studio.inspector import Inspector
 from app.studio.object_list import ObjectList
+from app.studio.settings_panel import SettingsPanel
 from app.studio.timecode import seconds_to_timecode
 from app.studio.timeline import Timeline
 from app.studio.video_view import VideoView
@@ -77,6 +78,7 @@ class StudioWindow:
         self.timeline = Timeline(ctl)
         self.objects = ObjectList(ctl)
         self.inspector = Inspector(ctl)
+        self.settings = SettingsPanel(ctl)
         self.feed: FrameFeed | None = None
         self.frames_drawn = 0
         self._w: dict[str, Any] = {}
@@ -93,6 +95,7 @@ class StudioWindow:
         theme.apply_theme()
         _, self.mono_font = theme.load_fonts()
         self._build_dialogs()
+        self.settings.build()
         w = self._w
         with dpg.window(tag="studio_main", no_scrollbar=True) as w["main"]:
             self._build_menu()
@@ -156,6 +159,7 @@ class StudioWindow:
                 self._menu_item("Next event", "next_event")
                 self._menu_item("Loop", "toggle_loop")
                 dpg.add_separator()
+                self._menu_item("Render settings...", "settings")
                 self._menu_item("Render everything again", "render_all")
                 self._menu_item("Cancel job", "cancel")
             with dpg.menu(label="Help"):
@@ -360,6 +364,9 @@ class StudioWindow:
     def act_render_all(self) -> None:
         self.ctl.render_all()
 
+    def act_settings(self) -> None:
+        self.settings.show()
+
     def act_help(self) -> None:
         dpg.show_item(self._w["help"])
 
@@ -545,6 +552,7 @@ class StudioWindow:
         self.timeline.refresh()
         self.objects.refresh()
         self.inspector.refresh()
+        self.settings.refresh()
         self._update_bars()
         self._offer_recovery()
         key = (self.ctl.state.selected, self.ctl.state.revision)

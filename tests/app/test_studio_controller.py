@@ -529,3 +529,19 @@ def test_drawn_box_tracks_a_new_object(clip_project: Path, tmp_path: Path) -> No
         assert ctl.state.object_ids() == [2]
     finally:
         ctl.shutdown()
+
+
+def test_render_settings_change_is_one_full_render(controller: StudioController,
+                                                   clip_project: Path) -> None:
+    ctl = controller
+    ctl.open(clip_project)
+    _settle(ctl)
+    before = {i: float(np.sqrt(np.mean(s ** 2))) for i, s in ctl.audio.result.stems.items()}
+    ctl.set_render_settings(pan_law="-6dB")
+    assert ctl.worker.pending_count() == 1          # one render, not one job per object
+    _settle(ctl)
+    assert ctl.project.render.pan_law == "-6dB" and ctl.audio.fits(ctl.project)
+    after = {i: float(np.sqrt(np.mean(s ** 2))) for i, s in ctl.audio.result.stems.items()}
+    assert set(after) == {1, 2} and after != before
+    ctl.set_render_settings(pan_law="bogus")
+    assert "pan law" in ctl.state.error and ctl.project.render.pan_law == "-6dB"
