@@ -9,8 +9,9 @@ expanded to samples by linear interpolation:
   as far), times the designer's distance scale.
 
 Both are interpolated between the object's frames, held before its first and after its last
-frame, and smoothed with a zero-phase window (`smoothing_ms`) so a jumping box cannot make an
-audible step and the sound does not lag the picture. The signal path is: air absorption (a
+frame, and smoothed with a zero-phase Hann window (`smoothing_ms` for pan, the longer
+`distance_smoothing_ms` for distance) so a jumping box cannot make an audible step, a breathing
+box is not heard as flutter, and the sound does not lag the picture. The signal path is: air absorption (a
 crossfade between the dry sound and a zero-phase binomial low-pass, the low-pass share growing
 with log distance) -> optional width (M/S with a velvet-noise decorrelated side) -> optional
 ITD / Doppler (time-varying fractional delays) -> pan-law gains x inverse-distance gain x trim.
