@@ -26,7 +26,8 @@ def box_at(cx: float, cy: float, w: float = 40, h: float = 30) -> np.ndarray:
     return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
 
 
-def run(frames: list[list[np.ndarray]], config: TrackerConfig = TrackerConfig()) -> list[Track]:
+def run(frames: list[list[np.ndarray]], config: TrackerConfig | None = None) -> list[Track]:
+    config = config or TrackerConfig()
     tracker = Tracker(FPS, SIZE, config=config)
     for i, dets in enumerate(frames):
         tracker.update(i, np.asarray(dets).reshape(-1, 4))
