@@ -368,6 +368,8 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
     mix = np.zeros((2, n_samples))
     for oid in sorted(fitted):
         mix += fitted[oid]
+    if not np.isfinite(mix.sum()):
+        raise ValueError("stems contain NaN or inf; refusing to master them")
     report(progress, 0.05, "measuring loudness")
     lufs_before = measure_loudness(mix)
     measurable = math.isfinite(lufs_before)

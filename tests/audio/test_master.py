@@ -189,7 +189,13 @@ def test_bad_config_is_rejected(kwargs: dict[str, float]) -> None:
         MasterConfig(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("shape", [(3, 100), (2, 2, 2), (100,)])
-def test_bad_stem_shapes_are_rejected(shape: tuple[int, ...]) -> None:
-    with pytest.raises(ValueError):
-        master({1: np.zeros(shape, np.float32)}, n_samples=100)
+@pytest.mark.parametrize(("stem", "message"), [
+    (np.zeros((3, 100), np.float32), "stereo"),
+    (np.zeros((2, 2, 2), np.float32), "stereo"),
+    (np.zeros(100, np.float32), "stereo"),
+    (np.array([[0.0] * 99 + [np.nan]] * 2, np.float32), "NaN"),
+    (np.array([[0.0] * 99 + [np.inf]] * 2, np.float32), "NaN"),
+])
+def test_bad_stems_are_rejected(stem: np.ndarray, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        master({1: np.zeros((2, 100), np.float32), 2: stem}, n_samples=100)
