@@ -54,6 +54,18 @@ def _library_dirs(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(str(Path(item).resolve()) for item in items)
 
 
+def _check_video_matches(video: Path, project: Project) -> None:
+    """With --project the picture is not analysed again, but it must still be a readable video
+    of the length the project's analysis describes (else stems would not line up with it)."""
+    from video.reader import probe_video
+
+    info = probe_video(video)
+    expected = project.analysis.video.duration
+    if abs(info.duration - expected) > max(0.5, 2.0 / float(info.fps)):
+        raise InputError(f"{video} lasts {info.duration:.2f} s but the project's analysis "
+                         f"describes {expected:.2f} s: is it the project's video?")
+
+
 def _warn(message: str) -> None:
     sys.stderr.write(f"\nwarning: {message}\n")
 
@@ -69,6 +81,8 @@ def run_render(args: argparse.Namespace) -> int:
     prompts = parse_prompts(args.prompt)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None
+    if project is not None:
+        _check_video_matches(video, project)
     bar = ProgressBar("render")
     try:
         if project is None:

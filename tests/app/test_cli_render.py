@@ -8,6 +8,7 @@ import json
 import struct
 import subprocess
 import sys
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -201,6 +202,8 @@ def test_review_video_remuxes_picture_and_adds_the_mix(clip: tuple[Path, Analysi
     ("wrong schema", ["--project", "{schema}"], "unsupported project schema"),
     ("library", ["--library", "{missing}"], "not a folder"),
     ("existing outdir", [], "not empty"),
+    ("not a video", ["--project", "{project}"], "not a video"),
+    ("other video", ["--project", "{long}"], "is it the project's video"),
 ])
 def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[str], message: str,
                                                   clip: tuple[Path, Analysis], tmp_path: Path,
@@ -208,14 +211,21 @@ def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[st
     video, truth = clip
     (tmp_path / "bad.json").write_text("{not json")
     (tmp_path / "schema.json").write_text(json.dumps({"schema": "other/9"}))
+    save_project(Project(analysis=truth), tmp_path / "project.json")
+    longer = replace(truth.video, duration=truth.video.duration + 3.0)
+    save_project(Project(analysis=replace(truth, video=longer)), tmp_path / "long.json")
     subs = {"{bad}": str(tmp_path / "bad.json"), "{missing}": str(tmp_path / "nope"),
-            "{schema}": str(tmp_path / "schema.json")}
+            "{schema}": str(tmp_path / "schema.json"), "{project}": str(tmp_path / "project.json"),
+            "{long}": str(tmp_path / "long.json")}
     tail = [subs.get(a, a) for a in argv_tail]
     out = tmp_path / "out"
     if case == "existing outdir":
         out.mkdir()
         (out / "keep.txt").write_text("mine")
     src = str(tmp_path / "missing.mp4") if case == "missing video" else str(video)
+    if case == "not a video":
+        (tmp_path / "notes.mp4").write_text("just text, not a video\n")
+        src = str(tmp_path / "notes.mp4")
     if case in ("prompt id", "unknown id", "twice", "library"):
         save_project(Project(analysis=truth), tmp_path / "p.json")
         tail += ["--project", str(tmp_path / "p.json")]
