@@ -93,6 +93,8 @@ def measure_loudness(audio: np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> fl
     """
     data = _as_channels(audio)
     n = data.shape[1]
+    if not np.isfinite(data.sum()):
+        raise ValueError("audio contains NaN or inf; its loudness is undefined")
     if n == 0 or not np.any(data):
         return -math.inf
     meter = pyloudnorm.Meter(sample_rate, block_size=min(0.4, n / sample_rate))
@@ -187,6 +189,8 @@ class _PeakMap:
 def true_peak_db(audio: np.ndarray, *, oversample: int = 4) -> float:
     """True peak in dBTP: the largest magnitude of the signal oversampled `oversample` times
     (polyphase FIR interpolation), so peaks between samples count. -inf for silence."""
+    if not np.isfinite(np.sum(audio)):
+        raise ValueError("audio contains NaN or inf; its true peak is undefined")
     peaks = _PeakMap(audio, oversample).peaks
     peak = float(peaks.max(initial=0.0))
     return 20.0 * math.log10(peak) if peak > 0 else -math.inf

@@ -141,6 +141,16 @@ def test_loudness_of_short_and_silent_clips() -> None:
     assert measure_loudness(np.full((2, SAMPLE_RATE), 1e-6)) == -math.inf   # under the gate
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_meters_reject_non_finite_audio(bad: float) -> None:
+    audio = np.zeros((2, SAMPLE_RATE))
+    audio[1, 100] = bad
+    with pytest.raises(ValueError, match="NaN"):
+        measure_loudness(audio)
+    with pytest.raises(ValueError, match="NaN"):
+        true_peak_db(audio)
+
+
 def test_true_peak_finds_intersample_peaks() -> None:
     n = SAMPLE_RATE
     phase = math.pi / 4                                              # samples miss the crest
