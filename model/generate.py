@@ -67,6 +67,7 @@ class GenerateConfig:
     texture_level: float = 0.05      # RMS of the texture at the reference speed
     fade_s: float = 0.03             # texture fade at the ends of the track
     procedural_takes: int = 6        # distinct procedural one-shots per source and object
+    min_event_gap_s: float = 0.03    # closer events are one contact
 
 
 def object_seeds(render_seed: int, object_id: int, object_seed: int) -> np.random.SeedSequence:
@@ -131,7 +132,22 @@ def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile, *, moves:
     if not events and (plan.texture is None or not moves):   # never silent: at least one hit
         events = [(t, s, "impact") for t, s in implied_event_times(profile, "impact",
                                                                    config=config.motion)]
-    return events
+    return merge_close_events(events, min_gap_s=config.min_event_gap_s)
+
+
+def merge_close_events(events: list[tuple[float, float, str]], *, min_gap_s: float
+                       ) -> list[tuple[float, float, str]]:
+    """Events sorted by time, where ones closer than `min_gap_s` to the previous kept one are
+    merged into it (earliest time, strongest strength): a detector firing twice on one contact
+    must not play a flam."""
+    merged: list[tuple[float, float, str]] = []
+    for time_s, strength, kind in sorted(events):
+        if merged and time_s - merged[-1][0] < min_gap_s:
+            t0, s0, k0 = merged[-1]
+            merged[-1] = (t0, max(s0, strength), k0 if s0 >= strength else kind)
+        else:
+            merged.append((time_s, strength, kind))
+    return merged
 
 
 def _trimmed(x: np.ndarray, seconds: float) -> np.ndarray:

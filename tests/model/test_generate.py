@@ -19,7 +19,7 @@ from model.choose import (
     motion_texture_kind,
     parse_prompt,
 )
-from model.generate import SampleCache, generate_object
+from model.generate import SampleCache, generate_object, merge_close_events
 from model.scene import ObjectSound
 from model.variation import NoRepeatChooser, onset_index, resample_pitch, vary_one_shot
 from video.synth import ObjectSpec, SceneSpec, scene_truth
@@ -376,3 +376,25 @@ def test_resample_pitch_and_onset_index() -> None:
     assert len(resample_pitch(x, 2.0)) == 500
     assert np.array_equal(resample_pitch(x, 1.0), x)
     assert MotionConfig().still_speed < MotionConfig().moving_speed
+
+
+@pytest.mark.parametrize("events, expected", [
+    ([], []),
+    ([(1.0, 0.5, "impact")], [(1.0, 0.5, "impact")]),
+    ([(1.01, 0.9, "step"), (1.0, 0.4, "impact")], [(1.0, 0.9, "step")]),      # one contact
+    ([(1.0, 0.4, "impact"), (1.05, 0.9, "impact")], [(1.0, 0.4, "impact"), (1.05, 0.9, "impact")]),
+    ([(2.0, 0.1, "impact"), (0.5, 0.2, "step")], [(0.5, 0.2, "step"), (2.0, 0.1, "impact")]),
+    ([(1.0, 0.3, "impact"), (1.02, 0.2, "impact"), (1.04, 0.8, "impact")],
+     [(1.0, 0.3, "impact"), (1.04, 0.8, "impact")]),                      # gap from the kept one
+])
+def test_merge_close_events(events: list[tuple[float, float, str]],
+                            expected: list[tuple[float, float, str]]) -> None:
+    assert merge_close_events(events, min_gap_s=0.03) == expected
+
+
+def test_double_detection_plays_one_hit() -> None:
+    events = (Event(1.0, 0.8, "impact"), Event(1.012, 0.8, "impact"))
+    y = generate_object(_track(np.full(90, 320.0), events=events), _info(3.0), ObjectSound(id=1))
+    single = generate_object(_track(np.full(90, 320.0), events=events[:1]), _info(3.0),
+                             ObjectSound(id=1))
+    assert np.array_equal(y, single)
