@@ -140,10 +140,10 @@ def accent_button_theme() -> int | str:
 
 
 def panel_theme(colour: RGBA) -> int | str:
-    """A child-window background colour (the video's black surround, the timeline's dark bed).
+    """A child-window background colour; fully transparent ones are not drawn at all.
 
-    Painting the background through the window rather than a full-size rectangle saves one
-    layer of overdraw per frame, which counts on software-rendered displays.
+    Layout-only containers get a transparent one: every full-size fill is a frame's worth of
+    pixels to push on software-rendered (llvmpipe) displays.
     """
     with dpg.theme() as theme, dpg.theme_component(dpg.mvChildWindow):
         dpg.add_theme_color(dpg.mvThemeCol_ChildBg, colour, category=dpg.mvThemeCat_Core)

@@ -109,12 +109,12 @@ class Timeline:
         if lane.kind == "ruler":
             return
         selected = lane.object_id is not None and lane.object_id == self.ctl.state.selected
-        if selected or lane.kind != "object":  # other lanes show the panel's bed (less overdraw)
-            fill = (48, 44, 38, 255) if selected else theme.PANEL
+        if selected:  # other lanes show the window's background (less overdraw)
+            fill = (48, 44, 38, 255)
             dpg.draw_rectangle((HEADER_W, lane.y0), (w, lane.y1), fill=fill, color=fill,
                                parent=parent)
-        else:
-            dpg.draw_line((HEADER_W, lane.y1), (w, lane.y1), color=theme.GRID, parent=parent)
+        dpg.draw_line((HEADER_W, lane.y1 + 1), (w, lane.y1 + 1), color=theme.BORDER,
+                      parent=parent)
         dpg.draw_rectangle((0, lane.y0), (HEADER_W - 2, lane.y1), fill=(38, 40, 45, 255),
                            color=(38, 40, 45, 255), parent=parent)
         title, colour = self._lane_title(lane)

@@ -119,8 +119,11 @@ class StudioWindow:
             with dpg.child_window(height=STATUS_H, no_scrollbar=True, border=False) \
                     as w["status"]:
                 self._build_status()
-        dpg.bind_item_theme(w["video_panel"], theme.panel_theme((8, 8, 10, 255)))
-        dpg.bind_item_theme(w["timeline_panel"], theme.panel_theme(theme.PANEL_DARK))
+        # layout-only containers paint nothing: the main window's background shows through
+        # (each full-size fill costs a frame's worth of pixels on software OpenGL)
+        clear = theme.panel_theme((0, 0, 0, 0))
+        for key in ("left", "right", "video_panel", "timeline_panel", "status"):
+            dpg.bind_item_theme(w[key], clear)
         dpg.set_primary_window(w["main"], True)
         with dpg.handler_registry():
             dpg.add_key_press_handler(callback=self._on_key)
