@@ -72,7 +72,8 @@ def _run_synthetic(opts: argparse.Namespace) -> int:
     seconds = time.monotonic() - start
     print(report_markdown(report, command))
     if opts.out:
-        atomic_write_text(opts.out, evaluation_document(report, command, seconds=seconds))
+        atomic_write_text(opts.out, evaluation_document(report, command, seconds=seconds,
+                                                          checkpoint=opts.checkpoint))
         print(f"-> {opts.out}")
     return 0
 

@@ -419,7 +419,28 @@ def detector_verdict(rows: Sequence[DetectorRow], *, margin: float = 0.02) -> li
     return lines
 
 
-def evaluation_document(report_: EvalReport, command: str, *, seconds: float) -> str:
+def training_summary(checkpoint: str | Path | None = None) -> str:
+    """One paragraph on the learned detector from its JSON training log (beside the checkpoint)."""
+    from model.learned_events import DEFAULT_CHECKPOINT
+
+    path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+    log_path = path.with_suffix(".json")
+    if not log_path.is_file():
+        return f"No training log found beside `{path.name}`."
+    import json
+
+    log = json.loads(log_path.read_text(encoding="utf-8"))
+    val = log.get("val_scores", {})
+    return (f"`{path.name}`: {log.get('parameters', '?')} parameters, trained on "
+            f"{log.get('clips', '?')} synthetic clips (dataset seed {log.get('data_seed')}, "
+            f"{log.get('train_clips', '?')} train / {log.get('val_clips', '?')} validation clips), "
+            f"best epoch {log.get('best_epoch')} of {len(log.get('history', []))}, threshold "
+            f"{log.get('threshold')}, validation F1 {val.get('f1', math.nan):.2f} on matched "
+            f"tracks, {log.get('train_seconds')} s of training (log: `{log_path.name}`).")
+
+
+def evaluation_document(report_: EvalReport, command: str, *, seconds: float,
+                        checkpoint: str | Path | None = None) -> str:
     """The whole docs/EVALUATION.md: method, results of this run, detector decision, limits."""
     verdict = "\n".join(detector_verdict(report_.detectors)) or "- (no events in this set)"
     return f"""# Evaluation
@@ -461,6 +482,8 @@ CPU dev box shared with other jobs); the numbers below are its output, not edite
 
 {report_markdown(report_, command)}
 ## Which detector is the default
+
+{training_summary(checkpoint)}
 
 The learned detector should become the default only where it wins on held-out clips
 (F1 better by more than 0.02):
