@@ -499,7 +499,8 @@ list above (use `model.learned_events.detect_events_learned` for the kinds marke
   the development machine, so there is no real-footage evaluation; all numbers above are
   synthetic. The `stereofoley eval --render-dir OUTDIR [--video V]` mode scores any real render
   against its own project analysis (tracker positions and detected events, not ground truth).
-- **Semantic similarity** (e.g. the PyPI `aisfx` embeddings) is not measured: its pretrained
-  weights are not part of the package and cannot be fetched offline here.
+- **Semantic similarity** (PyPI `aisfx` sound-effect embeddings) is not measured: aisfx 0.1.2
+  ships its weights, but pins numpy==1.23.0 and librosa==0.9.2, which would replace the
+  project's numpy 2 and break the other packages, so it was not installed.
 - Synthetic motion is simpler than real footage; detector numbers on real video will be lower.
 """
