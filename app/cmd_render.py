@@ -106,7 +106,7 @@ def run_render(args: argparse.Namespace) -> int:
                       progress=scaled(bar, 0.85, 1.0))
     finally:
         bar.close()
-    lufs = result.master.get("integrated_lufs", result.master.get("output_lufs"))
-    level = f", {lufs:.1f} LUFS" if isinstance(lufs, int | float) else ""
+    lufs = result.master.get("lufs_after")
+    level = f", mix at {lufs:.1f} LUFS" if isinstance(lufs, int | float) else ""
     print(f"{len(project.objects)} stems + mix{level} -> {out}")
     return 0
