@@ -436,7 +436,13 @@ def training_summary(checkpoint: str | Path | None = None) -> str:
             f"{log.get('train_clips', '?')} train / {log.get('val_clips', '?')} validation clips), "
             f"best epoch {log.get('best_epoch')} of {len(log.get('history', []))}, threshold "
             f"{log.get('threshold')}, validation F1 {val.get('f1', math.nan):.2f} on matched "
-            f"tracks, {log.get('train_seconds')} s of training (log: `{log_path.name}`).")
+            f"tracks, {log.get('train_seconds')} s of training (log: `{log_path.name}`). "
+            f"Rebuild it with:\n\n"
+            f"    python -m model.dataset --out DATA --clips {log.get('clips')} "
+            f"--seed {log.get('data_seed')} --no-audio\n"
+            f"    python -m model.train_events --data DATA --out assets/models/{path.name} "
+            f"--seed {log.get('config', {}).get('seed', 0)}"
+            f"{' --with-truth' if log.get('config', {}).get('with_truth') else ''}\n")
 
 
 def evaluation_document(report_: EvalReport, command: str, *, seconds: float,
