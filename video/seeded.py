@@ -45,6 +45,8 @@ class SeedConfig:
     min_visible: the object is not found when less than this fraction of its box is in the
         picture.
     max_gap: frames in a row the object may go unfound (occluded) before tracking ends.
+    coast_margin: when the box moved on by the last velocity correlates with the seed-frame
+        look this much better than where the features went, they followed something else.
     chunk: frames decoded per block when going backwards.
     """
 
@@ -63,6 +65,7 @@ class SeedConfig:
     search: float = 0.25
     min_visible: float = 0.3
     max_gap: int = 8
+    coast_margin: float = 0.15
     chunk: int = 32
 
     def __post_init__(self) -> None:
@@ -328,7 +331,13 @@ class _Follower:
             boxes = [] if deep is None else [deep]
         if not boxes:
             return None
-        moved = max(boxes, key=lambda b: template_score(image, b, self.template))
+        scores = [template_score(image, b, self.template) for b in boxes]
+        best = int(np.argmax(scores))
+        coast = self.box + np.concatenate([expected, expected])
+        if template_score(image, coast, self.template) > scores[best] + self.config.coast_margin:
+            return None  # simply carrying on looks more like the object than where the
+            # features went: they followed an occluder. Skip the frame.
+        moved = boxes[best]
         moved = anchor_refine(image, moved, self.template, config=self.config)
         height, width = image.shape
         if visible_fraction(moved, width, height) < self.config.min_visible:

@@ -104,6 +104,45 @@ def test_tracks_both_ways_from_the_middle(tmp_path: Path, rng: np.random.Generat
     assert track.frames[0] == 0 and track.frames[-1] == motion.frames - 1
 
 
+def render_turning(motion: Motion, rng: np.random.Generator, *, degrees_per_frame: float,
+                   occluder_speed: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """A square textured object turning as it moves; optionally a light grey bar, 14 px wide,
+    sweeping left to right across the whole picture (it passes in front of the object)."""
+    background = blob_texture(rng, H, W, (30, 60, 30), (120, 190, 110), 4)
+    sprite = blob_texture(rng, 80, 80, (120, 20, 20), (255, 220, 120), 2.5)
+    frames, boxes = [], []
+    for t in range(motion.frames):
+        image = background.copy()
+        x0, y0, x1, y1 = motion.box(t).astype(int)
+        turn = cv2.getRotationMatrix2D((40, 40), degrees_per_frame * t, 1.0)
+        turned = cv2.warpAffine(sprite, turn, (80, 80), borderMode=cv2.BORDER_REFLECT)
+        image[y0:y1, x0:x1] = cv2.resize(turned, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        if occluder_speed:
+            bar = int(-60 + occluder_speed * t)
+            image[:, max(bar, 0):max(0, min(bar + 14, W))] = 200
+        noisy = image.astype(np.float32) + rng.normal(0, 4.0, image.shape)
+        frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
+        boxes.append([x0, y0, x1, y1])
+    return frames, np.asarray(boxes, np.float64)
+
+
+@pytest.mark.parametrize("degrees_per_frame, occluder_speed", [(6.0, 0.0), (0.0, 5.0)],
+                         ids=["turning", "occluded"])
+def test_turning_or_briefly_occluded_object(tmp_path: Path, rng: np.random.Generator,
+                                            degrees_per_frame: float,
+                                            occluder_speed: float) -> None:
+    motion = Motion(frames=90, radius=(80.0, 40.0), size=(44.0, 44.0))
+    frames, truth = render_turning(motion, rng, degrees_per_frame=degrees_per_frame,
+                                   occluder_speed=occluder_speed)
+    path = write_clip(tmp_path / "turn.mp4", frames)
+    with VideoReader(path) as reader:
+        track = track_from_seed(reader, 45, tuple(truth[45]), object_id=4)  # type: ignore[arg-type]
+    scores = np.zeros(motion.frames)
+    for index, box in zip(track.frames, track.boxes, strict=True):
+        scores[index] = iou(box, truth[index])
+    assert np.mean(scores >= 0.5) >= 0.9, np.round(scores, 2)
+
+
 def test_stops_at_a_shot_cut(tmp_path: Path, rng: np.random.Generator) -> None:
     motion = Motion(frames=60, radius=(60.0, 30.0))
     frames, truth = render(motion, rng)
@@ -198,7 +237,7 @@ def test_flow_step_recovers_a_known_shift(rng: np.random.Generator,
                                           shift: tuple[float, float]) -> None:
     image = cv2.cvtColor(blob_texture(rng, 160, 200, (0, 0, 0), (255, 255, 255), 2.0),
                          cv2.COLOR_RGB2GRAY)
-    matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    matrix = np.array([[1, 0, shift[0]], [0, 1, shift[1]]], dtype=np.float32)
     moved = cv2.warpAffine(image, matrix, (200, 160), borderMode=cv2.BORDER_REFLECT)
     box = np.array([70.0, 50.0, 130.0, 110.0])
     result = flow_step(image, moved, box, config=SeedConfig())
@@ -216,6 +255,7 @@ def test_flow_step_loses_a_vanished_object(rng: np.random.Generator) -> None:
 
 
 @pytest.mark.parametrize("options", [{"min_points": 1}, {"max_points": 3}, {"window": 3},
+                                     {"grid": 1}, {"max_gap": -1},
                                      {"min_visible": 0.0}, {"search": 2.0}, {"chunk": 0}])
 def test_config_rejects(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
