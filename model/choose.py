@@ -118,8 +118,8 @@ class MotionConfig:
     `moving_speed` it is fully moving; `ref_speed` gives full texture level."""
 
     smooth_s: float = 0.15
-    still_speed: float = 0.03
-    moving_speed: float = 0.08
+    still_speed: float = 0.015      # a person crossing a wide shot in 15 s moves ~0.07
+    moving_speed: float = 0.04
     ref_speed: float = 0.6
 
 
@@ -321,6 +321,8 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
             events = {k: source for k in ("impact", "onset", "step", "scrape")}
             texture_gain = min(texture_gain, 0.35) if kind == "step" else texture_gain
             implied = None if track.events else kind
+    if kind is None and not track.events and _label_has(track.label, _PERSON_LABELS):
+        implied = "step"                  # a walking person with no detected steps still walks
     elif kind in TEXTURE_KINDS + LIBRARY_TEXTURE_KINDS:
         entries = tuple(pinned) or _library_pick(library, prompt, kind)
         if entries or kind in TEXTURE_KINDS:

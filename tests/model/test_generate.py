@@ -398,3 +398,16 @@ def test_double_detection_plays_one_hit() -> None:
     single = generate_object(_track(np.full(90, 320.0), events=events[:1]), _info(3.0),
                              ObjectSound(id=1))
     assert np.array_equal(y, single)
+
+
+def test_person_without_detected_steps_still_walks() -> None:
+    info = _info(4.0)
+    diag = float(np.hypot(640, 360))
+    xs = 50 + np.arange(120) * (0.06 * diag / 30)        # a slow walk: 0.06 diagonals/s
+    track = _track(xs, label="person")
+    plan = choose_sounds(track, motion_profile(track, info), rng=np.random.default_rng(0))
+    assert plan.implied_events == "step" and plan.source_for("step").kind == "step"
+    y = generate_object(track, info, ObjectSound(id=1))
+    hits = [t for t in np.arange(0.1, 3.9, 0.05)
+            if np.max(np.abs(y[int(t * SAMPLE_RATE): int((t + 0.05) * SAMPLE_RATE)])) > 0.2]
+    assert len(hits) >= 6                                 # steps all along, not one hit
