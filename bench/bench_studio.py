@@ -5,7 +5,8 @@ run, on the current X display (or under `xvfb-run` when there is none), on a syn
 30 fps clip with its true analysis (so analysis speed does not blur the UI figures). The studio
 reports through `STEREOFOLEY_STUDIO_STATS`: seconds from process start to the first drawn frame,
 and frames drawn while playing for `--play` seconds (the loop runs without vsync in screenshot
-mode, so this is the rate the UI can sustain, display refresh aside).
+mode, so this is the rate the UI can sustain, display refresh aside), and the CPU time the
+whole process spent per frame while playing, which does not depend on how busy the machine is.
 
     .venv/bin/python bench/bench_studio.py [--runs 3] [--play 6] [--write]
 
@@ -68,6 +69,7 @@ def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: 
     first = [r["first_frame_s"] for r in results]
     fps = [r["play_fps"] for r in results]
     worst = [r["worst_frame_ms"] for r in results]
+    cpu = [r["cpu_ms_per_frame"] for r in results]
     machine = f"{os.cpu_count()}-core CPU dev box ({platform.processor() or platform.machine()})"
     if busy:
         machine += ", shared with other jobs"
@@ -85,6 +87,8 @@ def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: 
         f"| {min(fps):.1f} fps |",
         f"| longest single frame while playing | {statistics.median(worst):.0f} ms "
         f"| {max(worst):.0f} ms |",
+        f"| CPU time per UI frame while playing (all threads: UI, decoder, llvmpipe) "
+        f"| {statistics.median(cpu):.1f} ms | {max(cpu):.1f} ms |",
         "",
         f"{runs} runs of {play_s:g} s playback each. Command: "
         f"`.venv/bin/python bench/bench_studio.py --runs {runs} --play {play_s:g} --write`",
@@ -123,7 +127,8 @@ def main() -> int:
             result = run_once(project, folder, play_s=args.play)
             print(f"run {i + 1}: first frame {result['first_frame_s']:.2f} s, "
                   f"{result['play_fps']:.1f} fps while playing, "
-                  f"worst frame {result['worst_frame_ms']:.0f} ms")
+                  f"worst frame {result['worst_frame_ms']:.0f} ms, "
+                  f"{result['cpu_ms_per_frame']:.1f} ms CPU per frame")
             results.append(result)
     busy = max(load, os.getloadavg()[0]) > 1.0
     text = section(results, runs=args.runs, play_s=args.play, busy=busy)

@@ -49,6 +49,7 @@ class _Stats:
     loaded_s: float = 0.0
     play_frames: int = 0
     play_seconds: float = 0.0
+    play_cpu_s: float = 0.0
     frame_times: list[float] = field(default_factory=list)
     shot: dict[str, object] = field(default_factory=dict)
 
@@ -57,7 +58,9 @@ class _Stats:
         worst = max(self.frame_times) if self.frame_times else 0.0
         doc = {"first_frame_s": round(self.first_frame_s, 3), "loaded_s": round(self.loaded_s, 3),
                "play_fps": round(fps, 2), "play_frames": self.play_frames,
-               "worst_frame_ms": round(worst * 1000, 1), **self.shot}
+               "worst_frame_ms": round(worst * 1000, 1),
+               "cpu_ms_per_frame": round(1000 * self.play_cpu_s / max(self.play_frames, 1), 1),
+               **self.shot}
         Path(path).write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -78,7 +81,10 @@ def run_window(source: Path, *, screenshot: Path | None = None) -> int:
     try:
         window.build()
         dpg.create_viewport(title="StereoFoley Studio", width=1600, height=960, min_width=900,
-                            min_height=600, vsync=screenshot is None)
+                            min_height=600, vsync=screenshot is None,
+                            disable_close=screenshot is None)
+        if screenshot is None:  # the close button asks about unsaved changes first
+            dpg.set_exit_callback(lambda: window.run_action("quit"))
         dpg.setup_dearpygui()
         dpg.show_viewport()
         window.frame()
@@ -136,6 +142,7 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
                 ctl.seek(0.0)
                 ctl.play_pause()
                 phase, play_start = "playing", now
+                stats.play_cpu_s = -time.process_time()
                 stats.frame_times.clear()
             else:
                 ctl.seek(busiest_time(ctl.project))
@@ -143,6 +150,7 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
         elif phase == "playing" and now - play_start >= play_s:
             stats.play_frames = len(stats.frame_times)
             stats.play_seconds = now - play_start
+            stats.play_cpu_s += time.process_time()
             ctl.play_pause()
             assert ctl.project is not None
             ctl.seek(busiest_time(ctl.project))

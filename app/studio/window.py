@@ -222,6 +222,15 @@ class StudioWindow:
             with dpg.group(horizontal=True):
                 dpg.add_button(label="Restore", width=120, callback=self._restore)
                 dpg.add_button(label="Discard", width=120, callback=self._discard)
+        with dpg.window(label="Save changes?", modal=True, show=False, width=460, height=110,
+                        no_resize=True) as w["quit"]:
+            dpg.add_text("The project has unsaved changes.")
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="Save and quit", width=130, callback=self._save_and_quit)
+                dpg.add_button(label="Quit without saving", width=160,
+                               callback=lambda: dpg.stop_dearpygui())
+                dpg.add_button(label="Cancel", width=90,
+                               callback=lambda: dpg.hide_item(self._w["quit"]))
         with dpg.window(label="Keyboard shortcuts", modal=True, show=False, width=460,
                         height=520, no_resize=True) as w["help"], dpg.table(header_row=False):
             dpg.add_table_column()
@@ -374,7 +383,20 @@ class StudioWindow:
         dpg.show_item(self._w["help"])
 
     def act_quit(self) -> None:
-        dpg.stop_dearpygui()
+        """Quit, asking first when there are unsaved changes (also the window's close button)."""
+        if self.ctl.project is not None and self.ctl.unsaved:
+            dpg.show_item(self._w["quit"])
+        else:
+            dpg.stop_dearpygui()
+
+    def _save_and_quit(self) -> None:
+        dpg.hide_item(self._w["quit"])
+        if self.ctl.state.project_path is None:
+            self.act_save_as()  # the user saves, then quits again
+            return
+        self._guard(self.ctl.save)
+        if not self.ctl.unsaved:
+            dpg.stop_dearpygui()
 
     # -- input --------------------------------------------------------------------------------
 
@@ -393,7 +415,7 @@ class StudioWindow:
     def _dialog_open_now(self) -> bool:
         return any(dpg.is_item_shown(self._w[k]) for k in ("open_video", "open_project",
                                                             "save_as", "export", "help",
-                                                            "recovery"))
+                                                            "recovery", "quit"))
 
     def _local(self, item: int | str) -> tuple[float, float] | None:
         """Mouse position relative to an item, or None when the mouse is not over it."""
