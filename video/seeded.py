@@ -1,12 +1,19 @@
 """User-seeded tracking: the designer draws a box on one frame; follow that object both ways.
 
-The tracker is median flow with a template anchor. Each step tracks corner features inside the
-box with pyramidal Lucas-Kanade, keeps the ones that track back to where they started
-(forward-backward check), and moves the box by their median shift and scales it by the median
-change of their pairwise distances. Median flow drifts slowly, so each new box is then refined by
-normalised cross-correlation against the object's look on the seed frame (rescaled to the current
-size), near the flow estimate only. Tracking ends where the object is lost (too few features
-agree, or it has left the picture), at a shot cut, or at the clip's ends.
+The tracker is median flow with guards. Each step:
+1. finds roughly where the box's content went (normalised cross-correlation of the previous
+   box in a search area around the position the last velocity predicts), as fast objects move
+   further than Lucas-Kanade can see;
+2. tracks corner features and a grid of points inside the box from there with Lucas-Kanade,
+   keeping those that track back to where they started and whose neighbourhoods look alike;
+3. takes the main group of features that move together (nearest the last velocity when an
+   occluder's edges form a second group) and moves the box by their median shift, scaling it
+   by the median change of their pairwise distances;
+4. prefers, among the candidate boxes, the one most like the object on the seed frame, and
+   nudges it to where that seed-frame look correlates best nearby (median flow drifts).
+A frame where the object is not found (hidden, or the features followed something else) is
+bridged: up to `max_gap` frames are skipped and then interpolated. Tracking ends where the object
+stays lost or has left the picture, at a shot cut, or at the clip's ends.
 """
 
 from __future__ import annotations
@@ -117,17 +124,10 @@ def flow_step(previous: np.ndarray, current: np.ndarray, box: np.ndarray, *,
     points = feature_points(previous, box, config=config)
     if len(points) < config.min_points:
         return None
-    window = _window(box, config)
     offset = np.zeros(2) if guess is None else np.asarray(guess, dtype=np.float64)
-    depth = config.levels if levels is None else levels
-    moved, status = _lucas_kanade(previous, current, points, window, depth,
-                                  points + offset.astype(np.float32))
-    back, status_back = _lucas_kanade(current, previous, moved, window, depth, points)
-    fb_error = np.linalg.norm((back - points).reshape(-1, 2), axis=1)
-    good = (status == 1) & (status_back == 1) & (fb_error <= config.max_fb_error)
-    start, end = points.reshape(-1, 2)[good], moved.reshape(-1, 2)[good]
-    similar = patch_similarity(previous, current, start, end) >= config.min_similarity
-    start, end = start[similar], end[similar]
+    start, end = tracked_features(previous, current, points, offset, window=_window(box, config),
+                                  levels=config.levels if levels is None else levels,
+                                  config=config)
     if len(start) < config.min_points:
         return None
     # spread of displacements within one object: turning 0.1 rad moves its edge 5 % of its size
@@ -146,6 +146,22 @@ def flow_step(previous: np.ndarray, current: np.ndarray, box: np.ndarray, *,
     shift = np.median(end[agree] - start[agree], axis=0)
     half = (box[2:] - box[:2]) / 2 * factor
     return np.concatenate([centre + shift - half, centre + shift + half])
+
+
+def tracked_features(previous: np.ndarray, current: np.ndarray, points: np.ndarray,
+                     offset: np.ndarray, *, window: int, levels: int,
+                     config: SeedConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) positions (m, 2) of the points LK tracked reliably from `previous` to
+    `current`, starting the search at point + `offset`: found both ways, back within
+    `config.max_fb_error` px, and with alike neighbourhoods."""
+    moved, status = _lucas_kanade(previous, current, points, window, levels,
+                                  points + offset.astype(np.float32))
+    back, status_back = _lucas_kanade(current, previous, moved, window, levels, points)
+    fb_error = np.linalg.norm((back - points).reshape(-1, 2), axis=1)
+    good = (status == 1) & (status_back == 1) & (fb_error <= config.max_fb_error)
+    start, end = points.reshape(-1, 2)[good], moved.reshape(-1, 2)[good]
+    similar = patch_similarity(previous, current, start, end) >= config.min_similarity
+    return start[similar], end[similar]
 
 
 def motion_group(displacements: np.ndarray, *, tolerance: float, prior: np.ndarray,
