@@ -95,6 +95,7 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
     out = check_outdir(outdir, force=force)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
+        tmp.chmod(0o755)               # mkdtemp's folder is private; OUTDIR is an ordinary one
         (tmp / "stems").mkdir()
         labels = {t.id: t.label for t in project.analysis.objects}
         stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects}

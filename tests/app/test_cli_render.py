@@ -114,6 +114,7 @@ def test_render_writes_the_contract_outdir(clip: tuple[Path, Analysis], tmp_path
     assert measure_loudness(mix.T) == pytest.approx(-23.0, abs=0.5)
     assert "mix" in str(_bext(out / "mix.wav")["description"])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temp folders
+    assert out.stat().st_mode & 0o777 == 0o755
     assert str(out) in stdout and "LUFS" in stdout
 
 
