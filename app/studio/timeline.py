@@ -41,11 +41,14 @@ class Timeline:
         self._dragging: tuple[int, int] | None = None
         self._seeking = False
         self._textures: list[int | str] = []
+        self._loop_layer: int | str = 0
+        self._loop_key: Any = None
 
     def build(self, width: float) -> None:
         self.width = width
         with dpg.drawlist(width=int(width), height=200) as self.drawlist:
             self._static = dpg.add_draw_layer()
+            self._loop_layer = dpg.add_draw_layer()
             self._playhead = dpg.draw_line((HEADER_W, 0), (HEADER_W, 200), color=theme.ACCENT,
                                            thickness=2)
 
@@ -70,8 +73,26 @@ class Timeline:
                 dpg.delete_item(texture)
             self._textures.clear()
             self._draw_static(project is not None)
+        self._draw_loop()
         x = self.layout.x_of(state.playhead)
         dpg.configure_item(self._playhead, p1=(x, 0), p2=(x, self.layout.height))
+
+    def _draw_loop(self) -> None:
+        """The loop region as a band on the ruler and a tint over the lanes."""
+        transport = self.ctl.transport
+        loop = transport.loop_seconds if transport is not None else None
+        key = (loop, self.layout)
+        if key == self._loop_key:
+            return
+        self._loop_key = key
+        dpg.delete_item(self._loop_layer, children_only=True)
+        if loop is None:
+            return
+        x0, x1 = self.layout.x_of(loop[0]), self.layout.x_of(loop[1])
+        dpg.draw_rectangle((x0, 0), (x1, 8), fill=theme.ACCENT, color=theme.ACCENT,
+                           parent=self._loop_layer)
+        dpg.draw_rectangle((x0, 8), (x1, self.layout.height), fill=(255, 166, 43, 22),
+                           color=(255, 166, 43, 90), parent=self._loop_layer)
 
     def _draw_static(self, have_project: bool) -> None:
         layout, state = self.layout, self.ctl.state
