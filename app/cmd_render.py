@@ -54,12 +54,15 @@ def _library_dirs(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(str(Path(item).resolve()) for item in items)
 
 
-def _check_video_matches(video: Path, project: Project) -> None:
-    """With --project the picture is not analysed again, but it must still be a readable video
-    of the length the project's analysis describes (else stems would not line up with it)."""
+def _check_video(video: Path, project: Project | None) -> None:
+    """The video must be readable before any progress is shown (so bad input stays one
+    `error:` line); with --project it is not analysed again, but it must be as long as the
+    project's analysis says (else the stems would not line up with it)."""
     from video.reader import probe_video
 
     info = probe_video(video)
+    if project is None:
+        return
     expected = project.analysis.video.duration
     if abs(info.duration - expected) > max(0.5, 2.0 / float(info.fps)):
         raise InputError(f"{video} lasts {info.duration:.2f} s but the project's analysis "
@@ -81,8 +84,7 @@ def run_render(args: argparse.Namespace) -> int:
     prompts = parse_prompts(args.prompt)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None
-    if project is not None:
-        _check_video_matches(video, project)
+    _check_video(video, project)
     bar = ProgressBar("render")
     try:
         if project is None:

@@ -204,6 +204,7 @@ def test_review_video_remuxes_picture_and_adds_the_mix(clip: tuple[Path, Analysi
     ("library", ["--library", "{missing}"], "not a folder"),
     ("existing outdir", [], "not empty"),
     ("not a video", ["--project", "{project}"], "not a video"),
+    ("not a video, analysed", [], "not a video"),
     ("other video", ["--project", "{long}"], "is it the project's video"),
 ])
 def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[str], message: str,
@@ -224,7 +225,7 @@ def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[st
         out.mkdir()
         (out / "keep.txt").write_text("mine")
     src = str(tmp_path / "missing.mp4") if case == "missing video" else str(video)
-    if case == "not a video":
+    if case.startswith("not a video"):
         (tmp_path / "notes.mp4").write_text("just text, not a video\n")
         src = str(tmp_path / "notes.mp4")
     if case in ("prompt id", "unknown id", "twice", "library"):
