@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from model.render import RenderResult, SceneRenderer
 
 JobFn = Any  # Callable[[ProgressFn], AudioUpdate]
+METER_WINDOW_S = 0.05  # the output meters show the peak of the last 50 ms played
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,22 @@ class AudioLink:
         if self.engine is None:
             from audio.playback import PlaybackConfig, PlaybackEngine
 
-            self.engine = PlaybackEngine(config=PlaybackConfig(silent=self.silent))
+            self.engine = PlaybackEngine(config=PlaybackConfig(silent=self.silent,
+                                                               tap_seconds=METER_WINDOW_S))
             self.engine.open()
         return self.engine
 
     @property
     def status_message(self) -> str:
         return "not started" if self.engine is None else self.engine.status_message
+
+    def output_levels(self) -> tuple[float, float]:
+        """Peak dBFS of what was played in the last `METER_WINDOW_S` (left, right)."""
+        from app.studio.envelopes import peak_dbfs
+
+        if self.engine is None or not self.engine.is_playing:
+            return -60.0, -60.0
+        return peak_dbfs(self.engine.tap_output())
 
     @property
     def playing(self) -> bool:

@@ -110,3 +110,21 @@ def waveform_image(envelope: np.ndarray, *, width: int, height: int,
     image = np.zeros((height, width, 4), dtype=np.float32)
     image[mask] = np.asarray(colour, dtype=np.float32) / 255.0
     return image
+
+
+def peak_dbfs(block: np.ndarray, *, floor_db: float = -60.0) -> tuple[float, float]:
+    """Peak level (dBFS, at least `floor_db`) of each channel of a (2, n) block: the meters."""
+    if block.ndim != 2 or block.shape[0] != 2:
+        raise ValueError(f"expected a (2, n) block, got {block.shape}")
+    if block.shape[1] == 0:
+        return floor_db, floor_db
+    peaks = np.max(np.abs(block), axis=1)
+    with np.errstate(divide="ignore"):
+        levels = 20.0 * np.log10(peaks)
+    return tuple(float(max(v, floor_db)) for v in levels)  # type: ignore[return-value]
+
+
+def meter_fall(shown: float, new: float, *, dt: float, fall_db_per_s: float = 24.0,
+               floor_db: float = -60.0) -> float:
+    """A meter's displayed level: jumps up to a new peak, falls back at a fixed rate (dB/s)."""
+    return max(new, shown - fall_db_per_s * max(dt, 0.0), floor_db)

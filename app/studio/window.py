@@ -21,6 +21,7 @@ import dearpygui.dearpygui as dpg
 
 from app.studio import theme
 from app.studio.controller import StudioController
+from app.studio.envelopes import meter_fall
 from app.studio.frames import FrameFeed
 from app.studio.inspector import Inspector
 from app.studio.object_list import ObjectList
@@ -88,6 +89,8 @@ class StudioWindow:
         self._title = ""
         self.mono_font: int | str | None = None
         self._key_names = {key_code(sc.key): sc.key for sc in STUDIO_SHORTCUTS}
+        self._meters = [-60.0, -60.0]
+        self._last_meter = time.monotonic()
 
     # -- building -------------------------------------------------------------------------------
 
@@ -196,6 +199,12 @@ class StudioWindow:
             if self.mono_font is not None:
                 dpg.bind_item_font(w["timecode"], self.mono_font)
             w["duration"] = dpg.add_text("", color=theme.TEXT_DIM)
+            dpg.add_spacer(width=12)
+            with dpg.group():
+                for side in ("L", "R"):
+                    w[f"meter_{side}"] = dpg.add_progress_bar(width=110, height=8,
+                                                              default_value=0.0)
+            w["meter_db"] = dpg.add_text("-inf dB", color=theme.TEXT_DIM)
 
     def _build_status(self) -> None:
         w = self._w
@@ -505,6 +514,18 @@ class StudioWindow:
             self.feed.request(self.ctl.state.frame_index())
             self.video.show_frame(self.feed.latest())
 
+    def _update_meters(self) -> None:
+        """Output peak meters (-60..0 dBFS), falling back smoothly between peaks."""
+        now = time.monotonic()
+        dt, self._last_meter = now - self._last_meter, now
+        levels = self.ctl.audio.output_levels()
+        for i, side in enumerate(("L", "R")):
+            self._meters[i] = meter_fall(self._meters[i], levels[i], dt=dt)
+            item = self._w[f"meter_{side}"]
+            dpg.set_value(item, (self._meters[i] + 60.0) / 60.0)
+        top = max(self._meters)
+        dpg.set_value(self._w["meter_db"], "-inf dB" if top <= -60.0 else f"{top:+.0f} dB")
+
     def _update_bars(self) -> None:
         ctl, w, state = self.ctl, self._w, self.ctl.state
         project = ctl.project
@@ -579,6 +600,7 @@ class StudioWindow:
         self.inspector.refresh()
         self.settings.refresh()
         self._update_bars()
+        self._update_meters()
         self._offer_recovery()
         key = (self.ctl.state.selected, self.ctl.state.revision)
         if key != self._w.get("merge_key"):

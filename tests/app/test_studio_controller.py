@@ -17,9 +17,11 @@ from app.studio.audio_link import AudioLink
 from app.studio.controller import StudioController
 from app.studio.envelopes import (
     flashing_events,
+    meter_fall,
     minmax_envelope,
     pan_at,
     pan_curve,
+    peak_dbfs,
     reduce_envelope,
     waveform_image,
 )
@@ -545,3 +547,22 @@ def test_render_settings_change_is_one_full_render(controller: StudioController,
     assert set(after) == {1, 2} and after != before
     ctl.set_render_settings(pan_law="bogus")
     assert "pan law" in ctl.state.error and ctl.project.render.pan_law == "-6dB"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [(1.0, 0.5, (0.0, -6.02)), (0.1, 0.0, (-20.0, -60.0)), (0.0, 0.0, (-60.0, -60.0))],
+)
+def test_peak_meter_levels(left: float, right: float, expected: tuple[float, float]) -> None:
+    block = np.zeros((2, 480), dtype=np.float32)
+    block[0, 100], block[1, 200] = -left, right
+    assert peak_dbfs(block) == pytest.approx(expected, abs=0.01)
+
+
+def test_peak_meter_edge_cases_and_fall() -> None:
+    assert peak_dbfs(np.zeros((2, 0))) == (-60.0, -60.0)
+    with pytest.raises(ValueError):
+        peak_dbfs(np.zeros((1, 10)))
+    assert meter_fall(-30.0, -6.0, dt=0.1) == -6.0            # jumps up at once
+    assert meter_fall(-6.0, -50.0, dt=0.5) == pytest.approx(-18.0)   # falls 24 dB/s
+    assert meter_fall(-59.0, -60.0, dt=1.0) == -60.0          # never below the floor
