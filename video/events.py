@@ -4,7 +4,7 @@ Impacts: a sudden change of the centre's velocity that smooth motion (gravity, b
 explain. Across each frame interval the velocity change from the interval before to the interval
 after is compared with the acceleration measured a few frames away; an excess above both a
 size-relative floor (`impact_min_dv` box sizes per second) and the trajectory's own noise, with
-the motion reversing or stopping, is an impact. Its time is refined below a frame by intersecting
+the motion along the hit's direction reversing or stopping, is an impact. Its time is refined below a frame by intersecting
 the straight paths before and after; its strength is the velocity change relative to
 `IMPACT_STRENGTH_REF` frame heights per second, clipped to 0..1.
 
@@ -31,8 +31,8 @@ IMPACT_STRENGTH_REF = 4.0  # velocity change (frame heights / s) of a full-stren
 class EventConfig:
     """Thresholds of the event detector."""
 
-    impact_min_dv: float = 2.5
-    impact_noise_sigmas: float = 5.0
+    impact_min_dv: float = 2.0
+    impact_noise_sigmas: float = 4.0
     impact_reversal: float = 0.4
     min_gap_seconds: float = 0.12
     step_min_count: int = 3
@@ -98,38 +98,54 @@ def _merge_close(events: list[Event], gap: float) -> list[Event]:
 
 def detect_impacts(track: Track, info: VideoInfo, *,
                    config: EventConfig = EventConfig()) -> tuple[Event, ...]:
-    """Impact events of one track (see the module docstring)."""
-    if len(track) < 6:
+    """Impact events of one track (see the module docstring).
+
+    Velocities are averaged over `m` frames (about 1/30 s), so a high frame rate does not drown
+    a hit in per-frame measurement noise.
+    """
+    fps = float(info.fps)
+    m = max(1, round(fps / 30))
+    if len(track) < 4 * m + 2:
         return ()
     frames, boxes, measured = dense_boxes(track)
     c = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1)
-    v = np.diff(c, axis=0)                     # v[i]: motion from frame i to i + 1
-    acc = np.diff(v, axis=0)                   # acc[i]: at frame i + 1
+    acc = np.diff(c, 2, axis=0)                # acc[i]: at frame i + 1
     size = float(np.median(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
-    fps = float(info.fps)
-    noise = max(_robust_sigma(acc[:, 0]), _robust_sigma(acc[:, 1]))
-    floor = max(config.impact_min_dv * size / fps, config.impact_noise_sigmas * noise)
+    # position noise from the jerk, which is zero wherever the acceleration is piecewise
+    # constant (flight, rest): white noise s gives a jerk of s * sqrt(20)
+    jerk = np.diff(acc, axis=0)
+    sigma = max(_robust_sigma(jerk[:, 0]), _robust_sigma(jerk[:, 1])) / np.sqrt(20)
+    floor = max(config.impact_min_dv * size / fps, config.impact_noise_sigmas * 2 * sigma / m)
     candidates: list[tuple[int, float, np.ndarray]] = []
-    for k in range(1, len(v) - 1):             # contact inside interval (k, k + 1)
-        if measured[max(0, k - 1):k + 3].sum() < 3:
+    for k in range(m, len(c) - 1 - m):         # contact inside interval (k, k + 1)
+        if not measured[k - m:k + 2 + m].all():
             continue
-        dv = v[k + 1] - v[k - 1]
-        smooth = _smooth_acceleration(acc, k)
-        excess = float(np.linalg.norm(dv - 2 * smooth))
-        before, after = v[k - 1], v[k + 1]
-        reverses = float(before @ after) < 0 or np.linalg.norm(after) < \
-            config.impact_reversal * np.linalg.norm(before)
+        before = (c[k] - c[k - m]) / m
+        after = (c[k + 1 + m] - c[k + 1]) / m
+        dv = after - before
+        # what smooth motion would change, judged from either side (the side nearer to another
+        # event is disturbed by it): the smaller excess counts
+        excess = min(float(np.linalg.norm(dv - (m + 1) * smooth))
+                     for smooth in _smooth_acceleration(c, k, m=m))
+        axis = int(np.argmax(np.abs(dv)))      # the direction the hit changed most
+        b, a = before[axis], after[axis]
+        reverses = b * a < 0 or abs(a) < config.impact_reversal * abs(b)
         if excess >= floor and reverses:
             candidates.append((k, excess, dv))
-    events = [_impact_event(k, dv, c, frames, info) for k, _, dv in _local_maxima(candidates)]
+    events = [_impact_event(k, dv, c, frames, info, m) for k, _, dv in _local_maxima(candidates)]
     return tuple(_merge_close(events, config.min_gap_seconds))
 
 
-def _smooth_acceleration(acc: np.ndarray, k: int, reach: int = 4) -> np.ndarray:
-    """Median acceleration a few frames before and after interval k (away from the event)."""
-    idx = [i for i in (*range(k - 2 - reach, k - 2), *range(k + 3, k + 3 + reach))
-           if 0 <= i < len(acc)]
-    return np.median(acc[idx], axis=0) if idx else np.zeros(2)
+def _smooth_acceleration(c: np.ndarray, k: int, *, m: int, reach: int = 4) -> list[np.ndarray]:
+    """Median accelerations (px/frame^2, from m-frame differences) on each side of interval k,
+    measured far enough away not to include the event itself."""
+    out = []
+    for centres in (range(k - 2 * m - reach * m, k - 2 * m + 1, m),
+                    range(k + 1 + 2 * m, k + 2 + 2 * m + reach * m, m)):
+        idx = np.asarray([i for i in centres if i - m >= 0 and i + m < len(c)], dtype=int)
+        if len(idx):
+            out.append(np.median((c[idx + m] - 2 * c[idx] + c[idx - m]) / (m * m), axis=0))
+    return out or [np.zeros(2)]
 
 
 def _local_maxima(cands: list[tuple[int, float, np.ndarray]]) -> list[tuple[int, float, np.ndarray]]:
@@ -140,12 +156,12 @@ def _local_maxima(cands: list[tuple[int, float, np.ndarray]]) -> list[tuple[int,
 
 
 def _impact_event(k: int, dv: np.ndarray, c: np.ndarray, frames: np.ndarray,
-                  info: VideoInfo) -> Event:
-    """Event at the crossing of the paths before (k-1..k) and after (k+1..k+2)."""
+                  info: VideoInfo, m: int) -> Event:
+    """Event where the path before (k-m..k) crosses the path after (k+1..k+1+m)."""
     axis = int(np.argmax(np.abs(dv)))
     y = c[:, axis]
-    slope_b = y[k] - y[k - 1]
-    slope_a = y[k + 2] - y[k + 1] if k + 2 < len(y) else y[k + 1] - y[k]
+    slope_b = (y[k] - y[k - m]) / m
+    slope_a = (y[k + 1 + m] - y[k + 1]) / m
     pos = _crossing((k, y[k]), slope_b, (k + 1, y[k + 1]), slope_a, k - 0.5, k + 1.5)
     strength = float(np.linalg.norm(dv)) * float(info.fps) / (IMPACT_STRENGTH_REF * info.height)
     return Event(time=_event_time(info, frames[0] + pos), strength=min(1.0, strength),
