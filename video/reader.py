@@ -197,8 +197,10 @@ def _scan_packets(container: Any, stream: Any, file_size: int) -> tuple[list[int
             break
         if packet.size == 0 or packet.is_discard:
             continue
-        if packet.pos is not None and packet.pos >= 0 and packet.pos + packet.size > file_size:
-            continue
+        if packet.pos is not None and packet.pos >= 0 and (
+                packet.pos + packet.size > file_size
+                or (packet.is_corrupt and packet.pos + packet.size >= file_size)):
+            continue  # cut off by the end of the file
         stamps.append(packet.pts if packet.pts is not None else packet.dts)
         durations.append(int(packet.duration or 0))
     return stamps, durations

@@ -66,10 +66,12 @@ def write_coded(path: Path, count: int, width: int, height: int, *, fps: Fractio
 
 
 def write_custom(path: Path, images: Sequence[np.ndarray], pts: Sequence[int], *,
-                 time_base: Fraction, rotation: int = 0, b_frames: int = 0) -> Path:
+                 time_base: Fraction, rotation: int = 0, b_frames: int = 0,
+                 faststart: bool = False) -> Path:
     """Encode with explicit timestamps (variable rate), a display-matrix rotation, and/or
     B-frames (decode order differs from presentation order)."""
-    with av.open(str(path), mode="w") as container:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), mode="w", options=options) as container:
         stream = container.add_stream("libx264", rate=NTSC)
         stream.height, stream.width = images[0].shape[:2]
         stream.pix_fmt = "yuv420p"
@@ -97,6 +99,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "ts": write_coded(root / "c.ts", 40, 160, 90),
         "bframes": write_custom(root / "b.mp4", [coded_frame(i, 160, 96) for i in range(50)],
                                 list(range(50)), time_base=1 / NTSC, b_frames=3),
+        # index (moov) before the data: a truncated copy still opens
+        "faststart": write_custom(root / "f.mp4", [coded_frame(i, 160, 96) for i in range(60)],
+                                  list(range(60)), time_base=1 / NTSC, faststart=True),
     }
 
 
@@ -343,11 +348,13 @@ def test_bad_input_raises_video_error(clips: dict[str, Path], tmp_path: Path, ki
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("kind", ["mkv", "ts"])
+@pytest.mark.parametrize("kind", ["mkv", "ts", "faststart"])
 def test_truncated_stream_decodes_what_is_there(clips: dict[str, Path], tmp_path: Path,
                                                 kind: str) -> None:
     data = clips[kind].read_bytes()
-    cut = tmp_path / f"cut.{kind}"
+    if kind == "faststart":
+        assert data.find(b"moov") < data.find(b"mdat")
+    cut = tmp_path / f"cut{clips[kind].suffix}"
     cut.write_bytes(data[: len(data) // 2])
     with VideoReader(cut) as reader:
         n = reader.info.frames
