@@ -22,8 +22,11 @@ from app.studio.timeline_layout import (
     HEADER_W,
     Lane,
     TimelineLayout,
+    follow_view,
     keyframe_at,
     ruler_ticks,
+    scroll_view,
+    zoom_view,
 )
 
 
@@ -43,6 +46,7 @@ class Timeline:
         self._textures: list[int | str] = []
         self._loop_layer: int | str = 0
         self._loop_key: Any = None
+        self.view: tuple[float, float] | None = None
 
     def build(self, width: float) -> None:
         self.width = width
@@ -61,9 +65,14 @@ class Timeline:
         """Rebuild the static lanes if needed and move the playhead."""
         state, project = self.ctl.state, self.ctl.project
         ids = tuple(state.object_ids())
-        layout = TimelineLayout(self.width, state.duration, ids)
+        if self.view is not None and self.view[1] > state.duration:
+            self.view = None  # another, shorter clip was opened
+        layout = TimelineLayout(self.width, state.duration, ids, self.view)
+        if self.ctl.audio.playing:  # page along with the playhead, as DAWs do
+            self.view = follow_view(layout, state.playhead)
+            layout = TimelineLayout(self.width, state.duration, ids, self.view)
         key = (state.revision, state.selected, self.width, id(state.render.mix),
-               tuple(sorted(state.stale)))
+               tuple(sorted(state.stale)), self.view)
         if key != self._key:
             self._key = key
             self.layout = layout
@@ -152,6 +161,8 @@ class Timeline:
             dpg.draw_text((x + 3, lane.y0 + 2), format_clock(t)[:-2], color=theme.TEXT_DIM,
                           size=13, parent=parent)
         for cut in (self.ctl.project.analysis.cuts if self.ctl.project else ()):
+            if not layout.visible(cut):
+                continue
             x = layout.x_of(cut)
             dpg.draw_line((x, lane.y0), (x, lane.y1), color=theme.ERROR, thickness=2,
                           parent=parent)
@@ -165,7 +176,11 @@ class Timeline:
         if envelope is None or self.ctl.state.render.duration <= 0:
             return
         width, height = max(int(layout.track_w), 1), max(int(lane.y1 - lane.y0) - 4, 2)
-        image = waveform_image(envelope, width=width, height=height, colour=colour)
+        n, total = envelope.shape[1], self.ctl.state.render.duration
+        b0 = min(int(np.floor(layout.start / total * n)), n - 1)
+        b1 = max(int(np.ceil(layout.end / total * n)), b0 + 1)
+        image = waveform_image(envelope[:, b0:b1], width=width, height=height, colour=colour,
+                               peak=max(float(np.max(np.abs(envelope))), 0.05))
         with dpg.texture_registry():
             texture = dpg.add_static_texture(width, height, image.reshape(-1))  # type: ignore[arg-type]
         self._textures.append(texture)
@@ -187,17 +202,23 @@ class Timeline:
         dpg.draw_line((HEADER_W, lane.mid), (self.width, lane.mid), color=theme.GRID,
                       parent=parent)
         for event in track.events:
+            if not layout.visible(event.time):
+                continue
             x = layout.x_of(event.time)
             h = (lane.y1 - lane.y0 - 4) * (0.35 + 0.65 * event.strength)
             dpg.draw_line((x, lane.y1 - 2), (x, lane.y1 - 2 - h), color=(235, 235, 235, 200),
                           thickness=2, parent=parent)
         times, pans = pan_curve(track, project.analysis.video, sound.nudges)
+        shown = (times >= layout.start - 0.02) & (times <= layout.end + 0.02)
+        times, pans = times[shown], pans[shown]
         if times.size >= 2:
             step = max(1, times.size // max(int(layout.track_w) // 3, 1))  # a point per 3 px
             pts = [[layout.x_of(float(t)), lane.pan_to_y(float(p))]
                    for t, p in zip(times[::step], pans[::step], strict=True)]
             dpg.draw_polyline(pts, color=colour, thickness=2, parent=parent)
         for key in sound.nudges.pan_keyframes:
+            if not layout.visible(key.time):
+                continue
             x, y = layout.x_of(key.time), lane.pan_to_y(key.pan)
             dpg.draw_quad((x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y), color=(20, 20, 20, 255),
                           fill=theme.ACCENT, parent=parent)
@@ -244,6 +265,20 @@ class Timeline:
         if lane is not None:
             self.ctl.move_keyframe(object_id, index, time_s=self.layout.time_of(x),
                                    pan=lane.y_to_pan(y))
+
+    def wheel(self, x: float, delta: float, *, zoom: bool) -> None:
+        """Ctrl+wheel zooms around the time under the mouse; Shift+wheel scrolls in time."""
+        if zoom:
+            self.view = zoom_view(self.layout, 1.25 ** delta, self.layout.time_of(x))
+        else:
+            self.view = scroll_view(self.layout, -0.15 * delta)
+
+    def zoom_fit(self) -> None:
+        self.view = None
+
+    def zoom(self, factor: float) -> None:
+        """Zoom around the playhead (menu and keyboard)."""
+        self.view = zoom_view(self.layout, factor, self.ctl.state.playhead)
 
     def mouse_up(self) -> None:
         if self._dragging is not None:

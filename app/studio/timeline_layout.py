@@ -44,31 +44,51 @@ class Lane:
         return float(min(max((self.mid - y) / half, -1.0), 1.0))
 
 
+MIN_VIEW_S = 0.25  # the deepest zoom shows a quarter of a second
+
+
 @dataclass(frozen=True)
 class TimelineLayout:
-    """Lanes stacked top to bottom over `width` pixels showing `duration` seconds."""
+    """Lanes stacked top to bottom over `width` pixels showing `view` (seconds) of `duration`.
+
+    `view` is the visible (start, end) time range; None shows the whole clip.
+    """
 
     width: float
     duration: float
     object_ids: tuple[int, ...] = ()
+    view: tuple[float, float] | None = None
 
     @property
     def track_w(self) -> float:
         return max(self.width - HEADER_W, 1.0)
 
+    @property
+    def start(self) -> float:
+        return 0.0 if self.view is None else self.view[0]
+
+    @property
+    def end(self) -> float:
+        return self.duration if self.view is None else self.view[1]
+
+    def visible(self, time_s: float) -> bool:
+        return self.start <= time_s <= self.end
+
     def x_of(self, time_s: float) -> float:
         """Drawlist x of a time (clamped to the visible range)."""
-        if self.duration <= 0:
+        span = self.end - self.start
+        if span <= 0:
             return HEADER_W
-        t = min(max(time_s, 0.0), self.duration)
-        return HEADER_W + t / self.duration * self.track_w
+        t = min(max(time_s, self.start), self.end)
+        return HEADER_W + (t - self.start) / span * self.track_w
 
     def time_of(self, x: float) -> float:
-        """Time at a drawlist x (clamped to 0..duration)."""
-        if self.duration <= 0:
+        """Time at a drawlist x (clamped to the visible range)."""
+        span = self.end - self.start
+        if span <= 0:
             return 0.0
         frac = (x - HEADER_W) / self.track_w
-        return float(min(max(frac, 0.0), 1.0) * self.duration)
+        return float(self.start + min(max(frac, 0.0), 1.0) * span)
 
     def lanes(self) -> list[Lane]:
         out = [Lane("ruler", 0.0, RULER_H)]
@@ -122,7 +142,44 @@ def ruler_step(duration: float, track_w: float, *, min_px: float = 70.0) -> floa
 
 
 def ruler_ticks(layout: TimelineLayout) -> list[float]:
-    """Times of the labelled ruler ticks, from 0 to the end of the video."""
-    step = ruler_step(layout.duration, layout.track_w)
-    count = int(math.floor(layout.duration / step + 1e-9))
-    return [round(i * step, 6) for i in range(count + 1)]
+    """Times of the labelled ruler ticks inside the visible range (multiples of the step)."""
+    step = ruler_step(layout.end - layout.start, layout.track_w)
+    first = math.ceil(layout.start / step - 1e-9)
+    last = math.floor(layout.end / step + 1e-9)
+    return [round(i * step, 6) for i in range(first, last + 1)]
+
+
+def clamp_view(start: float, end: float, duration: float) -> tuple[float, float] | None:
+    """A visible range kept inside 0..duration and at least MIN_VIEW_S long (None = all)."""
+    if duration <= 0:
+        return None
+    span = min(max(end - start, min(MIN_VIEW_S, duration)), duration)
+    if span >= duration - 1e-9:
+        return None
+    start = min(max(start, 0.0), duration - span)
+    return start, start + span
+
+
+def zoom_view(layout: TimelineLayout, factor: float, anchor: float) -> tuple[float, float] | None:
+    """Zoom by `factor` (> 1 = in) keeping the time `anchor` under the same pixel."""
+    if factor <= 0:
+        raise ValueError(f"zoom factor must be positive, got {factor}")
+    start, end = layout.start, layout.end
+    new_span = (end - start) / factor
+    frac = 0.0 if end <= start else (anchor - start) / (end - start)
+    new_start = anchor - frac * new_span
+    return clamp_view(new_start, new_start + new_span, layout.duration)
+
+
+def scroll_view(layout: TimelineLayout, pages: float) -> tuple[float, float] | None:
+    """Scroll by a fraction of the visible span (negative = earlier)."""
+    span = layout.end - layout.start
+    return clamp_view(layout.start + pages * span, layout.end + pages * span, layout.duration)
+
+
+def follow_view(layout: TimelineLayout, time_s: float) -> tuple[float, float] | None:
+    """The view to show so that `time_s` is visible: unchanged if it is, else paged to it."""
+    if layout.view is None or layout.visible(time_s):
+        return layout.view
+    span = layout.end - layout.start
+    return clamp_view(time_s - 0.1 * span, time_s + 0.9 * span, layout.duration)

@@ -52,6 +52,7 @@ STUDIO_SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("q", "quit", ctrl=True, help="Quit"),
 )
 MOUSE_HELP = (("Click picture / lane", "select an object"),
+              ("Ctrl+wheel / Shift+wheel", "zoom / scroll the timeline"),
               ("Drag on picture", "track a new object from that box"),
               ("Click / drag ruler or waveform", "seek / scrub"),
               ("Drag a keyframe", "move it (time and pan)"),
@@ -134,6 +135,7 @@ class StudioWindow:
             dpg.add_mouse_drag_handler(button=dpg.mvMouseButton_Left, threshold=1.0,
                                        callback=self._on_drag)
             dpg.add_mouse_release_handler(button=dpg.mvMouseButton_Left, callback=self._on_release)
+            dpg.add_mouse_wheel_handler(callback=self._on_wheel)
 
     def _menu_item(self, label: str, action: str) -> int | str:
         return dpg.add_menu_item(label=label, shortcut=shortcut_label(action),
@@ -168,6 +170,10 @@ class StudioWindow:
                 self._menu_item("Render settings...", "settings")
                 self._menu_item("Render everything again", "render_all")
                 self._menu_item("Cancel job", "cancel")
+            with dpg.menu(label="View"):
+                self._menu_item("Zoom in (Ctrl+wheel on timeline)", "zoom_in")
+                self._menu_item("Zoom out", "zoom_out")
+                self._menu_item("Zoom to fit", "zoom_fit")
             with dpg.menu(label="Help"):
                 self._menu_item("Keyboard shortcuts", "help")
             self._w["title_text"] = dpg.add_text("", color=theme.TEXT_DIM)
@@ -385,6 +391,15 @@ class StudioWindow:
     def act_render_all(self) -> None:
         self.ctl.render_all()
 
+    def act_zoom_in(self) -> None:
+        self.timeline.zoom(2.0)
+
+    def act_zoom_out(self) -> None:
+        self.timeline.zoom(0.5)
+
+    def act_zoom_fit(self) -> None:
+        self.timeline.zoom_fit()
+
     def act_settings(self) -> None:
         self.settings.show()
 
@@ -462,6 +477,16 @@ class StudioWindow:
             pos = self._local(self.timeline.drawlist)
             if pos is not None:
                 self.timeline.mouse_drag(*pos)
+
+    def _on_wheel(self, sender: Any, delta: Any) -> None:
+        """Over the timeline: Ctrl+wheel zooms, Shift+wheel scrolls (plain wheel scrolls lanes)."""
+        if not dpg.is_item_hovered(self.timeline.drawlist):
+            return
+        ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
+        shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
+        pos = self._local(self.timeline.drawlist)
+        if pos is not None and (ctrl or shift):
+            self.timeline.wheel(pos[0], float(delta), zoom=ctrl)
 
     def _on_release(self) -> None:
         target, self._mouse_target = self._mouse_target, None

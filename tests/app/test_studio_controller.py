@@ -34,7 +34,17 @@ from app.studio.state import (
     plan_jobs,
 )
 from app.studio.timecode import format_clock, frame_to_timecode, seconds_to_timecode
-from app.studio.timeline_layout import HEADER_W, TimelineLayout, keyframe_at, ruler_ticks
+from app.studio.timeline_layout import (
+    HEADER_W,
+    MIN_VIEW_S,
+    TimelineLayout,
+    clamp_view,
+    follow_view,
+    keyframe_at,
+    ruler_ticks,
+    scroll_view,
+    zoom_view,
+)
 from audio.nudges import Nudges, PanKeyframe
 from audio.pan import estimate_pan
 from video.errors import InputError
@@ -566,3 +576,30 @@ def test_peak_meter_edge_cases_and_fall() -> None:
     assert meter_fall(-30.0, -6.0, dt=0.1) == -6.0            # jumps up at once
     assert meter_fall(-6.0, -50.0, dt=0.5) == pytest.approx(-18.0)   # falls 24 dB/s
     assert meter_fall(-59.0, -60.0, dt=1.0) == -60.0          # never below the floor
+
+
+def test_timeline_zoom_scroll_and_follow() -> None:
+    full = TimelineLayout(width=HEADER_W + 1000, duration=10.0, object_ids=(1,))
+    view = zoom_view(full, 4.0, anchor=5.0)                  # 4x around the middle
+    assert view == pytest.approx((3.75, 6.25))
+    zoomed = TimelineLayout(full.width, 10.0, (1,), view)
+    assert zoomed.x_of(5.0) == pytest.approx(full.x_of(5.0))  # the anchor stays put
+    assert zoomed.time_of(HEADER_W) == pytest.approx(3.75)
+    assert zoomed.x_of(9.0) == HEADER_W + 1000                # outside: clamped to the edge
+    assert not zoomed.visible(9.0) and zoomed.visible(4.0)
+    assert scroll_view(zoomed, 0.5) == pytest.approx((5.0, 7.5))
+    assert scroll_view(zoomed, 100.0) == pytest.approx((7.5, 10.0))  # stops at the end
+    assert scroll_view(zoomed, -100.0) == pytest.approx((0.0, 2.5))
+    assert zoom_view(zoomed, 0.1, anchor=5.0) is None          # zoomed out past all: fit
+    deep = zoom_view(zoomed, 1000.0, anchor=4.0)
+    assert deep is not None and deep[1] - deep[0] == pytest.approx(MIN_VIEW_S)
+    assert follow_view(zoomed, 5.0) == view                    # visible: unchanged
+    paged = follow_view(zoomed, 8.0)
+    assert paged is not None and paged[0] < 8.0 < paged[1]
+    assert follow_view(full, 8.0) is None
+    ticks = ruler_ticks(zoomed)
+    assert ticks[0] >= 3.75 and ticks[-1] <= 6.25 and len(ticks) >= 3
+    assert clamp_view(2.0, 1.0, 10.0) == pytest.approx((2.0, 2.0 + MIN_VIEW_S))
+    assert clamp_view(0.0, 5.0, 0.0) is None
+    with pytest.raises(ValueError):
+        zoom_view(full, 0.0, anchor=1.0)

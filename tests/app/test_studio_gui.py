@@ -237,6 +237,16 @@ out["tab_selected"] = ctl.state.selected
 win.run_action("undo")
 settle()
 out["objects_after_undo"] = ctl.state.object_ids()
+ctl.seek(1.5)
+win.run_action("zoom_in")
+pump(2)
+out["view"] = list(win.timeline.view)
+win.timeline.wheel(win.timeline.layout.x_of(1.5), 1.0, zoom=False)   # Shift+wheel: scroll
+pump(2)
+out["scrolled"] = list(win.timeline.view)
+win.run_action("zoom_fit")
+pump(2)
+out["fit"] = win.timeline.view
 win.run_action("help")
 pump(3)
 out["frames_drawn_ok"] = win.frame_ready()
@@ -270,3 +280,7 @@ def test_window_session_drives_widgets(clip: tuple[Path, Path], tmp_path: Path) 
     assert out["tab_selected"] == 1                            # wraps from 3 to 1
     assert out["objects_after_undo"] == [1, 2]
     assert out["frames_drawn_ok"] is True
+    v0, v1 = out["view"]                                       # 2x zoom around the playhead
+    assert v1 - v0 == pytest.approx(1.5, abs=0.01) and v0 < 1.5 < v1
+    assert out["scrolled"][0] < v0                             # wheel up: earlier
+    assert out["fit"] is None
