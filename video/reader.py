@@ -5,7 +5,9 @@ Frame indices are presentation order and frame times come from timestamps, never
 pts, so frame count and duration are right even when the container header lies or says nothing,
 and variable-frame-rate clips get per-frame times (`VideoInfo.frame_times`). Times are seconds from
 the first frame. Pictures come out the way a player shows them: the stream's display matrix
-(phone clips) is honoured, so width/height are the displayed size after rotation.
+(phone clips) is honoured, so width/height are the displayed size after rotation. Pixels are
+taken as square (a non-square sample aspect ratio is not stretched), so boxes stay in the
+coded pixel grid.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class _Probe:
     pts: np.ndarray  # int64 (n,), ascending presentation timestamps in stream ticks
     times: np.ndarray  # float64 (n,), seconds from the first frame
     timestamps: bool  # False for raw streams whose packets carry no pts: map frames by counting
+    keyframes: np.ndarray  # int64, presentation indices of keyframes (seek targets)
 
 
 def preview_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -177,16 +180,25 @@ def _video_stream(container: Any, path: Path) -> Any:
     return stream
 
 
-def _scan_packets(container: Any, stream: Any, file_size: int) -> tuple[list[int | None], list[int]]:
-    """Timestamps (pts, falling back to dts) and durations of every complete packet.
+@dataclass
+class _Packets:
+    """Per packet of the video stream, in file order: timestamp, duration, keyframe flag."""
+
+    stamps: list[int | None]
+    durations: list[int]
+    keyframes: list[bool]
+
+
+def _scan_packets(container: Any, stream: Any, file_size: int) -> _Packets:
+    """Timestamps (pts, falling back to dts), durations and keyframe flags of every complete
+    packet.
 
     A packet that runs past the end of the file (a truncated download) is left out, and a read
     error ends the scan: the frames before it are still usable.
     """
     import av
 
-    stamps: list[int | None] = []
-    durations: list[int] = []
+    found = _Packets(stamps=[], durations=[], keyframes=[])
     demux = container.demux(stream)
     while True:
         try:
@@ -201,9 +213,19 @@ def _scan_packets(container: Any, stream: Any, file_size: int) -> tuple[list[int
                 packet.pos + packet.size > file_size
                 or (packet.is_corrupt and packet.pos + packet.size >= file_size)):
             continue  # cut off by the end of the file
-        stamps.append(packet.pts if packet.pts is not None else packet.dts)
-        durations.append(int(packet.duration or 0))
-    return stamps, durations
+        found.stamps.append(packet.pts if packet.pts is not None else packet.dts)
+        found.durations.append(int(packet.duration or 0))
+        found.keyframes.append(bool(packet.is_keyframe))
+    return found
+
+
+def keyframe_indices(stamps: list[int | None], keyframes: list[bool],
+                     pts: np.ndarray) -> np.ndarray:
+    """Ascending presentation indices of the keyframes (empty when timestamps are missing)."""
+    if not all(s is not None for s in stamps):
+        return np.zeros(0, dtype=np.int64)
+    marked = np.asarray([s for s, key in zip(stamps, keyframes, strict=True) if key], np.int64)
+    return np.unique(np.searchsorted(pts, marked))
 
 
 def _presentation_pts(stamps: list[int | None], declared: Fraction | None,
@@ -240,7 +262,8 @@ def _probe_open(container: Any, path: Path) -> _Probe:
     stream = _video_stream(container, path)
     time_base = _fraction(stream.time_base) or Fraction(1, 90_000)
     declared = _fraction(stream.average_rate) or _fraction(stream.guessed_rate)
-    stamps, durations = _scan_packets(container, stream, path.stat().st_size)
+    packets = _scan_packets(container, stream, path.stat().st_size)
+    stamps, durations = packets.stamps, packets.durations
     if not stamps:
         raise VideoError(f"{path}: the video stream has no frames (corrupt or truncated file)")
     pts = _presentation_pts(stamps, declared, time_base)
@@ -262,8 +285,9 @@ def _probe_open(container: Any, path: Path) -> _Probe:
     info = VideoInfo(path=str(path), width=width, height=height, fps=fps, duration=duration,
                      frames=int(pts.size),
                      frame_times=None if uniform else tuple(float(t) for t in times))
-    return _Probe(info=info, rotation=rotation, pts=pts, times=times, timestamps=all(
-        s is not None for s in stamps))
+    return _Probe(info=info, rotation=rotation, pts=pts, times=times,
+                  timestamps=all(s is not None for s in stamps),
+                  keyframes=keyframe_indices(stamps, packets.keyframes, pts))
 
 
 def _probe(path: Path) -> _Probe:
@@ -373,7 +397,9 @@ class VideoReader:
     """A video file opened for analysis and preview (context manager).
 
     `info` and `rotation` are known as soon as it is constructed (the file is probed); decoding
-    happens on demand. `frames()` streams with bounded memory; `frame()` seeks frame-accurately.
+    happens on demand. `frames()` streams with bounded memory; `frame()` seeks frame-accurately
+    and decodes forward instead of seeking when asked for a frame a little ahead (scrubbing,
+    playback). Not thread-safe: give each thread its own reader.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -382,6 +408,7 @@ class VideoReader:
         self.info: VideoInfo = probe.info
         self.rotation: int = probe.rotation
         self._map = _FrameMap(probe.pts, timestamps=probe.timestamps)
+        self._keyframes = probe.keyframes
         self._times = probe.times
         self._session: _Session | None = None
         self._next_index = 0
@@ -479,8 +506,10 @@ class VideoReader:
         """The av frame at `index`: decode forward when close ahead, else seek and decode."""
         if self._last is not None and self._last[0] == index:
             return self._last[1]
-        ahead = self._session is not None and \
-            self._next_index <= index <= self._next_index + _FORWARD_DECODE_LIMIT
+        ahead = self._session is not None and self._next_index <= index and (
+            index <= self._next_index + _FORWARD_DECODE_LIMIT
+            or not self._map.timestamps  # such streams cannot seek: decoding on is cheaper
+            or 0 <= self._keyframe_before(index) < self._next_index)
         if self._session is None:
             self._session = _Session(self.path, self._map, index)
         elif not ahead:
@@ -492,6 +521,12 @@ class VideoReader:
         if found is None:
             raise VideoError(f"{self.path}: frame {index} could not be decoded")
         return found
+
+    def _keyframe_before(self, index: int) -> int:
+        """Index of the last keyframe at or before `index` (where a seek would land); -1 when
+        unknown. Seeking is pointless when that lies behind the current decode position."""
+        at = int(np.searchsorted(self._keyframes, index, side="right")) - 1
+        return int(self._keyframes[at]) if at >= 0 else -1
 
     def _advance_to(self, index: int) -> Any | None:
         """Decode forward to frame `index`.

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from video import reader as reader_module
 from video.encode import write_video
 from video.errors import InputError, VideoError
 from video.reader import (
@@ -67,7 +68,7 @@ def write_coded(path: Path, count: int, width: int, height: int, *, fps: Fractio
 
 def write_custom(path: Path, images: Sequence[np.ndarray], pts: Sequence[int], *,
                  time_base: Fraction, rotation: int = 0, b_frames: int = 0,
-                 faststart: bool = False) -> Path:
+                 faststart: bool = False, gop: int = 8) -> Path:
     """Encode with explicit timestamps (variable rate), a display-matrix rotation, and/or
     B-frames (decode order differs from presentation order)."""
     options = {"movflags": "faststart"} if faststart else {}
@@ -76,8 +77,10 @@ def write_custom(path: Path, images: Sequence[np.ndarray], pts: Sequence[int], *
         stream.height, stream.width = images[0].shape[:2]
         stream.pix_fmt = "yuv420p"
         stream.codec_context.time_base = time_base
-        stream.codec_context.gop_size = 8
-        stream.codec_context.options = {"bf": str(b_frames), "preset": "veryfast"}
+        stream.codec_context.gop_size = gop
+        # keyframes exactly every `gop` frames: no extra ones at scene changes
+        stream.codec_context.options = {"bf": str(b_frames), "preset": "veryfast",
+                                        "x264-params": f"scenecut=0:keyint={gop}:min-keyint={gop}"}
         if rotation:
             stream.set_display_rotation(rotation)
         for image, stamp in zip(images, pts, strict=True):
@@ -190,6 +193,30 @@ def test_random_seek_is_frame_accurate(clips: dict[str, Path], kind: str,
         n = reader.info.frames
         order = [*rng.integers(0, n, 25).tolist(), n - 1, 0, 1, 1, 2, 9, 8, n - 1]
         assert [read_code(reader.frame(i)) for i in order] == order
+
+
+@pytest.mark.parametrize("gop, requests, seeks", [
+    (8, [5, 20, 59, 58], 1),     # 20 and 59 are close ahead: decode on; 58 is behind
+    (8, [5, 20, 100, 99], 2),    # 100 is far ahead, past keyframe 96: seek
+    (120, [5, 100, 119], 0),     # no keyframe between 5 and 119: decoding on beats seeking
+    (120, [5, 125, 3], 2),       # 125 lies past keyframe 120; 3 is behind
+])
+def test_seek_only_when_it_saves_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          gop: int, requests: list[int], seeks: int) -> None:
+    images = [coded_frame(i, 96, 64) for i in range(130)]
+    path = write_custom(tmp_path / "gop.mp4", images, list(range(130)), time_base=1 / NTSC,
+                        gop=gop)
+    calls: list[int] = []
+    original = reader_module._Session.seek
+
+    def counting(self: reader_module._Session, index: int) -> None:
+        calls.append(index)
+        original(self, index)
+
+    monkeypatch.setattr(reader_module._Session, "seek", counting)
+    with VideoReader(path) as reader:
+        assert [read_code(reader.frame(i)) for i in requests] == requests
+    assert len(calls) - 1 == seeks  # the first call opens the decoder
 
 
 def test_frame_out_of_range(clips: dict[str, Path]) -> None:
