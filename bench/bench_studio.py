@@ -65,7 +65,40 @@ def run_once(project: Path, folder: Path, *, play_s: float) -> dict[str, float]:
     return json.loads(stats.read_text())
 
 
-def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: bool) -> str:
+def nudge_latency(project: Path, *, nudges: int = 10) -> list[float]:
+    """Seconds from a pan-offset edit (as the inspector slider makes it) until the new mix is
+    in the playback engine and the timeline's envelopes are updated, one object of three."""
+    import time
+
+    from app.studio.audio_link import AudioLink
+    from app.studio.controller import StudioController
+
+    def settle(ctl: StudioController) -> None:
+        while True:
+            idle = not ctl.worker.busy
+            applied = ctl.poll()
+            if idle and not applied and not ctl.worker.busy:
+                return
+            time.sleep(0.001)
+
+    with tempfile.TemporaryDirectory(prefix="bench-studio-recovery-") as recovery:
+        ctl = StudioController(audio=AudioLink(silent=True), autosave_dir=recovery)
+        try:
+            ctl.open(project)
+            settle(ctl)
+            out = []
+            for i in range(nudges):
+                start = time.perf_counter()
+                ctl.set_pan_offset(2, -0.05 * (i + 1))
+                settle(ctl)
+                out.append(time.perf_counter() - start)
+            return out
+        finally:
+            ctl.shutdown()
+
+
+def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: bool,
+            latency: list[float]) -> str:
     first = [r["first_frame_s"] for r in results]
     fps = [r["play_fps"] for r in results]
     worst = [r["worst_frame_ms"] for r in results]
@@ -89,8 +122,10 @@ def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: 
         f"| {max(worst):.0f} ms |",
         f"| CPU time per UI frame while playing (all threads: UI, decoder, llvmpipe) "
         f"| {statistics.median(cpu):.1f} ms | {max(cpu):.1f} ms |",
+        f"| nudge to audible (pan slider edit -> new mix playing, 8 s clip, 3 objects) "
+        f"| {1000 * statistics.median(latency):.0f} ms | {1000 * max(latency):.0f} ms |",
         "",
-        f"{runs} runs of {play_s:g} s playback each. Command: "
+        f"{runs} runs of {play_s:g} s playback each; {len(latency)} nudges. Command: "
         f"`.venv/bin/python bench/bench_studio.py --runs {runs} --play {play_s:g} --write`",
         f"Machine: {machine}.",
         "",
@@ -130,8 +165,10 @@ def main() -> int:
                   f"worst frame {result['worst_frame_ms']:.0f} ms, "
                   f"{result['cpu_ms_per_frame']:.1f} ms CPU per frame")
             results.append(result)
+        latency = nudge_latency(project)
+        print(f"nudge to audible: median {1000 * statistics.median(latency):.0f} ms")
     busy = max(load, os.getloadavg()[0]) > 1.0
-    text = section(results, runs=args.runs, play_s=args.play, busy=busy)
+    text = section(results, runs=args.runs, play_s=args.play, busy=busy, latency=latency)
     print(text)
     if args.write:
         write_section(text)
