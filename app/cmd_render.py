@@ -78,6 +78,8 @@ def run_render(args: argparse.Namespace) -> int:
     from model.render import render_scene
 
     video = Path(args.video)
+    if video.is_dir():
+        raise VideoError(f"{video} is a folder, not a video file")
     if not video.is_file():
         raise VideoError(f"video file not found: {video}")
     out = check_outdir(args.output, force=args.force)

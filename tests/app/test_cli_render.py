@@ -205,6 +205,10 @@ def test_review_video_remuxes_picture_and_adds_the_mix(clip: tuple[Path, Analysi
     ("existing outdir", [], "not empty"),
     ("not a video", ["--project", "{project}"], "not a video"),
     ("not a video, analysed", [], "not a video"),
+    ("empty file", [], "is empty"),
+    ("random bytes", [], "not a video"),
+    ("audio only", [], "no video stream"),
+    ("folder", [], "is a folder"),
     ("other video", ["--project", "{long}"], "is it the project's video"),
 ])
 def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[str], message: str,
@@ -228,6 +232,16 @@ def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[st
     if case.startswith("not a video"):
         (tmp_path / "notes.mp4").write_text("just text, not a video\n")
         src = str(tmp_path / "notes.mp4")
+    bad_media = {"empty file": b"", "random bytes": np.random.default_rng(3).bytes(5000)}
+    if case in bad_media:
+        (tmp_path / "bad.mp4").write_bytes(bad_media[case])
+        src = str(tmp_path / "bad.mp4")
+    if case == "audio only":
+        sf.write(tmp_path / "sound.wav", np.zeros((4800, 2)), 48000)
+        src = str(tmp_path / "sound.wav")
+    if case == "folder":
+        (tmp_path / "clip.mp4").mkdir()
+        src = str(tmp_path / "clip.mp4")
     if case in ("prompt id", "unknown id", "twice", "library"):
         save_project(Project(analysis=truth), tmp_path / "p.json")
         tail += ["--project", str(tmp_path / "p.json")]
