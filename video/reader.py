@@ -167,13 +167,23 @@ def _check_file(path: Path) -> None:
         raise VideoError(f"{path} is empty")
 
 
+def _moving_picture(container: Any) -> Any | None:
+    """The first video stream that is not an attached picture (cover art), or None."""
+    import av
+
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    return None
+
+
 def _video_stream(container: Any, path: Path) -> Any:
-    """The first video stream, or a VideoError naming what the file is instead."""
+    """The video stream to read, or a VideoError naming what the file is instead."""
     fmt = container.format.name
-    if not container.streams.video:
+    stream = _moving_picture(container)
+    if stream is None:
         kind = "an audio file" if container.streams.audio else "not a video"
         raise VideoError(f"{path} has no video stream ({kind})")
-    stream = container.streams.video[0]
     if fmt in _NOT_VIDEO_FORMATS or fmt.endswith("_pipe") or \
             stream.codec_context.name in _NOT_VIDEO_CODECS:
         raise VideoError(f"{path} is not a video (detected {fmt}/{stream.codec_context.name})")
@@ -246,7 +256,7 @@ def _first_frame_rotation(path: Path) -> int:
     """
     container = _open_container(path)
     try:
-        stream = container.streams.video[0]
+        stream = _video_stream(container, path)
         for av_frame in _decoded(container, stream):
             rotation = float(getattr(av_frame, "rotation", 0) or 0)
             if rotation == 0:
@@ -369,7 +379,7 @@ class _Session:
         if index <= 0 or not self.map.timestamps or self.container is None:
             self.close()
             self.container = _open_container(self.path)
-            self.stream = self.container.streams.video[0]
+            self.stream = _moving_picture(self.container)
             self.stream.thread_type = "AUTO"
         if index > 0 and self.map.timestamps:
             self.container.seek(int(self.map.pts[index]), stream=self.stream, backward=True)

@@ -14,7 +14,8 @@ from video.errors import VideoError
 from video.reader import VideoReader, probe_video
 
 ROOT = Path(__file__).resolve().parents[2]
-KINDS = ["missing", "empty", "text", "random", "audio", "image", "truncated", "directory"]
+KINDS = ["missing", "empty", "text", "random", "audio", "cover-art", "image", "truncated",
+         "directory"]
 
 
 @pytest.fixture(scope="module")

@@ -351,6 +351,22 @@ def make_bad(kind: str, root: Path, good: Path) -> Path:
     elif kind == "image":
         path = path.with_suffix(".png")
         cv2.imwrite(str(path), coded_frame(3, 64, 48))
+    elif kind == "cover-art":  # AAC audio with an attached picture: a video stream, no video
+        path = path.with_suffix(".m4a")
+        with av.open(str(path), mode="w", format="mp4") as container:
+            audio = container.add_stream("aac", rate=48_000)
+            cover = container.add_stream("mjpeg", rate=1)
+            cover.width, cover.height, cover.pix_fmt = 64, 48, "yuvj420p"
+            cover.disposition = av.stream.Disposition.attached_pic
+            picture = av.VideoFrame.from_ndarray(coded_frame(3, 64, 48), format="rgb24")
+            picture.pts = 0
+            for packet in [*cover.encode(picture), *cover.encode(None)]:
+                container.mux(packet)
+            sound = av.AudioFrame.from_ndarray(np.zeros((1, 4800), np.float32), format="fltp",
+                                               layout="mono")
+            sound.sample_rate, sound.pts = 48_000, 0
+            for packet in [*audio.encode(sound), *audio.encode(None)]:
+                container.mux(packet)
     elif kind == "truncated":
         data = good.read_bytes()
         path = path.with_suffix(".mp4")
@@ -363,7 +379,7 @@ def make_bad(kind: str, root: Path, good: Path) -> Path:
 @pytest.mark.parametrize("kind, message", [
     ("missing", "no such file"), ("directory", "is a directory"), ("empty", "is empty"),
     ("text", "not a video"), ("random", "not a video"), ("audio", "no video stream"),
-    ("image", "not a video"), ("truncated", "not a video"),
+    ("cover-art", "no video stream"), ("image", "not a video"), ("truncated", "not a video"),
 ])
 def test_bad_input_raises_video_error(clips: dict[str, Path], tmp_path: Path, kind: str,
                                       message: str) -> None:
