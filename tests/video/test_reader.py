@@ -141,10 +141,12 @@ def test_probe_ignores_lying_header(clips: dict[str, Path], tmp_path: Path) -> N
     assert info.duration == pytest.approx(45 * 1001 / 30000, abs=1e-6)
 
 
-def test_variable_frame_rate_gets_frame_times(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_variable_frame_rate_gets_frame_times(tmp_path: Path, suffix: str) -> None:
     stamps = [0, 30, 70, 100, 200, 230, 260, 400, 433, 466, 500, 533, 566, 600, 700, 740]
     images = [coded_frame(i, 128, 72) for i in range(len(stamps))]
-    path = write_custom(tmp_path / "vfr.mkv", images, stamps, time_base=Fraction(1, 1000))
+    path = write_custom((tmp_path / "vfr").with_suffix(suffix), images, stamps,
+                        time_base=Fraction(1, 1000))
     with VideoReader(path) as reader:
         info = reader.info
         assert info.frames == len(stamps)
