@@ -236,12 +236,12 @@ def _steady_run(peaks: np.ndarray, *, fps: float, config: EventConfig) -> np.nda
 
 def detect_events(track: Track, info: VideoInfo, *,
                   config: EventConfig = EventConfig()) -> tuple[Event, ...]:
-    """All visual events of one track: impacts if it has sudden velocity reversals (a walker's
-    bob is far too gentle for those, relative to its size), otherwise footsteps if it walks."""
-    impacts = detect_impacts(track, info, config=config)
-    if impacts:
-        return impacts
-    return detect_steps(track, info, config=config)
+    """All visual events of one track: footsteps if it walks (a steady rhythm of top-edge
+    cusps while the bottom stays put, which a bouncing object never shows), otherwise impacts."""
+    steps = detect_steps(track, info, config=config)
+    if steps:
+        return steps
+    return detect_impacts(track, info, config=config)
 
 
 def match_events(predicted: list[float], truth: list[float], *,

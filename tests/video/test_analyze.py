@@ -1,0 +1,160 @@
+"""The analysis pipeline against synthetic truth: coverage, identities, events, cuts, contract."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from video.analyze import AnalysisConfig, analyze_frames, analyze_video, score_analysis
+from video.errors import Cancelled, VideoError
+from video.synth import ObjectSpec, SceneSpec, scene_truth, video_frames, write_clip
+from video.tracks import Analysis
+
+F = Fraction
+
+SCENES = {
+    # three bouncing balls, NTSC rate, a size that is no multiple of 16
+    "balls": SceneSpec(width=638, height=358, fps=F(30000, 1001), duration=4.0, seed=11, noise=3,
+                       objects=(ObjectSpec("ball", start=(0.15, 0.2), velocity=(0.1, 0), size=0.12),
+                                ObjectSpec("ball", start=(0.5, 0.1), size=0.09,
+                                           color=(40, 90, 235), restitution=0.75),
+                                ObjectSpec("ball", start=(0.85, 0.3), velocity=(-0.08, 0),
+                                           size=0.1, color=(245, 200, 20), gravity=4.0))),
+    # two objects crossing, the red one passing in front of the green one
+    "crossing": SceneSpec(width=642, height=362, fps=F(30), duration=4.0, seed=13, noise=5,
+                          objects=(ObjectSpec("box", start=(0.1, 0.45), velocity=(0.45, 0),
+                                              aspect=1.6, color=(230, 40, 40), depth=1),
+                                   ObjectSpec("box", start=(0.9, 0.5), velocity=(-0.45, 0),
+                                              aspect=1.2, color=(30, 185, 60)))),
+    # a walker and a ball bouncing on a ledge, PAL rate, gradient background
+    "walker": SceneSpec(width=640, height=360, fps=F(25), duration=4.0, seed=12, noise=4,
+                        background="gradient",
+                        objects=(ObjectSpec("walker", start=(0.12, 0), velocity=(0.15, 0), size=0.45,
+                                            color=(40, 90, 235)),
+                                 ObjectSpec("ball", start=(0.65, 0.15), velocity=(0.12, 0),
+                                            size=0.1, floor=0.6))),
+}
+
+
+@pytest.fixture(scope="module")
+def analysed() -> dict[str, tuple[Analysis, Analysis]]:
+    """(truth, result) per scene, computed once for the module."""
+    out = {}
+    for name, spec in SCENES.items():
+        truth = scene_truth(spec)
+        out[name] = (truth, analyze_frames(video_frames(spec), truth.video))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SCENES))
+def test_every_object_is_tracked_with_one_identity(
+        analysed: dict[str, tuple[Analysis, Analysis]], name: str) -> None:
+    truth, result = analysed[name]
+    score = score_analysis(truth, result, min_iou=0.3)
+    for obj in score.objects:
+        assert obj.coverage >= 0.9, (name, obj)
+        assert obj.single_id >= 0.8, (name, obj)
+    assert len({o.best_id for o in score.objects}) == len(score.objects)   # ids not shared
+    assert score.false_tracks == 0
+    for track in result.objects:        # boxes are in source pixels, inside the picture
+        assert track.boxes[:, 0].min() >= -1 and track.boxes[:, 2].max() <= truth.video.width + 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, kind", [("balls", "impact"), ("walker", "step"),
+                                        ("walker", "impact")])
+def test_events_within_one_frame(analysed: dict[str, tuple[Analysis, Analysis]], name: str,
+                                 kind: str) -> None:
+    truth, result = analysed[name]
+    events = score_analysis(truth, result, tolerance_frames=1.0).event(kind)
+    assert events.true_count >= 4
+    assert events.recall >= 0.8, events
+    assert events.precision >= 0.7, events
+
+
+@pytest.mark.slow
+def test_labels_follow_shape_and_events(analysed: dict[str, tuple[Analysis, Analysis]]) -> None:
+    truth, result = analysed["walker"]
+    score = score_analysis(truth, result)
+    labels = {truth.object(o.truth_id).label: result.object(o.best_id).label
+              for o in score.objects if o.best_id is not None}
+    assert labels == {"walker": "walker", "ball": "ball"}
+
+
+@pytest.fixture(scope="module")
+def cut_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Analysis]:
+    """An encoded clip with a hard cut at 2 s: a ball before, a box after."""
+    spec = SceneSpec(width=320, height=180, fps=F(25), duration=4.0, seed=21, noise=2,
+                     cuts=(2.0,),
+                     objects=(ObjectSpec("ball", start=(0.2, 0.2), velocity=(0.25, 0), t_exit=2.0),
+                              ObjectSpec("box", start=(0.9, 0.5), velocity=(-0.4, 0), aspect=1.5,
+                                         color=(30, 185, 60), t_enter=2.0)))
+    path = tmp_path_factory.mktemp("cut") / "cut.mp4"
+    return path, write_clip(spec, path)
+
+
+@pytest.mark.slow
+def test_video_file_with_a_cut(cut_clip: tuple[Path, Analysis]) -> None:
+    path, truth = cut_clip
+    seen: list[float] = []
+    result = analyze_video(path, progress=lambda f, msg: seen.append(f))
+    assert result.video.path == str(path)
+    assert (result.video.width, result.video.height, result.video.frames) == (320, 180, 100)
+    assert len(result.cuts) == 1 and abs(result.cuts[0] - 2.0) <= 1 / 25 + 1e-6
+    cut_frame = 50
+    for track in result.objects:          # no identity survives the cut
+        assert track.frames[-1] < cut_frame or track.frames[0] >= cut_frame
+    score = score_analysis(truth, result)
+    assert all(o.coverage >= 0.85 for o in score.objects), score.objects
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_cancel_propagates() -> None:
+    spec = SceneSpec(width=160, height=90, fps=F(25), duration=2.0,
+                     objects=(ObjectSpec("ball", start=(0.3, 0.2)),))
+
+    def cancel(fraction: float, message: str) -> None:
+        if fraction > 0.3:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        analyze_frames(video_frames(spec), scene_truth(spec).video, progress=cancel)
+
+
+def test_max_objects_keeps_the_most_salient() -> None:
+    big = ObjectSpec("box", start=(0.1, 0.3), velocity=(0.5, 0), size=0.3, aspect=1.2)
+    small = ObjectSpec("box", start=(0.9, 0.8), velocity=(-0.3, 0), size=0.08,
+                       color=(30, 185, 60))
+    spec = SceneSpec(width=320, height=180, fps=F(25), duration=3.0, seed=2, noise=2,
+                     objects=(big, small))
+    info = scene_truth(spec).video
+    both = analyze_frames(video_frames(spec), info)
+    one = analyze_frames(video_frames(spec), info, config=AnalysisConfig(max_objects=1))
+    assert len(both.objects) == 2 and len(one.objects) == 1
+    assert one.objects[0].id == 1
+    assert np.median(one.objects[0].areas) > 4 * min(np.median(t.areas) for t in both.objects)
+
+
+def test_not_a_video_is_a_video_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"this is not a video" * 100)
+    with pytest.raises(VideoError):
+        analyze_video(junk)
+    with pytest.raises(VideoError):
+        analyze_video(tmp_path / "missing.mp4")
+
+
+@pytest.mark.parametrize("kwargs", [{"max_side": 10}, {"max_objects": 0}])
+def test_bad_config_is_rejected(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        AnalysisConfig(**kwargs)
+
+
+def test_empty_scene_finds_nothing() -> None:
+    spec = SceneSpec(width=320, height=180, fps=F(30), duration=2.0, seed=8, noise=5)
+    result = analyze_frames(video_frames(spec), scene_truth(spec).video)
+    assert result.objects == ()
