@@ -19,7 +19,7 @@ or never really move, and drops duplicates.
 
 Labels (`label_for`), decided from shape and events: "walker" for an upright box (height > 1.6 x
 width) or one with step events; "ball" for a roughly square box with impact events; "vehicle"
-for a wide box (width > 1.6 x height) moving mostly sideways; otherwise "object".
+for a wide box (width > 1.4 x height) moving mostly sideways; otherwise "object".
 """
 
 from __future__ import annotations
@@ -448,6 +448,6 @@ def label_for(track: Track) -> str:
     if "impact" in kinds and 0.7 <= aspect <= 1.4:
         return "ball"
     motion = np.abs(np.diff(track.centers, axis=0)).sum(axis=0) if len(track) > 1 else np.zeros(2)
-    if aspect < 1 / 1.6 and motion[0] > 2 * motion[1]:
+    if aspect < 1 / 1.4 and motion[0] > 2 * motion[1]:
         return "vehicle"
     return "object"
