@@ -9,7 +9,9 @@ here touches a window, the same methods drive scripted sessions and tests.
 
 from __future__ import annotations
 
+import sys
 import time
+import traceback
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -397,6 +399,8 @@ class StudioController:
                 continue
             if result.outcome == "failed":
                 self.state.error = f"{result.name} failed: {result.error}"
+                if not isinstance(result.error, InputError):  # a bug, not bad input: log it
+                    sys.stderr.write("".join(traceback.format_exception(result.error)))
             elif result.outcome == "cancelled":
                 if pending.request.kind in ("analyze", "render", "export", "track"):
                     self.state.message = f"{result.name}: cancelled"

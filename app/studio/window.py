@@ -91,6 +91,7 @@ class StudioWindow:
         self.mono_font: int | str | None = None
         self._key_names = {key_code(sc.key): sc.key for sc in STUDIO_SHORTCUTS}
         self._meters = [-60.0, -60.0]
+        self._then: Callable[[], Any] | None = None
         self._last_meter = time.monotonic()
 
     # -- building -------------------------------------------------------------------------------
@@ -237,15 +238,14 @@ class StudioWindow:
             with dpg.group(horizontal=True):
                 dpg.add_button(label="Restore", width=120, callback=self._restore)
                 dpg.add_button(label="Discard", width=120, callback=self._discard)
-        with dpg.window(label="Save changes?", modal=True, show=False, width=460, height=110,
-                        no_resize=True) as w["quit"]:
-            dpg.add_text("The project has unsaved changes.")
+        with dpg.window(label="Save changes?", modal=True, show=False, width=480, height=110,
+                        no_resize=True) as w["confirm"]:
+            w["confirm_text"] = dpg.add_text("The project has unsaved changes.")
             with dpg.group(horizontal=True):
-                dpg.add_button(label="Save and quit", width=130, callback=self._save_and_quit)
-                dpg.add_button(label="Quit without saving", width=160,
-                               callback=lambda: dpg.stop_dearpygui())
+                dpg.add_button(label="Save first", width=120, callback=self._confirm_save)
+                dpg.add_button(label="Discard changes", width=150, callback=self._confirm_go)
                 dpg.add_button(label="Cancel", width=90,
-                               callback=lambda: dpg.hide_item(self._w["quit"]))
+                               callback=lambda: dpg.hide_item(self._w["confirm"]))
         with dpg.window(label="Keyboard shortcuts", modal=True, show=False, width=460,
                         height=520, no_resize=True) as w["help"], dpg.table(header_row=False):
             dpg.add_table_column()
@@ -268,7 +268,8 @@ class StudioWindow:
     # -- dialogs: thin, every one ends in one controller call --------------------------------
 
     def _dialog_open(self, sender: Any, app_data: Any) -> None:
-        self._guard(lambda: self.ctl.open(app_data["file_path_name"]))
+        path = app_data["file_path_name"]
+        self._unless_unsaved("open another file", lambda: self.ctl.open(path))
 
     def _dialog_save(self, sender: Any, app_data: Any) -> None:
         self._guard(lambda: self.ctl.save(app_data["file_path_name"]))
@@ -408,19 +409,32 @@ class StudioWindow:
 
     def act_quit(self) -> None:
         """Quit, asking first when there are unsaved changes (also the window's close button)."""
-        if self.ctl.project is not None and self.ctl.unsaved:
-            dpg.show_item(self._w["quit"])
-        else:
-            dpg.stop_dearpygui()
+        self._unless_unsaved("quit", dpg.stop_dearpygui)
 
-    def _save_and_quit(self) -> None:
-        dpg.hide_item(self._w["quit"])
+    def _unless_unsaved(self, what: str, action: Callable[[], Any]) -> None:
+        """Run `action` now, or after the user saved or discarded unsaved changes."""
+        if self.ctl.project is None or not self.ctl.unsaved:
+            self._guard(action)
+            return
+        self._then = action
+        dpg.set_value(self._w["confirm_text"],
+                      f"The project has unsaved changes. Save them before you {what}?")
+        dpg.show_item(self._w["confirm"])
+
+    def _confirm_save(self) -> None:
+        dpg.hide_item(self._w["confirm"])
         if self.ctl.state.project_path is None:
-            self.act_save_as()  # the user saves, then quits again
+            self.act_save_as()  # the user saves, then repeats what they were doing
             return
         self._guard(self.ctl.save)
         if not self.ctl.unsaved:
-            dpg.stop_dearpygui()
+            self._confirm_go()
+
+    def _confirm_go(self) -> None:
+        dpg.hide_item(self._w["confirm"])
+        action, self._then = self._then, None
+        if action is not None:
+            self._guard(action)
 
     # -- input --------------------------------------------------------------------------------
 
@@ -439,7 +453,7 @@ class StudioWindow:
     def _dialog_open_now(self) -> bool:
         return any(dpg.is_item_shown(self._w[k]) for k in ("open_video", "open_project",
                                                             "save_as", "export", "help",
-                                                            "recovery", "quit"))
+                                                            "recovery", "confirm"))
 
     def _local(self, item: int | str) -> tuple[float, float] | None:
         """Mouse position relative to an item, or None when the mouse is not over it."""

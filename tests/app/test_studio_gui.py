@@ -251,6 +251,15 @@ win.run_action("help")
 pump(3)
 out["frames_drawn_ok"] = win.frame_ready()
 out["error"] = ctl.state.error
+dpg.hide_item(win._w["help"])
+pump(2)
+ctl.set_gain(1, -3.0)                       # an unsaved change: quitting asks first
+win.run_action("quit")
+pump(2)
+out["asked"] = bool(dpg.is_item_shown(win._w["confirm"])) and dpg.is_dearpygui_running()
+win._confirm_go()                           # "Discard changes"
+pump(1)
+out["stopped"] = not dpg.is_dearpygui_running()
 ctl.shutdown()
 win.close()
 dpg.destroy_context()
@@ -284,3 +293,4 @@ def test_window_session_drives_widgets(clip: tuple[Path, Path], tmp_path: Path) 
     assert v1 - v0 == pytest.approx(1.5, abs=0.01) and v0 < 1.5 < v1
     assert out["scrolled"][0] < v0                             # wheel up: earlier
     assert out["fit"] is None
+    assert (out["asked"], out["stopped"]) == (True, True)
