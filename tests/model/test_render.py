@@ -218,3 +218,16 @@ def test_patched_mix_stays_the_sum_of_stems_over_many_nudges() -> None:
     total = result.stems[1] + result.stems[2]
     assert np.max(np.abs(result.mix - total)) < 1e-5 * max(1.0, float(np.max(np.abs(total))))
     assert math.isfinite(float(result.mix.sum()))
+
+
+def test_dry_cache_is_bounded_and_regenerates_identically() -> None:
+    analysis = _scene(ObjectSpec("ball", start=(0.2, 0.2)), duration=1.0)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    renderer.spare_dry = 1                      # keeps 2 per object + 1 = 3 versions here
+    prompts = ["metal clang", "wood", "glass", "plastic", "car engine"]
+    first = renderer.dry(ObjectSound(id=1, prompt=prompts[0]))
+    assert renderer.dry(ObjectSound(id=1, prompt=prompts[0])) is first       # cached
+    for p in prompts[1:]:
+        renderer.dry(ObjectSound(id=1, prompt=p))
+    again = renderer.dry(ObjectSound(id=1, prompt=prompts[0]))
+    assert again is not first and np.array_equal(again, first)             # evicted, same audio
