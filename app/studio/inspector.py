@@ -8,13 +8,31 @@ from the Project; a slider being dragged is left alone while the user holds it.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import dearpygui.dearpygui as dpg
 
+from app.project import Project
 from app.studio import theme
 from app.studio.controller import StudioController
 from app.studio.timecode import format_clock
+
+
+def object_summary(project: Project, object_id: int) -> str:
+    """A few lines about an object: when it is on screen, its events by kind, prompt, take."""
+    track = project.analysis.object(object_id)
+    sound = project.object_sound(object_id)
+    video = project.analysis.video
+    lines = []
+    if len(track):
+        t0, t1 = video.time_of_frame(int(track.frames[0])), video.time_of_frame(int(track.frames[-1]))
+        lines.append(f"On screen {format_clock(t0)} - {format_clock(t1)}")
+    kinds = Counter(e.kind for e in track.events)
+    lines.append("Events: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"))
+    lines.append(f"Prompt: {sound.prompt or '(chosen from its motion)'}")
+    lines.append(f"Take (seed): {sound.seed}")
+    return "\n".join(lines)
 
 
 class Inspector:
@@ -65,6 +83,8 @@ class Inspector:
                     dpg.add_text("Pan keyframes")
                     dpg.add_button(label="+ at playhead (K)", callback=self._add_key)
                 w["keys"] = dpg.add_group()
+                dpg.add_separator()
+                w["info"] = dpg.add_text("", color=theme.TEXT_DIM)
 
     def _mute(self, sender: Any, value: Any) -> None:
         if self.ctl.state.selected is not None:
@@ -109,6 +129,7 @@ class Inspector:
                             ("mute", nudges.mute), ("solo", nudges.solo)):
             if not dpg.is_item_active(w[name]):
                 dpg.set_value(w[name], value)
+        dpg.set_value(w["info"], object_summary(project, object_id))
         dpg.delete_item(w["keys"], children_only=True)
         if not nudges.pan_keyframes:
             dpg.add_text("none (tracked pan + offset); double-click a lane to add",

@@ -84,7 +84,7 @@ class StudioWindow:
         self.feed: FrameFeed | None = None
         self.frames_drawn = 0
         self._w: dict[str, Any] = {}
-        self._size = (0, 0)
+        self._size = (0, 0, 0)
         self._mouse_target: str | None = None
         self._last_click = (0.0, "")
         self._title = ""
@@ -514,9 +514,10 @@ class StudioWindow:
     def _layout(self) -> None:
         """Size the panels to the viewport (on start and whenever it is resized)."""
         vw, vh = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
-        if (vw, vh) == self._size or vw < 200 or vh < 200:
+        rows = len(self.ctl.state.object_ids())
+        if (vw, vh, rows) == self._size or vw < 200 or vh < 200:
             return
-        self._size = (vw, vh)
+        self._size = (vw, vh, rows)
         w = self._w
         timeline_h = max(170, min(330, int(vh * 0.32)))
         top_h = vh - MENU_H - timeline_h - STATUS_H - 4 * PAD
@@ -524,7 +525,7 @@ class StudioWindow:
         dpg.configure_item(w["left"], width=left_w, height=top_h)
         dpg.configure_item(w["right"], height=top_h)
         dpg.configure_item(w["video_panel"], height=top_h - TRANSPORT_H)
-        list_h = int(top_h * 0.5)
+        list_h = int(min(max(84 + 27 * rows, 160), top_h * 0.55))  # the list fits its rows
         dpg.configure_item(w["list_panel"], height=list_h)
         dpg.configure_item(w["timeline_panel"], height=timeline_h)
         self.video.resize(left_w - 4, top_h - TRANSPORT_H - 6)

@@ -603,3 +603,15 @@ def test_timeline_zoom_scroll_and_follow() -> None:
     assert clamp_view(0.0, 5.0, 0.0) is None
     with pytest.raises(ValueError):
         zoom_view(full, 0.0, anchor=1.0)
+
+
+def test_object_summary_lines() -> None:
+    from app.studio.inspector import object_summary
+
+    track = _track(4, 0, 10, frames=range(30, 90),
+                   events=(Event(1.5, 0.9), Event(2.0, 0.4, "step"), Event(2.5, 0.5, "step")))
+    project = Project(analysis=Analysis(video=VIDEO, objects=(track,)))
+    text = object_summary(project, 4)
+    assert "On screen 0:01.000 - 0:02.967" in text
+    assert "Events: 1 impact, 2 step" in text
+    assert "(chosen from its motion)" in text and "Take (seed): 0" in text
