@@ -42,6 +42,7 @@ class AudioUpdate:
     full: bool
     mix_envelope: np.ndarray
     stem_envelopes: dict[int, np.ndarray] = field(default_factory=dict)
+    generation: int = 0
 
 
 def _warn(message: str) -> None:
@@ -58,6 +59,7 @@ class AudioLink:
         self.result: RenderResult | None = None
         self._library: Any = None
         self._library_key: tuple[str, ...] | None = None
+        self._generation = 0  # bumped when another project opens: older jobs stay silent
 
     # -- playback -----------------------------------------------------------------------------
 
@@ -109,6 +111,7 @@ class AudioLink:
         """Forget the last render and the renderer (another project was opened)."""
         self.renderer = None
         self.result = None
+        self._generation += 1
 
     def remove_object(self, object_id: int) -> None:
         """An object was deleted: the next full render drops it (nothing to do until then)."""
@@ -128,15 +131,19 @@ class AudioLink:
         return self._library
 
     def _publish(self, result: RenderResult, renderer: SceneRenderer, changed: tuple[int, ...],
-                 *, full: bool) -> AudioUpdate:
-        """Send the new mix to playback and wrap the result with its envelopes."""
+                 *, full: bool, generation: int) -> AudioUpdate:
+        """Send the new mix to playback and wrap the result with its envelopes.
+
+        A job started for a project that is no longer open does not touch playback.
+        """
         mix = np.array(result.mix, dtype=np.float32, copy=True)  # the renderer patches in place
-        if self.engine is not None:
+        if self.engine is not None and generation == self._generation:
             self.engine.set_mix(mix)
         result = replace(result, mix=mix)
         stems = {i: minmax_envelope(result.stems[i]) for i in changed if i in result.stems}
         return AudioUpdate(result=result, renderer=renderer, changed=changed, full=full,
-                           mix_envelope=minmax_envelope(mix), stem_envelopes=stems)
+                           mix_envelope=minmax_envelope(mix), stem_envelopes=stems,
+                           generation=generation)
 
     def fits(self, project: Project) -> bool:
         """True when the live renderer can update single objects of this project."""
@@ -158,6 +165,8 @@ class AudioLink:
         The current renderer is reused when it fits the snapshot (its dry foley is cached, so
         only the master stage and the spatializer run again); otherwise a new one is built.
         """
+        generation = self._generation
+
         def job(progress: ProgressFn) -> AudioUpdate:
             from model.render import SceneRenderer
 
@@ -170,7 +179,7 @@ class AudioLink:
             result = renderer.render(project.objects, progress=scaled(progress, 0.1, 0.95))
             report(progress, 0.97, "waveforms")
             return self._publish(result, renderer, tuple(o.id for o in project.objects),
-                                 full=True)
+                                 full=True, generation=generation)
         return job
 
     def object_job(self, project: Project, object_id: int) -> JobFn:
@@ -178,7 +187,7 @@ class AudioLink:
 
         Falls back to a full render when the renderer does not fit the snapshot any more.
         """
-        renderer = self.renderer
+        renderer, generation = self.renderer, self._generation
         full = self.render_job(project)
 
         def job(progress: ProgressFn) -> AudioUpdate:
@@ -186,12 +195,13 @@ class AudioLink:
                 return full(progress)  # type: ignore[no-any-return]
             report(progress, 0.0, f"object {object_id}")
             result = renderer.update_object(project.object_sound(object_id))
-            return self._publish(result, renderer, (object_id,), full=False)
+            return self._publish(result, renderer, (object_id,), full=False,
+                                 generation=generation)
         return job
 
     def remix_job(self, project: Project) -> JobFn:
         """Mute/solo changed: update the objects whose mixer state differs and re-sum the mix."""
-        renderer = self.renderer
+        renderer, generation = self.renderer, self._generation
         full = self.render_job(project)
 
         def job(progress: ProgressFn) -> AudioUpdate:
@@ -203,11 +213,14 @@ class AudioLink:
                 if sound.id in current and current[sound.id] != sound.nudges:
                     renderer.update_object(sound)
                     changed.append(sound.id)
-            return self._publish(renderer.result(), renderer, tuple(changed), full=False)
+            return self._publish(renderer.result(), renderer, tuple(changed), full=False,
+                                 generation=generation)
         return job
 
     def apply(self, update: AudioUpdate) -> bool:
         """On the UI thread: adopt a finished job's renderer and result (False if stale)."""
+        if update.generation != self._generation:
+            return False
         if not update.full and update.renderer is not self.renderer:
             return False
         self.renderer = update.renderer

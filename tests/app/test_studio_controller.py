@@ -615,3 +615,21 @@ def test_object_summary_lines() -> None:
     assert "On screen 0:01.000 - 0:02.967" in text
     assert "Events: 1 impact, 2 step" in text
     assert "(chosen from its motion)" in text and "Take (seed): 0" in text
+
+
+def test_a_render_for_a_closed_project_is_not_heard(clip_project: Path) -> None:
+    from app.project import load_project
+
+    project = load_project(clip_project)
+    link = AudioLink(silent=True)
+    try:
+        link.prepare(1.0)                       # "the other project": 1 s of silence playing
+        job = link.render_job(project.copy())
+        link.reset()                            # ... another project was opened meanwhile
+        update = job(lambda fraction, message: None)
+        assert link.engine is not None and link.engine.length == 48_000
+        assert link.apply(update) is False and not link.has_render
+        fresh = link.render_job(project.copy())(lambda fraction, message: None)
+        assert link.apply(fresh) is True and link.engine.length == fresh.result.n_samples
+    finally:
+        link.close()
