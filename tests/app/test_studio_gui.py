@@ -137,14 +137,17 @@ def test_headless_out_renders_stems_and_mix(clip: tuple[Path, Path], tmp_path: P
 
 def test_no_display_renders_instead_of_opening_a_window(clip: tuple[Path, Path],
                                                         tmp_path: Path) -> None:
-    _, project_path = clip
+    video, _ = clip  # from a video: analysis, render and export, all without a window
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    proc = subprocess.run([sys.executable, "-m", "app", "studio", str(project_path)],
+    proc = subprocess.run([sys.executable, "-m", "app", "studio", str(video)],
                           capture_output=True, text=True, timeout=240, cwd=tmp_path,
                           env={**env, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "clip-foley"
     assert (out / "mix.wav").is_file() and "no display" in proc.stdout
+    rendered = json.loads((out / "project.json").read_text())
+    assert len(rendered["objects"]) >= 2          # the analysis found the ball and the walker
+    assert (out / "review.mp4").is_file()
 
 
 @pytest.mark.parametrize(
