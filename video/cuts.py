@@ -4,8 +4,10 @@ A hard cut changes the whole picture's statistics at once, while motion (objects
 changes them gradually. Each frame is summarised by two global, position-free signatures: an HSV
 colour histogram and a texture histogram (gradient orientation x strength). The distance between
 consecutive frames' signatures spikes at a cut; a spike counts only if it stands well above the
-recent level of frame-to-frame change (so fast motion raises the bar) and if the picture does not
-come back a few frames later (so flashes, lightning and muzzle fire are not cuts).
+recent level of frame-to-frame change (so fast motion raises the bar) and above the changes just
+before and after it (so a cross-fade, which spreads its change over many frames, is not a cut),
+and if the picture does not come back a few frames later (so flashes, lightning and muzzle fire
+are not cuts). A cut smeared over two frames (some telecined material) reads as gradual.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class CutConfig:
 
     min_distance: signature distance (0..1) a cut must reach whatever the recent level.
     ratio: a cut must also exceed `ratio` x the median of the recent frame-to-frame distances.
+    spike: ...and `spike` x the changes just before and after it (a cross-fade spreads its
+        change over many frames; a hard cut puts it all in one).
     history: how many recent frame-to-frame distances make that level.
     lookahead: frames after a candidate that must stay different from the frame before it
         (a flash shorter than this is not a cut); also the detector's latency in frames.
@@ -35,6 +39,7 @@ class CutConfig:
 
     min_distance: float = 0.3
     ratio: float = 3.0
+    spike: float = 1.5
     history: int = 15
     lookahead: int = 3
     min_shot_s: float = 0.25
@@ -43,8 +48,8 @@ class CutConfig:
     def __post_init__(self) -> None:
         if not 0.0 < self.min_distance < 1.0:
             raise ValueError(f"min_distance must be in (0, 1), got {self.min_distance}")
-        if self.ratio < 1.0 or self.history < 1 or self.lookahead < 1:
-            raise ValueError("ratio must be >= 1, history and lookahead >= 1")
+        if self.ratio < 1.0 or self.spike < 1.0 or self.history < 1 or self.lookahead < 1:
+            raise ValueError("ratio and spike must be >= 1, history and lookahead >= 1")
         if self.min_shot_s < 0 or self.analysis_side < 16:
             raise ValueError("min_shot_s must be >= 0 and analysis_side >= 16")
 
@@ -58,17 +63,34 @@ class Signature:
 
 
 def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature:
-    """Colour (HSV 12x4x4, or 32 gray levels) and texture (8 orientations x 4 strengths)
+    """Colour (soft HSV 24x8x8, or 32 gray levels) and texture (8 orientations x 4 strengths)
     histograms of an RGB or gray uint8 image."""
     small = _shrink(image, analysis_side)
     if small.ndim == 3:
-        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-        colour = cv2.calcHist([hsv], [0, 1, 2], None, [12, 4, 4], [0, 180, 0, 256, 0, 256])
+        colour = soft_colour_histogram(small)
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     else:
         gray = small
         colour = cv2.calcHist([gray], [0], None, [32], [0, 256])
     return Signature(colour=_normalised(colour), texture=_normalised(_texture_histogram(gray)))
+
+
+def soft_colour_histogram(rgb: np.ndarray) -> np.ndarray:
+    """HSV histogram (24 hues x 8 saturations x 8 values) smoothed by [1, 2, 1] / 4 along each
+    axis (hue wraps round), so that colours drifting across a bin edge, as in a cross-fade or a
+    slow lighting change, move the histogram a little rather than all at once."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1, 2], None, [24, 8, 8], [0, 180, 0, 256, 0, 256])
+    hist = np.asarray(hist, dtype=np.float64)
+    hist = (np.roll(hist, 1, axis=0) + 2 * hist + np.roll(hist, -1, axis=0)) / 4
+    for axis in (1, 2):
+        padded = np.concatenate([np.take(hist, [0], axis=axis), hist,
+                                 np.take(hist, [-1], axis=axis)], axis=axis)
+        size = hist.shape[axis]
+        hist = (np.take(padded, range(0, size), axis=axis)
+                + 2 * np.take(padded, range(1, size + 1), axis=axis)
+                + np.take(padded, range(2, size + 2), axis=axis)) / 4
+    return hist
 
 
 def _shrink(image: np.ndarray, side: int) -> np.ndarray:
@@ -171,6 +193,9 @@ class CutDetector:
         self._steps.append(seen.step)
         if seen.step < max(cfg.min_distance, cfg.ratio * level):
             return None
+        around = max(frames[candidate - 1].step, frames[candidate + 1].step)
+        if seen.step < cfg.spike * around:
+            return None  # the change is spread over several frames: a dissolve, not a cut
         before = frames[max(0, candidate - 1 - cfg.lookahead):candidate]
         for new in (seen, frames[-1]):
             if min(signature_distance(old.signature, new.signature) for old in before) \

@@ -129,6 +129,20 @@ def test_flashes_are_not_cuts(flashes: list[tuple[int, int]], rng: np.random.Gen
     assert_cuts_match(detect_cuts(as_video_frames(images)), truth)
 
 
+@pytest.mark.parametrize("length", [8, 15])
+def test_dissolve_is_not_a_hard_cut(rng: np.random.Generator, length: int) -> None:
+    """A cross-fade between two shots changes the picture gradually: no cut is reported."""
+    images, _ = render_shots([Shot("blobs", GREEN, 40), Shot("checker", SAND, 40)], rng)
+    first, second = images[:40], images[40:]
+    mixed = []
+    for i in range(length):
+        w = (i + 1) / (length + 1)
+        blend = (1 - w) * first[40 - length + i].astype(np.float32) + w * second[i].astype(np.float32)
+        mixed.append(blend.astype(np.uint8))
+    clip = first[:40 - length] + mixed + second[length:]
+    assert detect_cuts(as_video_frames(clip)) == ()
+
+
 def test_gray_frames(rng: np.random.Generator) -> None:
     images, truth = render_shots([Shot("blobs", GREY, 30), Shot("checker", GREY, 30)], rng)
     grays = [cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images]
@@ -185,7 +199,7 @@ def test_tiny_streams() -> None:
 
 
 @pytest.mark.parametrize("options", [
-    {"min_distance": 0.0}, {"min_distance": 1.0}, {"ratio": 0.5}, {"history": 0},
+    {"min_distance": 0.0}, {"min_distance": 1.0}, {"ratio": 0.5}, {"spike": 0.9}, {"history": 0},
     {"lookahead": 0}, {"min_shot_s": -1.0}, {"analysis_side": 8},
 ])
 def test_config_rejects(options: dict[str, float]) -> None:
