@@ -23,6 +23,7 @@ from pathlib import Path
 import dearpygui.dearpygui as dpg
 
 from app.studio.controller import StudioController
+from app.studio.geometry import boxes_at
 from app.studio.state import busiest_time
 from app.studio.window import StudioWindow, save_screenshot
 from video.errors import InputError
@@ -136,8 +137,7 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
         if phase == "loading" and _ready(ctl):
             stats.loaded_s = now - start
             assert ctl.project is not None
-            if ctl.project.objects:
-                ctl.select(ctl.project.objects[0].id)
+            _show_busiest(ctl)
             if play_s > 0:
                 ctl.seek(0.0)
                 ctl.play_pause()
@@ -145,15 +145,13 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
                 stats.play_cpu_s = -time.process_time()
                 stats.frame_times.clear()
             else:
-                ctl.seek(busiest_time(ctl.project))
                 phase = "settling"
         elif phase == "playing" and now - play_start >= play_s:
             stats.play_frames = len(stats.frame_times)
             stats.play_seconds = now - play_start
             stats.play_cpu_s += time.process_time()
             ctl.play_pause()
-            assert ctl.project is not None
-            ctl.seek(busiest_time(ctl.project))
+            _show_busiest(ctl)
             phase = "settling"
         elif phase == "settling":
             settle += 1
@@ -164,6 +162,14 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
                 _draw(4)
                 return 0
     return 0
+
+
+def _show_busiest(ctl: StudioController) -> None:
+    """Playhead where most objects are on screen; select the first object visible there."""
+    assert ctl.project is not None
+    ctl.seek(busiest_time(ctl.project))
+    visible = boxes_at(ctl.project.analysis, ctl.state.frame_index())
+    ctl.select(visible[0][0] if visible else None)
 
 
 def _draw(frames: int) -> None:

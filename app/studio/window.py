@@ -525,7 +525,7 @@ class StudioWindow:
         dpg.configure_item(w["left"], width=left_w, height=top_h)
         dpg.configure_item(w["right"], height=top_h)
         dpg.configure_item(w["video_panel"], height=top_h - TRANSPORT_H)
-        list_h = int(min(max(84 + 27 * rows, 160), top_h * 0.55))  # the list fits its rows
+        list_h = int(min(max(84 + 27 * rows, 160), top_h * 0.42))  # the list fits its rows
         dpg.configure_item(w["list_panel"], height=list_h)
         dpg.configure_item(w["timeline_panel"], height=timeline_h)
         self.video.resize(left_w - 4, top_h - TRANSPORT_H - 6)
