@@ -122,6 +122,7 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; this is a shareable data file
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
