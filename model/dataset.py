@@ -160,7 +160,6 @@ def build_clip(plan: ClipPlan, root: Path, *, config: DatasetConfig,
                progress: ProgressFn | None = None) -> dict[str, Any]:
     """Write one clip's video (and audio) under `root`; its manifest entry."""
     from video.analyze import analyze_video
-
     from video.synth import random_scene, write_clip
 
     spec = random_scene(plan.seed, width=plan.width, height=plan.height, fps=plan.fps,
