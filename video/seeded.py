@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from video.cuts import CutConfig, CutDetector
-from video.errors import InputError
+from video.errors import InputError, VideoError
 from video.progress import ProgressFn, report
 from video.reader import VideoFrame, VideoReader
 from video.tracks import Track
@@ -329,12 +329,30 @@ class _Follower:
 
     def _locate(self, image: np.ndarray) -> np.ndarray | None:
         expected = self.velocity * (self.missed + 1)
+        boxes = self._candidates(image, expected)
+        if not boxes:
+            return None
+        scores = [template_score(image, b, self.template) for b in boxes]
+        best = int(np.argmax(scores))
+        coast = self.box + np.concatenate([expected, expected])
+        if template_score(image, coast, self.template) > scores[best] + self.config.coast_margin:
+            return None  # simply carrying on looks more like the object than where the
+            # features went: they followed an occluder. Skip the frame.
+        moved = anchor_refine(image, boxes[best], self.template, config=self.config)
+        height, width = image.shape
+        if visible_fraction(moved, width, height) < self.config.min_visible:
+            return None
+        return moved
+
+    def _candidates(self, image: np.ndarray, expected: np.ndarray) -> list[np.ndarray]:
+        """Boxes the flow step finds from the patch-match guess and from the predicted motion.
+
+        Near a guess, LK runs on the fine level only: on coarse pyramid levels a small object
+        is mostly background, which pulls the features away. The patch match may have followed
+        an occluder, so when it disagrees with the motion so far both are tried; a full pyramid
+        search from the predicted position is the last resort.
+        """
         guess, found = coarse_shift(self.previous, image, self.box, expected, config=self.config)
-        # Near a guess, LK on the fine level only: on coarse pyramid levels a small object is
-        # mostly background, which pulls the features away. The patch match may have followed
-        # an occluder, so when it disagrees with the motion so far both are tried and the box
-        # that looks more like the object on the seed frame wins; a full pyramid search from
-        # the motion-predicted position is the last resort.
         starts = [guess] if found else []
         if not found or np.linalg.norm(guess - expected) > 2.0:
             starts.append(expected)
@@ -345,20 +363,7 @@ class _Follower:
             deep = flow_step(self.previous, image, self.box, config=self.config, guess=expected,
                              levels=self.config.levels, prior=expected)
             boxes = [] if deep is None else [deep]
-        if not boxes:
-            return None
-        scores = [template_score(image, b, self.template) for b in boxes]
-        best = int(np.argmax(scores))
-        coast = self.box + np.concatenate([expected, expected])
-        if template_score(image, coast, self.template) > scores[best] + self.config.coast_margin:
-            return None  # simply carrying on looks more like the object than where the
-            # features went: they followed an occluder. Skip the frame.
-        moved = boxes[best]
-        moved = anchor_refine(image, moved, self.template, config=self.config)
-        height, width = image.shape
-        if visible_fraction(moved, width, height) < self.config.min_visible:
-            return None
-        return moved
+        return boxes
 
 
 def _backward(reader: VideoReader, before: int, *, max_side: int, chunk: int) -> Iterator[VideoFrame]:
@@ -442,7 +447,9 @@ def track_from_seed(reader: VideoReader, frame_index: int, box: Box, *, object_i
     cfg = config or SeedConfig()
     seed_box = _validate(reader, frame_index, box, max_side)
     seed = next(iter(reader.frames(start=frame_index, stop=frame_index + 1, max_side=max_side,
-                                   gray=True)))
+                                   gray=True)), None)
+    if seed is None:
+        raise VideoError(f"{reader.path}: frame {frame_index} could not be decoded")
     total = max(1, reader.info.frames - 1)
     done = 0
 
@@ -451,7 +458,9 @@ def track_from_seed(reader: VideoReader, frame_index: int, box: Box, *, object_i
         done += 1
         report(progress, done / total, f"tracking {label}")
 
-    scale = seed.scale
+    # per-axis scale: the tracking picture's even-rounded size is not exactly proportional
+    height, width = seed.image.shape
+    scale = np.array([width / reader.info.width, height / reader.info.height] * 2)
     start = seed_box * scale
     after = _follow(iter(reader.frames(start=frame_index + 1, max_side=max_side, gray=True)),
                     seed, start, config=cfg, forward=True, tick=tick)
