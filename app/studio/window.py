@@ -20,55 +20,23 @@ from typing import Any
 import dearpygui.dearpygui as dpg
 
 from app.studio import theme
+from app.studio.bars import StatusBar, TransportBar
 from app.studio.controller import StudioController
-from app.studio.envelopes import meter_fall
+from app.studio.dialogs import Dialogs
 from app.studio.frames import FrameFeed
 from app.studio.inspector import Inspector
 from app.studio.object_list import ObjectList
 from app.studio.settings_panel import SettingsPanel
-from app.studio.timecode import seconds_to_timecode
+from app.studio.shortcuts import STUDIO_SHORTCUTS, key_names, modifiers, shortcut_label
 from app.studio.timeline import Timeline
 from app.studio.video_view import VideoView
-from app.transport import SHORTCUTS, Shortcut, action_for
+from app.transport import action_for
+from video.errors import InputError
 
 MENU_H = 24
 TRANSPORT_H = 38
 STATUS_H = 30
 PAD = 6
-
-# The shared transport/editing bindings (app.transport) plus the studio's own.
-STUDIO_SHORTCUTS: tuple[Shortcut, ...] = (
-    *SHORTCUTS,
-    Shortcut("tab", "next_object", help="Select the next object"),
-    Shortcut("tab", "prev_object", shift=True, help="Select the previous object"),
-    Shortcut("k", "add_keyframe", help="Pan keyframe for the selected object at the playhead"),
-    Shortcut("delete", "delete_object", help="Delete the selected object"),
-    Shortcut("escape", "cancel", help="Cancel the running job"),
-    Shortcut("s", "save_as", ctrl=True, shift=True, help="Save the project as..."),
-    Shortcut("o", "open_video", ctrl=True, help="Open a video"),
-    Shortcut("o", "open_project", ctrl=True, shift=True, help="Open a project"),
-    Shortcut("e", "export", ctrl=True, help="Export stems, mix and review video"),
-    Shortcut("r", "render_all", ctrl=True, help="Render everything again (re-master)"),
-    Shortcut("q", "quit", ctrl=True, help="Quit"),
-)
-MOUSE_HELP = (("Click picture / lane", "select an object"),
-              ("Ctrl+wheel / Shift+wheel", "zoom / scroll the timeline"),
-              ("Drag on picture", "track a new object from that box"),
-              ("Click / drag ruler or waveform", "seek / scrub"),
-              ("Drag a keyframe", "move it (time and pan)"),
-              ("Double-click a lane", "add a pan keyframe there"))
-_KEY_NAMES = {"space": "Spacebar", "left": "Left", "right": "Right", "home": "Home", "end": "End",
-              "delete": "Delete", "tab": "Tab", "escape": "Escape"}
-
-
-def key_code(name: str) -> int:
-    """Dear PyGui's key code for an app.transport key name ("space", "z", ...)."""
-    return int(getattr(dpg, f"mvKey_{_KEY_NAMES.get(name, name.upper())}"))
-
-
-def shortcut_label(action: str) -> str:
-    """The first binding of an action as menus show it ("Ctrl+Z"), or ""."""
-    return next((sc.label for sc in STUDIO_SHORTCUTS if sc.action == action), "")
 
 
 class StudioWindow:
@@ -81,25 +49,24 @@ class StudioWindow:
         self.objects = ObjectList(ctl)
         self.inspector = Inspector(ctl)
         self.settings = SettingsPanel(ctl)
+        self.transport = TransportBar(ctl, self.run_action)
+        self.status = StatusBar(ctl, self.run_action)
+        self.dialogs = Dialogs(ctl, self._guard)
         self.feed: FrameFeed | None = None
-        self.frames_drawn = 0
         self._w: dict[str, Any] = {}
         self._size = (0, 0, 0)
         self._mouse_target: str | None = None
         self._last_click = (0.0, "")
         self._title = ""
         self.mono_font: int | str | None = None
-        self._key_names = {key_code(sc.key): sc.key for sc in STUDIO_SHORTCUTS}
-        self._meters = [-60.0, -60.0]
-        self._then: Callable[[], Any] | None = None
-        self._last_meter = time.monotonic()
+        self._key_names = key_names()
 
     # -- building -------------------------------------------------------------------------------
 
     def build(self) -> None:
         theme.apply_theme()
         _, self.mono_font = theme.load_fonts()
-        self._build_dialogs()
+        self.dialogs.build()
         self.settings.build()
         w = self._w
         with dpg.window(tag="studio_main", no_scrollbar=True) as w["main"]:
@@ -110,7 +77,7 @@ class StudioWindow:
                     with dpg.child_window(height=520, no_scrollbar=True,
                                           border=False) as w["video_panel"]:
                         self.video.build(880, 500)
-                    self._build_transport()
+                    self.transport.build(self.mono_font)
                 with dpg.child_window(width=-1, height=600, border=False) as w["right"]:
                     with dpg.child_window(height=260, border=True) as w["list_panel"]:
                         dpg.add_text("OBJECTS", color=theme.TEXT_DIM)
@@ -123,7 +90,7 @@ class StudioWindow:
                 self.timeline.build(1500)
             with dpg.child_window(height=STATUS_H, no_scrollbar=True, border=False) \
                     as w["status"]:
-                self._build_status()
+                self.status.build()
         # layout-only containers paint nothing: the main window's background shows through
         # (each full-size fill costs a frame's worth of pixels on software OpenGL)
         clear = theme.panel_theme((0, 0, 0, 0))
@@ -179,125 +146,8 @@ class StudioWindow:
                 self._menu_item("Keyboard shortcuts", "help")
             self._w["title_text"] = dpg.add_text("", color=theme.TEXT_DIM)
 
-    def _build_transport(self) -> None:
-        w = self._w
-        with dpg.group(horizontal=True):
-            for label, action, tip in (("|<", "go_start", "start (Home)"),
-                                       ("<<", "prev_event", "previous event (Shift+Left)"),
-                                       ("<", "frame_back", "one frame back (Left)")):
-                button = dpg.add_button(label=label, width=34,
-                                        callback=lambda s, a, u: self.run_action(u),
-                                        user_data=action)
-                with dpg.tooltip(button):
-                    dpg.add_text(tip)
-            w["play"] = dpg.add_button(label="Play", width=70,
-                                       callback=lambda: self.run_action("play_pause"))
-            dpg.bind_item_theme(w["play"], theme.accent_button_theme())
-            for label, action, tip in ((">", "frame_forward", "one frame on (Right)"),
-                                       (">>", "next_event", "next event (Shift+Right)"),
-                                       (">|", "go_end", "end (End)")):
-                button = dpg.add_button(label=label, width=34,
-                                        callback=lambda s, a, u: self.run_action(u),
-                                        user_data=action)
-                with dpg.tooltip(button):
-                    dpg.add_text(tip)
-            w["toggle_loop"] = dpg.add_checkbox(label="Loop", callback=lambda: self.run_action("toggle_loop"))
-            w["timecode"] = dpg.add_text("00:00:00:00")
-            if self.mono_font is not None:
-                dpg.bind_item_font(w["timecode"], self.mono_font)
-            w["duration"] = dpg.add_text("", color=theme.TEXT_DIM)
-            dpg.add_spacer(width=12)
-            with dpg.group():
-                for side in ("L", "R"):
-                    w[f"meter_{side}"] = dpg.add_progress_bar(width=110, height=8,
-                                                              default_value=0.0)
-            w["meter_db"] = dpg.add_text("-inf dB", color=theme.TEXT_DIM)
-
-    def _build_status(self) -> None:
-        w = self._w
-        with dpg.group(horizontal=True):
-            w["device"] = dpg.add_text("audio: starting", color=theme.TEXT_DIM)
-            dpg.add_spacer(width=16)
-            w["job"] = dpg.add_text("", color=theme.TEXT)
-            w["progress"] = dpg.add_progress_bar(width=220, default_value=0.0, show=False)
-            w["cancel"] = dpg.add_button(label="Cancel", show=False,
-                                         callback=lambda: self.run_action("cancel"))
-            dpg.add_spacer(width=16)
-            w["message"] = dpg.add_text("", color=theme.TEXT_DIM)
-
-    def _build_dialogs(self) -> None:
-        w = self._w
-        w["open_video"] = self._file_dialog("Open video", self._dialog_open,
-                                            (".mp4", ".mov", ".mkv", ".avi", ".webm", ".*"))
-        w["open_project"] = self._file_dialog("Open project", self._dialog_open, (".json", ".*"))
-        w["save_as"] = self._file_dialog("Save project as", self._dialog_save, (".json",))
-        w["export"] = self._file_dialog("Export to folder", self._dialog_export, None)
-        with dpg.window(label="Recover unsaved changes?", modal=True, show=False, width=520,
-                        height=130, no_resize=True, no_close=True) as w["recovery"]:
-            w["recovery_text"] = dpg.add_text("", wrap=500)
-            with dpg.group(horizontal=True):
-                dpg.add_button(label="Restore", width=120, callback=self._restore)
-                dpg.add_button(label="Discard", width=120, callback=self._discard)
-        with dpg.window(label="Save changes?", modal=True, show=False, width=480, height=110,
-                        no_resize=True) as w["confirm"]:
-            w["confirm_text"] = dpg.add_text("The project has unsaved changes.")
-            with dpg.group(horizontal=True):
-                dpg.add_button(label="Save first", width=120, callback=self._confirm_save)
-                dpg.add_button(label="Discard changes", width=150, callback=self._confirm_go)
-                dpg.add_button(label="Cancel", width=90,
-                               callback=lambda: dpg.hide_item(self._w["confirm"]))
-        with dpg.window(label="Keyboard shortcuts", modal=True, show=False, width=460,
-                        height=520, no_resize=True) as w["help"], dpg.table(header_row=False):
-            dpg.add_table_column()
-            dpg.add_table_column()
-            rows = [(sc.label, sc.help) for sc in STUDIO_SHORTCUTS] + list(MOUSE_HELP)
-            for keys, what in rows:
-                with dpg.table_row():
-                    dpg.add_text(keys, color=theme.ACCENT)
-                    dpg.add_text(what)
-
-    def _file_dialog(self, label: str, callback: Callable[[Any, Any], None],
-                     extensions: tuple[str, ...] | None) -> int | str:
-        with dpg.file_dialog(label=label, show=False, modal=True, width=760, height=460,
-                             directory_selector=extensions is None,
-                             callback=callback) as dialog:
-            for ext in extensions or ():
-                dpg.add_file_extension(ext, color=theme.ACCENT if ext != ".*" else theme.TEXT)
-        return dialog
-
-    # -- dialogs: thin, every one ends in one controller call --------------------------------
-
-    def _dialog_open(self, sender: Any, app_data: Any) -> None:
-        path = app_data["file_path_name"]
-        self._unless_unsaved("open another file", lambda: self.ctl.open(path))
-
-    def _dialog_save(self, sender: Any, app_data: Any) -> None:
-        self._guard(lambda: self.ctl.save(app_data["file_path_name"]))
-
-    def _dialog_export(self, sender: Any, app_data: Any) -> None:
-        self._guard(lambda: self.ctl.export(app_data["file_path_name"]))
-
-    def _restore(self) -> None:
-        dpg.hide_item(self._w["recovery"])
-        self._guard(self.ctl.restore_recovery)
-
-    def _discard(self) -> None:
-        dpg.hide_item(self._w["recovery"])
-        self._guard(self.ctl.discard_recovery)
-
-    def _offer_recovery(self) -> None:
-        recovery = self.ctl.recovery
-        if recovery is None or dpg.is_item_shown(self._w["recovery"]):
-            return
-        dpg.set_value(self._w["recovery_text"], recovery.message)
-        vw = dpg.get_viewport_client_width()
-        dpg.set_item_pos(self._w["recovery"], [max(vw // 2 - 260, 0), 200])
-        dpg.show_item(self._w["recovery"])
-
     def _guard(self, fn: Callable[[], Any]) -> None:
         """Run a controller call; a bad-input error goes to the status bar, not a traceback."""
-        from video.errors import InputError
-
         try:
             fn()
         except InputError as exc:
@@ -377,17 +227,17 @@ class StudioWindow:
 
     def act_save_as(self) -> None:
         if self.ctl.project is not None:
-            dpg.show_item(self._w["save_as"])
+            self.dialogs.show("save_as")
 
     def act_open_video(self) -> None:
-        dpg.show_item(self._w["open_video"])
+        self.dialogs.show("open_video")
 
     def act_open_project(self) -> None:
-        dpg.show_item(self._w["open_project"])
+        self.dialogs.show("open_project")
 
     def act_export(self) -> None:
         if self.ctl.project is not None:
-            dpg.show_item(self._w["export"])
+            self.dialogs.show("export")
 
     def act_render_all(self) -> None:
         self.ctl.render_all()
@@ -405,55 +255,24 @@ class StudioWindow:
         self.settings.show()
 
     def act_help(self) -> None:
-        dpg.show_item(self._w["help"])
+        self.dialogs.show("help")
 
     def act_quit(self) -> None:
         """Quit, asking first when there are unsaved changes (also the window's close button)."""
-        self._unless_unsaved("quit", dpg.stop_dearpygui)
-
-    def _unless_unsaved(self, what: str, action: Callable[[], Any]) -> None:
-        """Run `action` now, or after the user saved or discarded unsaved changes."""
-        if self.ctl.project is None or not self.ctl.unsaved:
-            self._guard(action)
-            return
-        self._then = action
-        dpg.set_value(self._w["confirm_text"],
-                      f"The project has unsaved changes. Save them before you {what}?")
-        dpg.show_item(self._w["confirm"])
-
-    def _confirm_save(self) -> None:
-        dpg.hide_item(self._w["confirm"])
-        if self.ctl.state.project_path is None:
-            self.act_save_as()  # the user saves, then repeats what they were doing
-            return
-        self._guard(self.ctl.save)
-        if not self.ctl.unsaved:
-            self._confirm_go()
-
-    def _confirm_go(self) -> None:
-        dpg.hide_item(self._w["confirm"])
-        action, self._then = self._then, None
-        if action is not None:
-            self._guard(action)
+        self.dialogs.unless_unsaved("quit", dpg.stop_dearpygui)
 
     # -- input --------------------------------------------------------------------------------
 
     def _on_key(self, sender: Any, key: Any) -> None:
-        if self.objects.typing() or self._dialog_open_now():
+        if self.objects.typing() or self.dialogs.any_open():
             return
-        ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
-        shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
+        ctrl, shift = modifiers()
         name = self._key_names.get(int(key))
         if name is None:
             return
         action = action_for(name, ctrl=ctrl, shift=shift, shortcuts=STUDIO_SHORTCUTS)
         if action is not None:
             self.run_action(action)
-
-    def _dialog_open_now(self) -> bool:
-        return any(dpg.is_item_shown(self._w[k]) for k in ("open_video", "open_project",
-                                                            "save_as", "export", "help",
-                                                            "recovery", "confirm"))
 
     def _local(self, item: int | str) -> tuple[float, float] | None:
         """Mouse position relative to an item, or None when the mouse is not over it."""
@@ -464,7 +283,7 @@ class StudioWindow:
         return mx - x0, my - y0
 
     def _on_click(self) -> None:
-        if self._dialog_open_now():
+        if self.dialogs.any_open():
             return
         for name, item, target in (("video", self.video.drawlist, self.video),
                                    ("timeline", self.timeline.drawlist, self.timeline)):
@@ -496,8 +315,7 @@ class StudioWindow:
         """Over the timeline: Ctrl+wheel zooms, Shift+wheel scrolls (plain wheel scrolls lanes)."""
         if not dpg.is_item_hovered(self.timeline.drawlist):
             return
-        ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
-        shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
+        ctrl, shift = modifiers()
         pos = self._local(self.timeline.drawlist)
         if pos is not None and (ctrl or shift):
             self.timeline.wheel(pos[0], float(delta), zoom=ctrl)
@@ -554,52 +372,13 @@ class StudioWindow:
             self.feed.request(self.ctl.state.frame_index())
             self.video.show_frame(self.feed.latest())
 
-    def _update_meters(self) -> None:
-        """Output peak meters (-60..0 dBFS), falling back smoothly between peaks."""
-        now = time.monotonic()
-        dt, self._last_meter = now - self._last_meter, now
-        levels = self.ctl.audio.output_levels()
-        for i, side in enumerate(("L", "R")):
-            self._meters[i] = meter_fall(self._meters[i], levels[i], dt=dt)
-            item = self._w[f"meter_{side}"]
-            dpg.set_value(item, (self._meters[i] + 60.0) / 60.0)
-        top = max(self._meters)
-        dpg.set_value(self._w["meter_db"], "-inf dB" if top <= -60.0 else f"{top:+.0f} dB")
-
-    def _update_bars(self) -> None:
-        ctl, w, state = self.ctl, self._w, self.ctl.state
-        project = ctl.project
-        playing = ctl.audio.playing
-        dpg.configure_item(w["play"], label="Pause" if playing else "Play")
-        dpg.set_value(w["toggle_loop"], state.loop)
-        if project is not None:
-            fps = project.analysis.video.fps
-            dpg.set_value(w["timecode"], seconds_to_timecode(state.playhead, fps))
-            dpg.set_value(w["duration"], f"/ {seconds_to_timecode(state.duration, fps)}   "
-                                         f"{float(fps):.3f} fps   frame {state.frame_index()}")
-        dpg.set_value(w["device"], f"audio: {ctl.audio.status_message}")
-        status = ctl.worker.status()
-        busy = status is not None
-        for key in ("progress", "cancel"):
-            dpg.configure_item(w[key], show=busy)
-        if status is not None:
-            dpg.set_value(w["progress"], status.fraction)
-            dpg.configure_item(w["progress"], overlay=f"{status.fraction * 100:.0f}%")
-            dpg.set_value(w["job"], f"{status.name}: {status.message}"[:70])
-        else:
-            dpg.set_value(w["job"], "")
-        if state.error:
-            dpg.set_value(w["message"], state.error)
-            dpg.configure_item(w["message"], color=theme.ERROR)
-        else:
-            dpg.set_value(w["message"], state.message)
-            dpg.configure_item(w["message"], color=theme.TEXT_DIM)
-        undo, redo = ctl.history.undo_label, ctl.history.redo_label
-        dpg.configure_item(w["undo"], label=f"Undo {undo}" if undo else "Undo",
+    def _update_menus(self) -> None:
+        """Undo/redo labels name the step they would undo or redo."""
+        undo, redo = self.ctl.history.undo_label, self.ctl.history.redo_label
+        dpg.configure_item(self._w["undo"], label=f"Undo {undo}" if undo else "Undo",
                            enabled=undo is not None)
-        dpg.configure_item(w["redo"], label=f"Redo {redo}" if redo else "Redo",
+        dpg.configure_item(self._w["redo"], label=f"Redo {redo}" if redo else "Redo",
                            enabled=redo is not None)
-        self._update_title()
 
     def _update_title(self) -> None:
         state = self.ctl.state
@@ -612,7 +391,8 @@ class StudioWindow:
         if title != self._title:
             self._title = title
             dpg.set_viewport_title(title)
-            dpg.set_value(self._w["title_text"], f"      {name}{' (modified)' if self.ctl.unsaved else ''}")
+            modified = " (modified)" if self.ctl.unsaved else ""
+            dpg.set_value(self._w["title_text"], f"      {name}{modified}")
             self._refresh_merge_menu()
 
     def _refresh_merge_menu(self) -> None:
@@ -639,9 +419,11 @@ class StudioWindow:
         self.objects.refresh()
         self.inspector.refresh()
         self.settings.refresh()
-        self._update_bars()
-        self._update_meters()
-        self._offer_recovery()
+        self.transport.update()
+        self.status.update()
+        self._update_menus()
+        self._update_title()
+        self.dialogs.offer_recovery()
         key = (self.ctl.state.selected, self.ctl.state.revision)
         if key != self._w.get("merge_key"):
             self._w["merge_key"] = key

@@ -254,13 +254,13 @@ win.run_action("help")
 pump(3)
 out["frames_drawn_ok"] = win.frame_ready()
 out["error"] = ctl.state.error
-dpg.hide_item(win._w["help"])
+win.dialogs.hide("help")
 pump(2)
 ctl.set_gain(1, -3.0)                       # an unsaved change: quitting asks first
 win.run_action("quit")
 pump(2)
-out["asked"] = bool(dpg.is_item_shown(win._w["confirm"])) and dpg.is_dearpygui_running()
-win._confirm_go()                           # "Discard changes"
+out["asked"] = win.dialogs.shown("confirm") and dpg.is_dearpygui_running()
+win.dialogs.confirm_go()                    # "Discard changes"
 pump(1)
 out["stopped"] = not dpg.is_dearpygui_running()
 ctl.shutdown()
