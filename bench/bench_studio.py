@@ -65,6 +65,37 @@ def run_once(project: Path, folder: Path, *, play_s: float) -> dict[str, float]:
     return json.loads(stats.read_text())
 
 
+EMPTY_WINDOW = """
+import time
+import dearpygui.dearpygui as dpg
+dpg.create_context()
+with dpg.window(tag="w"):
+    dpg.add_text("empty")
+dpg.create_viewport(title="floor", width=1600, height=960, vsync=False)
+dpg.setup_dearpygui()
+dpg.show_viewport()
+dpg.set_primary_window("w", True)
+for _ in range(10):
+    dpg.render_dearpygui_frame()
+cpu, wall = time.process_time(), time.perf_counter()
+for _ in range(120):
+    dpg.render_dearpygui_frame()
+print((time.process_time() - cpu) / 120, (time.perf_counter() - wall) / 120)
+dpg.destroy_context()
+"""
+
+
+def empty_window_floor() -> tuple[float, float]:
+    """(CPU s, wall s) per frame of an empty Dear PyGui window of the studio's size: what the
+    display path alone costs here (software OpenGL + Xvfb), whatever the studio draws."""
+    cmd = [sys.executable, "-c", EMPTY_WINDOW]
+    if not os.environ.get("DISPLAY"):
+        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *cmd]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+    cpu, wall = (float(v) for v in proc.stdout.split()[-2:])
+    return cpu, wall
+
+
 def nudge_latency(project: Path, *, nudges: int = 10) -> list[float]:
     """Seconds from a pan-offset edit (as the inspector slider makes it) until the new mix is
     in the playback engine and the timeline's envelopes are updated, one object of three."""
@@ -97,15 +128,15 @@ def nudge_latency(project: Path, *, nudges: int = 10) -> list[float]:
             ctl.shutdown()
 
 
-def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: bool,
-            latency: list[float]) -> str:
+def section(results: list[dict[str, float]], *, runs: int, play_s: float, load: float,
+            latency: list[float], floor: tuple[float, float]) -> str:
     first = [r["first_frame_s"] for r in results]
     fps = [r["play_fps"] for r in results]
     worst = [r["worst_frame_ms"] for r in results]
     cpu = [r["cpu_ms_per_frame"] for r in results]
     machine = f"{os.cpu_count()}-core CPU dev box ({platform.processor() or platform.machine()})"
-    if busy:
-        machine += ", shared with other jobs"
+    if load > 1.0:
+        machine += f", shared with other jobs (load average {load:.1f} during the runs)"
     return "\n".join([
         "## Studio",
         "",
@@ -124,6 +155,8 @@ def section(results: list[dict[str, float]], *, runs: int, play_s: float, busy: 
         f"| {statistics.median(cpu):.1f} ms | {max(cpu):.1f} ms |",
         f"| nudge to audible (pan slider edit -> new mix playing, 8 s clip, 3 objects) "
         f"| {1000 * statistics.median(latency):.0f} ms | {1000 * max(latency):.0f} ms |",
+        f"| floor: an empty Dear PyGui window of the same size, per frame "
+        f"| {1000 * floor[0]:.1f} ms CPU, {1000 * floor[1]:.1f} ms wall | |",
         "",
         f"{runs} runs of {play_s:g} s playback each; {len(latency)} nudges. Command: "
         f"`.venv/bin/python bench/bench_studio.py --runs {runs} --play {play_s:g} --write`",
@@ -167,8 +200,10 @@ def main() -> int:
             results.append(result)
         latency = nudge_latency(project)
         print(f"nudge to audible: median {1000 * statistics.median(latency):.0f} ms")
-    busy = max(load, os.getloadavg()[0]) > 1.0
-    text = section(results, runs=args.runs, play_s=args.play, busy=busy, latency=latency)
+    floor = empty_window_floor()
+    load = max(load, os.getloadavg()[0])
+    text = section(results, runs=args.runs, play_s=args.play, load=load, latency=latency,
+                   floor=floor)
     print(text)
     if args.write:
         write_section(text)
