@@ -58,11 +58,14 @@ class MotionConfig:
 
 
 def estimate_camera_motion(prev_gray: np.ndarray, gray: np.ndarray, *,
-                           config: MotionConfig = MotionConfig()) -> np.ndarray:
+                           config: MotionConfig = MotionConfig(),
+                           exclude: np.ndarray | None = None) -> np.ndarray:
     """2x3 similarity transform taking `prev_gray` pixel coordinates to `gray` ones.
 
-    Returns the identity when too few corners are found or tracked, when RANSAC finds no
-    consensus, or when the motion is below a tenth of a pixel.
+    `exclude` (uint8, same size, nonzero = moving objects) keeps corners off known objects, so
+    a large or slow object cannot drag the estimate along. Returns the identity when too few
+    corners are found or tracked, when RANSAC finds no consensus, or when the motion is below a
+    tenth of a pixel.
     """
     h, w = gray.shape[:2]
     factor = min(1.0, config.camera_max_side / max(h, w))
@@ -73,8 +76,12 @@ def estimate_camera_motion(prev_gray: np.ndarray, gray: np.ndarray, *,
     else:
         prev_small, small = prev_gray, gray
     min_dist = max(4.0, max(prev_small.shape) / 40)
+    allowed = None
+    if exclude is not None:
+        small_ex = cv2.resize(exclude, prev_small.shape[::-1], interpolation=cv2.INTER_NEAREST)
+        allowed = np.where(small_ex > 0, 0, 255).astype(np.uint8)
     corners = cv2.goodFeaturesToTrack(prev_small, config.camera_features, 0.01, min_dist,
-                                      blockSize=7)
+                                      mask=allowed, blockSize=7)
     if corners is None or len(corners) < 12:
         return _IDENTITY.copy()
     moved, status, _ = cv2.calcOpticalFlowPyrLK(prev_small, small, corners, None,  # type: ignore[call-overload]
@@ -83,7 +90,7 @@ def estimate_camera_motion(prev_gray: np.ndarray, gray: np.ndarray, *,
     if ok.sum() < 12:
         return _IDENTITY.copy()
     matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
-                                                  ransacReprojThreshold=1.0)
+                                                  ransacReprojThreshold=0.5)
     if matrix is None or inliers is None or inliers.sum() < max(10, 0.4 * ok.sum()):
         return _IDENTITY.copy()
     matrix = matrix.astype(np.float64)
@@ -91,11 +98,17 @@ def estimate_camera_motion(prev_gray: np.ndarray, gray: np.ndarray, *,
     return snap_identity(matrix)
 
 
-def snap_identity(matrix: np.ndarray, *, shift_px: float = 0.1, linear: float = 1e-3) -> np.ndarray:
-    """The identity if `matrix` moves pixels by less than `shift_px`, else `matrix` unchanged."""
-    if np.abs(matrix[:, 2]).max() < shift_px and np.abs(matrix[:, :2] - np.eye(2)).max() < linear:
+def snap_identity(matrix: np.ndarray, *, shift_px: float = 0.1, linear: float = 3e-3) -> np.ndarray:
+    """`matrix` with a negligible zoom/rotation made exact (a pure translation, which the
+    background can follow without resampling), and the identity if it then moves pixels by less
+    than `shift_px`."""
+    if np.abs(matrix[:, :2] - np.eye(2)).max() >= linear:
+        return matrix
+    if np.abs(matrix[:, 2]).max() < shift_px:
         return _IDENTITY.copy()
-    return matrix
+    out = _IDENTITY.copy()
+    out[:, 2] = matrix[:, 2]
+    return out
 
 
 def is_identity(matrix: np.ndarray) -> bool:
@@ -259,6 +272,7 @@ class MotionDetector:
         self._background: np.ndarray | None = None
         self._static: np.ndarray | None = None
         self._fresh: np.ndarray = np.zeros((1, 1), np.uint8)
+        self._objects: np.ndarray | None = None  # last frame's (dilated) foreground
         self._frac = np.zeros(2)  # camera shift not yet applied to the stored background
         self._started = False
 
@@ -268,7 +282,9 @@ class MotionDetector:
         gray = self._gray(image)
         motion = _IDENTITY.copy()
         if self._prev_gray is not None and self.config.compensate_camera:
-            motion = estimate_camera_motion(self._prev_gray, gray, config=self.config)
+            exclude = self._objects if self._started else None
+            motion = estimate_camera_motion(self._prev_gray, gray, config=self.config,
+                                            exclude=exclude)
         self._prev_gray = gray
         self._pan = self._pan + motion[:, 2] / scale
         self.camera[index] = self._pan.copy()
@@ -339,6 +355,8 @@ class MotionDetector:
         boxes = mask_boxes(mask, min_area_px=cfg.min_area * h * w,
                            merge_gap_px=cfg.merge_gap * max(h, w))
         self._learn(image, mask, item.motion, threshold)
+        self._objects = cv2.dilate(mask, cv2.getStructuringElement(
+            cv2.MORPH_RECT, (max(3, w // 40), max(3, w // 40))))
         return item.index, boxes / item.scale
 
     def _follow_camera(self, motion: np.ndarray, image: np.ndarray) -> np.ndarray:

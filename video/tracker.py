@@ -4,12 +4,16 @@ Online part (`Tracker.update` once per frame):
 - every track predicts its box with a constant-velocity Kalman filter (video.kalman);
 - fragments of one object (several boxes inside one confirmed track's prediction) are merged;
 - a box that covers two or more confirmed tracks is a merged blob (crossing or occluding
-  objects): those tracks coast on their predictions instead of taking the blob, so they keep
-  their identities and come out the other side;
+  objects): those tracks follow their predictions, kept inside the blob, instead of taking it,
+  so they keep their identities and come out the other side; if all of them are younger than
+  `young_seconds` they were pieces of one object (say, a figure entering legs first) and only
+  the oldest lives on;
 - the rest are assigned with the Hungarian method on a cost of 1 - IoU plus the normalized
   centre distance, gated by distance and size ratio;
 - a track is born tentative and confirmed after `min_hits` consecutive hits; a confirmed track
   survives up to `max_coast_seconds` unmeasured (short occlusions), then ends.
+- a confirmed track whose box suddenly swells far beyond its recent size (it touched another
+  object, or one that is not tracked yet) follows the blob's edges at its own size instead.
 Boxes of measured frames are the measurements themselves (the filter would smooth away the
 sudden reversals the event detector looks for); coasted frames get the prediction.
 
@@ -40,11 +44,14 @@ class TrackerConfig:
 
     min_hits: int = 3
     max_coast_seconds: float = 1.0
+    max_group_seconds: float = 5.0
+    young_seconds: float = 0.5
     distance_gate: float = 1.0
     max_cost: float = 1.7
     max_area_ratio: float = 4.0
     fragment_inside: float = 0.6
     fragment_growth: float = 1.4
+    swell: float = 1.6
     group_cover: float = 0.25
     link_gap_seconds: float = 1.5
     link_distance: float = 1.2
@@ -126,11 +133,23 @@ class _Live:
     kalman: KalmanBox
     hits: int = 1
     misses: int = 0
+    grouped: int = 0
     confirmed: bool = False
     frames: list[int] = field(default_factory=list)
     boxes: list[np.ndarray] = field(default_factory=list)
     measured: list[bool] = field(default_factory=list)
     predicted: np.ndarray = field(default_factory=lambda: np.zeros(4))
+
+    def reference_area(self, n: int = 10) -> float | None:
+        """Median area of the last `n` measured boxes: the object's own recent size (None while
+        it has fewer)."""
+        areas: list[float] = []
+        for box, measured in zip(reversed(self.boxes), reversed(self.measured), strict=True):
+            if measured:
+                areas.append(float((box[2] - box[0]) * (box[3] - box[1])))
+                if len(areas) == n:
+                    return float(np.median(areas))
+        return None
 
     def record(self, frame: int, box: np.ndarray, measured: bool) -> None:
         self.frames.append(frame)
@@ -147,6 +166,9 @@ class Tracker:
         self.fps = float(fps)
         self.width, self.height = frame_size
         self.max_coast = max(1, round(config.max_coast_seconds * self.fps))
+        self.reference_frames = max(10, round(self.fps))  # about a second of measured sizes
+        self.max_group = max(1, round(config.max_group_seconds * self.fps))
+        self.young = max(config.min_hits + 1, round(config.young_seconds * self.fps))
         self._live: list[_Live] = []
         self._done: list[_Live] = []
 
@@ -198,8 +220,9 @@ class Tracker:
             if inside.sum() < 2:
                 continue
             union = union_box(dets[inside])
-            if box_areas(union[None])[0] <= self.config.fragment_growth * box_areas(
-                    live.predicted[None])[0]:
+            ref = live.reference_area(self.reference_frames) or float(
+                box_areas(live.predicted[None])[0])
+            if box_areas(union[None])[0] <= self.config.fragment_growth * ref:
                 merged.append(union)
                 used |= inside
         rest = [d for d, u in zip(dets, used, strict=True) if not u]
@@ -220,6 +243,14 @@ class Tracker:
             inside = np.flatnonzero(cover[:, j] >= self.config.group_cover)
             if len(inside) >= 2 and box_areas(dets[j:j + 1])[0] > 1.15 * box_areas(
                     preds[inside]).max():
+                members = [confirmed[i] for i in inside]
+                if max(t.hits for t in members) < self.young:
+                    # all new: pieces of one object seen whole at last, not a crossing
+                    keeper = max(members, key=lambda t: t.hits)
+                    for t in members:
+                        if t is not keeper:
+                            t.confirmed, t.hits = False, 0   # retired without output
+                    continue
                 for i in inside:
                     grouped[id(confirmed[i])] = fit_inside(preds[i], dets[j])
                 keep[j] = False
@@ -268,12 +299,33 @@ class Tracker:
         return used
 
     def _inside_group(self, live: _Live, frame: int, box: np.ndarray) -> None:
-        """A track hidden in a merged blob: follow the blob-constrained box, not measured."""
+        """A track hidden in a merged blob: follow the blob-constrained box, not measured. The
+        blob shows the object is still there, so this lasts up to `max_group_seconds`."""
         live.kalman.update(box)
-        live.misses += 1
+        live.kalman.freeze_size()
+        live.grouped += 1
+        live.misses = 0 if live.grouped <= self.max_group else live.misses + 1
         live.record(frame, box, False)
 
+    def _swollen(self, live: _Live, box: np.ndarray) -> bool:
+        """A confirmed track's box suddenly much bigger than its recent size, away from the
+        frame edge (where entering objects do grow fast): it has merged with something else."""
+        ref = live.reference_area(self.reference_frames) if live.confirmed else None
+        if ref is None:
+            return False
+        inside = box[0] > 1 and box[1] > 1 and box[2] < self.width - 1 and box[3] < self.height - 1
+        return inside and float(box_areas(box[None])[0]) > self.config.swell * ref
+
     def _hit(self, live: _Live, frame: int, box: np.ndarray) -> None:
+        live.grouped = 0
+        if self._swollen(live, box):
+            # keep the object's own size: follow the blob's edges, not its extent
+            constrained = fit_inside(live.predicted, box)
+            live.kalman.update(constrained)
+            live.kalman.freeze_size()
+            live.misses = 0
+            live.record(frame, constrained, False)
+            return
         if live.hits == 1 and live.frames:
             gap = max(1, frame - live.frames[-1])
             live.kalman.update(box)
