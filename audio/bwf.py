@@ -49,7 +49,7 @@ def to_pcm24(audio: np.ndarray) -> bytes:
     return b"".join(bytes(part) for part in _pcm24_chunks(data))
 
 
-def _pcm24_chunks(audio: np.ndarray, frames: int = 1 << 16) -> Iterator[np.ndarray]:
+def _pcm24_chunks(audio: np.ndarray, frames: int = 1 << 16) -> Iterator[memoryview]:
     """`to_pcm24` in cache-sized pieces of `frames` frames (contiguous uint8 arrays), so a long
     stem is packed without full-length temporaries and written as it is packed.
 
@@ -68,7 +68,7 @@ def _pcm24_chunks(audio: np.ndarray, frames: int = 1 << 16) -> Iterator[np.ndarr
         ints = scaled.astype("<i4")
         packed = np.empty((ints.size, 3), dtype=np.uint8)
         packed[:] = ints.view(np.uint8).reshape(-1, 4)[:, :3]
-        yield packed.reshape(-1)
+        yield packed.reshape(-1).data
 
 
 def _bext_payload(*, description: str, originator: str, originator_reference: str,
@@ -144,7 +144,7 @@ def write_bwf(path: str | os.PathLike[str], audio: np.ndarray, *, sample_rate: i
         [b"\0" * (pcm_size % 2)]))
 
 
-def _atomic_write(path: Path, parts: Iterable[bytes | np.ndarray]) -> None:
+def _atomic_write(path: Path, parts: Iterable[bytes | memoryview]) -> None:
     """Write `parts` to a temp file beside `path`, then rename it into place."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
