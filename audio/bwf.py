@@ -50,7 +50,7 @@ def to_pcm24(audio: np.ndarray) -> bytes:
 
 
 def _pcm24_chunks(audio: np.ndarray, frames: int = 1 << 16) -> Iterator[memoryview]:
-    """`to_pcm24` in cache-sized pieces of `frames` frames (contiguous uint8 arrays), so a long
+    """`to_pcm24` in cache-sized pieces of `frames` frames (byte views), so a long
     stem is packed without full-length temporaries and written as it is packed.
 
     float32 audio is scaled and rounded in float32 (x·2^23 and rint are exact there), anything
