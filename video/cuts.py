@@ -1,13 +1,15 @@
 """Shot cut detection, streaming: small frames in one at a time, cut times out.
 
-A hard cut changes the whole picture's statistics at once, while motion (objects, camera pans)
-changes them gradually. Each frame is summarised by two global, position-free signatures: an HSV
-colour histogram and a texture histogram (gradient orientation x strength). The distance between
-consecutive frames' signatures spikes at a cut; a spike counts only if it stands well above the
-recent level of frame-to-frame change (so fast motion raises the bar) and above the changes just
-before and after it (so a cross-fade, which spreads its change over many frames, is not a cut),
-and if the picture does not come back a few frames later (so flashes, lightning and muzzle fire
-are not cuts). A cut smeared over two frames (some telecined material) reads as gradual.
+A hard cut changes the picture at once, while motion (objects, camera pans) changes it
+gradually. Each frame gets a signature with two cues. Content: an HSV colour histogram and a
+texture histogram (gradient orientation x strength), position-free, so motion barely moves
+them. Layout: an 8x8 thumbnail, normalised, which tells apart two views of the same place
+(same colours and textures) and ignores flashes. For either cue, the distance between
+consecutive frames spikes at a cut; a spike counts only if it stands well above the recent
+level of frame-to-frame change (so fast motion raises the bar) and above the changes just before
+and after it (so a cross-fade, which spreads its change over many frames, is not a cut), and if
+the picture does not come back a few frames later (so flashes, lightning and muzzle fire are not
+cuts). A cut smeared over two frames (some telecined material) reads as gradual.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from video.reader import VideoFrame
 class CutConfig:
     """Tuning of the cut detector.
 
-    min_distance: signature distance (0..1) a cut must reach whatever the recent level.
+    min_distance: content (histogram) distance, 0..1, a cut must reach whatever the recent
+        level...
+    layout_min_distance: ...or layout (thumbnail) distance, 0..1, for a cut between two views
+        of the same place (same colours and textures, different arrangement).
     ratio: a cut must also exceed `ratio` x the median of the recent frame-to-frame distances.
     spike: ...and `spike` x the changes just before and after it (a cross-fade spreads its
         change over many frames; a hard cut puts it all in one).
@@ -38,6 +43,7 @@ class CutConfig:
     """
 
     min_distance: float = 0.3
+    layout_min_distance: float = 0.5
     ratio: float = 3.0
     spike: float = 1.5
     history: int = 15
@@ -46,8 +52,8 @@ class CutConfig:
     analysis_side: int = 128
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.min_distance < 1.0:
-            raise ValueError(f"min_distance must be in (0, 1), got {self.min_distance}")
+        if not (0.0 < self.min_distance < 1.0 and 0.0 < self.layout_min_distance < 1.0):
+            raise ValueError("min_distance and layout_min_distance must be in (0, 1)")
         if self.ratio < 1.0 or self.spike < 1.0 or self.history < 1 or self.lookahead < 1:
             raise ValueError("ratio and spike must be >= 1, history and lookahead >= 1")
         if self.min_shot_s < 0 or self.analysis_side < 16:
@@ -56,10 +62,13 @@ class CutConfig:
 
 @dataclass(frozen=True)
 class Signature:
-    """Position-free summary of one frame: colour and texture histograms, each summing to 1."""
+    """Summary of one frame: colour and texture histograms (each summing to 1), position-free,
+    and its layout: an 8x8 gray thumbnail, zero mean and unit norm (so brightness changes and
+    flashes barely move it)."""
 
     colour: np.ndarray
     texture: np.ndarray
+    layout: np.ndarray
 
 
 def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature:
@@ -72,7 +81,8 @@ def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature
     else:
         gray = small
         colour = cv2.calcHist([gray], [0], None, [32], [0, 256])
-    return Signature(colour=_normalised(colour), texture=_normalised(_texture_histogram(gray)))
+    return Signature(colour=_normalised(colour), texture=_normalised(_texture_histogram(gray)),
+                     layout=_thumbnail(gray))
 
 
 def soft_colour_histogram(rgb: np.ndarray) -> np.ndarray:
@@ -91,6 +101,15 @@ def soft_colour_histogram(rgb: np.ndarray) -> np.ndarray:
                 + 2 * np.take(padded, range(1, size + 1), axis=axis)
                 + np.take(padded, range(2, size + 2), axis=axis)) / 4
     return hist
+
+
+def _thumbnail(gray: np.ndarray) -> np.ndarray:
+    """8x8 area-averaged thumbnail as a zero-mean, unit-norm vector (zeros if flat)."""
+    small = cv2.resize(gray.astype(np.float32), (8, 8), interpolation=cv2.INTER_AREA)
+    flat = small.ravel().astype(np.float64)
+    flat -= flat.mean()
+    norm = float(np.linalg.norm(flat))
+    return flat / norm if norm > 1e-6 else flat
 
 
 def _shrink(image: np.ndarray, side: int) -> np.ndarray:
@@ -128,16 +147,25 @@ def signature_distance(a: Signature, b: Signature) -> float:
     return max(_hellinger(a.colour, b.colour), _hellinger(a.texture, b.texture))
 
 
+def layout_distance(a: Signature, b: Signature) -> float:
+    """0 (same arrangement) .. 1 (inverted) from the thumbnails' correlation r: sqrt((1 - r)/2)."""
+    r = float(a.layout @ b.layout)
+    return float(np.sqrt(max(0.0, (1.0 - r) / 2)))
+
+
 def _hellinger(p: np.ndarray, q: np.ndarray) -> float:
     overlap = float(np.sum(np.sqrt(p * q)))
     return float(np.sqrt(max(0.0, 1.0 - overlap)))
+
+
+_CUES = (signature_distance, layout_distance)  # content, layout
 
 
 @dataclass(frozen=True)
 class _Seen:
     time: float
     signature: Signature
-    step: float  # distance to the previous frame (0 for the first)
+    steps: tuple[float, float]  # content and layout distance to the previous frame (0 first)
 
 
 class CutDetector:
@@ -154,14 +182,16 @@ class CutDetector:
         self.config = config or CutConfig()
         # lookahead + 1 frames before a candidate, the candidate, lookahead frames after it
         self._recent: deque[_Seen] = deque(maxlen=2 * self.config.lookahead + 2)
-        self._steps: deque[float] = deque(maxlen=self.config.history)
+        self._steps = tuple(deque[float](maxlen=self.config.history) for _ in _CUES)
+        self._minimum = (self.config.min_distance, self.config.layout_min_distance)
         self._last_cut: float | None = None
 
     def update(self, frame: VideoFrame) -> float | None:
         """Feed the next frame; returns the time of a cut now confirmed, else None."""
         signature = frame_signature(frame.image, analysis_side=self.config.analysis_side)
-        step = signature_distance(self._recent[-1].signature, signature) if self._recent else 0.0
-        self._recent.append(_Seen(time=float(frame.time), signature=signature, step=step))
+        last = self._recent[-1].signature if self._recent else signature
+        steps = (signature_distance(last, signature), layout_distance(last, signature))
+        self._recent.append(_Seen(time=float(frame.time), signature=signature, steps=steps))
         candidate = len(self._recent) - 1 - self.config.lookahead
         if candidate < 1:
             return None
@@ -181,31 +211,39 @@ class CutDetector:
         return tuple(cuts)
 
     def _decide(self, frames: list[_Seen], candidate: int) -> float | None:
-        """Is frames[candidate] the first frame of a new shot? Records its step in the history.
+        """Is frames[candidate] the first frame of a new shot? Records its steps in the history.
 
-        Besides a large step, the candidate and the last frame must both differ from every
-        frame of the lookback window before it: a flash starting has the picture come back
-        later, a flash ending has it come back to how it was before the flash.
+        It is when the content or the layout cue says so (`_cue_says_cut`) and the previous
+        cut is at least `min_shot_s` away.
         """
-        cfg = self.config
         seen = frames[candidate]
-        level = float(np.median(self._steps)) if self._steps else 0.0
-        self._steps.append(seen.step)
-        if seen.step < max(cfg.min_distance, cfg.ratio * level):
+        votes = [self._cue_says_cut(frames, candidate, cue) for cue in range(len(_CUES))]
+        if not any(votes):
             return None
-        around = max(frames[candidate - 1].step, frames[candidate + 1].step)
-        if seen.step < cfg.spike * around:
-            return None  # the change is spread over several frames: a dissolve, not a cut
-        before = frames[max(0, candidate - 1 - cfg.lookahead):candidate]
-        for new in (seen, frames[-1]):
-            if min(signature_distance(old.signature, new.signature) for old in before) \
-                    < cfg.min_distance:
-                return None
         # abs(): frames may be fed newest first (tracking backwards); distances are symmetric
-        if self._last_cut is not None and abs(seen.time - self._last_cut) < cfg.min_shot_s:
+        if self._last_cut is not None and abs(seen.time - self._last_cut) < self.config.min_shot_s:
             return None
         self._last_cut = seen.time
         return seen.time
+
+    def _cue_says_cut(self, frames: list[_Seen], candidate: int, cue: int) -> bool:
+        """One cue's verdict: a large step, well above the recent level and above the steps
+        just before and after it, and the candidate and the last frame both differ from every
+        frame of the lookback window before it (a flash starting has the picture come back
+        later, a flash ending has it come back to how it was before the flash)."""
+        cfg, distance, minimum = self.config, _CUES[cue], self._minimum[cue]
+        step = frames[candidate].steps[cue]
+        history = self._steps[cue]
+        level = float(np.median(history)) if history else 0.0
+        history.append(step)
+        if step < max(minimum, cfg.ratio * level):
+            return False
+        around = max(frames[candidate - 1].steps[cue], frames[candidate + 1].steps[cue])
+        if step < cfg.spike * around:
+            return False  # the change is spread over several frames: a dissolve, not a cut
+        before = frames[max(0, candidate - 1 - cfg.lookahead):candidate]
+        return all(min(distance(old.signature, new.signature) for old in before) >= minimum
+                   for new in (frames[candidate], frames[-1]))
 
 
 def detect_cuts(frames: Iterable[VideoFrame], *, config: CutConfig | None = None) -> tuple[float, ...]:

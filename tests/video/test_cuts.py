@@ -11,7 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from video.cuts import CutConfig, CutDetector, detect_cuts, frame_signature, signature_distance
+from video.cuts import (
+    CutConfig,
+    CutDetector,
+    detect_cuts,
+    frame_signature,
+    layout_distance,
+    signature_distance,
+)
 from video.encode import write_video
 from video.reader import VideoFrame, VideoReader
 
@@ -143,6 +150,38 @@ def test_dissolve_is_not_a_hard_cut(rng: np.random.Generator, length: int) -> No
     assert detect_cuts(as_video_frames(clip)) == ()
 
 
+def views_of_one_place(kind: str, palette: tuple[tuple[int, int, int], tuple[int, int, int]],
+                       rng: np.random.Generator) -> list[np.ndarray]:
+    """30 frames of one view of a place, then 30 of another view of it (same colours and
+    textures, different arrangement), each view slowly panning, with sensor noise."""
+    place = texture(kind, rng, palette)
+    first = [place[10 + t:10 + t + H, 10 + 2 * t:10 + 2 * t + W] for t in range(30)]
+    second = [place[150 + t:150 + t + H, 300 - 2 * t:300 - 2 * t + W] for t in range(30)]
+    return [np.clip(view + rng.normal(0, 5, view.shape), 0, 255).astype(np.uint8)
+            for view in first + second]
+
+
+@pytest.mark.parametrize("kind, palette", [("blobs", GREEN), ("grain", SAND), ("blobs", GREY)])
+def test_cut_between_views_of_the_same_place(kind: str,
+                                             palette: tuple[tuple[int, int, int], ...],
+                                             rng: np.random.Generator) -> None:
+    """Colour and texture histograms barely change; the layout cue finds the cut."""
+    images = views_of_one_place(kind, palette, rng)  # type: ignore[arg-type]
+    before, after = frame_signature(images[29]), frame_signature(images[30])
+    assert signature_distance(before, after) < 0.2  # the premise: histograms cannot tell
+    assert layout_distance(before, after) > 0.5
+    assert_cuts_match(detect_cuts(as_video_frames(images)), [30])
+
+
+def test_camera_starting_to_move_is_not_a_cut(rng: np.random.Generator) -> None:
+    """A static shot that breaks into a fast pan (a whip) changes layout fast but steadily."""
+    place = texture("blobs", rng, GREEN)
+    offsets = [0] * 30 + [14 * t for t in range(1, 25)]
+    images = [np.clip(place[20:20 + H, 20 + x:20 + x + W] + rng.normal(0, 5, (H, W, 3)), 0, 255)
+              .astype(np.uint8) for x in offsets]
+    assert detect_cuts(as_video_frames(images)) == ()
+
+
 def test_gray_frames(rng: np.random.Generator) -> None:
     images, truth = render_shots([Shot("blobs", GREY, 30), Shot("checker", GREY, 30)], rng)
     grays = [cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images]
@@ -199,7 +238,8 @@ def test_tiny_streams() -> None:
 
 
 @pytest.mark.parametrize("options", [
-    {"min_distance": 0.0}, {"min_distance": 1.0}, {"ratio": 0.5}, {"spike": 0.9}, {"history": 0},
+    {"min_distance": 0.0}, {"min_distance": 1.0}, {"layout_min_distance": 0.0},
+    {"ratio": 0.5}, {"spike": 0.9}, {"history": 0},
     {"lookahead": 0}, {"min_shot_s": -1.0}, {"analysis_side": 8},
 ])
 def test_config_rejects(options: dict[str, float]) -> None:
