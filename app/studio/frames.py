@@ -5,7 +5,8 @@ decoder: `FrameFeed.request(index)` only records the wish, a decode thread produ
 (downscaled to the preview size) with `video.reader.VideoReader.frame`, which decodes forward
 instead of seeking when playback moves on by a few frames, and `latest()` hands back the newest
 finished picture. Requests made while the decoder is busy collapse into the last one, so
-scrubbing never builds a backlog.
+scrubbing never builds a backlog. Even opening the file (which probes every packet) happens on
+that thread: `ready` says when `info` and `size` are known.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from video.errors import InputError
 from video.reader import VideoReader, preview_size
+from video.tracks import VideoInfo
 
 PREVIEW_MAX_SIDE = 640
 
@@ -35,22 +37,28 @@ class FrameFeed:
 
     def __init__(self, path: str | Path, *, max_side: int = PREVIEW_MAX_SIDE) -> None:
         self.path = str(path)
-        self._reader = VideoReader(path)
-        self.info = self._reader.info
         self.max_side = max_side
-        self.size = preview_size(self.info.width, self.info.height, max_side)
+        self.info: VideoInfo | None = None
+        self.size = (0, 0)
+        self.error = ""
+        self._reader: VideoReader | None = None
         self._cond = threading.Condition()
         self._wanted: int | None = None
         self._latest: PreviewFrame | None = None
         self._closed = False
-        self.error: str = ""
-        self._thread = threading.Thread(target=self._loop, name="frame-feed", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="frame-feed", daemon=True)
         self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        """True once the file is open (`info` and `size` are set)."""
+        return self.info is not None
 
     def request(self, index: int) -> None:
         """Ask for frame `index` (clamped to the video); newer requests replace older ones."""
-        index = int(min(max(index, 0), max(self.info.frames - 1, 0)))
         with self._cond:
+            if self.info is not None:
+                index = int(min(max(index, 0), max(self.info.frames - 1, 0)))
             if self._latest is not None and self._latest.index == index:
                 return
             self._wanted = index
@@ -67,8 +75,8 @@ class FrameFeed:
         with self._cond:
             self._cond.wait_for(lambda: self._closed or self.error != "" or (
                 self._latest is not None and self._latest.index == index), timeout)
-            return self._latest if self._latest is not None and \
-                self._latest.index == index else None
+            latest = self._latest
+        return latest if latest is not None and latest.index == index else None
 
     def close(self) -> None:
         """Stop the decode thread and release the decoder."""
@@ -76,19 +84,36 @@ class FrameFeed:
             self._closed = True
             self._cond.notify_all()
         self._thread.join(2.0)
-        self._reader.close()
 
-    def _loop(self) -> None:
+    def _run(self) -> None:
+        try:
+            reader = VideoReader(self.path)
+        except InputError as exc:
+            with self._cond:
+                self.error = str(exc)
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._reader = reader
+            self.info = reader.info
+            self.size = preview_size(reader.info.width, reader.info.height, self.max_side)
+        try:
+            self._loop(reader)
+        finally:
+            reader.close()
+
+    def _loop(self, reader: VideoReader) -> None:
+        assert self.info is not None
+        last = max(self.info.frames - 1, 0)
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._closed or self._wanted is not None)
                 if self._closed:
                     return
-                index = self._wanted
+                index = min(max(self._wanted or 0, 0), last)
                 self._wanted = None
-            assert index is not None
             try:
-                image = self._reader.frame(index, max_side=self.max_side)
+                image = reader.frame(index, max_side=self.max_side)
             except InputError as exc:
                 with self._cond:
                     self.error = str(exc)

@@ -361,16 +361,17 @@ class StudioWindow:
         if path is not None and (self.feed is None or self.feed.path != path):
             if self.feed is not None:
                 self.feed.close()
-            self.feed = None
-            try:
-                self.feed = FrameFeed(path)
-            except Exception as exc:  # noqa: BLE001 - a missing/corrupt video: say so, keep running
-                self.ctl.state.error = f"cannot show the video: {exc}"
-                return
-            self.video.set_video(self.feed.info, self.feed.size)
-        if self.feed is not None:
-            self.feed.request(self.ctl.state.frame_index())
-            self.video.show_frame(self.feed.latest())
+            self.feed = FrameFeed(path)  # opens the file on its own thread
+        feed = self.feed
+        if feed is None:
+            return
+        if feed.error:
+            self.ctl.state.error = f"cannot show the video: {feed.error}"
+            return
+        if feed.ready and feed.info is not None:
+            self.video.set_video(feed.info, feed.size)
+            feed.request(self.ctl.state.frame_index())
+            self.video.show_frame(feed.latest())
 
     def _update_menus(self) -> None:
         """Undo/redo labels name the step they would undo or redo."""

@@ -306,14 +306,16 @@ def test_export_target_never_replaces_foreign_files(tmp_path: Path) -> None:
 # -- a scripted session through the controller -----------------------------------------------
 
 
+SESSION_SPEC = SceneSpec(width=320, height=180, fps=Fraction(25), duration=2.5, seed=11, objects=(
+    ObjectSpec("ball", start=(0.3, 0.3), velocity=(0.05, 0.0), color=(230, 40, 40)),
+    ObjectSpec("walker", start=(0.8, 0.75), velocity=(-0.04, 0.0), color=(40, 200, 90))))
+
+
 @pytest.fixture(scope="module")
 def clip_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2.5 s clip: a ball bouncing on the left, a walker on the right; its true analysis."""
     folder = tmp_path_factory.mktemp("session")
-    spec = SceneSpec(width=320, height=180, fps=Fraction(25), duration=2.5, seed=11, objects=(
-        ObjectSpec("ball", start=(0.3, 0.3), velocity=(0.05, 0.0), color=(230, 40, 40)),
-        ObjectSpec("walker", start=(0.8, 0.75), velocity=(-0.04, 0.0), color=(40, 200, 90))))
-    truth = write_clip(spec, folder / "clip.mp4")
+    truth = write_clip(SESSION_SPEC, folder / "clip.mp4")
     path = folder / "clip.json"
     save_project(Project(analysis=truth), path)
     return path
@@ -633,3 +635,32 @@ def test_a_render_for_a_closed_project_is_not_heard(clip_project: Path) -> None:
         assert link.apply(fresh) is True and link.engine.length == fresh.result.n_samples
     finally:
         link.close()
+
+
+def test_frame_feed_decodes_requested_frames_off_thread(clip_project: Path,
+                                                        tmp_path: Path) -> None:
+    from app.project import load_project
+    from app.studio.frames import FrameFeed
+    from video.synth import render_frame
+
+    project = load_project(clip_project)
+    feed = FrameFeed(project.video_path, max_side=160)
+    try:
+        frame = feed.wait_for(30)
+        assert frame is not None and feed.ready and feed.size == (160, 90)
+        assert frame.image.shape == (90, 160, 3)
+        truth = render_frame(SESSION_SPEC, 30)[::2, ::2].astype(np.float64)  # same picture
+        assert np.abs(frame.image.astype(np.float64) - truth).mean() < 12.0
+        feed.request(10_000)                                  # past the end: the last frame
+        last = feed.wait_for(project.analysis.video.frames - 1)
+        assert last is not None
+    finally:
+        feed.close()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    bad = FrameFeed(broken)
+    try:
+        assert bad.wait_for(0, timeout=5.0) is None
+        assert bad.error and not bad.ready
+    finally:
+        bad.close()
