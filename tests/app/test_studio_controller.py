@@ -664,3 +664,24 @@ def test_frame_feed_decodes_requested_frames_off_thread(clip_project: Path,
         assert bad.error and not bad.ready
     finally:
         bad.close()
+
+
+def test_merge_objects_keeps_one_and_rerenders(controller: StudioController,
+                                               clip_project: Path) -> None:
+    ctl = controller
+    ctl.open(clip_project)
+    _settle(ctl)
+    frames_1 = len(ctl.project.analysis.object(1))
+    ctl.select(2)
+    ctl.merge_objects(1, 2)
+    _settle(ctl)
+    assert ctl.state.object_ids() == [1] and ctl.state.selected is None
+    merged = ctl.project.analysis.object(1)
+    assert len(merged) >= frames_1
+    assert set(ctl.audio.result.stems) == {1}
+    assert np.allclose(ctl.audio.result.mix, ctl.audio.result.stems[1], atol=1e-5)
+    ctl.merge_objects(1, 1)                      # bad: refused with a message
+    assert "itself" in ctl.state.error
+    assert ctl.undo() == "Merge object 2 into 1"
+    _settle(ctl)
+    assert ctl.state.object_ids() == [1, 2] and set(ctl.audio.result.stems) == {1, 2}

@@ -135,6 +135,7 @@ def test_headless_out_renders_stems_and_mix(clip: tuple[Path, Path], tmp_path: P
     assert json.loads((out / "project.json").read_text())["schema"] == "stereofoley.project/1"
 
 
+@pytest.mark.slow
 def test_no_display_renders_instead_of_opening_a_window(clip: tuple[Path, Path],
                                                         tmp_path: Path) -> None:
     video, _ = clip  # from a video: analysis, render and export, all without a window
