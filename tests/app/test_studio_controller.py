@@ -324,7 +324,7 @@ def clip_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _settle(ctl: StudioController, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        idle = not ctl.worker.busy
+        idle = not ctl.worker.busy and ctl.worker.status() is None  # cancelled ones too
         applied = ctl.poll()
         if idle and not applied and not ctl.worker.busy:
             return
@@ -685,3 +685,36 @@ def test_merge_objects_keeps_one_and_rerenders(controller: StudioController,
     assert ctl.undo() == "Merge object 2 into 1"
     _settle(ctl)
     assert ctl.state.object_ids() == [1, 2] and set(ctl.audio.result.stems) == {1, 2}
+
+
+def test_cancel_a_running_render_then_render_again(controller: StudioController,
+                                                   clip_project: Path) -> None:
+    ctl = controller
+    started = []
+    original = ctl.audio.render_job
+
+    def slow_render_job(project: Project):
+        job = original(project)
+
+        def wrapped(progress):            # a render that reports progress slowly, like a big one
+            for i in range(200):
+                progress(i / 400, "preparing")
+                started.append(i)
+                time.sleep(0.005)
+            return job(progress)
+        return wrapped
+
+    ctl.audio.render_job = slow_render_job  # type: ignore[method-assign]
+    ctl.open(clip_project)
+    deadline = time.monotonic() + 10
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert ctl.worker.status() is not None
+    assert ctl.cancel() is True
+    _settle(ctl)
+    assert "cancelled" in ctl.state.message and not ctl.audio.has_render
+    assert len(started) < 200
+    ctl.audio.render_job = original  # type: ignore[method-assign]
+    ctl.render_all()
+    _settle(ctl)
+    assert ctl.audio.has_render and not ctl.state.stale
