@@ -155,6 +155,12 @@ class StudioController:
         self.state.message = f"Saved {target.name}"
         return target
 
+    def discard_unsaved(self) -> None:
+        """The user chose to throw the unsaved changes away: no recovery file is kept for them."""
+        if self.autosaver is not None:
+            self.autosaver.close()
+        self._saved_revision = self.history.revision
+
     @property
     def unsaved(self) -> bool:
         """True when the project changed since it was opened or last saved."""

@@ -127,9 +127,11 @@ class Dialogs:
             self.confirm_go()
 
     def confirm_go(self) -> None:
-        """'Discard changes': go on with the action that was waiting."""
+        """'Discard changes': drop them (and their recovery file), then go on with the action."""
         self.hide("confirm")
         action, self._then = self._then, None
+        if self.ctl.unsaved:
+            self.ctl.discard_unsaved()
         if action is not None:
             self.guard(action)
 

@@ -718,3 +718,18 @@ def test_cancel_a_running_render_then_render_again(controller: StudioController,
     ctl.render_all()
     _settle(ctl)
     assert ctl.audio.has_render and not ctl.state.stale
+
+
+def test_discarding_unsaved_changes_leaves_no_recovery(clip_project: Path,
+                                                       tmp_path: Path) -> None:
+    ctl = StudioController(audio=AudioLink(silent=True), autosave_dir=tmp_path / "recovery")
+    try:
+        ctl.open(clip_project)
+        _settle(ctl)
+        ctl.set_width(1, 0.5)
+        assert ctl.unsaved and ctl.autosaver is not None
+        assert ctl.autosaver.write_now(ctl.project) and ctl.autosaver.path.is_file()
+        ctl.discard_unsaved()
+        assert not ctl.unsaved and not ctl.autosaver.path.is_file()
+    finally:
+        ctl.shutdown()
