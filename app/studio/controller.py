@@ -113,7 +113,8 @@ class StudioController:
         self.state.set_project(project)
         self.state.stale = set(self.state.object_ids())
         self._saved_revision = self.history.revision
-        self.state.message = f"{len(project.objects)} objects found"
+        self.state.message = (f"{len(project.objects)} objects found" if project.objects else
+                              "no moving objects found: drag a box on the picture to track one")
         self.recovery = find_recovery(self.state.project_path, video_path=project.video_path,
                                       directory=self._autosave_dir)
         self.render_all()
