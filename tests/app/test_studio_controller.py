@@ -733,3 +733,14 @@ def test_discarding_unsaved_changes_leaves_no_recovery(clip_project: Path,
         assert not ctl.unsaved and not ctl.autosaver.path.is_file()
     finally:
         ctl.shutdown()
+
+
+def test_every_shortcut_has_an_action_and_keys_are_unique() -> None:
+    from app.studio.shortcuts import STUDIO_SHORTCUTS, shortcut_label
+    from app.studio.window import StudioWindow
+
+    missing = [sc.action for sc in STUDIO_SHORTCUTS if not hasattr(StudioWindow, f"act_{sc.action}")]
+    assert missing == []
+    bindings = [(sc.key, sc.ctrl, sc.shift) for sc in STUDIO_SHORTCUTS]
+    assert len(bindings) == len(set(bindings))       # no key does two things
+    assert shortcut_label("undo") == "Ctrl+Z" and shortcut_label("nothing") == ""
