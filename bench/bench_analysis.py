@@ -1,0 +1,134 @@
+"""Analysis speed (x real time) and peak memory of `analyze_video`.
+
+    .venv/bin/python bench/bench_analysis.py                 # all three figures
+    .venv/bin/python bench/bench_analysis.py --long-minutes 0   # speeds only
+
+1. 640x360: the bundled demo clip (16 s, 7 objects).            target >= 4x real time
+2. 1920x1080: a 20 s generated clip with moving objects.        target >= 1x real time
+3. peak RSS of a subprocess analysing a generated 10-minute 1080p clip (target < 1.5 GB).
+
+Each analysis runs in a fresh subprocess (python -m app analyze, as a user would run it), so
+its peak resident memory is read from getrusage(RUSAGE_CHILDREN) and imports are counted in the
+time. Long clips are made by a cheap generator (precomputed background and noise, objects pasted
+by slicing, x264 ultrafast) so that making them does not take longer than analysing them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from video.synth import SceneSpec, render_frame  # noqa: E402
+
+
+def cheap_frames(width: int, height: int, fps: Fraction, seconds: float) -> Iterator[np.ndarray]:
+    """Frames of a textured static scene with three moving blocks and cycling sensor noise."""
+    background = render_frame(SceneSpec(width=width, height=height, fps=fps, duration=1.0,
+                                        seed=5, noise=0.0), 0)
+    rng = np.random.default_rng(5)
+    noise = [(rng.integers(0, 4, (height, width, 3), dtype=np.uint8),
+              rng.integers(0, 4, (height, width, 3), dtype=np.uint8)) for _ in range(4)]
+    side = height // 8
+    blocks = [((230, 40, 40), 0.25, 0.3), ((40, 90, 235), 0.5, -0.2), ((245, 200, 20), 0.75, 0.15)]
+    count = round(seconds * fps)
+    for i in range(count):
+        t = i / float(fps)
+        frame = background.copy()
+        for k, (colour, y, speed) in enumerate(blocks):
+            x = int((0.5 + 0.45 * np.sin(2 * np.pi * speed * t + k)) * (width - side))
+            top = int(y * height + 0.1 * height * np.sin(2 * np.pi * 0.7 * t + k))
+            frame[top:top + side, x:x + side] = colour
+        up, down = noise[i % 4]
+        yield cv2.subtract(cv2.add(frame, up), down)   # saturating uint8 noise, no float pass
+
+
+def write_cheap_clip(path: Path, width: int, height: int, seconds: float,
+                     fps: Fraction = Fraction(30)) -> None:
+    """Encode `cheap_frames` with x264 ultrafast (fast to make, still a normal H.264 file)."""
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = Fraction(1) / fps
+        stream.codec_context.options = {"preset": "ultrafast", "crf": "23", "g": "60"}
+        for i, image in enumerate(cheap_frames(width, height, fps, seconds)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1) / fps
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def analyse_in_subprocess(video: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of `python -m app analyze video -o out`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "app", "analyze", str(video), "-o", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"analysis failed: {proc.stderr.strip()}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024.0
+
+
+def duration_of(video: Path) -> float:
+    from video.reader import probe_video
+
+    return probe_video(video).duration
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--long-minutes", type=float, default=10.0,
+                        help="length of the 1080p memory clip (0 skips it)")
+    parser.add_argument("--hd-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        demo = ROOT / "assets" / "demo" / "demo.mp4"
+        wall, rss = analyse_in_subprocess(demo, work / "demo.json")
+        d = duration_of(demo)
+        print(f"640x360 demo ({d:.1f} s): {wall:.1f} s wall, {d / wall:.1f}x real time, "
+              f"peak RSS {rss:.0f} MB")
+
+        hd = work / "hd.mp4"
+        write_cheap_clip(hd, 1920, 1080, args.hd_seconds)
+        wall, rss = analyse_in_subprocess(hd, work / "hd.json")
+        d = duration_of(hd)
+        print(f"1920x1080 ({d:.1f} s): {wall:.1f} s wall, {d / wall:.2f}x real time, "
+              f"peak RSS {rss:.0f} MB")
+
+        if args.long_minutes > 0:
+            long = work / "long.mp4"
+            start = time.perf_counter()
+            write_cheap_clip(long, 1920, 1080, args.long_minutes * 60)
+            made = time.perf_counter() - start
+            wall, rss = analyse_in_subprocess(long, work / "long.json")
+            d = duration_of(long)
+            print(f"1920x1080 long ({d / 60:.1f} min, made in {made:.0f} s): {wall:.0f} s wall, "
+                  f"{d / wall:.2f}x real time, peak RSS {rss:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
