@@ -10,7 +10,6 @@ here touches a window, the same methods drive scripted sessions and tests.
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from app.history import History, restore_into
 from app.project import Project, load_project, save_project
 from app.studio.audio_link import AudioLink, AudioUpdate
 from app.studio.state import JobRequest, RenderView, StudioState, export_target, plan_jobs
-from app.studio.worker import PRIORITY_INTERACTIVE, JobResult, Worker
+from app.studio.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
 from app.transport import Transport
 from video.errors import InputError
 from video.progress import ProgressFn
@@ -35,15 +34,12 @@ class _Pending:
     """A submitted job and what it was for (applied when its result arrives)."""
 
     request: JobRequest
-    revision: int
-    extra: Any = None
 
 
 class StudioController:
     """Project + view state + history + background jobs + audio, driven by plain method calls."""
 
     def __init__(self, *, worker: Worker | None = None, audio: AudioLink | None = None,
-                 clock: Callable[[], float] = time.monotonic,
                  autosave_dir: str | Path | None = None) -> None:
         self.state = StudioState()
         self.worker = worker if worker is not None else Worker()
@@ -54,10 +50,8 @@ class StudioController:
         self._autosave_dir = autosave_dir
         self.recovery: Recovery | None = None
         """Unsaved edits found from an earlier session, offered to the user (restore/discard)."""
-        self._clock = clock
         self._pending: dict[int, _Pending] = {}
         self._saved_revision = 0
-        self.listeners: list[Callable[[JobResult], None]] = []
 
     # -- opening and saving ------------------------------------------------------------------
 
@@ -87,7 +81,7 @@ class StudioController:
             from video.analyze import analyze_video
             return analyze_video(p, progress=progress)
 
-        return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}", extra=p)
+        return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}")
 
     def open_project(self, path: str | Path) -> None:
         """Load a project file and render its audio in the background."""
@@ -177,7 +171,7 @@ class StudioController:
         target, force = export_target(Path(folder), project.video_path)
         job = self.audio.export_job(project.copy(), target, force=force,
                                     review_video=review_video)
-        self._submit(JobRequest("export"), job, name=f"Export to {target.name}", extra=target)
+        self._submit(JobRequest("export"), job, name=f"Export to {target.name}")
         return target
 
     # -- selection and navigation -------------------------------------------------------------
@@ -382,13 +376,14 @@ class StudioController:
             self.state.stale = set(self.state.object_ids())
         elif request.object_id is not None:
             self.state.stale.add(request.object_id)
-        priority = PRIORITY_INTERACTIVE if request.kind in ("respatialize", "remix") else 10
+        priority = PRIORITY_INTERACTIVE if request.kind in ("respatialize", "remix") \
+            else PRIORITY_BACKGROUND
         return self._submit(request, fn, name=name, priority=priority)
 
     def _submit(self, request: JobRequest, fn: Callable[[ProgressFn], Any], *, name: str,
-                extra: Any = None, priority: int = 10) -> int:
+                priority: int = PRIORITY_BACKGROUND) -> int:
         job_id = self.worker.submit(name, fn, key=request.key, priority=priority)
-        self._pending[job_id] = _Pending(request, self.history.revision, extra)
+        self._pending[job_id] = _Pending(request)
         return job_id
 
     def cancel(self) -> bool:
@@ -413,8 +408,6 @@ class StudioController:
                     self.state.message = f"{result.name}: cancelled"
             else:
                 self._apply(pending, result)
-            for listener in self.listeners:
-                listener(result)
         return results
 
     def _apply(self, pending: _Pending, result: JobResult) -> None:
