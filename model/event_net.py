@@ -151,9 +151,9 @@ def predict(model: EventModel, values: np.ndarray) -> FramePrediction:
     model.net.eval()
     with torch.inference_mode():
         out = model.net(x)[0]
-        onset_strength = torch.sigmoid(out[:2]).numpy()
-        offset = (0.5 * torch.tanh(out[2])).numpy()
-        kinds = torch.softmax(out[3:], dim=0).numpy()
+    onset_strength = torch.sigmoid(out[:2]).numpy()
+    offset = (0.5 * torch.tanh(out[2])).numpy()
+    kinds = torch.softmax(out[3:], dim=0).numpy()
     return FramePrediction(onset=onset_strength[0], strength=onset_strength[1], offset=offset,
                            kinds=kinds)
 

@@ -22,6 +22,13 @@ MIN_TRACK_FRAMES = 3
 
 @functools.lru_cache(maxsize=4)
 def _cached(path: str, mtime_ns: int) -> EventModel:
+    import torch
+
+    # One track is a few hundred frames: a single thread is fastest, and on a busy CPU idle
+    # OpenMP threads waiting on each other made inference 5-25x slower (bench/bench_event_net.py).
+    # Switching per call costs more than it saves, so the (model/-only) torch runtime is set to
+    # one thread when the detector is first loaded.
+    torch.set_num_threads(1)
     return load_checkpoint(path)
 
 
