@@ -20,6 +20,7 @@ from app.studio.envelopes import pan_curve, waveform_image
 from app.studio.timecode import format_clock
 from app.studio.timeline_layout import (
     HEADER_W,
+    RULER_H,
     Lane,
     TimelineLayout,
     follow_view,
@@ -98,9 +99,9 @@ class Timeline:
         if loop is None:
             return
         x0, x1 = self.layout.x_of(loop[0]), self.layout.x_of(loop[1])
-        dpg.draw_rectangle((x0, 0), (x1, 8), fill=theme.ACCENT, color=theme.ACCENT,
-                           parent=self._loop_layer)
-        dpg.draw_rectangle((x0, 8), (x1, self.layout.height), fill=(255, 166, 43, 22),
+        dpg.draw_rectangle((x0, RULER_H - 5), (x1, RULER_H), fill=theme.ACCENT,
+                           color=theme.ACCENT, parent=self._loop_layer)
+        dpg.draw_rectangle((x0, RULER_H), (x1, self.layout.height), fill=(255, 166, 43, 22),
                            color=(255, 166, 43, 90), parent=self._loop_layer)
 
     def _draw_static(self, have_project: bool) -> None:
