@@ -44,7 +44,7 @@ class CutConfig:
 
     min_distance: float = 0.3
     layout_min_distance: float = 0.5
-    ratio: float = 3.0
+    ratio: float = 2.5
     spike: float = 1.5
     history: int = 15
     lookahead: int = 3
@@ -63,8 +63,8 @@ class CutConfig:
 @dataclass(frozen=True)
 class Signature:
     """Summary of one frame: colour and texture histograms (each summing to 1), position-free,
-    and its layout: an 8x8 gray thumbnail, zero mean and unit norm (so brightness changes and
-    flashes barely move it)."""
+    and its layout: an 8x8 gray thumbnail as z-scores (so brightness changes and flashes barely
+    move it)."""
 
     colour: np.ndarray
     texture: np.ndarray
@@ -104,12 +104,11 @@ def soft_colour_histogram(rgb: np.ndarray) -> np.ndarray:
 
 
 def _thumbnail(gray: np.ndarray) -> np.ndarray:
-    """8x8 area-averaged thumbnail as a zero-mean, unit-norm vector (zeros if flat)."""
-    small = cv2.resize(gray.astype(np.float32), (8, 8), interpolation=cv2.INTER_AREA)
+    """8x8 area-averaged thumbnail as z-scores (zero mean, unit deviation; zeros if flat)."""
+    small = cv2.resize(gray.astype(np.float32), (16, 16), interpolation=cv2.INTER_AREA)
     flat = small.ravel().astype(np.float64)
-    flat -= flat.mean()
-    norm = float(np.linalg.norm(flat))
-    return flat / norm if norm > 1e-6 else flat
+    spread = float(flat.std())
+    return (flat - flat.mean()) / spread if spread > 1e-6 else np.zeros_like(flat)
 
 
 def _shrink(image: np.ndarray, side: int) -> np.ndarray:
@@ -148,9 +147,10 @@ def signature_distance(a: Signature, b: Signature) -> float:
 
 
 def layout_distance(a: Signature, b: Signature) -> float:
-    """0 (same arrangement) .. 1 (inverted) from the thumbnails' correlation r: sqrt((1 - r)/2)."""
-    r = float(a.layout @ b.layout)
-    return float(np.sqrt(max(0.0, (1.0 - r) / 2)))
+    """0 (same arrangement) .. 1: the median over thumbnail cells of their z-score change,
+    scaled so that two unrelated pictures score about 0.7. The median ignores a minority of
+    cells, so one object moving, however suddenly, barely counts; a new view changes most."""
+    return float(min(1.0, np.median(np.abs(a.layout - b.layout)) / 1.35))
 
 
 def _hellinger(p: np.ndarray, q: np.ndarray) -> float:
