@@ -20,6 +20,9 @@ STUDIO_SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("e", "export", ctrl=True, help="Export stems, mix and review video"),
     Shortcut("r", "render_all", ctrl=True, help="Render everything again (re-master)"),
     Shortcut("q", "quit", ctrl=True, help="Quit"),
+    Shortcut("=", "zoom_in", help="Zoom the timeline in (around the playhead)"),
+    Shortcut("-", "zoom_out", help="Zoom the timeline out"),
+    Shortcut("0", "zoom_fit", help="Show the whole clip on the timeline"),
 )
 MOUSE_HELP = (("Click picture / lane", "select an object"),
               ("Ctrl+wheel / Shift+wheel", "zoom / scroll the timeline"),
@@ -28,7 +31,7 @@ MOUSE_HELP = (("Click picture / lane", "select an object"),
               ("Drag a keyframe", "move it (time and pan)"),
               ("Double-click a lane", "add a pan keyframe there"))
 _KEY_NAMES = {"space": "Spacebar", "left": "Left", "right": "Right", "home": "Home", "end": "End",
-              "delete": "Delete", "tab": "Tab", "escape": "Escape"}
+              "delete": "Delete", "tab": "Tab", "escape": "Escape", "=": "Plus", "-": "Minus"}
 
 
 def key_code(name: str) -> int:

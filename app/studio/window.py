@@ -139,7 +139,7 @@ class StudioWindow:
                 self._menu_item("Render everything again", "render_all")
                 self._menu_item("Cancel job", "cancel")
             with dpg.menu(label="View"):
-                self._menu_item("Zoom in (Ctrl+wheel on timeline)", "zoom_in")
+                self._menu_item("Zoom in (or Ctrl+wheel on the timeline)", "zoom_in")
                 self._menu_item("Zoom out", "zoom_out")
                 self._menu_item("Zoom to fit", "zoom_fit")
             with dpg.menu(label="Help"):
