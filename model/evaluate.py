@@ -445,6 +445,20 @@ def training_summary(checkpoint: str | Path | None = None) -> str:
             f"{' --with-truth' if log.get('config', {}).get('with_truth') else ''}\n")
 
 
+def _run_stamp() -> str:
+    """'YYYY-MM-DD HH:MM UTC at commit abc1234' (commit omitted outside a git checkout)."""
+    import datetime
+    import subprocess
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5, cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return now
+    return f"{now} at commit {head.stdout.strip()}" if head.returncode == 0 else now
+
+
 def evaluation_document(report_: EvalReport, command: str, *, seconds: float,
                         checkpoint: str | Path | None = None) -> str:
     """The whole docs/EVALUATION.md: method, results of this run, detector decision, limits."""
@@ -453,7 +467,8 @@ def evaluation_document(report_: EvalReport, command: str, *, seconds: float,
 
 Objective metrics of StereoFoley Studio's object-aware stereo rendering and of its two visual
 event detectors. Everything here is produced by one command (it took {seconds:.0f} s on a 2-core
-CPU dev box shared with other jobs); the numbers below are its output, not edited by hand.
+CPU dev box shared with other jobs; run {_run_stamp()}); the numbers below are its output, not
+edited by hand. The analysis and renderer are still changing, so rerun it after changes there.
 
 ## Method
 
@@ -465,7 +480,8 @@ CPU dev box shared with other jobs); the numbers below are its output, not edite
   from a different seed and never seen in training.
 - **Renders compared** (all from the same analysed tracks, all normalized to the same integrated
   loudness so the columns compare placement and timing, not level):
-  - *mono*: the same dry object sounds summed, equal in both channels;
+  - *mono*: the same dry object sounds summed, equal in both channels (brought to the target
+    loudness by gain alone, with no limiter, hence its true peak above 0 dBTP);
   - *static centre*: the object-aware renderer with every object's pan pinned to the centre
     (distance loudness kept);
   - *object-aware*: the renderer as shipped (events from the hand-made `video.events` detector);
@@ -496,8 +512,14 @@ The learned detector should become the default only where it wins on held-out cl
 
 {verdict}
 
-This module does not change `video/` code; the recommendation for `video.analyze` is in the
-list above (use `model.learned_events.detect_events_learned` for the kinds marked learned).
+What should change (not done here: the video/ and app/ code belongs to others): `video/` may not
+import `model/` (nor torch), so the switch belongs where analysis meets the model: after
+`video.analyze.analyze_video` in `stereofoley analyze` / `render` and the studio, replace each
+track's events of the kinds marked learned with those of
+`model.learned_events.detect_events_learned(track, info)` (for example with
+`model.evaluate.with_learned_events`), keeping `video.events.detect_events` for the other kinds
+and as the fallback when the checkpoint cannot be loaded. The hand-made detector's sub-frame
+timing is slightly tighter; the learned one finds more events with far fewer false ones.
 
 ## Limits
 
