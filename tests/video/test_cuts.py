@@ -230,6 +230,22 @@ def test_signature_distance_bounds(rng: np.random.Generator) -> None:
     assert sa.colour.sum() == pytest.approx(1.0) and sa.texture.sum() == pytest.approx(1.0)
 
 
+def test_layout_distance_ignores_one_object_but_not_a_new_view(rng: np.random.Generator) -> None:
+    place = texture("blobs", rng, GREEN)
+    view = place[:H, :W].copy()
+    moved = view.copy()
+    sprite = texture("checker", rng, SAND, 40, 56)
+    view[10:50, 10:66] = sprite
+    moved[60:100, 120:176] = sprite  # the object jumps across the picture
+    other = place[2 * H:3 * H, 2 * W:3 * W]
+    a, b, c = (frame_signature(image) for image in (view, moved, other))
+    brighter = frame_signature(np.clip(view.astype(np.float32) * 1.5 + 40, 0, 255).astype(np.uint8))
+    assert layout_distance(a, a) == pytest.approx(0.0)
+    assert layout_distance(a, b) < 0.3
+    assert layout_distance(a, brighter) < 0.25  # (clipped highlights are not a pure gain)
+    assert layout_distance(a, c) > 0.5
+
+
 def test_tiny_streams() -> None:
     assert detect_cuts([]) == ()
     black = np.zeros((20, 30, 3), np.uint8)
