@@ -212,7 +212,8 @@ sx, sy = win.video.rect.to_screen((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 win.video.mouse_down(sx, sy)              # click on the walker
 win.video.mouse_up()
 out["selected_by_click"] = ctl.state.selected
-win.run_action("toggle_mute")             # M
+from app.studio.shortcuts import key_code
+win._on_key(None, key_code("m"))           # the M key, through the real key handler
 settle()
 out["muted"] = ctl.project.object_sound(2).nudges.mute
 win.run_action("toggle_mute")
@@ -251,6 +252,11 @@ out["scrolled"] = list(win.timeline.view)
 win.run_action("zoom_fit")
 pump(2)
 out["fit"] = win.timeline.view
+win._on_key(None, key_code("space"))       # Space plays ...
+pump(5)
+out["played"] = ctl.audio.playing
+win._on_key(None, key_code("space"))       # ... and pauses
+out["paused"] = not ctl.audio.playing
 win.run_action("help")
 pump(3)
 out["frames_drawn_ok"] = win.frame_ready()
@@ -297,4 +303,5 @@ def test_window_session_drives_widgets(clip: tuple[Path, Path], tmp_path: Path) 
     assert v1 - v0 == pytest.approx(1.5, abs=0.01) and v0 < 1.5 < v1
     assert out["scrolled"][0] < v0                             # wheel up: earlier
     assert out["fit"] is None
+    assert (out["played"], out["paused"]) == (True, True)
     assert (out["asked"], out["stopped"]) == (True, True)
