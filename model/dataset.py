@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -185,8 +185,7 @@ def build_clip(plan: ClipPlan, root: Path, *, config: DatasetConfig,
 
 
 def _relative(analysis: Analysis, name: str) -> Analysis:
-    from dataclasses import replace
-
+    """The analysis with its video path made relative to the dataset folder."""
     return replace(analysis, video=replace(analysis.video, path=name))
 
 

@@ -65,7 +65,7 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
-class Sequence1:
+class TrackSequence:
     """One training sequence: a track's features, targets and where its true events are."""
 
     values: np.ndarray
@@ -103,7 +103,7 @@ def load_manifest(data_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[Sequence1]:
+def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[TrackSequence]:
     """Training sequences of one manifest clip: every analysed track with its matched truth,
     and with `with_truth` also the true tracks themselves (clean, marked so they only train)."""
     truth = Analysis.from_dict(clip["truth"])
@@ -122,7 +122,7 @@ def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[Se
 
 
 def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
-                  clip: str = "") -> Sequence1:
+                  clip: str = "") -> TrackSequence:
     """Features of `track`, labelled with the events of `true_track` (none: all negative)."""
     feats = track_features(track, info)
     events = true_track.events if true_track is not None else ()
@@ -130,7 +130,7 @@ def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
     lo = info.time_of_frame(int(feats.frames[0])) - 0.5 / float(info.fps)
     hi = info.time_of_frame(int(feats.frames[-1])) + 0.5 / float(info.fps)
     times = np.array([e.time for e in events if lo <= e.time <= hi])
-    return Sequence1(values=feats.values, onset=targets.onset, mask=targets.mask,
+    return TrackSequence(values=feats.values, onset=targets.onset, mask=targets.mask,
                      strength=targets.strength, kind=targets.kind, offset=targets.offset, frames=feats.frames,
                      info=info, true_times=times, clip=clip)
 
@@ -145,7 +145,7 @@ def mirror(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _batch(seqs: Sequence[Sequence1], normalizer: Normalizer, flips: np.ndarray) -> dict[str, Any]:
+def _batch(seqs: Sequence[TrackSequence], normalizer: Normalizer, flips: np.ndarray) -> dict[str, Any]:
     import torch
 
     length = max(s.values.shape[1] for s in seqs)
@@ -180,7 +180,7 @@ def _loss(net: Any, b: dict[str, Any], pos_weight: float) -> Any:
     return onset_loss + 0.5 * strength_loss + 0.5 * kind_loss + 0.5 * offset_loss
 
 
-def evaluate_sequences(model: EventModel, seqs: Sequence[Sequence1]) -> dict[float, dict[str, float]]:
+def evaluate_sequences(model: EventModel, seqs: Sequence[TrackSequence]) -> dict[float, dict[str, float]]:
     """Precision/recall/F1/median ms within one frame at each candidate threshold."""
     preds = [predict(model, s.values) for s in seqs]
     table: dict[float, dict[str, float]] = {}
@@ -201,7 +201,7 @@ def split_clips(names: Sequence[str], val_fraction: float) -> tuple[set[str], se
     return set(names[: len(names) - n_val]), set(names[len(names) - n_val:])
 
 
-def train(sequences: Sequence[Sequence1], *, config: TrainConfig = TrainConfig(),
+def train(sequences: Sequence[TrackSequence], *, config: TrainConfig = TrainConfig(),
           progress: ProgressFn | None = None) -> TrainResult:
     """Train on `sequences`; the last clips (by order) validate. Returns the best-F1 epoch."""
     import torch
@@ -261,7 +261,7 @@ def train(sequences: Sequence[Sequence1], *, config: TrainConfig = TrainConfig()
            "parameters": parameter_count(net), "best_epoch": best[1]["epoch"],
            "threshold": best[2], "val_scores": best[1]["scores"], "history": history,
            "train_seconds": round(time.monotonic() - start, 1),
-           "config": {**asdict(replace(config, net=config.net))}}
+           "config": asdict(config)}
     model = EventModel(net=net, config=config.net, normalizer=normalizer, threshold=best[2],
                        meta={"best_epoch": best[1]["epoch"], "val_f1": round(best[0], 4)})
     return TrainResult(model=model, log=log)

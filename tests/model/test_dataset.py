@@ -18,9 +18,11 @@ from model.dataset import (
     track_iou,
     write_json_atomic,
 )
-from video.errors import InputError
+from video.errors import Cancelled, InputError
 from video.tracks import Analysis, Track, VideoInfo
 
+TINY = DatasetConfig(sizes=((192, 108),), frame_rates=(Fraction(25),), min_duration=1.6,
+                     max_duration=2.0)
 INFO = VideoInfo(path="c.mp4", width=320, height=180, fps=Fraction(25), duration=2.0, frames=50)
 
 
@@ -86,6 +88,15 @@ def test_write_json_atomic_leaves_no_temp(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["m.json"]
 
 
+def test_cancel_leaves_nothing_behind(tmp_path: Path) -> None:
+    def cancel(fraction: float, message: str) -> None:
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        build_dataset(tmp_path / "ds", clips=3, seed=0, config=TINY, progress=cancel)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_build_dataset_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "keep.txt").write_text("mine")
@@ -93,9 +104,6 @@ def test_build_dataset_refuses_a_non_empty_folder(tmp_path: Path) -> None:
         build_dataset(tmp_path / "x", clips=1, seed=0)
     assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
 
-
-TINY = DatasetConfig(sizes=((192, 108),), frame_rates=(Fraction(25),), min_duration=1.6,
-                     max_duration=2.0)
 
 
 @pytest.mark.slow

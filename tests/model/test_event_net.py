@@ -31,7 +31,7 @@ from model.event_net import (
 )
 from model.learned_events import detect_events_learned, detect_events_model
 from model.train_events import TrainConfig, make_sequence, mirror, split_clips, train
-from video.errors import InputError
+from video.errors import Cancelled, InputError
 from video.tracks import Event, Track, VideoInfo
 
 TINY = EventNetConfig(channels=16, dilations=(1, 2, 4), dropout=0.0)
@@ -193,6 +193,21 @@ def test_split_is_by_clip() -> None:
     train_set, val_set = split_clips([f"c{i}" for i in range(10)], 0.2)
     assert val_set == {"c8", "c9"} and len(train_set) == 8
     assert split_clips(["only"], 0.2) == ({"only"}, set())
+
+
+def test_training_can_be_cancelled(rng: np.random.Generator) -> None:
+    info = _info(60)
+    seqs = [make_sequence(t, t, info, clip=f"c{i}")
+            for i, t in enumerate(bouncing_track(rng, info) for _ in range(4))]
+    seen: list[float] = []
+
+    def cancel_after_first(fraction: float, message: str) -> None:
+        seen.append(fraction)
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        train(seqs, config=TrainConfig(epochs=5, net=TINY), progress=cancel_after_first)
+    assert seen == [pytest.approx(0.2)]
 
 
 def test_tiny_net_learns_bounces_beyond_chance(rng: np.random.Generator, tmp_path: Path) -> None:
