@@ -214,9 +214,8 @@ class Timeline:
         times, pans = times[shown], pans[shown]
         if times.size >= 2:
             step = max(1, times.size // max(int(layout.track_w) // 3, 1))  # a point per 3 px
-            pts = [[layout.x_of(float(t)), lane.pan_to_y(float(p))]
-                   for t, p in zip(times[::step], pans[::step], strict=True)]
-            dpg.draw_polyline(pts, color=colour, thickness=2, parent=parent)
+            pts = np.stack([layout.xs_of(times[::step]), lane.pans_to_y(pans[::step])], axis=1)
+            dpg.draw_polyline(pts.tolist(), color=colour, thickness=2, parent=parent)
         for key in sound.nudges.pan_keyframes:
             if not layout.visible(key.time):
                 continue

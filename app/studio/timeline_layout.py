@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 HEADER_W = 128.0  # lane names on the left
 RULER_H = 22.0
 MIX_H = 64.0
@@ -37,6 +39,11 @@ class Lane:
         margin = 4.0
         p = min(max(pan, -1.0), 1.0)
         return self.mid - p * ((self.y1 - self.y0) / 2 - margin)
+
+    def pans_to_y(self, pans: np.ndarray) -> np.ndarray:
+        """`pan_to_y` for a whole curve at once."""
+        half = (self.y1 - self.y0) / 2 - 4.0
+        return self.mid - np.clip(pans, -1.0, 1.0) * half
 
     def y_to_pan(self, y: float) -> float:
         margin = 4.0
@@ -80,6 +87,14 @@ class TimelineLayout:
         if span <= 0:
             return HEADER_W
         t = min(max(time_s, self.start), self.end)
+        return HEADER_W + (t - self.start) / span * self.track_w
+
+    def xs_of(self, times: np.ndarray) -> np.ndarray:
+        """`x_of` for many times at once (a pan curve's points)."""
+        span = self.end - self.start
+        if span <= 0:
+            return np.full(np.shape(times), HEADER_W)
+        t = np.clip(times, self.start, self.end)
         return HEADER_W + (t - self.start) / span * self.track_w
 
     def time_of(self, x: float) -> float:

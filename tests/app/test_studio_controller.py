@@ -744,3 +744,13 @@ def test_every_shortcut_has_an_action_and_keys_are_unique() -> None:
     bindings = [(sc.key, sc.ctrl, sc.shift) for sc in STUDIO_SHORTCUTS]
     assert len(bindings) == len(set(bindings))       # no key does two things
     assert shortcut_label("undo") == "Ctrl+Z" and shortcut_label("nothing") == ""
+
+
+def test_vectorized_lane_mapping_matches_scalar() -> None:
+    layout = TimelineLayout(width=HEADER_W + 600, duration=6.0, object_ids=(1,), view=(1.0, 4.0))
+    lane = layout.object_lane(1)
+    assert lane is not None
+    times = np.array([-1.0, 1.0, 2.5, 4.0, 9.0])
+    pans = np.array([-2.0, -1.0, 0.0, 0.5, 1.5])
+    assert np.allclose(layout.xs_of(times), [layout.x_of(float(t)) for t in times])
+    assert np.allclose(lane.pans_to_y(pans), [lane.pan_to_y(float(p)) for p in pans])
