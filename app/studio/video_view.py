@@ -37,6 +37,9 @@ class VideoView:
         self._overlay: int | str = 0
         self._drag_layer: int | str = 0
         self._hint: int | str = 0
+        self._banner: int | str = 0
+        self._banner_bg: int | str = 0
+        self._banner_on = False
         self._overlay_key: Any = None
         self._drag_start: tuple[float, float] | None = None
         self._drag_end: tuple[float, float] | None = None
@@ -51,6 +54,9 @@ class VideoView:
             self._picture_layer = dpg.add_draw_layer()
             self._overlay = dpg.add_draw_layer()
             self._drag_layer = dpg.add_draw_layer()
+            self._banner_bg = dpg.draw_rectangle((12, 12), (12, 40), fill=(0, 0, 0, 170),
+                                                 color=(0, 0, 0, 0), show=False)
+            self._banner = dpg.draw_text((20, 16), "", size=18, color=theme.TEXT, show=False)
 
     def resize(self, width: float, height: float) -> None:
         """Fit the drawlist (and the picture inside it) to a new panel size."""
@@ -108,9 +114,22 @@ class VideoView:
 
     # -- overlay -----------------------------------------------------------------------------
 
+    def show_banner(self, text: str) -> None:
+        """A line over the picture while it has no overlay yet ("Analysing clip.mp4: 40 %")."""
+        shown = bool(text)
+        dpg.configure_item(self._banner, text=text, show=shown)
+        dpg.configure_item(self._banner_bg, pmax=(28 + 9.5 * len(text), 40), show=shown)
+
     def draw_overlay(self) -> None:
         """Redraw boxes, labels, trajectories and event flashes when anything they show changed."""
         state, project = self.ctl.state, self.ctl.project
+        status = self.ctl.worker.status()
+        loading = project is None and status is not None
+        if status is not None and loading:
+            self.show_banner(f"{status.name}: {status.fraction * 100:.0f} %  {status.message}")
+        elif self._banner_on:
+            self.show_banner("")
+        self._banner_on = loading
         if project is None or self.rect is None:
             return
         frame = state.frame_index()
