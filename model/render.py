@@ -167,15 +167,16 @@ class SceneRenderer:
         report(progress, 0.85, "master")
         active = self._active()
         playing = {oid: s for oid, s in spatial.items() if oid in active}
-        result = master(playing, n_samples=self.n_samples,
+        result = master(playing, n_samples=self.n_samples,   # the stems are ours: in place
                         config=MasterConfig(target_lufs=self.settings.target_lufs,
-                                            true_peak_db=self.settings.true_peak_db))
+                                            true_peak_db=self.settings.true_peak_db),
+                        in_place=True)
         self._report = dict(result.report)
         self._gain = _master_gain(self._report)
         gain = np.float32(self._gain)
         self._stems = {oid: (np.asarray(result.stems[oid], dtype=np.float32) if oid in playing
                              else spatial[oid] * gain) for oid in spatial}
-        self._mix = np.asarray(result.mix, dtype=np.float32).copy()
+        self._mix = result.mix            # a fresh array of the master stage's own
         report(progress, 1.0, "rendered")
         return self.result()
 
