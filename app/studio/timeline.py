@@ -24,11 +24,14 @@ from app.studio.timeline_layout import (
     Lane,
     TimelineLayout,
     follow_view,
+    header_button_at,
+    header_buttons,
     keyframe_at,
     ruler_ticks,
     scroll_view,
     zoom_view,
 )
+from audio.nudges import Nudges
 
 
 class Timeline:
@@ -128,10 +131,8 @@ class Timeline:
             return f"Stem {state.selected}", theme.object_colour(state.selected)
         if lane.kind == "object" and project is not None and lane.object_id is not None:
             track = project.analysis.object(lane.object_id)
-            sound = project.object_sound(lane.object_id)
-            flags = (" M" if sound.nudges.mute else "") + (" S" if sound.nudges.solo else "")
             stale = " …" if lane.object_id in state.stale else ""
-            return f"{lane.object_id} {track.label[:10]}{flags}{stale}", theme.object_colour(
+            return f"{lane.object_id} {track.label[:8]}{stale}", theme.object_colour(
                 lane.object_id)
         return "", theme.TEXT
 
@@ -153,6 +154,20 @@ class Timeline:
             dpg.draw_rectangle((0, lane.y0), (4, lane.y1), fill=colour, color=colour,
                                parent=parent)
         dpg.draw_text((10, lane.mid - 8), title, color=colour, size=15, parent=parent)
+        if lane.kind == "object" and lane.object_id is not None and self.ctl.project is not None:
+            self._draw_header_buttons(lane, self.ctl.project.object_sound(lane.object_id).nudges)
+
+    def _draw_header_buttons(self, lane: Lane, nudges: Nudges) -> None:
+        """Mute and solo buttons in the lane header, lit when on (as on a mixer strip)."""
+        lit = {"mute": (230, 80, 70, 255) if nudges.mute else None,
+               "solo": (240, 200, 60, 255) if nudges.solo else None}
+        for name, (x0, y0, x1, y1) in header_buttons(lane).items():
+            fill = lit[name] or (58, 62, 70, 255)
+            dpg.draw_rectangle((x0, y0), (x1, y1), fill=fill, color=theme.BORDER, rounding=3,
+                               parent=self._static)
+            text = (20, 20, 20, 255) if lit[name] else theme.TEXT_DIM
+            dpg.draw_text((x0 + 4, y0 + 1), name[0].upper(), size=13, color=text,
+                          parent=self._static)
 
     def _draw_ruler(self, lane: Lane) -> None:
         layout, parent = self.layout, self._static
@@ -233,8 +248,15 @@ class Timeline:
         """Seek, select a lane's object, grab a keyframe, or (double-click) add one."""
         lane = self.layout.lane_at(y)
         if lane is None or x < HEADER_W:
-            if lane is not None and lane.object_id is not None:
-                self.ctl.select(lane.object_id)
+            if lane is not None and lane.object_id is not None and self.ctl.project is not None:
+                button = header_button_at(lane, x, y)
+                nudges = self.ctl.project.object_sound(lane.object_id).nudges
+                if button == "mute":
+                    self.ctl.set_mute(lane.object_id, not nudges.mute)
+                elif button == "solo":
+                    self.ctl.set_solo(lane.object_id, not nudges.solo)
+                else:
+                    self.ctl.select(lane.object_id)
             return
         t = self.layout.time_of(x)
         if lane.kind != "object" or lane.object_id is None or self.ctl.project is None:

@@ -132,6 +132,29 @@ class TimelineLayout:
         return next((lane for lane in self.lanes() if lane.object_id == object_id), None)
 
 
+HEADER_BUTTON = 16.0  # the M and S buttons in an object lane's header
+
+
+def header_buttons(lane: Lane) -> dict[str, tuple[float, float, float, float]]:
+    """Where an object lane's mute and solo buttons are drawn: name -> (x0, y0, x1, y1)."""
+    y0 = lane.mid - HEADER_BUTTON / 2
+    y1 = y0 + HEADER_BUTTON
+    solo_x = HEADER_W - 8 - HEADER_BUTTON
+    mute_x = solo_x - 4 - HEADER_BUTTON
+    return {"mute": (mute_x, y0, mute_x + HEADER_BUTTON, y1),
+            "solo": (solo_x, y0, solo_x + HEADER_BUTTON, y1)}
+
+
+def header_button_at(lane: Lane, x: float, y: float) -> str | None:
+    """'mute' or 'solo' when (x, y) is on that button of an object lane's header, else None."""
+    if lane.kind != "object":
+        return None
+    for name, (x0, y0, x1, y1) in header_buttons(lane).items():
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            return name
+    return None
+
+
 def keyframe_at(keys: list[tuple[float, float]], layout: TimelineLayout, lane: Lane,
                 x: float, y: float, *, radius: float = 7.0) -> int | None:
     """Index of the (time, pan) keyframe drawn within `radius` pixels of (x, y), nearest first."""

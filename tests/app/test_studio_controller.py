@@ -754,3 +754,19 @@ def test_vectorized_lane_mapping_matches_scalar() -> None:
     pans = np.array([-2.0, -1.0, 0.0, 0.5, 1.5])
     assert np.allclose(layout.xs_of(times), [layout.x_of(float(t)) for t in times])
     assert np.allclose(lane.pans_to_y(pans), [lane.pan_to_y(float(p)) for p in pans])
+
+
+def test_lane_header_buttons_hit_test() -> None:
+    from app.studio.timeline_layout import header_button_at, header_buttons
+
+    layout = TimelineLayout(width=HEADER_W + 500, duration=4.0, object_ids=(3, 8))
+    lane = layout.object_lane(8)
+    assert lane is not None
+    buttons = header_buttons(lane)
+    for name, (x0, y0, x1, y1) in buttons.items():
+        assert header_button_at(lane, (x0 + x1) / 2, (y0 + y1) / 2) == name
+        assert x1 <= HEADER_W and lane.y0 <= y0 < y1 <= lane.y1
+    assert buttons["mute"][2] < buttons["solo"][0]           # side by side, M then S
+    assert header_button_at(lane, 10, lane.mid) is None      # the name: selects instead
+    mix = layout.lanes()[1]
+    assert header_button_at(mix, *buttons["mute"][:2]) is None

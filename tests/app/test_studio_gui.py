@@ -228,6 +228,12 @@ win.timeline.mouse_drag(x + 20, lane.pan_to_y(-0.5))
 win.timeline.mouse_up()
 settle()
 out["keys"] = [[k.time, k.pan] for k in ctl.project.object_sound(2).nudges.pan_keyframes]
+from app.studio.timeline_layout import header_buttons
+solo = header_buttons(lane)["solo"]
+win.timeline.mouse_down((solo[0] + solo[2]) / 2, (solo[1] + solo[3]) / 2)   # S in the header
+win.timeline.mouse_up()
+settle()
+out["soloed"] = ctl.project.object_sound(2).nudges.solo
 win.timeline.mouse_down(win.timeline.layout.x_of(0.5), 40)    # click in the mix lane: seek
 out["seek"] = ctl.state.playhead
 win.timeline.mouse_up()
@@ -295,6 +301,7 @@ def test_window_session_drives_widgets(clip: tuple[Path, Path], tmp_path: Path) 
     assert t0 == pytest.approx(1.0, abs=0.02)
     assert t1 > 2.0 and p1 == pytest.approx(-0.5, abs=0.1)     # dragged later and lower
     assert out["seek"] == pytest.approx(0.5, abs=0.05)
+    assert out["soloed"] is True
     assert out["objects_after_drag"] == [1, 2, 3]
     assert out["tab_selected"] == 1                            # wraps from 3 to 1
     assert out["objects_after_undo"] == [1, 2]
