@@ -35,6 +35,12 @@ def object_summary(project: Project, object_id: int) -> str:
     return "\n".join(lines)
 
 
+def _tip(item: int | str, text: str) -> None:
+    """A hover tooltip explaining a control."""
+    with dpg.tooltip(item):
+        dpg.add_text(text)
+
+
 class Inspector:
     """Owns the inspector panel's widgets; see the module doc."""
 
@@ -76,8 +82,16 @@ class Inspector:
                 with dpg.group(horizontal=True):
                     w["mute"] = dpg.add_checkbox(label="Mute", callback=self._mute)
                     w["solo"] = dpg.add_checkbox(label="Solo", callback=self._solo)
-                    dpg.add_button(label="Regenerate", callback=self._regenerate)
-                    dpg.add_button(label="Reset", callback=self._reset)
+                    regenerate = dpg.add_button(label="Regenerate", callback=self._regenerate)
+                    reset = dpg.add_button(label="Reset", callback=self._reset)
+                _tip(w["pan"], "Added to the tracked pan (the box's x on screen); "
+                               "-1 = hard left, +1 = hard right")
+                _tip(w["distance"], "Multiplies the apparent distance: 2 = twice as far "
+                                    "(quieter, duller), 0.5 = nearer")
+                _tip(w["gain"], "Level trim after distance loudness")
+                _tip(w["width"], "0 = point source, 1 = as wide as the object's box allows")
+                _tip(regenerate, "A new take: the same prompt with the next seed (undoable)")
+                _tip(reset, "Back to the tracked placement: no offset, keyframes or trims")
                 dpg.add_separator()
                 with dpg.group(horizontal=True):
                     dpg.add_text("Pan keyframes")
