@@ -216,15 +216,28 @@ def _window(box: np.ndarray, config: SeedConfig) -> int:
 def patch_similarity(first: np.ndarray, second: np.ndarray, at_first: np.ndarray,
                      at_second: np.ndarray, *, size: int = 9) -> np.ndarray:
     """Normalised cross-correlation (-1..1) of size x size patches around matched points."""
-    out = np.zeros(len(at_first), dtype=np.float64)
-    for i, (p, q) in enumerate(zip(at_first, at_second, strict=True)):
-        a = cv2.getRectSubPix(first, (size, size), (float(p[0]), float(p[1]))).astype(np.float64)
-        b = cv2.getRectSubPix(second, (size, size), (float(q[0]), float(q[1]))).astype(np.float64)
-        a -= a.mean()
-        b -= b.mean()
-        norm = math.sqrt(float((a * a).sum() * (b * b).sum()))
-        out[i] = float((a * b).sum()) / norm if norm > 1e-9 else 0.0
-    return out
+    if len(at_first) == 0:
+        return np.zeros(0, dtype=np.float64)
+    a = _patches(first, at_first, size)
+    b = _patches(second, at_second, size)
+    a -= a.mean(axis=1, keepdims=True)
+    b -= b.mean(axis=1, keepdims=True)
+    norm = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    dot = (a * b).sum(axis=1)
+    return np.where(norm > 1e-9, dot / np.maximum(norm, 1e-9), 0.0)
+
+
+def _patches(image: np.ndarray, centres: np.ndarray, size: int) -> np.ndarray:
+    """(n, size * size) bilinear samples of `image` on a size x size grid around each centre
+    (one remap call for all of them; outside the picture reads the nearest edge)."""
+    offsets = np.arange(size, dtype=np.float32) - (size - 1) / 2
+    xs = centres[:, 0, None, None].astype(np.float32) + offsets[None, None, :]
+    ys = centres[:, 1, None, None].astype(np.float32) + offsets[None, :, None]
+    map_x = np.broadcast_to(xs, (len(centres), size, size)).reshape(-1, size)
+    map_y = np.broadcast_to(ys, (len(centres), size, size)).reshape(-1, size)
+    sampled = cv2.remap(image, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y),
+                        cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return sampled.reshape(len(centres), size * size).astype(np.float64)
 
 
 def _lucas_kanade(source: np.ndarray, target: np.ndarray, points: np.ndarray, window: int,
@@ -239,14 +252,21 @@ def _lucas_kanade(source: np.ndarray, target: np.ndarray, points: np.ndarray, wi
 
 
 def _median_scale(start: np.ndarray, end: np.ndarray) -> float:
-    """Median ratio of pairwise feature distances after/before (1 = same size), clamped."""
+    """Median ratio of pairwise feature distances after/before (1 = same size), clamped.
+
+    At most 64 features take part (evenly spread over the list), which keeps the pair count
+    small without biasing which parts of the object are measured.
+    """
+    if len(start) > 64:
+        keep = np.linspace(0, len(start) - 1, 64).round().astype(int)
+        start, end = start[keep], end[keep]
     i, j = np.triu_indices(len(start), k=1)
     before = np.linalg.norm(start[i] - start[j], axis=1)
     after = np.linalg.norm(end[i] - end[j], axis=1)
-    keep = before > 4.0
-    if not np.any(keep):
+    keep_pairs = before > 4.0
+    if not np.any(keep_pairs):
         return 1.0
-    return float(np.clip(np.median(after[keep] / before[keep]), 0.8, 1.25))
+    return float(np.clip(np.median(after[keep_pairs] / before[keep_pairs]), 0.8, 1.25))
 
 
 def anchor_refine(current: np.ndarray, box: np.ndarray, template: np.ndarray, *,

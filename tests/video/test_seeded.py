@@ -13,7 +13,13 @@ import pytest
 from video.encode import write_video
 from video.errors import Cancelled, InputError
 from video.reader import VideoReader
-from video.seeded import SeedConfig, flow_step, track_from_seed, visible_fraction
+from video.seeded import (
+    SeedConfig,
+    flow_step,
+    patch_similarity,
+    track_from_seed,
+    visible_fraction,
+)
 
 NTSC = Fraction(30000, 1001)
 W, H = 322, 182
@@ -252,6 +258,18 @@ def test_flow_step_loses_a_vanished_object(rng: np.random.Generator) -> None:
                          cv2.COLOR_RGB2GRAY)
     assert flow_step(image, other, np.array([70.0, 50.0, 130.0, 110.0]),
                      config=SeedConfig()) is None
+
+
+def test_patch_similarity_matches_moved_patches(rng: np.random.Generator) -> None:
+    image = cv2.cvtColor(blob_texture(rng, 120, 140, (0, 0, 0), (255, 255, 255), 2.0),
+                         cv2.COLOR_RGB2GRAY)
+    shifted = np.roll(image, (2, 3), axis=(0, 1))  # content moves 3 px right, 2 px down
+    points = rng.uniform(15, 100, (30, 2)).astype(np.float32)
+    matched = patch_similarity(image, shifted, points, points + np.array([3, 2], np.float32))
+    unmatched = patch_similarity(image, shifted, points, points)
+    np.testing.assert_allclose(matched, 1.0, atol=1e-6)
+    assert np.median(unmatched) < 0.6
+    assert patch_similarity(image, shifted, points[:0], points[:0]).shape == (0,)
 
 
 @pytest.mark.parametrize("options", [{"min_points": 1}, {"max_points": 3}, {"window": 3},
