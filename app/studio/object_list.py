@@ -26,8 +26,12 @@ class ObjectList:
         self._revision = -1
         self._selected: int | None = -1
         self._swatches: dict[int, int | str] = {}
+        self._release: int | str = 0
 
     def build(self) -> None:
+        # one "drag ended" handler shared by every row's gain control (rows come and go)
+        with dpg.item_handler_registry() as self._release:
+            dpg.add_item_deactivated_after_edit_handler(callback=lambda: self.ctl.end_drag())
         with dpg.table(header_row=True, resizable=True, policy=dpg.mvTable_SizingFixedFit,
                        row_background=True, borders_innerH=True, borders_outerH=True,
                        scrollY=True, height=-1, freeze_rows=1) as self.table:
@@ -98,8 +102,6 @@ class ObjectList:
             gain = dpg.add_drag_float(width=60, min_value=-60.0, max_value=24.0, speed=0.1,
                                       format="%+.1f", clamped=True,
                                       callback=lambda s, a: ctl.set_gain(object_id, float(a)))
-        with dpg.item_handler_registry() as handlers:
-            dpg.add_item_deactivated_after_edit_handler(callback=lambda: ctl.end_drag())
-        dpg.bind_item_handler_registry(gain, handlers)
+        dpg.bind_item_handler_registry(gain, self._release)
         return {"row": row, "label": name, "prompt": prompt, "mute": mute, "solo": solo,
                 "gain": gain}
