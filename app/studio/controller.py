@@ -71,7 +71,7 @@ class StudioController:
         """Start analysing a video; the project appears when the analysis job finishes."""
         from video.reader import probe_video
 
-        p = Path(path)
+        p = Path(path).expanduser().resolve()  # saved projects must find it from anywhere
         probe_video(p)  # a missing or non-video file fails here, at once, with a clear message
         self.worker.cancel_all()
         self.state.source_path = p
