@@ -77,7 +77,8 @@ def run_headless(source: Path, outdir: str | None) -> int:
         else:
             from video.analyze import analyze_video
 
-            project = Project(analysis=analyze_video(source, progress=scaled(bar, 0.0, 0.4)))
+            project = Project(analysis=analyze_video(source.resolve(),
+                                                     progress=scaled(bar, 0.0, 0.4)))
         library = SoundLibrary.open(list(project.render.libraries))
         result = render_scene(project.analysis, project.objects, project.render, library=library,
                               progress=scaled(bar, 0.4, 0.85))
