@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from fractions import Fraction
@@ -100,16 +101,13 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
         labels = {t.id: t.label for t in project.analysis.objects}
         stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects}
         total = len(project.objects) + 2 + (1 if review_video is not None else 0)
+        finished = _finished_project(project, result, stems)
         jobs = [(tmp / stems[o.id], result.stems[o.id],
                  _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt))
                 for o in project.objects]
-        _write_all(jobs, progress, total)
-        finished = _finished_project(project, result, stems)
-        _write_audio(tmp / "mix.wav", result.mix,
-                     _bwf_fields(finished, object_id=None, label="", prompt=""))
-        doc = finished.to_dict()
-        doc["render"]["sample_rate"] = SAMPLE_RATE
-        (tmp / "project.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        jobs.append((tmp / "mix.wav", result.mix,
+                     _bwf_fields(finished, object_id=None, label="", prompt="")))
+        _write_all(jobs, progress, total, meanwhile=lambda: _write_project(tmp, finished))
         report(progress, (len(project.objects) + 2) / total, "project")
         if review_video is not None:
             write_review_video(review_video, tmp, result.mix)
@@ -121,13 +119,36 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
     return out
 
 
+def _write_project(folder: Path, finished: Project) -> None:
+    """folder/project.json: indented, except the long per-frame lists of the tracks, which are
+    written compactly by the C encoder (the same JSON values, a fraction of the time)."""
+    doc = finished.to_dict()
+    doc["render"]["sample_rate"] = SAMPLE_RATE
+    compact: dict[str, str] = {}
+    token = secrets.token_hex(8)          # a marker no real value can spell
+    for i, obj in enumerate(doc.get("analysis", {}).get("objects", [])):
+        for key in ("frames", "boxes"):
+            if isinstance(obj.get(key), list):
+                mark = f"@@{token}:{i}:{key}@@"
+                compact[json.dumps(mark)] = json.dumps(obj[key], separators=(",", ":"))
+                obj[key] = mark
+    text = json.dumps(doc, indent=1)
+    for mark, value in compact.items():
+        text = text.replace(mark, value, 1)
+    (folder / "project.json").write_text(text, encoding="utf-8")
+
+
 def _write_all(jobs: list[tuple[Path, np.ndarray, dict[str, Any]]],
-               progress: ProgressFn | None, total: int) -> None:
-    """Write stems two at a time (encoding and disk writes release the GIL); every writer has
-    finished before this returns or raises, so the caller can safely delete the folder."""
+               progress: ProgressFn | None, total: int,
+               meanwhile: Callable[[], None] | None = None) -> None:
+    """Write the audio files two at a time (packing and disk writes release the GIL), running
+    `meanwhile` on this thread as they go; every writer has finished before this returns or
+    raises, so the caller can safely delete the folder."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(_write_audio, *job) for job in jobs]
         try:
+            if meanwhile is not None:
+                meanwhile()
             for done, future in enumerate(as_completed(futures), start=1):
                 future.result()
                 report(progress, done / total, f"stem {done}/{len(jobs)}")

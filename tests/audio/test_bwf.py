@@ -158,3 +158,20 @@ def test_unwritable_and_unreadable_paths(tmp_path: Path, stereo: np.ndarray) -> 
     sf.write(str(tmp_path / "plain.wav"), stereo.T, 48_000, subtype="PCM_16")
     with pytest.raises(InputError, match="bext"):
         read_bext(tmp_path / "plain.wav")
+
+
+@pytest.mark.parametrize(("dtype", "frames"), [
+    (np.float32, 65_536 + 3), (np.float64, 65_536 * 2 + 1), (np.float32, 5), (np.float64, 4),
+])
+def test_long_stems_read_back_sample_exact(tmp_path: Path, dtype: type, frames: int) -> None:
+    """Across the packer's chunk boundaries and for lengths that are not a multiple of 4, every
+    sample reads back as the rounded, clipped 24-bit value (soundfile as an independent
+    reader)."""
+    rng = np.random.default_rng(7)
+    audio: np.ndarray = (0.6 * rng.standard_normal((2, frames))).astype(dtype)
+    path = tmp_path / "long.wav"
+    write_bwf(path, audio, description="long")
+    back, rate = sf.read(str(path), dtype="int32", always_2d=True)
+    expected = np.clip(np.rint(audio.astype(np.float64) * 2**23), -2**23, 2**23 - 1)
+    assert rate == 48_000 and back.shape == (frames, 2)
+    np.testing.assert_array_equal(back.T.astype(np.int64) >> 8, expected.astype(np.int64))
