@@ -47,7 +47,8 @@ class Timeline:
         self._key: Any = None
         self._dragging: tuple[int, int] | None = None
         self._seeking = False
-        self._textures: list[int | str] = []
+        self._textures: dict[Any, tuple[np.ndarray, int | str]] = {}  # waveforms shown
+        self._used: set[Any] = set()
         self._loop_layer: int | str = 0
         self._loop_key: Any = None
         self.view: tuple[float, float] | None = None
@@ -82,10 +83,10 @@ class Timeline:
             self.layout = layout
             dpg.configure_item(self.drawlist, width=int(self.width), height=int(layout.height))
             dpg.delete_item(self._static, children_only=True)
-            for texture in self._textures:
-                dpg.delete_item(texture)
-            self._textures.clear()
+            self._used.clear()
             self._draw_static(project is not None)
+            for stale in set(self._textures) - self._used:  # waveforms no longer shown
+                dpg.delete_item(self._textures.pop(stale)[1])
         self._draw_loop()
         x = self.layout.x_of(state.playhead)
         dpg.configure_item(self._playhead, p1=(x, 0), p2=(x, self.layout.height))
@@ -192,14 +193,20 @@ class Timeline:
         if envelope is None or self.ctl.state.render.duration <= 0:
             return
         width, height = max(int(layout.track_w), 1), max(int(lane.y1 - lane.y0) - 4, 2)
-        n, total = envelope.shape[1], self.ctl.state.render.duration
-        b0 = min(int(np.floor(layout.start / total * n)), n - 1)
-        b1 = max(int(np.ceil(layout.end / total * n)), b0 + 1)
-        image = waveform_image(envelope[:, b0:b1], width=width, height=height, colour=colour,
-                               peak=max(float(np.max(np.abs(envelope))), 0.05))
-        with dpg.texture_registry():
-            texture = dpg.add_static_texture(width, height, image.reshape(-1))  # type: ignore[arg-type]
-        self._textures.append(texture)
+        key = (id(envelope), width, height, layout.start, layout.end, colour)
+        cached = self._textures.get(key)
+        texture = cached[1] if cached is not None else None
+        if texture is None:  # the envelope, size or view changed: rasterize again
+            n, total = envelope.shape[1], self.ctl.state.render.duration
+            b0 = min(int(np.floor(layout.start / total * n)), n - 1)
+            b1 = max(int(np.ceil(layout.end / total * n)), b0 + 1)
+            image = waveform_image(envelope[:, b0:b1], width=width, height=height,
+                                   colour=colour, peak=max(float(np.max(np.abs(envelope))), 0.05))
+            with dpg.texture_registry():
+                texture = dpg.add_static_texture(width, height, image.reshape(-1))  # type: ignore[arg-type]
+            # the entry keeps the envelope alive, so its id() cannot be reused while cached
+            self._textures[key] = (envelope, texture)
+        self._used.add(key)
         dpg.draw_image(texture, (HEADER_W, lane.y0 + 2), (HEADER_W + width, lane.y0 + 2 + height),
                        parent=parent)
 
