@@ -770,3 +770,13 @@ def test_lane_header_buttons_hit_test() -> None:
     assert header_button_at(lane, 10, lane.mid) is None      # the name: selects instead
     mix = layout.lanes()[1]
     assert header_button_at(mix, *buttons["mute"][:2]) is None
+
+
+def test_object_colours_are_stable_and_distinct() -> None:
+    from app.studio.theme import object_colour
+
+    colours = [np.array(object_colour(i)[:3], dtype=float) for i in range(1, 13)]
+    assert object_colour(5) == object_colour(5) and object_colour(5, alpha=40)[3] == 40
+    nearest = min(np.linalg.norm(a - b) for i, a in enumerate(colours) for b in colours[i + 1:])
+    assert nearest > 40          # neighbours in the list never look alike
+    assert all(c.max() >= 250 for c in colours)   # bright enough to read on the dark picture
