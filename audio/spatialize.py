@@ -352,6 +352,60 @@ def _delays(pan: np.ndarray, distance: np.ndarray, config: SpatialConfig
     return left, right
 
 
+@dataclass(frozen=True)
+class PlacedSource:
+    """The part of the signal path that pan and gain do not change: the left and right source
+    signals after air absorption and width (the same array twice when there is no width), and
+    the control-rate distance curve they were made with.
+
+    Depends on the dry sound, the track, the config and only two nudges (distance_scale, width):
+    a renderer can keep it and re-run only `place` when the designer moves the pan or the gain
+    (see `source_nudges`)."""
+
+    left: np.ndarray
+    right: np.ndarray
+    distance: np.ndarray
+    nudges: tuple[float, float]
+
+
+def source_nudges(nudges: Nudges) -> tuple[float, float]:
+    """The nudges a PlacedSource depends on: (distance_scale, width)."""
+    return (float(nudges.distance_scale), float(nudges.width))
+
+
+def prepare_source(dry: np.ndarray, track: Track, info: VideoInfo, *,
+                   nudges: Nudges = NO_NUDGES, config: SpatialConfig = SpatialConfig()
+                   ) -> PlacedSource:
+    """Air absorption and width of a mono object sound: the first half of `spatialize`."""
+    x = _as_mono(dry)
+    distance = distance_control(track, info, n_samples=x.size, nudges=nudges, config=config)
+    source = _apply_air(x, distance, config) if config.air_absorption else x
+    width = width_control(track, info, n_samples=x.size, nudges=nudges, config=config)
+    left, right = _apply_width(source, width, config)
+    return PlacedSource(left=left, right=right, distance=distance, nudges=source_nudges(nudges))
+
+
+def place(source: PlacedSource, track: Track, info: VideoInfo, *, nudges: Nudges = NO_NUDGES,
+          config: SpatialConfig = SpatialConfig()) -> np.ndarray:
+    """Pan, optional ITD / Doppler, distance gain and trim: the second half of `spatialize`.
+
+    `source` must have been prepared with the same distance_scale and width as `nudges`."""
+    if source.nudges != source_nudges(nudges):
+        raise ValueError("the source was prepared for other distance/width nudges")
+    n = source.left.size
+    pan = pan_control(track, info, n_samples=n, nudges=nudges,
+                      control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
+    left, right = source.left, source.right
+    if config.itd or config.doppler:
+        delay_l, delay_r = _delays(pan, source.distance, config)
+        left = variable_delay_control(left, delay_l, block=config.block)
+        right = variable_delay_control(right, delay_r, block=config.block)
+    gain = distance_gain(source.distance, min_gain_db=config.min_gain_db,
+                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
+    gain_l, gain_r = pan_gains(pan, law=config.law)
+    return _apply_gains(left, right, gain_l * gain, gain_r * gain, block=config.block)
+
+
 def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges = NO_NUDGES,
                config: SpatialConfig = SpatialConfig()) -> np.ndarray:
     """Place a mono object sound in stereo: (n,) float32 in, (2, n) float32 out.
@@ -360,19 +414,5 @@ def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges
     air absorption, optional width / ITD / Doppler, and the nudges' gain trim. Mute is not
     applied here (the mixer does mute/solo).
     """
-    x = _as_mono(dry)
-    n = x.size
-    pan = pan_control(track, info, n_samples=n, nudges=nudges,
-                      control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
-    distance = distance_control(track, info, n_samples=n, nudges=nudges, config=config)
-    source = _apply_air(x, distance, config) if config.air_absorption else x
-    width = width_control(track, info, n_samples=n, nudges=nudges, config=config)
-    left, right = _apply_width(source, width, config)
-    if config.itd or config.doppler:
-        delay_l, delay_r = _delays(pan, distance, config)
-        left = variable_delay_control(left, delay_l, block=config.block)
-        right = variable_delay_control(right, delay_r, block=config.block)
-    gain = distance_gain(distance, min_gain_db=config.min_gain_db,
-                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
-    gain_l, gain_r = pan_gains(pan, law=config.law)
-    return _apply_gains(left, right, gain_l * gain, gain_r * gain, block=config.block)
+    source = prepare_source(dry, track, info, nudges=nudges, config=config)
+    return place(source, track, info, nudges=nudges, config=config)

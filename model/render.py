@@ -30,7 +30,13 @@ import numpy as np
 
 from audio.mix import active_ids
 from audio.nudges import Nudges
-from audio.spatialize import SpatialConfig, spatialize
+from audio.spatialize import (
+    PlacedSource,
+    SpatialConfig,
+    place,
+    prepare_source,
+    source_nudges,
+)
 from model.choose import LibraryLike
 from model.generate import GenerateConfig, SampleCache, WarnFn, generate_object
 from model.scene import ObjectSound, RenderSettings
@@ -92,6 +98,7 @@ class SceneRenderer:
     """
 
     spare_dry = 8
+    spare_sources = 2   # prepared sources kept for the most recently nudged objects
 
     def __init__(self, analysis: Analysis, settings: RenderSettings, *,
                  library: LibraryLike | None = None, warn: WarnFn | None = None,
@@ -105,6 +112,8 @@ class SceneRenderer:
         self.n_samples = duration_to_samples(analysis.video.duration)
         self.samples = SampleCache(library, warn)
         self._dry: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sources: OrderedDict[int, tuple[tuple[str, tuple[float, float]], PlacedSource]] \
+            = OrderedDict()
         self._digests = {t.id: track_digest(t) for t in analysis.objects}
         self._objects: dict[int, ObjectSound] = {}
         self._stems: dict[int, np.ndarray] = {}
@@ -135,18 +144,41 @@ class SceneRenderer:
             self._dry.popitem(last=False)
         return audio
 
-    def _spatialize(self, sound: ObjectSound, *, gain: float = 1.0) -> np.ndarray:
+    def _spatialize(self, sound: ObjectSound, *, gain: float = 1.0, keep: bool = False
+                    ) -> np.ndarray:
         """The object's stereo stem, times `gain` (folded into the spatializer's own gain
-        curve when the nudge range allows: one pass over the audio fewer)."""
+        curve when the nudge range allows: one pass over the audio fewer).
+
+        keep: reuse (and remember) the object's prepared source (air absorption, width), which
+        a pan or gain nudge does not change, so such a nudge only re-pans."""
         nudges = sound.nudges
         folded = nudges.gain_db + 20.0 * math.log10(gain) if gain > 0 else -math.inf
         if gain != 1.0 and -60.0 <= folded <= 24.0:
             nudges, gain = replace(nudges, gain_db=folded), 1.0
-        stem = spatialize(self.dry(sound), self._track(sound.id), self.analysis.video,
-                          nudges=nudges, config=self.spatial)
+        track = self._track(sound.id)
+        source = self._source(sound, nudges) if keep else prepare_source(
+            self.dry(sound), track, self.analysis.video, nudges=nudges, config=self.spatial)
+        stem = place(source, track, self.analysis.video, nudges=nudges, config=self.spatial)
         if gain != 1.0:
             stem *= np.float32(gain)
         return stem
+
+    def _source(self, sound: ObjectSound, nudges: Nudges) -> PlacedSource:
+        """The object's prepared source, from the small cache of recently nudged objects."""
+        track = self._track(sound.id)
+        key = (dry_key(track, sound, self.settings, digest=self._digests[track.id]),
+               source_nudges(nudges))
+        cached = self._sources.get(sound.id)
+        if cached is not None and cached[0] == key:
+            self._sources.move_to_end(sound.id)
+            return cached[1]
+        source = prepare_source(self.dry(sound), track, self.analysis.video, nudges=nudges,
+                                config=self.spatial)
+        self._sources[sound.id] = (key, source)
+        self._sources.move_to_end(sound.id)
+        while len(self._sources) > self.spare_sources:
+            self._sources.popitem(last=False)
+        return source
 
     def _active(self) -> set[int]:
         return active_ids({oid: o.nudges for oid, o in self._objects.items()})
@@ -188,14 +220,13 @@ class SceneRenderer:
         before = self._active()
         self._objects[sound.id] = sound
         after = self._active()
-        stem = self._spatialize(sound, gain=self._gain)
+        stem = self._spatialize(sound, gain=self._gain, keep=True)
         old = self._stems[sound.id]
         self._stems[sound.id] = stem
         if before != after:           # mute/solo changed: the set of summed stems changed
             self._mix = self._sum_active(after)
         elif sound.id in after:
-            self._mix += stem
-            self._mix -= old
+            _patch(self._mix, stem, old)
         return self.result()
 
     def _sum_active(self, active: set[int]) -> np.ndarray:
@@ -212,6 +243,13 @@ class SceneRenderer:
 
     def nudges(self) -> dict[int, Nudges]:
         return {oid: o.nudges for oid, o in self._objects.items()}
+
+
+def _patch(mix: np.ndarray, new: np.ndarray, old: np.ndarray, *, chunk: int = 1 << 15) -> None:
+    """mix += new - old, in place, a cache-sized chunk at a time (one pass over the mix)."""
+    for start in range(0, mix.shape[1], chunk):
+        part = slice(start, start + chunk)
+        mix[:, part] += np.subtract(new[:, part], old[:, part])
 
 
 def render_scene(analysis: Analysis, objects: Sequence[ObjectSound], settings: RenderSettings, *,

@@ -231,3 +231,27 @@ def test_dry_cache_is_bounded_and_regenerates_identically() -> None:
         renderer.dry(ObjectSound(id=1, prompt=p))
     again = renderer.dry(ObjectSound(id=1, prompt=prompts[0]))
     assert again is not first and np.array_equal(again, first)             # evicted, same audio
+
+
+def test_nudges_through_the_source_cache_match_a_fresh_spatialize() -> None:
+    """update_object keeps the prepared source (air, width) of a nudged object; whatever the
+    sequence of nudges, its stem must be exactly what spatializing from scratch gives."""
+    from audio.spatialize import spatialize
+    from model.render import spatial_config
+
+    analysis = _scene(ObjectSpec("approach", start=(0.3, 0.5), velocity=(0.1, 0.0), growth=0.3),
+                      ObjectSpec("ball", start=(0.7, 0.2)), duration=1.5)
+    sounds = _sounds(analysis)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    renderer.render(sounds)
+    master_db = 20.0 * math.log10(10.0 ** (renderer.result().master["gain_db"] / 20.0))
+    track = analysis.objects[0]
+    for nudges in (Nudges(pan_offset=0.4), Nudges(pan_offset=-0.2, gain_db=-3.0),
+                   Nudges(pan_offset=-0.2, distance_scale=2.0),
+                   Nudges(pan_offset=0.1, distance_scale=2.0, width=0.8),
+                   Nudges(pan_offset=0.1, width=0.8), Nudges()):
+        stem = renderer.update_object(replace(sounds[0], nudges=nudges)).stems[track.id]
+        fresh = spatialize(renderer.dry(sounds[0]), track, analysis.video,
+                           nudges=replace(nudges, gain_db=nudges.gain_db + master_db),
+                           config=spatial_config(SETTINGS))
+        np.testing.assert_array_equal(stem, fresh)
