@@ -9,6 +9,7 @@ are short FIRs run through `np.convolve`, which is far faster than a recursive I
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage, signal
@@ -128,14 +129,30 @@ def hann_smooth(curve: np.ndarray, *, width: int) -> np.ndarray:
     """Zero-phase smoothing by a normalized Hann window of `width` points (edges held).
 
     Zero-phase so a smoothed pan or distance does not lag the picture; edges use the nearest
-    value, so a curve that is constant at the start stays exactly constant.
+    value, so a curve that is constant at the start stays constant (to rounding).
     """
     data = np.asarray(curve, dtype=np.float64)
     if width < 3 or data.size < 2:
         return data.copy()
+    window = _hann_window(width)
+    if width < _FFT_SMOOTHING:
+        return ndimage.convolve1d(data, window, mode="nearest")
+    # wide windows: the same sum by FFT (overlap-add) on the edge-extended curve, ~3x faster
+    lead = (width - 1) // 2
+    padded = np.pad(data, (lead, width - 1 - lead), mode="edge")
+    return np.asarray(signal.oaconvolve(padded, window, mode="valid"))
+
+
+_FFT_SMOOTHING = 64  # window length from which hann_smooth convolves by FFT
+
+
+@lru_cache(maxsize=16)
+def _hann_window(width: int) -> np.ndarray:
+    """Normalized Hann window of `width` points (no zero end points), read-only."""
     window = np.hanning(width + 2)[1:-1]
     window /= window.sum()
-    return ndimage.convolve1d(data, window, mode="nearest")
+    window.setflags(write=False)
+    return window
 
 
 def expand_control(curve: np.ndarray, *, block: int, n_samples: int) -> np.ndarray:
@@ -161,7 +178,8 @@ def expand_control(curve: np.ndarray, *, block: int, n_samples: int) -> np.ndarr
 def control_segment(curve: np.ndarray, *, block: int, start: int, stop: int) -> np.ndarray:
     """Samples [start, stop) of `expand_control(curve, ...)`; `start` must be a multiple of
     `block`. Lets long signals be processed in cache-sized chunks without ever building the
-    whole per-sample curve."""
+    whole per-sample curve. Pass a float32 curve when calling it chunk after chunk (otherwise
+    the whole curve is converted on every call)."""
     if start % block:
         raise ValueError(f"chunk start {start} is not a multiple of the block {block}")
     first = start // block
@@ -169,10 +187,18 @@ def control_segment(curve: np.ndarray, *, block: int, start: int, stop: int) -> 
     points = np.asarray(curve, dtype=np.float32)
     if points.size < first + count + 1:
         raise ValueError(f"need {first + count + 1} control points, got {points.size}")
-    ramp = np.arange(block, dtype=np.float32) / np.float32(block)
     base = points[first:first + count, None]
-    step = points[first + 1:first + count + 1, None] - base
-    return (base + step * ramp).reshape(-1)[: stop - start]
+    out = np.multiply(points[first + 1:first + count + 1, None] - base, _ramp(block))
+    out += base
+    return out.reshape(-1)[: stop - start]
+
+
+@lru_cache(maxsize=8)
+def _ramp(block: int) -> np.ndarray:
+    """k / block for k in 0..block-1 (float32, read-only): the interpolation weights."""
+    ramp = np.arange(block, dtype=np.float32) / np.float32(block)
+    ramp.setflags(write=False)
+    return ramp
 
 
 def chunks(n_samples: int, *, block: int, size: int = 1 << 15) -> list[tuple[int, int]]:

@@ -287,7 +287,7 @@ def _as_mono(dry: np.ndarray) -> np.ndarray:
 def _apply_air(x: np.ndarray, distance: np.ndarray, config: SpatialConfig) -> np.ndarray:
     """x + w·(lowpass(x) - x), w the air share from distance (chunked, in place on the
     low-passed copy so no full-length temporaries are made)."""
-    weight = air_weight(distance, full_distance=config.air_full_distance)
+    weight = air_weight(distance, full_distance=config.air_full_distance).astype(np.float32)
     if float(weight.max(initial=0.0)) < 1e-4:
         return x
     low = binomial_lowpass(x, order=config.air_filter_order)
@@ -303,6 +303,7 @@ def _apply_gains(left: np.ndarray, right: np.ndarray, gain_l: np.ndarray, gain_r
                  *, block: int) -> np.ndarray:
     """(2, n) output: each channel source times its control-rate gain curve, chunk by chunk."""
     out = np.empty((2, left.size), dtype=np.float32)
+    gain_l, gain_r = gain_l.astype(np.float32), gain_r.astype(np.float32)
     for start, stop in chunks(left.size, block=block):
         np.multiply(left[start:stop], control_segment(gain_l, block=block, start=start,
                                                       stop=stop), out=out[0, start:stop])
@@ -321,14 +322,15 @@ def _apply_width(x: np.ndarray, width: np.ndarray, config: SpatialConfig
     if float(width.max(initial=0.0)) < 1e-4:
         return x, x
     side = fir_filter(x, _decorrelator())
-    norm = 1.0 / np.sqrt(1.0 + width**2)
+    norm64 = 1.0 / np.sqrt(1.0 + width**2)
+    norm, spread_gain = norm64.astype(np.float32), (width * norm64).astype(np.float32)
     left = np.empty_like(x)
     right = np.empty_like(x)
     block = config.block
     for start, stop in chunks(x.size, block=block):
         mid = x[start:stop] * control_segment(norm, block=block, start=start, stop=stop)
         spread = side[start:stop]
-        spread *= control_segment(width * norm, block=block, start=start, stop=stop)
+        spread *= control_segment(spread_gain, block=block, start=start, stop=stop)
         np.add(mid, spread, out=left[start:stop])
         np.subtract(mid, spread, out=right[start:stop])
     return left, right

@@ -282,7 +282,8 @@ def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render
     plan = choose_sounds(track, profile, prompt=sound.prompt, pinned=sound.sounds,
                          pinned_kind=_pinned_kind(library, sound.sounds), library=library,
                          rng=rng_plan)
-    controls = texture_controls(profile, n, config=config)
+    # the controls matter only with a texture (_event_list reads `moves` only then either)
+    controls = texture_controls(profile, n, config=config) if plan.texture is not None else None
     events = _event_list(track, plan, profile, moves=controls is not None, config=config)
     place_events(out, events, plan, size=object_size(profile), samples=samples, rng=rng_events,
                  config=config)

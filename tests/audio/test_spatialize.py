@@ -15,6 +15,7 @@ from audio.filters import (
     chunks,
     control_segment,
     expand_control,
+    hann_smooth,
     variable_delay,
     velvet_decorrelator,
 )
@@ -439,3 +440,21 @@ def test_velvet_decorrelator_is_unit_energy_sparse_and_seeded() -> None:
     assert 0.02 < np.count_nonzero(taps) / taps.size < 0.05
     np.testing.assert_array_equal(taps, velvet_decorrelator())
     assert not np.array_equal(taps, velvet_decorrelator(seed=8))
+
+
+@pytest.mark.parametrize("width", [3, 30, 63, 64, 65, 150, 151])
+def test_hann_smooth_by_fft_matches_the_direct_sum(width: int, rng: np.random.Generator) -> None:
+    """Wide windows go through an FFT; the result must be the direct, edge-held convolution
+    (to rounding), zero-phase, and hold a constant start and a constant end."""
+    from scipy import ndimage
+
+    curve = np.concatenate([np.full(400, 0.25), np.cumsum(rng.standard_normal(5000)) * 0.01,
+                            np.full(400, -0.5)])
+    window = np.hanning(width + 2)[1:-1]
+    direct = ndimage.convolve1d(curve, window / window.sum(), mode="nearest")
+    smooth = hann_smooth(curve, width=width)
+    np.testing.assert_allclose(smooth, direct, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(smooth[:400 - width], 0.25, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(smooth[-(400 - width):], -0.5, rtol=0, atol=1e-12)
+    step = hann_smooth(np.repeat([0.0, 1.0], 1000), width=width)
+    assert step[999] + step[1000] == pytest.approx(1.0, abs=2.5 / width)   # within 1/2 sample
