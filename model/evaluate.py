@@ -467,8 +467,9 @@ def evaluation_document(report_: EvalReport, command: str, *, seconds: float,
 
 Objective metrics of StereoFoley Studio's object-aware stereo rendering and of its two visual
 event detectors. Everything here is produced by one command (it took {seconds:.0f} s on a 2-core
-CPU dev box shared with other jobs; run {_run_stamp()}); the numbers below are its output, not
-edited by hand. The analysis and renderer are still changing, so rerun it after changes there.
+CPU dev box shared with other jobs; run {_run_stamp()});
+the numbers below are its output, not edited by hand. The analysis and renderer are still
+changing, so rerun it after changes there.
 
 ## Method
 
@@ -518,8 +519,7 @@ import `model/` (nor torch), so the switch belongs where analysis meets the mode
 track's events of the kinds marked learned with those of
 `model.learned_events.detect_events_learned(track, info)` (for example with
 `model.evaluate.with_learned_events`), keeping `video.events.detect_events` for the other kinds
-and as the fallback when the checkpoint cannot be loaded. The hand-made detector's sub-frame
-timing is slightly tighter; the learned one finds more events with far fewer false ones.
+and as the fallback when the checkpoint cannot be loaded.
 
 ## Limits
 
