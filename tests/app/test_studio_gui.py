@@ -16,21 +16,23 @@ import soundfile as sf
 
 from app.project import Project, load_project, save_project
 from app.studio.theme import WAVE, object_colour
-from video.synth import ObjectSpec, SceneSpec, write_clip
+from video.synth import ObjectSpec, SceneSpec, render_frame, write_clip
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_display = pytest.mark.skipif(not os.environ.get("DISPLAY"),
                                    reason="no X display (run under Xvfb: scripts/services.sh)")
 
 
+GUI_SPEC = SceneSpec(width=640, height=360, fps=Fraction(30), duration=3.0, seed=5, objects=(
+    ObjectSpec("ball", start=(0.25, 0.3), velocity=(0.05, 0.0), color=(230, 40, 40)),
+    ObjectSpec("walker", start=(0.8, 0.72), velocity=(-0.05, 0.0), color=(40, 90, 230))))
+
+
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A 3 s 640x360 clip (ball on the left, walker on the right) and a project of its truth."""
     folder = tmp_path_factory.mktemp("gui")
-    spec = SceneSpec(width=640, height=360, fps=Fraction(30), duration=3.0, seed=5, objects=(
-        ObjectSpec("ball", start=(0.25, 0.3), velocity=(0.05, 0.0), color=(230, 40, 40)),
-        ObjectSpec("walker", start=(0.8, 0.72), velocity=(-0.05, 0.0), color=(40, 90, 230))))
-    truth = write_clip(spec, folder / "clip.mp4")
+    truth = write_clip(GUI_SPEC, folder / "clip.mp4")
     project = folder / "clip.json"
     save_project(Project(analysis=truth), project)
     return folder / "clip.mp4", project
@@ -62,14 +64,16 @@ def test_screenshot_shows_picture_overlay_and_waveforms(clip: tuple[Path, Path],
                                                         tmp_path: Path) -> None:
     _, project_path = clip
     shot, stats_path = tmp_path / "shot.png", tmp_path / "stats.json"
-    proc = _studio(str(project_path), "--screenshot", str(shot),
-                   env={"STEREOFOLEY_STUDIO_STATS": str(stats_path)})
+    proc = _studio(str(project_path), "--screenshot", str(shot),  # plays 1 s, then seeks
+                   env={"STEREOFOLEY_STUDIO_STATS": str(stats_path),
+                        "STEREOFOLEY_STUDIO_PLAY_S": "1"})
     assert proc.returncode == 0, proc.stderr
     image = _read_png(shot)
     assert image.shape[0] >= 600 and image.shape[1] >= 900
     assert image.std() > 20                                 # not a blank frame
     stats = json.loads(stats_path.read_text())
     assert 0 < stats["first_frame_s"] < 10
+    assert stats["play_frames"] > 5                          # it played before the shot
     x0, y0, x1, y1 = stats["video_rect"]
     scale = (x1 - x0) / 640
     analysis = load_project(project_path).analysis
@@ -86,6 +90,19 @@ def test_screenshot_shows_picture_overlay_and_waveforms(clip: tuple[Path, Path],
         far = image[int(y0):int(y1), int(x1 - (x1 - x0) / 3):int(x1)] if box[0] < 320 else \
             image[int(y0):int(y1), int(x0):int(x0 + (x1 - x0) / 3)]
         assert _near(far, object_colour(track.id), tol=30).sum() < hits / 4
+    # the picture is the frame the overlay is drawn for: the generator's own pixels, and the red
+    # ball right inside its box
+    import cv2
+
+    shown = image[int(y0) + 2:int(y1) - 2, int(x0) + 2:int(x1) - 2].astype(np.float32)
+    expected = cv2.resize(render_frame(GUI_SPEC, stats["frame"]), (shown.shape[1], shown.shape[0]),
+                          interpolation=cv2.INTER_AREA).astype(np.float32)
+    assert np.abs(shown - expected).mean() < 8.0
+    ball = analysis.object(1).box_at(stats["frame"])
+    cx, cy = x0 + (ball[0] + ball[2]) / 2 * scale, y0 + (ball[1] + ball[3]) / 2 * scale
+    r = 0.2 * (ball[2] - ball[0]) * scale
+    red, green, _ = image[int(cy - r):int(cy + r), int(cx - r):int(cx + r)].reshape(-1, 3).mean(0)
+    assert red > green + 60, (red, green)
     # waveforms in the timeline below the picture
     timeline = image[int(y1) + 40:, :]
     assert _near(timeline, WAVE, tol=35).sum() > 2000
