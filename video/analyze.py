@@ -25,7 +25,7 @@ from video.events import EventConfig, detect_events, match_events
 from video.motion import MotionConfig, MotionDetector
 from video.progress import ProgressFn, report
 from video.reader import VideoFrame, VideoReader
-from video.tracker import Tracker, TrackerConfig, finalize_tracks, iou_matrix, label_for, saliency
+from video.tracker import Tracker, TrackerConfig, finalize_tracks, label_for, paired_iou, saliency
 from video.tracks import Analysis, Track, VideoInfo
 
 
@@ -225,7 +225,7 @@ def _frame_ious(truth: Track, pred: Track) -> np.ndarray:
     out = np.zeros(len(truth))
     common, it, ip = np.intersect1d(truth.frames, pred.frames, return_indices=True)
     if len(common):
-        out[it] = np.diag(iou_matrix(truth.boxes[it], pred.boxes[ip]))
+        out[it] = paired_iou(truth.boxes[it], pred.boxes[ip])
     return out
 
 

@@ -76,6 +76,14 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a + area_b - inter, 1e-9)
 
 
+def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of a[i] with b[i] for each i (n,): linear memory, unlike the pairwise matrix."""
+    ix = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+    iy = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
+    return inter / np.maximum(box_areas(a) + box_areas(b) - inter, 1e-9)
+
+
 def intersection_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise intersection areas of boxes a (n, 4) and b (m, 4)."""
     ix = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
@@ -459,7 +467,7 @@ def _covered_by(a: Track, b: Track, min_iou: float) -> float:
     common, ia, ib = np.intersect1d(a.frames, b.frames, return_indices=True)
     if not len(common):
         return 0.0
-    ious = np.diag(iou_matrix(a.boxes[ia], b.boxes[ib]))
+    ious = paired_iou(a.boxes[ia], b.boxes[ib])
     return float((ious >= min_iou).sum()) / len(a)
 
 

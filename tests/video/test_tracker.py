@@ -15,6 +15,7 @@ from video.tracker import (
     label_for,
     link_tracks,
     moves_enough,
+    paired_iou,
 )
 from video.tracks import Event, Track
 
@@ -170,3 +171,27 @@ def test_labels(w: float, h: float, events: tuple, dx: float, expected: str) -> 
     boxes = np.stack([box_at(100 + dx * i, 100 + (i % 2), w, h) for i in range(20)])
     track = Track(1, "object", np.arange(20), boxes, events=events)
     assert label_for(track) == expected
+
+
+def test_paired_iou_matches_the_matrix_diagonal(rng: np.random.Generator) -> None:
+    a = np.sort(rng.uniform(0, 100, (50, 2, 2)), axis=1).transpose(0, 2, 1).reshape(50, 4)
+    b = np.sort(rng.uniform(0, 100, (50, 2, 2)), axis=1).transpose(0, 2, 1).reshape(50, 4)
+    a = a[:, [0, 2, 1, 3]]
+    b = b[:, [0, 2, 1, 3]]
+    assert paired_iou(a, b) == pytest.approx(np.diag(iou_matrix(a, b)))
+
+
+def test_finalizing_long_tracks_needs_linear_memory() -> None:
+    """Ten minutes at 30 fps: clean-up must not build frames x frames matrices."""
+    import tracemalloc
+
+    n = 18_000
+    frames = np.arange(n)
+    a = Track(1, "object", frames, np.stack([box_at(100 + (i % 400), 100) for i in range(n)]))
+    b = Track(2, "object", frames, np.stack([box_at(500 - (i % 400), 250) for i in range(n)]))
+    tracemalloc.start()
+    out = finalize_tracks([a, b], fps=FPS)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(out) == 2
+    assert peak < 100e6
