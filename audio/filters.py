@@ -23,14 +23,36 @@ def binomial_lowpass(x: np.ndarray, *, order: int) -> np.ndarray:
     16 kHz is about three times that at 8 kHz for both). `order` must be even so the filter has
     a centre tap and no delay: it can be crossfaded with the dry signal without comb filtering.
     """
-    if order < 2 or order % 2:
-        raise ValueError(f"binomial low-pass order must be an even number >= 2, got {order}")
-    taps = np.array([math.comb(order, k) for k in range(order + 1)], dtype=np.float64)
-    taps = (taps / taps.sum()).astype(np.float32)
+    taps = binomial_taps(order)
     data = np.asarray(x, dtype=np.float32)
     if data.shape[-1] < taps.size:
         return data.copy()
     return np.convolve(data, taps, mode="same").astype(np.float32, copy=False)
+
+
+@lru_cache(maxsize=8)
+def binomial_taps(order: int) -> np.ndarray:
+    """The taps of `binomial_lowpass` (float32, read-only)."""
+    if order < 2 or order % 2:
+        raise ValueError(f"binomial low-pass order must be an even number >= 2, got {order}")
+    taps = np.array([math.comb(order, k) for k in range(order + 1)], dtype=np.float64)
+    out = (taps / taps.sum()).astype(np.float32)
+    out.setflags(write=False)
+    return out
+
+
+def fir_span(x: np.ndarray, taps: np.ndarray, *, start: int, stop: int) -> np.ndarray:
+    """Samples [start, stop) of x filtered by the centred odd-length FIR `taps` (zero outside
+    x), from x[start - h: stop + h] only: a long signal can be filtered chunk by chunk without a
+    full-length output, and every sample comes out the same whatever the chunking."""
+    half = taps.size // 2
+    lo, hi = start - half, stop + half
+    if lo >= 0 and hi <= x.size:
+        window = x[lo:hi]
+    else:
+        window = np.zeros(hi - lo, dtype=np.float32)
+        window[max(0, -lo): window.size - max(0, hi - x.size)] = x[max(0, lo): min(x.size, hi)]
+    return np.convolve(window, taps, mode="valid").astype(np.float32, copy=False)
 
 
 def velvet_decorrelator(*, length_ms: float = 20.0, density: float = 1500.0,

@@ -42,6 +42,7 @@ _GATE_OVERLAP = 0.75
 _BLOCK = 64  # samples per block when deciding where to oversample (> the interpolator's reach)
 _MERGE_GAP = 4  # blocks to be oversampled this close together are done in one go
 _CONTEXT = 48  # input samples each side that an oversampled stretch depends on (>= reach + 2)
+_METER_CHUNK = 1 << 16  # samples the loudness meter filters at a time (about)
 _ROWS = 384  # samples per matrix product in the oversampler (one BLAS thread, data in cache)
 
 Span = tuple[int, int, np.ndarray]  # [lo, hi) and the limiter's linear gain there (1 elsewhere)
@@ -153,21 +154,6 @@ def _gating_blocks(n: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, fl
     return np.minimum(lo, n), np.minimum(hi, n), block_s * sample_rate
 
 
-def _block_energies(weighted: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Sum of squares of each channel over each [lo, hi): one pass of squares, summed between
-    the distinct block edges, then differenced (float64)."""
-    n = weighted.shape[1]
-    edges = np.unique(np.concatenate([[0, n], lo, hi]))
-    sums = np.zeros((weighted.shape[0], edges.size))
-    for c, channel in enumerate(weighted):
-        if n:
-            # float32 segment sums are pairwise (~1e-7 relative); accumulated in float64
-            sums[c, 1:] = np.cumsum(np.add.reduceat(np.square(channel), edges[:-1]),
-                                    dtype=np.float64)
-    at_lo, at_hi = np.searchsorted(edges, lo), np.searchsorted(edges, hi)
-    return np.asarray(sums[:, at_hi] - sums[:, at_lo])
-
-
 def _gated_lufs(z: np.ndarray) -> float:
     """Integrated loudness from per-channel block mean squares z (channels, blocks): the
     absolute (-70 LUFS) and relative (-10 LU) gates of BS.1770-4; -inf when nothing passes."""
@@ -188,16 +174,36 @@ def _gated_lufs(z: np.ndarray) -> float:
 class _LoudnessMeter:
     """K-weighted gating-block energies of one signal, kept so the loudness of the signal times
     a gain, or times a limiter gain that differs from 1 only in a few spans, is found without
-    filtering the whole signal again."""
+    filtering the whole signal again. Filtered chunk by chunk (the filter state carried over),
+    so no full-length weighted copy is made."""
 
     def __init__(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
         data = _as_channels(audio, np.float32)
         self.rate = sample_rate
         self.n = data.shape[1]
         self.sos = np.array(k_weighting(sample_rate))   # sosfilt wants a writable copy
-        self.weighted = signal.sosfilt(self.sos.astype(np.float32), data, axis=-1)
+        self.sos32 = self.sos.astype(np.float32)
         self.lo, self.hi, self.norm = _gating_blocks(self.n, sample_rate)
-        self.z = _block_energies(self.weighted, self.lo, self.hi) / self.norm
+        self.z = self._block_energies(data) / self.norm
+
+    def _block_energies(self, data: np.ndarray) -> np.ndarray:
+        """Sum of squares of each K-weighted channel over each [lo, hi): squares summed
+        between the distinct block edges (pairwise in float32, ~1e-7), accumulated in float64,
+        then differenced."""
+        edges = np.unique(np.concatenate([[0, self.n], self.lo, self.hi]))
+        segments = np.zeros((data.shape[0], edges.size - 1))
+        state = np.zeros((self.sos32.shape[0], data.shape[0], 2), dtype=np.float32)
+        per_chunk = max(1, _METER_CHUNK // max(1, int(np.diff(edges).max(initial=1))))
+        for first in range(0, edges.size - 1, per_chunk):
+            last = min(first + per_chunk, edges.size - 1)
+            a, b = int(edges[first]), int(edges[last])
+            weighted, state = signal.sosfilt(self.sos32, data[:, a:b], axis=-1, zi=state)
+            segments[:, first:last] = np.add.reduceat(np.square(weighted),
+                                                      edges[first:last] - a, axis=-1)
+        sums = np.concatenate([np.zeros((data.shape[0], 1)),
+                               np.cumsum(segments, axis=-1, dtype=np.float64)], axis=-1)
+        at_lo, at_hi = np.searchsorted(edges, self.lo), np.searchsorted(edges, self.hi)
+        return np.asarray(sums[:, at_hi] - sums[:, at_lo])
 
     def lufs(self, gain: float = 1.0, *, source: np.ndarray | None = None,
              spans: list[Span] | None = None) -> float:
@@ -210,8 +216,9 @@ class _LoudnessMeter:
 
     def _span_energy(self, source: np.ndarray, spans: list[Span]) -> np.ndarray:
         """Change of the block energies when the spans are limited: the K-weighted correction
-        K(x·(g - 1)) is filtered over each group of spans plus the filter's tail, and each block
-        gains sum(2·K(x)·c + c²) over its overlap."""
+        c = K(x·(g - 1)) is filtered over each group of spans plus the filter's tail, and each
+        block gains sum(2·K(x)·c + c²) over its overlap. K(x) there is filtered again from one
+        tail before the group (where the filter has forgotten everything earlier)."""
         delta = np.zeros_like(self.z)
         tail = _k_tail(self.rate)
         for group in _span_groups(spans, gap=tail):
@@ -220,7 +227,9 @@ class _LoudnessMeter:
             for a, b, gain in group:
                 corr[:, a - lo: b - lo] = source[:, a:b] * (gain - 1.0)
             corr = signal.sosfilt(self.sos, corr, axis=-1)
-            energy = corr * (2.0 * self.weighted[:, lo:end] + corr)
+            start = max(0, lo - tail)
+            weighted = signal.sosfilt(self.sos32, source[:, start:end], axis=-1)[:, lo - start:]
+            energy = corr * (2.0 * weighted + corr)
             sums = np.concatenate([np.zeros((energy.shape[0], 1)),
                                    np.cumsum(energy, axis=-1)], axis=-1)
             at_lo = np.clip(self.lo, lo, end) - lo

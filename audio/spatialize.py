@@ -27,11 +27,12 @@ from functools import lru_cache
 import numpy as np
 
 from audio.filters import (
-    binomial_lowpass,
+    binomial_taps,
     chunks,
     control_segment,
     expand_control,
     fir_filter,
+    fir_span,
     hann_smooth,
     variable_delay_control,
     velvet_decorrelator,
@@ -284,19 +285,43 @@ def _as_mono(dry: np.ndarray) -> np.ndarray:
     return x
 
 
-def _apply_air(x: np.ndarray, distance: np.ndarray, config: SpatialConfig) -> np.ndarray:
-    """x + w·(lowpass(x) - x), w the air share from distance (chunked, in place on the
-    low-passed copy so no full-length temporaries are made)."""
+def _air_weight(distance: np.ndarray, config: SpatialConfig) -> np.ndarray | None:
+    """The air share w at control rate (float32), or None where it is nowhere audible."""
+    if not config.air_absorption:
+        return None
     weight = air_weight(distance, full_distance=config.air_full_distance).astype(np.float32)
-    if float(weight.max(initial=0.0)) < 1e-4:
+    return None if float(weight.max(initial=0.0)) < 1e-4 else weight
+
+
+def _air_span(x: np.ndarray, weight: np.ndarray, config: SpatialConfig, *, start: int,
+              stop: int) -> np.ndarray:
+    """Samples [start, stop) of x + w·(lowpass(x) - x)."""
+    seg = fir_span(x, binomial_taps(config.air_filter_order), start=start, stop=stop)
+    seg -= x[start:stop]
+    seg *= control_segment(weight, block=config.block, start=start, stop=stop)
+    seg += x[start:stop]
+    return seg
+
+
+def _apply_air(x: np.ndarray, distance: np.ndarray, config: SpatialConfig) -> np.ndarray:
+    """x + w·(lowpass(x) - x), w the air share from distance, chunk by chunk (no full-length
+    temporaries besides the result)."""
+    weight = _air_weight(distance, config)
+    if weight is None:
         return x
-    low = binomial_lowpass(x, order=config.air_filter_order)
+    out = np.empty_like(x)
     for start, stop in chunks(x.size, block=config.block):
-        seg = low[start:stop]
-        seg -= x[start:stop]
-        seg *= control_segment(weight, block=config.block, start=start, stop=stop)
-        seg += x[start:stop]
-    return low
+        out[start:stop] = _air_span(x, weight, config, start=start, stop=stop)
+    return out
+
+
+def _gains_span(out: np.ndarray, left: np.ndarray, right: np.ndarray, gain_l: np.ndarray,
+                gain_r: np.ndarray, *, block: int, start: int, stop: int) -> None:
+    """out[:, start:stop] = sources times their control-rate gain curves (float32 curves)."""
+    np.multiply(left, control_segment(gain_l, block=block, start=start, stop=stop),
+                out=out[0, start:stop])
+    np.multiply(right, control_segment(gain_r, block=block, start=start, stop=stop),
+                out=out[1, start:stop])
 
 
 def _apply_gains(left: np.ndarray, right: np.ndarray, gain_l: np.ndarray, gain_r: np.ndarray,
@@ -305,10 +330,8 @@ def _apply_gains(left: np.ndarray, right: np.ndarray, gain_l: np.ndarray, gain_r
     out = np.empty((2, left.size), dtype=np.float32)
     gain_l, gain_r = gain_l.astype(np.float32), gain_r.astype(np.float32)
     for start, stop in chunks(left.size, block=block):
-        np.multiply(left[start:stop], control_segment(gain_l, block=block, start=start,
-                                                      stop=stop), out=out[0, start:stop])
-        np.multiply(right[start:stop], control_segment(gain_r, block=block, start=start,
-                                                       stop=stop), out=out[1, start:stop])
+        _gains_span(out, left[start:stop], right[start:stop], gain_l, gain_r, block=block,
+                    start=start, stop=stop)
     return out
 
 
@@ -402,10 +425,17 @@ def place(source: PlacedSource, track: Track, info: VideoInfo, *, nudges: Nudges
         delay_l, delay_r = _delays(pan, source.distance, config)
         left = variable_delay_control(left, delay_l, block=config.block)
         right = variable_delay_control(right, delay_r, block=config.block)
-    gain = distance_gain(source.distance, min_gain_db=config.min_gain_db,
+    gain_l, gain_r = _channel_gains(pan, source.distance, nudges, config)
+    return _apply_gains(left, right, gain_l, gain_r, block=config.block)
+
+
+def _channel_gains(pan: np.ndarray, distance: np.ndarray, nudges: Nudges, config: SpatialConfig
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right gain curves at control rate: pan law x distance gain x trim."""
+    gain = distance_gain(distance, min_gain_db=config.min_gain_db,
                          max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
     gain_l, gain_r = pan_gains(pan, law=config.law)
-    return _apply_gains(left, right, gain_l * gain, gain_r * gain, block=config.block)
+    return gain_l * gain, gain_r * gain
 
 
 def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges = NO_NUDGES,
@@ -416,5 +446,20 @@ def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges
     air absorption, optional width / ITD / Doppler, and the nudges' gain trim. Mute is not
     applied here (the mixer does mute/solo).
     """
-    source = prepare_source(dry, track, info, nudges=nudges, config=config)
-    return place(source, track, info, nudges=nudges, config=config)
+    if config.itd or config.doppler or max(nudges.width, config.auto_width) > 0.0:
+        source = prepare_source(dry, track, info, nudges=nudges, config=config)
+        return place(source, track, info, nudges=nudges, config=config)
+    # the common path in one chunked pass: no full-length air-absorbed copy (the same samples
+    # as prepare_source + place)
+    x = _as_mono(dry)
+    distance = distance_control(track, info, n_samples=x.size, nudges=nudges, config=config)
+    weight = _air_weight(distance, config)
+    pan = pan_control(track, info, n_samples=x.size, nudges=nudges,
+                      control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
+    gain_l, gain_r = (g.astype(np.float32) for g in _channel_gains(pan, distance, nudges, config))
+    out = np.empty((2, x.size), dtype=np.float32)
+    for start, stop in chunks(x.size, block=config.block):
+        src = x[start:stop] if weight is None else _air_span(x, weight, config, start=start,
+                                                              stop=stop)
+        _gains_span(out, src, src, gain_l, gain_r, block=config.block, start=start, stop=stop)
+    return out
