@@ -406,18 +406,22 @@ class _PeakMap:
 def _block_peaks(data: np.ndarray) -> np.ndarray:
     """Largest |sample| of each _BLOCK-sample block across channels (float64): channel max and
     min first, then halving the blocks (wide vectorized steps instead of many short
-    reductions)."""
+    reductions), a cache-sized chunk at a time."""
     n = data.shape[1]
     whole = n // _BLOCK * _BLOCK
-    high = np.max(data[:, :whole], axis=0).reshape(-1, _BLOCK)
-    low = np.min(data[:, :whole], axis=0).reshape(-1, _BLOCK)
-    while high.shape[1] > 1:
-        half = high.shape[1] // 2
-        high = np.maximum(high[:, :half], high[:, half:])
-        low = np.minimum(low[:, :half], low[:, half:])
-    peaks = np.maximum(high[:, 0], -low[:, 0]).astype(np.float64)
+    peaks = np.zeros(-(-n // _BLOCK))
+    step = _METER_CHUNK // _BLOCK * _BLOCK
+    for start in range(0, whole, step):
+        stop = min(whole, start + step)
+        high = np.max(data[:, start:stop], axis=0).reshape(-1, _BLOCK)
+        low = np.min(data[:, start:stop], axis=0).reshape(-1, _BLOCK)
+        while high.shape[1] > 1:
+            half = high.shape[1] // 2
+            high = np.maximum(high[:, :half], high[:, half:])
+            low = np.minimum(low[:, :half], low[:, half:])
+        peaks[start // _BLOCK: stop // _BLOCK] = np.maximum(high[:, 0], -low[:, 0])
     if whole < n:
-        peaks = np.append(peaks, float(np.max(np.abs(data[:, whole:]))))
+        peaks[-1] = float(np.max(np.abs(data[:, whole:])))
     return peaks
 
 

@@ -36,6 +36,7 @@ from audio.spatialize import (
     place,
     prepare_source,
     source_nudges,
+    spatialize,
 )
 from model.choose import LibraryLike
 from model.generate import GenerateConfig, SampleCache, WarnFn, generate_object
@@ -156,9 +157,12 @@ class SceneRenderer:
         if gain != 1.0 and -60.0 <= folded <= 24.0:
             nudges, gain = replace(nudges, gain_db=folded), 1.0
         track = self._track(sound.id)
-        source = self._source(sound, nudges) if keep else prepare_source(
-            self.dry(sound), track, self.analysis.video, nudges=nudges, config=self.spatial)
-        stem = place(source, track, self.analysis.video, nudges=nudges, config=self.spatial)
+        if keep:
+            stem = place(self._source(sound, nudges), track, self.analysis.video,
+                         nudges=nudges, config=self.spatial)
+        else:
+            stem = spatialize(self.dry(sound), track, self.analysis.video, nudges=nudges,
+                              config=self.spatial)
         if gain != 1.0:
             stem *= np.float32(gain)
         return stem
