@@ -191,9 +191,26 @@ def place_events(out: np.ndarray, events: list[tuple[float, float, str]], plan: 
         _add_at(out, shot, start)
 
 
-def _speed_curve(profile: MotionProfile, start: int, stop: int) -> np.ndarray:
-    t = (np.arange(start, stop, dtype=np.float64)) / SAMPLE_RATE
-    return np.interp(t, profile.times, profile.speed).astype(np.float32)
+def _speed_curve(profile: MotionProfile, start: int, stop: int, *, chunk: int = 1 << 16
+                 ) -> np.ndarray:
+    """Per-sample speed (float32) over samples [start, stop), interpolated a cache-sized chunk at
+    a time (no full-length float64 temporaries; the same values)."""
+    out = np.empty(max(0, stop - start), dtype=np.float32)
+    for a in range(start, stop, chunk):
+        b = min(stop, a + chunk)
+        t = np.arange(a, b, dtype=np.float64) / SAMPLE_RATE
+        out[a - start: b - start] = np.interp(t, profile.times, profile.speed)
+    return out
+
+
+def _gate(speed: np.ndarray, motion: MotionConfig, *, chunk: int = 1 << 16) -> np.ndarray:
+    """Smoothstep of speed between still and moving (0 while still), chunk by chunk."""
+    gate = np.empty_like(speed)
+    for a in range(0, speed.size, chunk):
+        g = np.clip((speed[a:a + chunk] - motion.still_speed)
+                    / (motion.moving_speed - motion.still_speed), 0.0, 1.0)
+        gate[a:a + chunk] = g * g * (3 - 2 * g)              # smoothstep: no clicks at the gate
+    return gate
 
 
 def _texture_from_sample(loop_src: np.ndarray, level: np.ndarray, bright: np.ndarray,
@@ -229,12 +246,11 @@ def texture_controls(profile: MotionProfile, n_samples: int, *,
         return None
     speed = _speed_curve(profile, start, stop)
     m = config.motion
-    gate = np.clip((speed - m.still_speed) / (m.moving_speed - m.still_speed), 0.0, 1.0)
-    gate = gate * gate * (3 - 2 * gate)                       # smoothstep: no clicks at the gate
-    active = np.flatnonzero(gate > 0)
-    if active.size == 0:
+    gate = _gate(speed, m)
+    moving = gate > 0
+    if not moving.any():
         return None
-    lo, hi = int(active[0]), int(active[-1]) + 1
+    lo, hi = int(np.argmax(moving)), moving.size - int(np.argmax(moving[::-1]))
     rel = np.clip(speed[lo:hi] / np.float32(m.ref_speed), 0.0, 1.25).astype(np.float32)
     level = (gate[lo:hi] * rel ** np.float32(0.7)).astype(np.float32)
     fade = min(int(config.fade_s * SAMPLE_RATE), len(level) // 2)
