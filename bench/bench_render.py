@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -112,6 +113,7 @@ def main() -> None:
     parser.add_argument("--clip-duration", type=float, default=20.0)
     parser.add_argument("--skip-cli", action="store_true")
     args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)")
     full = bench_full(args.duration)
     print(f"(a) {args.duration:.0f} s, {full['objects']} objects: generate {full['generate_s']:.2f} s,"
           f" spatialize {full['spatialize_s']:.2f} s, master+mix {full['master_s']:.2f} s,"
@@ -125,6 +127,7 @@ def main() -> None:
         cli = bench_cli(args.clip_duration)
         print(f"(c) stereofoley render, 640x360 {args.clip_duration:.0f} s clip, analysis included:"
               f" {cli['wall_s']:.2f} s = {cli['x_realtime']:.2f}x real time (target > 1x)")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ noise-burst "foley" source per object. Times:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -115,6 +116,7 @@ def main() -> int:
     hot_time = time.perf_counter() - start
 
     best = min(total)
+    print(f"load average: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)")
     print(f"scene: {args.objects} objects x {args.seconds:g} s at 48 kHz (air absorption on)")
     print(f"spatialize all objects: {best:.3f} s -> {args.seconds / best:.0f}x real time "
           f"(median {statistics.median(total):.3f} s)")
