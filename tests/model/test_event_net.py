@@ -238,3 +238,32 @@ def test_tiny_net_learns_bounces_beyond_chance(rng: np.random.Generator, tmp_pat
     assert detect_events_learned(track.with_changes(frames=track.frames[:2],
                                                     boxes=track.boxes[:2], events=()),
                                  info, checkpoint=path) == ()
+
+
+@pytest.mark.parametrize(
+    ("kind", "fps"),
+    [("ball", Fraction(30)), ("ball", Fraction(25)), ("walker", Fraction(30000, 1001)),
+     ("walker", Fraction(24))],
+)
+def test_bundled_checkpoint_finds_synth_events(kind: str, fps: Fraction) -> None:
+    """The shipped model on the true track of a fresh synthetic scene (no video encoding)."""
+    from model.learned_events import DEFAULT_CHECKPOINT
+    from model.metrics import score_events
+    from video.synth import ObjectSpec, SceneSpec, scene_truth
+
+    assert DEFAULT_CHECKPOINT.stat().st_size < 5 * 1024 * 1024
+    obj = (ObjectSpec("ball", start=(0.3, 0.2), velocity=(0.15, 0.0), size=0.1, restitution=0.75)
+           if kind == "ball" else
+           ObjectSpec("walker", start=(0.15, 0.0), velocity=(0.2, 0.0), size=0.4,
+                      step_period=0.5))
+    truth = scene_truth(SceneSpec(width=384, height=216, fps=fps, duration=4.0, objects=(obj,)))
+    track = truth.objects[0]
+    assert len(track.events) >= 3
+    events = detect_events_learned(track.with_changes(events=()), truth.video)
+    score, errors = score_events(np.array([e.time for e in track.events]),
+                                 np.array([e.time for e in events]),
+                                 tolerance_s=1 / float(fps))
+    assert score.recall >= 0.75 and score.precision >= 0.75, (score, events, track.events)
+    assert np.median(np.abs(errors)) < 0.5 / float(fps)
+    expected = "impact" if kind == "ball" else "step"
+    assert sum(e.kind == expected for e in events) >= 0.75 * len(events)
