@@ -306,7 +306,9 @@ def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render
     if plan.texture is not None and controls is not None:
         tex = _synthesize_texture(plan.texture, controls, samples, rng_texture)
         gain = np.float32(config.texture_level * plan.texture_gain)
-        out[controls.start: controls.start + len(tex)] += tex * gain
+        tex = np.asarray(tex, dtype=np.float32)     # a fresh array of its own: scaled in place
+        tex *= gain
+        out[controls.start: controls.start + len(tex)] += tex
     return out
 
 
