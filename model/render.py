@@ -7,7 +7,9 @@ pipeline with caches, for the studio:
   prompt, pinned sounds, the object and render seeds, the sound libraries), so a nudge never
   regenerates foley;
 - `update_object` after a nudge re-spatializes that ONE object and patches the mix in place
-  (subtract its old stem, add the new one). The master gain measured by the last full render is
+  (subtract its old stem, add the new one). The prepared source of the last nudged objects
+  (air absorption and width, which only the distance and width nudges change) is kept, so a
+  pan or gain nudge only re-pans: ~10-20 ms for a 60 s object. The master gain measured by the last full render is
   kept fixed (not re-measured, and the true-peak limiter is not re-run) until the next explicit
   `render()`, so nudging is instant and levels do not jump while the designer works; a full
   render re-masters everything.
