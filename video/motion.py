@@ -67,35 +67,58 @@ def estimate_camera_motion(prev_gray: np.ndarray, gray: np.ndarray, *,
     corners are found or tracked, when RANSAC finds no consensus, or when the motion is below a
     tenth of a pixel.
     """
-    h, w = gray.shape[:2]
-    factor = min(1.0, config.camera_max_side / max(h, w))
-    if factor < 1.0:
-        size = (max(8, round(w * factor)), max(8, round(h * factor)))
-        prev_small = cv2.resize(prev_gray, size, interpolation=cv2.INTER_AREA)
-        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    else:
-        prev_small, small = prev_gray, gray
-    min_dist = max(4.0, max(prev_small.shape) / 40)
-    allowed = None
-    if exclude is not None:
-        small_ex = cv2.resize(exclude, prev_small.shape[::-1], interpolation=cv2.INTER_NEAREST)
-        allowed = np.where(small_ex > 0, 0, 255).astype(np.uint8)
-    corners = cv2.goodFeaturesToTrack(prev_small, config.camera_features, 0.01, min_dist,
-                                      mask=allowed, blockSize=7)
+    factor = camera_factor(gray.shape, config)
+    prev_small, small = shrink(prev_gray, factor), shrink(gray, factor)
+    corners = find_corners(prev_small, config=config,
+                           exclude=None if exclude is None else shrink(exclude, factor))
+    return follow_corners(prev_small, small, corners, factor)[0]
+
+
+def camera_factor(shape: tuple[int, ...], config: MotionConfig) -> float:
+    """Scale from analysis pixels to the (smaller) camera-motion pixels."""
+    return min(1.0, config.camera_max_side / max(shape[:2]))
+
+
+def shrink(image: np.ndarray, factor: float) -> np.ndarray:
+    """`image` scaled by `factor` (area-averaged; nearest for masks would be the same size)."""
+    if factor >= 1.0:
+        return image
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(8, round(w * factor)), max(8, round(h * factor))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def find_corners(gray: np.ndarray, *, config: MotionConfig,
+                 exclude: np.ndarray | None = None) -> np.ndarray | None:
+    """Good corners to follow (n, 1, 2) float32, none where `exclude` is nonzero."""
+    allowed = None if exclude is None else np.where(exclude > 0, 0, 255).astype(np.uint8)
+    min_dist = max(4.0, max(gray.shape) / 40)
+    return cv2.goodFeaturesToTrack(gray, config.camera_features, 0.01, min_dist, mask=allowed,
+                                   blockSize=7)
+
+
+def follow_corners(prev_small: np.ndarray, small: np.ndarray, corners: np.ndarray | None,
+                   factor: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """(camera transform in analysis pixels, RANSAC-inlier corners where they moved to).
+
+    The transform is the identity when fewer than a dozen corners follow or RANSAC finds no
+    consensus; the inliers can seed the next frame's estimate (None when there are too few).
+    """
     if corners is None or len(corners) < 12:
-        return _IDENTITY.copy()
+        return _IDENTITY.copy(), None
     moved, status, _ = cv2.calcOpticalFlowPyrLK(prev_small, small, corners, None,  # type: ignore[call-overload]
-                                                winSize=(15, 15), maxLevel=3)
+                                                winSize=(13, 13), maxLevel=2)
     ok = status.reshape(-1) == 1
     if ok.sum() < 12:
-        return _IDENTITY.copy()
+        return _IDENTITY.copy(), None
     matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
                                                   ransacReprojThreshold=0.5)
     if matrix is None or inliers is None or inliers.sum() < max(10, 0.4 * ok.sum()):
-        return _IDENTITY.copy()
+        return _IDENTITY.copy(), None
+    kept = moved[ok][inliers.reshape(-1) == 1]
     matrix = matrix.astype(np.float64)
     matrix[:, 2] /= factor
-    return snap_identity(matrix)
+    return snap_identity(matrix), kept
 
 
 def snap_identity(matrix: np.ndarray, *, shift_px: float = 0.1, linear: float = 3e-3) -> np.ndarray:
@@ -188,9 +211,12 @@ def clean_mask(mask: np.ndarray, *, close_px: int) -> np.ndarray:
 
 def mask_boxes(mask: np.ndarray, *, min_area_px: float, merge_gap_px: float) -> np.ndarray:
     """Boxes (n, 4) x0, y0, x1, y1 (pixel edges) of the mask's components, fragments merged."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # outer contours give each 8-connected component's bounding box, some 40x faster than
+    # labelling every pixel; the pixel-area filter becomes a box-area one
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    rects = [cv2.boundingRect(c) for c in contours]
     boxes = [(float(x), float(y), float(x + w), float(y + h))
-             for x, y, w, h, area in stats[1:count] if area >= max(4.0, 0.25 * min_area_px)]
+             for x, y, w, h in rects if w * h >= max(4.0, 0.25 * min_area_px)]
     merged = merge_boxes(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), gap=merge_gap_px)
     keep = (merged[:, 2] - merged[:, 0]) * (merged[:, 3] - merged[:, 1]) >= min_area_px
     return merged[keep]
@@ -254,6 +280,7 @@ class MotionDetector:
     """
 
     _FRESH_FRAMES = 10  # frames of fast learning for background just scrolled into view
+    _CORNER_REFRESH = 5  # frames between fresh corner searches for camera motion
 
     def __init__(self, fps: float, *, config: MotionConfig = MotionConfig()) -> None:
         self.config = config
@@ -267,7 +294,9 @@ class MotionDetector:
     def reset(self) -> None:
         """Forget the background: the next frame starts a new segment (after a cut)."""
         self._pending: list[_Pending] = []
-        self._prev_gray: np.ndarray | None = None
+        self._prev_gray: np.ndarray | None = None  # at camera-motion size
+        self._corners: np.ndarray | None = None
+        self._frames_since_corners = 0
         self._prev_image: np.ndarray | None = None
         self._background: np.ndarray | None = None
         self._static: np.ndarray | None = None
@@ -279,13 +308,9 @@ class MotionDetector:
     def push(self, image: np.ndarray, index: int, scale: float) -> list[tuple[int, np.ndarray]]:
         """Add one frame (RGB or gray uint8, `scale` = its px per source px)."""
         blurred = self._prepare(image)
-        gray = self._gray(image)
         motion = _IDENTITY.copy()
-        if self._prev_gray is not None and self.config.compensate_camera:
-            exclude = self._objects if self._started else None
-            motion = estimate_camera_motion(self._prev_gray, gray, config=self.config,
-                                            exclude=exclude)
-        self._prev_gray = gray
+        if self.config.compensate_camera:
+            motion = self._camera_motion(image)
         self._pan = self._pan + motion[:, 2] / scale
         self.camera[index] = self._pan.copy()
         if self._started:
@@ -308,6 +333,25 @@ class MotionDetector:
             data = data[:, :, None].repeat(3, axis=2)
         k = self.config.blur_size
         return cv2.GaussianBlur(data, (k, k), 0) if k > 1 else data
+
+    def _camera_motion(self, image: np.ndarray) -> np.ndarray:
+        """Camera motion since the previous frame. Corners that followed well are reused for
+        the next frame; new ones are found every few frames or when too few are left."""
+        factor = camera_factor(image.shape, self.config)
+        small = shrink(self._gray(image), factor)
+        prev, self._prev_gray = self._prev_gray, small
+        if prev is None:
+            return _IDENTITY.copy()
+        self._frames_since_corners += 1
+        corners = self._corners
+        if corners is None or len(corners) < 0.5 * self.config.camera_features or \
+                self._frames_since_corners >= self._CORNER_REFRESH:
+            exclude = shrink(self._objects, factor) if self._objects is not None and \
+                self._started else None
+            corners = find_corners(prev, config=self.config, exclude=exclude)
+            self._frames_since_corners = 0
+        motion, self._corners = follow_corners(prev, small, corners, factor)
+        return motion
 
     @staticmethod
     def _gray(image: np.ndarray) -> np.ndarray:
