@@ -126,9 +126,11 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
         last = now
         if screenshot is None:
             continue
-        if ctl.state.error and ("failed" in ctl.state.error) and ctl.project is None:
+        failed = " failed: " in ctl.state.error and ctl.worker.status() is None \
+            and not ctl.worker.busy
+        if failed and phase == "loading":  # the analysis or the render failed: nothing to show
             sys.stderr.write(f"error: {ctl.state.error}\n")
-            return 2
+            return 2 if ctl.project is None else 1
         if now - start > SCREENSHOT_TIMEOUT_S:
             sys.stderr.write("error: timed out waiting for analysis and render\n")
             save_screenshot(screenshot)
