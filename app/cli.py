@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("-o", "--output", required=True, metavar="TRACKS.json")
     analyze.add_argument("--max-objects", type=int, default=None, metavar="N",
                          help="keep at most N objects (the most salient)")
+    analyze.add_argument("--events", choices=("learned", "motion"), default="learned",
+                         help="visual event detector (default: learned, where it wins; see "
+                              "docs/EVALUATION.md)")
 
     render = sub.add_parser("render", help="analysis + foley + spatial mix to stems and mix")
     render.add_argument("video")
@@ -57,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--review-video", action="store_true",
                         help="also write OUTDIR/review.<ext>: the picture with the mix as audio")
     render.add_argument("--force", action="store_true", help="replace an existing OUTDIR")
+    render.add_argument("--events", choices=("learned", "motion"), default="learned",
+                        help="visual event detector when the video is analysed here")
 
     ev = sub.add_parser("eval", help="objective metrics (spatial, sync, loudness)")
     ev.add_argument("args", nargs=argparse.REMAINDER)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from app.project import atomic_write_text
 from video.errors import InputError
-from video.progress import ProgressBar
+from video.progress import ProgressBar, scaled
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from model.event_detection import apply_event_detector
     from video.analyze import AnalysisConfig, analyze_video
 
     out = Path(args.output)
@@ -25,9 +27,15 @@ def run_analyze(args: argparse.Namespace) -> int:
     probe_video(args.video)  # a bad input file fails here, before the progress bar draws
     bar = ProgressBar("analyze")
     try:
-        analysis = analyze_video(args.video, config=config, progress=bar)
+        analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95))
+        analysis = apply_event_detector(analysis, detector=args.events, warn=_warn)
+        bar(1.0, "done")
     finally:
         bar.close()
     atomic_write_text(out, analysis.to_json())
     print(f"{len(analysis.objects)} objects, {len(analysis.cuts)} cuts -> {out}")
     return 0
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"\nwarning: {message}\n")

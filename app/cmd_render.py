@@ -90,9 +90,11 @@ def run_render(args: argparse.Namespace) -> int:
     bar = ProgressBar("render")
     try:
         if project is None:
+            from model.event_detection import apply_event_detector
             from video.analyze import analyze_video
 
             analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4))
+            analysis = apply_event_detector(analysis, detector=args.events, warn=_warn)
             project = Project(analysis=analysis)
         project.analysis = replace(project.analysis, video=replace(project.analysis.video,
                                                                     path=str(video.resolve())))

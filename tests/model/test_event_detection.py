@@ -1,0 +1,61 @@
+"""The analysis-wide choice of event detector (learned by default, motion as fallback)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.event_detection import apply_event_detector
+from model.metrics import score_events
+from video.errors import InputError
+from video.synth import ObjectSpec, SceneSpec, scene_truth
+from video.tracks import Analysis, Event
+
+
+def _bouncing_truth() -> Analysis:
+    ball = ObjectSpec("ball", start=(0.3, 0.2), velocity=(0.15, 0.0), size=0.1, restitution=0.75)
+    return scene_truth(SceneSpec(width=384, height=216, fps=Fraction(30), duration=4.0,
+                                 objects=(ball,)))
+
+
+def test_learned_detector_replaces_impacts_and_keeps_other_kinds() -> None:
+    truth = _bouncing_truth()
+    track = truth.objects[0]
+    true_times = np.array([e.time for e in track.events])
+    assert len(true_times) >= 3
+    # start from wrong impacts plus one scrape: impacts must be replaced, the scrape kept
+    seeded = truth.with_objects([track.with_changes(events=(
+        Event(0.05, 0.5, "impact"), Event(1.0, 0.3, "scrape")))])
+    out = apply_event_detector(seeded)
+    assert out.extra["event_detector"] == "learned"
+    events = out.objects[0].events
+    assert [e for e in events if e.kind == "scrape"] == [Event(1.0, 0.3, "scrape")]
+    found = np.array([e.time for e in events if e.kind == "impact"])
+    score, _ = score_events(true_times, found, tolerance_s=1 / 30)
+    assert score.recall >= 0.75 and score.precision >= 0.75
+
+
+def test_motion_detector_leaves_events_alone() -> None:
+    truth = _bouncing_truth()
+    out = apply_event_detector(truth, detector="motion")
+    assert out.objects[0].events == truth.objects[0].events
+    assert out.to_dict()["event_detector"] == "motion"
+
+
+def test_unloadable_checkpoint_falls_back_with_a_warning(tmp_path: Path) -> None:
+    truth = _bouncing_truth()
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"not a checkpoint")
+    warnings: list[str] = []
+    out = apply_event_detector(truth, checkpoint=bad, warn=warnings.append)
+    assert out.objects[0].events == truth.objects[0].events
+    assert out.extra["event_detector"] == "motion"
+    assert len(warnings) == 1 and "motion events" in warnings[0]
+
+
+def test_unknown_detector_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="unknown event detector"):
+        apply_event_detector(_bouncing_truth(), detector="psychic")
