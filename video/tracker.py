@@ -249,7 +249,7 @@ class Tracker:
         keep = np.ones(len(dets), bool)
         for j in range(len(dets)):
             inside = np.flatnonzero(cover[:, j] >= self.config.group_cover)
-            if len(inside) >= 2 and box_areas(dets[j:j + 1])[0] > 1.15 * box_areas(
+            if len(inside) >= 2 and box_areas(dets[j:j + 1])[0] >= 0.9 * box_areas(
                     preds[inside]).max():
                 members = [confirmed[i] for i in inside]
                 if max(t.hits for t in members) < self.young:
