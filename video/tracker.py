@@ -146,6 +146,7 @@ class _Live:
     frames: list[int] = field(default_factory=list)
     boxes: list[np.ndarray] = field(default_factory=list)
     measured: list[bool] = field(default_factory=list)
+    seen: list[bool] = field(default_factory=list)
     predicted: np.ndarray = field(default_factory=lambda: np.zeros(4))
 
     def reference_area(self, n: int = 10) -> float | None:
@@ -159,7 +160,11 @@ class _Live:
                     return float(np.median(areas))
         return None
 
-    def record(self, frame: int, box: np.ndarray, measured: bool) -> None:
+    def record(self, frame: int, box: np.ndarray, measured: bool, *,
+               seen: bool | None = None) -> None:
+        """Append one frame. `measured`: the box is a detection; `seen`: the object was in view
+        (also true inside a merged blob), so the frame is kept when the track ends."""
+        self.seen.append(measured if seen is None else seen)
         self.frames.append(frame)
         self.boxes.append(np.asarray(box, dtype=np.float64))
         self.measured.append(measured)
@@ -201,7 +206,7 @@ class Tracker:
         for live in self._done:
             if not live.confirmed:
                 continue
-            last = max(i for i, m in enumerate(live.measured) if m)
+            last = max(i for i, m in enumerate(live.seen) if m)  # drop the trailing coast
             out.append(Track(id=len(out) + 1, label="object",
                              frames=np.asarray(live.frames[:last + 1]),
                              boxes=np.asarray(live.boxes[:last + 1]),
@@ -313,7 +318,7 @@ class Tracker:
         live.kalman.freeze_size()
         live.grouped += 1
         live.misses = 0 if live.grouped <= self.max_group else live.misses + 1
-        live.record(frame, box, False)
+        live.record(frame, box, False, seen=True)
 
     def _swollen(self, live: _Live, box: np.ndarray) -> bool:
         """A confirmed track's box suddenly much bigger than its recent size, away from the
@@ -332,7 +337,7 @@ class Tracker:
             live.kalman.update(constrained)
             live.kalman.freeze_size()
             live.misses = 0
-            live.record(frame, constrained, False)
+            live.record(frame, constrained, False, seen=True)
             return
         if live.hits == 1 and live.frames:
             gap = max(1, frame - live.frames[-1])
