@@ -84,6 +84,11 @@ class KalmanBox:
         """Overwrite the centre velocity (first two measurements give it directly)."""
         self.x[4:6] = velocity
 
+    def move_to(self, box: np.ndarray) -> None:
+        """Put the centre at `box`'s centre, keeping the velocity and size: for an object hidden
+        in a merged blob, whose constrained box says where it is but not how it moves."""
+        self.x[:2] = box_to_state(box)[:2]
+
     def freeze_size(self) -> None:
         """Stop the size from drifting while the box coasts unmeasured."""
         self.x[6:8] = 0.0

@@ -314,7 +314,7 @@ class Tracker:
     def _inside_group(self, live: _Live, frame: int, box: np.ndarray) -> None:
         """A track hidden in a merged blob: follow the blob-constrained box, not measured. The
         blob shows the object is still there, so this lasts up to `max_group_seconds`."""
-        live.kalman.update(box)
+        live.kalman.move_to(box)
         live.kalman.freeze_size()
         live.grouped += 1
         live.misses = 0 if live.grouped <= self.max_group else live.misses + 1
@@ -448,23 +448,32 @@ def link_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = 
 def moves_enough(track: Track, config: TrackerConfig = TrackerConfig(),
                  camera: np.ndarray | None = None) -> bool:
     """True if the centre travels `min_motion` box sizes through the scene (on screen, less the
-    camera's pan when `camera` (frames, 2) gives it per frame) or the box grows or shrinks
-    steadily (log area following time) by `min_growth` times. Background texture that only the
-    pan moves, and flickering residue, are not objects."""
+    camera's pan when `camera` (frames, 2) gives it per frame) or it grows steadily (see
+    grows_steadily). Background texture that only the pan moves, and flickering residue, are
+    not objects."""
     centres = track.centers
     if camera is not None and len(camera) > int(track.frames[-1]):
         centres = centres - camera[track.frames]
     size = float(np.median(np.maximum(track.boxes[:, 2] - track.boxes[:, 0],
                                       track.boxes[:, 3] - track.boxes[:, 1])))
     travel = float(np.linalg.norm(centres.max(axis=0) - centres.min(axis=0)))
-    areas = np.maximum(track.areas, 1.0)
-    k = max(1, len(areas) // 5)
-    growth = max(np.median(areas[:k]), np.median(areas[-k:])) / max(
-        min(np.median(areas[:k]), np.median(areas[-k:])), 1.0)
-    log_area = np.log(areas)
-    steady = len(areas) > 3 and float(np.std(log_area)) > 1e-6 and abs(float(np.corrcoef(
-        np.arange(len(areas)), log_area)[0, 1])) >= 0.8
-    return travel >= config.min_motion * max(size, 1.0) or (growth >= config.min_growth and steady)
+    return travel >= config.min_motion * max(size, 1.0) or grows_steadily(track, config)
+
+
+def grows_steadily(track: Track, config: TrackerConfig = TrackerConfig()) -> bool:
+    """True if, between its smallest and largest (smoothed) size, the box grows or shrinks by
+    `min_growth` times with its log area following time (an object approaching or receding),
+    rather than flickering."""
+    areas = np.log(np.maximum(track.areas, 1.0))
+    k = max(1, len(areas) // 10) | 1
+    if len(areas) < 3 * k + 2:
+        return False
+    smooth = np.convolve(areas, np.ones(k) / k, mode="valid")
+    lo, hi = int(np.argmin(smooth)), int(np.argmax(smooth))
+    part = smooth[min(lo, hi):max(lo, hi) + 1]
+    if smooth[hi] - smooth[lo] < np.log(config.min_growth) or len(part) < 4:
+        return False
+    return abs(float(np.corrcoef(np.arange(len(part)), part)[0, 1])) >= 0.8
 
 
 def _covered_by(a: Track, b: Track, min_iou: float) -> float:
