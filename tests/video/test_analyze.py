@@ -158,3 +158,17 @@ def test_empty_scene_finds_nothing() -> None:
     spec = SceneSpec(width=320, height=180, fps=F(30), duration=2.0, seed=8, noise=5)
     result = analyze_frames(video_frames(spec), scene_truth(spec).video)
     assert result.objects == ()
+
+
+@pytest.mark.slow
+def test_bundled_demo_against_its_truth() -> None:
+    """The demo has the hard cases together (a walker passing over a rolling ball, a ball
+    bouncing beside an approaching object, a crossing pair): a guard on the whole pipeline."""
+    root = Path(__file__).resolve().parents[2] / "assets" / "demo"
+    truth = Analysis.from_json((root / "demo.truth.json").read_text())
+    result = analyze_video(root / "demo.mp4")
+    score = score_analysis(truth, result)
+    assert all(o.coverage >= 0.75 for o in score.objects), score.objects
+    assert score.false_tracks <= 1
+    assert score.event("step").recall >= 0.7 and score.event("step").precision >= 0.7
+    assert score.event("impact").precision >= 0.7
