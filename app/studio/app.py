@@ -30,6 +30,8 @@ from video.errors import InputError
 
 SCREENSHOT_TIMEOUT_S = 600.0
 SETTLE_FRAMES = 12  # frames drawn after everything is loaded, before the screenshot
+FRAME_BUDGET_PLAYING_S = 1 / 60
+FRAME_BUDGET_IDLE_S = 1 / 30
 
 
 def process_age() -> float:
@@ -120,6 +122,7 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
             ctl.recovery = None  # an unattended screenshot never offers to restore old edits
         window.frame()
         dpg.render_dearpygui_frame()
+        _pace(last, playing=ctl.audio.playing)
         now = time.monotonic()
         if phase == "playing":
             stats.frame_times.append(now - last)
@@ -164,6 +167,18 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
                 _draw(4)
                 return 0
     return 0
+
+
+def _pace(last: float, *, playing: bool) -> None:
+    """Sleep out the rest of the frame: at most 60 frames a second while playing, 30 otherwise.
+
+    Without vsync (Xvfb, some drivers) the loop would spin and, holding the GIL while it draws,
+    starve the worker thread: analysis and renders then crawl. Sleeping releases the GIL.
+    """
+    budget = FRAME_BUDGET_PLAYING_S if playing else FRAME_BUDGET_IDLE_S
+    left = budget - (time.monotonic() - last)
+    if left > 0:
+        time.sleep(left)
 
 
 def _show_busiest(ctl: StudioController) -> None:

@@ -439,8 +439,11 @@ class StudioWindow:
         return x + rect.x, y + rect.y, x + rect.x + rect.width, y + rect.y + rect.height
 
     def frame_ready(self) -> bool:
-        """True when the picture shows the frame at the playhead (used before screenshots)."""
-        return self.feed is not None and self.video.shown_index == self.ctl.state.frame_index()
+        """True when the picture shows the frame at the playhead, or never can (the video is
+        missing or unreadable): used before screenshots."""
+        if self.feed is None:
+            return False
+        return bool(self.feed.error) or self.video.shown_index == self.ctl.state.frame_index()
 
     def close(self) -> None:
         if self.feed is not None:

@@ -329,3 +329,19 @@ def test_window_session_drives_widgets(clip: tuple[Path, Path], tmp_path: Path) 
     assert out["fit"] is None
     assert (out["played"], out["paused"]) == (True, True)
     assert (out["asked"], out["stopped"]) == (True, True)
+
+
+@needs_display
+@pytest.mark.gui
+def test_screenshot_of_a_project_whose_video_is_missing(clip: tuple[Path, Path],
+                                                        tmp_path: Path) -> None:
+    """The audio still renders and the window still shows; the picture says what is wrong."""
+    doc = json.loads(clip[1].read_text())
+    doc["analysis"]["video"]["path"] = str(tmp_path / "moved-away.mp4")
+    project = tmp_path / "orphan.json"
+    project.write_text(json.dumps(doc))
+    shot = tmp_path / "orphan.png"
+    proc = _studio(str(project), "--screenshot", str(shot), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    image = _read_png(shot)
+    assert _near(image, WAVE, tol=35).sum() > 2000            # the mix was rendered anyway
