@@ -4,7 +4,8 @@ Impacts: a sudden change of the centre's velocity that smooth motion (gravity, b
 explain. Across each frame interval the velocity change from the interval before to the interval
 after is compared with the acceleration measured a few frames away; an excess above both a
 size-relative floor (`impact_min_dv` box sizes per second) and the trajectory's own noise, with
-the motion along the hit's direction reversing or stopping, is an impact. Its time is refined below a frame by intersecting
+the motion along the hit's direction reversing or stopping after arriving at speed, is an
+impact. Its time is refined below a frame by intersecting
 the straight paths before and after; its strength is the velocity change relative to
 `IMPACT_STRENGTH_REF` frame heights per second, clipped to 0..1.
 
@@ -129,11 +130,30 @@ def detect_impacts(track: Track, info: VideoInfo, *,
                      for smooth in _smooth_acceleration(c, k, m=m))
         axis = int(np.argmax(np.abs(dv)))      # the direction the hit changed most
         b, a = before[axis], after[axis]
-        reverses = b * a < 0 or abs(a) < config.impact_reversal * abs(b)
-        if excess >= floor and reverses:
+        # something must be moving into the hit, and the change must last: box jitter of an
+        # object at rest or rolling reverses for a frame, a real hit for several
+        arriving = abs(b) >= 0.5 * floor
+        if excess >= floor and arriving and _reverses(b, a, config) and \
+                _reverses_for_long(c, k, m, axis, config):
             candidates.append((k, excess, dv))
     events = [_impact_event(k, dv, c, frames, info, m) for k, _, dv in _local_maxima(candidates)]
     return tuple(_merge_close(events, config.min_gap_seconds))
+
+
+def _reverses(before: float, after: float, config: EventConfig) -> bool:
+    """Motion along an axis turns back, or (nearly) stops."""
+    return before * after < 0 or abs(after) < config.impact_reversal * abs(before)
+
+
+def _reverses_for_long(c: np.ndarray, k: int, m: int, axis: int, config: EventConfig) -> bool:
+    """The reversal also holds for velocities averaged over 3m frames on each side (as far as
+    the track reaches)."""
+    span = min(3 * m, k, len(c) - 2 - k)
+    if span <= m:
+        return True
+    before = (c[k, axis] - c[k - span, axis]) / span
+    after = (c[k + 1 + span, axis] - c[k + 1, axis]) / span
+    return _reverses(before, after, config)
 
 
 def _smooth_acceleration(c: np.ndarray, k: int, *, m: int, reach: int = 4) -> list[np.ndarray]:
