@@ -22,9 +22,6 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise InputError("--max-objects must be at least 1")
     config = AnalysisConfig() if args.max_objects is None else AnalysisConfig(
         max_objects=args.max_objects)
-    from video.reader import probe_video
-
-    probe_video(args.video)  # a bad input file fails here, before the progress bar draws
     bar = ProgressBar("analyze")
     try:
         analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95))

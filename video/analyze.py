@@ -168,8 +168,8 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
 def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = AnalysisConfig(),
                   progress: ProgressFn | None = None) -> Analysis:
     """Analyse a video file in one streaming pass (raises VideoError for unusable files)."""
-    report(progress, 0.0, "opening")
-    with VideoReader(path) as reader:
+    with VideoReader(path) as reader:  # a bad file fails here, before any progress is drawn
+        report(progress, 0.0, "opening")
         info = replace(reader.info, path=os.fspath(path))
         frames = reader.frames(max_side=config.max_side)
         return analyze_frames(frames, info, config=config, progress=progress)
