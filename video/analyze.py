@@ -135,9 +135,12 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
     """Link and clean tracks, detect their events, label them, keep the most salient."""
     fps = float(info.fps)
     tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers,
-                             camera=camera)
+                             camera=camera, frame_size=(info.width, info.height))
     done = []
+    limits = np.array([info.width, info.height, info.width, info.height], dtype=np.float64)
     for track in tracks:
+        # predicted/coasted boxes can run past the picture's edge; report what is on screen
+        track = track.with_changes(boxes=np.clip(track.boxes, 0.0, limits))
         with_events = track.with_changes(events=detect_events(track, info, config=config.events))
         done.append(with_events.with_changes(label=label_for(with_events), extra={}))
     if config.max_objects is not None and len(done) > config.max_objects:

@@ -59,6 +59,9 @@ class TrackerConfig:
     min_motion: float = 0.6
     min_growth: float = 1.5
     duplicate_iou: float = 0.6
+    in_place_seconds: float = 1.0
+    in_place_min_area: float = 0.02
+    in_place_travel: float = 0.03
     kalman: KalmanConfig = field(default_factory=KalmanConfig)
 
 
@@ -460,6 +463,26 @@ def moves_enough(track: Track, config: TrackerConfig = TrackerConfig(),
     return travel >= config.min_motion * max(size, 1.0) or grows_steadily(track, config)
 
 
+def moves_in_place(track: Track, *, fps: float, frame_size: tuple[int, int],
+                   config: TrackerConfig = TrackerConfig(),
+                   camera: np.ndarray | None = None) -> bool:
+    """True for a large object that stays where it is but keeps moving inside its box (a
+    character gesturing, a machine working): seen for at least `in_place_seconds`, a median box
+    of at least `in_place_min_area` of the frame, and a centre that wanders (camera pan removed)
+    at least `in_place_travel` of the frame diagonal. Flicker residue is small, and background
+    moved only by a pan does not wander once the pan is removed, so neither passes."""
+    width, height = frame_size
+    if len(track) < config.in_place_seconds * fps:
+        return False
+    if float(np.median(track.areas)) < config.in_place_min_area * width * height:
+        return False
+    centres = track.centers
+    if camera is not None and len(camera) > int(track.frames[-1]):
+        centres = centres - camera[track.frames]
+    travel = float(np.linalg.norm(centres.max(axis=0) - centres.min(axis=0)))
+    return travel >= config.in_place_travel * float(np.hypot(width, height))
+
+
 def grows_steadily(track: Track, config: TrackerConfig = TrackerConfig()) -> bool:
     """True if, between its smallest and largest (smoothed) size, the box grows or shrinks by
     `min_growth` times with its log area following time (an object approaching or receding),
@@ -486,14 +509,23 @@ def _covered_by(a: Track, b: Track, min_iou: float) -> float:
 
 
 def finalize_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = TrackerConfig(),
-                    barriers: Sequence[int] = (), camera: np.ndarray | None = None) -> list[Track]:
+                    barriers: Sequence[int] = (), camera: np.ndarray | None = None,
+                    frame_size: tuple[int, int] | None = None) -> list[Track]:
     """Link broken tracks, drop short / motionless / duplicate ones, number them 1..n by start.
 
     `camera` (frames, 2): cumulative camera pan per frame in source pixels (see moves_enough).
+    `frame_size` (width, height) also keeps large objects that move in place (moves_in_place).
     """
     linked = link_tracks(tracks, fps=fps, config=config, barriers=barriers)
     min_len = max(2, round(config.min_track_seconds * fps))
-    kept = [t for t in linked if len(t) >= min_len and moves_enough(t, config, camera)]
+
+    def moving(t: Track) -> bool:
+        if moves_enough(t, config, camera):
+            return True
+        return frame_size is not None and moves_in_place(t, fps=fps, frame_size=frame_size,
+                                                         config=config, camera=camera)
+
+    kept = [t for t in linked if len(t) >= min_len and moving(t)]
     kept.sort(key=len, reverse=True)
     unique: list[Track] = []
     for t in kept:
