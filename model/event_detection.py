@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 
 from video.errors import InputError
+from video.tracker import label_for
 from video.tracks import Analysis
 
 EVENT_DETECTORS = ("learned", "motion")
@@ -25,7 +26,9 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
     """`analysis` with impact/step events from `detector` ("learned" or "motion").
 
     "motion" returns the analysis unchanged (video.events already ran during analysis).
-    The result records the detector used under the extra key "event_detector".
+    The result records the detector used under the extra key "event_detector". Labels are
+    derived again from the new events, as the analysis derived them from its own; call this on
+    a fresh analysis, before the designer renames anything.
     """
     if detector not in EVENT_DETECTORS:
         raise InputError(f"unknown event detector {detector!r} (choose {', '.join(EVENT_DETECTORS)})")
@@ -44,7 +47,9 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         kept = [e for e in track.events if e.kind not in LEARNED_KINDS]
         learned = [e for e in detect_events_model(track, analysis.video, model)
                    if e.kind in LEARNED_KINDS]
-        tracks.append(track.with_changes(events=tuple(kept + learned)))
+        updated = track.with_changes(events=tuple(kept + learned))
+        # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
+        tracks.append(updated.with_changes(label=label_for(updated)))
     return _tagged(analysis.with_objects(tracks), "learned")
 
 
