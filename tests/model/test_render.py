@@ -255,3 +255,158 @@ def test_nudges_through_the_source_cache_match_a_fresh_spatialize() -> None:
                            nudges=replace(nudges, gain_db=nudges.gain_db + master_db),
                            config=spatial_config(SETTINGS))
         np.testing.assert_array_equal(stem, fresh)
+
+
+@pytest.fixture
+def generate_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Ids of the objects whose dry foley model.render generates (the real generator runs)."""
+    import model.render
+
+    calls: list[int] = []
+    real = model.render.generate_object
+
+    def counting(track, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(track.id)
+        return real(track, *args, **kwargs)
+
+    monkeypatch.setattr(model.render, "generate_object", counting)
+    return calls
+
+
+THREE = (ObjectSpec("box", start=(0.1, 0.5), velocity=(0.3, 0.0)),
+         ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.1, 0.0)),
+         ObjectSpec("walker", start=(0.2, 0.8), velocity=(0.15, 0.0)))
+
+
+def test_set_analysis_with_an_object_removed_regenerates_nothing(generate_calls: list[int]
+                                                                  ) -> None:
+    analysis = _scene(*THREE, duration=2.0)
+    sounds = _sounds(analysis)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    full = renderer.render(sounds)
+    stems = {k: v.copy() for k, v in full.stems.items()}
+    assert sorted(generate_calls) == [1, 2, 3]
+    generate_calls.clear()
+
+    reduced = analysis.with_objects(t for t in analysis.objects if t.id != 2)
+    after = renderer.set_analysis(reduced)
+    assert generate_calls == []                                   # nothing generated again
+    assert set(after.stems) == set(after.dry) == {1, 3} and renderer.analysis is reduced
+    fresh = SceneRenderer(analysis, SETTINGS).render(sounds)      # same scene, same master gain
+    for oid in (1, 3):
+        assert after.stems[oid].tobytes() == fresh.stems[oid].tobytes() == stems[oid].tobytes()
+    np.testing.assert_allclose(after.mix, after.stems[1] + after.stems[3], atol=1e-6)
+    assert after.master["gain_db"] == full.master["gain_db"]     # kept, as update_object does
+
+    # a full render of the edited scene: still nothing generated, and bit for bit what a new
+    # renderer of that scene gives (re-mastered)
+    generate_calls.clear()
+    remastered = renderer.render([s for s in sounds if s.id != 2])
+    scratch = render_scene(reduced, [s for s in sounds if s.id != 2], SETTINGS)
+    assert len(generate_calls) == 2                               # only `scratch` generated
+    for oid in (1, 3):
+        assert remastered.stems[oid].tobytes() == scratch.stems[oid].tobytes()
+    assert remastered.mix.tobytes() == scratch.mix.tobytes()
+
+    generate_calls.clear()
+    restored = renderer.set_analysis(analysis, sounds)            # undo: back from the cache
+    assert generate_calls == [] and set(restored.stems) == {1, 2, 3}
+    total = restored.stems[1] + restored.stems[2] + restored.stems[3]
+    np.testing.assert_allclose(restored.mix, total, atol=1e-6)
+
+
+def test_set_analysis_regenerates_only_a_merged_or_added_object(generate_calls: list[int]
+                                                                 ) -> None:
+    from app.edits import merge_tracks
+
+    analysis = _scene(*THREE, duration=2.0)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    first = renderer.render(_sounds(analysis))
+    kept = first.stems[3]
+    generate_calls.clear()
+    merged = merge_tracks(analysis.object(1), analysis.object(2))
+    edited = analysis.with_objects([merged, analysis.object(3)])
+    after = renderer.set_analysis(edited)
+    assert generate_calls == [1]                                  # the merged object only
+    assert after.stems[3] is kept and set(after.stems) == {1, 3}
+    assert not np.array_equal(after.dry[1], first.dry[1])          # its foley follows the merge
+    np.testing.assert_allclose(after.mix, after.stems[1] + after.stems[3], atol=1e-6)
+    # the merged stem is what spatializing its new foley with the kept master gain gives
+    scratch = SceneRenderer(edited, SETTINGS)
+    scratch.render(_sounds(edited))
+    np.testing.assert_array_equal(after.dry[1], scratch.dry(ObjectSound(id=1)))
+
+    generate_calls.clear()
+    added = edited.with_objects([*edited.objects, analysis.object(2).with_changes(id=7)])
+    grown = renderer.set_analysis(added)
+    assert generate_calls == [7] and set(grown.stems) == {1, 3, 7}
+    assert grown.stems[1] is after.stems[1] and grown.stems[3] is kept
+    np.testing.assert_allclose(grown.mix, grown.stems[1] + grown.stems[3] + grown.stems[7],
+                               atol=1e-6)
+
+
+def test_set_analysis_removing_the_soloed_object_unmutes_the_rest(generate_calls: list[int]
+                                                                   ) -> None:
+    analysis = _scene(*THREE, duration=1.5)
+    sounds = _sounds(analysis)
+    sounds[1] = replace(sounds[1], nudges=Nudges(solo=True))
+    sounds[2] = replace(sounds[2], nudges=Nudges(mute=True))
+    renderer = SceneRenderer(analysis, SETTINGS)
+    first = renderer.render(sounds)
+    np.testing.assert_allclose(first.mix, first.stems[2], atol=1e-6)
+    after = renderer.set_analysis(analysis.with_objects(t for t in analysis.objects if t.id != 2))
+    np.testing.assert_allclose(after.mix, after.stems[1], atol=1e-6)   # 3 stays muted
+    assert float(np.abs(after.mix).max()) > 1e-3
+
+
+def test_set_settings_respatializes_or_regenerates_as_needed(generate_calls: list[int]) -> None:
+    from audio.spatialize import spatialize
+    from model.render import spatial_config
+
+    analysis = _scene(*THREE[:2], duration=1.5)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    first = renderer.render(_sounds(analysis))
+    dry, gain_db = dict(first.dry), first.master["gain_db"]
+    generate_calls.clear()
+
+    law = renderer.set_settings(replace(SETTINGS, pan_law="-6dB"))
+    assert generate_calls == [] and law.master["gain_db"] == gain_db
+    assert all(law.dry[i] is dry[i] for i in (1, 2))
+    assert not np.array_equal(law.stems[1], first.stems[1])
+    six = spatial_config(replace(SETTINGS, pan_law="-6dB"))     # placed anew, master gain kept
+    fresh = spatialize(dry[1], analysis.object(1), analysis.video,
+                       nudges=Nudges(gain_db=20.0 * math.log10(10.0 ** (gain_db / 20.0))),
+                       config=six)
+    np.testing.assert_array_equal(law.stems[1], fresh)
+    np.testing.assert_allclose(law.mix, law.stems[1] + law.stems[2], atol=1e-6)
+
+    louder = renderer.set_settings(replace(SETTINGS, pan_law="-6dB", target_lufs=-16.0))
+    assert generate_calls == [] and louder.master["target_lufs"] == -16.0
+    assert measure_loudness(louder.mix) == pytest.approx(-16.0, abs=0.5)
+
+    reseeded = renderer.set_settings(replace(SETTINGS, seed=4, pan_law="-6dB",
+                                             target_lufs=-16.0))
+    assert sorted(generate_calls) == [1, 2]
+    assert not np.array_equal(reseeded.dry[1], dry[1])
+
+
+def test_cancelled_set_analysis_leaves_the_renderer_as_it_was(generate_calls: list[int]) -> None:
+    analysis = _scene(*THREE, duration=1.5)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    before = renderer.render(_sounds(analysis))
+    mix = before.mix.copy()
+    edited = analysis.with_objects([analysis.object(1), analysis.object(2).with_changes(id=9),
+                                    analysis.object(3)])
+
+    def cancel(fraction: float, message: str) -> None:
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        renderer.set_analysis(edited, progress=cancel)
+    assert renderer.analysis is analysis and set(renderer.result().stems) == {1, 2, 3}
+    assert renderer.result().mix.tobytes() == mix.tobytes()
+    with pytest.raises(InputError, match="no object with id 5"):
+        renderer.set_analysis(analysis, [ObjectSound(id=5)])
+    with pytest.raises(InputError, match="duplicate object ids"):
+        renderer.set_analysis(analysis, [ObjectSound(id=1), ObjectSound(id=1)])
+    assert renderer.analysis is analysis
