@@ -75,10 +75,11 @@ def run_headless(source: Path, outdir: str | None) -> int:
         if is_project:
             project = load_project(source)
         else:
+            from model.event_detection import apply_event_detector
             from video.analyze import analyze_video
 
-            project = Project(analysis=analyze_video(source.resolve(),
-                                                     progress=scaled(bar, 0.0, 0.4)))
+            analysis = analyze_video(source.resolve(), progress=scaled(bar, 0.0, 0.4))
+            project = Project(analysis=apply_event_detector(analysis, warn=_warn))
         library = SoundLibrary.open(list(project.render.libraries))
         result = render_scene(project.analysis, project.objects, project.render, library=library,
                               progress=scaled(bar, 0.4, 0.85))
@@ -92,3 +93,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
     print(f"{len(project.objects)} stems + mix + project.json -> {written}{reason}")
     sys.stdout.flush()
     return 0
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"\nwarning: {message}\n")

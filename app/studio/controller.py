@@ -9,6 +9,7 @@ here touches a window, the same methods drive scripted sessions and tests.
 
 from __future__ import annotations
 
+import queue
 import sys
 import traceback
 from collections.abc import Callable, Hashable
@@ -52,6 +53,8 @@ class StudioController:
         """Unsaved edits found from an earlier session, offered to the user (restore/discard)."""
         self._pending: dict[int, _Pending] = {}
         self._saved_revision = 0
+        self._warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
+        """Warnings from worker jobs (thread-safe), shown by the next poll()."""
 
     # -- opening and saving ------------------------------------------------------------------
 
@@ -78,8 +81,12 @@ class StudioController:
         self.state.message = f"Analysing {p.name}…"
 
         def job(progress: ProgressFn) -> Analysis:
+            from model.event_detection import apply_event_detector
             from video.analyze import analyze_video
-            return analyze_video(p, progress=progress)
+            from video.progress import scaled
+
+            analysis = analyze_video(p, progress=scaled(progress, 0.0, 0.95))
+            return apply_event_detector(analysis, warn=self._warn_later)
 
         return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}")
 
@@ -408,7 +415,13 @@ class StudioController:
                     self.state.message = f"{result.name}: cancelled"
             else:
                 self._apply(pending, result)
+        while not self._warnings.empty():
+            self.state.message = f"warning: {self._warnings.get()}"
         return results
+
+    def _warn_later(self, message: str) -> None:
+        """Queue a warning from a worker thread; poll() shows it on the UI thread."""
+        self._warnings.put(message)
 
     def _apply(self, pending: _Pending, result: JobResult) -> None:
         kind = pending.request.kind
