@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libportaudio2 libsndfile1 xvfb xauth libgl1-mesa-dri libgl1 libglib2.0-0
-              pulseaudio pulseaudio-utils libasound2-plugins minetest-data openttd-opensfx)
+              pulseaudio pulseaudio-utils libasound2-plugins)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
