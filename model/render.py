@@ -291,6 +291,7 @@ class SceneRenderer:
         return self.result()
 
     def set_analysis(self, analysis: Analysis, objects: Sequence[ObjectSound] | None = None, *,
+                     settings: RenderSettings | None = None,
                      progress: ProgressFn | None = None) -> RenderResult:
         """Adopt an edited analysis (objects added, deleted, merged, re-tracked) without
         regenerating what did not change.
@@ -301,12 +302,13 @@ class SceneRenderer:
         stems as they are; removed objects' stems are dropped; new or changed objects are
         generated (or taken from the cache) and spatialized with the last master gain, as
         `update_object` does: levels do not jump while the designer edits, and the next
-        `render()` re-masters. The mix stays the sum of the active stems. Before any render,
-        this is a full render. The renderer is unchanged if `progress` cancels the update.
+        `render()` re-masters. The mix stays the sum of the active stems. settings: new
+        render settings at the same time (see `set_settings`). Before any render, and for
+        another video, this is a full render. The renderer is unchanged if `progress` cancels.
         """
         if objects is None:
             objects = [self._objects.get(t.id, ObjectSound(id=t.id)) for t in analysis.objects]
-        return self._update(analysis, None, objects, progress)
+        return self._update(analysis, settings, objects, progress)
 
     def set_settings(self, settings: RenderSettings, *, progress: ProgressFn | None = None
                      ) -> RenderResult:
@@ -318,16 +320,15 @@ class SceneRenderer:
         loudness target or true-peak ceiling re-masters: a full `render()`, still from the
         cached dry audio. The renderer is unchanged if `progress` cancels the update.
         """
-        objects = list(self._objects.values())
-        if any(getattr(settings, f) != getattr(self.settings, f) for f in _MASTER_FIELDS):
-            return self.render(objects, settings=settings, progress=progress)
-        return self._update(None, settings, objects, progress)
+        return self._update(None, settings, list(self._objects.values()), progress)
 
     def _update(self, analysis: Analysis | None, settings: RenderSettings | None,
                 objects: Sequence[ObjectSound], progress: ProgressFn | None) -> RenderResult:
         """Bring the renderer to a new scene, rebuilding only the stems that changed."""
         video_changed = analysis is not None and analysis.video != self.analysis.video
-        if not self._rendered or video_changed:
+        remaster = settings is not None and any(
+            getattr(settings, f) != getattr(self.settings, f) for f in _MASTER_FIELDS)
+        if not self._rendered or video_changed or remaster:
             return self.render(objects, analysis=analysis, settings=settings, progress=progress)
         old = self._scene
         scene = self._adopt(analysis, settings)

@@ -3,8 +3,11 @@
 Render jobs are built here as plain functions for the worker thread. Jobs share one
 `model.render.SceneRenderer` (used only from the worker thread, one job at a time) while it fits
 the project, so dry foley is generated once per object and a nudge only re-spatializes that
-object (`SceneRenderer.update_object`); an edit of the tracks or render settings builds a new
-one. A job hands the new mix straight to the playback engine (its control methods are
+object (`SceneRenderer.update_object`). After an edit of the tracks (add, delete, merge, seeded
+tracking, undo of those) or of the render settings, the same renderer adopts the new scene
+(`SceneRenderer.set_analysis`): only new or changed objects are generated, the other stems are
+kept as they are. A new renderer is built only for the first render of a project or another
+sound library. A job hands the new mix straight to the playback engine (its control methods are
 thread-safe, and the mix copy then happens off the UI thread) and returns an `AudioUpdate` with
 the waveform envelopes the timeline draws, also computed off the UI thread.
 """
@@ -34,7 +37,10 @@ METER_WINDOW_S = 0.05  # the output meters show the peak of the last 50 ms playe
 
 @dataclass(frozen=True)
 class AudioUpdate:
-    """What a render job produced: the result, which stems changed, their envelopes."""
+    """What a render job produced: the result, which stems changed, their envelopes.
+
+    full: the job brought every object up to date (a render job), not only `changed`.
+    """
 
     result: RenderResult
     renderer: SceneRenderer
@@ -60,6 +66,9 @@ class AudioLink:
         self._library: Any = None
         self._library_key: tuple[str, ...] | None = None
         self._generation = 0  # bumped when another project opens: older jobs stay silent
+        # the renderer as the worker thread last left it (jobs run one at a time, in order, and
+        # may finish before the UI thread adopts their update): the one the next job continues
+        self._worker_renderer: SceneRenderer | None = None
 
     # -- playback -----------------------------------------------------------------------------
 
@@ -111,10 +120,12 @@ class AudioLink:
         """Forget the last render and the renderer (another project was opened)."""
         self.renderer = None
         self.result = None
+        self._worker_renderer = None
         self._generation += 1
 
     def remove_object(self, object_id: int) -> None:
-        """An object was deleted: the next full render drops it (nothing to do until then)."""
+        """An object was deleted: hide its stem now; the render job the edit schedules drops
+        it from the renderer and the mix."""
         if self.result is not None and object_id in self.result.stems:
             stems = {i: s for i, s in self.result.stems.items() if i != object_id}
             self.result = replace(self.result, stems=stems)
@@ -150,20 +161,25 @@ class AudioLink:
         return self._fits(self.renderer, project)
 
     def _fits(self, renderer: SceneRenderer | None, project: Project) -> bool:
-        """True when `renderer` was built for this project's analysis and render settings.
+        """True when `renderer` is at this project's analysis and render settings.
 
-        A renderer keeps per-track digests and the spatial settings it was made with, so an
-        edit of tracks (add, delete, merge, seeded tracking) or of render settings needs a new
-        one. Unchanged analyses are the same object (edits build new ones; snapshots share).
+        A renderer keeps per-track digests and the spatial settings of the scene it rendered
+        last, so after an edit of tracks (add, delete, merge, seeded tracking) or of render
+        settings it must adopt the new scene first (a render job does that). Unchanged analyses
+        are the same object (edits build new ones; snapshots share).
         """
         return renderer is not None and renderer.analysis is project.analysis \
             and renderer.settings == project.render
 
-    def render_job(self, project: Project) -> JobFn:
-        """Full render (re-mastered) of a project snapshot.
+    def render_job(self, project: Project, *, remaster: bool = True) -> JobFn:
+        """Bring the audio to a project snapshot.
 
-        The current renderer is reused when it fits the snapshot (its dry foley is cached, so
-        only the master stage and the spatializer run again); otherwise a new one is built.
+        remaster: a full render (every object placed again, the master stage re-measured).
+        Otherwise, after a track or settings edit, only what changed is rendered
+        (`SceneRenderer.set_analysis`: new/changed objects generated, removed ones dropped,
+        the master gain kept as after a nudge). Either way the renderer the worker used last
+        is kept when it can be (same sound library), so unchanged objects' dry foley is never
+        generated again; the first render of a project builds one.
         """
         generation = self._generation
 
@@ -171,15 +187,26 @@ class AudioLink:
             from model.render import SceneRenderer
 
             library = self._library_for(project, scaled(progress, 0.0, 0.1))
-            renderer = self.renderer
-            if not self._fits(renderer, project) or renderer is None \
-                    or renderer.library is not library:
+            renderer = self._worker_renderer
+            part = scaled(progress, 0.1, 0.95)
+            if renderer is None or renderer.library is not library:
                 renderer = SceneRenderer(project.analysis, project.render, library=library,
                                          warn=_warn)
-            result = renderer.render(project.objects, progress=scaled(progress, 0.1, 0.95))
+                result = renderer.render(project.objects, progress=part)
+                changed = tuple(result.stems)
+            elif remaster:
+                result = renderer.render(project.objects, analysis=project.analysis,
+                                         settings=project.render, progress=part)
+                changed = tuple(result.stems)
+            else:
+                before = renderer.result().stems
+                result = renderer.set_analysis(project.analysis, project.objects,
+                                               settings=project.render, progress=part)
+                changed = tuple(i for i, s in result.stems.items() if before.get(i) is not s)
+            if generation == self._generation:
+                self._worker_renderer = renderer
             report(progress, 0.97, "waveforms")
-            return self._publish(result, renderer, tuple(o.id for o in project.objects),
-                                 full=True, generation=generation)
+            return self._publish(result, renderer, changed, full=True, generation=generation)
         return job
 
     def object_job(self, project: Project, object_id: int) -> JobFn:
@@ -228,12 +255,11 @@ class AudioLink:
         return True
 
     def render_view(self, view: RenderView, update: AudioUpdate) -> RenderView:
-        """The timeline's envelopes after an update (a new view for a full render)."""
+        """The timeline's envelopes after an update: those of the stems it changed are new,
+        the others are kept (a stem an update did not change has the same envelope)."""
         duration = update.result.n_samples / SAMPLE_RATE
-        if update.full:
-            return RenderView(duration=duration, mix=update.mix_envelope,
-                              stems=dict(update.stem_envelopes))
-        stems = {i: e for i, e in view.stems.items() if i in update.result.stems}
+        stems = {i: e for i, e in view.stems.items()
+                 if i in update.result.stems and i not in update.changed}
         stems.update(update.stem_envelopes)
         return RenderView(duration=duration, mix=update.mix_envelope, stems=stems)
 

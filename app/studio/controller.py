@@ -52,6 +52,7 @@ class StudioController:
         self.recovery: Recovery | None = None
         """Unsaved edits found from an earlier session, offered to the user (restore/discard)."""
         self._pending: dict[int, _Pending] = {}
+        self._remaster_job: int | None = None  # the last full (re-mastering) render submitted
         self._saved_revision = 0
         self._warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
         """Warnings from worker jobs (thread-safe), shown by the next poll()."""
@@ -322,8 +323,13 @@ class StudioController:
             self.state.render.stems.pop(object_id, None)
         requests = plan_jobs(result, have_render=self.audio.has_render,
                              have_renderer=self.audio.fits(project))
+        # a track or settings edit re-renders only what changed (keeping the master gain, as a
+        # nudge does) unless it changes the master stage or a full render is still to come
+        # (the edit's job replaces that queued one, so it must do the full render's work)
+        remaster = result.remaster or not self.audio.has_render \
+            or not self.audio.has_renderer or self._remaster_job in self._pending
         for request in requests:
-            self._schedule(request)
+            self._schedule(request, remaster=remaster)
 
     # -- seeded tracking ----------------------------------------------------------------------
 
@@ -359,12 +365,16 @@ class StudioController:
         self.edit(f"New take of object {object_id}", edits.set_object_seed, object_id,
                   (seed + 1) % 2**31)
 
-    def _schedule(self, request: JobRequest) -> int | None:
+    def _schedule(self, request: JobRequest, *, remaster: bool = True) -> int | None:
+        """Queue one job for a snapshot of the project.
+
+        remaster: for a render request, a full render; False after a track or settings edit:
+        only new or changed objects are rendered (`AudioLink.render_job`)."""
         project = self._require_project()
         snapshot = project.copy()
         if request.kind == "render":
-            fn = self.audio.render_job(snapshot)
-            name = "Render all objects"
+            fn = self.audio.render_job(snapshot, remaster=remaster)
+            name = "Render all objects" if remaster else "Update changed objects"
         elif request.kind in ("regenerate", "respatialize"):
             assert request.object_id is not None
             if not self.audio.has_renderer:
@@ -385,7 +395,10 @@ class StudioController:
             self.state.stale.add(request.object_id)
         priority = PRIORITY_INTERACTIVE if request.kind in ("respatialize", "remix") \
             else PRIORITY_BACKGROUND
-        return self._submit(request, fn, name=name, priority=priority)
+        job_id = self._submit(request, fn, name=name, priority=priority)
+        if request.kind == "render" and remaster:
+            self._remaster_job = job_id
+        return job_id
 
     def _submit(self, request: JobRequest, fn: Callable[[ProgressFn], Any], *, name: str,
                 priority: int = PRIORITY_BACKGROUND) -> int:

@@ -693,8 +693,8 @@ def test_cancel_a_running_render_then_render_again(controller: StudioController,
     started = []
     original = ctl.audio.render_job
 
-    def slow_render_job(project: Project):
-        job = original(project)
+    def slow_render_job(project: Project, **options):
+        job = original(project, **options)
 
         def wrapped(progress):            # a render that reports progress slowly, like a big one
             for i in range(200):
@@ -780,3 +780,58 @@ def test_object_colours_are_stable_and_distinct() -> None:
     nearest = min(np.linalg.norm(a - b) for i, a in enumerate(colours) for b in colours[i + 1:])
     assert nearest > 40          # neighbours in the list never look alike
     assert all(c.max() >= 250 for c in colours)   # bright enough to read on the dark picture
+
+
+def test_deleting_an_object_regenerates_no_other(controller: StudioController,
+                                                  clip_project: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Track edits (delete, undo, merge) keep the other objects' dry audio and stems: only new
+    or changed objects are generated (generate calls counted on the worker thread)."""
+    import model.render
+    from audio.master import measure_loudness
+
+    calls: list[int] = []
+    real = model.render.generate_object
+
+    def counting(track, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(track.id)
+        return real(track, *args, **kwargs)
+
+    monkeypatch.setattr(model.render, "generate_object", counting)
+    ctl = controller
+    ctl.open(clip_project)
+    _settle(ctl)
+    assert sorted(calls) == [1, 2]
+    first = ctl.audio.result
+    dry_1, stem_1, renderer = first.dry[1], first.stems[1].copy(), ctl.audio.renderer
+    calls.clear()
+
+    ctl.delete_object(2)
+    _settle(ctl)
+    result = ctl.audio.result
+    assert calls == [] and ctl.state.error == ""
+    assert ctl.audio.renderer is renderer and ctl.audio.fits(ctl.project)
+    assert set(result.stems) == set(ctl.state.render.stems) == {1} and not ctl.state.stale
+    assert result.dry[1] is dry_1 and result.stems[1].tobytes() == stem_1.tobytes()
+    np.testing.assert_allclose(result.mix, result.stems[1], atol=1e-6)
+    assert result.master["gain_db"] == first.master["gain_db"]     # levels do not jump
+
+    assert ctl.undo() == "Delete object 2"
+    _settle(ctl)
+    assert calls == [] and set(ctl.audio.result.stems) == {1, 2}   # back from the cache
+    np.testing.assert_allclose(ctl.audio.result.mix,
+                               ctl.audio.result.stems[1] + ctl.audio.result.stems[2], atol=1e-6)
+
+    ctl.merge_objects(1, 2)
+    _settle(ctl)
+    assert calls == [1]                                            # the merged object only
+
+    # a loudness change queued right before a track edit is not lost: that edit's job masters
+    assert ctl.undo() == "Merge object 2 into 1"
+    _settle(ctl)
+    ctl.set_render_settings(target_lufs=-16.0)
+    ctl.delete_object(2)
+    _settle(ctl)
+    assert ctl.state.object_ids() == [1] and ctl.project.render.target_lufs == -16.0
+    assert ctl.audio.result.master["target_lufs"] == -16.0
+    assert measure_loudness(ctl.audio.result.mix) == pytest.approx(-16.0, abs=0.5)
