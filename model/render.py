@@ -160,7 +160,7 @@ class SceneRenderer:
         self._sources: OrderedDict[int, tuple[tuple[str, tuple[float, float]], PlacedSource]] \
             = OrderedDict()
         self._objects: dict[int, ObjectSound] = {}
-        self._dry_of: dict[int, np.ndarray] = {}      # the current objects' dry audio
+        self._dry_of: dict[int, tuple[str, np.ndarray]] = {}  # current objects' (key, dry audio)
         self._stems: dict[int, np.ndarray] = {}
         self._mix = np.zeros((2, self.n_samples), dtype=np.float32)
         self._gain = 1.0
@@ -189,6 +189,9 @@ class SceneRenderer:
 
     def _dry_in(self, scene: _Scene, sound: ObjectSound) -> np.ndarray:
         key = scene.key(sound)
+        pinned = self._dry_of.get(sound.id)
+        if pinned is not None and pinned[0] == key:     # a current object's: never evicted
+            return pinned[1]
         if key in self._dry:
             self._dry.move_to_end(key)
             return self._dry[key]
@@ -336,7 +339,7 @@ class SceneRenderer:
         todo = [s for s in objects if not self._stem_still_valid(old, scene, s)]
         redo = {s.id for s in todo}
         stems = {s.id: self._stems[s.id] for s in objects if s.id not in redo}
-        dry = {s.id: self._dry_of[s.id] for s in objects if s.id not in redo}
+        dry = {s.id: self._dry_of[s.id][1] for s in objects if s.id not in redo}
         for i, sound in enumerate(todo):
             report(progress, i / len(todo), f"object {sound.id}: foley")
             stems[sound.id] = self._spatialize(scene, sound, gain=self._gain)
@@ -386,7 +389,7 @@ class SceneRenderer:
         """Make a finished render or update the renderer's state (all at once)."""
         self._scene = scene
         self._objects = {o.id: o for o in objects}
-        self._dry_of = dict(dry)
+        self._dry_of = {o.id: (scene.key(o), dry[o.id]) for o in objects}
         self._stems = dict(stems)
         self._mix = mix
         for oid in [k for k in self._sources if k not in self._objects]:
@@ -400,7 +403,7 @@ class SceneRenderer:
         before = self._active()
         stem = self._spatialize(self._scene, sound, gain=self._gain, keep=True)
         self._objects[sound.id] = sound
-        self._dry_of[sound.id] = self.dry(sound)
+        self._dry_of[sound.id] = (self._scene.key(sound), self.dry(sound))
         after = self._active()
         old = self._stems[sound.id]
         self._stems[sound.id] = stem
@@ -418,7 +421,8 @@ class SceneRenderer:
 
     def result(self) -> RenderResult:
         """The current state as a RenderResult (arrays are shared, not copied)."""
-        return RenderResult(n_samples=self.n_samples, dry=dict(self._dry_of),
+        dry = {oid: audio for oid, (_, audio) in self._dry_of.items()}
+        return RenderResult(n_samples=self.n_samples, dry=dry,
                             stems=dict(self._stems), mix=self._mix, master=dict(self._report))
 
     def nudges(self) -> dict[int, Nudges]:
