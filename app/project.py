@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from model.scene import ObjectSound, RenderSettings
+from video.atomic import atomic_write_text
 from video.errors import InputError
 from video.tracks import Analysis
 
@@ -96,22 +96,6 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         resolved = replace(project.analysis.video, path=str((p.parent / video).resolve()))
         project.analysis = replace(project.analysis, video=resolved)
     return project
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write a text file so that readers see the old or the new file, never half of one."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:

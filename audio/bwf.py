@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 import struct
-import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from video.atomic import atomic_path
 from video.errors import InputError
 
 BEXT_VERSION = 2
@@ -158,19 +158,11 @@ def write_bwf(path: str | os.PathLike[str], audio: np.ndarray, *, sample_rate: i
 
 def _atomic_write(path: Path, parts: Iterable[bytes | memoryview]) -> None:
     """Write `parts` to a temp file beside `path`, then rename it into place."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for part in parts:
-                handle.write(part)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a stem is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: no such folder {path.parent}")
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        for part in parts:
+            handle.write(part)
 
 
 def _chunks(blob: bytes) -> dict[bytes, bytes]:

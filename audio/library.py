@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +26,7 @@ import numpy as np
 
 from audio import synonyms
 from audio.decode import load_audio
+from video.atomic import atomic_write_text
 from video.errors import InputError
 from video.progress import ProgressFn, report
 from video.timebase import SAMPLE_RATE
@@ -326,15 +326,7 @@ def _write_cache(path: Path, root: Path, files: dict[str, dict[str, object]],
     """Save the folder's records atomically; a cache that cannot be written is only a warning."""
     text = json.dumps({"schema": CACHE_SCHEMA, "folder": str(root), "files": files})
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, text)
     except OSError as exc:
         if warn is not None:
             warn(f"could not write sound index cache {path}: {exc}")

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from video.atomic import atomic_write_text
 from video.errors import InputError
 from video.progress import ProgressBar, ProgressFn, report, scaled
 from video.timebase import SAMPLE_RATE, format_fps
@@ -116,17 +117,7 @@ def match_tracks(truth: Analysis, analysed: Analysis, *,
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     """Write JSON so readers see the old file or the new one, never half of one."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; this is a shareable data file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(data, indent=1))
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from model.event_features import KINDS, N_FEATURES, FramePrediction
+from video.atomic import atomic_path
 from video.errors import InputError
 
 CHECKPOINT_FORMAT = "stereofoley.event_net/1"
@@ -169,13 +170,8 @@ def save_checkpoint(model: EventModel, path: str | os.PathLike[str]) -> None:
                "config": json.dumps(asdict(model.config)),
                "normalizer": json.dumps(asdict(model.normalizer)),
                "threshold": float(model.threshold), "meta": json.dumps(dict(model.meta))}
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
+    with atomic_path(target) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> EventModel:

@@ -34,6 +34,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from video.atomic import atomic_path
 from video.errors import InputError
 from video.events import IMPACT_STRENGTH_REF
 from video.reader import VideoFrame
@@ -505,15 +506,10 @@ def write_clip(spec: SceneSpec, path: str | os.PathLike[str], *, crf: int = 18) 
     if spec.width % 2 or spec.height % 2:
         raise InputError(f"H.264 needs an even frame size, got {spec.width}x{spec.height}")
     target = os.fspath(path)
-    root, ext = os.path.splitext(target)
-    tmp = f"{root}.partial{ext or '.mp4'}"
-    try:
+    if not os.path.splitext(target)[1]:
+        raise InputError(f"{target}: give the clip a container extension such as .mp4")
+    with atomic_path(target) as tmp:
         write_video(tmp, render_frames(spec), spec.fps, gop=12, crf=crf)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return scene_truth(spec, path=target)
 
 
