@@ -8,6 +8,7 @@ temporary path and renames at the end).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -69,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    # Each command's module is imported only when used, so `stereofoley analyze` never loads
-    # dearpygui or torch.
+    # Each command's module is imported only when used, so only `studio` loads dearpygui, and
+    # torch loads only where the learned event detector or `eval` runs.
     if args.command == "analyze":
         from app.cmd_analyze import run_analyze
         return run_analyze(args)
@@ -108,6 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    except OSError as exc:  # an unwritable output folder, a full disk: the user's to fix
+        where = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"error: {exc.strerror or exc}{where}\n")
+        return EXIT_USAGE
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("STEREOFOLEY_DEBUG"):
+            raise
+        sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc} "
+                         "(set STEREOFOLEY_DEBUG=1 for the traceback)\n")
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

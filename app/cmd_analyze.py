@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and out.is_dir():
         raise InputError(f"output {out} is a directory")
+    ancestor = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
+        raise InputError(f"cannot write {out}: {ancestor} is not a writable folder")
     if args.max_objects is not None and args.max_objects < 1:
         raise InputError("--max-objects must be at least 1")
     config = AnalysisConfig() if args.max_objects is None else AnalysisConfig(
