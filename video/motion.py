@@ -11,9 +11,13 @@ Per frame (already downscaled for analysis):
    explain at strong background edges.
 3. Morphology removes specks and fills holes; connected components become candidate boxes;
    nearby fragments merge. Boxes are returned in source pixels.
-4. The background learns fast where there is no foreground and slowly under it; foreground that
-   stays unchanged for `static_seconds` (a "ghost" left where an object stood, or an object that
-   came to rest) is absorbed quickly.
+4. Ghosts: where an object that had become part of the background leaves, its old place differs
+   from the background although nothing is there. Across such a blob's outline the background
+   image has a colour step but the current frame is continuous (a real object is the other way
+   round); it is dropped and the background under it replaced by the frame at once.
+5. The background learns fast where there is no foreground and slowly under it; foreground that
+   stays unchanged for `static_seconds` (a ghost the outline test missed, or an object that came
+   to rest) is absorbed quickly.
 
 A segment (the video start, or a new shot after a cut) starts with a bootstrap: the background is
 the per-pixel median of up to `bootstrap_samples` frames from its first `bootstrap_seconds`,
@@ -34,7 +38,12 @@ _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 @dataclass(frozen=True)
 class MotionConfig:
-    """Options of the motion detector (sizes relative to the analysis frame)."""
+    """Options of the motion detector (sizes relative to the analysis frame).
+
+    `ghost_ratio`: a blob is a ghost when the colour step across its outline in the frame is
+    below this times the background's (0 turns the ghost test off); `ghost_band`: pixels on each
+    side of the outline averaged for that step.
+    """
 
     bootstrap_seconds: float = 3.0
     bootstrap_samples: int = 15
@@ -51,6 +60,8 @@ class MotionConfig:
     camera_features: int = 160
     compensate_camera: bool = True
     registration_error: float = 1.0
+    ghost_ratio: float = 0.7
+    ghost_band: int = 3
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,6 +231,75 @@ def mask_boxes(mask: np.ndarray, *, min_area_px: float, merge_gap_px: float) -> 
     merged = merge_boxes(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), gap=merge_gap_px)
     keep = (merged[:, 2] - merged[:, 0]) * (merged[:, 3] - merged[:, 1]) >= min_area_px
     return merged[keep]
+
+
+def outline_sides(blob: np.ndarray, *, band_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inner side, outer side, outline) of `blob` (uint8 0/1) as float32 0/1 masks: the blob
+    pixels within `band_px` of its edge, the pixels outside within `band_px`, and the edge."""
+    size = 2 * band_px + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    inner = blob & (1 - cv2.erode(blob, kernel))
+    outer = cv2.dilate(blob, kernel) & (1 - blob)
+    edge = blob & (1 - cv2.erode(blob, np.ones((3, 3), np.uint8)))
+    return inner.astype(np.float32), outer.astype(np.float32), edge > 0
+
+
+def outline_steps(image: np.ndarray, sides: tuple[np.ndarray, np.ndarray, np.ndarray], *,
+                  band_px: int) -> np.ndarray:
+    """Colour step across a blob's outline in `image` at each outline pixel (largest channel
+    difference; NaN where one side has no pixels nearby).
+
+    At each outline pixel the nearby pixels just inside and just outside the blob are averaged
+    separately (normalised box filters over the band's width) and compared. The averaging
+    removes most texture, which is alike on both sides, and keeps the step between an object and
+    what surrounds it.
+    """
+    inner, outer, edge = sides
+    size = (2 * band_px + 1, 2 * band_px + 1)
+    weight_in = cv2.boxFilter(inner, -1, size, normalize=False)[edge]
+    weight_out = cv2.boxFilter(outer, -1, size, normalize=False)[edge]
+    sum_in = cv2.boxFilter(image * inner[:, :, None], -1, size, normalize=False)[edge]
+    sum_out = cv2.boxFilter(image * outer[:, :, None], -1, size, normalize=False)[edge]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.abs(sum_in / weight_in[:, None] - sum_out / weight_out[:, None])
+    return step.max(axis=1)
+
+
+def ghost_mask(image: np.ndarray, background: np.ndarray, mask: np.ndarray, *,
+               band_px: int, ratio: float, min_step: float) -> np.ndarray:
+    """The blobs of `mask` (uint8 0/1) that are ghosts, as a uint8 0/1 mask.
+
+    Where the frame differs from the background, one of the two is continuous across the
+    blob's outline and the other has a step: a real object makes the step in the frame, a ghost
+    left in the background makes it there. A blob is a ghost when the colour step across its
+    outline is smaller in `image` than in `background` at most outline points, and its mean is
+    below `ratio` times the background's; the background's mean step must be at least
+    `min_step` (else neither has an outline and nothing is decided). The majority vote keeps a
+    strong background feature on part of a real object's outline from deciding alone.
+    Each blob is judged inside its own bounding box plus a margin, which keeps this cheap.
+    """
+    out = np.zeros_like(mask)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    h, w = mask.shape
+    margin = 3 * band_px
+    for contour in contours:
+        x, y, bw, bh = cv2.boundingRect(contour)
+        if bw * bh < 16:
+            continue
+        x0, y0 = max(0, x - margin), max(0, y - margin)
+        x1, y1 = min(w, x + bw + margin), min(h, y + bh + margin)
+        blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.drawContours(blob, [contour], -1, 1, thickness=-1, offset=(-x0, -y0))
+        sides = outline_sides(blob, band_px=band_px)
+        old = outline_steps(background[y0:y1, x0:x1], sides, band_px=band_px)
+        new = outline_steps(image[y0:y1, x0:x1], sides, band_px=band_px)
+        ok = np.isfinite(old) & np.isfinite(new)
+        if not ok.any() or old[ok].mean() < min_step:
+            continue
+        old, new = old[ok], new[ok]
+        if (new < old).mean() > 0.5 and new.mean() < ratio * old.mean():
+            out[y0:y1, x0:x1] |= blob
+    return out
 
 
 def box_gap(a: np.ndarray, b: np.ndarray) -> float:
@@ -396,9 +476,14 @@ class MotionDetector:
         raw = (diff > threshold).astype(np.uint8)
         h, w = raw.shape
         mask = clean_mask(raw, close_px=round(cfg.close_size * max(h, w)))
+        ghosts = ghost_mask(image, background, mask, band_px=cfg.ghost_band,
+                            ratio=cfg.ghost_ratio, min_step=0.5 * threshold)
+        mask &= 1 - ghosts
         boxes = mask_boxes(mask, min_area_px=cfg.min_area * h * w,
                            merge_gap_px=cfg.merge_gap * max(h, w))
         self._learn(image, mask, item.motion, threshold)
+        if ghosts.any():
+            self._absorb(image, ghosts)
         self._objects = cv2.dilate(mask, cv2.getStructuringElement(
             cv2.MORPH_RECT, (max(3, w // 40), max(3, w // 40))))
         return item.index, boxes / item.scale
@@ -425,6 +510,16 @@ class MotionDetector:
         if np.abs(self._frac).max() < 0.05:
             return self._background
         return warp_into(self._background, self._frac_shift(1.0), image)
+
+    def _absorb(self, image: np.ndarray, ghosts: np.ndarray) -> None:
+        """Replace the background under `ghosts` (and a small rim) by the frame at once."""
+        assert self._background is not None and self._static is not None
+        region = cv2.dilate(ghosts, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+        self._static[region > 0] = 0  # counts are kept on the frame's grid
+        stored = image if np.abs(self._frac).max() < 0.05 else warp_into(
+            image, self._frac_shift(-1.0), self._background)
+        on_stored = self._to_stored(region) > 0
+        self._background[on_stored] = stored[on_stored]
 
     def _frac_shift(self, sign: float) -> np.ndarray:
         return np.array([[1.0, 0.0, sign * self._frac[0]], [0.0, 1.0, sign * self._frac[1]]])
