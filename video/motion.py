@@ -381,6 +381,7 @@ class MotionDetector:
 
     _FRESH_FRAMES = 10  # frames of fast learning for background just scrolled into view
     _CORNER_REFRESH = 5  # frames between fresh corner searches for camera motion
+    _GHOST_EVERY = 2  # frames between ghost tests (a ghost lives at most one frame longer)
 
     def __init__(self, fps: float, *, config: MotionConfig = MotionConfig()) -> None:
         self.config = config
@@ -404,6 +405,7 @@ class MotionDetector:
         self._objects: np.ndarray | None = None  # last frame's (dilated) foreground
         self._frac = np.zeros(2)  # camera shift not yet applied to the stored background
         self._started = False
+        self._detected = 0  # frames detected in this segment
 
     def push(self, image: np.ndarray, index: int, scale: float) -> list[tuple[int, np.ndarray]]:
         """Add one frame (RGB or gray uint8, `scale` = its px per source px)."""
@@ -496,15 +498,13 @@ class MotionDetector:
         raw = (diff > threshold).astype(np.uint8)
         h, w = raw.shape
         mask = clean_mask(raw, close_px=round(cfg.close_size * max(h, w)))
-        ghosts = ghost_mask(image, background, mask, band_px=cfg.ghost_band,
-                            ratio=cfg.ghost_ratio, min_step=0.5 * threshold)
-        has_ghosts = bool(ghosts.any())
-        if has_ghosts:
+        ghosts = self._ghosts(image, background, mask, threshold)
+        if ghosts is not None:
             mask &= 1 - ghosts
         boxes = mask_boxes(mask, min_area_px=cfg.min_area * h * w,
                            merge_gap_px=cfg.merge_gap * max(h, w))
         self._learn(image, mask, item.motion, threshold)
-        if has_ghosts:
+        if ghosts is not None:
             self._absorb(image, ghosts)
         self._objects = cv2.dilate(mask, cv2.getStructuringElement(
             cv2.MORPH_RECT, (max(3, w // 40), max(3, w // 40))))
@@ -532,6 +532,18 @@ class MotionDetector:
         if np.abs(self._frac).max() < 0.05:
             return self._background
         return warp_into(self._background, self._frac_shift(1.0), image)
+
+    def _ghosts(self, image: np.ndarray, background: np.ndarray, mask: np.ndarray,
+                threshold: float) -> np.ndarray | None:
+        """The ghost blobs of `mask` (see `ghost_mask`), None when there are none. Tested every
+        `_GHOST_EVERY` frames, which halves the cost and delays a ghost's removal by a frame."""
+        self._detected += 1
+        if self._detected % self._GHOST_EVERY:
+            return None
+        cfg = self.config
+        ghosts = ghost_mask(image, background, mask, band_px=cfg.ghost_band,
+                            ratio=cfg.ghost_ratio, min_step=0.5 * threshold)
+        return ghosts if ghosts.any() else None
 
     def _absorb(self, image: np.ndarray, ghosts: np.ndarray) -> None:
         """Replace the background under `ghosts` (and a small rim) by the frame at once."""
