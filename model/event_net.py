@@ -143,11 +143,21 @@ def parameter_count(net: Any) -> int:
 
 def predict(model: EventModel, values: np.ndarray) -> FramePrediction:
     """Per-frame outputs for one track's (N_FEATURES, T) feature array."""
-    import torch
+    from model.event_net_np import NumpyEventNet
 
     if values.shape[1] == 0:
         empty = np.zeros(0, dtype=np.float32)
         return FramePrediction(empty, empty, empty, np.zeros((len(KINDS), 0), dtype=np.float32))
+    if isinstance(model.net, NumpyEventNet):
+        raw = model.net.forward(model.normalizer.apply(values))
+        onset_strength = 1.0 / (1.0 + np.exp(-raw[:2]))
+        logits = raw[3:] - raw[3:].max(axis=0, keepdims=True)
+        kinds = np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True)
+        return FramePrediction(onset=onset_strength[0], strength=onset_strength[1],
+                               offset=(0.5 * np.tanh(raw[2])).astype(np.float32),
+                               kinds=kinds.astype(np.float32))
+    import torch
+
     x = torch.from_numpy(model.normalizer.apply(values))[None]
     model.net.eval()
     with torch.inference_mode():
@@ -172,6 +182,9 @@ def save_checkpoint(model: EventModel, path: str | os.PathLike[str]) -> None:
                "threshold": float(model.threshold), "meta": json.dumps(dict(model.meta))}
     with atomic_path(target) as tmp:
         torch.save(payload, tmp)
+    from model.event_net_np import export_npz
+
+    export_npz(model, target)  # the torch-free twin that inference loads (model/event_net_np.py)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> EventModel:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from model.event_features import decode_events, track_features
 from model.event_net import EventModel, load_checkpoint, predict
+from model.event_net_np import load_npz
 from video.tracks import Event, Track, VideoInfo
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "models" / "event_net.pt"
@@ -22,6 +23,9 @@ MIN_TRACK_FRAMES = 3
 
 @functools.lru_cache(maxsize=4)
 def _cached(path: str, mtime_ns: int) -> EventModel:
+    fast = load_npz(path)  # numpy twin of the checkpoint: no torch import (about 1 s) needed
+    if fast is not None:
+        return fast
     import torch
 
     # One track is a few hundred frames: a single thread is fastest, and on a busy CPU idle

@@ -1,0 +1,115 @@
+"""EventNet inference in numpy, so finding events never has to import torch.
+
+Importing torch costs about a second, which is a large part of `stereofoley analyze` on a short
+clip and of the studio's analysis. The network is small (a 1-D CNN on a few hundred frames), so
+numpy runs it as fast. Training stays in torch (model.train_events); `save_checkpoint` writes the
+weights a second time as `<name>.npz` beside the `.pt`, tagged with the `.pt` file's SHA-256, and
+the loader uses the `.npz` only while that tag matches, so a retrained `.pt` is never shadowed by
+stale weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from scipy.special import erf
+
+from model.event_net import EventModel, EventNetConfig, Normalizer
+from video.atomic import atomic_path
+from video.errors import InputError
+
+NPZ_FORMAT = "stereofoley.event_net.npz/1"
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """torch's default (exact, erf-based) GELU."""
+    return (0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))).astype(np.float32)
+
+
+def _conv1d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, dilation: int = 1) -> np.ndarray:
+    """Same-length zero-padded 1-D convolution (torch Conv1d semantics) of x (in, T)."""
+    taps = weight.shape[2]
+    pad = dilation * (taps - 1) // 2
+    frames = x.shape[1]
+    padded = np.pad(x, ((0, 0), (pad, pad)))
+    out = np.repeat(bias[:, None], frames, axis=1).astype(np.float32)
+    for j in range(taps):
+        out += weight[:, :, j] @ padded[:, j * dilation: j * dilation + frames]
+    return out
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray,
+                eps: float = 1e-5) -> np.ndarray:
+    """LayerNorm over channels at each frame of x (channels, T)."""
+    mean = x.mean(axis=0, keepdims=True)
+    var = x.var(axis=0, keepdims=True)
+    return ((x - mean) / np.sqrt(var + eps) * weight[:, None] + bias[:, None]).astype(np.float32)
+
+
+class NumpyEventNet:
+    """The EventNet forward pass on a torch state dict converted to float32 arrays."""
+
+    def __init__(self, state: Mapping[str, np.ndarray], config: EventNetConfig) -> None:
+        self.config = config
+        self.state = {k: np.asarray(v, dtype=np.float32) for k, v in state.items()}
+        missing = [k for k in ("inp.weight", "head.weight") if k not in self.state]
+        if missing:
+            raise InputError(f"event model weights lack {missing}")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """(features, T) standardized input -> (3 + kinds, T) raw outputs, as EventNet.forward."""
+        s = self.state
+        h = _conv1d(x.astype(np.float32), s["inp.weight"], s["inp.bias"])
+        for n, dilation in enumerate(self.config.dilations):
+            p = f"blocks.{n}."
+            z = _conv1d(h, s[p + "conv.weight"], s[p + "conv.bias"], dilation)
+            z = _gelu(_layer_norm(z, s[p + "norm.weight"], s[p + "norm.bias"]))
+            h = h + _conv1d(z, s[p + "mix.weight"], s[p + "mix.bias"])
+        return _conv1d(_gelu(h), s["head.weight"], s["head.bias"])
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def npz_path(checkpoint: str | os.PathLike[str]) -> Path:
+    return Path(checkpoint).with_suffix(".npz")
+
+
+def export_npz(model: EventModel, checkpoint: str | os.PathLike[str]) -> Path:
+    """Write the torch model's weights as `<checkpoint>.npz`, tagged with the .pt's hash."""
+    state = {k: v.detach().cpu().numpy() for k, v in model.net.state_dict().items()}
+    header = {"format": NPZ_FORMAT, "source_sha256": file_sha256(checkpoint),
+              "config": asdict(model.config), "normalizer": asdict(model.normalizer),
+              "threshold": float(model.threshold), "meta": dict(model.meta)}
+    target = npz_path(checkpoint)
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, __header__=np.array(json.dumps(header)), **state)
+    return target
+
+
+def load_npz(checkpoint: str | os.PathLike[str]) -> EventModel | None:
+    """The numpy model for `checkpoint` (.pt) if its .npz twin exists and matches it, else None."""
+    twin = npz_path(checkpoint)
+    if not twin.is_file() or not Path(checkpoint).is_file():
+        return None
+    try:
+        with np.load(twin, allow_pickle=False) as data:
+            header = json.loads(str(data["__header__"]))
+            state = {k: data[k] for k in data.files if k != "__header__"}
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{twin} is not a readable event model") from exc
+    if header.get("format") != NPZ_FORMAT or \
+            header.get("source_sha256") != file_sha256(checkpoint):
+        return None
+    config = EventNetConfig.from_dict(header["config"])
+    norm = header["normalizer"]
+    return EventModel(net=NumpyEventNet(state, config), config=config,
+                      normalizer=Normalizer(mean=tuple(norm["mean"]), std=tuple(norm["std"])),
+                      threshold=float(header["threshold"]), meta=header.get("meta", {}))
