@@ -31,7 +31,7 @@ from app.project import Project
 from model.render import RenderResult
 from video.errors import InputError, VideoError
 from video.progress import ProgressFn, report
-from video.timebase import SAMPLE_RATE
+from video.timebase import SAMPLE_RATE, time_to_sample
 
 ORIGINATOR = "StereoFoley Studio"
 _REVIEW_EXTS = (".mp4", ".mov", ".m4v", ".mkv")
@@ -204,7 +204,7 @@ def write_review_video(video: str | os.PathLike[str], folder: Path, mix: np.ndar
             start = float(vin.start_time * vin.time_base) if vin.start_time is not None \
                 and vin.time_base is not None else 0.0
             audio = _AudioFeed(aout, np.asarray(mix, dtype=np.float32),
-                               offset=max(0, round(start * SAMPLE_RATE)))
+                               offset=max(0, time_to_sample(start)))
             for packet in source.demux(vin):
                 if packet.dts is None:
                     continue

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from app.project import Project
 from video.errors import InputError
-from video.timebase import SAMPLE_RATE, frame_to_sample, time_to_sample
+from video.timebase import SAMPLE_RATE, time_to_sample
 from video.tracks import Event, Track, VideoInfo
 
 DEFAULT_LOOP_S = 2.0  # `toggle_loop` with no selection loops this long from the playhead
@@ -127,9 +127,7 @@ def action_for(key: str, *, ctrl: bool = False, shift: bool = False,
 
 def sample_of_frame(video: VideoInfo, frame_index: int, *, sample_rate: int = SAMPLE_RATE) -> int:
     """The sample at which frame `frame_index` starts (its timestamp for VFR video)."""
-    if video.frame_times is not None and 0 <= frame_index < len(video.frame_times):
-        return time_to_sample(video.frame_times[frame_index], sample_rate=sample_rate)
-    return frame_to_sample(frame_index, video.fps, sample_rate=sample_rate)
+    return int(video.frame_samples([frame_index], sample_rate=sample_rate)[0])
 
 
 def frame_of_sample(video: VideoInfo, sample: int, *, sample_rate: int = SAMPLE_RATE) -> int:

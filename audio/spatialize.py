@@ -132,22 +132,9 @@ def _control_positions(n_samples: int, block: int) -> np.ndarray:
 
 
 def frame_samples(track: Track, info: VideoInfo) -> np.ndarray:
-    """Sample index (float64 array) at which each of the track's frames is shown.
-
-    Vectorized twin of `video.timebase.frame_to_sample` (same round-half-up on the exact
-    rational for constant frame rate), and of `time_to_sample(info.time_of_frame(f))` for
-    variable-frame-rate video.
-    """
-    frames = np.asarray(track.frames, dtype=np.int64)
-    if info.frame_times is None:
-        num, den = info.fps.numerator, info.fps.denominator
-        exact = (2 * frames * SAMPLE_RATE * den + num) // (2 * num)
-        return exact.astype(np.float64)
-    times = np.asarray(info.frame_times, dtype=np.float64)
-    inside = frames < times.size
-    fallback = frames / float(info.fps)
-    seconds = np.where(inside, times[np.minimum(frames, max(times.size - 1, 0))], fallback)
-    return np.floor(seconds * SAMPLE_RATE + 0.5)
+    """Sample index (float64 array) at which each of the track's frames is shown
+    (VideoInfo.frame_samples, the project's one frame->sample mapping)."""
+    return info.frame_samples(track.frames).astype(np.float64)
 
 
 def _track_curve(values: np.ndarray, track: Track, info: VideoInfo, positions: np.ndarray,

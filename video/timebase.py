@@ -10,6 +10,8 @@ from __future__ import annotations
 from fractions import Fraction
 from numbers import Rational
 
+import numpy as np
+
 SAMPLE_RATE = 48_000
 
 TimeLike = Fraction | int | float
@@ -66,6 +68,15 @@ def time_to_sample(time_s: TimeLike, *, sample_rate: int = SAMPLE_RATE) -> int:
 def frame_to_sample(frame_index: int, fps: Fraction, *, sample_rate: int = SAMPLE_RATE) -> int:
     """Sample index of the start of frame `frame_index` (constant frame rate)."""
     return time_to_sample(frame_time(frame_index, fps), sample_rate=sample_rate)
+
+
+def frames_to_samples(frame_indices: np.ndarray, fps: Fraction, *,
+                      sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """`frame_to_sample` for an array of frame indices (int64), with the same exact rounding:
+    floor(f / fps * rate + 1/2) computed in integers as (2 f den rate + num) // (2 num)."""
+    frames = np.asarray(frame_indices, dtype=np.int64)
+    num, den = fps.numerator, fps.denominator
+    return (2 * frames * (sample_rate * den) + num) // (2 * num)
 
 
 def sample_to_time(sample_index: int, *, sample_rate: int = SAMPLE_RATE) -> Fraction:

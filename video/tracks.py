@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from video.errors import InputError
-from video.timebase import format_fps, frame_time, parse_fps
+from video.timebase import SAMPLE_RATE, format_fps, frame_time, frames_to_samples, parse_fps
 
 TRACKS_SCHEMA = "stereofoley.tracks/1"
 EVENT_KINDS = ("impact", "step", "scrape", "onset")
@@ -75,6 +75,20 @@ class VideoInfo:
         if self.frame_times is not None and 0 <= frame_index < len(self.frame_times):
             return float(self.frame_times[frame_index])
         return float(frame_time(frame_index, self.fps))
+
+    def frame_samples(self, frame_indices: np.ndarray | list[int], *,
+                      sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+        """Sample index (int64) at which each frame starts: its timestamp for variable frame
+        rate, index / fps otherwise (video.timebase.frames_to_samples). The one frame->sample
+        mapping the spatializer and the transport both use."""
+        frames = np.asarray(frame_indices, dtype=np.int64)
+        out = frames_to_samples(frames, self.fps, sample_rate=sample_rate)
+        if self.frame_times is not None and len(self.frame_times):
+            times = np.asarray(self.frame_times, dtype=np.float64)
+            inside = (frames >= 0) & (frames < times.size)
+            stamped = np.floor(times[np.clip(frames, 0, times.size - 1)] * sample_rate + 0.5)
+            out = np.where(inside, stamped.astype(np.int64), out)
+        return out
 
     def frame_at_time(self, time_s: float) -> int:
         """Index of the frame shown at `time_s` (the last frame starting at or before it)."""

@@ -1,11 +1,13 @@
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from video.timebase import (
     as_fraction,
     format_fps,
     frame_to_sample,
+    frames_to_samples,
     parse_fps,
     sample_to_time,
     time_to_sample,
@@ -50,3 +52,11 @@ def test_parse_fps_rejects(bad: str) -> None:
 def test_as_fraction_rejects_bool() -> None:
     with pytest.raises(TypeError):
         as_fraction(True)
+
+
+@pytest.mark.parametrize("fps", [Fraction(30000, 1001), Fraction(25), Fraction(24000, 1001),
+                                 Fraction(60)])
+def test_frames_to_samples_is_frame_to_sample_vectorized(fps: Fraction) -> None:
+    frames = np.array([0, 1, 2, 29, 30, 1000, 30000, 10**7])
+    expected = [frame_to_sample(int(f), fps) for f in frames]
+    assert frames_to_samples(frames, fps).tolist() == expected
