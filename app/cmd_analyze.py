@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from app.project import atomic_write_text
 from video.errors import InputError
-from video.progress import ProgressBar, scaled
+from video.progress import ProgressBar, scaled, warn_line
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -29,14 +28,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar = ProgressBar("analyze")
     try:
         analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95))
-        analysis = apply_event_detector(analysis, detector=args.events, warn=_warn)
+        analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
         bar(1.0, "done")
     finally:
         bar.close()
     atomic_write_text(out, analysis.to_json())
     print(f"{len(analysis.objects)} objects, {len(analysis.cuts)} cuts -> {out}")
     return 0
-
-
-def _warn(message: str) -> None:
-    sys.stderr.write(f"\nwarning: {message}\n")

@@ -8,7 +8,6 @@ starts, so bad input fails fast with one `error:` line and leaves nothing behind
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +16,7 @@ from app.export import check_outdir, export_render
 from app.project import Project, load_project
 from model.scene import ObjectSound
 from video.errors import InputError, VideoError
-from video.progress import ProgressBar, scaled
+from video.progress import ProgressBar, scaled, warn_line
 
 
 def parse_prompts(items: Sequence[str]) -> dict[int, str]:
@@ -69,10 +68,6 @@ def _check_video(video: Path, project: Project | None) -> None:
                          f"describes {expected:.2f} s: is it the project's video?")
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"\nwarning: {message}\n")
-
-
 def run_render(args: argparse.Namespace) -> int:
     from audio.library import SoundLibrary
     from model.render import render_scene
@@ -94,7 +89,7 @@ def run_render(args: argparse.Namespace) -> int:
             from video.analyze import analyze_video
 
             analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4))
-            analysis = apply_event_detector(analysis, detector=args.events, warn=_warn)
+            analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
             project = Project(analysis=analysis)
         project.analysis = replace(project.analysis, video=replace(project.analysis.video,
                                                                     path=str(video.resolve())))
@@ -104,9 +99,9 @@ def run_render(args: argparse.Namespace) -> int:
             settings = replace(settings, seed=args.seed)
         settings = replace(settings, libraries=tuple(dict.fromkeys(settings.libraries + libraries)))
         project.render = settings
-        library = SoundLibrary.open(list(settings.libraries), warn=_warn)
+        library = SoundLibrary.open(list(settings.libraries), warn=warn_line)
         result = render_scene(project.analysis, project.objects, settings, library=library,
-                              progress=scaled(bar, 0.4, 0.85), warn=_warn)
+                              progress=scaled(bar, 0.4, 0.85), warn=warn_line)
         export_render(out, project, result, force=args.force,
                       review_video=video if args.review_video else None,
                       progress=scaled(bar, 0.85, 1.0))

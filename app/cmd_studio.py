@@ -62,7 +62,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
     from app.studio.state import export_target
     from audio.library import SoundLibrary
     from model.render import render_scene
-    from video.progress import ProgressBar, scaled
+    from video.progress import ProgressBar, scaled, warn_line
 
     is_project = source.suffix.lower() == ".json"
     if outdir is not None:
@@ -79,10 +79,10 @@ def run_headless(source: Path, outdir: str | None) -> int:
             from video.analyze import analyze_video
 
             analysis = analyze_video(source.resolve(), progress=scaled(bar, 0.0, 0.4))
-            project = Project(analysis=apply_event_detector(analysis, warn=_warn))
-        library = SoundLibrary.open(list(project.render.libraries))
+            project = Project(analysis=apply_event_detector(analysis, warn=warn_line))
+        library = SoundLibrary.open(list(project.render.libraries), warn=warn_line)
         result = render_scene(project.analysis, project.objects, project.render, library=library,
-                              progress=scaled(bar, 0.4, 0.85))
+                              progress=scaled(bar, 0.4, 0.85), warn=warn_line)
         video = Path(project.video_path)
         written = export_render(out, project, result, force=force,
                                 review_video=video if video.is_file() else None,
@@ -93,7 +93,3 @@ def run_headless(source: Path, outdir: str | None) -> int:
     print(f"{len(project.objects)} stems + mix + project.json -> {written}{reason}")
     sys.stdout.flush()
     return 0
-
-
-def _warn(message: str) -> None:
-    sys.stderr.write(f"\nwarning: {message}\n")

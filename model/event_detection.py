@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 
 from video.errors import InputError
 from video.tracker import label_for
@@ -54,6 +55,4 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
 
 
 def _tagged(analysis: Analysis, name: str) -> Analysis:
-    extra = dict(analysis.extra)
-    extra["event_detector"] = name
-    return Analysis(video=analysis.video, objects=analysis.objects, cuts=analysis.cuts, extra=extra)
+    return replace(analysis, extra={**analysis.extra, "event_detector": name})

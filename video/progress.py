@@ -32,6 +32,13 @@ def scaled(progress: ProgressFn | None, start: float, stop: float) -> ProgressFn
     return sub
 
 
+def warn_line(message: str, *, stream: TextIO | None = None) -> None:
+    """A `warning:` line on stderr, starting on a fresh line so a progress bar is not garbled."""
+    out = stream if stream is not None else sys.stderr
+    out.write(f"\nwarning: {message}\n")
+    out.flush()
+
+
 class ProgressBar:
     """A one-line text progress bar on stderr, redrawn at most ~10 times a second."""
 
