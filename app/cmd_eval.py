@@ -1,8 +1,12 @@
 """`stereofoley eval`: objective metrics (spatial, sync, loudness).
 
-    stereofoley eval --synthetic N [--seed S] [--out docs/EVALUATION.md] [--checkpoint PT]
+    stereofoley eval --synthetic N [--seed S] [--real-dir DIR | --no-real] [--out docs/EVALUATION.md]
+                     [--checkpoint PT]
         baselines vs object-aware rendering, hand-made vs learned events, on N held-out
-        synthetic clips; prints the tables and, with --out, writes the evaluation document.
+        synthetic clips and on the real clips with hand-marked events in DIR (default: the
+        bundled assets/clips); prints the tables and, with --out, writes the evaluation document.
+    stereofoley eval --real DIR [--out REPORT.md] [--checkpoint PT]
+        the same on the marked real clips in DIR only (VIDEO + VIDEO-stem.events.json pairs).
     stereofoley eval --render-dir OUTDIR [--video V] [--out METRICS.txt]
         metrics of an existing render (its stems and mix) against its project.json.
 
@@ -21,9 +25,10 @@ import numpy as np
 from app.cli import _Parser
 from app.project import atomic_write_text, load_project
 from video.errors import InputError
-from video.progress import ProgressBar
+from video.progress import ProgressBar, scaled
 
 MAX_CLIPS = 1000
+BUNDLED_REAL_DIR = Path(__file__).resolve().parent.parent / "assets" / "clips"
 
 
 def build_eval_parser() -> argparse.ArgumentParser:
@@ -32,6 +37,12 @@ def build_eval_parser() -> argparse.ArgumentParser:
     mode.add_argument("--synthetic", type=int, metavar="N",
                       help="evaluate on N held-out synthetic clips")
     mode.add_argument("--render-dir", metavar="OUTDIR", help="metrics of an existing render")
+    mode.add_argument("--real", metavar="DIR",
+                      help="evaluate only on the real clips with hand-marked events in DIR")
+    parser.add_argument("--real-dir", metavar="DIR",
+                        help="marked real clips to add to --synthetic (default: bundled)")
+    parser.add_argument("--no-real", action="store_true",
+                        help="--synthetic without the real clips")
     parser.add_argument("--seed", type=int, default=1000, help="synthetic set seed (default 1000)")
     parser.add_argument("--video", metavar="V", help="the video the render was made from")
     parser.add_argument("--out", metavar="PATH", help="also write the report here")
@@ -44,9 +55,49 @@ def run_eval(args: argparse.Namespace) -> int:
     opts = build_eval_parser().parse_args(list(args.args))
     if opts.out is not None and Path(opts.out).is_dir():
         raise InputError(f"--out {opts.out} is a directory")
+    if opts.real_dir is not None and opts.no_real:
+        raise InputError("--real-dir and --no-real contradict each other")
+    if (opts.real_dir is not None or opts.no_real) and opts.synthetic is None:
+        raise InputError("--real-dir and --no-real go with --synthetic")
     if opts.synthetic is not None:
         return _run_synthetic(opts)
+    if opts.real is not None:
+        return _run_real(opts)
     return _run_render_dir(opts)
+
+
+def _marked_clips(folder: str) -> list:  # list[MarkedClip]
+    from model.real_eval import find_marked_clips
+
+    clips = find_marked_clips(folder)
+    if not clips:
+        raise InputError(f"no marked clips (*.events.json beside their videos) in {folder}")
+    return clips
+
+
+def _run_real(opts: argparse.Namespace) -> int:
+    from model.evaluate import real_document
+    from model.learned_events import load_event_model
+    from model.real_eval import evaluate_real
+
+    if opts.video is not None:
+        raise InputError("--video goes with --render-dir, not --real")
+    clips = _marked_clips(opts.real)
+    load_event_model(opts.checkpoint)
+    command = "stereofoley eval " + " ".join(
+        shlex.quote(a) for a in ["--real", opts.real] + (["--out", opts.out] if opts.out else [])
+        + (["--checkpoint", opts.checkpoint] if opts.checkpoint else []))
+    bar = ProgressBar("eval")
+    try:
+        real = evaluate_real(clips, folder=opts.real, checkpoint=opts.checkpoint, progress=bar)
+    finally:
+        bar.close()
+    text = real_document(real, command)
+    print(text)
+    if opts.out:
+        atomic_write_text(opts.out, text)
+        print(f"-> {opts.out}")
+    return 0
 
 
 def _run_synthetic(opts: argparse.Namespace) -> int:
@@ -58,15 +109,28 @@ def _run_synthetic(opts: argparse.Namespace) -> int:
     if opts.video is not None:
         raise InputError("--video goes with --render-dir, not --synthetic")
     load_event_model(opts.checkpoint)  # a bad checkpoint fails now, not after minutes of work
+    real_dir = None if opts.no_real else (opts.real_dir or str(BUNDLED_REAL_DIR))
+    clips = _marked_clips(real_dir) if real_dir is not None else []
     command = "stereofoley eval " + " ".join(
         shlex.quote(a) for a in ["--synthetic", str(opts.synthetic), "--seed", str(opts.seed)]
+        + (["--real-dir", opts.real_dir] if opts.real_dir else [])
+        + (["--no-real"] if opts.no_real else [])
         + (["--out", opts.out] if opts.out else [])
         + (["--checkpoint", opts.checkpoint] if opts.checkpoint else []))
     bar = ProgressBar("eval")
     start = time.monotonic()
+    share = opts.synthetic / (opts.synthetic + 2.0 * len(clips))  # a real clip ~ 2 synthetic
     try:
         report = evaluate_synthetic(opts.synthetic, opts.seed, checkpoint=opts.checkpoint,
-                                    progress=bar)
+                                    progress=scaled(bar, 0.0, share))
+        if clips:
+            from dataclasses import replace
+
+            from model.real_eval import evaluate_real
+
+            shown = opts.real_dir or "assets/clips"
+            report = replace(report, real=evaluate_real(
+                clips, folder=shown, checkpoint=opts.checkpoint, progress=scaled(bar, share, 1.0)))
     finally:
         bar.close()
     seconds = time.monotonic() - start

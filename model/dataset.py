@@ -52,6 +52,16 @@ class DatasetConfig:
     max_duration: float = 5.0
     audio: bool = True
     min_iou: float = 0.3
+    # share of clips in slow motion (tempo drawn from slow_tempo): footage shot at a high frame
+    # rate and shown at the normal one, where contacts are far apart and gentle per frame
+    slow_share: float = 0.3
+    slow_tempo: tuple[float, float] = (0.15, 0.6)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.slow_share <= 1.0:
+            raise InputError(f"slow-motion share must be between 0 and 1, got {self.slow_share}")
+        if not 0.0 < self.slow_tempo[0] <= self.slow_tempo[1] <= 1.0:
+            raise InputError(f"slow-motion tempo range must lie in (0, 1], got {self.slow_tempo}")
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class ClipPlan:
     height: int
     fps: Fraction
     duration: float
+    tempo: float = 1.0
 
 
 def plan_clips(clips: int, seed: int, config: DatasetConfig = DatasetConfig()) -> list[ClipPlan]:
@@ -71,13 +82,17 @@ def plan_clips(clips: int, seed: int, config: DatasetConfig = DatasetConfig()) -
     if clips < 1:
         raise InputError(f"--clips must be at least 1, got {clips}")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5F0E]))
+    # tempo from its own stream: the clips' seeds and geometry do not depend on the slow share
+    tempo_rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7E4D0]))
     plans = []
     for i in range(clips):
         w, h = config.sizes[int(rng.integers(len(config.sizes)))]
         fps = config.frame_rates[int(rng.integers(len(config.frame_rates)))]
         duration = round(float(rng.uniform(config.min_duration, config.max_duration)), 2)
+        slow = tempo_rng.random() < config.slow_share
+        tempo = round(float(tempo_rng.uniform(*config.slow_tempo)), 3)
         plans.append(ClipPlan(name=f"clip_{i:04d}", seed=int(rng.integers(2**31 - 1)), width=w,
-                              height=h, fps=fps, duration=duration))
+                              height=h, fps=fps, duration=duration, tempo=tempo if slow else 1.0))
     return plans
 
 
@@ -154,7 +169,7 @@ def build_clip(plan: ClipPlan, root: Path, *, config: DatasetConfig,
     from video.synth import random_scene, write_clip
 
     spec = random_scene(plan.seed, width=plan.width, height=plan.height, fps=plan.fps,
-                        duration=plan.duration)
+                        duration=plan.duration, tempo=plan.tempo)
     video_path = root / f"{plan.name}.mp4"
     truth = write_clip(spec, video_path)
     report(progress, 0.2, f"{plan.name}: analysing")
@@ -164,7 +179,8 @@ def build_clip(plan: ClipPlan, root: Path, *, config: DatasetConfig,
     entry: dict[str, Any] = {
         "name": plan.name, "seed": plan.seed, "video": video_path.name,
         "width": plan.width, "height": plan.height, "fps": format_fps(plan.fps),
-        "duration": plan.duration, "truth": truth.to_dict(), "analysed": analysed.to_dict(),
+        "duration": plan.duration, "tempo": plan.tempo,
+        "truth": truth.to_dict(), "analysed": analysed.to_dict(),
         "matches": [list(m) for m in match_tracks(truth, analysed, min_iou=config.min_iou)],
     }
     if config.audio:
@@ -222,11 +238,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-audio", action="store_true",
                         help="skip the ground-truth audio (enough for training the detector)")
+    parser.add_argument("--slow-share", type=float, default=DatasetConfig.slow_share,
+                        help="share of clips in slow motion (default "
+                             f"{DatasetConfig.slow_share}); 0 = all real time")
     args = parser.parse_args(argv)
     bar = ProgressBar("dataset")
     try:
-        manifest = build_dataset(args.out, clips=args.clips, seed=args.seed,
-                                 config=DatasetConfig(audio=not args.no_audio), progress=bar)
+        config = DatasetConfig(audio=not args.no_audio, slow_share=args.slow_share)
+        manifest = build_dataset(args.out, clips=args.clips, seed=args.seed, config=config,
+                                 progress=bar)
     except InputError as exc:
         bar.close()
         sys.stderr.write(f"error: {exc}\n")

@@ -46,6 +46,11 @@ from video.tracks import Analysis, Track, VideoInfo
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.95, 0.05))
 _MIRROR = {"x": -1, "vx": -1, "ax": -1}
 _SWAP = ("edge_left", "edge_right")
+_FLIP = {"y": -1, "vy": -1, "ay": -1}
+_FLIP_SWAP = ("edge_top", "edge_bottom")
+# transposing the picture (x <-> y) exchanges these feature pairs
+_TRANSPOSE = (("x", "y"), ("vx", "vy"), ("ax", "ay"), ("dlog_w", "dlog_h"),
+              ("edge_left", "edge_top"), ("edge_right", "edge_bottom"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,15 @@ class TrainConfig:
     with_truth: bool = False
     max_pos_weight: float = 20.0
     threads: int = 1
+    # share of training sequences shown in a turned orientation (transposed and/or upside down):
+    # a phone held sideways, a ball bouncing off a wall rather than a floor; the rest are shown
+    # upright, half of them mirrored left-right (both kinds of augmentation keep the labels)
+    turn_fraction: float = 0.5
     net: EventNetConfig = field(default_factory=EventNetConfig)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.turn_fraction <= 1.0:
+            raise InputError(f"turn fraction must be between 0 and 1, got {self.turn_fraction}")
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,42 @@ def mirror(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _batch(seqs: Sequence[TrackSequence], normalizer: Normalizer, flips: np.ndarray) -> dict[str, Any]:
+def flip_vertical(values: np.ndarray) -> np.ndarray:
+    """The features of the upside-down motion."""
+    out = values.copy()
+    for name, sign in _FLIP.items():
+        out[FEATURE_NAMES.index(name)] *= sign
+    a, b = (FEATURE_NAMES.index(n) for n in _FLIP_SWAP)
+    out[[a, b]] = values[[b, a]]
+    return out
+
+
+def transpose(values: np.ndarray) -> np.ndarray:
+    """The features of the motion seen in the transposed picture (x and y exchanged)."""
+    out = values.copy()
+    for first, second in _TRANSPOSE:
+        a, b = FEATURE_NAMES.index(first), FEATURE_NAMES.index(second)
+        out[[a, b]] = values[[b, a]]
+    return out
+
+
+def orient(values: np.ndarray, code: int) -> np.ndarray:
+    """One of the 8 orientations of a picture (the dihedral group of the square): bit 0 mirrors
+    left-right, bit 1 turns upside down, bit 2 transposes (applied in that order)."""
+    out = mirror(values) if code & 1 else values
+    out = flip_vertical(out) if code & 2 else out
+    return transpose(out) if code & 4 else out
+
+
+def orientation_codes(rng: np.random.Generator, n: int, turn_fraction: float) -> np.ndarray:
+    """Random orientation codes for `n` sequences: upright (0 or 1, mirrored half the time) with
+    probability 1 - turn_fraction, otherwise one of the six turned orientations."""
+    upright = rng.integers(0, 2, size=n)
+    turned = rng.integers(2, 8, size=n)
+    return np.where(rng.random(n) < turn_fraction, turned, upright)
+
+
+def _batch(seqs: Sequence[TrackSequence], normalizer: Normalizer, codes: np.ndarray) -> dict[str, Any]:
     import torch
 
     length = max(s.values.shape[1] for s in seqs)
@@ -155,7 +203,7 @@ def _batch(seqs: Sequence[TrackSequence], normalizer: Normalizer, flips: np.ndar
     kind = np.zeros((n, length), dtype=np.int64)
     for i, s in enumerate(seqs):
         t = s.values.shape[1]
-        x[i, :, :t] = normalizer.apply(mirror(s.values) if flips[i] else s.values)
+        x[i, :, :t] = normalizer.apply(orient(s.values, int(codes[i])))
         for k in y:
             y[k][i, :t] = getattr(s, k)
         kind[i, :t] = s.kind
@@ -214,7 +262,10 @@ def train(sequences: Sequence[TrackSequence], *, config: TrainConfig = TrainConf
     val_set = [s for s in sequences if s.clip in val_clips and not s.clean] or train_set
     if not train_set:
         raise InputError("no training sequences (the dataset has no usable tracks)")
-    normalizer = Normalizer.fit([s.values for s in train_set])
+    # turned sequences put y statistics on x features and back: fit the scales on every
+    # orientation so each feature pair shares one scale
+    codes = range(8) if config.turn_fraction > 0 else range(1)
+    normalizer = Normalizer.fit([orient(s.values, c) for s in train_set for c in codes])
     positives = sum(float(s.onset.sum()) for s in train_set)
     negatives = sum(float((s.mask * (1 - s.onset)).sum()) for s in train_set)
     pos_weight = float(min(config.max_pos_weight, negatives / max(positives, 1.0)))
@@ -232,7 +283,7 @@ def train(sequences: Sequence[TrackSequence], *, config: TrainConfig = TrainConf
         losses = []
         for k in range(0, len(order), config.batch):
             chunk = [train_set[i] for i in order[k: k + config.batch]]
-            b = _batch(chunk, normalizer, rng.random(len(chunk)) < 0.5)
+            b = _batch(chunk, normalizer, orientation_codes(rng, len(chunk), config.turn_fraction))
             loss = _loss(net, b, pos_weight)
             opt.zero_grad()
             loss.backward()
@@ -296,13 +347,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also train on the clean true tracks (validation stays analysed)")
     parser.add_argument("--threads", type=int, default=TrainConfig.threads,
                         help="torch CPU threads (default 1)")
+    parser.add_argument("--turn-fraction", type=float, default=TrainConfig.turn_fraction,
+                        help="share of sequences shown turned (transposed/upside down; default "
+                             f"{TrainConfig.turn_fraction}); 0 = upright only")
     args = parser.parse_args(argv)
     bar = ProgressBar("train")
     try:
         result = train_from_dataset(args.data, args.out,
                                     config=TrainConfig(seed=args.seed, epochs=args.epochs,
                                                       threads=args.threads,
-                                                      with_truth=args.with_truth),
+                                                      with_truth=args.with_truth,
+                                                      turn_fraction=args.turn_fraction),
                                     progress=bar)
     except InputError as exc:
         bar.close()

@@ -17,6 +17,10 @@ Object kinds (`ObjectSpec.kind`):
   slide     a rectangle on the floor, pushed at `t_enter` and decelerating by friction until it
             stops; its start is a "scrape" event.
 
+Slow motion: `with_tempo(spec, k)` plays the same physics k times slower (0 < k <= 1): speeds
+scale by k, accelerations (gravity, friction) by k squared, step periods by 1/k, as footage shot
+at a high frame rate and shown at the normal one.
+
 Units: positions are fractions of the frame (x of width, y of height); sizes, speeds and
 accelerations are in frame heights (per second, per second squared), so a scene keeps its look
 at any resolution. True boxes are the whole object clipped to the frame; a frame belongs to an
@@ -28,7 +32,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import cv2
@@ -560,14 +564,33 @@ def _random_object(rng: np.random.Generator, kind: str, duration: float, aspect_
                       aspect=float(rng.uniform(0.8, 2.2)), depth=depth)
 
 
+def _object_at_tempo(obj: ObjectSpec, k: float) -> ObjectSpec:
+    return replace(obj, velocity=(obj.velocity[0] * k, obj.velocity[1] * k),
+                   gravity=obj.gravity * k * k, friction=obj.friction * k * k,
+                   step_period=obj.step_period / k, growth=obj.growth * k)
+
+
+def with_tempo(spec: SceneSpec, tempo: float) -> SceneSpec:
+    """The scene played `tempo` times as fast (tempo < 1: slow motion); entry and exit times and
+    the clip's length stay, every motion inside it slows down."""
+    if not 0.0 < tempo <= 1.0:
+        raise ValueError(f"tempo must be in (0, 1], got {tempo}")
+    if tempo == 1.0:
+        return spec
+    return replace(spec, pan=(spec.pan[0] * tempo, spec.pan[1] * tempo),
+                   objects=tuple(_object_at_tempo(o, tempo) for o in spec.objects))
+
+
 def random_scene(seed: int, *, width: int = 640, height: int = 360,
-                 fps: Fraction = Fraction(30), duration: float = 4.0) -> SceneSpec:
-    """A random but reproducible scene: background, noise, maybe a pan, one to four objects."""
+                 fps: Fraction = Fraction(30), duration: float = 4.0,
+                 tempo: float = 1.0) -> SceneSpec:
+    """A random but reproducible scene: background, noise, maybe a pan, one to four objects
+    (at `tempo`: 1 real time, below 1 slow motion; the same seed draws the same scene)."""
     rng = np.random.default_rng([seed, 31337])
     kinds = rng.choice(OBJECT_KINDS, size=int(rng.integers(1, 5)))
     pan = (float(rng.uniform(-0.03, 0.03)), 0.0) if rng.random() < 0.3 else (0.0, 0.0)
     objects = tuple(_random_object(rng, str(k), duration, width / height, depth=i)
                     for i, k in enumerate(kinds))
-    return SceneSpec(width=width, height=height, fps=fps, duration=duration, seed=seed,
-                     background=str(rng.choice(BACKGROUNDS)), noise=float(rng.uniform(0, 6)),
-                     pan=pan, objects=objects)
+    return with_tempo(SceneSpec(width=width, height=height, fps=fps, duration=duration,
+                                seed=seed, background=str(rng.choice(BACKGROUNDS)),
+                                noise=float(rng.uniform(0, 6)), pan=pan, objects=objects), tempo)

@@ -38,6 +38,13 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
         (["--synthetic", "2", "--checkpoint", "/nonexistent/net.pt"], "not found"),
         (["--render-dir", "/nonexistent/out"], "render folder not found"),
         (["--render-dir", "x", "--bogus"], "unrecognized"),
+        (["--real-dir", "x"], "one of the arguments"),
+        (["--no-real", "--render-dir", "x"], "go with --synthetic"),
+        (["--synthetic", "2", "--real-dir", "x", "--no-real"], "contradict"),
+        (["--synthetic", "2", "--real-dir", "/nonexistent/clips"], "not a folder"),
+        (["--real", "/nonexistent/clips"], "not a folder"),
+        (["--real", "x", "--synthetic", "2"], "not allowed with"),
+        (["--real", ".", "--video", "v.mp4"], "--video goes with --render-dir"),
     ],
 )
 def test_bad_arguments_give_one_error_line(argv: list[str], message: str,
@@ -200,3 +207,23 @@ def test_synthetic_eval_end_to_end(tmp_path: Path) -> None:
     ours = rows["object-aware"].split("|")
     assert float(ours[3]) < float(mono[3])  # object-aware pan error below mono's
     assert abs(float(ours[9]) - -23.0) < 1.0  # all renders at the same loudness
+
+
+def test_real_mode_needs_marked_clips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--real", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no marked clips" in err[0]
+
+
+def test_real_mode_writes_its_report(marked_clip_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "real.md"
+    result = _run(["--real", str(marked_clip_dir), "--out", str(out)])
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert text.strip() in result.stdout
+    assert "| bounce.mp4 | 25.00 |" in text
+    assert "stereofoley eval --real" in text and "-> default:" in text
+    row = next(line for line in text.splitlines()
+               if line.startswith("| learned (event_net) (all)"))
+    recall = float(row.split("|")[4])
+    assert recall >= 0.6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -80,6 +81,21 @@ def test_plans_are_deterministic_and_varied() -> None:
     assert [p.name for p in a[:2]] == ["clip_0000", "clip_0001"]
     with pytest.raises(InputError):
         plan_clips(0, seed=1)
+
+
+def test_a_share_of_plans_is_slow_motion_without_changing_the_rest() -> None:
+    plans = plan_clips(400, seed=3)
+    slow = [p for p in plans if p.tempo < 1.0]
+    assert 0.24 < len(slow) / len(plans) < 0.36
+    assert all(0.15 <= p.tempo <= 0.6 for p in slow)
+    real_time = plan_clips(400, seed=3, config=DatasetConfig(slow_share=0.0))
+    assert all(p.tempo == 1.0 for p in real_time)
+    # the slow share draws from its own stream: seeds and geometry stay the same
+    assert [replace(p, tempo=1.0) for p in plans] == real_time
+    with pytest.raises(InputError, match="share"):
+        DatasetConfig(slow_share=1.2)
+    with pytest.raises(InputError, match="tempo range"):
+        DatasetConfig(slow_tempo=(0.5, 0.2))
 
 
 def test_write_json_atomic_leaves_no_temp(tmp_path: Path) -> None:

@@ -30,7 +30,17 @@ from model.event_net import (
     save_checkpoint,
 )
 from model.learned_events import detect_events_learned, detect_events_model
-from model.train_events import TrainConfig, make_sequence, mirror, split_clips, train
+from model.train_events import (
+    TrainConfig,
+    flip_vertical,
+    make_sequence,
+    mirror,
+    orient,
+    orientation_codes,
+    split_clips,
+    train,
+    transpose,
+)
 from video.errors import Cancelled, InputError
 from video.tracks import Event, Track, VideoInfo
 
@@ -187,6 +197,44 @@ def test_mirror_matches_mirrored_track(rng: np.random.Generator) -> None:
                                                  track.boxes[:, 3]], axis=1))
     assert np.allclose(mirror(track_features(track, info).values),
                        track_features(flipped, info).values, atol=1e-5)
+
+
+def _turned(track: Track, info: VideoInfo, code: int) -> tuple[Track, VideoInfo]:
+    """The track and frame as they look in the picture turned by orientation `code`."""
+    b = track.boxes.astype(np.float64).copy()
+    w, h = float(info.width), float(info.height)
+    if code & 1:
+        b = np.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]], axis=1)
+    if code & 2:
+        b = np.stack([b[:, 0], h - b[:, 3], b[:, 2], h - b[:, 1]], axis=1)
+    if code & 4:
+        b = b[:, [1, 0, 3, 2]]
+        info = VideoInfo(path=info.path, width=info.height, height=info.width, fps=info.fps,
+                         duration=info.duration, frames=info.frames)
+    return track.with_changes(boxes=b), info
+
+
+@pytest.mark.parametrize("code", range(8))
+def test_orientations_match_turned_tracks(code: int, rng: np.random.Generator) -> None:
+    info = _info(40)
+    track = bouncing_track(rng, info, noise=0.0)
+    turned, turned_info = _turned(track, info, code)
+    assert np.allclose(orient(track_features(track, info).values, code),
+                       track_features(turned, turned_info).values, atol=1e-5)
+
+
+def test_orientation_helpers_are_involutions_and_codes_follow_the_fraction(
+        rng: np.random.Generator) -> None:
+    values = rng.normal(size=(N_FEATURES, 30)).astype(np.float32)
+    for fn in (mirror, flip_vertical, transpose):
+        assert np.array_equal(fn(fn(values)), values)
+        assert not np.array_equal(fn(values), values)
+    codes = orientation_codes(rng, 4000, 0.25)
+    assert set(np.unique(codes)) == set(range(8))
+    assert abs(np.mean(codes >= 2) - 0.25) < 0.03
+    assert set(np.unique(orientation_codes(rng, 500, 0.0))) == {0, 1}
+    with pytest.raises(InputError, match="turn fraction"):
+        TrainConfig(turn_fraction=1.5)
 
 
 def test_split_is_by_clip() -> None:

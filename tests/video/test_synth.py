@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from video.synth import (
     render_frames,
     scene_truth,
     walker_contacts,
+    with_tempo,
     write_clip,
 )
 
@@ -91,6 +93,33 @@ def test_walker_steps_are_periodic_and_at_the_lowest_body_position() -> None:
     for t in times:
         k = int(round(t * 50))
         assert tops[k] >= tops[max(0, k - 6):k + 7].max() - 1e-6   # body lowest at contact
+
+
+@pytest.mark.parametrize("tempo", [0.5, 0.25])
+def test_slow_motion_stretches_every_motion_by_one_over_tempo(tempo: float) -> None:
+    """The same physics at `tempo`: ball contacts and walker steps happen 1/tempo times later
+    (counted from entry), with the same heights; tempo 1 is the scene itself."""
+    walker = ObjectSpec("walker", start=(0.2, 0.0), velocity=(0.2, 0.0), size=0.4,
+                        step_period=0.5, t_enter=0.3)
+    spec = SceneSpec(width=320, height=180, fps=Fraction(30), duration=12.0,
+                     pan=(0.02, 0.0), objects=(replace(BALL, t_enter=0.2), walker))
+    slow = with_tempo(spec, tempo)
+    assert with_tempo(spec, 1.0) == spec and slow.pan == pytest.approx((0.02 * tempo, 0.0))
+    ball, slow_ball = spec.objects[0], slow.objects[0]
+    fast_t = [t - 0.2 for t, _ in ball_contacts(ball, 180, until=12.0)]
+    slow_t = [t - 0.2 for t, _ in ball_contacts(slow_ball, 180, until=12.0)]
+    n = len(slow_t)
+    assert n >= 2
+    assert np.allclose(slow_t, np.array(fast_t[:n]) / tempo, rtol=1e-9)
+    steps = [t - 0.3 for t in walker_contacts(slow.objects[1], 12.0)]
+    assert np.allclose(np.diff(steps), 0.5 / tempo)
+    truth_fast, truth_slow = scene_truth(spec).objects[0], scene_truth(slow).objects[0]
+    # the same highest and lowest points: only time is stretched
+    assert truth_slow.boxes[:, 3].max() == pytest.approx(truth_fast.boxes[:, 3].max(), abs=1.0)
+    with pytest.raises(ValueError, match="tempo"):
+        with_tempo(spec, 0.0)
+    with pytest.raises(ValueError, match="tempo"):
+        with_tempo(spec, 1.5)
 
 
 def test_truth_starts_when_enough_of_an_entering_object_is_visible() -> None:
