@@ -10,6 +10,7 @@ change of that velocity per frame.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ FEATURE_NAMES = (
 N_FEATURES = len(FEATURE_NAMES)
 KINDS = ("impact", "step", "scrape")  # the kind head's classes; other kinds train as "impact"
 FEATURE_CLIP = 20.0
+MIN_GAP_S = 2.0 / 30.0  # two frames at 30 fps: closer onset peaks of one object are one event
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,14 @@ def _second_diff(x: np.ndarray) -> np.ndarray:
 def track_features(track: Track, info: VideoInfo) -> TrackFeatures:
     """Motion features (see FEATURE_NAMES) of a track, one column per frame of its span."""
     frames, boxes, observed = dense_boxes(track)
-    if frames.size == 0:
-        return TrackFeatures(frames=frames, values=np.zeros((N_FEATURES, 0), dtype=np.float32))
+    return TrackFeatures(frames=frames, values=box_features(boxes, observed, info))
+
+
+def box_features(boxes: np.ndarray, observed: np.ndarray, info: VideoInfo) -> np.ndarray:
+    """The (N_FEATURES, T) float32 features of dense boxes (T, 4), one per frame, with the
+    1/0 flag of the frames the tracker actually saw."""
+    if len(boxes) == 0:
+        return np.zeros((N_FEATURES, 0), dtype=np.float32)
     fps = float(info.fps)
     w_frame, h_frame = float(info.width), float(info.height)
     x = (boxes[:, 0] + boxes[:, 2]) / (2.0 * w_frame)
@@ -85,7 +93,7 @@ def track_features(track: Track, info: VideoInfo) -> TrackFeatures:
         observed,
     ])
     values = np.clip(np.nan_to_num(values), -FEATURE_CLIP, FEATURE_CLIP)
-    return TrackFeatures(frames=frames, values=values.astype(np.float32))
+    return values.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -156,12 +164,22 @@ class FramePrediction:
     kinds: np.ndarray
 
 
+def min_gap_frames_for(fps: float) -> int:
+    """Frames two onset peaks of one object must be apart: 2 at ordinary frame rates (24-30 fps),
+    the same MIN_GAP_S in time at higher ones, so a 180 fps clip's contact is one event, not a
+    burst of peaks frames apart."""
+    return max(2, math.ceil(MIN_GAP_S * float(fps) - 1e-9))
+
+
 def decode_events(pred: FramePrediction, frames: np.ndarray, info: VideoInfo, *,
-                  threshold: float, min_gap_frames: int = 2) -> tuple[Event, ...]:
+                  threshold: float, min_gap_frames: int | None = None) -> tuple[Event, ...]:
     """Per-frame outputs -> Events: one per onset peak, at the peak frame's presentation time
-    moved by the predicted sub-frame offset, with the most likely kind."""
+    moved by the predicted sub-frame offset, with the most likely kind (peaks closer than
+    `min_gap_frames`, default min_gap_frames_for(fps), keep the higher)."""
     out = []
     one_frame = 1.0 / float(info.fps)
+    if min_gap_frames is None:
+        min_gap_frames = min_gap_frames_for(float(info.fps))
     for i in peak_frames(pred.onset, threshold=threshold, min_gap_frames=min_gap_frames):
         kind = KINDS[int(np.argmax(pred.kinds[:, i]))]
         shift = float(np.clip(pred.offset[i], -0.5, 0.5)) * one_frame

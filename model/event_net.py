@@ -150,7 +150,7 @@ def predict(model: EventModel, values: np.ndarray) -> FramePrediction:
         return FramePrediction(empty, empty, empty, np.zeros((len(KINDS), 0), dtype=np.float32))
     if isinstance(model.net, NumpyEventNet):
         raw = model.net.forward(model.normalizer.apply(values))
-        onset_strength = 1.0 / (1.0 + np.exp(-raw[:2]))
+        onset_strength = 0.5 * (1.0 + np.tanh(0.5 * raw[:2]))  # the logistic, without overflow
         logits = raw[3:] - raw[3:].max(axis=0, keepdims=True)
         kinds = np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True)
         return FramePrediction(onset=onset_strength[0], strength=onset_strength[1],

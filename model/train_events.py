@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 
 from model.dataset import write_json_atomic
-from model.event_features import FEATURE_NAMES, decode_events, frame_targets, track_features
+from model.event_features import (
+    FEATURE_NAMES,
+    TrackFeatures,
+    box_features,
+    decode_events,
+    dense_boxes,
+    frame_targets,
+)
 from model.event_net import (
     EventModel,
     EventNetConfig,
@@ -66,15 +73,23 @@ class TrainConfig:
     with_truth: bool = False
     max_pos_weight: float = 20.0
     threads: int = 1
+    # real trackers' boxes breathe (motion blur, shadows, ghosts): each sequence's boxes get
+    # per-frame log-size noise of a standard deviation drawn up to this (and half of it, in box
+    # sizes, on the centre) before its features are computed. Off by default: at 0.2 it cost
+    # 0.03 validation F1 (docs/EVALUATION.md)
+    box_jitter: float = 0.0
     # share of training sequences shown in a turned orientation (transposed and/or upside down):
     # a phone held sideways, a ball bouncing off a wall rather than a floor; the rest are shown
-    # upright, half of them mirrored left-right (both kinds of augmentation keep the labels)
-    turn_fraction: float = 0.5
+    # upright, half of them mirrored left-right (both kinds of augmentation keep the labels).
+    # Off by default: at 0.25-0.5 it cost 0.03-0.04 validation F1 (docs/EVALUATION.md)
+    turn_fraction: float = 0.0
     net: EventNetConfig = field(default_factory=EventNetConfig)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.turn_fraction <= 1.0:
             raise InputError(f"turn fraction must be between 0 and 1, got {self.turn_fraction}")
+        if not 0.0 <= self.box_jitter <= 1.0:
+            raise InputError(f"box jitter must be between 0 and 1, got {self.box_jitter}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,8 @@ class TrackSequence:
     true_times: np.ndarray
     clip: str
     clean: bool = False
+    boxes: np.ndarray | None = None     # dense (T, 4) boxes the features came from
+    observed: np.ndarray | None = None  # (T,) 1 where the tracker saw the object
 
 
 @dataclass(frozen=True)
@@ -137,7 +154,8 @@ def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[Tr
 def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
                   clip: str = "") -> TrackSequence:
     """Features of `track`, labelled with the events of `true_track` (none: all negative)."""
-    feats = track_features(track, info)
+    frames, boxes, observed = dense_boxes(track)
+    feats = TrackFeatures(frames=frames, values=box_features(boxes, observed, info))
     events = true_track.events if true_track is not None else ()
     targets = frame_targets(events, feats.frames, info)
     lo = info.time_of_frame(int(feats.frames[0])) - 0.5 / float(info.fps)
@@ -145,7 +163,7 @@ def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
     times = np.array([e.time for e in events if lo <= e.time <= hi])
     return TrackSequence(values=feats.values, onset=targets.onset, mask=targets.mask,
                      strength=targets.strength, kind=targets.kind, offset=targets.offset, frames=feats.frames,
-                     info=info, true_times=times, clip=clip)
+                     info=info, true_times=times, clip=clip, boxes=boxes, observed=observed)
 
 
 def mirror(values: np.ndarray) -> np.ndarray:
@@ -193,7 +211,31 @@ def orientation_codes(rng: np.random.Generator, n: int, turn_fraction: float) ->
     return np.where(rng.random(n) < turn_fraction, turned, upright)
 
 
-def _batch(seqs: Sequence[TrackSequence], normalizer: Normalizer, codes: np.ndarray) -> dict[str, Any]:
+def jitter_boxes(boxes: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
+    """`boxes` (T, 4) with independent per-frame noise: log width and height scaled by
+    N(0, sigma), the centre moved by N(0, sigma / 2) box sizes."""
+    if sigma <= 0 or len(boxes) == 0:
+        return boxes
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    size = np.sqrt(np.maximum(w * h, 1.0))
+    cx = cx + rng.normal(0.0, sigma / 2, len(boxes)) * size
+    cy = cy + rng.normal(0.0, sigma / 2, len(boxes)) * size
+    w = w * np.exp(rng.normal(0.0, sigma, len(boxes)))
+    h = h * np.exp(rng.normal(0.0, sigma, len(boxes)))
+    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+
+
+def _augmented(s: TrackSequence, rng: np.random.Generator | None, box_jitter: float) -> np.ndarray:
+    """The sequence's features, from freshly jittered boxes when augmenting."""
+    if rng is None or box_jitter <= 0 or s.boxes is None or s.observed is None:
+        return s.values
+    sigma = float(rng.uniform(0.0, box_jitter))
+    return box_features(jitter_boxes(s.boxes, rng, sigma), s.observed, s.info)
+
+
+def _batch(seqs: Sequence[TrackSequence], normalizer: Normalizer, codes: np.ndarray, *,
+           rng: np.random.Generator | None = None, box_jitter: float = 0.0) -> dict[str, Any]:
     import torch
 
     length = max(s.values.shape[1] for s in seqs)
@@ -203,7 +245,7 @@ def _batch(seqs: Sequence[TrackSequence], normalizer: Normalizer, codes: np.ndar
     kind = np.zeros((n, length), dtype=np.int64)
     for i, s in enumerate(seqs):
         t = s.values.shape[1]
-        x[i, :, :t] = normalizer.apply(orient(s.values, int(codes[i])))
+        x[i, :, :t] = normalizer.apply(orient(_augmented(s, rng, box_jitter), int(codes[i])))
         for k in y:
             y[k][i, :t] = getattr(s, k)
         kind[i, :t] = s.kind
@@ -283,7 +325,8 @@ def train(sequences: Sequence[TrackSequence], *, config: TrainConfig = TrainConf
         losses = []
         for k in range(0, len(order), config.batch):
             chunk = [train_set[i] for i in order[k: k + config.batch]]
-            b = _batch(chunk, normalizer, orientation_codes(rng, len(chunk), config.turn_fraction))
+            b = _batch(chunk, normalizer, orientation_codes(rng, len(chunk), config.turn_fraction),
+                       rng=rng, box_jitter=config.box_jitter)
             loss = _loss(net, b, pos_weight)
             opt.zero_grad()
             loss.backward()
@@ -347,6 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also train on the clean true tracks (validation stays analysed)")
     parser.add_argument("--threads", type=int, default=TrainConfig.threads,
                         help="torch CPU threads (default 1)")
+    parser.add_argument("--box-jitter", type=float, default=TrainConfig.box_jitter,
+                        help="largest per-frame box noise (log size) added in training (default "
+                             f"{TrainConfig.box_jitter}); 0 = none")
     parser.add_argument("--turn-fraction", type=float, default=TrainConfig.turn_fraction,
                         help="share of sequences shown turned (transposed/upside down; default "
                              f"{TrainConfig.turn_fraction}); 0 = upright only")
@@ -357,7 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     config=TrainConfig(seed=args.seed, epochs=args.epochs,
                                                       threads=args.threads,
                                                       with_truth=args.with_truth,
-                                                      turn_fraction=args.turn_fraction),
+                                                      turn_fraction=args.turn_fraction,
+                                                      box_jitter=args.box_jitter),
                                     progress=bar)
     except InputError as exc:
         bar.close()

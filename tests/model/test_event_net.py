@@ -33,6 +33,7 @@ from model.learned_events import detect_events_learned, detect_events_model
 from model.train_events import (
     TrainConfig,
     flip_vertical,
+    jitter_boxes,
     make_sequence,
     mirror,
     orient,
@@ -151,6 +152,25 @@ def test_peak_picking_and_decoding() -> None:
     assert all(e.strength == pytest.approx(0.4) for e in events)
 
 
+@pytest.mark.parametrize(("fps", "gap"), [(Fraction(24), 2), (Fraction(30000, 1001), 2),
+                                          (Fraction(30), 2), (Fraction(60), 4),
+                                          (Fraction(36475, 198), 13)])
+def test_peak_gap_is_two_frames_at_30_fps_in_time(fps: Fraction, gap: int) -> None:
+    from model.event_features import min_gap_frames_for
+
+    assert min_gap_frames_for(float(fps)) == gap
+    n = 60
+    onset = np.zeros(n, dtype=np.float32)
+    onset[[10, 10 + gap + 1, 40]] = [0.9, 0.8, 0.95]
+    onset[40 + gap] = 0.7  # too close to the peak at 40: merged into it
+    pred = FramePrediction(onset=onset, strength=np.full(n, 0.5, dtype=np.float32),
+                           offset=np.zeros(n, dtype=np.float32),
+                           kinds=np.tile(np.array([[1.0], [0.0], [0.0]], dtype=np.float32), n))
+    info = _info(n, fps)
+    events = decode_events(pred, np.arange(n), info, threshold=0.5)
+    assert [info.frame_at_time(e.time) for e in events] == [10, 10 + gap + 1, 40]
+
+
 def test_network_shape_size_and_receptive_field() -> None:
     import torch
 
@@ -235,6 +255,31 @@ def test_orientation_helpers_are_involutions_and_codes_follow_the_fraction(
     assert set(np.unique(orientation_codes(rng, 500, 0.0))) == {0, 1}
     with pytest.raises(InputError, match="turn fraction"):
         TrainConfig(turn_fraction=1.5)
+
+
+def test_box_jitter_has_the_requested_spread(rng: np.random.Generator) -> None:
+    boxes = np.tile([100.0, 50.0, 140.0, 90.0], (20000, 1))  # 40 x 40 boxes
+    assert jitter_boxes(boxes, rng, 0.0) is boxes
+    out = jitter_boxes(boxes, rng, 0.2)
+    log_w = np.log((out[:, 2] - out[:, 0]) / 40.0)
+    log_h = np.log((out[:, 3] - out[:, 1]) / 40.0)
+    cx = (out[:, 0] + out[:, 2]) / 2 - 120.0
+    assert abs(log_w.std() - 0.2) < 0.01 and abs(log_h.std() - 0.2) < 0.01
+    assert abs(cx.std() - 0.1 * 40.0) < 0.15 and abs(cx.mean()) < 0.1
+    assert abs(np.corrcoef(log_w, log_h)[0, 1]) < 0.05
+    with pytest.raises(InputError, match="box jitter"):
+        TrainConfig(box_jitter=-0.1)
+
+
+def test_sequences_keep_the_boxes_their_features_came_from(rng: np.random.Generator) -> None:
+    from model.event_features import box_features
+
+    info = _info(60)
+    track = bouncing_track(rng, info)
+    seq = make_sequence(track, track, info, "c")
+    assert seq.boxes is not None and seq.observed is not None
+    assert np.array_equal(box_features(seq.boxes, seq.observed, info), seq.values)
+    assert np.array_equal(seq.values, track_features(track, info).values)
 
 
 def test_split_is_by_clip() -> None:
