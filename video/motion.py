@@ -60,6 +60,11 @@ class MotionConfig:
     camera_features: int = 160
     compensate_camera: bool = True
     registration_error: float = 1.0
+    # while the camera moves or shakes, a blob whose pixels differ from the background by no more
+    # than `shake_error` pixels of misalignment could explain (at `shake_share` of its area or
+    # more) is edge residue (blur and shake along strong background edges), not an object
+    shake_error: float = 3.0
+    shake_share: float = 0.8
     ghost_ratio: float = 0.7
     ghost_band: int = 3
 
@@ -218,6 +223,23 @@ def clean_mask(mask: np.ndarray, *, close_px: int) -> np.ndarray:
     size = max(3, close_px | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+
+
+def edge_residue(mask: np.ndarray, diff: np.ndarray, allowance: np.ndarray, *,
+                 share: float) -> np.ndarray:
+    """The blobs of `mask` (uint8 0/1) at least `share` of whose pixels differ from the
+    background by no more than `allowance` (what misalignment at edges could explain), as a
+    uint8 0/1 mask."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    if count <= 1:
+        return np.zeros_like(mask)
+    inside = labels[mask > 0]
+    explained = labels[(mask > 0) & (diff <= allowance)]
+    total = np.bincount(inside, minlength=count).astype(np.float64)
+    ok = np.bincount(explained, minlength=count).astype(np.float64)
+    residue = ok >= share * np.maximum(total, 1.0)
+    residue[0] = False
+    return residue[labels].astype(np.uint8)
 
 
 def mask_boxes(mask: np.ndarray, *, min_area_px: float, merge_gap_px: float) -> np.ndarray:
@@ -406,6 +428,7 @@ class MotionDetector:
         self._frac = np.zeros(2)  # camera shift not yet applied to the stored background
         self._started = False
         self._detected = 0  # frames detected in this segment
+        self._shaky = 0  # frames left in which the camera counts as moving (see _detect)
 
     def push(self, image: np.ndarray, index: int, scale: float) -> list[tuple[int, np.ndarray]]:
         """Add one frame (RGB or gray uint8, `scale` = its px per source px)."""
@@ -491,13 +514,19 @@ class MotionDetector:
         cfg = self.config
         image = item.image
         background = self._follow_camera(item.motion, image)
-        diff = difference(image, background)
-        if not is_identity(item.motion):
+        raw_diff = diff = difference(image, background)
+        # a hand-held camera's sub-pixel shake snaps to "no motion" on some frames, but the
+        # background is no better aligned then: edges stay forgiven for a second after it moved
+        self._shaky = round(self.fps) if not is_identity(item.motion) else max(0, self._shaky - 1)
+        if self._shaky:
             diff = cv2.subtract(diff, edge_allowance(background, cfg.registration_error))
         threshold = noise_threshold(diff, sigmas=cfg.threshold_sigmas, floor=cfg.min_threshold)
         raw = (diff > threshold).astype(np.uint8)
         h, w = raw.shape
         mask = clean_mask(raw, close_px=round(cfg.close_size * max(h, w)))
+        if self._shaky and cfg.shake_error > 0:
+            mask &= 1 - edge_residue(mask, raw_diff, edge_allowance(background, cfg.shake_error),
+                                     share=cfg.shake_share)
         ghosts = self._ghosts(image, background, mask, threshold)
         if ghosts is not None:
             mask &= 1 - ghosts

@@ -11,6 +11,7 @@ import pytest
 from video.motion import (
     MotionDetector,
     compose,
+    edge_residue,
     estimate_camera_motion,
     invert,
     is_identity,
@@ -109,3 +110,24 @@ def test_empty_scene_gives_almost_no_detections() -> None:
     spec = SceneSpec(width=320, height=180, fps=Fraction(25), duration=2.0, seed=3, noise=6.0)
     found = _detect(spec)
     assert sum(len(b) for b in found.values()) <= 2
+
+
+def test_edge_residue_picks_blobs_misalignment_explains() -> None:
+    """Three blobs: a thin line on a strong edge whose difference the allowance explains, a solid
+    object far above it, and a blob explained on only half its area (kept at share 0.8)."""
+    mask = np.zeros((60, 100), np.uint8)
+    diff = np.zeros((60, 100), np.float32)
+    allowance = np.zeros((60, 100), np.float32)
+    mask[10:12, 5:60] = 1
+    diff[10:12, 5:60], allowance[10:12, 5:60] = 20.0, 30.0           # residue
+    mask[30:45, 10:25] = 1
+    diff[30:45, 10:25], allowance[30:45, 10:25] = 80.0, 5.0           # object
+    mask[30:40, 60:80] = 1
+    diff[30:40, 60:80] = 40.0
+    allowance[30:40, 60:70], allowance[30:40, 70:80] = 50.0, 5.0      # half explained
+    out = edge_residue(mask, diff, allowance, share=0.8)
+    assert out.dtype == np.uint8
+    assert out[10:12, 5:60].all() and not out[30:45, 10:25].any() and not out[30:40, 60:80].any()
+    assert int(out.sum()) == 2 * 55
+    assert not edge_residue(np.zeros_like(mask), diff, allowance, share=0.8).any()
+
