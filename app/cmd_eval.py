@@ -19,6 +19,7 @@ import argparse
 import shlex
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from app.cli import _Parser
 from app.project import atomic_write_text, load_project
 from video.errors import InputError
 from video.progress import ProgressBar, scaled
+
+if TYPE_CHECKING:
+    from model.real_eval import MarkedClip
 
 MAX_CLIPS = 1000
 BUNDLED_REAL_DIR = Path(__file__).resolve().parent.parent / "assets" / "clips"
@@ -66,7 +70,8 @@ def run_eval(args: argparse.Namespace) -> int:
     return _run_render_dir(opts)
 
 
-def _marked_clips(folder: str) -> list:  # list[MarkedClip]
+def _marked_clips(folder: str) -> list[MarkedClip]:
+    """The marked clips in `folder`; an InputError when there are none."""
     from model.real_eval import find_marked_clips
 
     clips = find_marked_clips(folder)
