@@ -38,6 +38,14 @@ class EventNetConfig:
     dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4)
     dropout: float = 0.1
 
+    def __post_init__(self) -> None:
+        if self.channels < 1 or self.kernel < 1 or self.in_features < 1 or not self.dilations \
+                or min(self.dilations) < 1:
+            raise InputError(f"bad network shape: {self.channels} channels, kernel {self.kernel}, "
+                             f"dilations {self.dilations}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
+
     @property
     def receptive_field(self) -> int:
         """Frames the output at one frame depends on (input conv + every dilated block)."""

@@ -393,6 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--box-jitter", type=float, default=TrainConfig.box_jitter,
                         help="largest per-frame box noise (log size) added in training (default "
                              f"{TrainConfig.box_jitter}); 0 = none")
+    parser.add_argument("--channels", type=int, default=EventNetConfig.channels,
+                        help=f"network width (default {EventNetConfig.channels})")
     parser.add_argument("--turn-fraction", type=float, default=TrainConfig.turn_fraction,
                         help="share of sequences shown turned (transposed/upside down; default "
                              f"{TrainConfig.turn_fraction}); 0 = upright only")
@@ -404,7 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                       threads=args.threads,
                                                       with_truth=args.with_truth,
                                                       turn_fraction=args.turn_fraction,
-                                                      box_jitter=args.box_jitter),
+                                                      box_jitter=args.box_jitter,
+                                                      net=EventNetConfig(channels=args.channels)),
                                     progress=bar)
     except InputError as exc:
         bar.close()

@@ -171,6 +171,25 @@ def test_peak_gap_is_two_frames_at_30_fps_in_time(fps: Fraction, gap: int) -> No
     assert [info.frame_at_time(e.time) for e in events] == [10, 10 + gap + 1, 40]
 
 
+@pytest.mark.parametrize("kwargs", [{"channels": 0}, {"kernel": 0}, {"dilations": ()},
+                                    {"dilations": (1, 0)}, {"dropout": 1.0}, {"in_features": 0}])
+def test_bad_network_shapes_are_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(InputError):
+        EventNetConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_training_command_refuses_a_bad_width(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from model.train_events import main as train_main
+
+    (tmp_path / "manifest.json").write_text('{"clips": []}')
+    assert train_main(["--data", str(tmp_path), "--out", str(tmp_path / "n.pt"),
+                       "--channels", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: bad network shape")
+    assert not (tmp_path / "n.pt").exists()
+
+
 def test_network_shape_size_and_receptive_field() -> None:
     import torch
 
