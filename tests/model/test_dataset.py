@@ -128,6 +128,9 @@ def test_build_dataset_end_to_end(tmp_path: Path) -> None:
     manifest = json.loads(manifest_path.read_text())
     assert manifest["seed"] == 3 and len(manifest["clips"]) == 2
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
+    plans = plan_clips(2, 3, TINY)
+    assert [c["tempo"] for c in manifest["clips"]] == [p.tempo for p in plans]
+    assert manifest["config"]["slow_share"] == TINY.slow_share
     for clip in manifest["clips"]:
         truth = Analysis.from_dict(clip["truth"])
         analysed = Analysis.from_dict(clip["analysed"])
