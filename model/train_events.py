@@ -30,7 +30,6 @@ import numpy as np
 from model.dataset import write_json_atomic
 from model.event_features import (
     FEATURE_NAMES,
-    TrackFeatures,
     box_features,
     decode_events,
     dense_boxes,
@@ -51,13 +50,11 @@ from video.progress import ProgressBar, ProgressFn, report
 from video.tracks import Analysis, Track, VideoInfo
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.95, 0.05))
-_MIRROR = {"x": -1, "vx": -1, "ax": -1}
-_SWAP = ("edge_left", "edge_right")
-_FLIP = {"y": -1, "vy": -1, "ay": -1}
-_FLIP_SWAP = ("edge_top", "edge_bottom")
-# transposing the picture (x <-> y) exchanges these feature pairs
-_TRANSPOSE = (("x", "y"), ("vx", "vy"), ("ax", "ay"), ("dlog_w", "dlog_h"),
-              ("edge_left", "edge_top"), ("edge_right", "edge_bottom"))
+# each reflection of the picture negates some features and exchanges some pairs
+_MIRROR = (("x", "vx", "ax"), (("edge_left", "edge_right"),))
+_FLIP = (("y", "vy", "ay"), (("edge_top", "edge_bottom"),))
+_TRANSPOSE = ((), (("x", "y"), ("vx", "vy"), ("ax", "ay"), ("dlog_w", "dlog_h"),
+                   ("edge_left", "edge_top"), ("edge_right", "edge_bottom")))
 
 
 @dataclass(frozen=True)
@@ -76,12 +73,12 @@ class TrainConfig:
     # real trackers' boxes breathe (motion blur, shadows, ghosts): each sequence's boxes get
     # per-frame log-size noise of a standard deviation drawn up to this (and half of it, in box
     # sizes, on the centre) before its features are computed. Off by default: at 0.2 it cost
-    # 0.03 validation F1 (docs/EVALUATION.md)
+    # 0.03 validation F1 (docs/TRAINING.md)
     box_jitter: float = 0.0
     # share of training sequences shown in a turned orientation (transposed and/or upside down):
     # a phone held sideways, a ball bouncing off a wall rather than a floor; the rest are shown
     # upright, half of them mirrored left-right (both kinds of augmentation keep the labels).
-    # Off by default: at 0.25-0.5 it cost 0.03-0.04 validation F1 (docs/EVALUATION.md)
+    # Off by default: at 0.25-0.5 it cost 0.03-0.04 validation F1 (docs/TRAINING.md)
     turn_fraction: float = 0.0
     net: EventNetConfig = field(default_factory=EventNetConfig)
 
@@ -154,45 +151,44 @@ def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[Tr
 def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
                   clip: str = "") -> TrackSequence:
     """Features of `track`, labelled with the events of `true_track` (none: all negative)."""
-    frames, boxes, observed = dense_boxes(track)
-    feats = TrackFeatures(frames=frames, values=box_features(boxes, observed, info))
+    frames, boxes, observed = dense_boxes(track)  # kept: augmentation jitters the boxes
     events = true_track.events if true_track is not None else ()
-    targets = frame_targets(events, feats.frames, info)
-    lo = info.time_of_frame(int(feats.frames[0])) - 0.5 / float(info.fps)
-    hi = info.time_of_frame(int(feats.frames[-1])) + 0.5 / float(info.fps)
+    targets = frame_targets(events, frames, info)
+    lo = info.time_of_frame(int(frames[0])) - 0.5 / float(info.fps)
+    hi = info.time_of_frame(int(frames[-1])) + 0.5 / float(info.fps)
     times = np.array([e.time for e in events if lo <= e.time <= hi])
-    return TrackSequence(values=feats.values, onset=targets.onset, mask=targets.mask,
-                     strength=targets.strength, kind=targets.kind, offset=targets.offset, frames=feats.frames,
+    return TrackSequence(values=box_features(boxes, observed, info), onset=targets.onset,
+                     mask=targets.mask, strength=targets.strength, kind=targets.kind,
+                     offset=targets.offset, frames=frames,
                      info=info, true_times=times, clip=clip, boxes=boxes, observed=observed)
+
+
+def _reflect(values: np.ndarray, change: tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
+             ) -> np.ndarray:
+    """`values` with the named features negated and the named pairs exchanged."""
+    negated, pairs = change
+    out = values.copy()
+    for name in negated:
+        out[FEATURE_NAMES.index(name)] *= -1
+    for first, second in pairs:
+        a, b = FEATURE_NAMES.index(first), FEATURE_NAMES.index(second)
+        out[[a, b]] = values[[b, a]]
+    return out
 
 
 def mirror(values: np.ndarray) -> np.ndarray:
     """The features of the left-right mirrored motion (a free, label-preserving augmentation)."""
-    out = values.copy()
-    for name, sign in _MIRROR.items():
-        out[FEATURE_NAMES.index(name)] *= sign
-    a, b = (FEATURE_NAMES.index(n) for n in _SWAP)
-    out[[a, b]] = values[[b, a]]
-    return out
+    return _reflect(values, _MIRROR)
 
 
 def flip_vertical(values: np.ndarray) -> np.ndarray:
     """The features of the upside-down motion."""
-    out = values.copy()
-    for name, sign in _FLIP.items():
-        out[FEATURE_NAMES.index(name)] *= sign
-    a, b = (FEATURE_NAMES.index(n) for n in _FLIP_SWAP)
-    out[[a, b]] = values[[b, a]]
-    return out
+    return _reflect(values, _FLIP)
 
 
 def transpose(values: np.ndarray) -> np.ndarray:
     """The features of the motion seen in the transposed picture (x and y exchanged)."""
-    out = values.copy()
-    for first, second in _TRANSPOSE:
-        a, b = FEATURE_NAMES.index(first), FEATURE_NAMES.index(second)
-        out[[a, b]] = values[[b, a]]
-    return out
+    return _reflect(values, _TRANSPOSE)
 
 
 def orient(values: np.ndarray, code: int) -> np.ndarray:
