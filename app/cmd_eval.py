@@ -70,6 +70,14 @@ def run_eval(args: argparse.Namespace) -> int:
     return _run_render_dir(opts)
 
 
+def _command(mode: list[str], opts: argparse.Namespace) -> str:
+    """The command line that regenerates this report: `mode`'s arguments, then --out and
+    --checkpoint when given."""
+    extra = (["--out", opts.out] if opts.out else []) + \
+        (["--checkpoint", opts.checkpoint] if opts.checkpoint else [])
+    return "stereofoley eval " + " ".join(shlex.quote(a) for a in mode + extra)
+
+
 def _marked_clips(folder: str) -> list[MarkedClip]:
     """The marked clips in `folder`; an InputError when there are none."""
     from model.real_eval import find_marked_clips
@@ -89,9 +97,7 @@ def _run_real(opts: argparse.Namespace) -> int:
         raise InputError("--video goes with --render-dir, not --real")
     clips = _marked_clips(opts.real)
     load_event_model(opts.checkpoint)
-    command = "stereofoley eval " + " ".join(
-        shlex.quote(a) for a in ["--real", opts.real] + (["--out", opts.out] if opts.out else [])
-        + (["--checkpoint", opts.checkpoint] if opts.checkpoint else []))
+    command = _command(["--real", opts.real], opts)
     bar = ProgressBar("eval")
     try:
         real = evaluate_real(clips, folder=opts.real, checkpoint=opts.checkpoint, progress=bar)
@@ -116,12 +122,9 @@ def _run_synthetic(opts: argparse.Namespace) -> int:
     load_event_model(opts.checkpoint)  # a bad checkpoint fails now, not after minutes of work
     real_dir = None if opts.no_real else (opts.real_dir or str(BUNDLED_REAL_DIR))
     clips = _marked_clips(real_dir) if real_dir is not None else []
-    command = "stereofoley eval " + " ".join(
-        shlex.quote(a) for a in ["--synthetic", str(opts.synthetic), "--seed", str(opts.seed)]
-        + (["--real-dir", opts.real_dir] if opts.real_dir else [])
-        + (["--no-real"] if opts.no_real else [])
-        + (["--out", opts.out] if opts.out else [])
-        + (["--checkpoint", opts.checkpoint] if opts.checkpoint else []))
+    command = _command(["--synthetic", str(opts.synthetic), "--seed", str(opts.seed)]
+                       + (["--real-dir", opts.real_dir] if opts.real_dir else [])
+                       + (["--no-real"] if opts.no_real else []), opts)
     bar = ProgressBar("eval")
     start = time.monotonic()
     share = opts.synthetic / (opts.synthetic + 2.0 * len(clips))  # a real clip ~ 2 synthetic

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from video.errors import InputError
 from video.progress import ProgressBar, ProgressFn, report, scaled
 from video.timebase import SAMPLE_RATE, format_fps
 from video.tracks import Analysis, Track
+
+if TYPE_CHECKING:
+    from model.render import RenderResult
 
 DATASET_SCHEMA = "stereofoley.dataset/1"
 SIZES = ((320, 180), (384, 216), (480, 270))
@@ -144,16 +147,23 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
                     subtype="PCM_24")
 
 
-def render_truth(truth: Analysis, folder: Path, *, seed: int,
-                 progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Render the true tracks object-aware to stems + mix WAVs under `folder` (no prompt: the
-    renderer picks sounds from motion and events); returns paths relative to the dataset root."""
+def render_truth_scene(truth: Analysis, *, seed: int,
+                       progress: ProgressFn | None = None) -> RenderResult:
+    """The true tracks rendered object-aware with no prompt (the renderer picks sounds from
+    motion and events): what an object-aware system should ideally produce for the clip."""
     from model.render import render_scene
     from model.scene import ObjectSound, RenderSettings
 
     objects = [ObjectSound(id=t.id) for t in truth.objects]
-    result = render_scene(truth, objects, RenderSettings(seed=seed), library=None,
-                          progress=progress)
+    return render_scene(truth, objects, RenderSettings(seed=seed), library=None,
+                        progress=progress)
+
+
+def render_truth(truth: Analysis, folder: Path, *, seed: int,
+                 progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Render the true tracks object-aware to stems + mix WAVs under `folder` (no prompt: the
+    renderer picks sounds from motion and events); returns paths relative to the dataset root."""
+    result = render_truth_scene(truth, seed=seed, progress=progress)
     stems = {}
     for track in truth.objects:
         write_wav(folder / f"stem_{track.id}.wav", result.stems[track.id])

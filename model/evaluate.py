@@ -297,21 +297,26 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
             if semantic:
                 add_semantic(renders, truth_mix(truth, seed=plan.seed), tallies)
     rows = tuple(condition_row(name, tallies[name]) for name in CONDITIONS)
-    detectors = tuple(DetectorRow(name=d, overall=pool_scores(detector_tallies[d].get("all", [])),
-                                  per_kind={k: pool_scores(v) for k, v in
-                                            sorted(detector_tallies[d].items()) if k != "all"})
-                      for d in DETECTORS)
+    detectors = detector_rows(detector_tallies)
     return EvalReport(clips=clips, seed=seed, objects=objects, matched=matched,
                       conditions=rows, detectors=detectors)
 
 
-def truth_mix(truth: Analysis, *, seed: int) -> np.ndarray:
-    """The ground-truth render: the true tracks and events, object-aware (the renderer picks
-    the sounds from the true motion and events), as the dataset pipeline renders it."""
-    from model.render import render_scene
+def detector_rows(parts: Mapping[str, Mapping[str, Sequence[tuple[EventScore, np.ndarray]]]]
+                  ) -> tuple[DetectorRow, ...]:
+    """One row per detector of DETECTORS from its per-kind score parts ("all" pools every kind)."""
+    return tuple(DetectorRow(name=d, overall=pool_scores(parts[d].get("all", [])),
+                             per_kind={k: pool_scores(v) for k, v in sorted(parts[d].items())
+                                       if k != "all"})
+                 for d in DETECTORS)
 
-    objects = [ObjectSound(id=t.id) for t in truth.objects]
-    return render_scene(truth, objects, RenderSettings(seed=seed), library=None).mix
+
+def truth_mix(truth: Analysis, *, seed: int) -> np.ndarray:
+    """The ground-truth render's mix: the true tracks and events, object-aware, exactly as the
+    dataset pipeline renders a clip's target audio (model.dataset.render_truth_scene)."""
+    from model.dataset import render_truth_scene
+
+    return render_truth_scene(truth, seed=seed).mix
 
 
 def add_semantic(renders: Mapping[str, Rendered], reference: np.ndarray,

@@ -307,10 +307,11 @@ def score_events(reference: np.ndarray, detected: np.ndarray, *,
     det = np.asarray(detected, dtype=np.float64).reshape(-1)
     pairs = match_events(ref, det, tolerance_s=tolerance_s)
     errors = np.array([det[j] - ref[i] for i, j in pairs], dtype=np.float64)
-    return _event_score(len(pairs), det.size - len(pairs), ref.size - len(pairs), errors), errors
+    return event_score(len(pairs), det.size - len(pairs), ref.size - len(pairs), errors), errors
 
 
-def _event_score(tp: int, fp: int, fn: int, errors: np.ndarray) -> EventScore:
+def event_score(tp: int, fp: int, fn: int, errors: np.ndarray) -> EventScore:
+    """An EventScore from counts and the matched timing errors (s)."""
     abs_ms = np.abs(errors) * 1000.0
     return EventScore(true_positives=tp, false_positives=fp, false_negatives=fn,
                       median_abs_ms=float(np.median(abs_ms)) if abs_ms.size else math.nan,
@@ -320,7 +321,7 @@ def _event_score(tp: int, fp: int, fn: int, errors: np.ndarray) -> EventScore:
 def pool_scores(parts: Sequence[tuple[EventScore, np.ndarray]]) -> EventScore:
     """Combine per-object/per-clip scores: counts add up, timing over all matched errors."""
     errors = np.concatenate([e for _, e in parts]) if parts else np.zeros(0)
-    return _event_score(sum(s.true_positives for s, _ in parts),
+    return event_score(sum(s.true_positives for s, _ in parts),
                         sum(s.false_positives for s, _ in parts),
                         sum(s.false_negatives for s, _ in parts), errors)
 

@@ -34,14 +34,15 @@ from model.evaluate import (
     DetectorRow,
     Tally,
     condition_row,
+    detector_rows,
     render_conditions,
 )
 from model.metrics import (
     EventScore,
     detect_onsets,
+    event_score,
     loudness_metrics,
     mix_spatial_alignment,
-    pool_scores,
     score_events,
     spatial_alignment,
 )
@@ -175,10 +176,7 @@ def tracks_at(analysis: Analysis, mark: MarkedEvent, *, radius: float = GATE_RAD
 
 def _score(tp: int, fp: int, fn: int, errors: Sequence[float]) -> tuple[EventScore, np.ndarray]:
     err = np.asarray(errors, dtype=np.float64)
-    abs_ms = np.abs(err) * 1000.0
-    return EventScore(true_positives=tp, false_positives=fp, false_negatives=fn,
-                      median_abs_ms=float(np.median(abs_ms)) if err.size else math.nan,
-                      mean_abs_ms=float(np.mean(abs_ms)) if err.size else math.nan), err
+    return event_score(tp, fp, fn, err), err
 
 
 def score_marked_detections(clip: MarkedClip, analysis: Analysis, *, radius: float = GATE_RADIUS
@@ -306,11 +304,8 @@ def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
                               tallies[name])
         report(sub, 1.0, f"{clip.name} scored")
     rows = tuple(condition_row(name, tallies[name]) for name in CONDITIONS)
-    detectors = tuple(DetectorRow(name=d, overall=pool_scores(parts[d].get("all", [])),
-                                  per_kind={k: pool_scores(v) for k, v in sorted(parts[d].items())
-                                            if k != "all"})
-                      for d in DETECTORS)
-    return RealReport(folder=folder, clips=tuple(results), conditions=rows, detectors=detectors)
+    return RealReport(folder=folder, clips=tuple(results), conditions=rows,
+                      detectors=detector_rows(parts))
 
 
 def real_clips_table(report_: RealReport) -> str:
