@@ -201,14 +201,14 @@ def difference(image: np.ndarray, background: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(planes[0], planes[1]), planes[2])
 
 
-def edge_allowance(background: np.ndarray, error_px: float) -> np.ndarray:
-    """How much a registration error of `error_px` pixels can change each pixel: the local
-    gradient times the error. Subtracted from the difference when the camera moves, so strong
-    background edges do not light up as foreground after an imperfect alignment."""
+def edge_gradient(background: np.ndarray) -> np.ndarray:
+    """How much a registration error of one pixel can change each pixel: the local gradient
+    magnitude. Times the error, it is subtracted from the difference when the camera moves, so
+    strong background edges do not light up as foreground after an imperfect alignment."""
     gray = cv2.cvtColor(background, cv2.COLOR_RGB2GRAY) if background.ndim == 3 else background
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    return cv2.magnitude(gx, gy) * np.float32(error_px / 8.0)  # Sobel = 8 x gradient per px
+    return cv2.magnitude(gx, gy) * np.float32(1.0 / 8.0)  # Sobel = 8 x gradient per px
 
 
 def noise_threshold(diff: np.ndarray, *, sigmas: float, floor: float) -> float:
@@ -518,14 +518,15 @@ class MotionDetector:
         # a hand-held camera's sub-pixel shake snaps to "no motion" on some frames, but the
         # background is no better aligned then: edges stay forgiven for a second after it moved
         self._shaky = round(self.fps) if not is_identity(item.motion) else max(0, self._shaky - 1)
-        if self._shaky:
-            diff = cv2.subtract(diff, edge_allowance(background, cfg.registration_error))
+        gradient = edge_gradient(background) if self._shaky else None  # one Sobel, two uses
+        if gradient is not None:
+            diff = cv2.subtract(diff, gradient * np.float32(cfg.registration_error))
         threshold = noise_threshold(diff, sigmas=cfg.threshold_sigmas, floor=cfg.min_threshold)
         raw = (diff > threshold).astype(np.uint8)
         h, w = raw.shape
         mask = clean_mask(raw, close_px=round(cfg.close_size * max(h, w)))
-        if self._shaky and cfg.shake_error > 0:
-            mask &= 1 - edge_residue(mask, raw_diff, edge_allowance(background, cfg.shake_error),
+        if gradient is not None and cfg.shake_error > 0:
+            mask &= 1 - edge_residue(mask, raw_diff, gradient * np.float32(cfg.shake_error),
                                      share=cfg.shake_share)
         ghosts = self._ghosts(image, background, mask, threshold)
         if ghosts is not None:
