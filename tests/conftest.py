@@ -44,3 +44,19 @@ def marked_clip_dir(tmp_path: Path) -> Path:
     (folder / "bounce.events.json").write_text(
         json.dumps({"schema": SCHEMA, "video": "bounce.mp4", "events": marks}))
     return folder
+
+
+@pytest.fixture
+def generate_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Ids of the objects whose dry foley model.render generates (the real generator runs)."""
+    import model.render
+
+    calls: list[int] = []
+    real = model.render.generate_object
+
+    def counting(track, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(track.id)
+        return real(track, *args, **kwargs)
+
+    monkeypatch.setattr(model.render, "generate_object", counting)
+    return calls

@@ -784,20 +784,12 @@ def test_object_colours_are_stable_and_distinct() -> None:
 
 def test_deleting_an_object_regenerates_no_other(controller: StudioController,
                                                   clip_project: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                  generate_calls: list[int]) -> None:
     """Track edits (delete, undo, merge) keep the other objects' dry audio and stems: only new
     or changed objects are generated (generate calls counted on the worker thread)."""
-    import model.render
     from audio.master import measure_loudness
 
-    calls: list[int] = []
-    real = model.render.generate_object
-
-    def counting(track, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(track.id)
-        return real(track, *args, **kwargs)
-
-    monkeypatch.setattr(model.render, "generate_object", counting)
+    calls = generate_calls
     ctl = controller
     ctl.open(clip_project)
     _settle(ctl)

@@ -257,22 +257,6 @@ def test_nudges_through_the_source_cache_match_a_fresh_spatialize() -> None:
         np.testing.assert_array_equal(stem, fresh)
 
 
-@pytest.fixture
-def generate_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Ids of the objects whose dry foley model.render generates (the real generator runs)."""
-    import model.render
-
-    calls: list[int] = []
-    real = model.render.generate_object
-
-    def counting(track, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(track.id)
-        return real(track, *args, **kwargs)
-
-    monkeypatch.setattr(model.render, "generate_object", counting)
-    return calls
-
-
 THREE = (ObjectSpec("box", start=(0.1, 0.5), velocity=(0.3, 0.0)),
          ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.1, 0.0)),
          ObjectSpec("walker", start=(0.2, 0.8), velocity=(0.15, 0.0)))
