@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from app.project import PROJECT_SCHEMA, Project, atomic_write_text
-from video.errors import InputError
-from video.tracks import Analysis
+from video.base.errors import InputError
+from video.base.tracks import Analysis
 
 AUTOSAVE_SCHEMA = "stereofoley.autosave/1"
 AUTOSAVE_SUFFIX = ".autosave.json"

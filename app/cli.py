@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from video.errors import Cancelled, InputError
+from video.base.errors import Cancelled, InputError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

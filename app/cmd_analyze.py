@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from app.project import atomic_write_text
-from video.errors import InputError
-from video.progress import ProgressBar, scaled, warn_line
+from video.base.errors import InputError
+from video.base.progress import ProgressBar, scaled, warn_line
 
 
 def run_analyze(args: argparse.Namespace) -> int:

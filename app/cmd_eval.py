@@ -25,8 +25,8 @@ import numpy as np
 
 from app.cli import _Parser
 from app.project import atomic_write_text, load_project
-from video.errors import InputError
-from video.progress import ProgressBar, scaled
+from video.base.errors import InputError
+from video.base.progress import ProgressBar, scaled
 
 if TYPE_CHECKING:
     from model.real_eval import MarkedClip

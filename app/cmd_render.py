@@ -15,8 +15,8 @@ from pathlib import Path
 from app.export import check_outdir, export_render
 from app.project import Project, load_project
 from model.scene import ObjectSound
-from video.errors import InputError, VideoError
-from video.progress import ProgressBar, scaled, warn_line
+from video.base.errors import InputError, VideoError
+from video.base.progress import ProgressBar, scaled, warn_line
 
 
 def parse_prompts(items: Sequence[str]) -> dict[int, str]:

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from video.errors import InputError
+from video.base.errors import InputError
 
 DEMO_VIDEO = Path(__file__).resolve().parents[1] / "assets" / "demo" / "demo.mp4"
 
@@ -62,7 +62,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
     from app.studio.state import export_target
     from audio.library import SoundLibrary
     from model.render import render_scene
-    from video.progress import ProgressBar, scaled, warn_line
+    from video.base.progress import ProgressBar, scaled, warn_line
 
     is_project = source.suffix.lower() == ".json"
     if outdir is not None:

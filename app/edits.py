@@ -30,8 +30,8 @@ import numpy as np
 from app.project import Project
 from audio.nudges import Nudges, PanKeyframe
 from model.scene import PAN_LAWS, ObjectSound, RenderSettings
-from video.errors import InputError
-from video.tracks import Event, Track
+from video.base.errors import InputError
+from video.base.tracks import Event, Track
 
 MAX_PROMPT_CHARS = 500
 MAX_LABEL_CHARS = 80

@@ -29,9 +29,9 @@ import numpy as np
 
 from app.project import Project
 from model.render import RenderResult
-from video.errors import InputError, VideoError
-from video.progress import ProgressFn, report
-from video.timebase import SAMPLE_RATE, time_to_sample
+from video.base.errors import InputError, VideoError
+from video.base.progress import ProgressFn, report
+from video.base.timebase import SAMPLE_RATE, time_to_sample
 
 ORIGINATOR = "StereoFoley Studio"
 _REVIEW_EXTS = (".mp4", ".mov", ".m4v", ".mkv")
@@ -199,7 +199,7 @@ def write_review_video(video: str | os.PathLike[str], folder: Path, mix: np.ndar
             aout = sink.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
             assert isinstance(aout, av.AudioStream)
             aout.bit_rate = 192_000
-            # the mix's sample 0 is the first picture's time (video.timebase), so the audio
+            # the mix's sample 0 is the first picture's time (video.base.timebase), so the audio
             # track starts where the picture stream starts
             start = float(vin.start_time * vin.time_base) if vin.start_time is not None \
                 and vin.time_base is not None else 0.0

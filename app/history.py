@@ -28,7 +28,7 @@ from typing import Any
 
 from app.edits import EditResult, diff_projects
 from app.project import Project
-from video.errors import InputError
+from video.base.errors import InputError
 
 DEFAULT_MAX_DEPTH = 200
 DEFAULT_COALESCE_WINDOW_S = 1.5

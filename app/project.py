@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from model.scene import ObjectSound, RenderSettings
-from video.atomic import atomic_write_text
-from video.errors import InputError
-from video.tracks import Analysis
+from video.base.atomic import atomic_write_text
+from video.base.errors import InputError
+from video.base.tracks import Analysis
 
 PROJECT_SCHEMA = "stereofoley.project/1"
 

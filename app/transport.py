@@ -20,9 +20,9 @@ from fractions import Fraction
 from typing import Protocol
 
 from app.project import Project
-from video.errors import InputError
-from video.timebase import SAMPLE_RATE, time_to_sample
-from video.tracks import Event, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE, time_to_sample
+from video.base.tracks import Event, Track, VideoInfo
 
 DEFAULT_LOOP_S = 2.0  # `toggle_loop` with no selection loops this long from the playhead
 PREVIOUS_EVENT_GRACE_S = 0.25  # while playing, "previous event" skips one just passed

@@ -15,11 +15,9 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from video.synth import ObjectSpec, SceneSpec, write_clip
 
-from video.synth import ObjectSpec, SceneSpec, write_clip  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEMO_DIR = ROOT / "assets" / "demo"
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from video.atomic import atomic_path
-from video.errors import InputError
+from video.base.atomic import atomic_path
+from video.base.errors import InputError
 
 BEXT_VERSION = 2
 _FIXED = struct.Struct("<256s32s32s10s8sQH64s5h180s")  # 602 bytes, EBU Tech 3285 v2

@@ -17,8 +17,8 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from video.errors import InputError
-from video.timebase import SAMPLE_RATE
+from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ import numpy as np
 
 from audio import synonyms
 from audio.decode import load_audio
-from video.atomic import atomic_write_text
-from video.errors import InputError
-from video.progress import ProgressFn, report
-from video.timebase import SAMPLE_RATE
+from video.base.atomic import atomic_write_text
+from video.base.errors import InputError
+from video.base.progress import ProgressFn, report
+from video.base.timebase import SAMPLE_RATE
 
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc",

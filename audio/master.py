@@ -33,8 +33,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage, signal
 
 from audio.mix import fit_length
-from video.progress import ProgressFn, report
-from video.timebase import SAMPLE_RATE
+from video.base.progress import ProgressFn, report
+from video.base.timebase import SAMPLE_RATE
 
 SILENCE_LUFS = -70.0  # BS.1770 absolute gate: anything quieter has no measurable loudness
 _GATE_BLOCK_S = 0.4  # BS.1770 gating block

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from video.timebase import SAMPLE_RATE
+from video.base.timebase import SAMPLE_RATE
 
 CHANNELS = 2
 MIN_LOOP_SAMPLES = 480  # a 10 ms loop is the shortest that makes sense to listen to

@@ -39,8 +39,8 @@ from audio.filters import (
 )
 from audio.nudges import Nudges
 from audio.pan import PAN_LAWS, pan_gains
-from video.timebase import SAMPLE_RATE, time_to_sample
-from video.tracks import Track, VideoInfo
+from video.base.timebase import SAMPLE_RATE, time_to_sample
+from video.base.tracks import Track, VideoInfo
 
 _MAX_LOG_DISTANCE = math.log(1000.0)
 NO_NUDGES = Nudges()  # frozen, so one shared default is safe

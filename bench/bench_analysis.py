@@ -29,11 +29,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from video.synth import SceneSpec, render_frame
 
-from video.synth import SceneSpec, render_frame  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cheap_frames(width: int, height: int, fps: Fraction, seconds: float) -> Iterator[np.ndarray]:

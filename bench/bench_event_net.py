@@ -18,14 +18,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
     from model.dataset import DatasetConfig, build_dataset
     from model.learned_events import DEFAULT_CHECKPOINT, detect_events_model, load_event_model
+    from video.base.tracks import Analysis
     from video.events import detect_events
-    from video.tracks import Analysis
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--clips", type=int, default=8)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,15 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app import edits  # noqa: E402
-from app.autosave import Autosaver  # noqa: E402
-from app.history import History  # noqa: E402
-from app.project import Project  # noqa: E402
-from audio.playback import PlaybackConfig, PlaybackEngine  # noqa: E402
-from video.timebase import SAMPLE_RATE  # noqa: E402
-from video.tracks import Analysis, Event, Track, VideoInfo  # noqa: E402
+from app import edits
+from app.autosave import Autosaver
+from app.history import History
+from app.project import Project
+from audio.playback import PlaybackConfig, PlaybackEngine
+from video.base.timebase import SAMPLE_RATE
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 FPS = Fraction(30000, 1001)
 BLOCK = 512

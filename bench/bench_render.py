@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -21,17 +20,15 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.cli import main as cli_main  # noqa: E402
-from app.export import export_render  # noqa: E402
-from app.project import Project  # noqa: E402
-from audio.nudges import Nudges  # noqa: E402
-from audio.spatialize import spatialize  # noqa: E402
-from model.render import SceneRenderer, spatial_config  # noqa: E402
-from model.scene import ObjectSound, RenderSettings  # noqa: E402
-from video.synth import ObjectSpec, SceneSpec, scene_truth, write_clip  # noqa: E402
-from video.tracks import Analysis  # noqa: E402
+from app.cli import main as cli_main
+from app.export import export_render
+from app.project import Project
+from audio.nudges import Nudges
+from audio.spatialize import spatialize
+from model.render import SceneRenderer, spatial_config
+from model.scene import ObjectSound, RenderSettings
+from video.base.tracks import Analysis
+from video.synth import ObjectSpec, SceneSpec, scene_truth, write_clip
 
 OBJECTS = (
     ObjectSpec("ball", start=(0.1, 0.2), velocity=(0.05, 0.0), restitution=0.9),

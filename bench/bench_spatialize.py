@@ -18,23 +18,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from audio.master import master  # noqa: E402
-from audio.mix import mix_stems  # noqa: E402
-from audio.nudges import Nudges  # noqa: E402
-from audio.spatialize import SpatialConfig, spatialize  # noqa: E402
-from video.timebase import SAMPLE_RATE  # noqa: E402
-from video.tracks import Track, VideoInfo  # noqa: E402
+from audio.master import master
+from audio.mix import mix_stems
+from audio.nudges import Nudges
+from audio.spatialize import SpatialConfig, spatialize
+from video.base.timebase import SAMPLE_RATE
+from video.base.tracks import Track, VideoInfo
 
 FPS = Fraction(30000, 1001)
 W, H = 1280, 720

@@ -27,11 +27,10 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from app.project import Project, save_project
+from video.synth import ObjectSpec, SceneSpec, write_clip
 
-from app.project import Project, save_project  # noqa: E402
-from video.synth import ObjectSpec, SceneSpec, write_clip  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_clip(folder: Path, *, duration: float) -> Path:
@@ -57,7 +56,7 @@ def run_once(project: Path, folder: Path, *, play_s: float) -> dict[str, float]:
         if shutil.which("xvfb-run") is None:
             raise SystemExit("no display and no xvfb-run: cannot open the studio")
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *cmd]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STEREOFOLEY_STUDIO_STATS": str(stats),
+    env = {**os.environ, "STEREOFOLEY_STUDIO_STATS": str(stats),
            "STEREOFOLEY_STUDIO_PLAY_S": str(play_s)}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from model.procedural import MATERIALS, SURFACES
-from video.tracks import Track, VideoInfo
+from video.base.tracks import Track, VideoInfo
 
 ONE_SHOT_KINDS = ("impact", "step")              # a prompt of these kinds sounds on events
 TEXTURE_KINDS = ("whoosh", "scrape", "engine")   # ... of these kinds, while the object moves

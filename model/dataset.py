@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from video.atomic import atomic_write_text
-from video.errors import InputError
-from video.progress import ProgressBar, ProgressFn, report, scaled
-from video.timebase import SAMPLE_RATE, format_fps
-from video.tracks import Analysis, Track
+from video.base.atomic import atomic_write_text
+from video.base.errors import InputError
+from video.base.progress import ProgressBar, ProgressFn, report, scaled
+from video.base.timebase import SAMPLE_RATE, format_fps
+from video.base.tracks import Analysis, Track
 
 if TYPE_CHECKING:
     from model.render import RenderResult

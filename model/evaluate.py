@@ -41,8 +41,8 @@ from model.metrics import (
     sync_score,
 )
 from model.scene import ObjectSound, RenderSettings
-from video.progress import ProgressFn, report, scaled
-from video.tracks import Analysis, Event, Track, VideoInfo
+from video.base.progress import ProgressFn, report, scaled
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 if TYPE_CHECKING:
     from model.real_eval import RealReport

@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 
-from video.errors import InputError
+from video.base.errors import InputError
+from video.base.tracks import Analysis
 from video.tracker import label_for
-from video.tracks import Analysis
 
 EVENT_DETECTORS = ("learned", "motion")
 LEARNED_KINDS = frozenset({"impact", "step"})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from video.tracks import Event, Track, VideoInfo
+from video.base.tracks import Event, Track, VideoInfo
 
 FEATURE_NAMES = (
     "x", "y", "vx", "vy", "ax", "ay", "speed", "jerk",

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from model.event_features import KINDS, N_FEATURES, FramePrediction
-from video.atomic import atomic_path
-from video.errors import InputError
+from video.base.atomic import atomic_path
+from video.base.errors import InputError
 
 CHECKPOINT_FORMAT = "stereofoley.event_net/1"
 

@@ -21,8 +21,8 @@ import numpy as np
 from scipy.special import erf
 
 from model.event_net import EventModel, EventNetConfig, Normalizer
-from video.atomic import atomic_path
-from video.errors import InputError
+from video.base.atomic import atomic_path
+from video.base.errors import InputError
 
 NPZ_FORMAT = "stereofoley.event_net.npz/1"
 

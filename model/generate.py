@@ -3,7 +3,7 @@
 For one tracked object, `generate_object`:
 1. decides its sounds (`model.choose.choose_sounds`: prompt + library, or motion + events);
 2. places a one-shot on every visual event, its attack (onset) on the event's exact sample
-   (`video.timebase.time_to_sample`), varied per hit (pitch, gain, brightness) and scaled by the
+   (`video.base.timebase.time_to_sample`), varied per hit (pitch, gain, brightness) and scaled by the
    event's strength, never the same library sample twice in a row;
 3. adds a continuous movement texture whose level, brightness and pitch follow the object's
    smoothed speed, silent while it stands still.
@@ -49,9 +49,9 @@ from model.variation import (
     play_loop,
     vary_one_shot,
 )
-from video.errors import InputError
-from video.timebase import SAMPLE_RATE, duration_to_samples, time_to_sample
-from video.tracks import Track, VideoInfo
+from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE, duration_to_samples, time_to_sample
+from video.base.tracks import Track, VideoInfo
 
 WarnFn = Callable[[str], None]
 MAX_ONE_SHOT_S = 3.0       # longest stretch of a library recording played on one event

@@ -15,7 +15,7 @@ from pathlib import Path
 from model.event_features import decode_events, track_features
 from model.event_net import EventModel, load_checkpoint, predict
 from model.event_net_np import load_npz
-from video.tracks import Event, Track, VideoInfo
+from video.base.tracks import Event, Track, VideoInfo
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "models" / "event_net.pt"
 MIN_TRACK_FRAMES = 3

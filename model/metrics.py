@@ -21,8 +21,8 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter
 from scipy.signal import resample_poly
 
-from video.timebase import SAMPLE_RATE
-from video.tracks import Track, VideoInfo
+from video.base.timebase import SAMPLE_RATE
+from video.base.tracks import Track, VideoInfo
 
 # ------------------------------------------------------------------ pan estimate and track pan
 

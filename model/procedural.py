@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from video.timebase import SAMPLE_RATE
+from video.base.timebase import SAMPLE_RATE
 
 MATERIALS = ("wood", "metal", "glass", "plastic")
 SURFACES = ("hard", "gravel", "soft", "metal")

@@ -46,9 +46,9 @@ from model.metrics import (
     score_events,
     spatial_alignment,
 )
-from video.errors import InputError
-from video.progress import ProgressFn, report, scaled
-from video.tracks import Analysis, Track
+from video.base.errors import InputError
+from video.base.progress import ProgressFn, report, scaled
+from video.base.tracks import Analysis, Track
 
 SCHEMA = "stereofoley.marked-events/1"
 SUFFIX = ".events.json"

@@ -49,10 +49,10 @@ from audio.spatialize import (
 from model.choose import LibraryLike
 from model.generate import GenerateConfig, SampleCache, WarnFn, generate_object
 from model.scene import ObjectSound, RenderSettings
-from video.errors import InputError
-from video.progress import ProgressFn, report
-from video.timebase import duration_to_samples
-from video.tracks import Analysis, Track
+from video.base.errors import InputError
+from video.base.progress import ProgressFn, report
+from video.base.timebase import duration_to_samples
+from video.base.tracks import Analysis, Track
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,8 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
-from video.errors import InputError
-from video.timebase import SAMPLE_RATE
+from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE
 
 INSTALL_COMMAND = "pip install --no-deps aisfx==0.1.2 tqdm"
 

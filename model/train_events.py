@@ -45,9 +45,9 @@ from model.event_net import (
     save_checkpoint,
 )
 from model.metrics import pool_scores, score_events
-from video.errors import InputError
-from video.progress import ProgressBar, ProgressFn, report
-from video.tracks import Analysis, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.progress import ProgressBar, ProgressFn, report
+from video.base.tracks import Analysis, Track, VideoInfo
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.95, 0.05))
 # each reflection of the picture negates some features and exchanges some pairs

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.procedural import filtered
-from video.timebase import SAMPLE_RATE
+from video.base.timebase import SAMPLE_RATE
 
 
 @dataclass(frozen=True)

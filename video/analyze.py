@@ -20,13 +20,13 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from video.base.progress import ProgressFn, report
+from video.base.tracks import Analysis, Track, VideoInfo
 from video.cuts import CutConfig, CutDetector
 from video.events import EventConfig, detect_events, match_events
 from video.motion import MotionConfig, MotionDetector
-from video.progress import ProgressFn, report
 from video.reader import VideoFrame, VideoReader
 from video.tracker import Tracker, TrackerConfig, finalize_tracks, label_for, paired_iou, saliency
-from video.tracks import Analysis, Track, VideoInfo
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
-from video.tracks import Event, Track, VideoInfo
+from video.base.tracks import Event, Track, VideoInfo
 
 IMPACT_STRENGTH_REF = 4.0  # velocity change (frame heights / s) of a full-strength impact
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from video.errors import InputError, VideoError
-from video.tracks import VideoInfo
+from video.base.errors import InputError, VideoError
+from video.base.tracks import VideoInfo
 
 # Demuxers/codecs FFmpeg accepts that are not moving pictures: text art ("tty" opens any .txt)
 # and single still images.
@@ -282,7 +282,7 @@ def _probe_open(container: Any, path: Path) -> _Probe:
     fps = choose_fps(declared, interval)
     rotation = _first_frame_rotation(path)
     uniform = uniform_times(times, fps, float(time_base))
-    if uniform:  # constant rate: times are exactly i / fps, as video.timebase has them
+    if uniform:  # constant rate: times are exactly i / fps, as video.base.timebase has them
         times = np.arange(pts.size, dtype=np.float64) / float(fps)
         duration = float(pts.size / fps)
     else:  # last frame lasts its packet's duration, else a typical interval

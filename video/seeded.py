@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from video.base.errors import InputError, VideoError
+from video.base.progress import ProgressFn, report
+from video.base.tracks import Track
 from video.cuts import CutConfig, CutDetector
-from video.errors import InputError, VideoError
-from video.progress import ProgressFn, report
 from video.reader import VideoFrame, VideoReader
-from video.tracks import Track
 
 Box = tuple[float, float, float, float]
 

@@ -38,11 +38,11 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from video.atomic import atomic_path
-from video.errors import InputError
+from video.base.atomic import atomic_path
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 from video.events import IMPACT_STRENGTH_REF
 from video.reader import VideoFrame
-from video.tracks import Analysis, Event, Track, VideoInfo
 
 OBJECT_KINDS = ("ball", "walker", "box", "approach", "recede", "slide")
 BACKGROUNDS = ("textured", "noise", "gradient")

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from video.base.tracks import Track
 from video.kalman import KalmanBox, KalmanConfig
-from video.tracks import Track
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from app.studio.controller import StudioController
 from app.studio.geometry import boxes_at
 from app.studio.state import busiest_time
 from app.studio.window import StudioWindow, save_screenshot
-from video.errors import InputError
+from video.base.errors import InputError
 
 SCREENSHOT_TIMEOUT_S = 600.0
 SETTLE_FRAMES = 12  # frames drawn after everything is loaded, before the screenshot

@@ -24,8 +24,8 @@ import numpy as np
 from app.project import Project
 from app.studio.envelopes import minmax_envelope
 from app.studio.state import RenderView
-from video.progress import ProgressFn, report, scaled
-from video.timebase import SAMPLE_RATE, duration_to_samples
+from video.base.progress import ProgressFn, report, scaled
+from video.base.timebase import SAMPLE_RATE, duration_to_samples
 
 if TYPE_CHECKING:
     from audio.playback import PlaybackEngine

@@ -25,9 +25,9 @@ from app.studio.audio_link import AudioLink, AudioUpdate
 from app.studio.state import JobRequest, RenderView, StudioState, export_target, plan_jobs
 from app.studio.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
 from app.transport import Transport
-from video.errors import InputError
-from video.progress import ProgressFn
-from video.tracks import Analysis
+from video.base.errors import InputError
+from video.base.progress import ProgressFn
+from video.base.tracks import Analysis
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class StudioController:
         def job(progress: ProgressFn) -> Analysis:
             from model.event_detection import apply_event_detector
             from video.analyze import analyze_video
-            from video.progress import scaled
+            from video.base.progress import scaled
 
             analysis = analyze_video(p, progress=scaled(progress, 0.0, 0.95))
             return apply_event_detector(analysis, warn=self._warn_later)

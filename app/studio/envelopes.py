@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from audio.nudges import Nudges
-from video.timebase import duration_to_samples
-from video.tracks import Event, Track, VideoInfo
+from video.base.timebase import duration_to_samples
+from video.base.tracks import Event, Track, VideoInfo
 
 ENVELOPE_BUCKETS = 4096
 PAN_CURVE_RATE = 100  # pan points per second drawn in a lane (must divide 48000)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from video.errors import InputError
+from video.base.errors import InputError
+from video.base.tracks import VideoInfo
 from video.reader import VideoReader, preview_size
-from video.tracks import VideoInfo
 
 PREVIEW_MAX_SIDE = 640
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from video.tracks import Analysis
+from video.base.tracks import Analysis
 
 Box = tuple[float, float, float, float]
 

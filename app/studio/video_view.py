@@ -19,7 +19,7 @@ from app.studio.controller import StudioController
 from app.studio.envelopes import flashing_events
 from app.studio.frames import PreviewFrame
 from app.studio.geometry import ViewRect, boxes_at, drag_box, fit_rect, trajectory
-from video.tracks import VideoInfo
+from video.base.tracks import VideoInfo
 
 
 class VideoView:

@@ -31,7 +31,7 @@ from app.studio.shortcuts import STUDIO_SHORTCUTS, key_names, modifiers, shortcu
 from app.studio.timeline import Timeline
 from app.studio.video_view import VideoView
 from app.transport import action_for
-from video.errors import InputError
+from video.base.errors import InputError
 
 MENU_H = 24
 TRANSPORT_H = 38

@@ -2,7 +2,7 @@
 
 Analysis, full renders, regenerating one object, seeded tracking and export all run here so the
 Dear PyGui render loop never blocks. A job is a plain function `fn(progress) -> value`; its
-`progress` callback raises `video.errors.Cancelled` once cancellation is requested, so any job
+`progress` callback raises `video.base.errors.Cancelled` once cancellation is requested, so any job
 that reports progress (as every long job in this project does) stops at its next report.
 
 The worker never touches widgets: finished jobs (done, failed, cancelled) are posted to a result
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from video.errors import Cancelled
-from video.progress import ProgressFn
+from video.base.errors import Cancelled
+from video.base.progress import ProgressFn
 
 JobFn = Callable[[ProgressFn], Any]
 Outcome = Literal["done", "failed", "cancelled"]

@@ -25,7 +25,6 @@ import argparse
 import json
 import re
 import struct
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -34,12 +33,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from audio.decode import load_audio
+from audio.synonyms import UCS_CATIDS
+from video.base.timebase import SAMPLE_RATE
 
-from audio.decode import load_audio  # noqa: E402
-from audio.synonyms import UCS_CATIDS  # noqa: E402
-from video.timebase import SAMPLE_RATE  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 BANK = Path(__file__).resolve().parent
 MT_MODS = Path("/usr/share/games/minetest/games/minetest_game/mods")

@@ -27,8 +27,8 @@ from app.autosave import (
 )
 from app.history import History
 from app.project import Project, load_project, save_project
-from video.errors import InputError
-from video.tracks import Analysis, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Track, VideoInfo
 
 REPO = Path(__file__).resolve().parents[2]
 

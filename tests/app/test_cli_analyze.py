@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from video.analyze import score_analysis
+from video.base.tracks import TRACKS_SCHEMA, Analysis
 from video.synth import ObjectSpec, SceneSpec, write_clip
-from video.tracks import TRACKS_SCHEMA, Analysis
 
 
 def analyze(*args: str) -> subprocess.CompletedProcess[str]:

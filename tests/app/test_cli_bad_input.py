@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.video.test_reader import make_bad, write_coded
-from video.errors import VideoError
+from video.base.errors import VideoError
 from video.reader import VideoReader, probe_video
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ import soundfile
 from app.cli import main
 from app.project import Project, save_project
 from model.scene import ObjectSound
-from video.tracks import Analysis, Event, Track, VideoInfo
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 SR = 48_000
 FPS = Fraction(25)

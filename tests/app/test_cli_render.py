@@ -21,8 +21,8 @@ from app.project import Project, save_project
 from audio.master import measure_loudness
 from audio.nudges import Nudges
 from model.scene import ObjectSound, RenderSettings
+from video.base.tracks import Analysis
 from video.synth import ObjectSpec, SceneSpec, write_clip
-from video.tracks import Analysis
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +303,7 @@ def test_subprocess_contract_for_a_missing_video(tmp_path: Path) -> None:
 def test_cancelled_export_leaves_nothing(clip: tuple[Path, Analysis], tmp_path: Path) -> None:
     from app.export import export_render
     from model.render import render_scene
-    from video.errors import Cancelled
+    from video.base.errors import Cancelled
 
     _, truth = clip
     sounds = [ObjectSound(id=t.id) for t in truth.objects]

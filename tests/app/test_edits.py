@@ -14,8 +14,8 @@ from app import edits
 from app.edits import EditResult
 from app.project import Project
 from audio.nudges import PanKeyframe
-from video.errors import InputError
-from video.tracks import Analysis, Event, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 FPS = Fraction(30000, 1001)
 

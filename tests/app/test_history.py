@@ -10,8 +10,8 @@ import pytest
 from app import edits
 from app.history import History, HistoryConfig
 from app.project import Project
-from video.errors import InputError
-from video.tracks import Analysis, Event, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 
 class FakeClock:

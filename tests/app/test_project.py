@@ -8,8 +8,8 @@ import pytest
 from app.project import PROJECT_SCHEMA, Project, load_project, save_project
 from audio.nudges import Nudges, PanKeyframe
 from model.scene import ObjectSound, RenderSettings
-from video.errors import InputError
-from video.tracks import Analysis, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Track, VideoInfo
 
 
 def _analysis() -> Analysis:

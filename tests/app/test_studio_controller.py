@@ -47,9 +47,9 @@ from app.studio.timeline_layout import (
 )
 from audio.nudges import Nudges, PanKeyframe
 from audio.pan import estimate_pan
-from video.errors import InputError
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 from video.synth import ObjectSpec, SceneSpec, write_clip
-from video.tracks import Analysis, Event, Track, VideoInfo
 
 VIDEO = VideoInfo(path="clip.mp4", width=640, height=360, fps=Fraction(30), duration=4.0,
                   frames=120)

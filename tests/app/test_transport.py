@@ -22,9 +22,9 @@ from app.transport import (
     timeline_x,
 )
 from audio.playback import PlaybackConfig, PlaybackEngine
-from video.errors import InputError
-from video.timebase import SAMPLE_RATE, frame_to_sample
-from video.tracks import Analysis, Event, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE, frame_to_sample
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 FPS = Fraction(30000, 1001)
 DURATION = 4.0

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from app.studio.worker import PRIORITY_INTERACTIVE, JobResult, Worker
-from video.errors import Cancelled, InputError
-from video.progress import ProgressFn
+from video.base.errors import Cancelled, InputError
+from video.base.progress import ProgressFn
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from audio.bwf import read_bext, to_pcm24, write_bwf
-from video.errors import InputError
+from video.base.errors import InputError
 
 LSB = 1.0 / (1 << 23)
 

@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 
 from audio.decode import load_audio, probe_audio, resample
+from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE
 from video.encode import write_video
-from video.errors import InputError
-from video.timebase import SAMPLE_RATE
 
 LEFT_HZ = 1000.0
 RIGHT_HZ = 1500.0

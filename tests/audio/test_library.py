@@ -12,8 +12,8 @@ import soundfile as sf
 
 from audio import synonyms
 from audio.library import SoundLibrary, bundled_sounds_dir
-from video.errors import Cancelled, InputError
-from video.timebase import SAMPLE_RATE
+from video.base.errors import Cancelled, InputError
+from video.base.timebase import SAMPLE_RATE
 
 RATE = 44_100
 

@@ -15,8 +15,8 @@ from audio.master import (
     measure_loudness,
     true_peak_db,
 )
-from video.errors import Cancelled
-from video.timebase import SAMPLE_RATE
+from video.base.errors import Cancelled
+from video.base.timebase import SAMPLE_RATE
 
 SECONDS = 6
 

@@ -26,7 +26,7 @@ from audio.playback import (
     PlaybackEngine,
     as_interleaved,
 )
-from video.timebase import SAMPLE_RATE
+from video.base.timebase import SAMPLE_RATE
 
 SCALE = 2.0**20
 CROSSFADE = 480

@@ -28,8 +28,8 @@ from audio.spatialize import (
     pan_curve,
     spatialize,
 )
-from video.timebase import SAMPLE_RATE, frame_to_sample, time_to_sample
-from video.tracks import Track, VideoInfo
+from video.base.timebase import SAMPLE_RATE, frame_to_sample, time_to_sample
+from video.base.tracks import Track, VideoInfo
 
 FPS = Fraction(30000, 1001)
 W, H = 640, 360

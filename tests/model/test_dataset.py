@@ -19,8 +19,8 @@ from model.dataset import (
     track_iou,
     write_json_atomic,
 )
-from video.errors import Cancelled, InputError
-from video.tracks import Analysis, Track, VideoInfo
+from video.base.errors import Cancelled, InputError
+from video.base.tracks import Analysis, Track, VideoInfo
 
 TINY = DatasetConfig(sizes=((192, 108),), frame_rates=(Fraction(25),), min_duration=1.6,
                      max_duration=2.0)

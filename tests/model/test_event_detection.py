@@ -10,9 +10,9 @@ import pytest
 
 from model.event_detection import apply_event_detector
 from model.metrics import score_events
-from video.errors import InputError
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Event
 from video.synth import ObjectSpec, SceneSpec, scene_truth
-from video.tracks import Analysis, Event
 
 
 def _bouncing_truth() -> Analysis:

@@ -42,8 +42,8 @@ from model.train_events import (
     train,
     transpose,
 )
-from video.errors import Cancelled, InputError
-from video.tracks import Event, Track, VideoInfo
+from video.base.errors import Cancelled, InputError
+from video.base.tracks import Event, Track, VideoInfo
 
 TINY = EventNetConfig(channels=16, dilations=(1, 2, 4), dropout=0.0)
 

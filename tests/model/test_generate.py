@@ -22,9 +22,9 @@ from model.choose import (
 from model.generate import SampleCache, generate_object, merge_close_events
 from model.scene import ObjectSound
 from model.variation import NoRepeatChooser, onset_index, resample_pitch, vary_one_shot
+from video.base.timebase import SAMPLE_RATE, time_to_sample
+from video.base.tracks import Event, Track, VideoInfo
 from video.synth import ObjectSpec, SceneSpec, scene_truth
-from video.timebase import SAMPLE_RATE, time_to_sample
-from video.tracks import Event, Track, VideoInfo
 
 FPS = Fraction(30)
 

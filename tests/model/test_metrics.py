@@ -23,7 +23,7 @@ from model.metrics import (
     track_pan,
     true_peak_db,
 )
-from video.tracks import Track, VideoInfo
+from video.base.tracks import Track, VideoInfo
 
 SR = 48_000
 FPS = Fraction(25)

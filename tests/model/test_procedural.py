@@ -17,7 +17,7 @@ from model.procedural import (
     tiled,
     whoosh_texture,
 )
-from video.timebase import SAMPLE_RATE
+from video.base.timebase import SAMPLE_RATE
 
 
 def _peak_hz(x: np.ndarray) -> float:

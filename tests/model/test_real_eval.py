@@ -28,8 +28,8 @@ from model.real_eval import (
     tolerance_for,
     tracks_at,
 )
-from video.errors import InputError
-from video.tracks import Analysis, Event, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 SR = 48_000
 BUNDLED = Path(__file__).resolve().parents[2] / "assets" / "clips"

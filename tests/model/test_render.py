@@ -13,10 +13,10 @@ from audio.nudges import Nudges
 from audio.pan import estimate_pan
 from model.render import SceneRenderer, dry_key, render_scene
 from model.scene import ObjectSound, RenderSettings
-from video.errors import Cancelled, InputError
+from video.base.errors import Cancelled, InputError
+from video.base.timebase import SAMPLE_RATE, duration_to_samples
+from video.base.tracks import Analysis
 from video.synth import ObjectSpec, SceneSpec, scene_truth
-from video.timebase import SAMPLE_RATE, duration_to_samples
-from video.tracks import Analysis
 
 SETTINGS = RenderSettings(seed=3)
 

@@ -26,7 +26,7 @@ from model.semantic import (
     semantic_similarity,
     spectrogram_blocks,
 )
-from video.errors import InputError
+from video.base.errors import InputError
 
 SR = 48_000
 SOUNDS = Path(__file__).resolve().parents[2] / "assets" / "sounds"

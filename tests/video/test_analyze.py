@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from video.analyze import AnalysisConfig, analyze_frames, analyze_video, score_analysis
-from video.errors import Cancelled, VideoError
+from video.base.errors import Cancelled, VideoError
+from video.base.tracks import Analysis
 from video.synth import ObjectSpec, SceneSpec, scene_truth, video_frames, write_clip
-from video.tracks import Analysis
 
 F = Fraction
 

@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from video.base.tracks import Track, VideoInfo
 from video.events import (
     IMPACT_STRENGTH_REF,
     EventConfig,
@@ -17,7 +18,6 @@ from video.events import (
     match_events,
 )
 from video.synth import ObjectSpec, SceneSpec, scene_truth
-from video.tracks import Track, VideoInfo
 
 
 def jittered(track: Track, rng: np.random.Generator, px: float) -> Track:

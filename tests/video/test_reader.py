@@ -14,8 +14,8 @@ import pytest
 import soundfile as sf
 
 from video import reader as reader_module
+from video.base.errors import InputError, VideoError
 from video.encode import write_video
-from video.errors import InputError, VideoError
 from video.reader import (
     VideoFrame,
     VideoReader,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from video.analyze import analyze_video
+from video.base.tracks import Track
 from video.tracker import TrackerConfig, moves_in_place
-from video.tracks import Track
 
 CLIPS = Path(__file__).resolve().parents[2] / "assets" / "clips"
 CLIP = CLIPS / "bigbuckbunny.mp4"

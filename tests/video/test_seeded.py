@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from video.base.errors import Cancelled, InputError
 from video.encode import write_video
-from video.errors import Cancelled, InputError
 from video.reader import VideoReader
 from video.seeded import (
     SeedConfig,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from video.errors import InputError
+from video.base.errors import InputError
 from video.reader import probe_video
 from video.synth import (
     MIN_VISIBLE,

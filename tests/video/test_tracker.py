@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from video.base.tracks import Event, Track
 from video.kalman import KalmanBox
 from video.tracker import (
     Tracker,
@@ -17,7 +18,6 @@ from video.tracker import (
     moves_enough,
     paired_iou,
 )
-from video.tracks import Event, Track
 
 FPS = 30.0
 SIZE = (640, 360)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from video.errors import InputError
-from video.timebase import SAMPLE_RATE, format_fps, frame_time, frames_to_samples, parse_fps
+from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE, format_fps, frame_time, frames_to_samples, parse_fps
 
 TRACKS_SCHEMA = "stereofoley.tracks/1"
 EVENT_KINDS = ("impact", "step", "scrape", "onset")
@@ -79,7 +79,7 @@ class VideoInfo:
     def frame_samples(self, frame_indices: np.ndarray | list[int], *,
                       sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         """Sample index (int64) at which each frame starts: its timestamp for variable frame
-        rate, index / fps otherwise (video.timebase.frames_to_samples). The one frame->sample
+        rate, index / fps otherwise (video.base.timebase.frames_to_samples). The one frame->sample
         mapping the spatializer and the transport both use."""
         frames = np.asarray(frame_indices, dtype=np.int64)
         out = frames_to_samples(frames, self.fps, sample_rate=sample_rate)

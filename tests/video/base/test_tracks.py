@@ -4,8 +4,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from video.errors import InputError
-from video.tracks import TRACKS_SCHEMA, Analysis, Event, Track, VideoInfo
+from video.base.errors import InputError
+from video.base.tracks import TRACKS_SCHEMA, Analysis, Event, Track, VideoInfo
 
 
 def _info(**kw: object) -> VideoInfo:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from video.atomic import atomic_path, atomic_write_text
+from video.base.atomic import atomic_path, atomic_write_text
 
 
 def test_atomic_write_replaces_and_leaves_no_temp(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from video.timebase import (
+from video.base.timebase import (
     as_fraction,
     format_fps,
     frame_to_sample,

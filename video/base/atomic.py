@@ -4,7 +4,7 @@ Every output the program makes (tracks, projects, stems, checkpoints, caches, cl
 `atomic_path`: the data is written to a temporary file beside the target (same folder, so the
 rename cannot cross file systems; same extension, so writers that pick a format from the name
 still work) and renamed over the target only when writing succeeded. On any error, including
-Ctrl-C, the temporary file is removed. Lives in video/, the lowest package, so all can use it.
+Ctrl-C, the temporary file is removed. Lives in video/base/, the lowest layer, so all can use it.
 """
 
 from __future__ import annotations
