@@ -27,7 +27,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         max_objects=args.max_objects)
     bar = ProgressBar("analyze")
     try:
-        analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95))
+        analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95),
+                                 warn=warn_line)
         analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
         bar(1.0, "done")
     finally:

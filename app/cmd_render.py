@@ -88,7 +88,7 @@ def run_render(args: argparse.Namespace) -> int:
             from model.event_detection import apply_event_detector
             from video.analyze import analyze_video
 
-            analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4))
+            analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4), warn=warn_line)
             analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
             project = Project(analysis=analysis)
         project.analysis = replace(project.analysis, video=replace(project.analysis.video,

@@ -78,7 +78,8 @@ def run_headless(source: Path, outdir: str | None) -> int:
             from model.event_detection import apply_event_detector
             from video.analyze import analyze_video
 
-            analysis = analyze_video(source.resolve(), progress=scaled(bar, 0.0, 0.4))
+            analysis = analyze_video(source.resolve(), progress=scaled(bar, 0.0, 0.4),
+                                     warn=warn_line)
             project = Project(analysis=apply_event_detector(analysis, warn=warn_line))
         library = SoundLibrary.open(list(project.render.libraries), warn=warn_line)
         result = render_scene(project.analysis, project.objects, project.render, library=library,

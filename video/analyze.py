@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -169,9 +169,16 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
 
 
 def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = AnalysisConfig(),
-                  progress: ProgressFn | None = None) -> Analysis:
-    """Analyse a video file in one streaming pass (raises VideoError for unusable files)."""
+                  progress: ProgressFn | None = None,
+                  warn: Callable[[str], None] | None = None) -> Analysis:
+    """Analyse a video file in one streaming pass (raises VideoError for unusable files).
+
+    `warn` hears what the user should know about the file (e.g. that it looks truncated).
+    """
     with VideoReader(path) as reader:  # a bad file fails here, before any progress is drawn
+        for message in reader.warnings:
+            if warn is not None:
+                warn(message)
         report(progress, 0.0, "opening")
         info = replace(reader.info, path=os.fspath(path))
         frames = reader.frames(max_side=config.max_side)

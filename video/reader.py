@@ -59,6 +59,7 @@ class _Probe:
     times: np.ndarray  # float64 (n,), seconds from the first frame
     timestamps: bool  # False for raw streams whose packets carry no pts: map frames by counting
     keyframes: np.ndarray  # int64, presentation indices of keyframes (seek targets)
+    declared_duration: float | None = None  # what the container says, from the first frame
 
 
 def preview_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -248,23 +249,96 @@ def _presentation_pts(stamps: list[int | None], declared: Fraction | None,
     return np.asarray([round(i * step) for i in range(len(stamps))], dtype=np.int64)
 
 
-def _first_frame_rotation(path: Path) -> int:
-    """Decode the first frame (proving the stream decodes) and read its display rotation.
+# How many frames the probe decodes to check that decoded pictures come out with ascending
+# timestamps (B-frame reordering is at most 16 deep in the codecs FFmpeg knows).
+_ORDER_CHECK_FRAMES = 24
 
-    PyAV reports the display matrix counter-clockwise; files from old muxers carry a clockwise
-    `rotate` tag instead.
+
+@dataclass(frozen=True)
+class _DecodeCheck:
+    """What decoding the first frames learned: display rotation, and whether the decoder's
+    output timestamps can be trusted to place frames."""
+
+    rotation: int
+    ordered: bool
+
+
+def _decode_check(path: Path) -> _DecodeCheck:
+    """Decode the first frames (proving the stream decodes): display rotation, and whether
+    their timestamps ascend in output order.
+
+    They do not in files whose muxer wrote decode timestamps as presentation timestamps
+    (pts == dts with B-frames) or that carry only decode timestamps: pictures then come out in
+    presentation order labelled with decode-order times, so they must be placed by counting,
+    as players do. PyAV reports the display matrix counter-clockwise; files from old muxers
+    carry a clockwise `rotate` tag instead.
     """
     container = _open_container(path)
+    stamps: list[int | None] = []
+    rotation = 0
     try:
         stream = _video_stream(container, path)
         for av_frame in _decoded(container, stream):
-            rotation = float(getattr(av_frame, "rotation", 0) or 0)
-            if rotation == 0:
-                return rotation_from_tag(stream.metadata.get("rotate"))
-            return normalize_rotation(rotation)
+            if not stamps:
+                degrees = float(getattr(av_frame, "rotation", 0) or 0)
+                rotation = (rotation_from_tag(stream.metadata.get("rotate")) if degrees == 0
+                            else normalize_rotation(degrees))
+            stamps.append(av_frame.pts)
+            if len(stamps) >= _ORDER_CHECK_FRAMES:
+                break
     finally:
         container.close()
-    raise VideoError(f"{path}: no video frame could be decoded (corrupt or truncated file)")
+    if not stamps:
+        raise VideoError(f"{path}: no video frame could be decoded (corrupt or truncated file)")
+    return _DecodeCheck(rotation=rotation, ordered=output_order_ok(stamps))
+
+
+def output_order_ok(stamps: list[int | None]) -> bool:
+    """True when decoded frames' timestamps are all present and strictly ascending."""
+    if any(s is None for s in stamps):
+        return False
+    return all(b > a for a, b in zip(stamps, stamps[1:], strict=False))  # type: ignore[operator]
+
+
+def container_span(container: Any, stream: Any, first_pts: int,
+                   time_base: Fraction) -> float | None:
+    """Seconds from the video's first frame to the end the file declares, or None.
+
+    The video stream's own declared duration when the container has one (an audio track may
+    run longer than the picture), else the whole container's.
+    """
+    if stream.duration is not None and stream.duration > 0:
+        start = (stream.start_time or 0) * float(time_base)
+        return stream.duration * float(time_base) - (first_pts * float(time_base) - start)
+    if container.duration is None or container.duration <= 0:
+        return None
+    start = (container.start_time or 0) / 1_000_000
+    return container.duration / 1_000_000 - (first_pts * float(time_base) - start)
+
+
+def bounded_duration(duration: float, *, last_start: float, declared: float | None,
+                     frame: float) -> float:
+    """The video's duration, no longer than the file declares.
+
+    A last frame after a long pause would otherwise last as long as the pause (or a measured
+    rate would stretch the grid past the file's end): where the computed end lies more than
+    half a frame past the declared one, and the declared one is after the last frame's start,
+    the declared end wins.
+    """
+    if declared is not None and last_start < declared < duration - 0.5 * frame:
+        return declared
+    return duration
+
+
+def truncation_warning(info: VideoInfo, declared: float | None) -> str | None:
+    """A warning when the frames found end well before the duration the file declares (a file
+    cut short whose index survived), else None."""
+    if declared is None or not math.isfinite(declared):
+        return None
+    missing = declared - info.duration
+    if missing <= max(0.5, 2.0 / float(info.fps)):
+        return None
+    return f"video ends at {info.duration:.1f} s of {declared:.1f} s (truncated?)"
 
 
 def _probe_open(container: Any, path: Path) -> _Probe:
@@ -276,28 +350,48 @@ def _probe_open(container: Any, path: Path) -> _Probe:
     stamps, durations = packets.stamps, packets.durations
     if not stamps:
         raise VideoError(f"{path}: the video stream has no frames (corrupt or truncated file)")
+    check = _decode_check(path)
     pts = _presentation_pts(stamps, declared, time_base)
     times = (pts - pts[0]).astype(np.float64) * float(time_base)
     interval = float(times[-1] / (times.size - 1)) if times.size > 1 else None
     fps = choose_fps(declared, interval)
-    rotation = _first_frame_rotation(path)
-    uniform = uniform_times(times, fps, float(time_base))
+    span = container_span(container, stream, int(pts[0]), time_base)
+    uniform = not check.ordered or uniform_times(times, fps, float(time_base))
     if uniform:  # constant rate: times are exactly i / fps, as video.base.timebase has them
         times = np.arange(pts.size, dtype=np.float64) / float(fps)
         duration = float(pts.size / fps)
-    else:  # last frame lasts its packet's duration, else a typical interval
-        last = max(range(len(stamps)), key=lambda i: stamps[i] or 0)
-        tail = durations[last] * float(time_base) if durations[last] > 0 else interval
-        duration = float(times[-1] + (tail or 0.0))
+    else:  # the last frame lasts its own duration (its packet's, else a typical interval)
+        duration = float(times[-1] + last_frame_length(stamps, durations, times,
+                                                       float(time_base)))
+    duration = bounded_duration(duration, last_start=float(times[-1]), declared=span,
+                                frame=1.0 / float(fps))
     width, height = int(stream.codec_context.width), int(stream.codec_context.height)
-    if rotation in (90, 270):
+    if check.rotation in (90, 270):
         width, height = height, width
     info = VideoInfo(path=str(path), width=width, height=height, fps=fps, duration=duration,
                      frames=int(pts.size),
                      frame_times=None if uniform else tuple(float(t) for t in times))
-    return _Probe(info=info, rotation=rotation, pts=pts, times=times,
-                  timestamps=all(s is not None for s in stamps),
-                  keyframes=keyframe_indices(stamps, packets.keyframes, pts))
+    return _Probe(info=info, rotation=check.rotation, pts=pts, times=times,
+                  timestamps=check.ordered and all(s is not None for s in stamps),
+                  keyframes=keyframe_indices(stamps, packets.keyframes, pts),
+                  declared_duration=span)
+
+
+def last_frame_length(stamps: list[int | None], durations: list[int], times: np.ndarray,
+                      tick: float) -> float:
+    """How long the last frame lasts: its packet's duration when that is no longer than the
+    longest gap between frames seen so far, else the typical (median) gap.
+
+    Muxers often write the last sample's duration as a copy of the gap before it, so a clip
+    whose last frame comes after a long pause would otherwise last that pause twice.
+    """
+    gaps = np.diff(times)
+    typical = float(np.median(gaps)) if gaps.size else 0.0
+    last = max(range(len(stamps)), key=lambda i: stamps[i] or 0)
+    own = durations[last] * tick
+    if own > 0 and (gaps.size == 0 or own <= max(typical * 2.0, tick)):
+        return own
+    return typical
 
 
 def _probe(path: Path) -> _Probe:
@@ -420,6 +514,8 @@ class VideoReader:
         self._map = _FrameMap(probe.pts, timestamps=probe.timestamps)
         self._keyframes = probe.keyframes
         self._times = probe.times
+        warning = truncation_warning(probe.info, probe.declared_duration)
+        self.warnings: tuple[str, ...] = (warning,) if warning else ()
         self._session: _Session | None = None
         self._next_index = 0
         self._last: tuple[int, Any] | None = None

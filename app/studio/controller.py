@@ -86,7 +86,8 @@ class StudioController:
             from video.analyze import analyze_video
             from video.base.progress import scaled
 
-            analysis = analyze_video(p, progress=scaled(progress, 0.0, 0.95))
+            analysis = analyze_video(p, progress=scaled(progress, 0.0, 0.95),
+                                     warn=self._warn_later)
             return apply_event_detector(analysis, warn=self._warn_later)
 
         return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}")

@@ -77,3 +77,35 @@ def test_bad_video_is_one_error_line_and_no_output(tmp_path: Path, make: object,
 def test_max_objects_must_be_positive(clip: tuple[Path, Analysis], tmp_path: Path) -> None:
     proc = analyze(str(clip[0]), "-o", str(tmp_path / "t.json"), "--max-objects", "0")
     assert proc.returncode == 2 and proc.stderr.startswith("error:")
+
+
+def test_truncated_video_is_analysed_with_a_warning(tmp_path: Path) -> None:
+    """A file cut short whose index survived (moov first) still analyses, and says so."""
+    import av
+    import numpy as np
+
+    full = tmp_path / "full.mp4"
+    rng = np.random.default_rng(5)
+    with av.open(str(full), mode="w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for i in range(400):  # 16 s of noise, so the bytes spread evenly over time
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 255, (64, 64, 3), np.uint8),
+                                               format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    cut = tmp_path / "cut.mp4"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) * 3 // 10])
+    out = tmp_path / "tracks.json"
+    proc = analyze(str(cut), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert warnings[0].endswith("of 16.0 s (truncated?)")
+    ends_at = float(warnings[0].split("video ends at ")[1].split(" s")[0])
+    assert 3.0 < ends_at < 6.0
+    assert json.loads(out.read_text())["video"]["duration"] == pytest.approx(ends_at, abs=0.05)

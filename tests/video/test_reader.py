@@ -413,3 +413,82 @@ def test_video_frame_is_frozen() -> None:
     frame = VideoFrame(index=1, time=0.5, image=np.zeros((2, 2), np.uint8), scale=1.0)
     with pytest.raises(AttributeError):
         frame.index = 2  # type: ignore[misc]
+
+
+# -- broken timestamps, bogus durations, truncation (issue 11, items 1-3) ----------------------
+
+def remux_pts_as_dts(source: Path, target: Path) -> Path:
+    """Copy every packet, writing its decode timestamp as its presentation timestamp too (a
+    common muxer fault): with B-frames, decoded pictures then carry decode-order times."""
+    with av.open(str(source)) as src, av.open(str(target), mode="w") as dst:
+        in_stream = src.streams.video[0]
+        out_stream = dst.add_stream_from_template(in_stream)
+        first: int | None = None
+        for packet in src.demux(in_stream):
+            if packet.dts is None:
+                continue
+            first = packet.dts if first is None else first
+            packet.dts -= first  # start at 0, so no edit list hides the first pictures
+            packet.pts = packet.dts
+            packet.stream = out_stream
+            dst.mux(packet)
+    return target
+
+
+def test_pts_equal_dts_with_b_frames_falls_back_to_output_order(clips: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    bad = remux_pts_as_dts(clips["bframes"], tmp_path / "ptsdts.mp4")
+    with av.open(str(bad)) as container:  # the fault is there: decoded stamps go backwards
+        stamps = [f.pts for f in container.decode(video=0)]
+    assert any(b <= a for a, b in zip(stamps, stamps[1:], strict=False))
+    with VideoReader(bad) as reader:
+        assert reader.info.frames == 50
+        assert reader.info.fps == NTSC
+        decoded = [(f.index, read_code(f.image)) for f in reader.frames()]
+        assert decoded == [(i, i) for i in range(50)]
+        assert [f.time for f in reader.frames(start=10, stop=13)] == pytest.approx(
+            [i * 1001 / 30000 for i in (10, 11, 12)])
+        for index in (37, 4, 49, 20):  # random access, backwards too
+            assert read_code(reader.frame(index)) == index
+
+
+@pytest.mark.parametrize("stamps, ordered", [
+    ([0, 1, 2, 3], True), ([0, 2, 1, 3], False), ([0, 1, 1, 2], False), ([0, None, 2], False),
+    ([5], True),
+])
+def test_output_order_ok(stamps: list[int | None], ordered: bool) -> None:
+    assert reader_module.output_order_ok(stamps) is ordered
+
+
+def test_duration_after_a_long_pause_is_bounded_by_the_file(tmp_path: Path) -> None:
+    """Two frames 1000 s apart: the clip lasts ~1000 s, not twice that."""
+    images = [coded_frame(i, 64, 64) for i in range(2)]
+    clip = write_custom(tmp_path / "gap.mp4", images, [0, 30_000], time_base=Fraction(1, 30))
+    info = probe_video(clip)
+    assert info.frames == 2
+    assert 1000.0 <= info.duration <= 1001.0
+
+
+@pytest.mark.parametrize("duration, last_start, declared, expected", [
+    (2000.0, 1000.0, 1000.03, 1000.03),   # bogus last duration: the file's end wins
+    (3.0, 2.9, 2.9999, 3.0),              # rounding: within half a frame, keep the grid
+    (3.0, 2.9, None, 3.0),                # nothing declared
+    (3.0, 2.9, 2.5, 3.0),                 # declared end before the last frame: ignore it
+])
+def test_bounded_duration(duration: float, last_start: float, declared: float | None,
+                          expected: float) -> None:
+    assert reader_module.bounded_duration(duration, last_start=last_start, declared=declared,
+                                          frame=0.1) == pytest.approx(expected)
+
+
+def test_truncated_file_warns(clips: dict[str, Path], tmp_path: Path) -> None:
+    data = clips["faststart"].read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) * 3 // 10])
+    with VideoReader(cut) as reader:
+        assert len(reader.warnings) == 1
+        declared = 60 * 1001 / 30000
+        assert reader.warnings[0] == (f"video ends at {reader.info.duration:.1f} s of "
+                                      f"{declared:.1f} s (truncated?)")
+    with VideoReader(clips["faststart"]) as reader:
+        assert reader.warnings == ()
