@@ -220,9 +220,10 @@ def test_distance_curve_values_and_scale() -> None:
     info = make_info(1.0)
     track = static_track(0.5, 0.0125, info)                          # 1/4 of 0.05
     d = distance_curve(track, info, n_samples=SAMPLE_RATE)
-    np.testing.assert_allclose(d, 2.0, rtol=1e-5)
+    # boxes are kept to 1/100 px (video.base.tracks), so the area is exact to ~1e-4
+    np.testing.assert_allclose(d, 2.0, rtol=5e-4)
     d3 = distance_curve(track, info, n_samples=SAMPLE_RATE, nudges=Nudges(distance_scale=3.0))
-    np.testing.assert_allclose(d3, 6.0, rtol=1e-5)
+    np.testing.assert_allclose(d3, 6.0, rtol=5e-4)
 
 
 def test_reference_area_none_uses_the_objects_median() -> None:

@@ -23,6 +23,25 @@ TRACKS_SCHEMA = "stereofoley.tracks/1"
 EVENT_KINDS = ("impact", "step", "scrape", "onset")
 
 
+# What TRACKS.json and project files keep: times to the microsecond, strengths to 1e-4, boxes to
+# 1/100 px. The value types hold exactly these values (snapped on creation), so an analysis in
+# memory and the same analysis read back from its file are equal bit for bit, and a render from
+# a saved project reproduces the render that wrote it.
+TIME_DECIMALS = 6
+STRENGTH_DECIMALS = 4
+BOX_DECIMALS = 2
+
+
+def stored_time(value: float) -> float:
+    """A time (s) as files keep it: the nearest microsecond."""
+    return round(float(value), TIME_DECIMALS)
+
+
+def stored_boxes(boxes: np.ndarray) -> np.ndarray:
+    """Boxes as files keep them: the nearest 1/100 px (idempotent)."""
+    return np.round(boxes, BOX_DECIMALS)
+
+
 @dataclass(frozen=True)
 class Event:
     """A visual event of one object: when (seconds), how hard (0..1), what kind."""
@@ -38,10 +57,11 @@ class Event:
             raise ValueError(f"event strength must be in 0..1, got {self.strength}")
         if not isinstance(self.kind, str) or not self.kind:
             raise ValueError("event kind must be a non-empty string")
+        object.__setattr__(self, "time", stored_time(self.time))
+        object.__setattr__(self, "strength", round(float(self.strength), STRENGTH_DECIMALS))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"time": round(float(self.time), 6), "strength": round(float(self.strength), 4),
-                "kind": self.kind}
+        return {"time": self.time, "strength": self.strength, "kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,10 @@ class VideoInfo:
             raise ValueError("frames and duration must be >= 0")
         if self.frame_times is not None and len(self.frame_times) != self.frames:
             raise ValueError("frame_times must have one entry per frame")
+        object.__setattr__(self, "duration", stored_time(self.duration))
+        if self.frame_times is not None:
+            object.__setattr__(self, "frame_times",
+                               tuple(stored_time(t) for t in self.frame_times))
 
     def time_of_frame(self, frame_index: int) -> float:
         """Presentation time of a frame: its timestamp (VFR) or index / fps."""
@@ -91,19 +115,26 @@ class VideoInfo:
         return out
 
     def frame_at_time(self, time_s: float) -> int:
-        """Index of the frame shown at `time_s` (the last frame starting at or before it)."""
+        """Index of the frame shown at `time_s` (the last frame starting at or before it).
+
+        Times are kept to the microsecond, so a time within half a microsecond before a frame's
+        start (a frame start as stored) counts as that frame.
+        """
+        slack = Fraction(1, 2 * 10**TIME_DECIMALS)
         if self.frame_times is not None and self.frames:
-            idx = int(np.searchsorted(np.asarray(self.frame_times), time_s + 1e-9, side="right")) - 1
+            idx = int(np.searchsorted(np.asarray(self.frame_times), time_s + float(slack),
+                                      side="right")) - 1
         else:
-            idx = math.floor(Fraction(time_s).limit_denominator(10**9) * self.fps + Fraction(1, 10**6))
+            exact = Fraction(time_s).limit_denominator(10**9) + slack
+            idx = math.floor(exact * self.fps + Fraction(1, 10**6))
         return int(min(max(idx, 0), max(self.frames - 1, 0)))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "width": self.width, "height": self.height,
-                               "fps": format_fps(self.fps), "duration": round(self.duration, 6),
+                               "fps": format_fps(self.fps), "duration": self.duration,
                                "frames": self.frames}
         if self.frame_times is not None:
-            out["frame_times"] = [round(t, 6) for t in self.frame_times]
+            out["frame_times"] = list(self.frame_times)
         return out
 
     @classmethod
@@ -141,6 +172,7 @@ class Track:
             raise ValueError(f"track {self.id}: boxes must be finite")
         if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
             raise ValueError(f"track {self.id}: boxes must have x1 >= x0 and y1 >= y0")
+        boxes = stored_boxes(boxes)
         frames.setflags(write=False)
         boxes.setflags(write=False)
         object.__setattr__(self, "frames", frames)
@@ -180,7 +212,7 @@ class Track:
         out: dict[str, Any] = {
             "id": int(self.id), "label": self.label,
             "frames": [int(f) for f in self.frames],
-            "boxes": [[round(float(v), 2) for v in box] for box in self.boxes],
+            "boxes": self.boxes.tolist(),
             "events": [e.to_dict() for e in self.events],
         }
         out.update({k: v for k, v in self.extra.items() if k not in out})
@@ -212,7 +244,7 @@ class Analysis:
         if len(set(ids)) != len(ids):
             raise ValueError(f"object ids must be unique, got {ids}")
         object.__setattr__(self, "objects", tuple(self.objects))
-        object.__setattr__(self, "cuts", tuple(sorted(float(c) for c in self.cuts)))
+        object.__setattr__(self, "cuts", tuple(sorted(stored_time(c) for c in self.cuts)))
 
     def object(self, object_id: int) -> Track:
         for track in self.objects:
@@ -226,7 +258,7 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema": TRACKS_SCHEMA, "video": self.video.to_dict(),
                                "objects": [t.to_dict() for t in self.objects],
-                               "cuts": [round(c, 6) for c in self.cuts]}
+                               "cuts": list(self.cuts)}
         out.update({k: v for k, v in self.extra.items() if k not in out})
         return out
 

@@ -89,3 +89,26 @@ def test_vfr_frame_times() -> None:
 def test_event_validation(time: float, strength: float) -> None:
     with pytest.raises(ValueError):
         Event(time, strength)
+
+
+def test_values_are_held_as_files_keep_them_so_a_round_trip_is_exact() -> None:
+    rng = np.random.default_rng(7)
+    corner = rng.uniform(0, 500, (40, 2))
+    boxes = np.column_stack([corner, corner + rng.uniform(1, 80, (40, 2))])
+    events = tuple(Event(time=float(t), strength=float(s), kind="impact")
+                   for t, s in zip(rng.uniform(0, 10, 5), rng.uniform(0, 1, 5), strict=True))
+    info = VideoInfo(path="v.mp4", width=640, height=360, fps=Fraction(30000, 1001),
+                     duration=10.0 + 1 / 3, frames=40,
+                     frame_times=tuple(float(t) for t in np.cumsum(rng.uniform(0.03, 0.04, 40))))
+    analysis = Analysis(video=info, cuts=(1 / 7,), objects=(
+        Track(id=3, label="ball", frames=np.arange(40), boxes=boxes, events=events),))
+    again = Analysis.from_json(analysis.to_json())
+    track, back = analysis.objects[0], again.objects[0]
+    assert np.array_equal(track.boxes, back.boxes) and track.events == back.events
+    assert again.video == analysis.video and again.cuts == analysis.cuts
+    assert np.max(np.abs(track.boxes - boxes)) <= 0.005 + 1e-9      # 1/100 px
+    assert events[0].time == round(events[0].time, 6)
+    # a time stored at a frame start still names that frame
+    start = Event(time=10 * 1001 / 30000, strength=0.5).time
+    assert VideoInfo(path="v.mp4", width=2, height=2, fps=Fraction(30000, 1001), duration=1.0,
+                     frames=30).frame_at_time(start) == 10
