@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -87,9 +88,26 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise InputError("no command given (studio, analyze, render or eval)")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the work in hand cleans up (partial output is removed)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _handle_sigterm() -> None:
+    """Make SIGTERM interrupt like Ctrl-C (only possible from the main thread)."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    _handle_sigterm()
     try:
         if argv[:1] == ["eval"]:
             # argparse's REMAINDER rejects a tail that starts with an option (`eval --synthetic
@@ -104,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Cancelled:
         sys.stderr.write("error: cancelled\n")
         return EXIT_FAILURE
+    except Terminated:
+        sys.stderr.write("\nerror: terminated\n")
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         sys.stderr.write("\nerror: interrupted\n")
         return 130

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.export import check_outdir, export_render
+from app.export import export_render
+from app.outdir import check_outdir, claim_outdir
 from app.project import Project, load_project
 from model.scene import ObjectSound
 from video.base.errors import InputError, VideoError
@@ -69,15 +70,21 @@ def _check_video(video: Path, project: Project | None) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from audio.library import SoundLibrary
-    from model.render import render_scene
-
     video = Path(args.video)
     if video.is_dir():
         raise VideoError(f"{video} is a folder, not a video file")
     if not video.is_file():
         raise VideoError(f"video file not found: {video}")
     out = check_outdir(args.output, force=args.force)
+    with claim_outdir(out):  # held from the start: a second render into OUTDIR fails at once
+        return _render_into(args, video, out)
+
+
+def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
+    """run_render's work once OUTDIR is checked and claimed."""
+    from audio.library import SoundLibrary
+    from model.render import render_scene
+
     prompts = parse_prompts(args.prompt)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None

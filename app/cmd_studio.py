@@ -57,7 +57,8 @@ def run_studio(args: argparse.Namespace) -> int:
 
 def run_headless(source: Path, outdir: str | None) -> int:
     """Analyse (or load), render and export without any window; print where the files went."""
-    from app.export import check_outdir, export_render
+    from app.export import export_render
+    from app.outdir import check_outdir
     from app.project import Project, load_project
     from app.studio.state import export_target
     from audio.library import SoundLibrary

@@ -27,26 +27,15 @@ from typing import Any
 
 import numpy as np
 
+from app.outdir import check_outdir, claim_outdir, temp_prefix
 from app.project import Project
 from model.render import RenderResult
-from video.base.errors import InputError, VideoError
+from video.base.errors import VideoError
 from video.base.progress import ProgressFn, report
 from video.base.timebase import SAMPLE_RATE, time_to_sample
 
 ORIGINATOR = "StereoFoley Studio"
 _REVIEW_EXTS = (".mp4", ".mov", ".m4v", ".mkv")
-
-
-def check_outdir(outdir: str | os.PathLike[str], *, force: bool) -> Path:
-    """Validate OUTDIR before any work: refuse a file, or a non-empty folder without `force`."""
-    out = Path(outdir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"output {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise InputError(f"output folder {out} is not empty (use --force to replace it)")
-    if not out.parent.exists():
-        raise InputError(f"output folder's parent {out.parent} does not exist")
-    return out
 
 
 def stem_name(object_id: int, label: str) -> str:
@@ -94,7 +83,17 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
                   progress: ProgressFn | None = None) -> Path:
     """Write mix, stems, project.json (and optionally the review video) into OUTDIR atomically."""
     out = check_outdir(outdir, force=force)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    with claim_outdir(out):
+        _export_claimed(out, project, result, review_video=review_video, progress=progress)
+    report(progress, 1.0, "exported")
+    return out
+
+
+def _export_claimed(out: Path, project: Project, result: RenderResult, *,
+                    review_video: str | os.PathLike[str] | None,
+                    progress: ProgressFn | None) -> None:
+    """export_render's work, with OUTDIR claimed by this process."""
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".partial", dir=out.parent))
     try:
         tmp.chmod(0o755)               # mkdtemp's folder is private; OUTDIR is an ordinary one
         (tmp / "stems").mkdir()
@@ -115,8 +114,6 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    report(progress, 1.0, "exported")
-    return out
 
 
 def _write_project(folder: Path, finished: Project) -> None:
@@ -162,7 +159,7 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     """Rename the finished temp folder to OUTDIR, moving an old OUTDIR aside first."""
     old: Path | None = None
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        old = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".old", dir=out.parent))
         old.rmdir()
         os.replace(out, old)
     try:
@@ -206,14 +203,43 @@ def write_review_video(video: str | os.PathLike[str], folder: Path, mix: np.ndar
             audio = _AudioFeed(aout, np.asarray(mix, dtype=np.float32),
                                offset=max(0, time_to_sample(start)))
             for packet in source.demux(vin):
-                if packet.dts is None:
+                if packet.size == 0:   # the demuxer's end-of-stream marker, not a picture
                     continue
                 if packet.pts is not None and packet.time_base is not None:
                     audio.until(float(packet.pts * packet.time_base), sink)
                 packet.stream = vout
                 sink.mux(packet)
             audio.until(None, sink)
+    verify_review_video(target, expected_packets=count_packets(video))
     return target
+
+
+def count_packets(video: str | os.PathLike[str]) -> int:
+    """Number of picture packets of a file's first video stream (demuxed, not decoded)."""
+    import av
+
+    with av.open(os.fspath(video)) as container:
+        return sum(1 for packet in container.demux(container.streams.video[0]) if packet.size)
+
+
+def verify_review_video(path: Path, *, expected_packets: int, frames_to_decode: int = 8) -> None:
+    """Raise VideoError unless the review copy has every picture packet and its first
+    pictures decode (a copy that drops packets can look fine and show nothing)."""
+    import av
+
+    try:
+        got = count_packets(path)
+        with av.open(os.fspath(path)) as container:
+            decoded = 0
+            for _ in container.decode(container.streams.video[0]):
+                decoded += 1
+                if decoded >= frames_to_decode:
+                    break
+    except (av.error.FFmpegError, OSError) as exc:
+        raise VideoError(f"the review video {path.name} cannot be read back: {exc}") from exc
+    if got != expected_packets or decoded < min(frames_to_decode, expected_packets):
+        raise VideoError(f"the review video {path.name} is broken ({got} of {expected_packets} "
+                         f"picture packets, {decoded} decoded): not written")
 
 
 class _AudioFeed:

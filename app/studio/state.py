@@ -165,8 +165,10 @@ class StudioState:
 
 
 def is_export_folder(path: Path) -> bool:
-    """True for a folder a previous export wrote (it has mix.wav and project.json)."""
-    return path.is_dir() and (path / "mix.wav").is_file() and (path / "project.json").is_file()
+    """True for a folder a previous export wrote (app.outdir.is_previous_render)."""
+    from app.outdir import is_previous_render
+
+    return is_previous_render(path)
 
 
 def export_target(chosen: Path, video_path: str) -> tuple[Path, bool]:

@@ -297,15 +297,18 @@ def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[st
 
 def test_force_replaces_outdir(clip: tuple[Path, Analysis], tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
+    """--force replaces a previous render (a folder of anyone's files is refused: test_outdir)."""
     video, truth = clip
     save_project(Project(analysis=truth), tmp_path / "p.json")
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    code, _, err = _run(["render", str(video), "-o", str(out), "--seed", "1"], capsys)
+    assert code == 0, err
+    first = (out / "project.json").read_text()
     code, _, err = _run(["render", str(video), "-o", str(out), "--project",
                          str(tmp_path / "p.json"), "--force"], capsys)
     assert code == 0, err
-    assert not (out / "old.txt").exists() and (out / "mix.wav").is_file()
+    assert (out / "project.json").read_text() != first and (out / "mix.wav").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "p.json"]
 
 
 def test_corrupt_library_file_is_skipped_with_a_warning(clip: tuple[Path, Analysis],

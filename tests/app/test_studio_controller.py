@@ -295,9 +295,11 @@ def test_export_target_never_replaces_foreign_files(tmp_path: Path) -> None:
     previous = docs / "clip-foley"
     previous.mkdir()
     (previous / "mix.wav").write_bytes(b"x")
-    (previous / "project.json").write_text("{}")
+    (previous / "project.json").write_text('{"schema": "stereofoley.project/1"}')
     assert export_target(docs, "/v/clip.mp4") == (previous, True)
     assert export_target(previous, "/v/clip.mp4") == (previous, True)
+    (previous / "notes.txt").write_text("the user's")     # no longer only a render
+    assert export_target(docs, "/v/clip.mp4") == (docs / "clip-foley-2", False)
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(InputError):
         export_target(tmp_path / "file.txt", "/v/clip.mp4")
