@@ -17,7 +17,7 @@ import numpy as np
 
 from app.edits import EditResult
 from app.project import Project
-from app.studio.envelopes import minmax_envelope
+from app.studio.session.envelopes import minmax_envelope
 from video.base.errors import InputError
 
 JobKind = Literal["analyze", "render", "regenerate", "respatialize", "remix", "track", "export"]

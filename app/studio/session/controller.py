@@ -21,9 +21,9 @@ from app import edits
 from app.autosave import Autosaver, Recovery, discard_recovery, find_recovery
 from app.history import History, restore_into
 from app.project import Project, load_project, save_project
-from app.studio.audio_link import AudioLink, AudioUpdate
-from app.studio.state import JobRequest, RenderView, StudioState, export_target, plan_jobs
-from app.studio.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
+from app.studio.session.audio_link import AudioLink, AudioUpdate
+from app.studio.session.state import JobRequest, RenderView, StudioState, export_target, plan_jobs
+from app.studio.session.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
 from app.transport import Transport
 from video.base.errors import InputError
 from video.base.progress import ProgressFn
@@ -189,7 +189,7 @@ class StudioController:
 
     def select_at(self, vx: float, vy: float) -> int | None:
         """Select the object under a video-pixel point at the playhead frame (None: clear)."""
-        from app.studio.geometry import hit_test
+        from app.studio.session.geometry import hit_test
 
         project = self.project
         if project is None:
@@ -255,7 +255,7 @@ class StudioController:
     def add_keyframe(self, object_id: int, time_s: float | None = None,
                      pan: float | None = None) -> None:
         """Pin the pan at the playhead (default: the pan the object has there now)."""
-        from app.studio.envelopes import pan_at
+        from app.studio.session.envelopes import pan_at
 
         project = self._require_project()
         t = self.state.playhead if time_s is None else time_s

@@ -10,10 +10,10 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from app.studio import theme
-from app.studio.controller import StudioController
-from app.studio.envelopes import meter_fall
-from app.studio.timecode import seconds_to_timecode
+from app.studio.session.controller import StudioController
+from app.studio.session.envelopes import meter_fall
+from app.studio.session.timecode import seconds_to_timecode
+from app.studio.ui import theme
 
 Action = Callable[[str], None]
 

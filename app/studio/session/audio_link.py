@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.project import Project
-from app.studio.envelopes import minmax_envelope
-from app.studio.state import RenderView
+from app.studio.session.envelopes import minmax_envelope
+from app.studio.session.state import RenderView
 from video.base.progress import ProgressFn, report, scaled
 from video.base.timebase import SAMPLE_RATE, duration_to_samples
 
@@ -88,7 +88,7 @@ class AudioLink:
 
     def output_levels(self) -> tuple[float, float]:
         """Peak dBFS of what was played in the last `METER_WINDOW_S` (left, right)."""
-        from app.studio.envelopes import peak_dbfs
+        from app.studio.session.envelopes import peak_dbfs
 
         if self.engine is None or not self.engine.is_playing:
             return -60.0, -60.0

@@ -13,9 +13,9 @@ import soundfile as sf
 
 from app.edits import EditResult
 from app.project import Project, save_project
-from app.studio.audio_link import AudioLink
-from app.studio.controller import StudioController
-from app.studio.envelopes import (
+from app.studio.session.audio_link import AudioLink
+from app.studio.session.controller import StudioController
+from app.studio.session.envelopes import (
     flashing_events,
     meter_fall,
     minmax_envelope,
@@ -25,16 +25,16 @@ from app.studio.envelopes import (
     reduce_envelope,
     waveform_image,
 )
-from app.studio.geometry import ViewRect, drag_box, fit_rect, hit_test, trajectory
-from app.studio.state import (
+from app.studio.session.geometry import ViewRect, drag_box, fit_rect, hit_test, trajectory
+from app.studio.session.state import (
     JobRequest,
     StudioState,
     busiest_time,
     export_target,
     plan_jobs,
 )
-from app.studio.timecode import format_clock, frame_to_timecode, seconds_to_timecode
-from app.studio.timeline_layout import (
+from app.studio.session.timecode import format_clock, frame_to_timecode, seconds_to_timecode
+from app.studio.session.timeline_layout import (
     HEADER_W,
     MIN_VIEW_S,
     TimelineLayout,
@@ -607,16 +607,6 @@ def test_timeline_zoom_scroll_and_follow() -> None:
         zoom_view(full, 0.0, anchor=1.0)
 
 
-def test_object_summary_lines() -> None:
-    from app.studio.inspector import object_summary
-
-    track = _track(4, 0, 10, frames=range(30, 90),
-                   events=(Event(1.5, 0.9), Event(2.0, 0.4, "step"), Event(2.5, 0.5, "step")))
-    project = Project(analysis=Analysis(video=VIDEO, objects=(track,)))
-    text = object_summary(project, 4)
-    assert "On screen 0:01.000 - 0:02.967" in text
-    assert "Events: 1 impact, 2 step" in text
-    assert "(chosen from its motion)" in text and "Take (seed): 0" in text
 
 
 def test_a_render_for_a_closed_project_is_not_heard(clip_project: Path) -> None:
@@ -640,7 +630,7 @@ def test_a_render_for_a_closed_project_is_not_heard(clip_project: Path) -> None:
 def test_frame_feed_decodes_requested_frames_off_thread(clip_project: Path,
                                                         tmp_path: Path) -> None:
     from app.project import load_project
-    from app.studio.frames import FrameFeed
+    from app.studio.session.frames import FrameFeed
     from video.synth import render_frame
 
     project = load_project(clip_project)
@@ -735,15 +725,6 @@ def test_discarding_unsaved_changes_leaves_no_recovery(clip_project: Path,
         ctl.shutdown()
 
 
-def test_every_shortcut_has_an_action_and_keys_are_unique() -> None:
-    from app.studio.shortcuts import STUDIO_SHORTCUTS, shortcut_label
-    from app.studio.window import StudioWindow
-
-    missing = [sc.action for sc in STUDIO_SHORTCUTS if not hasattr(StudioWindow, f"act_{sc.action}")]
-    assert missing == []
-    bindings = [(sc.key, sc.ctrl, sc.shift) for sc in STUDIO_SHORTCUTS]
-    assert len(bindings) == len(set(bindings))       # no key does two things
-    assert shortcut_label("undo") == "Ctrl+Z" and shortcut_label("nothing") == ""
 
 
 def test_vectorized_lane_mapping_matches_scalar() -> None:
@@ -757,7 +738,7 @@ def test_vectorized_lane_mapping_matches_scalar() -> None:
 
 
 def test_lane_header_buttons_hit_test() -> None:
-    from app.studio.timeline_layout import header_button_at, header_buttons
+    from app.studio.session.timeline_layout import header_button_at, header_buttons
 
     layout = TimelineLayout(width=HEADER_W + 500, duration=4.0, object_ids=(3, 8))
     lane = layout.object_lane(8)
@@ -772,14 +753,6 @@ def test_lane_header_buttons_hit_test() -> None:
     assert header_button_at(mix, *buttons["mute"][:2]) is None
 
 
-def test_object_colours_are_stable_and_distinct() -> None:
-    from app.studio.theme import object_colour
-
-    colours = [np.array(object_colour(i)[:3], dtype=float) for i in range(1, 13)]
-    assert object_colour(5) == object_colour(5) and object_colour(5, alpha=40)[3] == 40
-    nearest = min(np.linalg.norm(a - b) for i, a in enumerate(colours) for b in colours[i + 1:])
-    assert nearest > 40          # neighbours in the list never look alike
-    assert all(c.max() >= 250 for c in colours)   # bright enough to read on the dark picture
 
 
 def test_deleting_an_object_regenerates_no_other(controller: StudioController,
