@@ -8,7 +8,6 @@ data and functions, so the studio's behaviour is tested without a window.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -16,7 +15,6 @@ from typing import Literal
 import numpy as np
 
 from app.project import Project
-from app.studio.session.envelopes import minmax_envelope
 from video.base.errors import InputError
 
 JobKind = Literal["analyze", "sync", "track", "export"]
@@ -39,23 +37,11 @@ class JobRequest:
 
 @dataclass
 class RenderView:
-    """Waveform envelopes of the latest render, for the timeline (computed once per render)."""
+    """Waveform envelopes of the latest render, for the timeline (`AudioLink.render_view`)."""
 
     duration: float = 0.0
     mix: np.ndarray | None = None
     stems: dict[int, np.ndarray] = field(default_factory=dict)
-
-    @classmethod
-    def from_audio(cls, mix: np.ndarray, stems: Mapping[int, np.ndarray], *,
-                   sample_rate: int) -> RenderView:
-        return cls(duration=mix.shape[-1] / sample_rate, mix=minmax_envelope(mix),
-                   stems={i: minmax_envelope(a) for i, a in stems.items()})
-
-    def update_stem(self, object_id: int, stem: np.ndarray, mix: np.ndarray | None) -> None:
-        """Replace one object's envelope (and the mix's) after a partial re-render."""
-        self.stems[object_id] = minmax_envelope(stem)
-        if mix is not None:
-            self.mix = minmax_envelope(mix)
 
 
 @dataclass
