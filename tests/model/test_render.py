@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from audio.master import measure_loudness
+from audio.mix import active_ids
 from audio.nudges import Nudges
 from audio.pan import estimate_pan
 from model.render import SceneRenderer, dry_key, render_scene
@@ -404,3 +405,69 @@ def test_cancelled_sync_leaves_the_renderer_as_it_was(generate_calls: list[int])
     with pytest.raises(InputError, match="duplicate object ids"):
         renderer.sync(analysis, [ObjectSound(id=1), ObjectSound(id=1)], SETTINGS)
     assert renderer.analysis is analysis
+
+
+def _nudged(sounds: list[ObjectSound], object_id: int, **changes: object) -> list[ObjectSound]:
+    return [replace(s, nudges=replace(s.nudges, **changes)) if s.id == object_id else s
+            for s in sounds]
+
+
+def _with(sounds: list[ObjectSound], object_id: int, **changes: object) -> list[ObjectSound]:
+    return [replace(s, **changes) if s.id == object_id else s for s in sounds]
+
+
+# (what changes: (analysis, sounds, settings) -> the new scene), then what sync must do:
+# (regenerated ids, re-panned ids, dropped ids, remix, remaster)
+SYNC_TABLE = [
+    ("nothing", lambda a, s, c: (a, s, c), ((), (), (), False, False)),
+    ("pan nudge", lambda a, s, c: (a, _nudged(s, 2, pan_offset=0.5), c),
+     ((), (2,), (), True, False)),
+    ("gain + width nudge", lambda a, s, c: (a, _nudged(s, 1, gain_db=-3.0, width=0.5), c),
+     ((), (1,), (), True, False)),
+    ("mute", lambda a, s, c: (a, _nudged(s, 3, mute=True), c), ((), (), (), True, False)),
+    ("mute while another is soloed", lambda a, s, c: (
+        a, _nudged(_nudged(s, 1, solo=True), 3, mute=True), c), ((), (), (), True, False)),
+    ("prompt", lambda a, s, c: (a, _with(s, 2, prompt="glass"), c), ((2,), (), (), True, False)),
+    ("object seed", lambda a, s, c: (a, _with(s, 3, seed=5), c), ((3,), (), (), True, False)),
+    ("stem file name only", lambda a, s, c: (a, _with(s, 1, stem="x.wav"), c),
+     ((), (), (), False, False)),
+    ("rename", lambda a, s, c: (
+        a.with_objects(t.with_changes(label="car") if t.id == 1 else t for t in a.objects), s, c),
+     ((1,), (), (), True, False)),
+    ("delete", lambda a, s, c: (a.with_objects(t for t in a.objects if t.id != 2),
+                                [o for o in s if o.id != 2], c), ((), (), (2,), True, False)),
+    ("pan law", lambda a, s, c: (a, s, replace(c, pan_law="-6dB")),
+     ((), (1, 2, 3), (), True, False)),
+    ("render seed", lambda a, s, c: (a, s, replace(c, seed=8)), ((1, 2, 3), (), (), True, False)),
+    ("loudness target", lambda a, s, c: (a, s, replace(c, target_lufs=-16.0)),
+     ((), (1, 2, 3), (), True, True)),
+    ("prompt + ceiling", lambda a, s, c: (a, _with(s, 2, prompt="wood"),
+                                          replace(c, true_peak_db=-2.0)),
+     ((2,), (1, 3), (), True, True)),
+]
+
+
+@pytest.mark.parametrize(("what", "edit", "expected"), SYNC_TABLE, ids=[r[0] for r in SYNC_TABLE])
+def test_sync_does_what_plan_says_and_only_that(what, edit, expected,
+                                                generate_calls: list[int]) -> None:
+    analysis = _scene(*THREE, duration=1.0)
+    sounds = _sounds(analysis)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    before = renderer.render(sounds)
+    generate_calls.clear()
+    new_analysis, new_sounds, new_settings = edit(analysis, sounds, SETTINGS)
+    plan = renderer.plan(new_analysis, new_sounds, new_settings)
+    synced = renderer.sync(new_analysis, new_sounds, new_settings)
+    regenerate, repan, drop, remix, remaster = expected
+    assert synced.did == plan
+    assert (sorted(plan.regenerate), sorted(plan.repan), sorted(plan.drop), plan.remix,
+            plan.remaster) == (list(regenerate), list(repan), list(drop), remix, remaster)
+    assert sorted(generate_calls) == list(regenerate)       # every regenerated one, only those
+    after = synced.result
+    for oid in set(after.stems) - plan.stale:
+        if not plan.remaster:                               # untouched stems are kept as they are
+            assert after.stems[oid] is before.stems[oid]
+    assert renderer.plan(new_analysis, new_sounds, new_settings).empty   # in step now
+    active = active_ids({o.id: o.nudges for o in new_sounds})     # the mixer's one rule
+    total = sum((after.stems[oid] for oid in active), np.zeros_like(after.mix))
+    np.testing.assert_allclose(after.mix, total, atol=1e-5)
