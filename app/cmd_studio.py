@@ -50,7 +50,7 @@ def run_studio(args: argparse.Namespace) -> int:
             raise InputError(f"screenshot folder {shot.parent} does not exist")
         if shot.suffix.lower() != ".png":
             raise InputError(f"--screenshot must name a .png file, got {shot.name}")
-    from app.studio.app import run_window
+    from app.studio.ui.app import run_window
 
     return run_window(source, screenshot=Path(args.screenshot) if args.screenshot else None)
 
@@ -60,7 +60,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
     from app.export import export_render
     from app.outdir import check_outdir
     from app.project import Project, load_project
-    from app.studio.state import export_target
+    from app.studio.session.state import export_target
     from audio.library import SoundLibrary
     from model.render import render_scene
     from video.base.progress import ProgressBar, scaled, warn_line

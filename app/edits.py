@@ -1,18 +1,11 @@
 """Every studio edit as a plain function on a `Project`, callable without a window.
 
 Each edit validates its input (bad values raise `InputError` with a one-line message and leave the
-project untouched), changes the project in place, and returns an `EditResult` saying what must be
-re-rendered:
-
-- `dirty_ids`: objects whose stem must be rebuilt;
-- `regenerate`: True when their *dry* audio must be generated again (prompt, track, seed changed);
-  False when re-spatializing the existing dry audio is enough (pan, gain, distance, width nudges);
-- `added_ids` / `removed_ids`: objects that appeared / disappeared;
-- `remix`: the mix must be summed again (anything audible changed, mute/solo included);
-- `remaster`: only the master stage (loudness target, true-peak ceiling) changed.
-
-So the studio re-renders one object after a nudge instead of the whole scene. `diff_projects`
-computes the same answer between two snapshots (used for undo/redo).
+project untouched), changes the project in place, and returns an `EditResult`: whether the project
+changed and which objects appeared or disappeared. What must be rendered again is not decided
+here: the studio hands the edited project to the scene renderer, which compares it with what it
+holds (`model.render.SceneRenderer.sync`), so a nudge re-pans one object and a new prompt
+regenerates one. `diff_projects` gives the same answer between two snapshots (undo/redo).
 
 Objects are addressed by their analysis id. Tracks are frozen: edits build new ones with
 `Track.with_changes` and a new `Analysis` with `Analysis.with_objects`.
@@ -29,7 +22,7 @@ import numpy as np
 
 from app.project import Project
 from audio.nudges import Nudges, PanKeyframe
-from model.scene import PAN_LAWS, ObjectSound, RenderSettings
+from model.scene import PAN_LAWS, ObjectSound
 from video.base.errors import InputError
 from video.base.tracks import Event, Track
 
@@ -40,59 +33,23 @@ KEYFRAME_MIN_GAP_S = 1e-3  # two pan keyframes closer than this are the same key
 
 @dataclass(frozen=True)
 class EditResult:
-    """What an edit changed, so the studio re-renders only what it must (see module doc).
+    """What an edit did to the project (see the module doc): `changed` is False when it left the
+    project as it was; `added_ids` / `removed_ids` are the objects that appeared / disappeared."""
 
-    `regenerate_ids` need new dry audio (then re-spatializing); `respatialize_ids` only need
-    their existing dry audio placed again. `dirty_ids` is both; `regenerate` is True when any
-    object needs new dry audio.
-    """
-
-    regenerate_ids: frozenset[int] = frozenset()
-    respatialize_ids: frozenset[int] = frozenset()
+    changed: bool = False
     added_ids: frozenset[int] = frozenset()
     removed_ids: frozenset[int] = frozenset()
-    remix: bool = False
-    remaster: bool = False
-
-    @property
-    def dirty_ids(self) -> frozenset[int]:
-        """Objects whose stem must be rebuilt (regenerated or re-spatialized)."""
-        return self.regenerate_ids | self.respatialize_ids
-
-    @property
-    def regenerate(self) -> bool:
-        """True when some object's dry audio must be generated again."""
-        return bool(self.regenerate_ids)
-
-    @property
-    def changed(self) -> bool:
-        """True when the edit changed anything that affects the sound."""
-        return bool(self.dirty_ids or self.added_ids or self.removed_ids or self.remix
-                    or self.remaster)
 
     def merged(self, other: EditResult) -> EditResult:
         """The union of two results (e.g. several edits applied as one step)."""
-        regen = self.regenerate_ids | other.regenerate_ids
         removed = self.removed_ids | other.removed_ids
-        return EditResult(regenerate_ids=regen - removed,
-                          respatialize_ids=(self.respatialize_ids | other.respatialize_ids)
-                          - regen - removed,
+        return EditResult(changed=self.changed or other.changed,
                           added_ids=(self.added_ids | other.added_ids) - removed,
-                          removed_ids=removed,
-                          remix=self.remix or other.remix,
-                          remaster=self.remaster or other.remaster)
+                          removed_ids=removed)
 
 
 NO_CHANGE = EditResult()
-
-
-def _respatialize(object_id: int) -> EditResult:
-    return EditResult(respatialize_ids=frozenset({int(object_id)}), remix=True)
-
-
-def _regenerate(object_ids: Iterable[int]) -> EditResult:
-    ids = frozenset(int(i) for i in object_ids)
-    return EditResult(regenerate_ids=ids, remix=bool(ids))
+CHANGED = EditResult(changed=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,6 +89,10 @@ def _in_range(value: float, lo: float, hi: float, what: str) -> float:
     return number
 
 
+def _changed(changed: bool) -> EditResult:
+    return CHANGED if changed else NO_CHANGE
+
+
 def _with_nudges(project: Project, object_id: int, **changes: Any) -> bool:
     """Replace some nudge fields of one object; True if anything changed."""
     sound = _sound(project, object_id)
@@ -151,7 +112,7 @@ def _replace_track(project: Project, track: Track) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# sound assignment (these need the dry audio generated again)
+# sound assignment
 
 
 def set_prompt(project: Project, object_id: int, text: str) -> EditResult:
@@ -165,7 +126,7 @@ def set_prompt(project: Project, object_id: int, text: str) -> EditResult:
     if prompt == sound.prompt:
         return NO_CHANGE
     project.set_object_sound(replace(sound, prompt=prompt))
-    return _regenerate({sound.id})
+    return CHANGED
 
 
 def set_object_seed(project: Project, object_id: int, seed: int) -> EditResult:
@@ -178,61 +139,47 @@ def set_object_seed(project: Project, object_id: int, seed: int) -> EditResult:
     if int(seed) == sound.seed:
         return NO_CHANGE
     project.set_object_sound(replace(sound, seed=int(seed)))
-    return _regenerate({sound.id})
+    return CHANGED
 
 
 # ---------------------------------------------------------------------------------------------
-# spatial nudges (re-spatialize only)
+# spatial nudges and the mixer
 
 
 def set_pan_offset(project: Project, object_id: int, offset: float) -> EditResult:
     """Shift an object's tracked pan by `offset` (-2..2; the result is clipped to -1..1)."""
     value = _in_range(offset, -2.0, 2.0, "pan offset")
-    return _respatialize(object_id) if _with_nudges(project, object_id, pan_offset=value) \
-        else NO_CHANGE
+    return _changed(_with_nudges(project, object_id, pan_offset=value))
 
 
 def set_gain(project: Project, object_id: int, gain_db: float) -> EditResult:
     """Trim an object's level after distance loudness, in dB (-60..+24)."""
     value = _in_range(gain_db, -60.0, 24.0, "gain trim (dB)")
-    return _respatialize(object_id) if _with_nudges(project, object_id, gain_db=value) \
-        else NO_CHANGE
+    return _changed(_with_nudges(project, object_id, gain_db=value))
 
 
 def set_distance_scale(project: Project, object_id: int, scale: float) -> EditResult:
     """Scale an object's apparent distance (0.05..20; 2 = twice as far: quieter, duller)."""
     value = _in_range(scale, 0.05, 20.0, "distance scale")
-    return _respatialize(object_id) if _with_nudges(project, object_id, distance_scale=value) \
-        else NO_CHANGE
+    return _changed(_with_nudges(project, object_id, distance_scale=value))
 
 
 def set_width(project: Project, object_id: int, width: float) -> EditResult:
     """Set an object's stereo width (0 = point source .. 1 = as wide as its box)."""
     value = _in_range(width, 0.0, 1.0, "width")
-    return _respatialize(object_id) if _with_nudges(project, object_id, width=value) \
-        else NO_CHANGE
+    return _changed(_with_nudges(project, object_id, width=value))
 
 
 def toggle_mute(project: Project, object_id: int) -> EditResult:
-    """Mute/unmute an object in the mix (its stem is unchanged, so only the mix is redone)."""
+    """Mute/unmute an object in the mix (mute wins over solo: `audio.mix.active_ids`)."""
     sound = _sound(project, object_id)
-    _with_nudges(project, object_id, mute=not sound.nudges.mute)
-    return EditResult(remix=True)
+    return _changed(_with_nudges(project, object_id, mute=not sound.nudges.mute))
 
 
 def toggle_solo(project: Project, object_id: int) -> EditResult:
     """Solo/unsolo an object (while any object is soloed, only soloed objects are heard)."""
     sound = _sound(project, object_id)
-    _with_nudges(project, object_id, solo=not sound.nudges.solo)
-    return EditResult(remix=True)
-
-
-def audible_ids(project: Project) -> list[int]:
-    """Ids heard in the mix under mute/solo rules: soloed ones if any, else all unmuted."""
-    soloed = [o.id for o in project.objects if o.nudges.solo]
-    if soloed:
-        return soloed
-    return [o.id for o in project.objects if not o.nudges.mute]
+    return _changed(_with_nudges(project, object_id, solo=not sound.nudges.solo))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,8 +198,7 @@ def add_pan_keyframe(project: Project, object_id: int, time_s: float, pan: float
     keys = [k for k in _sound(project, object_id).nudges.pan_keyframes
             if abs(k.time - t) >= KEYFRAME_MIN_GAP_S]
     keys.append(PanKeyframe(time=t, pan=p))
-    changed = _with_nudges(project, object_id, pan_keyframes=tuple(keys))
-    return _respatialize(object_id) if changed else NO_CHANGE
+    return _changed(_with_nudges(project, object_id, pan_keyframes=tuple(keys)))
 
 
 def _keyframe_index(project: Project, object_id: int, index: int) -> tuple[PanKeyframe, ...]:
@@ -282,16 +228,14 @@ def move_pan_keyframe(project: Project, object_id: int, index: int, *,
         new_time = min(max(new_time, lo), hi)
     new_pan = key.pan if pan is None else _in_range(pan, -1.0, 1.0, "keyframe pan")
     keys[index] = PanKeyframe(time=new_time, pan=new_pan)
-    changed = _with_nudges(project, object_id, pan_keyframes=tuple(keys))
-    return _respatialize(object_id) if changed else NO_CHANGE
+    return _changed(_with_nudges(project, object_id, pan_keyframes=tuple(keys)))
 
 
 def remove_pan_keyframe(project: Project, object_id: int, index: int) -> EditResult:
     """Delete keyframe `index` (in time order) of an object."""
     keys = list(_keyframe_index(project, object_id, index))
     del keys[index]
-    _with_nudges(project, object_id, pan_keyframes=tuple(keys))
-    return _respatialize(object_id)
+    return _changed(_with_nudges(project, object_id, pan_keyframes=tuple(keys)))
 
 
 def clear_nudges(project: Project, object_id: int) -> EditResult:
@@ -300,7 +244,7 @@ def clear_nudges(project: Project, object_id: int) -> EditResult:
     if sound.nudges == Nudges():
         return NO_CHANGE
     project.set_object_sound(replace(sound, nudges=Nudges()))
-    return _respatialize(sound.id)
+    return CHANGED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +252,7 @@ def clear_nudges(project: Project, object_id: int) -> EditResult:
 
 
 def set_label(project: Project, object_id: int, text: str) -> EditResult:
-    """Rename an object (display only: nothing to re-render)."""
+    """Rename an object (the label also guides the sound chosen for an object without a prompt)."""
     if not isinstance(text, str):
         raise InputError(f"label must be text, got {type(text).__name__}")
     label = " ".join(text.split())
@@ -317,9 +261,10 @@ def set_label(project: Project, object_id: int, text: str) -> EditResult:
     if len(label) > MAX_LABEL_CHARS:
         raise InputError(f"label is too long ({len(label)} characters, at most {MAX_LABEL_CHARS})")
     track = _track(project, object_id)
-    if label != track.label:
-        _replace_track(project, track.with_changes(label=label))
-    return NO_CHANGE
+    if label == track.label:
+        return NO_CHANGE
+    _replace_track(project, track.with_changes(label=label))
+    return CHANGED
 
 
 def delete_object(project: Project, object_id: int) -> EditResult:
@@ -328,7 +273,7 @@ def delete_object(project: Project, object_id: int) -> EditResult:
     project.analysis = project.analysis.with_objects(
         t for t in project.analysis.objects if t.id != track.id)
     project.sync_objects()
-    return EditResult(removed_ids=frozenset({track.id}), remix=True)
+    return EditResult(changed=True, removed_ids=frozenset({track.id}))
 
 
 def _merge_events(first: Iterable[Event], second: Iterable[Event]) -> tuple[Event, ...]:
@@ -365,8 +310,7 @@ def merge_objects(project: Project, keep_id: int, other_id: int) -> EditResult:
     project.analysis = project.analysis.with_objects(
         merged if t.id == keep.id else t for t in project.analysis.objects if t.id != other.id)
     project.sync_objects()
-    return EditResult(regenerate_ids=frozenset({keep.id}), removed_ids=frozenset({other.id}),
-                      remix=True)
+    return EditResult(changed=True, removed_ids=frozenset({other.id}))
 
 
 def next_object_id(project: Project) -> int:
@@ -391,16 +335,11 @@ def add_object(project: Project, track: Track) -> EditResult:
     project.analysis = project.analysis.with_objects(
         [*project.analysis.objects, track.with_changes(id=new_id)])
     project.sync_objects()
-    return EditResult(regenerate_ids=frozenset({new_id}), added_ids=frozenset({new_id}),
-                      remix=True)
+    return EditResult(changed=True, added_ids=frozenset({new_id}))
 
 
 # ---------------------------------------------------------------------------------------------
 # render settings
-
-
-_SPATIAL_SETTINGS = ("pan_law", "air_absorption", "itd", "doppler")
-_MASTER_SETTINGS = ("target_lufs", "true_peak_db")
 
 
 def set_render_settings(project: Project, *, seed: int | None = None,
@@ -409,9 +348,9 @@ def set_render_settings(project: Project, *, seed: int | None = None,
                         itd: bool | None = None, doppler: bool | None = None) -> EditResult:
     """Change global render settings; None leaves a setting as it is.
 
-    A new seed regenerates every object; a new pan law / air absorption / ITD / Doppler
-    re-spatializes every object; a new loudness target or true-peak ceiling only redoes the
-    master stage.
+    (The renderer then regenerates every object for a new seed, re-pans every object for a new
+    pan law, air absorption, ITD or Doppler, and re-masters for a new loudness target or
+    true-peak ceiling.)
     """
     changes: dict[str, Any] = {}
     if seed is not None:
@@ -430,61 +369,36 @@ def set_render_settings(project: Project, *, seed: int | None = None,
     for name, flag in (("air_absorption", air_absorption), ("itd", itd), ("doppler", doppler)):
         if flag is not None:
             changes[name] = bool(flag)
-    before = project.render
-    after = replace(before, **changes)
-    if after == before:
+    after = replace(project.render, **changes)
+    if after == project.render:
         return NO_CHANGE
     project.render = after
-    return settings_result(project, before, after)
-
-
-def settings_result(project: Project, before: RenderSettings, after: RenderSettings) -> EditResult:
-    """What a change of render settings from `before` to `after` requires."""
-    all_ids = frozenset(o.id for o in project.objects)
-    result = NO_CHANGE
-    if before.seed != after.seed:
-        result = result.merged(_regenerate(all_ids))
-    if any(getattr(before, n) != getattr(after, n) for n in _SPATIAL_SETTINGS):
-        result = result.merged(EditResult(respatialize_ids=all_ids, remix=True))
-    if any(getattr(before, n) != getattr(after, n) for n in _MASTER_SETTINGS):
-        result = result.merged(EditResult(remaster=True))
-    return result
+    return CHANGED
 
 
 # ---------------------------------------------------------------------------------------------
 # comparing snapshots (undo/redo)
 
 
-def same_track_motion(a: Track, b: Track) -> bool:
-    """True when two tracks have the same frames, boxes and events (labels may differ)."""
-    return a is b or (np.array_equal(a.frames, b.frames) and np.array_equal(a.boxes, b.boxes)
-                      and a.events == b.events)
-
-
-def _object_diff(object_id: int, before: Project, after: Project) -> EditResult:
-    old_sound, new_sound = before.object_sound(object_id), after.object_sound(object_id)
-    old_track, new_track = before.analysis.object(object_id), after.analysis.object(object_id)
-    if (not same_track_motion(old_track, new_track) or old_sound.prompt != new_sound.prompt
-            or old_sound.sounds != new_sound.sounds or old_sound.seed != new_sound.seed):
-        return _regenerate({object_id})
-    old_n, new_n = old_sound.nudges, new_sound.nudges
-    if replace(old_n, mute=False, solo=False) != replace(new_n, mute=False, solo=False):
-        return _respatialize(object_id)
-    if (old_n.mute, old_n.solo) != (new_n.mute, new_n.solo):
-        return EditResult(remix=True)
-    return NO_CHANGE
+def same_track(a: Track, b: Track) -> bool:
+    """True when two tracks are equal: id, label, frames, boxes, events and extra keys."""
+    return a is b or (a.id == b.id and a.label == b.label and a.events == b.events
+                      and a.extra == b.extra and np.array_equal(a.frames, b.frames)
+                      and np.array_equal(a.boxes, b.boxes))
 
 
 def diff_projects(before: Project, after: Project) -> EditResult:
-    """What must be re-rendered to go from the sound of `before` to the sound of `after`."""
-    old_ids = {t.id for t in before.analysis.objects}
-    new_ids = {t.id for t in after.analysis.objects}
-    added, removed = frozenset(new_ids - old_ids), frozenset(old_ids - new_ids)
-    result = EditResult(regenerate_ids=added, added_ids=added, removed_ids=removed,
-                        remix=bool(added or removed))
-    for object_id in sorted(old_ids & new_ids):
-        result = result.merged(_object_diff(object_id, before, after))
-    return result.merged(settings_result(after, before.render, after.render))
+    """What going from `before` to `after` changed, as the edits between them report it."""
+    old, new = before.analysis, after.analysis
+    old_ids = {t.id for t in old.objects}
+    new_ids = {t.id for t in new.objects}
+    same_analysis = old is new or (old.video == new.video and old.cuts == new.cuts
+                                   and len(old.objects) == len(new.objects)
+                                   and all(same_track(a, b) for a, b in
+                                           zip(old.objects, new.objects, strict=True)))
+    changed = not same_analysis or before.objects != after.objects or before.render != after.render
+    return EditResult(changed=changed, added_ids=frozenset(new_ids - old_ids),
+                      removed_ids=frozenset(old_ids - new_ids))
 
 
 EditFn = Callable[..., EditResult]

@@ -2,8 +2,8 @@
 
 `Project.copy()` is cheap (the analysis and every ObjectSound are immutable), so each undo step
 stores the whole project as it was *before* the step. Undo and redo restore a snapshot into the
-same `Project` object in place (widgets holding a reference stay valid) and return what must be
-re-rendered (`app.edits.diff_projects`).
+same `Project` object in place (widgets holding a reference stay valid) and return what changed
+(`app.edits.diff_projects`; what must be rendered again the scene renderer decides).
 
 Typical use from the studio::
 
@@ -57,7 +57,7 @@ class _Step:
 
 @dataclass(frozen=True)
 class UndoStep:
-    """What undo/redo did: the step's label and what must be re-rendered now."""
+    """What undo/redo did: the step's label and what it changed in the project."""
 
     label: str
     result: EditResult

@@ -100,8 +100,8 @@ def nudge_latency(project: Path, *, nudges: int = 10) -> list[float]:
     in the playback engine and the timeline's envelopes are updated, one object of three."""
     import time
 
-    from app.studio.audio_link import AudioLink
-    from app.studio.controller import StudioController
+    from app.studio.session.audio_link import AudioLink
+    from app.studio.session.controller import StudioController
 
     def settle(ctl: StudioController) -> None:
         while True:

@@ -6,19 +6,18 @@ pipeline with caches, for the studio:
 - dry audio is cached per object, keyed by a hash of everything that affects it (the track, the
   prompt, pinned sounds, the object and render seeds, the sound libraries), so a nudge never
   regenerates foley;
-- `update_object` after a nudge re-spatializes that ONE object and patches the mix in place
-  (subtract its old stem, add the new one). The prepared source of the last nudged objects
+- `sync(analysis, objects, settings)` is the one place that decides what an edit requires: it
+  compares the scene it is asked for with the one it holds, per object (dry-audio key changed
+  -> regenerate; placement nudges or spatial settings changed -> re-pan; mute/solo -> re-sum
+  the mix; loudness target or true-peak ceiling changed, first render, another video ->
+  re-master), redoes only that and returns what it did (`plan` says the same without doing
+  it, so the studio can show which objects are out of date). Changed stems get the master gain
+  of the last full render and the mix is patched in place (subtract the old stem, add the new
+  one): the true-peak limiter is not re-run and levels do not jump while the designer works;
+  a full `render()` re-masters everything. The prepared source of the last nudged objects
   (air absorption and width, which only the distance and width nudges change) is kept, so a
-  pan or gain nudge only re-pans: ~10-20 ms for a 60 s object. The master gain measured by the last full render is
-  kept fixed (not re-measured, and the true-peak limiter is not re-run) until the next explicit
-  `render()`, so nudging is instant and levels do not jump while the designer works; a full
-  render re-masters everything;
-- `set_analysis` after a track edit (objects added, deleted, merged, re-tracked) and
-  `set_settings` after a settings change keep every stem whose dry audio, track, nudges and
-  spatial settings are unchanged, drop removed objects' stems and generate only new or changed
-  objects, with the same kept master gain as `update_object` (a new loudness target or ceiling
-  re-masters: a full render from the cached dry audio). Nothing is committed until such an
-  update finishes, so a cancelled job leaves the renderer as it was.
+  pan or gain nudge only re-pans: ~10-20 ms for a 60 s object. Nothing is committed until a
+  sync finishes, so a cancelled job leaves the renderer as it was.
 
 Stems are mastered alike (one loudness gain for all) and the mix is the sum of the active stems
 (mute/solo as in audio.mix); muted stems are still delivered, with the same gain.
@@ -69,6 +68,47 @@ class RenderResult:
     stems: Mapping[int, np.ndarray]
     mix: np.ndarray
     master: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What `SceneRenderer.sync` does (or did) to bring its audio to a scene, per object id.
+
+    regenerate: new dry audio (a new object, or its track, prompt, pinned sounds, seeds or
+    libraries changed; taken from the dry cache when that audio was made before), then placed;
+    repan: the same dry audio placed again (placement nudges or spatial settings changed);
+    drop: objects no longer in the scene; remix: the mix changes (any of the above, or who is
+    heard under mute/solo); remaster: a full render with the master stage measured again.
+    """
+
+    regenerate: frozenset[int] = frozenset()
+    repan: frozenset[int] = frozenset()
+    drop: frozenset[int] = frozenset()
+    remix: bool = False
+    remaster: bool = False
+
+    @property
+    def stale(self) -> frozenset[int]:
+        """Objects whose stem is out of date (rebuilt by the sync)."""
+        return self.regenerate | self.repan
+
+    @property
+    def empty(self) -> bool:
+        """True when the renderer already holds this scene's audio."""
+        return not (self.stale or self.drop or self.remix or self.remaster)
+
+
+@dataclass(frozen=True)
+class Synced:
+    """What a sync did, and the renderer's audio after it."""
+
+    did: SyncPlan
+    result: RenderResult
+
+
+def _placement(nudges: Nudges) -> Nudges:
+    """The nudges that shape an object's stem (mute and solo are the mixer's business)."""
+    return replace(nudges, mute=False, solo=False)
 
 
 def spatial_config(settings: RenderSettings) -> SpatialConfig:
@@ -243,24 +283,87 @@ class SceneRenderer:
             self._sources.popitem(last=False)
         return source
 
-    def _active(self) -> set[int]:
-        return active_ids({oid: o.nudges for oid, o in self._objects.items()})
+    def _next_scene(self, analysis: Analysis, settings: RenderSettings) -> _Scene:
+        """The scene for `analysis` and `settings`, reusing the held scene's track digests
+        (no cache is touched: `plan` runs this on the studio's UI thread)."""
+        held = self._scene
+        if analysis is held.analysis and settings == held.settings:
+            return held
+        same_video = analysis.video == held.analysis.video
+        return _Scene.build(analysis, settings, held if same_video else None)
 
-    def _adopt(self, analysis: Analysis | None, settings: RenderSettings | None) -> _Scene:
-        """The scene for a new analysis and/or settings (None: the current one).
+    def plan(self, analysis: Analysis, objects: Sequence[ObjectSound], settings: RenderSettings,
+             *, remaster: bool = False) -> SyncPlan:
+        """What `sync` would do to bring the renderer to this scene (nothing is done).
 
-        Another video (length, frame rate, size) invalidates every cached audio."""
-        analysis = self.analysis if analysis is None else analysis
-        settings = self.settings if settings is None else settings
-        if analysis is self.analysis and settings == self.settings:
-            return self._scene
-        if analysis.video != self.analysis.video:
-            self._dry.clear()
-            self._sources.clear()
-            return _Scene.build(analysis, settings)
-        if spatial_config(settings) != self.spatial:
-            self._sources.clear()        # prepared sources depend on the spatial settings
-        return _Scene.build(analysis, settings, self._scene)
+        Per object, against what the renderer holds: a new dry-audio key (track, prompt, pinned
+        sounds, seeds, libraries; or a new object) -> regenerate; the same dry audio with other
+        placement nudges, or new spatial settings -> re-pan; mute/solo only -> re-sum the mix.
+        Before the first render, for another video, for a new loudness target or true-peak
+        ceiling, or when asked (`remaster`), everything is re-mastered: a full render, from the
+        cached dry audio where its key is unchanged."""
+        return self._plan(self._next_scene(analysis, settings), objects, remaster=remaster)
+
+    def _plan(self, scene: _Scene, objects: Sequence[ObjectSound], *, remaster: bool) -> SyncPlan:
+        # each of these is replaced whole when a sync commits (never changed in place), so a
+        # plan on another thread than the sync's reads consistent, if maybe just outdated, state
+        old, held, dry_of = self._scene, self._objects, self._dry_of
+        _check_ids(scene, objects)
+        ids = {o.id for o in objects}
+        drop = frozenset(i for i in held if i not in ids)
+        remaster = remaster or not self._rendered or scene.analysis.video != old.analysis.video \
+            or any(getattr(scene.settings, f) != getattr(old.settings, f) for f in _MASTER_FIELDS)
+        regenerate = frozenset(o.id for o in objects
+                               if o.id not in dry_of or dry_of[o.id][0] != scene.key(o))
+        if remaster:
+            return SyncPlan(regenerate=regenerate, repan=frozenset(ids - regenerate), drop=drop,
+                            remix=True, remaster=True)
+        respatial = scene.spatial != old.spatial
+        repan = frozenset(o.id for o in objects if o.id not in regenerate and (
+            respatial or o.id not in held
+            or _placement(o.nudges) != _placement(held[o.id].nudges)))
+        remix = bool(regenerate or repan or drop) or active_ids(
+            {o.id: o.nudges for o in objects}) != active_ids(
+            {i: o.nudges for i, o in held.items()})
+        return SyncPlan(regenerate=regenerate, repan=repan, drop=drop, remix=remix,
+                        remaster=False)
+
+    def sync(self, analysis: Analysis, objects: Sequence[ObjectSound], settings: RenderSettings,
+             *, remaster: bool = False, progress: ProgressFn | None = None) -> Synced:
+        """Bring the renderer to this scene, redoing only what changed (see `plan`), and say
+        what was done.
+
+        Regenerated objects get new dry audio (from the dry cache when their key was seen
+        before: undo). Re-panned objects are placed again from their dry audio; when the spatial
+        settings are unchanged their prepared source (air absorption, width) is reused while
+        only pan or gain nudges changed, so a pan or gain nudge only re-pans. Changed stems get
+        the master gain of the last full render (levels do not jump while the designer works)
+        and the mix is patched for them. A re-master is a full `render()`. Nothing is committed
+        until the sync finishes, so a cancelled one leaves the renderer as it was."""
+        scene = self._next_scene(analysis, settings)
+        did = self._plan(scene, objects, remaster=remaster)
+        if did.remaster:
+            return Synced(did, self.render(objects, analysis=analysis, settings=settings,
+                                           progress=progress))
+        keep = scene.spatial == self.spatial
+        if not keep:
+            self._sources.clear()    # prepared sources depend on the spatial settings
+        stems = {s.id: self._stems[s.id] for s in objects if s.id not in did.stale}
+        dry = {s.id: self._dry_of[s.id][1] for s in objects if s.id not in did.stale}
+        todo = [s for s in objects if s.id in did.stale]
+        for i, sound in enumerate(todo):
+            what = "foley" if sound.id in did.regenerate else "placing"
+            report(progress, i / len(todo), f"object {sound.id}: {what}")
+            stems[sound.id] = self._spatialize(scene, sound, gain=self._gain, keep=keep)
+            dry[sound.id] = self._dry_in(scene, sound)     # just used: cached
+        mix = self._mix
+        if did.remix:
+            before = active_ids(self.nudges())
+            after = active_ids({o.id: o.nudges for o in objects})
+            mix = self._updated_mix(stems, before, after)
+        report(progress, 1.0, "updated")   # last chance to cancel: nothing committed yet
+        self._commit(scene, objects, dry, stems, mix)
+        return Synced(did, self.result())
 
     def render(self, objects: Sequence[ObjectSound], *, analysis: Analysis | None = None,
                settings: RenderSettings | None = None, progress: ProgressFn | None = None
@@ -271,7 +374,13 @@ class SceneRenderer:
         it; dry audio of objects whose track and sound are unchanged stays cached)."""
         from audio.master import MasterConfig, master
 
-        scene = self._adopt(analysis, settings)
+        scene = self._next_scene(self.analysis if analysis is None else analysis,
+                                 self.settings if settings is None else settings)
+        if scene.analysis.video != self.analysis.video:
+            self._dry.clear()        # another video: no cached audio fits it
+            self._sources.clear()
+        elif scene.spatial != self.spatial:
+            self._sources.clear()
         _check_ids(scene, objects)
         spatial: dict[int, np.ndarray] = {}
         for i, sound in enumerate(objects):
@@ -288,77 +397,10 @@ class SceneRenderer:
         stems = {oid: (np.asarray(result.stems[oid], dtype=np.float32) if oid in playing
                        else spatial[oid] * np.float32(gain)) for oid in spatial}
         dry = {o.id: self._dry_in(scene, o) for o in objects}   # just used: cached
+        report(progress, 1.0, "rendered")   # last chance to cancel: nothing committed yet
         self._commit(scene, objects, dry, stems, result.mix)  # the master stage's fresh mix
         self._report, self._gain, self._rendered = dict(result.report), gain, True
-        report(progress, 1.0, "rendered")
         return self.result()
-
-    def set_analysis(self, analysis: Analysis, objects: Sequence[ObjectSound] | None = None, *,
-                     settings: RenderSettings | None = None,
-                     progress: ProgressFn | None = None) -> RenderResult:
-        """Adopt an edited analysis (objects added, deleted, merged, re-tracked) without
-        regenerating what did not change.
-
-        objects: the sounds of the new scene (default: the last render's sound of each
-        surviving object, a default sound for each new track). Objects whose dry-audio key
-        (track digest, prompt, sounds, seed, render seed) and nudges are unchanged keep their
-        stems as they are; removed objects' stems are dropped; new or changed objects are
-        generated (or taken from the cache) and spatialized with the last master gain, as
-        `update_object` does: levels do not jump while the designer edits, and the next
-        `render()` re-masters. The mix stays the sum of the active stems. settings: new
-        render settings at the same time (see `set_settings`). Before any render, and for
-        another video, this is a full render. The renderer is unchanged if `progress` cancels.
-        """
-        if objects is None:
-            objects = [self._objects.get(t.id, ObjectSound(id=t.id)) for t in analysis.objects]
-        return self._update(analysis, settings, objects, progress)
-
-    def set_settings(self, settings: RenderSettings, *, progress: ProgressFn | None = None
-                     ) -> RenderResult:
-        """Adopt new render settings for the current objects, doing only what they require.
-
-        A new seed (or sound libraries) changes every dry-audio key: the objects are
-        regenerated. A new pan law, air absorption, ITD or Doppler re-spatializes every object
-        from its cached dry audio with the last master gain (as `update_object`). A new
-        loudness target or true-peak ceiling re-masters: a full `render()`, still from the
-        cached dry audio. The renderer is unchanged if `progress` cancels the update.
-        """
-        return self._update(None, settings, list(self._objects.values()), progress)
-
-    def _update(self, analysis: Analysis | None, settings: RenderSettings | None,
-                objects: Sequence[ObjectSound], progress: ProgressFn | None) -> RenderResult:
-        """Bring the renderer to a new scene, rebuilding only the stems that changed."""
-        video_changed = analysis is not None and analysis.video != self.analysis.video
-        remaster = settings is not None and any(
-            getattr(settings, f) != getattr(self.settings, f) for f in _MASTER_FIELDS)
-        if not self._rendered or video_changed or remaster:
-            return self.render(objects, analysis=analysis, settings=settings, progress=progress)
-        old = self._scene
-        scene = self._adopt(analysis, settings)
-        _check_ids(scene, objects)
-        todo = [s for s in objects if not self._stem_still_valid(old, scene, s)]
-        redo = {s.id for s in todo}
-        stems = {s.id: self._stems[s.id] for s in objects if s.id not in redo}
-        dry = {s.id: self._dry_of[s.id][1] for s in objects if s.id not in redo}
-        for i, sound in enumerate(todo):
-            report(progress, i / len(todo), f"object {sound.id}: foley")
-            stems[sound.id] = self._spatialize(scene, sound, gain=self._gain)
-            dry[sound.id] = self._dry_in(scene, sound)     # just used: cached
-        before = self._active()
-        after = active_ids({o.id: o.nudges for o in objects})
-        mix = self._updated_mix(stems, before, after)
-        self._commit(scene, objects, dry, stems, mix)
-        report(progress, 1.0, "updated")
-        return self.result()
-
-    def _stem_still_valid(self, old: _Scene, new: _Scene, sound: ObjectSound) -> bool:
-        """True when the object's current stem is exactly what `new` would give it: same dry
-        audio, same track, same nudges, same spatial settings (the master gain is kept)."""
-        previous = self._objects.get(sound.id)
-        if previous is None or sound.id not in self._stems or new.spatial != old.spatial \
-                or previous.nudges != sound.nudges:
-            return False
-        return old.key(previous) == new.key(sound)   # the track digest is part of the key
 
     def _updated_mix(self, stems: Mapping[int, np.ndarray], before: set[int], after: set[int]
                      ) -> np.ndarray:
@@ -396,28 +438,12 @@ class SceneRenderer:
             del self._sources[oid]
 
     def update_object(self, sound: ObjectSound) -> RenderResult:
-        """Apply one object's edit (nudges, or prompt/seed: then its foley is regenerated) without
-        re-mastering: its stem is re-spatialized with the last master gain and the mix patched."""
+        """Apply one object's edit (nudges, or prompt/seed: then its foley is regenerated): a
+        `sync` of the held scene with that object's new sound."""
         if sound.id not in self._objects:
             raise InputError(f"object {sound.id} was not part of the last render")
-        before = self._active()
-        stem = self._spatialize(self._scene, sound, gain=self._gain, keep=True)
-        self._objects[sound.id] = sound
-        self._dry_of[sound.id] = (self._scene.key(sound), self.dry(sound))
-        after = self._active()
-        old = self._stems[sound.id]
-        self._stems[sound.id] = stem
-        if before != after:           # mute/solo changed: the set of summed stems changed
-            self._mix = self._sum_active(after)
-        elif sound.id in after:
-            _patch(self._mix, stem, old)
-        return self.result()
-
-    def _sum_active(self, active: set[int]) -> np.ndarray:
-        total = np.zeros((2, self.n_samples), dtype=np.float32)
-        for oid in sorted(active):
-            total += self._stems[oid]
-        return total
+        objects = [sound if o.id == sound.id else o for o in self._objects.values()]
+        return self.sync(self.analysis, objects, self.settings).result
 
     def result(self) -> RenderResult:
         """The current state as a RenderResult (arrays are shared, not copied)."""

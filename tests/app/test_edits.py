@@ -1,5 +1,6 @@
 """Studio edits on a synthetic project: values land, bad input is refused untouched, and each
-edit reports exactly what must be re-rendered."""
+edit reports whether it changed the project and which objects appeared or disappeared (what must
+be rendered again the scene renderer decides: tests/app/studio/session/test_sync.py)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,11 @@ def project() -> Project:
     return Project(analysis=Analysis(video=info, objects=tracks))
 
 
-def test_set_prompt_regenerates_only_that_object(project: Project) -> None:
+def test_set_prompt_changes_only_that_object(project: Project) -> None:
+    other = project.object_sound(1)
     result = edits.set_prompt(project, 2, "  footsteps   on gravel ")
     assert project.object_sound(2).prompt == "footsteps on gravel"
-    assert result.regenerate_ids == {2} and result.regenerate and result.remix
-    assert result.dirty_ids == {2}
+    assert result == edits.CHANGED and project.object_sound(1) is other
     assert edits.set_prompt(project, 2, "footsteps on gravel") == edits.NO_CHANGE
 
 
@@ -56,13 +57,13 @@ def test_set_prompt_regenerates_only_that_object(project: Project) -> None:
         (edits.set_width, (0.75,), "width", 0.75),
     ],
 )
-def test_nudges_only_respatialize(project: Project, edit: Callable[..., EditResult],
+def test_nudges_change_only_that_object(project: Project, edit: Callable[..., EditResult],
                                   args: tuple[Any, ...], field: str, expected: float) -> None:
     other_before = project.object_sound(2)
     result = edit(project, 1, *args)
     assert getattr(project.object_sound(1).nudges, field) == pytest.approx(expected)
-    assert result.respatialize_ids == {1} and not result.regenerate and result.remix
-    assert project.object_sound(2) is other_before
+    assert result == edits.CHANGED and project.object_sound(2) is other_before
+    assert edit(project, 1, *args) == edits.NO_CHANGE           # the same value again
 
 
 @pytest.mark.parametrize(
@@ -99,16 +100,13 @@ def test_bad_input_is_refused_and_leaves_project_untouched(
     assert project.to_dict() == before
 
 
-def test_mute_and_solo_only_remix(project: Project) -> None:
-    result = edits.toggle_mute(project, 2)
+def test_mute_and_solo_toggle(project: Project) -> None:
+    assert edits.toggle_mute(project, 2) == edits.CHANGED
     assert project.object_sound(2).nudges.mute
-    assert result == EditResult(remix=True) and not result.dirty_ids
-    assert edits.audible_ids(project) == [1, 5]
-    edits.toggle_solo(project, 5)
-    assert edits.audible_ids(project) == [5]
-    edits.toggle_solo(project, 5)
+    assert edits.toggle_solo(project, 2) == edits.CHANGED
+    assert project.object_sound(2).nudges.solo and project.object_sound(2).nudges.mute
     edits.toggle_mute(project, 2)
-    assert edits.audible_ids(project) == [1, 2, 5]
+    assert not project.object_sound(2).nudges.mute
 
 
 def test_pan_keyframes_add_replace_move_remove(project: Project) -> None:
@@ -125,20 +123,22 @@ def test_pan_keyframes_add_replace_move_remove(project: Project) -> None:
     result = edits.move_pan_keyframe(project, 1, 1, time_s=3.8, pan=0.25)
     keys = project.object_sound(1).nudges.pan_keyframes
     assert keys[1].time == pytest.approx(2.999) and keys[1].pan == 0.25
-    assert result.respatialize_ids == {1}
+    assert result == edits.CHANGED
     edits.move_pan_keyframe(project, 1, 0, time_s=0.0)
     assert project.object_sound(1).nudges.pan_keyframes[0].time == 0.0
     edits.remove_pan_keyframe(project, 1, 0)
     assert [k.time for k in project.object_sound(1).nudges.pan_keyframes] == \
         pytest.approx([2.999, 3.0])
-    assert edits.clear_nudges(project, 1).respatialize_ids == {1}
+    assert edits.clear_nudges(project, 1) == edits.CHANGED
     assert project.object_sound(1).nudges.pan_keyframes == ()
+    assert edits.clear_nudges(project, 1) == edits.NO_CHANGE
 
 
-def test_set_label_changes_no_sound(project: Project) -> None:
+def test_set_label_renames_the_track(project: Project) -> None:
     result = edits.set_label(project, 2, " red  car ")
     assert project.analysis.object(2).label == "red car"
-    assert not result.changed
+    assert result == edits.CHANGED         # the label guides the sound of an unprompted object
+    assert edits.set_label(project, 2, "red car") == edits.NO_CHANGE
     np.testing.assert_array_equal(project.analysis.object(2).frames, np.arange(40, 100, 2))
 
 
@@ -147,7 +147,7 @@ def test_delete_object_removes_track_and_sound(project: Project) -> None:
     result = edits.delete_object(project, 2)
     assert [t.id for t in project.analysis.objects] == [1, 5]
     assert [o.id for o in project.objects] == [1, 5]
-    assert result.removed_ids == {2} and result.remix and not result.dirty_ids
+    assert result == EditResult(changed=True, removed_ids=frozenset({2}))
 
 
 def test_merge_objects_unions_frames_boxes_events(project: Project) -> None:
@@ -166,7 +166,7 @@ def test_merge_objects_unions_frames_boxes_events(project: Project) -> None:
     assert [e.time for e in merged.events] == [0.5, 1.5, 2.0]
     assert merged.label == "obj1" and project.object_sound(1).prompt == "ball bounce"
     assert [t.id for t in project.analysis.objects] == [1, 5]
-    assert result.regenerate_ids == {1} and result.removed_ids == {2}
+    assert result == EditResult(changed=True, removed_ids=frozenset({2}))
 
 
 def test_merge_events_dedupes_same_kind_keeping_stronger() -> None:
@@ -180,7 +180,7 @@ def test_merge_events_dedupes_same_kind_keeping_stronger() -> None:
 def test_add_object_gets_a_new_unique_id(project: Project) -> None:
     seeded = _track(1, [20, 21, 22, 23], 50.0)
     result = edits.add_object(project, seeded)
-    assert result.added_ids == {6} and result.regenerate_ids == {6}
+    assert result == EditResult(changed=True, added_ids=frozenset({6}))
     assert [t.id for t in project.analysis.objects] == [1, 2, 5, 6]
     np.testing.assert_array_equal(project.analysis.object(6).frames, [20, 21, 22, 23])
     assert project.object_sound(6).prompt == ""
@@ -191,12 +191,12 @@ def test_add_object_gets_a_new_unique_id(project: Project) -> None:
 
 
 def test_render_settings_results(project: Project) -> None:
-    seed = edits.set_render_settings(project, seed=7)
-    assert seed.regenerate_ids == {1, 2, 5} and project.render.seed == 7
-    law = edits.set_render_settings(project, pan_law="-6dB")
-    assert law.respatialize_ids == {1, 2, 5} and not law.regenerate
-    master = edits.set_render_settings(project, target_lufs=-16.0)
-    assert master == EditResult(remaster=True) and project.render.target_lufs == -16.0
+    assert edits.set_render_settings(project, seed=7) == edits.CHANGED
+    assert project.render.seed == 7
+    assert edits.set_render_settings(project, pan_law="-6dB") == edits.CHANGED
+    assert project.render.pan_law == "-6dB"
+    assert edits.set_render_settings(project, target_lufs=-16.0) == edits.CHANGED
+    assert project.render.target_lufs == -16.0
     assert edits.set_render_settings(project, seed=7) == edits.NO_CHANGE
     before = project.render
     with pytest.raises(InputError, match="pan law must be one of"):
@@ -208,12 +208,14 @@ def test_render_settings_results(project: Project) -> None:
 
 def test_diff_projects_matches_the_edit(project: Project) -> None:
     cases: list[tuple[Callable[[Project], EditResult], EditResult]] = [
-        (lambda p: edits.set_pan_offset(p, 5, 0.2),
-         EditResult(respatialize_ids=frozenset({5}), remix=True)),
-        (lambda p: edits.set_prompt(p, 1, "glass"),
-         EditResult(regenerate_ids=frozenset({1}), remix=True)),
-        (lambda p: edits.toggle_solo(p, 2), EditResult(remix=True)),
-        (lambda p: edits.delete_object(p, 5), EditResult(removed_ids=frozenset({5}), remix=True)),
+        (lambda p: edits.set_pan_offset(p, 5, 0.2), edits.CHANGED),
+        (lambda p: edits.set_prompt(p, 1, "glass"), edits.CHANGED),
+        (lambda p: edits.toggle_solo(p, 2), edits.CHANGED),
+        (lambda p: edits.set_label(p, 2, "car"), edits.CHANGED),
+        (lambda p: edits.set_render_settings(p, itd=True), edits.CHANGED),
+        (lambda p: edits.delete_object(p, 5), EditResult(changed=True, removed_ids=frozenset({5}))),
+        (lambda p: edits.add_object(p, _track(0, [3, 4], 9.0)),
+         EditResult(changed=True, added_ids=frozenset({6}))),
     ]
     for edit, expected in cases:
         before = project.copy()
@@ -224,7 +226,8 @@ def test_diff_projects_matches_the_edit(project: Project) -> None:
 
 
 def test_merged_results_do_not_double_count() -> None:
-    a = EditResult(respatialize_ids=frozenset({1, 2}), remix=True)
-    b = EditResult(regenerate_ids=frozenset({2}), removed_ids=frozenset({1}), remix=True)
-    m = a.merged(b)
-    assert m.regenerate_ids == {2} and m.respatialize_ids == frozenset() and m.removed_ids == {1}
+    a = EditResult(changed=True, added_ids=frozenset({1, 2}))
+    b = EditResult(removed_ids=frozenset({1}))
+    assert a.merged(b) == EditResult(changed=True, added_ids=frozenset({2}),
+                                     removed_ids=frozenset({1}))
+    assert edits.NO_CHANGE.merged(edits.NO_CHANGE) == edits.NO_CHANGE

@@ -46,11 +46,11 @@ def test_undo_redo_restores_in_place_with_labels(project: Project) -> None:
     assert project is same_object
     assert step.label == "Pan offset obj 2"
     assert project.object_sound(2).nudges.pan_offset == 0.0
-    assert step.result.respatialize_ids == {2} and not step.result.regenerate
+    assert step.result == edits.CHANGED
     assert history.redo_label == "Pan offset obj 2"
 
     step = history.undo(project)
-    assert project.object_sound(1).prompt == "" and step.result.regenerate_ids == {1}
+    assert project.object_sound(1).prompt == "" and step.result == edits.CHANGED
     assert not history.can_undo
     with pytest.raises(InputError, match="nothing to undo"):
         history.undo(project)
@@ -136,7 +136,7 @@ def test_structural_undo_restores_objects(project: Project) -> None:
     assert step.result.added_ids == {3}
     step = history.undo(project)
     assert [t.id for t in project.analysis.objects] == [1, 2, 3]
-    assert step.result.added_ids == {2} and step.result.regenerate_ids == {1, 2}
+    assert step.result.added_ids == {2} and step.result.changed and not step.result.removed_ids
     assert len(project.analysis.object(1)) == 20
     assert history.revision == 4
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from audio.master import measure_loudness
+from audio.mix import active_ids
 from audio.nudges import Nudges
 from audio.pan import estimate_pan
 from model.render import SceneRenderer, dry_key, render_scene
@@ -262,7 +263,7 @@ THREE = (ObjectSpec("box", start=(0.1, 0.5), velocity=(0.3, 0.0)),
          ObjectSpec("walker", start=(0.2, 0.8), velocity=(0.15, 0.0)))
 
 
-def test_set_analysis_with_an_object_removed_regenerates_nothing(generate_calls: list[int]
+def test_sync_with_an_object_removed_regenerates_nothing(generate_calls: list[int]
                                                                   ) -> None:
     analysis = _scene(*THREE, duration=2.0)
     sounds = _sounds(analysis)
@@ -273,7 +274,7 @@ def test_set_analysis_with_an_object_removed_regenerates_nothing(generate_calls:
     generate_calls.clear()
 
     reduced = analysis.with_objects(t for t in analysis.objects if t.id != 2)
-    after = renderer.set_analysis(reduced)
+    after = renderer.sync(reduced, [s for s in sounds if s.id != 2], SETTINGS).result
     assert generate_calls == []                                   # nothing generated again
     assert set(after.stems) == set(after.dry) == {1, 3} and renderer.analysis is reduced
     fresh = SceneRenderer(analysis, SETTINGS).render(sounds)      # same scene, same master gain
@@ -293,13 +294,13 @@ def test_set_analysis_with_an_object_removed_regenerates_nothing(generate_calls:
     assert remastered.mix.tobytes() == scratch.mix.tobytes()
 
     generate_calls.clear()
-    restored = renderer.set_analysis(analysis, sounds)            # undo: back from the cache
+    restored = renderer.sync(analysis, sounds, SETTINGS).result            # undo: back from the cache
     assert generate_calls == [] and set(restored.stems) == {1, 2, 3}
     total = restored.stems[1] + restored.stems[2] + restored.stems[3]
     np.testing.assert_allclose(restored.mix, total, atol=1e-6)
 
 
-def test_set_analysis_regenerates_only_a_merged_or_added_object(generate_calls: list[int]
+def test_sync_regenerates_only_a_merged_or_added_object(generate_calls: list[int]
                                                                  ) -> None:
     from app.edits import merge_tracks
 
@@ -310,7 +311,9 @@ def test_set_analysis_regenerates_only_a_merged_or_added_object(generate_calls: 
     generate_calls.clear()
     merged = merge_tracks(analysis.object(1), analysis.object(2))
     edited = analysis.with_objects([merged, analysis.object(3)])
-    after = renderer.set_analysis(edited)
+    synced = renderer.sync(edited, _sounds(edited), SETTINGS)
+    after = synced.result
+    assert synced.did.regenerate == {1} and synced.did.drop == {2} and not synced.did.repan
     assert generate_calls == [1]                                  # the merged object only
     assert after.stems[3] is kept and set(after.stems) == {1, 3}
     assert not np.array_equal(after.dry[1], first.dry[1])          # its foley follows the merge
@@ -322,14 +325,14 @@ def test_set_analysis_regenerates_only_a_merged_or_added_object(generate_calls: 
 
     generate_calls.clear()
     added = edited.with_objects([*edited.objects, analysis.object(2).with_changes(id=7)])
-    grown = renderer.set_analysis(added)
+    grown = renderer.sync(added, _sounds(added), SETTINGS).result
     assert generate_calls == [7] and set(grown.stems) == {1, 3, 7}
     assert grown.stems[1] is after.stems[1] and grown.stems[3] is kept
     np.testing.assert_allclose(grown.mix, grown.stems[1] + grown.stems[3] + grown.stems[7],
                                atol=1e-6)
 
 
-def test_set_analysis_removing_the_soloed_object_unmutes_the_rest(generate_calls: list[int]
+def test_sync_removing_the_soloed_object_unmutes_the_rest(generate_calls: list[int]
                                                                    ) -> None:
     analysis = _scene(*THREE, duration=1.5)
     sounds = _sounds(analysis)
@@ -338,22 +341,26 @@ def test_set_analysis_removing_the_soloed_object_unmutes_the_rest(generate_calls
     renderer = SceneRenderer(analysis, SETTINGS)
     first = renderer.render(sounds)
     np.testing.assert_allclose(first.mix, first.stems[2], atol=1e-6)
-    after = renderer.set_analysis(analysis.with_objects(t for t in analysis.objects if t.id != 2))
+    after = renderer.sync(analysis.with_objects(t for t in analysis.objects if t.id != 2),
+                           [s for s in sounds if s.id != 2], SETTINGS).result
     np.testing.assert_allclose(after.mix, after.stems[1], atol=1e-6)   # 3 stays muted
     assert float(np.abs(after.mix).max()) > 1e-3
 
 
-def test_set_settings_respatializes_or_regenerates_as_needed(generate_calls: list[int]) -> None:
+def test_sync_of_settings_repans_remasters_or_regenerates_as_needed(generate_calls: list[int]) -> None:
     from audio.spatialize import spatialize
     from model.render import spatial_config
 
     analysis = _scene(*THREE[:2], duration=1.5)
     renderer = SceneRenderer(analysis, SETTINGS)
-    first = renderer.render(_sounds(analysis))
+    sounds = _sounds(analysis)
+    first = renderer.render(sounds)
     dry, gain_db = dict(first.dry), first.master["gain_db"]
     generate_calls.clear()
 
-    law = renderer.set_settings(replace(SETTINGS, pan_law="-6dB"))
+    synced = renderer.sync(analysis, sounds, replace(SETTINGS, pan_law="-6dB"))
+    assert synced.did.repan == {1, 2} and not synced.did.regenerate | synced.did.drop
+    law = synced.result
     assert generate_calls == [] and law.master["gain_db"] == gain_db
     assert all(law.dry[i] is dry[i] for i in (1, 2))
     assert not np.array_equal(law.stems[1], first.stems[1])
@@ -364,17 +371,21 @@ def test_set_settings_respatializes_or_regenerates_as_needed(generate_calls: lis
     np.testing.assert_array_equal(law.stems[1], fresh)
     np.testing.assert_allclose(law.mix, law.stems[1] + law.stems[2], atol=1e-6)
 
-    louder = renderer.set_settings(replace(SETTINGS, pan_law="-6dB", target_lufs=-16.0))
+    synced = renderer.sync(analysis, sounds, replace(SETTINGS, pan_law="-6dB", target_lufs=-16.0))
+    assert synced.did.remaster and synced.did.repan == {1, 2} and not synced.did.regenerate
+    louder = synced.result
     assert generate_calls == [] and louder.master["target_lufs"] == -16.0
     assert measure_loudness(louder.mix) == pytest.approx(-16.0, abs=0.5)
 
-    reseeded = renderer.set_settings(replace(SETTINGS, seed=4, pan_law="-6dB",
-                                             target_lufs=-16.0))
+    synced = renderer.sync(analysis, sounds, replace(SETTINGS, seed=4, pan_law="-6dB",
+                                                     target_lufs=-16.0))
+    assert synced.did.regenerate == {1, 2} and not synced.did.remaster
+    reseeded = synced.result
     assert sorted(generate_calls) == [1, 2]
     assert not np.array_equal(reseeded.dry[1], dry[1])
 
 
-def test_cancelled_set_analysis_leaves_the_renderer_as_it_was(generate_calls: list[int]) -> None:
+def test_cancelled_sync_leaves_the_renderer_as_it_was(generate_calls: list[int]) -> None:
     analysis = _scene(*THREE, duration=1.5)
     renderer = SceneRenderer(analysis, SETTINGS)
     before = renderer.render(_sounds(analysis))
@@ -386,11 +397,77 @@ def test_cancelled_set_analysis_leaves_the_renderer_as_it_was(generate_calls: li
         raise Cancelled()
 
     with pytest.raises(Cancelled):
-        renderer.set_analysis(edited, progress=cancel)
+        renderer.sync(edited, _sounds(edited), SETTINGS, progress=cancel)
     assert renderer.analysis is analysis and set(renderer.result().stems) == {1, 2, 3}
     assert renderer.result().mix.tobytes() == mix.tobytes()
     with pytest.raises(InputError, match="no object with id 5"):
-        renderer.set_analysis(analysis, [ObjectSound(id=5)])
+        renderer.sync(analysis, [ObjectSound(id=5)], SETTINGS)
     with pytest.raises(InputError, match="duplicate object ids"):
-        renderer.set_analysis(analysis, [ObjectSound(id=1), ObjectSound(id=1)])
+        renderer.sync(analysis, [ObjectSound(id=1), ObjectSound(id=1)], SETTINGS)
     assert renderer.analysis is analysis
+
+
+def _nudged(sounds: list[ObjectSound], object_id: int, **changes: object) -> list[ObjectSound]:
+    return [replace(s, nudges=replace(s.nudges, **changes)) if s.id == object_id else s
+            for s in sounds]
+
+
+def _with(sounds: list[ObjectSound], object_id: int, **changes: object) -> list[ObjectSound]:
+    return [replace(s, **changes) if s.id == object_id else s for s in sounds]
+
+
+# (what changes: (analysis, sounds, settings) -> the new scene), then what sync must do:
+# (regenerated ids, re-panned ids, dropped ids, remix, remaster)
+SYNC_TABLE = [
+    ("nothing", lambda a, s, c: (a, s, c), ((), (), (), False, False)),
+    ("pan nudge", lambda a, s, c: (a, _nudged(s, 2, pan_offset=0.5), c),
+     ((), (2,), (), True, False)),
+    ("gain + width nudge", lambda a, s, c: (a, _nudged(s, 1, gain_db=-3.0, width=0.5), c),
+     ((), (1,), (), True, False)),
+    ("mute", lambda a, s, c: (a, _nudged(s, 3, mute=True), c), ((), (), (), True, False)),
+    ("mute while another is soloed", lambda a, s, c: (
+        a, _nudged(_nudged(s, 1, solo=True), 3, mute=True), c), ((), (), (), True, False)),
+    ("prompt", lambda a, s, c: (a, _with(s, 2, prompt="glass"), c), ((2,), (), (), True, False)),
+    ("object seed", lambda a, s, c: (a, _with(s, 3, seed=5), c), ((3,), (), (), True, False)),
+    ("stem file name only", lambda a, s, c: (a, _with(s, 1, stem="x.wav"), c),
+     ((), (), (), False, False)),
+    ("rename", lambda a, s, c: (
+        a.with_objects(t.with_changes(label="car") if t.id == 1 else t for t in a.objects), s, c),
+     ((1,), (), (), True, False)),
+    ("delete", lambda a, s, c: (a.with_objects(t for t in a.objects if t.id != 2),
+                                [o for o in s if o.id != 2], c), ((), (), (2,), True, False)),
+    ("pan law", lambda a, s, c: (a, s, replace(c, pan_law="-6dB")),
+     ((), (1, 2, 3), (), True, False)),
+    ("render seed", lambda a, s, c: (a, s, replace(c, seed=8)), ((1, 2, 3), (), (), True, False)),
+    ("loudness target", lambda a, s, c: (a, s, replace(c, target_lufs=-16.0)),
+     ((), (1, 2, 3), (), True, True)),
+    ("prompt + ceiling", lambda a, s, c: (a, _with(s, 2, prompt="wood"),
+                                          replace(c, true_peak_db=-2.0)),
+     ((2,), (1, 3), (), True, True)),
+]
+
+
+@pytest.mark.parametrize(("what", "edit", "expected"), SYNC_TABLE, ids=[r[0] for r in SYNC_TABLE])
+def test_sync_does_what_plan_says_and_only_that(what, edit, expected,
+                                                generate_calls: list[int]) -> None:
+    analysis = _scene(*THREE, duration=1.0)
+    sounds = _sounds(analysis)
+    renderer = SceneRenderer(analysis, SETTINGS)
+    before = renderer.render(sounds)
+    generate_calls.clear()
+    new_analysis, new_sounds, new_settings = edit(analysis, sounds, SETTINGS)
+    plan = renderer.plan(new_analysis, new_sounds, new_settings)
+    synced = renderer.sync(new_analysis, new_sounds, new_settings)
+    regenerate, repan, drop, remix, remaster = expected
+    assert synced.did == plan
+    assert (sorted(plan.regenerate), sorted(plan.repan), sorted(plan.drop), plan.remix,
+            plan.remaster) == (list(regenerate), list(repan), list(drop), remix, remaster)
+    assert sorted(generate_calls) == list(regenerate)       # every regenerated one, only those
+    after = synced.result
+    for oid in set(after.stems) - plan.stale:
+        if not plan.remaster:                               # untouched stems are kept as they are
+            assert after.stems[oid] is before.stems[oid]
+    assert renderer.plan(new_analysis, new_sounds, new_settings).empty   # in step now
+    active = active_ids({o.id: o.nudges for o in new_sounds})     # the mixer's one rule
+    total = sum((after.stems[oid] for oid in active), np.zeros_like(after.mix))
+    np.testing.assert_allclose(after.mix, total, atol=1e-5)

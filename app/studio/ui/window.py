@@ -19,17 +19,17 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from app.studio import theme
-from app.studio.bars import StatusBar, TransportBar
-from app.studio.controller import StudioController
-from app.studio.dialogs import Dialogs
-from app.studio.frames import FrameFeed
-from app.studio.inspector import Inspector
-from app.studio.object_list import ObjectList
-from app.studio.settings_panel import SettingsPanel
-from app.studio.shortcuts import STUDIO_SHORTCUTS, key_names, modifiers, shortcut_label
-from app.studio.timeline import Timeline
-from app.studio.video_view import VideoView
+from app.studio.session.controller import StudioController
+from app.studio.session.frames import FrameFeed
+from app.studio.ui import theme
+from app.studio.ui.bars import StatusBar, TransportBar
+from app.studio.ui.dialogs import Dialogs
+from app.studio.ui.inspector import Inspector
+from app.studio.ui.object_list import ObjectList
+from app.studio.ui.settings_panel import SettingsPanel
+from app.studio.ui.shortcuts import STUDIO_SHORTCUTS, key_names, modifiers, shortcut_label
+from app.studio.ui.timeline import Timeline
+from app.studio.ui.video_view import VideoView
 from app.transport import action_for
 from video.base.errors import InputError
 

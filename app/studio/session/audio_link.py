@@ -1,15 +1,15 @@
 """The studio's link to sound: the scene renderer, the playback engine and export.
 
-Render jobs are built here as plain functions for the worker thread. Jobs share one
-`model.render.SceneRenderer` (used only from the worker thread, one job at a time) while it fits
-the project, so dry foley is generated once per object and a nudge only re-spatializes that
-object (`SceneRenderer.update_object`). After an edit of the tracks (add, delete, merge, seeded
-tracking, undo of those) or of the render settings, the same renderer adopts the new scene
-(`SceneRenderer.set_analysis`): only new or changed objects are generated, the other stems are
-kept as they are. A new renderer is built only for the first render of a project or another
-sound library. A job hands the new mix straight to the playback engine (its control methods are
-thread-safe, and the mix copy then happens off the UI thread) and returns an `AudioUpdate` with
-the waveform envelopes the timeline draws, also computed off the UI thread.
+Render jobs are built here as plain functions for the worker thread. After any edit the studio
+queues one job, `sync_job`, which hands a snapshot of the project to the one
+`model.render.SceneRenderer` of the project (used only from the worker thread, one job at a
+time); the renderer compares it with what it holds and redoes only what changed (a nudge re-pans
+one object, a new prompt regenerates one, a new loudness target re-masters). `plan` asks the
+same renderer, on the UI thread, which objects are out of date, without doing anything. A new
+renderer is built only for the first render of a project or another sound library. A job hands
+the new mix straight to the playback engine (its control methods are thread-safe, and the mix
+copy then happens off the UI thread) and returns an `AudioUpdate` with the waveform envelopes
+the timeline draws, also computed off the UI thread.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.project import Project
-from app.studio.envelopes import minmax_envelope
-from app.studio.state import RenderView
+from app.studio.session.envelopes import minmax_envelope
+from app.studio.session.state import RenderView
 from video.base.progress import ProgressFn, report, scaled
 from video.base.timebase import SAMPLE_RATE, duration_to_samples
 
 if TYPE_CHECKING:
     from audio.playback import PlaybackEngine
-    from model.render import RenderResult, SceneRenderer
+    from model.render import RenderResult, SceneRenderer, SyncPlan
 
 JobFn = Any  # Callable[[ProgressFn], AudioUpdate]
 METER_WINDOW_S = 0.05  # the output meters show the peak of the last 50 ms played
@@ -37,15 +37,15 @@ METER_WINDOW_S = 0.05  # the output meters show the peak of the last 50 ms playe
 
 @dataclass(frozen=True)
 class AudioUpdate:
-    """What a render job produced: the result, which stems changed, their envelopes.
+    """What a sync job produced: the result, what the renderer did, the changed stems' envelopes.
 
-    full: the job brought every object up to date (a render job), not only `changed`.
+    changed: the objects whose stems were rebuilt (`did.stale`), in the result's order.
     """
 
     result: RenderResult
     renderer: SceneRenderer
+    did: SyncPlan
     changed: tuple[int, ...]
-    full: bool
     mix_envelope: np.ndarray
     stem_envelopes: dict[int, np.ndarray] = field(default_factory=dict)
     generation: int = 0
@@ -63,6 +63,8 @@ class AudioLink:
         self.engine: PlaybackEngine | None = None
         self.renderer: SceneRenderer | None = None
         self.result: RenderResult | None = None
+        self.last_sync: SyncPlan | None = None
+        """What the renderer did in the last sync adopted (regenerated, re-panned, ...)."""
         self._library: Any = None
         self._library_key: tuple[str, ...] | None = None
         self._generation = 0  # bumped when another project opens: older jobs stay silent
@@ -88,7 +90,7 @@ class AudioLink:
 
     def output_levels(self) -> tuple[float, float]:
         """Peak dBFS of what was played in the last `METER_WINDOW_S` (left, right)."""
-        from app.studio.envelopes import peak_dbfs
+        from app.studio.session.envelopes import peak_dbfs
 
         if self.engine is None or not self.engine.is_playing:
             return -60.0, -60.0
@@ -112,23 +114,26 @@ class AudioLink:
     def has_render(self) -> bool:
         return self.result is not None
 
-    @property
-    def has_renderer(self) -> bool:
-        return self.renderer is not None
-
     def reset(self) -> None:
         """Forget the last render and the renderer (another project was opened)."""
         self.renderer = None
         self.result = None
+        self.last_sync = None
         self._worker_renderer = None
         self._generation += 1
 
-    def remove_object(self, object_id: int) -> None:
-        """An object was deleted: hide its stem now; the render job the edit schedules drops
-        it from the renderer and the mix."""
-        if self.result is not None and object_id in self.result.stems:
-            stems = {i: s for i, s in self.result.stems.items() if i != object_id}
-            self.result = replace(self.result, stems=stems)
+    def plan(self, project: Project, *, remaster: bool = False) -> SyncPlan | None:
+        """What a sync of this project would do, as the renderer sees it (None before the
+        project has a renderer: then everything is still to render). Cheap for a nudge."""
+        if self.renderer is None:
+            return None
+        return self.renderer.plan(project.analysis, project.objects, project.render,
+                                  remaster=remaster)
+
+    def stale_ids(self, project: Project) -> set[int]:
+        """The objects whose audio is out of date (every object before the first render)."""
+        plan = self.plan(project)
+        return {o.id for o in project.objects} if plan is None else set(plan.stale)
 
     # -- jobs (run on the worker thread) -----------------------------------------------------
 
@@ -141,8 +146,8 @@ class AudioLink:
             self._library_key = key
         return self._library
 
-    def _publish(self, result: RenderResult, renderer: SceneRenderer, changed: tuple[int, ...],
-                 *, full: bool, generation: int) -> AudioUpdate:
+    def _publish(self, result: RenderResult, renderer: SceneRenderer, did: SyncPlan,
+                 *, generation: int) -> AudioUpdate:
         """Send the new mix to playback and wrap the result with its envelopes.
 
         A job started for a project that is no longer open does not touch playback.
@@ -151,35 +156,19 @@ class AudioLink:
         if self.engine is not None and generation == self._generation:
             self.engine.set_mix(mix)
         result = replace(result, mix=mix)
-        stems = {i: minmax_envelope(result.stems[i]) for i in changed if i in result.stems}
-        return AudioUpdate(result=result, renderer=renderer, changed=changed, full=full,
+        changed = tuple(i for i in result.stems if i in did.stale)
+        stems = {i: minmax_envelope(result.stems[i]) for i in changed}
+        return AudioUpdate(result=result, renderer=renderer, did=did, changed=changed,
                            mix_envelope=minmax_envelope(mix), stem_envelopes=stems,
                            generation=generation)
 
-    def fits(self, project: Project) -> bool:
-        """True when the live renderer can update single objects of this project."""
-        return self._fits(self.renderer, project)
+    def sync_job(self, project: Project, *, remaster: bool = False) -> JobFn:
+        """Bring the audio to a project snapshot: `SceneRenderer.sync` redoes what changed.
 
-    def _fits(self, renderer: SceneRenderer | None, project: Project) -> bool:
-        """True when `renderer` is at this project's analysis and render settings.
-
-        A renderer keeps per-track digests and the spatial settings of the scene it rendered
-        last, so after an edit of tracks (add, delete, merge, seeded tracking) or of render
-        settings it must adopt the new scene first (a render job does that). Unchanged analyses
-        are the same object (edits build new ones; snapshots share).
-        """
-        return renderer is not None and renderer.analysis is project.analysis \
-            and renderer.settings == project.render
-
-    def render_job(self, project: Project, *, remaster: bool = True) -> JobFn:
-        """Bring the audio to a project snapshot.
-
-        remaster: a full render (every object placed again, the master stage re-measured).
-        Otherwise, after a track or settings edit, only what changed is rendered
-        (`SceneRenderer.set_analysis`: new/changed objects generated, removed ones dropped,
-        the master gain kept as after a nudge). Either way the renderer the worker used last
-        is kept when it can be (same sound library), so unchanged objects' dry foley is never
-        generated again; the first render of a project builds one.
+        remaster: re-master everything even if no loudness setting changed (a full render from
+        the cached dry audio: export, "render all"). The renderer the worker used last is kept
+        when it can be (same sound library), so unchanged objects' dry foley is never generated
+        again; the first sync of a project builds one (and renders everything).
         """
         generation = self._generation
 
@@ -188,70 +177,25 @@ class AudioLink:
 
             library = self._library_for(project, scaled(progress, 0.0, 0.1))
             renderer = self._worker_renderer
-            part = scaled(progress, 0.1, 0.95)
             if renderer is None or renderer.library is not library:
                 renderer = SceneRenderer(project.analysis, project.render, library=library,
                                          warn=_warn)
-                result = renderer.render(project.objects, progress=part)
-                changed = tuple(result.stems)
-            elif remaster:
-                result = renderer.render(project.objects, analysis=project.analysis,
-                                         settings=project.render, progress=part)
-                changed = tuple(result.stems)
-            else:
-                before = renderer.result().stems
-                result = renderer.set_analysis(project.analysis, project.objects,
-                                               settings=project.render, progress=part)
-                changed = tuple(i for i, s in result.stems.items() if before.get(i) is not s)
+            synced = renderer.sync(project.analysis, project.objects, project.render,
+                                   remaster=remaster, progress=scaled(progress, 0.1, 0.95))
             if generation == self._generation:
                 self._worker_renderer = renderer
             report(progress, 0.97, "waveforms")
-            return self._publish(result, renderer, changed, full=True, generation=generation)
-        return job
-
-    def object_job(self, project: Project, object_id: int) -> JobFn:
-        """Re-spatialize (or regenerate, when its sound changed) one object and patch the mix.
-
-        Falls back to a full render when the renderer does not fit the snapshot any more.
-        """
-        renderer, generation = self.renderer, self._generation
-        full = self.render_job(project)
-
-        def job(progress: ProgressFn) -> AudioUpdate:
-            if renderer is None or not self._fits(renderer, project):
-                return full(progress)  # type: ignore[no-any-return]
-            report(progress, 0.0, f"object {object_id}")
-            result = renderer.update_object(project.object_sound(object_id))
-            return self._publish(result, renderer, (object_id,), full=False,
-                                 generation=generation)
-        return job
-
-    def remix_job(self, project: Project) -> JobFn:
-        """Mute/solo changed: update the objects whose mixer state differs and re-sum the mix."""
-        renderer, generation = self.renderer, self._generation
-        full = self.render_job(project)
-
-        def job(progress: ProgressFn) -> AudioUpdate:
-            if renderer is None or not self._fits(renderer, project):
-                return full(progress)  # type: ignore[no-any-return]
-            current = renderer.nudges()
-            changed = []
-            for sound in project.objects:
-                if sound.id in current and current[sound.id] != sound.nudges:
-                    renderer.update_object(sound)
-                    changed.append(sound.id)
-            return self._publish(renderer.result(), renderer, tuple(changed), full=False,
-                                 generation=generation)
+            return self._publish(synced.result, renderer, synced.did, generation=generation)
         return job
 
     def apply(self, update: AudioUpdate) -> bool:
-        """On the UI thread: adopt a finished job's renderer and result (False if stale)."""
+        """On the UI thread: adopt a finished job's renderer and result (False if it was for
+        another project)."""
         if update.generation != self._generation:
-            return False
-        if not update.full and update.renderer is not self.renderer:
             return False
         self.renderer = update.renderer
         self.result = update.result
+        self.last_sync = update.did
         return True
 
     def render_view(self, view: RenderView, update: AudioUpdate) -> RenderView:
@@ -275,7 +219,7 @@ class AudioLink:
         def job(progress: ProgressFn) -> tuple[Path, AudioUpdate]:
             from app.export import export_render
 
-            update = self.render_job(project)(scaled(progress, 0.0, 0.6) or progress)
+            update = self.sync_job(project, remaster=True)(scaled(progress, 0.0, 0.6) or progress)
             video = project.video_path if review_video and Path(project.video_path).is_file() \
                 else None
             written = export_render(outdir, project, update.result, force=force,

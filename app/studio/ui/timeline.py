@@ -14,11 +14,10 @@ from typing import Any
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from app.studio import theme
-from app.studio.controller import StudioController
-from app.studio.envelopes import pan_curve, waveform_image
-from app.studio.timecode import format_clock
-from app.studio.timeline_layout import (
+from app.studio.session.controller import StudioController
+from app.studio.session.envelopes import pan_curve, waveform_image
+from app.studio.session.timecode import format_clock
+from app.studio.session.timeline_layout import (
     HEADER_W,
     RULER_H,
     Lane,
@@ -31,6 +30,7 @@ from app.studio.timeline_layout import (
     scroll_view,
     zoom_view,
 )
+from app.studio.ui import theme
 from audio.nudges import Nudges
 
 

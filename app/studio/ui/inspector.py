@@ -14,9 +14,9 @@ from typing import Any
 import dearpygui.dearpygui as dpg
 
 from app.project import Project
-from app.studio import theme
-from app.studio.controller import StudioController
-from app.studio.timecode import format_clock
+from app.studio.session.controller import StudioController
+from app.studio.session.timecode import format_clock
+from app.studio.ui import theme
 
 
 def object_summary(project: Project, object_id: int) -> str:

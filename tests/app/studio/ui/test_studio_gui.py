@@ -15,10 +15,10 @@ import pytest
 import soundfile as sf
 
 from app.project import Project, load_project, save_project
-from app.studio.theme import WAVE, object_colour
+from app.studio.ui.theme import WAVE, object_colour
 from video.synth import ObjectSpec, SceneSpec, render_frame, write_clip
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 needs_display = pytest.mark.skipif(not os.environ.get("DISPLAY"),
                                    reason="no X display (run under Xvfb: scripts/services.sh)")
 
@@ -191,9 +191,9 @@ def test_studio_bad_arguments(clip: tuple[Path, Path], tmp_path: Path, args: lis
 SESSION = r'''
 import json, sys, time
 import dearpygui.dearpygui as dpg
-from app.studio.audio_link import AudioLink
-from app.studio.controller import StudioController
-from app.studio.window import StudioWindow
+from app.studio.session.audio_link import AudioLink
+from app.studio.session.controller import StudioController
+from app.studio.ui.window import StudioWindow
 
 project_path, recovery = sys.argv[1], sys.argv[2]
 dpg.create_context()
@@ -229,7 +229,7 @@ sx, sy = win.video.rect.to_screen((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 win.video.mouse_down(sx, sy)              # click on the walker
 win.video.mouse_up()
 out["selected_by_click"] = ctl.state.selected
-from app.studio.shortcuts import key_code
+from app.studio.ui.shortcuts import key_code
 win._on_key(None, key_code("m"))           # the M key, through the real key handler
 settle()
 out["muted"] = ctl.project.object_sound(2).nudges.mute
@@ -245,7 +245,7 @@ win.timeline.mouse_drag(x + 20, lane.pan_to_y(-0.5))
 win.timeline.mouse_up()
 settle()
 out["keys"] = [[k.time, k.pan] for k in ctl.project.object_sound(2).nudges.pan_keyframes]
-from app.studio.timeline_layout import header_buttons
+from app.studio.session.timeline_layout import header_buttons
 solo = header_buttons(lane)["solo"]
 win.timeline.mouse_down((solo[0] + solo[2]) / 2, (solo[1] + solo[3]) / 2)   # S in the header
 win.timeline.mouse_up()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.studio.worker import PRIORITY_INTERACTIVE, JobResult, Worker
+from app.studio.session.worker import PRIORITY_INTERACTIVE, JobResult, Worker
 from video.base.errors import Cancelled, InputError
 from video.base.progress import ProgressFn
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from app.studio.controller import StudioController
+from app.studio.session.controller import StudioController
 from model.scene import PAN_LAWS
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from app.studio import theme
-from app.studio.controller import StudioController
-from app.studio.shortcuts import MOUSE_HELP, STUDIO_SHORTCUTS
+from app.studio.session.controller import StudioController
+from app.studio.ui import theme
+from app.studio.ui.shortcuts import MOUSE_HELP, STUDIO_SHORTCUTS
 
 Guard = Callable[[Callable[[], Any]], None]
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".*")

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
-from app.studio.controller import StudioController
-from app.studio.geometry import boxes_at
-from app.studio.state import busiest_time
-from app.studio.window import StudioWindow, save_screenshot
+from app.studio.session.controller import StudioController
+from app.studio.session.geometry import boxes_at
+from app.studio.session.state import busiest_time
+from app.studio.ui.window import StudioWindow, save_screenshot
 from video.base.errors import InputError
 
 SCREENSHOT_TIMEOUT_S = 600.0

@@ -1,10 +1,12 @@
 """The studio's controller: every user action as a plain method, no widgets involved.
 
 Dear PyGui callbacks are thin: they call one method here. Edits go through `app.edits` functions
-wrapped in `app.history.History.apply` (undoable, drag-coalesced); the returned `EditResult` says
-which jobs keep the audio in step with the Project (`plan_jobs`), and those jobs run on the
-`Worker`. `poll()`, called once per UI frame, applies finished jobs to the state. Because nothing
-here touches a window, the same methods drive scripted sessions and tests.
+wrapped in `app.history.History.apply` (undoable, drag-coalesced); after each edit that changed
+the project one sync job runs on the `Worker`: the scene renderer compares the project with what
+it holds and redoes only that (`AudioLink.sync_job`), and the same renderer says which objects
+are out of date meanwhile (`StudioState.stale`). `poll()`, called once per UI frame, applies
+finished jobs to the state. Because nothing here touches a window, the same methods drive
+scripted sessions and tests.
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ import traceback
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import edits
 from app.autosave import Autosaver, Recovery, discard_recovery, find_recovery
 from app.history import History, restore_into
 from app.project import Project, load_project, save_project
-from app.studio.audio_link import AudioLink, AudioUpdate
-from app.studio.state import JobRequest, RenderView, StudioState, export_target, plan_jobs
-from app.studio.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
+from app.studio.session.audio_link import AudioLink, AudioUpdate
+from app.studio.session.state import JobRequest, RenderView, StudioState, export_target
+from app.studio.session.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
 from app.transport import Transport
 from video.base.errors import InputError
 from video.base.progress import ProgressFn
 from video.base.tracks import Analysis
+
+if TYPE_CHECKING:
+    from model.render import SyncPlan
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class StudioController:
         self.recovery: Recovery | None = None
         """Unsaved edits found from an earlier session, offered to the user (restore/discard)."""
         self._pending: dict[int, _Pending] = {}
-        self._remaster_job: int | None = None  # the last full (re-mastering) render submitted
+        self._remaster_job: int | None = None  # the last re-mastering sync submitted
         self._saved_revision = 0
         self._warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
         """Warnings from worker jobs (thread-safe), shown by the next poll()."""
@@ -190,7 +195,7 @@ class StudioController:
 
     def select_at(self, vx: float, vy: float) -> int | None:
         """Select the object under a video-pixel point at the playhead frame (None: clear)."""
-        from app.studio.geometry import hit_test
+        from app.studio.session.geometry import hit_test
 
         project = self.project
         if project is None:
@@ -256,7 +261,7 @@ class StudioController:
     def add_keyframe(self, object_id: int, time_s: float | None = None,
                      pan: float | None = None) -> None:
         """Pin the pan at the playhead (default: the pan the object has there now)."""
-        from app.studio.envelopes import pan_at
+        from app.studio.session.envelopes import pan_at
 
         project = self._require_project()
         t = self.state.playhead if time_s is None else time_s
@@ -314,23 +319,10 @@ class StudioController:
         return str(step.label)
 
     def _after_change(self, result: edits.EditResult) -> None:
-        """The project changed: refresh the view state and schedule the audio work it needs."""
-        project = self._require_project()
-        self.state.set_project(project)
-        if not result.changed:
-            return
-        for object_id in result.removed_ids:
-            self.audio.remove_object(object_id)
-            self.state.render.stems.pop(object_id, None)
-        requests = plan_jobs(result, have_render=self.audio.has_render,
-                             have_renderer=self.audio.fits(project))
-        # a track or settings edit re-renders only what changed (keeping the master gain, as a
-        # nudge does) unless it changes the master stage or a full render is still to come
-        # (the edit's job replaces that queued one, so it must do the full render's work)
-        remaster = result.remaster or not self.audio.has_render \
-            or not self.audio.has_renderer or self._remaster_job in self._pending
-        for request in requests:
-            self._schedule(request, remaster=remaster)
+        """The project changed: refresh the view state and bring the audio in step."""
+        self.state.set_project(self._require_project())
+        if result.changed:
+            self._sync()
 
     # -- seeded tracking ----------------------------------------------------------------------
 
@@ -354,10 +346,10 @@ class StudioController:
     # -- rendering ------------------------------------------------------------------------------
 
     def render_all(self) -> int | None:
-        """(Re)render every object in the background."""
+        """(Re)render every object and re-master, in the background."""
         if self.project is None:
             return None
-        return self._schedule(JobRequest("render"))
+        return self._sync(remaster=True)
 
     def regenerate(self, object_id: int) -> None:
         """A new take of the object's sound: the next seed, same prompt (undoable)."""
@@ -366,44 +358,30 @@ class StudioController:
         self.edit(f"New take of object {object_id}", edits.set_object_seed, object_id,
                   (seed + 1) % 2**31)
 
-    def _schedule(self, request: JobRequest, *, remaster: bool = True) -> int | None:
-        """Queue one job for a snapshot of the project.
+    def _sync(self, *, remaster: bool = False) -> int:
+        """Queue a sync of the audio to a snapshot of the project (it replaces a sync still
+        waiting; a running one finishes first). What it will redo, and so which objects are
+        out of date until it is done, the renderer says (`AudioLink.plan`).
 
-        remaster: for a render request, a full render; False after a track or settings edit:
-        only new or changed objects are rendered (`AudioLink.render_job`)."""
+        remaster: re-master everything (a full render from the cached dry foley). A requested
+        re-master that this sync replaces before it started is done by this one."""
         project = self._require_project()
-        snapshot = project.copy()
-        if request.kind == "render":
-            fn = self.audio.render_job(snapshot, remaster=remaster)
-            name = "Render all objects" if remaster else "Update changed objects"
-        elif request.kind in ("regenerate", "respatialize"):
-            assert request.object_id is not None
-            if not self.audio.has_renderer:
-                return self._schedule(JobRequest("render"))
-            fn = self.audio.object_job(snapshot, request.object_id)
-            verb = "Generate" if request.kind == "regenerate" else "Place"
-            name = f"{verb} object {request.object_id}"
-        elif request.kind == "remix":
-            if not self.audio.has_renderer:
-                return self._schedule(JobRequest("render"))
-            fn = self.audio.remix_job(snapshot)
-            name = "Mix"
-        else:
-            raise ValueError(f"cannot schedule a {request.kind} job here")
-        if request.kind == "render":
-            self.state.stale = set(self.state.object_ids())
-        elif request.object_id is not None:
-            self.state.stale.add(request.object_id)
-        priority = PRIORITY_INTERACTIVE if request.kind in ("respatialize", "remix") \
-            else PRIORITY_BACKGROUND
-        job_id = self._submit(request, fn, name=name, priority=priority)
-        if request.kind == "render" and remaster:
+        running = self.worker.status()
+        remaster = remaster or (self._remaster_job in self._pending and (
+            running is None or running.job_id != self._remaster_job))
+        plan = self.audio.plan(project, remaster=remaster)
+        self.state.stale = set(self.state.object_ids()) if plan is None else set(plan.stale)
+        fn = self.audio.sync_job(project.copy(), remaster=remaster)
+        job_id = self._submit(JobRequest("sync"), fn, name=_sync_name(plan, remaster),
+                              priority=PRIORITY_INTERACTIVE, interrupt=False)
+        if remaster:
             self._remaster_job = job_id
         return job_id
 
     def _submit(self, request: JobRequest, fn: Callable[[ProgressFn], Any], *, name: str,
-                priority: int = PRIORITY_BACKGROUND) -> int:
-        job_id = self.worker.submit(name, fn, key=request.key, priority=priority)
+                priority: int = PRIORITY_BACKGROUND, interrupt: bool = True) -> int:
+        job_id = self.worker.submit(name, fn, key=request.key, priority=priority,
+                                    interrupt=interrupt)
         self._pending[job_id] = _Pending(request)
         return job_id
 
@@ -425,7 +403,9 @@ class StudioController:
                 if not isinstance(result.error, InputError):  # a bug, not bad input: log it
                     sys.stderr.write("".join(traceback.format_exception(result.error)))
             elif result.outcome == "cancelled":
-                if pending.request.kind in ("analyze", "render", "export", "track"):
+                superseded = pending.request.kind == "sync" and any(
+                    p.request.kind == "sync" for p in self._pending.values())
+                if not superseded:
                     self.state.message = f"{result.name}: cancelled"
             else:
                 self._apply(pending, result)
@@ -449,20 +429,19 @@ class StudioController:
                 self.state.select(self.project.objects[-1].id)
         elif kind == "export":
             written, update = result.value
-            self._apply_audio(JobRequest("render"), update)
+            self._apply_audio(update)
             self.state.message = f"Exported stems, mix and project to {written}"
         else:
-            self._apply_audio(pending.request, result.value)
+            self._apply_audio(result.value)
 
-    def _apply_audio(self, request: JobRequest, update: AudioUpdate) -> None:
-        """A render job finished: show its waveforms (its mix is already playing)."""
+    def _apply_audio(self, update: AudioUpdate) -> None:
+        """A sync finished: show its waveforms (its mix is already playing) and what is still
+        out of date (edits made while it ran)."""
         if not self.audio.apply(update):
             return
         self.state.render = self.audio.render_view(self.state.render, update)
-        if update.full:
-            self.state.stale.clear()
-        elif request.object_id is not None:
-            self.state.stale.discard(request.object_id)
+        if self.project is not None:
+            self.state.stale = self.audio.stale_ids(self.project)
         self.state.revision += 1
 
     def _require_project(self) -> Project:
@@ -527,3 +506,16 @@ class StudioController:
         self.audio.close()
         if self.autosaver is not None and not self.unsaved:
             self.autosaver.close()
+
+
+def _sync_name(plan: SyncPlan | None, remaster: bool) -> str:
+    """The status bar's name for a sync job, from what the renderer will do."""
+    if plan is None or plan.remaster or remaster:
+        return "Render all objects"
+    if len(plan.stale) == 1:
+        (object_id,) = plan.stale
+        verb = "Generate" if object_id in plan.regenerate else "Place"
+        return f"{verb} object {object_id}"
+    if plan.stale:
+        return f"Update {len(plan.stale)} objects"
+    return "Mix"

@@ -10,10 +10,10 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from app.studio import theme
-from app.studio.controller import StudioController
-from app.studio.envelopes import meter_fall
-from app.studio.timecode import seconds_to_timecode
+from app.studio.session.controller import StudioController
+from app.studio.session.envelopes import meter_fall
+from app.studio.session.timecode import seconds_to_timecode
+from app.studio.ui import theme
 
 Action = Callable[[str], None]
 
@@ -87,7 +87,8 @@ class TransportBar:
 
 
 class StatusBar:
-    """Audio device status, the running job's progress with Cancel, and the last message."""
+    """Audio device status, the running job's progress with Cancel, the objects whose audio is
+    out of date, and the last message."""
 
     def __init__(self, ctl: StudioController, run_action: Action) -> None:
         self.ctl = ctl
@@ -112,11 +113,13 @@ class StatusBar:
         status = ctl.worker.status()
         for key in ("progress", "cancel"):
             dpg.configure_item(w[key], show=status is not None)
+        stale = state.stale_text()   # what the renderer says is still to redo
         if status is not None:
             dpg.set_value(w["progress"], status.fraction)
             dpg.configure_item(w["progress"], overlay=f"{status.fraction * 100:.0f}%")
-            dpg.set_value(w["job"], f"{status.name}: {status.message}"[:70])
+            job = f"{status.name}: {status.message}"[:70]
+            dpg.set_value(w["job"], f"{job}   ({stale})" if stale else job)
         else:
-            dpg.set_value(w["job"], "")
+            dpg.set_value(w["job"], stale)
         dpg.set_value(w["message"], state.error or state.message)
         dpg.configure_item(w["message"], color=theme.ERROR if state.error else theme.TEXT_DIM)

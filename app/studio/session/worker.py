@@ -8,8 +8,10 @@ that reports progress (as every long job in this project does) stops at its next
 The worker never touches widgets: finished jobs (done, failed, cancelled) are posted to a result
 queue that the UI loop drains once per frame with `drain()`; live progress of the running job is
 read with `status()`. Jobs submitted with the same `key` supersede each other: a newer job drops
-the older one if it is still waiting and cancels it if it is running (typing a new prompt while
-the old one still renders, dragging a slider).
+the older one if it is still waiting and cancels it if it is running (opening another video
+while the first is analysed), unless it is submitted with `interrupt=False`: then the running
+one finishes (the studio's audio syncs, each of which brings the audio to the newest project,
+so a slider drag never throws away a regeneration in progress).
 """
 
 from __future__ import annotations
@@ -91,25 +93,27 @@ class Worker:
     # -- submitting and cancelling -------------------------------------------------------------
 
     def submit(self, name: str, fn: JobFn, *, key: str | None = None,
-               priority: int = PRIORITY_BACKGROUND) -> int:
-        """Queue `fn(progress)`; returns the job id. A same-`key` job waiting or running is dropped."""
+               priority: int = PRIORITY_BACKGROUND, interrupt: bool = True) -> int:
+        """Queue `fn(progress)`; returns the job id. A same-`key` job waiting is dropped, and
+        one running is cancelled unless `interrupt` is False."""
         job = _Job(job_id=next(self._ids), name=name, fn=fn, key=key, priority=priority,
                    cancel=threading.Event())
         with self._lock:
             if self._closed:
                 raise RuntimeError("worker is shut down")
             if key is not None:
-                self._supersede(key)
+                self._supersede(key, interrupt=interrupt)
             self._waiting[job.job_id] = job
         self._pending.put((priority, next(self._order), job))
         return job.job_id
 
-    def _supersede(self, key: str) -> None:
-        """Cancel every job with this key (called with the lock held)."""
+    def _supersede(self, key: str, *, interrupt: bool) -> None:
+        """Cancel every waiting job with this key, and the running one if `interrupt` (called
+        with the lock held)."""
         for job in list(self._waiting.values()):
             if job.key == key:
                 job.cancel.set()
-        if self._running is not None and self._running.key == key:
+        if interrupt and self._running is not None and self._running.key == key:
             self._running.cancel.set()
 
     def cancel(self, job_id: int | None = None) -> bool:

@@ -1,89 +1,47 @@
-"""The studio's view state around the Project: selection, playhead, rendered audio, job plans.
+"""The studio's view state around the Project: selection, playhead, rendered audio, jobs.
 
 The Project is the source of truth for everything that is saved; `StudioState` holds what only
 the open window needs (which object is selected, where the playhead is, the last render's
-waveform envelopes, which objects' audio is out of date). Plain data and functions, so the
-studio's behaviour is tested without a window.
+waveform envelopes, which objects' audio is out of date as the scene renderer sees it). Plain
+data and functions, so the studio's behaviour is tested without a window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from app.edits import EditResult
 from app.project import Project
-from app.studio.envelopes import minmax_envelope
 from video.base.errors import InputError
 
-JobKind = Literal["analyze", "render", "regenerate", "respatialize", "remix", "track", "export"]
+JobKind = Literal["analyze", "sync", "track", "export"]
 
 
 @dataclass(frozen=True)
 class JobRequest:
-    """One job the controller should queue: what, for which object, and its supersede key."""
+    """One job the controller queues: what it is for, and its supersede key."""
 
     kind: JobKind
-    object_id: int | None = None
 
     @property
     def key(self) -> str | None:
-        """Same key = same target: a newer request replaces an older one still queued or running.
+        """Same key = same target: a newer request replaces an older one still queued.
 
         Seeded tracking has none: two boxes drawn one after the other are two new objects.
         """
-        if self.kind == "track":
-            return None
-        if self.kind in ("regenerate", "respatialize"):
-            return f"{self.kind}:{self.object_id}"
-        return self.kind
-
-
-def plan_jobs(result: EditResult, *, have_render: bool, have_renderer: bool) -> list[JobRequest]:
-    """Which jobs make the audio match the Project after an edit (see `app.edits.EditResult`).
-
-    A full render (dry foley stays cached, so only changed objects are generated again) when
-    nothing is rendered yet, no live scene renderer exists, objects were added or removed, or the
-    master stage changed. Otherwise: new dry audio (prompt, seed, track) regenerates each such
-    object; placement only (pan, gain, distance, width) re-spatializes each touched object; mute
-    or solo alone re-sums the mix. Each object job patches the mix too.
-    """
-    if not result.changed:
-        return []
-    if not have_render or not have_renderer or result.added_ids or result.removed_ids \
-            or result.remaster:
-        return [JobRequest("render")]
-    jobs = [JobRequest("regenerate", i) for i in sorted(result.regenerate_ids)]
-    respatialize = sorted(result.respatialize_ids - result.regenerate_ids)
-    jobs += [JobRequest("respatialize", i) for i in respatialize]
-    if not jobs:
-        jobs.append(JobRequest("remix"))
-    return jobs
+        return None if self.kind == "track" else self.kind
 
 
 @dataclass
 class RenderView:
-    """Waveform envelopes of the latest render, for the timeline (computed once per render)."""
+    """Waveform envelopes of the latest render, for the timeline (`AudioLink.render_view`)."""
 
     duration: float = 0.0
     mix: np.ndarray | None = None
     stems: dict[int, np.ndarray] = field(default_factory=dict)
-
-    @classmethod
-    def from_audio(cls, mix: np.ndarray, stems: Mapping[int, np.ndarray], *,
-                   sample_rate: int) -> RenderView:
-        return cls(duration=mix.shape[-1] / sample_rate, mix=minmax_envelope(mix),
-                   stems={i: minmax_envelope(a) for i, a in stems.items()})
-
-    def update_stem(self, object_id: int, stem: np.ndarray, mix: np.ndarray | None) -> None:
-        """Replace one object's envelope (and the mix's) after a partial re-render."""
-        self.stems[object_id] = minmax_envelope(stem)
-        if mix is not None:
-            self.mix = minmax_envelope(mix)
 
 
 @dataclass
@@ -102,6 +60,14 @@ class StudioState:
     message: str = ""
     error: str = ""
     revision: int = 0
+
+    def stale_text(self) -> str:
+        """The status bar's note of the objects whose audio is out of date ("" when none)."""
+        ids = sorted(self.stale)
+        if not ids:
+            return ""
+        listed = ", ".join(str(i) for i in ids[:6]) + (", …" if len(ids) > 6 else "")
+        return f"out of date: object{'s' if len(ids) > 1 else ''} {listed}"
 
     @property
     def duration(self) -> float:

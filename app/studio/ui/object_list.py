@@ -11,8 +11,8 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from app.studio import theme
-from app.studio.controller import StudioController
+from app.studio.session.controller import StudioController
+from app.studio.ui import theme
 
 
 class ObjectList:

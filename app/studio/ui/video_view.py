@@ -4,7 +4,7 @@ Per object on screen: its box in the object's colour (thicker with corner handle
 selected), an id/label tag, its recent trajectory, and a burst that flashes when one of its events
 fires. Mouse: click an object to select it; drag on empty picture to draw a box, which starts
 user-seeded tracking. All decisions (what is under the mouse, what box was drawn) are made by
-`app.studio.geometry`; this module only draws and forwards.
+`app.studio.session.geometry`; this module only draws and forwards.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from app.studio import theme
-from app.studio.controller import StudioController
-from app.studio.envelopes import flashing_events
-from app.studio.frames import PreviewFrame
-from app.studio.geometry import ViewRect, boxes_at, drag_box, fit_rect, trajectory
+from app.studio.session.controller import StudioController
+from app.studio.session.envelopes import flashing_events
+from app.studio.session.frames import PreviewFrame
+from app.studio.session.geometry import ViewRect, boxes_at, drag_box, fit_rect, trajectory
+from app.studio.ui import theme
 from video.base.tracks import VideoInfo
 
 
