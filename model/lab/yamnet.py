@@ -113,7 +113,7 @@ def mel_band_centres_hz() -> np.ndarray:
 
 
 def to_model_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Mono float64 at 16 kHz from a (samples,) or (channels, samples) clip at `sample_rate`."""
+    """Mono float32 at 16 kHz from a (samples,) or (channels, samples) clip at `sample_rate`."""
     x = np.asarray(audio)
     if x.ndim == 1:
         x = x[None, :]
@@ -122,13 +122,14 @@ def to_model_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
             f"audio must be mono (samples,) or (channels, samples), got shape {np.shape(audio)}")
     if sample_rate <= 0:
         raise InputError(f"sample_rate must be positive, got {sample_rate}")
-    mono = np.mean(x.astype(np.float64, copy=False), axis=0)
+    mono = np.asarray(np.mean(x.astype(np.float32, copy=False), axis=0, dtype=np.float32))
     if not np.all(np.isfinite(mono)):
         raise InputError("audio contains NaN or infinite samples")
     if sample_rate == SAMPLE_RATE or mono.size == 0:
         return mono
     g = math.gcd(SAMPLE_RATE, int(sample_rate))
-    return np.asarray(resample_poly(mono, SAMPLE_RATE // g, int(sample_rate) // g))
+    return np.asarray(resample_poly(mono, SAMPLE_RATE // g, int(sample_rate) // g),
+                      dtype=np.float32)
 
 
 def pad_waveform(wave: np.ndarray) -> np.ndarray:
@@ -142,19 +143,20 @@ def pad_waveform(wave: np.ndarray) -> np.ndarray:
 
 def log_mel(wave: np.ndarray) -> np.ndarray:
     """(frames, 64) float32 log-mel spectrogram of a 16 kHz waveform (no padding added)."""
-    y = np.asarray(wave, dtype=np.float64).reshape(-1)
+    y = np.asarray(wave, dtype=np.float32).reshape(-1)
     frames = 0 if y.shape[0] < WINDOW else 1 + (y.shape[0] - WINDOW) // HOP
     if frames == 0:
         return np.zeros((0, MEL_BANDS), dtype=np.float32)
     index = np.arange(frames)[:, None] * HOP + np.arange(WINDOW)[None, :]
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(WINDOW) / WINDOW)  # periodic Hann
-    magnitude = np.abs(np.fft.rfft(y[index] * window, n=FFT, axis=1))
-    return np.log(magnitude @ mel_matrix() + LOG_OFFSET).astype(np.float32)
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(WINDOW) / WINDOW)).astype(np.float32)
+    magnitude = np.abs(np.fft.rfft(y[index] * window, n=FFT, axis=1))  # periodic Hann, float32
+    mel = magnitude @ mel_matrix().astype(np.float32)
+    return np.log(mel + np.float32(LOG_OFFSET)).astype(np.float32)
 
 
 def patches(wave: np.ndarray) -> np.ndarray:
     """(n, 96, 64) float32 YAMNet input patches of a 16 kHz waveform (padded as YAMNet does)."""
-    spec = log_mel(pad_waveform(np.asarray(wave, dtype=np.float64).reshape(-1)))
+    spec = log_mel(pad_waveform(np.asarray(wave, dtype=np.float32).reshape(-1)))
     count = 1 + (spec.shape[0] - PATCH_FRAMES) // PATCH_HOP
     index = np.arange(count)[:, None] * PATCH_HOP + np.arange(PATCH_FRAMES)[None, :]
     return spec[index]
