@@ -47,6 +47,7 @@ FLOOR_DB = 30.0
 SILENCE_DBFS = -70.0
 
 _VEHICLE = ("Vehicle", "Motor vehicle (road)", "Car", "Car passing by", "Engine",
+            "Vehicle horn, car horn, honking",
             "Engine starting", "Idling", "Accelerating, revving, vroom",
             "Light engine (high frequency)", "Medium engine (mid frequency)",
             "Heavy engine (low frequency)", "Tire squeal", "Skidding",
