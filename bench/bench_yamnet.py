@@ -47,16 +47,6 @@ BANK_GROUPS = (
 SR = 48_000
 
 
-def _clip(seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """Stereo noise bursts with decays, a stand-in for a foley stem of that length."""
-    n = int(seconds * SR)
-    audio = rng.normal(0, 0.01, (2, n)).astype(np.float32)
-    decay = np.exp(-np.arange(SR // 4) / (SR / 30)).astype(np.float32)
-    for start in rng.integers(0, n - SR // 4, size=max(1, int(seconds * 2))):
-        audio[:, start:start + SR // 4] += rng.normal(0, 0.3, (2, SR // 4)) * decay
-    return audio
-
-
 def _best(fn: object, runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -114,6 +104,8 @@ def bank_table() -> str:
 
 
 def main() -> int:
+    from bench_semantic import _clip  # the same seeded noise-burst stems (bench/ is on sys.path)
+
     from model.lab import yamnet
 
     parser = argparse.ArgumentParser()

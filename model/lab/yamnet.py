@@ -114,17 +114,11 @@ def mel_band_centres_hz() -> np.ndarray:
 
 def to_model_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mono float32 at 16 kHz from a (samples,) or (channels, samples) clip at `sample_rate`."""
-    x = np.asarray(audio)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise InputError(
-            f"audio must be mono (samples,) or (channels, samples), got shape {np.shape(audio)}")
+    from model.semantic import _to_mono  # the same checks as the aiSFX metric's
+
     if sample_rate <= 0:
         raise InputError(f"sample_rate must be positive, got {sample_rate}")
-    mono = np.asarray(np.mean(x.astype(np.float32, copy=False), axis=0, dtype=np.float32))
-    if not np.all(np.isfinite(mono)):
-        raise InputError("audio contains NaN or infinite samples")
+    mono = _to_mono(audio).astype(np.float32)
     if sample_rate == SAMPLE_RATE or mono.size == 0:
         return mono
     g = math.gcd(SAMPLE_RATE, int(sample_rate))
