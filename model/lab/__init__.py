@@ -1,0 +1,1 @@
+"""Evaluation-only tools of the foley model (metrics that need optional packages)."""
