@@ -12,7 +12,7 @@ from video.base.progress import ProgressBar, scaled, warn_line
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from model.event_detection import apply_event_detector
+    from model.detector.event_detection import apply_event_detector
     from video.analyze import AnalysisConfig, analyze_video
 
     out = Path(args.output)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.export import check_outdir, export_render
 from app.project import Project, load_project
-from model.scene import ObjectSound
+from model.foley.scene import ObjectSound
 from video.base.errors import InputError, VideoError
 from video.base.progress import ProgressBar, scaled, warn_line
 
@@ -70,7 +70,7 @@ def _check_video(video: Path, project: Project | None) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     from audio.library import SoundLibrary
-    from model.render import render_scene
+    from model.foley.render import render_scene
 
     video = Path(args.video)
     if video.is_dir():
@@ -85,7 +85,7 @@ def run_render(args: argparse.Namespace) -> int:
     bar = ProgressBar("render")
     try:
         if project is None:
-            from model.event_detection import apply_event_detector
+            from model.detector.event_detection import apply_event_detector
             from video.analyze import analyze_video
 
             analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4))

@@ -61,7 +61,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
     from app.project import Project, load_project
     from app.studio.state import export_target
     from audio.library import SoundLibrary
-    from model.render import render_scene
+    from model.foley.render import render_scene
     from video.base.progress import ProgressBar, scaled, warn_line
 
     is_project = source.suffix.lower() == ".json"
@@ -75,7 +75,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
         if is_project:
             project = load_project(source)
         else:
-            from model.event_detection import apply_event_detector
+            from model.detector.event_detection import apply_event_detector
             from video.analyze import analyze_video
 
             analysis = analyze_video(source.resolve(), progress=scaled(bar, 0.0, 0.4))

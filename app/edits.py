@@ -29,7 +29,7 @@ import numpy as np
 
 from app.project import Project
 from audio.nudges import Nudges, PanKeyframe
-from model.scene import PAN_LAWS, ObjectSound, RenderSettings
+from model.foley.scene import PAN_LAWS, ObjectSound, RenderSettings
 from video.base.errors import InputError
 from video.base.tracks import Event, Track
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from app.project import Project
-from model.render import RenderResult
+from model.foley.render import RenderResult
 from video.base.errors import InputError, VideoError
 from video.base.progress import ProgressFn, report
 from video.base.timebase import SAMPLE_RATE, time_to_sample

@@ -1,7 +1,7 @@
 """The studio's link to sound: the scene renderer, the playback engine and export.
 
 Render jobs are built here as plain functions for the worker thread. Jobs share one
-`model.render.SceneRenderer` (used only from the worker thread, one job at a time) while it fits
+`model.foley.render.SceneRenderer` (used only from the worker thread, one job at a time) while it fits
 the project, so dry foley is generated once per object and a nudge only re-spatializes that
 object (`SceneRenderer.update_object`). After an edit of the tracks (add, delete, merge, seeded
 tracking, undo of those) or of the render settings, the same renderer adopts the new scene
@@ -29,7 +29,7 @@ from video.base.timebase import SAMPLE_RATE, duration_to_samples
 
 if TYPE_CHECKING:
     from audio.playback import PlaybackEngine
-    from model.render import RenderResult, SceneRenderer
+    from model.foley.render import RenderResult, SceneRenderer
 
 JobFn = Any  # Callable[[ProgressFn], AudioUpdate]
 METER_WINDOW_S = 0.05  # the output meters show the peak of the last 50 ms played
@@ -184,7 +184,7 @@ class AudioLink:
         generation = self._generation
 
         def job(progress: ProgressFn) -> AudioUpdate:
-            from model.render import SceneRenderer
+            from model.foley.render import SceneRenderer
 
             library = self._library_for(project, scaled(progress, 0.0, 0.1))
             renderer = self._worker_renderer

@@ -82,7 +82,7 @@ class StudioController:
         self.state.message = f"Analysing {p.name}…"
 
         def job(progress: ProgressFn) -> Analysis:
-            from model.event_detection import apply_event_detector
+            from model.detector.event_detection import apply_event_detector
             from video.analyze import analyze_video
             from video.base.progress import scaled
 

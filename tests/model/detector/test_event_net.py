@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.event_features import (
+from model.detector.event_features import (
     FEATURE_NAMES,
     KINDS,
     N_FEATURES,
@@ -19,7 +19,7 @@ from model.event_features import (
     peak_frames,
     track_features,
 )
-from model.event_net import (
+from model.detector.event_net import (
     EventModel,
     EventNetConfig,
     Normalizer,
@@ -29,8 +29,8 @@ from model.event_net import (
     predict,
     save_checkpoint,
 )
-from model.learned_events import detect_events_learned, detect_events_model
-from model.train_events import (
+from model.detector.learned_events import detect_events_learned, detect_events_model
+from model.lab.train_events import (
     TrainConfig,
     flip_vertical,
     jitter_boxes,
@@ -156,7 +156,7 @@ def test_peak_picking_and_decoding() -> None:
                                           (Fraction(30), 2), (Fraction(60), 4),
                                           (Fraction(36475, 198), 13)])
 def test_peak_gap_is_two_frames_at_30_fps_in_time(fps: Fraction, gap: int) -> None:
-    from model.event_features import min_gap_frames_for
+    from model.detector.event_features import min_gap_frames_for
 
     assert min_gap_frames_for(float(fps)) == gap
     n = 60
@@ -180,7 +180,7 @@ def test_bad_network_shapes_are_refused(kwargs: dict[str, object]) -> None:
 
 def test_training_command_refuses_a_bad_width(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from model.train_events import main as train_main
+    from model.lab.train_events import main as train_main
 
     (tmp_path / "manifest.json").write_text('{"clips": []}')
     assert train_main(["--data", str(tmp_path), "--out", str(tmp_path / "n.pt"),
@@ -291,7 +291,7 @@ def test_box_jitter_has_the_requested_spread(rng: np.random.Generator) -> None:
 
 
 def test_sequences_keep_the_boxes_their_features_came_from(rng: np.random.Generator) -> None:
-    from model.event_features import box_features
+    from model.detector.event_features import box_features
 
     info = _info(60)
     track = bouncing_track(rng, info)
@@ -362,8 +362,8 @@ def test_tiny_net_learns_bounces_beyond_chance(rng: np.random.Generator, tmp_pat
 )
 def test_bundled_checkpoint_finds_synth_events(kind: str, fps: Fraction) -> None:
     """The shipped model on the true track of a fresh synthetic scene (no video encoding)."""
-    from model.learned_events import DEFAULT_CHECKPOINT
-    from model.metrics import score_events
+    from model.detector.learned_events import DEFAULT_CHECKPOINT
+    from model.lab.metrics import score_events
     from video.synth import ObjectSpec, SceneSpec, scene_truth
 
     assert DEFAULT_CHECKPOINT.stat().st_size < 5 * 1024 * 1024

@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from model.metrics import (
+from model.lab.metrics import (
     OnsetConfig,
     detect_onsets,
     level_pan,

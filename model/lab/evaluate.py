@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.dataset import ClipPlan, DatasetConfig, build_clip, plan_clips
-from model.metrics import (
+from model.foley.scene import ObjectSound, RenderSettings
+from model.lab.dataset import ClipPlan, DatasetConfig, build_clip, plan_clips
+from model.lab.metrics import (
     EventScore,
     LoudnessScore,
     SpatialScore,
@@ -40,12 +41,11 @@ from model.metrics import (
     spatial_alignment,
     sync_score,
 )
-from model.scene import ObjectSound, RenderSettings
 from video.base.progress import ProgressFn, report, scaled
 from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 if TYPE_CHECKING:
-    from model.real_eval import RealReport
+    from model.lab.real_eval import RealReport
 
 CONDITIONS = ("mono", "static centre", "object-aware", "object-aware + learned events")
 DETECTORS = ("hand-made (video.events)", "learned (event_net)")
@@ -134,7 +134,7 @@ def _pinned_centre(objects: Sequence[ObjectSound], duration: float) -> list[Obje
 def render_conditions(analysis: Analysis, learned: Analysis, *, seed: int,
                       progress: ProgressFn | None = None) -> dict[str, Rendered]:
     """The four renders of one analysed clip (see the module docstring)."""
-    from model.render import render_scene
+    from model.foley.render import render_scene
 
     settings = RenderSettings(seed=seed)
     # no prompt: the renderer chooses each object's sounds from its motion and events
@@ -264,8 +264,8 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
                        progress: ProgressFn | None = None,
                        work_dir: str | Path | None = None) -> EvalReport:
     """Run the whole comparison on `clips` held-out synthetic clips drawn from `seed`."""
-    from model.learned_events import detect_events_model, load_event_model
-    from model.semantic import semantic_available
+    from model.detector.learned_events import detect_events_model, load_event_model
+    from model.lab.semantic import semantic_available
 
     model = load_event_model(checkpoint)
     semantic = semantic_available()
@@ -313,8 +313,8 @@ def detector_rows(parts: Mapping[str, Mapping[str, Sequence[tuple[EventScore, np
 
 def truth_mix(truth: Analysis, *, seed: int) -> np.ndarray:
     """The ground-truth render's mix: the true tracks and events, object-aware, exactly as the
-    dataset pipeline renders a clip's target audio (model.dataset.render_truth_scene)."""
-    from model.dataset import render_truth_scene
+    dataset pipeline renders a clip's target audio (model.lab.dataset.render_truth_scene)."""
+    from model.lab.dataset import render_truth_scene
 
     return render_truth_scene(truth, seed=seed).mix
 
@@ -322,7 +322,7 @@ def truth_mix(truth: Analysis, *, seed: int) -> np.ndarray:
 def add_semantic(renders: Mapping[str, Rendered], reference: np.ndarray,
                  tallies: Mapping[str, Tally]) -> None:
     """Each condition's mix against the ground-truth mix in aiSFX embedding space (cosine)."""
-    from model.semantic import semantic_similarity
+    from model.lab.semantic import semantic_similarity
 
     for name, rendered in renders.items():
         value = semantic_similarity(rendered.mix, reference)
@@ -428,7 +428,7 @@ def report_markdown(report_: EvalReport, command: str) -> str:
 
 def real_markdown(real: RealReport) -> str:
     """The real-clip tables: per clip, then detectors and renders pooled over the clips."""
-    from model.real_eval import MIN_TOLERANCE_S, real_clips_table
+    from model.lab.real_eval import MIN_TOLERANCE_S, real_clips_table
 
     marks = sum(c.marks for c in real.clips)
     return (f"### Real clips: event detectors against hand-marked contacts\n\n"
@@ -505,7 +505,7 @@ def _pair(rows: Sequence[DetectorRow]) -> tuple[DetectorRow | None, DetectorRow 
 
 def training_summary(checkpoint: str | Path | None = None) -> str:
     """One paragraph on the learned detector from its JSON training log (beside the checkpoint)."""
-    from model.learned_events import DEFAULT_CHECKPOINT
+    from model.detector.learned_events import DEFAULT_CHECKPOINT
 
     path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     log_path = path.with_suffix(".json")
@@ -522,9 +522,9 @@ def training_summary(checkpoint: str | Path | None = None) -> str:
             f"{log.get('threshold')}, validation F1 {val.get('f1', math.nan):.2f} on matched "
             f"tracks, {log.get('train_seconds')} s of training (log: `{log_path.name}`). "
             f"Rebuild it with:\n\n"
-            f"    python -m model.dataset --out DATA --clips {log.get('clips')} "
+            f"    python -m model.lab.dataset --out DATA --clips {log.get('clips')} "
             f"--seed {log.get('data_seed')} --no-audio\n"
-            f"    python -m model.train_events --data DATA --out assets/models/{path.name} "
+            f"    python -m model.lab.train_events --data DATA --out assets/models/{path.name} "
             f"--seed {log.get('config', {}).get('seed', 0)}"
             f"{' --with-truth' if log.get('config', {}).get('with_truth') else ''}\n")
 
@@ -587,8 +587,8 @@ changing, so rerun it after changes there.
   the highest 4x-oversampled true peak.
 - **Semantic similarity** (when the optional `aisfx` package is installed, as `scripts/install.sh`
   does): cosine similarity of aiSFX sound-effect embeddings (Ma & Lerch, ISMIR 2022, CC-BY-4.0
-  weights; `model/semantic.py`) between each condition's mix and the ground-truth mix rendered
-  from the TRUE tracks and events (what `model.dataset` renders as the clip's target audio).
+  weights; `model/lab/semantic.py`) between each condition's mix and the ground-truth mix rendered
+  from the TRUE tracks and events (what `model.lab.dataset` renders as the clip's target audio).
 - **Detectors**: events of the analysed tracks against the true events of the matched true
   tracks, one-to-one within one frame. Per kind, recall counts a true event of that kind found
   by any detection; precision charges each detection to the kind it was labelled with.
@@ -614,7 +614,7 @@ there by more than 0.02:
 
 {verdict}
 
-The switch is `model.event_detection.apply_event_detector`, run after
+The switch is `model.detector.event_detection.apply_event_detector`, run after
 `video.analyze.analyze_video` by `stereofoley analyze` / `render` and the studio: it replaces
 each track's events of the kinds the learned detector wins with its own, keeps the hand-made
 `video.events` detector's other kinds, and falls back to the hand-made events (with a warning)

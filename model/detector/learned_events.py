@@ -12,12 +12,12 @@ import functools
 import os
 from pathlib import Path
 
-from model.event_features import decode_events, track_features
-from model.event_net import EventModel, load_checkpoint, predict
-from model.event_net_np import load_npz
+from model.detector.event_features import decode_events, track_features
+from model.detector.event_net import EventModel, load_checkpoint, predict
+from model.detector.event_net_np import load_npz
 from video.base.tracks import Event, Track, VideoInfo
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "models" / "event_net.pt"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "models" / "event_net.pt"
 MIN_TRACK_FRAMES = 3
 
 

@@ -1,11 +1,11 @@
-"""Train the learned event detector on a synthetic dataset (model/dataset.py).
+"""Train the learned event detector on a synthetic dataset (model/lab/dataset.py).
 
 Inputs are the ANALYSED tracks (real tracker noise); labels come from the true events of the true
 track each one was matched to (spurious tracks are all-negative), aligned to the nearest frame
 with the +-1 frame neighbours left out of the loss. The last `val_fraction` of clips is held out to
 pick the epoch and the decision threshold (best F1 within one frame).
 
-    python -m model.train_events --data DIR --out assets/models/event_net.pt --seed 0
+    python -m model.lab.train_events --data DIR --out assets/models/event_net.pt --seed 0
 
 writes the checkpoint and, next to it, a JSON training log (data seed, sizes, per-epoch losses,
 validation scores, wall time). Reproducible: seeded, deterministic algorithms, one torch thread by
@@ -27,15 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from model.dataset import write_json_atomic
-from model.event_features import (
+from model.detector.event_features import (
     FEATURE_NAMES,
     box_features,
     decode_events,
     dense_boxes,
     frame_targets,
 )
-from model.event_net import (
+from model.detector.event_net import (
     EventModel,
     EventNetConfig,
     Normalizer,
@@ -44,7 +43,8 @@ from model.event_net import (
     predict,
     save_checkpoint,
 )
-from model.metrics import pool_scores, score_events
+from model.lab.dataset import write_json_atomic
+from model.lab.metrics import pool_scores, score_events
 from video.base.errors import InputError
 from video.base.progress import ProgressBar, ProgressFn, report
 from video.base.tracks import Analysis, Track, VideoInfo
@@ -377,8 +377,8 @@ def train_from_dataset(data_dir: str | Path, out: str | Path, *, config: TrainCo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.train_events", description=__doc__)
-    parser.add_argument("--data", required=True, help="dataset folder (model/dataset.py)")
+    parser = argparse.ArgumentParser(prog="python -m model.lab.train_events", description=__doc__)
+    parser.add_argument("--data", required=True, help="dataset folder (model/lab/dataset.py)")
     parser.add_argument("--out", required=True, help="checkpoint path (.pt)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)

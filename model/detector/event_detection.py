@@ -1,7 +1,7 @@
 """Which visual event detector an analysis uses: the learned one by default, where it wins.
 
 docs/EVALUATION.md compares the hand-made motion detector (video.events) with the learned one
-(model.learned_events) on held-out synthetic clips: the learned detector has the higher F1 for
+(model.detector.learned_events) on held-out synthetic clips: the learned detector has the higher F1 for
 both impacts and steps, so it replaces those two kinds by default. Other kinds (scrapes) keep the
 motion detector's events, and when the checkpoint cannot be loaded the motion events stay, with
 a warning, so analysis never fails for lack of the model.
@@ -35,7 +35,7 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         raise InputError(f"unknown event detector {detector!r} (choose {', '.join(EVENT_DETECTORS)})")
     if detector == "motion":
         return _tagged(analysis, "motion")
-    from model.learned_events import detect_events_model, load_event_model
+    from model.detector.learned_events import detect_events_model, load_event_model
 
     try:
         model = load_event_model(checkpoint)

@@ -1,6 +1,6 @@
 """Per-frame motion features of a tracked object, frame labels from events, and peak decoding.
 
-This is the numpy side of the learned event detector (model/event_net.py holds the network): a
+This is the numpy side of the learned event detector (model/detector/event_net.py holds the network): a
 track becomes a dense (features, frames) array over its whole frame span (gaps interpolated and
 flagged), events become per-frame targets, and per-frame network outputs become Events again.
 Units are chosen so that the same motion gives similar numbers at any frame size and frame rate:

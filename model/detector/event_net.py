@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from model.event_features import KINDS, N_FEATURES, FramePrediction
+from model.detector.event_features import KINDS, N_FEATURES, FramePrediction
 from video.base.atomic import atomic_path
 from video.base.errors import InputError
 
@@ -151,7 +151,7 @@ def parameter_count(net: Any) -> int:
 
 def predict(model: EventModel, values: np.ndarray) -> FramePrediction:
     """Per-frame outputs for one track's (N_FEATURES, T) feature array."""
-    from model.event_net_np import NumpyEventNet
+    from model.detector.event_net_np import NumpyEventNet
 
     if values.shape[1] == 0:
         empty = np.zeros(0, dtype=np.float32)
@@ -190,9 +190,9 @@ def save_checkpoint(model: EventModel, path: str | os.PathLike[str]) -> None:
                "threshold": float(model.threshold), "meta": json.dumps(dict(model.meta))}
     with atomic_path(target) as tmp:
         torch.save(payload, tmp)
-    from model.event_net_np import export_npz
+    from model.detector.event_net_np import export_npz
 
-    export_npz(model, target)  # the torch-free twin that inference loads (model/event_net_np.py)
+    export_npz(model, target)  # the torch-free twin that inference loads (model/detector/event_net_np.py)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> EventModel:

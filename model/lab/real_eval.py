@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from model.evaluate import (
+from model.lab.evaluate import (
     CONDITIONS,
     DETECTORS,
     ConditionRow,
@@ -37,7 +37,7 @@ from model.evaluate import (
     detector_rows,
     render_conditions,
 )
-from model.metrics import (
+from model.lab.metrics import (
     EventScore,
     detect_onsets,
     event_score,
@@ -278,8 +278,8 @@ def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
                   progress: ProgressFn | None = None) -> RealReport:
     """Analyse each marked clip as `stereofoley analyze` does (hand-made events, then the
     learned detector's), score both detectors against the marks and the four render
-    conditions of model.evaluate against the tracks and marks."""
-    from model.event_detection import apply_event_detector
+    conditions of model.lab.evaluate against the tracks and marks."""
+    from model.detector.event_detection import apply_event_detector
     from video.analyze import analyze_video
 
     tallies = {name: Tally() for name in CONDITIONS}

@@ -2,7 +2,7 @@
 
 Importing torch costs about a second, which is a large part of `stereofoley analyze` on a short
 clip and of the studio's analysis. The network is small (a 1-D CNN on a few hundred frames), so
-numpy runs it as fast. Training stays in torch (model.train_events); `save_checkpoint` writes the
+numpy runs it as fast. Training stays in torch (model.lab.train_events); `save_checkpoint` writes the
 weights a second time as `<name>.npz` beside the `.pt`, tagged with the `.pt` file's SHA-256, and
 the loader uses the `.npz` only while that tag matches, so a retrained `.pt` is never shadowed by
 stale weights.
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erf
 
-from model.event_net import EventModel, EventNetConfig, Normalizer
+from model.detector.event_net import EventModel, EventNetConfig, Normalizer
 from video.base.atomic import atomic_path
 from video.base.errors import InputError
 

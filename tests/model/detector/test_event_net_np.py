@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.event_net import (
+from model.detector.event_net import (
     EventModel,
     EventNetConfig,
     Normalizer,
@@ -19,8 +19,8 @@ from model.event_net import (
     predict,
     save_checkpoint,
 )
-from model.event_net_np import NumpyEventNet, load_npz, npz_path
-from model.learned_events import DEFAULT_CHECKPOINT
+from model.detector.event_net_np import NumpyEventNet, load_npz, npz_path
+from model.detector.learned_events import DEFAULT_CHECKPOINT
 
 
 def _tiny(seed: int) -> EventModel:
@@ -63,7 +63,7 @@ def test_learned_events_do_not_import_torch() -> None:
     code = (
         "import sys\n"
         "from fractions import Fraction\n"
-        "from model.event_detection import apply_event_detector\n"
+        "from model.detector.event_detection import apply_event_detector\n"
         "from video.synth import ObjectSpec, SceneSpec, scene_truth\n"
         "ball = ObjectSpec('ball', start=(0.3, 0.2), velocity=(0.15, 0.0), size=0.1,"
         " restitution=0.75)\n"
@@ -74,7 +74,7 @@ def test_learned_events_do_not_import_torch() -> None:
         "assert any(e.kind == 'impact' for e in out.objects[0].events)\n"
         "print('torch' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=root, timeout=120)
     assert proc.returncode == 0, proc.stderr
