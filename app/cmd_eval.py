@@ -69,8 +69,7 @@ def _marked_clips(folder: str) -> list[MarkedClip]:
 
 def _run_real(opts: argparse.Namespace) -> int:
     from model.detector.learned_events import load_event_model
-    from model.lab.evaluate import real_document
-    from model.lab.real_eval import evaluate_real
+    from model.lab.real_eval import evaluate_real, real_document
 
     if opts.video is not None:
         raise InputError("--video goes with --render-dir, not --real")

@@ -138,7 +138,8 @@ def _simple_analysis(events_by_id: dict[int, list[tuple[float, str]]], *,
 
 
 def test_detector_scores_per_kind_and_verdict() -> None:
-    from model.lab.evaluate import DetectorRow, detector_parts, detector_verdict, detectors_table
+    from model.lab.conditions import DetectorRow, detector_verdict, detectors_table
+    from model.lab.evaluate import detector_parts
     from model.lab.metrics import pool_scores
 
     truth = _simple_analysis({1: [(1.0, "impact"), (2.0, "impact")],

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from model.lab.evaluate import CONDITIONS, DETECTORS, Tally, condition_row
+from model.lab.conditions import CONDITIONS, DETECTORS, Tally, condition_row
 from model.lab.real_eval import (
     SCHEMA,
     MarkedClip,
