@@ -34,15 +34,9 @@ from model.detector.event_features import (
     dense_boxes,
     frame_targets,
 )
-from model.detector.event_net import (
-    EventModel,
-    EventNetConfig,
-    Normalizer,
-    build_event_net,
-    parameter_count,
-    predict,
-    save_checkpoint,
-)
+from model.detector.event_net import build_event_net, parameter_count, save_checkpoint
+from model.detector.learned_events import predict
+from model.detector.net_layout import EventModel, EventNetConfig, Normalizer
 from model.lab.dataset import write_json_atomic
 from model.lab.metrics import pool_scores, score_events
 from video.base.errors import InputError

@@ -183,13 +183,8 @@ def test_missed_objects_count_as_missed_events() -> None:
 
 @pytest.mark.slow
 def test_synthetic_eval_end_to_end(tmp_path: Path) -> None:
-    from model.detector.event_net import (
-        EventModel,
-        EventNetConfig,
-        Normalizer,
-        build_event_net,
-        save_checkpoint,
-    )
+    from model.detector.event_net import build_event_net, save_checkpoint
+    from model.detector.net_layout import EventModel, EventNetConfig, Normalizer
 
     tiny = EventNetConfig(channels=8, dilations=(1, 2), dropout=0.0)
     ckpt = tmp_path / "tiny.pt"

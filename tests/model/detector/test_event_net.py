@@ -20,16 +20,13 @@ from model.detector.event_features import (
     track_features,
 )
 from model.detector.event_net import (
-    EventModel,
-    EventNetConfig,
-    Normalizer,
     build_event_net,
     load_checkpoint,
     parameter_count,
-    predict,
     save_checkpoint,
 )
-from model.detector.learned_events import detect_events_learned, detect_events_model
+from model.detector.learned_events import detect_events_learned, detect_events_model, predict
+from model.detector.net_layout import EventModel, EventNetConfig, Normalizer
 from model.lab.train_events import (
     TrainConfig,
     flip_vertical,
@@ -204,8 +201,8 @@ def test_network_shape_size_and_receptive_field() -> None:
     changed = (net(poked) - net(x)).abs().sum(dim=(0, 1)) > 1e-6
     half = TINY.receptive_field // 2
     assert changed[40] and not changed[: 40 - half].any() and not changed[40 + half + 1:].any()
-    with pytest.raises(ValueError):
-        build_event_net(EventNetConfig(kernel=4))
+    with pytest.raises(InputError, match="odd"):
+        EventNetConfig(kernel=4)
 
 
 def test_checkpoint_roundtrip_and_bad_files(tmp_path: Path, rng: np.random.Generator) -> None:

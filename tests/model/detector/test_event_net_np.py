@@ -11,16 +11,20 @@ import numpy as np
 import pytest
 
 from model.detector.event_net import (
+    build_event_net,
+    forward_arrays,
+    load_checkpoint,
+    save_checkpoint,
+)
+from model.detector.event_net_np import NumpyEventNet, load_npz
+from model.detector.learned_events import DEFAULT_CHECKPOINT, predict
+from model.detector.net_layout import (
+    N_OUTPUTS,
     EventModel,
     EventNetConfig,
     Normalizer,
-    build_event_net,
-    load_checkpoint,
-    predict,
-    save_checkpoint,
+    npz_path,
 )
-from model.detector.event_net_np import NumpyEventNet, load_npz, npz_path
-from model.detector.learned_events import DEFAULT_CHECKPOINT
 
 
 def _tiny(seed: int) -> EventModel:
@@ -43,6 +47,21 @@ def test_numpy_forward_matches_torch(tmp_path: Path, rng: np.random.Generator,
     a, b = predict(load_checkpoint(path), x), predict(fast, x)
     for name in ("onset", "strength", "offset", "kinds"):
         np.testing.assert_allclose(getattr(b, name), getattr(a, name), atol=1e-5)
+
+
+def test_one_forward_interface(tmp_path: Path, rng: np.random.Generator) -> None:
+    """Both networks take a standardized (batch, features, T) batch and return the raw
+    (batch, N_OUTPUTS, T) outputs; each sequence of a batch is computed on its own."""
+    model = _tiny(seed=5)
+    path = tmp_path / "tiny.pt"
+    save_checkpoint(model, path)
+    fast = load_npz(path)
+    assert fast is not None
+    x = rng.normal(size=(3, model.config.in_features, 37)).astype(np.float32)
+    a, b = forward_arrays(model.net, x), fast.net.forward(x)
+    assert a.shape == b.shape == (3, N_OUTPUTS, 37)
+    np.testing.assert_allclose(b, a, atol=1e-4)
+    np.testing.assert_array_equal(fast.net.forward(x[1:2])[0], b[1])
 
 
 def test_stale_twin_is_ignored(tmp_path: Path) -> None:
