@@ -12,8 +12,8 @@ from video.base.progress import ProgressBar, scaled, warn_line
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from model.detector.event_detection import apply_event_detector
-    from video.analyze import AnalysisConfig, analyze_video
+    from model.detector.event_detection import analyze_with_events
+    from video.analyze import AnalysisConfig
 
     out = Path(args.output)
     if out.exists() and out.is_dir():
@@ -27,8 +27,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         max_objects=args.max_objects)
     bar = ProgressBar("analyze")
     try:
-        analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95))
-        analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
+        analysis = analyze_with_events(args.video, config=config, detector=args.events,
+                                       progress=scaled(bar, 0.0, 0.95), warn=warn_line)
         bar(1.0, "done")
     finally:
         bar.close()

@@ -85,12 +85,10 @@ def run_render(args: argparse.Namespace) -> int:
     bar = ProgressBar("render")
     try:
         if project is None:
-            from model.detector.event_detection import apply_event_detector
-            from video.analyze import analyze_video
+            from model.detector.event_detection import analyze_with_events
 
-            analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4))
-            analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
-            project = Project(analysis=analysis)
+            project = Project(analysis=analyze_with_events(
+                video, detector=args.events, progress=scaled(bar, 0.0, 0.4), warn=warn_line))
         project.analysis = replace(project.analysis, video=replace(project.analysis.video,
                                                                     path=str(video.resolve())))
         project.objects = apply_prompts(project.objects, prompts)

@@ -75,11 +75,10 @@ def run_headless(source: Path, outdir: str | None) -> int:
         if is_project:
             project = load_project(source)
         else:
-            from model.detector.event_detection import apply_event_detector
-            from video.analyze import analyze_video
+            from model.detector.event_detection import analyze_with_events
 
-            analysis = analyze_video(source.resolve(), progress=scaled(bar, 0.0, 0.4))
-            project = Project(analysis=apply_event_detector(analysis, warn=warn_line))
+            project = Project(analysis=analyze_with_events(
+                source.resolve(), progress=scaled(bar, 0.0, 0.4), warn=warn_line))
         library = SoundLibrary.open(list(project.render.libraries), warn=warn_line)
         result = render_scene(project.analysis, project.objects, project.render, library=library,
                               progress=scaled(bar, 0.4, 0.85), warn=warn_line)

@@ -82,12 +82,11 @@ class StudioController:
         self.state.message = f"Analysing {p.name}…"
 
         def job(progress: ProgressFn) -> Analysis:
-            from model.detector.event_detection import apply_event_detector
-            from video.analyze import analyze_video
+            from model.detector.event_detection import analyze_with_events
             from video.base.progress import scaled
 
-            analysis = analyze_video(p, progress=scaled(progress, 0.0, 0.95))
-            return apply_event_detector(analysis, warn=self._warn_later)
+            return analyze_with_events(p, progress=scaled(progress, 0.0, 0.95),
+                                       warn=self._warn_later)
 
         return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}")
 

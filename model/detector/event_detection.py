@@ -13,7 +13,9 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 
+from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
+from video.base.progress import ProgressFn
 from video.base.tracks import Analysis
 from video.tracker import label_for
 
@@ -52,6 +54,19 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
         tracks.append(updated.with_changes(label=label_for(updated)))
     return _tagged(analysis.with_objects(tracks), "learned")
+
+
+def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig | None = None,
+                        detector: str = "learned",
+                        checkpoint: str | os.PathLike[str] | None = None,
+                        progress: ProgressFn | None = None,
+                        warn: Callable[[str], None] | None = None) -> Analysis:
+    """Analyse `video` (video.analyze.analyze_video, reporting to `progress`) and apply the
+    event `detector` to it: the analysis that `stereofoley analyze` / `render`, the studio and
+    the real-clip evaluation all work from."""
+    analysis = analyze_video(video, config=config if config is not None else AnalysisConfig(),
+                             progress=progress)
+    return apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
 
 
 def _tagged(analysis: Analysis, name: str) -> Analysis:

@@ -282,15 +282,15 @@ def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
     """Analyse each marked clip as `stereofoley analyze` does (hand-made events, then the
     learned detector's), score both detectors against the marks and the four render
     conditions of model.lab.conditions against the tracks and marks."""
-    from model.detector.event_detection import apply_event_detector
-    from video.analyze import analyze_video
+    from model.detector.event_detection import analyze_with_events, apply_event_detector
 
     tallies = {name: Tally() for name in CONDITIONS}
     parts: dict[str, dict[str, list[tuple[EventScore, np.ndarray]]]] = {d: {} for d in DETECTORS}
     results = []
     for i, clip in enumerate(clips):
         sub = scaled(progress, i / len(clips), (i + 1) / len(clips))
-        motion = analyze_video(clip.video, progress=scaled(sub, 0.0, 0.4))
+        motion = analyze_with_events(clip.video, detector="motion",
+                                     progress=scaled(sub, 0.0, 0.4))
         learned = apply_event_detector(motion, detector="learned", checkpoint=checkpoint)
         per_clip = {}
         for name, analysed in zip(DETECTORS, (motion, learned), strict=True):
