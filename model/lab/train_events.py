@@ -31,8 +31,8 @@ from model.detector.event_features import (
     FEATURE_NAMES,
     box_features,
     decode_events,
-    dense_boxes,
     frame_targets,
+    observed_boxes,
 )
 from model.detector.event_net import build_event_net, parameter_count, save_checkpoint
 from model.detector.learned_events import predict
@@ -145,7 +145,7 @@ def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[Tr
 def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
                   clip: str = "") -> TrackSequence:
     """Features of `track`, labelled with the events of `true_track` (none: all negative)."""
-    frames, boxes, observed = dense_boxes(track)  # kept: augmentation jitters the boxes
+    frames, boxes, observed = observed_boxes(track)  # kept: augmentation jitters the boxes
     events = true_track.events if true_track is not None else ()
     targets = frame_targets(events, frames, info)
     lo = info.time_of_frame(int(frames[0])) - 0.5 / float(info.fps)

@@ -379,3 +379,26 @@ def test_bundled_checkpoint_finds_synth_events(kind: str, fps: Fraction) -> None
     assert np.median(np.abs(errors)) < 0.5 / float(fps)
     expected = "impact" if kind == "ball" else "step"
     assert sum(e.kind == expected for e in events) >= 0.75 * len(events)
+
+
+@pytest.mark.parametrize(("frames", "measured", "observed"), [
+    ([0, 1, 4], None, [1, 1, 0, 0, 1]),
+    ([0, 1, 4], [True, False, True], [1, 1, 0, 0, 1]),  # coasted frame 1 still counts as observed
+    ([3], None, [1]),
+    ([], None, []),
+])
+def test_observed_boxes_flags_every_tracked_frame(frames: list[int], measured: list[bool] | None,
+                                                  observed: list[int]) -> None:
+    from model.detector.event_features import observed_boxes
+    from video.events import dense_boxes
+
+    boxes = np.array([[f, 0, f + 10, 10] for f in frames], float).reshape(-1, 4)
+    extra = {"measured": measured} if measured is not None else {}
+    track = Track(1, "object", np.array(frames, dtype=np.int64), boxes, extra=extra)
+    span, dense, flags = observed_boxes(track)
+    assert flags.tolist() == observed
+    assert span.tolist() == (list(range(frames[0], frames[-1] + 1)) if frames else [])
+    if frames:
+        same_span, same_boxes, _ = dense_boxes(track)
+        np.testing.assert_array_equal(span, same_span)
+        np.testing.assert_array_equal(dense, same_boxes)
