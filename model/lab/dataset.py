@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from model.lab.command import run_with_bar
 from video.base.atomic import atomic_write_text
 from video.base.errors import InputError
-from video.base.progress import ProgressBar, ProgressFn, report, scaled
+from video.base.progress import ProgressFn, report, scaled
 from video.base.timebase import SAMPLE_RATE, format_fps
 from video.base.tracks import Analysis, Track
 
@@ -252,18 +253,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="share of clips in slow motion (default "
                              f"{DatasetConfig.slow_share}); 0 = all real time")
     args = parser.parse_args(argv)
-    bar = ProgressBar("dataset")
-    try:
+    def work(progress: ProgressFn) -> str:
         config = DatasetConfig(audio=not args.no_audio, slow_share=args.slow_share)
         manifest = build_dataset(args.out, clips=args.clips, seed=args.seed, config=config,
-                                 progress=bar)
-    except InputError as exc:
-        bar.close()
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    bar.close()
-    print(f"{args.clips} clips -> {manifest}")
-    return 0
+                                 progress=progress)
+        return f"{args.clips} clips -> {manifest}"
+
+    return run_with_bar("dataset", work)
 
 
 if __name__ == "__main__":

@@ -37,10 +37,11 @@ from model.detector.event_features import (
 from model.detector.event_net import build_event_net, parameter_count, save_checkpoint
 from model.detector.learned_events import predict
 from model.detector.net_layout import EventModel, EventNetConfig, Normalizer
+from model.lab.command import run_with_bar
 from model.lab.dataset import write_json_atomic
 from model.lab.metrics import pool_scores, score_events
 from video.base.errors import InputError
-from video.base.progress import ProgressBar, ProgressFn, report
+from video.base.progress import ProgressFn, report
 from video.base.tracks import Analysis, Track, VideoInfo
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.95, 0.05))
@@ -389,25 +390,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="share of sequences shown turned (transposed/upside down; default "
                              f"{TrainConfig.turn_fraction}); 0 = upright only")
     args = parser.parse_args(argv)
-    bar = ProgressBar("train")
-    try:
-        result = train_from_dataset(args.data, args.out,
-                                    config=TrainConfig(seed=args.seed, epochs=args.epochs,
-                                                      threads=args.threads,
-                                                      with_truth=args.with_truth,
-                                                      turn_fraction=args.turn_fraction,
-                                                      box_jitter=args.box_jitter,
-                                                      net=EventNetConfig(channels=args.channels)),
-                                    progress=bar)
-    except InputError as exc:
-        bar.close()
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    bar.close()
-    scores = result.log["val_scores"]
-    print(f"val F1 {scores['f1']:.3f} (P {scores['precision']:.3f} R {scores['recall']:.3f}) "
-          f"threshold {result.log['threshold']} -> {args.out}")
-    return 0
+    def work(progress: ProgressFn) -> str:
+        config = TrainConfig(seed=args.seed, epochs=args.epochs, threads=args.threads,
+                             with_truth=args.with_truth, turn_fraction=args.turn_fraction,
+                             box_jitter=args.box_jitter,
+                             net=EventNetConfig(channels=args.channels))
+        result = train_from_dataset(args.data, args.out, config=config, progress=progress)
+        scores = result.log["val_scores"]
+        return (f"val F1 {scores['f1']:.3f} (P {scores['precision']:.3f} "
+                f"R {scores['recall']:.3f}) threshold {result.log['threshold']} -> {args.out}")
+
+    return run_with_bar("train", work)
 
 
 if __name__ == "__main__":
