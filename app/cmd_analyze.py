@@ -21,10 +21,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     ancestor = next(p for p in (out.parent, *out.parent.parents) if p.exists())
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
         raise InputError(f"cannot write {out}: {ancestor} is not a writable folder")
-    if args.max_objects is not None and args.max_objects < 1:
-        raise InputError("--max-objects must be at least 1")
-    config = AnalysisConfig() if args.max_objects is None else AnalysisConfig(
-        max_objects=args.max_objects)
+    try:  # AnalysisConfig checks its values; here they are the user's
+        config = AnalysisConfig(max_objects=args.max_objects)
+    except ValueError as exc:
+        raise InputError(f"--max-objects: {exc}") from None
     bar = ProgressBar("analyze")
     try:
         analysis = analyze_with_events(args.video, config=config, detector=args.events,
