@@ -65,8 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--events", choices=("learned", "motion"), default="learned",
                         help="visual event detector when the video is analysed here")
 
-    ev = sub.add_parser("eval", help="objective metrics (spatial, sync, loudness)")
-    ev.add_argument("args", nargs=argparse.REMAINDER)
+    ev = sub.add_parser("eval", help="objective metrics (spatial, sync, loudness)",
+                        description="objective metrics")
+    mode = ev.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--synthetic", type=int, metavar="N",
+                      help="evaluate on N held-out synthetic clips")
+    mode.add_argument("--render-dir", metavar="OUTDIR", help="metrics of an existing render")
+    mode.add_argument("--real", metavar="DIR",
+                      help="evaluate only on the real clips with hand-marked events in DIR")
+    ev.add_argument("--real-dir", metavar="DIR",
+                    help="marked real clips to add to --synthetic (default: bundled)")
+    ev.add_argument("--no-real", action="store_true", help="--synthetic without the real clips")
+    ev.add_argument("--seed", type=int, default=1000, help="synthetic set seed (default 1000)")
+    ev.add_argument("--video", metavar="V", help="the video the render was made from")
+    ev.add_argument("--out", metavar="PATH", help="also write the report here")
+    ev.add_argument("--checkpoint", metavar="PT", help="learned event model (default bundled)")
     return parser
 
 
@@ -109,13 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _handle_sigterm()
     try:
-        if argv[:1] == ["eval"]:
-            # argparse's REMAINDER rejects a tail that starts with an option (`eval --synthetic
-            # 4`), so eval's own arguments are handed over whole; cmd_eval parses them.
-            args = argparse.Namespace(command="eval", args=argv[1:])
-        else:
-            args = parser.parse_args(argv)
-        return _dispatch(args)
+        return _dispatch(parser.parse_args(argv))
     except InputError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE

@@ -12,8 +12,8 @@ from video.base.progress import ProgressBar, scaled, warn_line
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from model.event_detection import apply_event_detector
-    from video.analyze import AnalysisConfig, analyze_video
+    from model.detector.event_detection import analyze_with_events
+    from video.analyze import AnalysisConfig
 
     out = Path(args.output)
     if out.exists() and out.is_dir():
@@ -21,15 +21,14 @@ def run_analyze(args: argparse.Namespace) -> int:
     ancestor = next(p for p in (out.parent, *out.parent.parents) if p.exists())
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
         raise InputError(f"cannot write {out}: {ancestor} is not a writable folder")
-    if args.max_objects is not None and args.max_objects < 1:
-        raise InputError("--max-objects must be at least 1")
-    config = AnalysisConfig() if args.max_objects is None else AnalysisConfig(
-        max_objects=args.max_objects)
+    try:  # AnalysisConfig checks its values; here they are the user's
+        config = AnalysisConfig(max_objects=args.max_objects)
+    except ValueError as exc:
+        raise InputError(f"--max-objects: {exc}") from None
     bar = ProgressBar("analyze")
     try:
-        analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95),
-                                 warn=warn_line)
-        analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
+        analysis = analyze_with_events(args.video, config=config, detector=args.events,
+                                       progress=scaled(bar, 0.0, 0.95), warn=warn_line)
         bar(1.0, "done")
     finally:
         bar.close()

@@ -23,40 +23,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.cli import _Parser
 from app.project import atomic_write_text, load_project
 from video.base.errors import InputError
 from video.base.progress import ProgressBar, scaled
 
 if TYPE_CHECKING:
-    from model.real_eval import MarkedClip
+    from model.lab.real_eval import MarkedClip
 
 MAX_CLIPS = 1000
 BUNDLED_REAL_DIR = Path(__file__).resolve().parent.parent / "assets" / "clips"
 
 
-def build_eval_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="stereofoley eval", description="objective metrics")
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--synthetic", type=int, metavar="N",
-                      help="evaluate on N held-out synthetic clips")
-    mode.add_argument("--render-dir", metavar="OUTDIR", help="metrics of an existing render")
-    mode.add_argument("--real", metavar="DIR",
-                      help="evaluate only on the real clips with hand-marked events in DIR")
-    parser.add_argument("--real-dir", metavar="DIR",
-                        help="marked real clips to add to --synthetic (default: bundled)")
-    parser.add_argument("--no-real", action="store_true",
-                        help="--synthetic without the real clips")
-    parser.add_argument("--seed", type=int, default=1000, help="synthetic set seed (default 1000)")
-    parser.add_argument("--video", metavar="V", help="the video the render was made from")
-    parser.add_argument("--out", metavar="PATH", help="also write the report here")
-    parser.add_argument("--checkpoint", metavar="PT", help="learned event model (default bundled)")
-    return parser
-
-
-def run_eval(args: argparse.Namespace) -> int:
-    """Entry point from app.cli: `args.args` holds the remaining argv."""
-    opts = build_eval_parser().parse_args(list(args.args))
+def run_eval(opts: argparse.Namespace) -> int:
+    """Entry point from app.cli, with the `eval` arguments it parsed."""
     if opts.out is not None and Path(opts.out).is_dir():
         raise InputError(f"--out {opts.out} is a directory")
     if opts.real_dir is not None and opts.no_real:
@@ -80,7 +59,7 @@ def _command(mode: list[str], opts: argparse.Namespace) -> str:
 
 def _marked_clips(folder: str) -> list[MarkedClip]:
     """The marked clips in `folder`; an InputError when there are none."""
-    from model.real_eval import find_marked_clips
+    from model.lab.real_eval import find_marked_clips
 
     clips = find_marked_clips(folder)
     if not clips:
@@ -97,9 +76,8 @@ def _check_yamnet() -> None:
 
 
 def _run_real(opts: argparse.Namespace) -> int:
-    from model.evaluate import real_document
-    from model.learned_events import load_event_model
-    from model.real_eval import evaluate_real
+    from model.detector.learned_events import load_event_model
+    from model.lab.real_eval import evaluate_real, real_document
 
     if opts.video is not None:
         raise InputError("--video goes with --render-dir, not --real")
@@ -121,8 +99,8 @@ def _run_real(opts: argparse.Namespace) -> int:
 
 
 def _run_synthetic(opts: argparse.Namespace) -> int:
-    from model.evaluate import evaluate_synthetic, evaluation_document, report_markdown
-    from model.learned_events import load_event_model
+    from model.detector.learned_events import load_event_model
+    from model.lab.evaluate import evaluate_synthetic, evaluation_document, report_markdown
 
     if not 1 <= opts.synthetic <= MAX_CLIPS:
         raise InputError(f"--synthetic must be between 1 and {MAX_CLIPS}, got {opts.synthetic}")
@@ -144,7 +122,7 @@ def _run_synthetic(opts: argparse.Namespace) -> int:
         if clips:
             from dataclasses import replace
 
-            from model.real_eval import evaluate_real
+            from model.lab.real_eval import evaluate_real
 
             shown = opts.real_dir or "assets/clips"
             report = replace(report, real=evaluate_real(
@@ -175,7 +153,7 @@ def _read_stereo(path: Path) -> np.ndarray:
 
 
 def _run_render_dir(opts: argparse.Namespace) -> int:
-    from model.evaluate import evaluate_render, render_metrics_text
+    from model.lab.evaluate import evaluate_render, render_metrics_text
 
     folder = Path(opts.render_dir)
     if not folder.is_dir():

@@ -15,7 +15,7 @@ from pathlib import Path
 from app.export import export_render
 from app.outdir import check_outdir, claim_outdir
 from app.project import Project, load_project
-from model.scene import ObjectSound
+from model.foley.scene import ObjectSound
 from video.base.errors import InputError, VideoError
 from video.base.progress import ProgressBar, scaled, warn_line
 
@@ -83,7 +83,7 @@ def run_render(args: argparse.Namespace) -> int:
 def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
     """run_render's work once OUTDIR is checked and claimed."""
     from audio.library import SoundLibrary
-    from model.render import render_scene
+    from model.foley.render import render_scene
 
     prompts = parse_prompts(args.prompt)
     libraries = _library_dirs(args.library)
@@ -92,12 +92,10 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
     bar = ProgressBar("render")
     try:
         if project is None:
-            from model.event_detection import apply_event_detector
-            from video.analyze import analyze_video
+            from model.detector.event_detection import analyze_with_events
 
-            analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4), warn=warn_line)
-            analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
-            project = Project(analysis=analysis)
+            project = Project(analysis=analyze_with_events(
+                video, detector=args.events, progress=scaled(bar, 0.0, 0.4), warn=warn_line))
         project.analysis = replace(project.analysis, video=replace(project.analysis.video,
                                                                     path=str(video.resolve())))
         project.objects = apply_prompts(project.objects, prompts)

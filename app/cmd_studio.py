@@ -62,7 +62,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
     from app.project import Project, load_project
     from app.studio.session.state import export_target
     from audio.library import SoundLibrary
-    from model.render import render_scene
+    from model.foley.render import render_scene
     from video.base.progress import ProgressBar, scaled, warn_line
 
     is_project = source.suffix.lower() == ".json"
@@ -76,12 +76,10 @@ def run_headless(source: Path, outdir: str | None) -> int:
         if is_project:
             project = load_project(source)
         else:
-            from model.event_detection import apply_event_detector
-            from video.analyze import analyze_video
+            from model.detector.event_detection import analyze_with_events
 
-            analysis = analyze_video(source.resolve(), progress=scaled(bar, 0.0, 0.4),
-                                     warn=warn_line)
-            project = Project(analysis=apply_event_detector(analysis, warn=warn_line))
+            project = Project(analysis=analyze_with_events(
+                source.resolve(), progress=scaled(bar, 0.0, 0.4), warn=warn_line))
         library = SoundLibrary.open(list(project.render.libraries), warn=warn_line)
         result = render_scene(project.analysis, project.objects, project.render, library=library,
                               progress=scaled(bar, 0.4, 0.85), warn=warn_line)

@@ -4,7 +4,7 @@ Each edit validates its input (bad values raise `InputError` with a one-line mes
 project untouched), changes the project in place, and returns an `EditResult`: whether the project
 changed and which objects appeared or disappeared. What must be rendered again is not decided
 here: the studio hands the edited project to the scene renderer, which compares it with what it
-holds (`model.render.SceneRenderer.sync`), so a nudge re-pans one object and a new prompt
+holds (`model.foley.render.SceneRenderer.sync`), so a nudge re-pans one object and a new prompt
 regenerates one. `diff_projects` gives the same answer between two snapshots (undo/redo).
 
 Objects are addressed by their analysis id. Tracks are frozen: edits build new ones with
@@ -16,15 +16,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from app.project import Project
 from audio.nudges import Nudges, PanKeyframe
-from model.scene import PAN_LAWS, ObjectSound
+from model.foley.scene import ObjectSound, checked_seed
 from video.base.errors import InputError
 from video.base.tracks import Event, Track
+
+T = TypeVar("T")
 
 MAX_PROMPT_CHARS = 500
 MAX_LABEL_CHARS = 80
@@ -82,6 +84,15 @@ def _finite(value: float, what: str) -> float:
     return number
 
 
+def _validated(build: Callable[..., T], *args: Any, **changes: Any) -> T:
+    """`build(*args, **changes)` (a value type's constructor or `replace`), its ValueError (the
+    value type's own check) reported as the user's InputError."""
+    try:
+        return build(*args, **changes)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
 def _in_range(value: float, lo: float, hi: float, what: str) -> float:
     number = _finite(value, what)
     if not lo <= number <= hi:
@@ -96,10 +107,7 @@ def _changed(changed: bool) -> EditResult:
 def _with_nudges(project: Project, object_id: int, **changes: Any) -> bool:
     """Replace some nudge fields of one object; True if anything changed."""
     sound = _sound(project, object_id)
-    try:
-        nudges = replace(sound.nudges, **changes)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    nudges = _validated(replace, sound.nudges, **changes)
     if nudges == sound.nudges:
         return False
     project.set_object_sound(replace(sound, nudges=nudges))
@@ -131,14 +139,11 @@ def set_prompt(project: Project, object_id: int, text: str) -> EditResult:
 
 def set_object_seed(project: Project, object_id: int, seed: int) -> EditResult:
     """Set one object's seed offset (a different take of the same prompt)."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise InputError(f"seed must be an integer, got {seed!r}")
-    if not 0 <= int(seed) < 2**31:
-        raise InputError(f"seed must be in 0..{2**31 - 1}, got {seed}")
     sound = _sound(project, object_id)
-    if int(seed) == sound.seed:
+    changed = _validated(replace, sound, seed=seed)  # ObjectSound checks the seed
+    if changed == sound:
         return NO_CHANGE
-    project.set_object_sound(replace(sound, seed=int(seed)))
+    project.set_object_sound(changed)
     return CHANGED
 
 
@@ -148,25 +153,25 @@ def set_object_seed(project: Project, object_id: int, seed: int) -> EditResult:
 
 def set_pan_offset(project: Project, object_id: int, offset: float) -> EditResult:
     """Shift an object's tracked pan by `offset` (-2..2; the result is clipped to -1..1)."""
-    value = _in_range(offset, -2.0, 2.0, "pan offset")
+    value = _finite(offset, "pan offset")
     return _changed(_with_nudges(project, object_id, pan_offset=value))
 
 
 def set_gain(project: Project, object_id: int, gain_db: float) -> EditResult:
     """Trim an object's level after distance loudness, in dB (-60..+24)."""
-    value = _in_range(gain_db, -60.0, 24.0, "gain trim (dB)")
+    value = _finite(gain_db, "gain trim")
     return _changed(_with_nudges(project, object_id, gain_db=value))
 
 
 def set_distance_scale(project: Project, object_id: int, scale: float) -> EditResult:
     """Scale an object's apparent distance (0.05..20; 2 = twice as far: quieter, duller)."""
-    value = _in_range(scale, 0.05, 20.0, "distance scale")
+    value = _finite(scale, "distance scale")
     return _changed(_with_nudges(project, object_id, distance_scale=value))
 
 
 def set_width(project: Project, object_id: int, width: float) -> EditResult:
     """Set an object's stereo width (0 = point source .. 1 = as wide as its box)."""
-    value = _in_range(width, 0.0, 1.0, "width")
+    value = _finite(width, "width")
     return _changed(_with_nudges(project, object_id, width=value))
 
 
@@ -354,23 +359,19 @@ def set_render_settings(project: Project, *, seed: int | None = None,
     """
     changes: dict[str, Any] = {}
     if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) \
-                or not 0 <= int(seed) < 2**31:
-            raise InputError(f"seed must be an integer in 0..{2**31 - 1}, got {seed!r}")
-        changes["seed"] = int(seed)
+        changes["seed"] = _validated(checked_seed, seed)
     if pan_law is not None:
-        if pan_law not in PAN_LAWS:
-            raise InputError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {pan_law!r}")
         changes["pan_law"] = pan_law
     if target_lufs is not None:
-        changes["target_lufs"] = _in_range(target_lufs, -70.0, 0.0, "target loudness (LUFS)")
+        changes["target_lufs"] = _finite(target_lufs, "target loudness (LUFS)")
     if true_peak_db is not None:
-        changes["true_peak_db"] = _in_range(true_peak_db, -20.0, 0.0, "true-peak ceiling (dBTP)")
+        changes["true_peak_db"] = _finite(true_peak_db, "true-peak ceiling (dBTP)")
     for name, flag in (("air_absorption", air_absorption), ("itd", itd), ("doppler", doppler)):
         if flag is not None:
             changes[name] = bool(flag)
-    after = replace(project.render, **changes)
-    if after == project.render:
+    before = project.render
+    after = _validated(replace, before, **changes)  # RenderSettings checks the values
+    if after == before:
         return NO_CHANGE
     project.render = after
     return CHANGED

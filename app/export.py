@@ -29,7 +29,7 @@ import numpy as np
 
 from app.outdir import check_outdir, claim_outdir, temp_prefix
 from app.project import Project
-from model.render import RenderResult
+from model.foley.render import RenderResult
 from video.base.errors import VideoError
 from video.base.progress import ProgressFn, report
 from video.base.timebase import SAMPLE_RATE, time_to_sample

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model.scene import ObjectSound, RenderSettings
+from model.foley.scene import ObjectSound, RenderSettings
 from video.base.atomic import atomic_write_text
 from video.base.errors import InputError
 from video.base.tracks import Analysis

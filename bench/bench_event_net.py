@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
-    from model.dataset import DatasetConfig, build_dataset
-    from model.learned_events import DEFAULT_CHECKPOINT, detect_events_model, load_event_model
+    from model.detector.learned_events import (
+        DEFAULT_CHECKPOINT,
+        detect_events_model,
+        load_event_model,
+    )
+    from model.lab.dataset import DatasetConfig, build_dataset
     from video.base.tracks import Analysis
     from video.events import detect_events
 

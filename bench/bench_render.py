@@ -25,8 +25,8 @@ from app.export import export_render
 from app.project import Project
 from audio.nudges import Nudges
 from audio.spatialize import spatialize
-from model.render import SceneRenderer, spatial_config
-from model.scene import ObjectSound, RenderSettings
+from model.foley.render import SceneRenderer, spatial_config
+from model.foley.scene import ObjectSound, RenderSettings
 from video.base.tracks import Analysis
 from video.synth import ObjectSpec, SceneSpec, scene_truth, write_clip
 

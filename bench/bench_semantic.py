@@ -1,4 +1,4 @@
-"""Speed of the optional aiSFX semantic-similarity metric (model/semantic.py), as x real time.
+"""Speed of the optional aiSFX semantic-similarity metric (model/lab/semantic.py), as x real time.
 
     .venv/bin/python bench/bench_semantic.py [--runs N]
 
@@ -31,7 +31,7 @@ def _clip(seconds: float, rng: np.random.Generator) -> np.ndarray:
 
 
 def main() -> int:
-    from model.semantic import embed, semantic_available
+    from model.lab.semantic import embed, semantic_available
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)

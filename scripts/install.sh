@@ -38,7 +38,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   fi
 fi
 "${PIP[@]}" -e ".[dev]"
-# aiSFX sound-effect embeddings for the optional semantic-similarity metric (model/semantic.py).
+# aiSFX sound-effect embeddings for the optional semantic-similarity metric (model/lab/semantic.py).
 # Its declared pins (numpy 1.23, librosa 0.9.2) would replace the project's numpy 2, and the
 # project needs only its model code and bundled weights (plus tqdm, which it imports): no deps.
 "${PIP[@]}" --no-deps "aisfx==0.1.2" "tqdm"

@@ -23,7 +23,7 @@ def rng() -> np.random.Generator:
 def marked_clip_dir(tmp_path: Path) -> Path:
     """A folder with one synthetic bouncing-ball clip and its marks file, marked from the scene's
     truth the way a person marks real footage (contact time, frame, ball bottom centre)."""
-    from model.real_eval import SCHEMA
+    from model.lab.real_eval import SCHEMA
     from video.synth import ObjectSpec, SceneSpec, write_clip
 
     folder = tmp_path / "marked"
@@ -48,15 +48,15 @@ def marked_clip_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def generate_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Ids of the objects whose dry foley model.render generates (the real generator runs)."""
-    import model.render
+    """Ids of the objects whose dry foley model.foley.render generates (the real generator runs)."""
+    import model.foley.render
 
     calls: list[int] = []
-    real = model.render.generate_object
+    real = model.foley.render.generate_object
 
     def counting(track, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(track.id)
         return real(track, *args, **kwargs)
 
-    monkeypatch.setattr(model.render, "generate_object", counting)
+    monkeypatch.setattr(model.foley.render, "generate_object", counting)
     return calls

@@ -200,7 +200,7 @@ class ObjectScore:
 
 
 @dataclass(frozen=True)
-class EventScore:
+class EventKindScore:
     """Precision / recall of one event kind within the time tolerance."""
 
     kind: str
@@ -220,14 +220,14 @@ class EventScore:
 @dataclass(frozen=True)
 class AnalysisScore:
     objects: tuple[ObjectScore, ...]
-    events: tuple[EventScore, ...]
+    events: tuple[EventKindScore, ...]
     false_tracks: int      # predicted tracks that match no true object
 
-    def event(self, kind: str) -> EventScore:
+    def event(self, kind: str) -> EventKindScore:
         for e in self.events:
             if e.kind == kind:
                 return e
-        return EventScore(kind, 0, 0, 0)
+        return EventKindScore(kind, 0, 0, 0)
 
 
 def _frame_ious(truth: Track, pred: Track) -> np.ndarray:
@@ -267,7 +267,7 @@ def score_analysis(truth: Analysis, result: Analysis, *, min_iou: float = 0.3,
             true_times = [e.time for e in t.events if e.kind == kind]
             pred_times = [e.time for p in result.objects if owner.get(p.id) == t.id
                           for e in p.events if e.kind == kind]
-            matched += len(match_events(sorted(pred_times), true_times, tolerance=tolerance))
-        events.append(EventScore(kind, true_n, pred_n, matched))
+            matched += len(match_events(true_times, sorted(pred_times), tolerance_s=tolerance))
+        events.append(EventKindScore(kind, true_n, pred_n, matched))
     false_tracks = sum(1 for p in result.objects if p.id not in owner)
     return AnalysisScore(tuple(scores), tuple(events), false_tracks)

@@ -18,6 +18,7 @@ only if at least `step_min_count` of them come at a steady rhythm (intervals wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,18 +265,26 @@ def detect_events(track: Track, info: VideoInfo, *,
     return detect_impacts(track, info, config=config)
 
 
-def match_events(predicted: list[float], truth: list[float], *,
-                 tolerance: float) -> list[tuple[int, int]]:
-    """One-to-one matches (predicted index, truth index) within `tolerance` seconds, closest
-    pairs first: the basis of event precision and recall."""
-    pairs = sorted((abs(p - t), i, j) for i, p in enumerate(predicted)
-                   for j, t in enumerate(truth) if abs(p - t) <= tolerance)
-    used_p: set[int] = set()
-    used_t: set[int] = set()
-    out = []
-    for _, i, j in pairs:
-        if i not in used_p and j not in used_t:
-            used_p.add(i)
-            used_t.add(j)
-            out.append((i, j))
-    return sorted(out)
+def match_events(reference: Sequence[float] | np.ndarray, detected: Sequence[float] | np.ndarray,
+                 *, tolerance_s: float) -> list[tuple[int, int]]:
+    """One-to-one matches (reference index, detected index) within `tolerance_s` seconds
+    (inclusive), closest pairs first: the basis of event precision, recall and timing."""
+    ref = np.asarray(reference, dtype=np.float64).reshape(-1)
+    det = np.asarray(detected, dtype=np.float64).reshape(-1)
+    if ref.size == 0 or det.size == 0:
+        return []
+    dist = np.abs(ref[:, None] - det[None, :])
+    order = np.argsort(dist, axis=None, kind="stable")
+    used_r: set[int] = set()
+    used_d: set[int] = set()
+    pairs: list[tuple[int, int]] = []
+    for flat in order:
+        i, j = divmod(int(flat), det.size)
+        if dist[i, j] > tolerance_s + 1e-9:
+            break
+        if i in used_r or j in used_d:
+            continue
+        used_r.add(i)
+        used_d.add(j)
+        pairs.append((i, j))
+    return sorted(pairs)

@@ -114,7 +114,7 @@ def mel_band_centres_hz() -> np.ndarray:
 
 def to_model_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mono float32 at 16 kHz from a (samples,) or (channels, samples) clip at `sample_rate`."""
-    from model.semantic import _to_mono  # the same checks as the aiSFX metric's
+    from model.lab.semantic import _to_mono  # the same checks as the aiSFX metric's
 
     if sample_rate <= 0:
         raise InputError(f"sample_rate must be positive, got {sample_rate}")

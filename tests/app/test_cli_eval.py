@@ -15,7 +15,7 @@ import soundfile
 
 from app.cli import main
 from app.project import Project, save_project
-from model.scene import ObjectSound
+from model.foley.scene import ObjectSound
 from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 SR = 48_000
@@ -138,8 +138,9 @@ def _simple_analysis(events_by_id: dict[int, list[tuple[float, str]]], *,
 
 
 def test_detector_scores_per_kind_and_verdict() -> None:
-    from model.evaluate import DetectorRow, detector_parts, detector_verdict, detectors_table
-    from model.metrics import pool_scores
+    from model.lab.conditions import DetectorRow, detector_verdict, detectors_table
+    from model.lab.evaluate import detector_parts
+    from model.lab.metrics import pool_scores
 
     truth = _simple_analysis({1: [(1.0, "impact"), (2.0, "impact")],
                               2: [(0.5, "step"), (1.0, "step"), (1.5, "step")]})
@@ -171,8 +172,8 @@ def test_detector_scores_per_kind_and_verdict() -> None:
 
 
 def test_missed_objects_count_as_missed_events() -> None:
-    from model.evaluate import detector_parts
-    from model.metrics import pool_scores
+    from model.lab.evaluate import detector_parts
+    from model.lab.metrics import pool_scores
 
     truth = _simple_analysis({1: [(1.0, "impact")], 2: [(0.5, "step"), (1.0, "step")]})
     analysed = _simple_analysis({5: [(1.0, "impact")]}, shift=1)
@@ -182,13 +183,8 @@ def test_missed_objects_count_as_missed_events() -> None:
 
 @pytest.mark.slow
 def test_synthetic_eval_end_to_end(tmp_path: Path) -> None:
-    from model.event_net import (
-        EventModel,
-        EventNetConfig,
-        Normalizer,
-        build_event_net,
-        save_checkpoint,
-    )
+    from model.detector.event_net import build_event_net, save_checkpoint
+    from model.detector.net_layout import EventModel, EventNetConfig, Normalizer
 
     tiny = EventNetConfig(channels=8, dilations=(1, 2), dropout=0.0)
     ckpt = tmp_path / "tiny.pt"

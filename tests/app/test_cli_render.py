@@ -20,7 +20,7 @@ from app.cli import main
 from app.project import Project, save_project
 from audio.master import measure_loudness
 from audio.nudges import Nudges
-from model.scene import ObjectSound, RenderSettings
+from model.foley.scene import ObjectSound, RenderSettings
 from video.base.tracks import Analysis
 from video.synth import ObjectSpec, SceneSpec, write_clip
 
@@ -344,7 +344,7 @@ def test_subprocess_contract_for_a_missing_video(tmp_path: Path) -> None:
 
 def test_cancelled_export_leaves_nothing(clip: tuple[Path, Analysis], tmp_path: Path) -> None:
     from app.export import export_render
-    from model.render import render_scene
+    from model.foley.render import render_scene
     from video.base.errors import Cancelled
 
     _, truth = clip

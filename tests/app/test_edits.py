@@ -4,6 +4,7 @@ be rendered again the scene renderer decides: tests/app/studio/session/test_sync
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -73,13 +74,16 @@ def test_nudges_change_only_that_object(project: Project, edit: Callable[..., Ed
         (edits.set_pan_offset, (1, float("nan")), "pan offset must be finite"),
         (edits.set_pan_offset, (1, "left"), "pan offset must be a number"),
         (edits.set_width, (1, True), "width must be a number"),
-        (edits.set_gain, (1, 30.0), r"gain trim \(dB\) must be in -60..24"),
+        (edits.set_gain, (1, 30.0), r"gain trim must be in -60..\+24 dB"),
         (edits.set_distance_scale, (1, 0.0), "distance scale must be in 0.05..20"),
         (edits.set_width, (1, -0.1), "width must be in 0..1"),
         (edits.set_pan_offset, (9, 0.1), "no object with id 9"),
         (edits.set_prompt, (1, "x" * 501), "prompt is too long"),
         (edits.set_prompt, (1, 42), "prompt must be text"),
-        (edits.set_object_seed, (1, -1), "seed must be in"),
+        (edits.set_object_seed, (1, -1), "seed must be an integer in 0..2147483647"),
+        (functools.partial(edits.set_render_settings, seed=2**31), (), "seed must be an integer in"),
+        (functools.partial(edits.set_render_settings, true_peak_db=0.5), (),
+         r"true-peak ceiling \(dBTP\) must be in -20..0"),
         (edits.set_object_seed, (1, 1.5), "seed must be an integer"),
         (edits.set_label, (1, "   "), "label must not be empty"),
         (edits.add_pan_keyframe, (1, 5.0, 0.0), r"keyframe time \(s\) must be in 0..4"),

@@ -7,7 +7,7 @@ import pytest
 
 from app.project import PROJECT_SCHEMA, Project, load_project, save_project
 from audio.nudges import Nudges, PanKeyframe
-from model.scene import ObjectSound, RenderSettings
+from model.foley.scene import ObjectSound, RenderSettings
 from video.base.errors import InputError
 from video.base.tracks import Analysis, Track, VideoInfo
 

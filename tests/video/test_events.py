@@ -28,8 +28,8 @@ def jittered(track: Track, rng: np.random.Generator, px: float) -> Track:
 
 
 def score(pred: tuple, truth: tuple, fps: Fraction) -> tuple[float, float]:
-    pairs = match_events([e.time for e in pred], [e.time for e in truth],
-                         tolerance=float(1 / fps))
+    pairs = match_events([e.time for e in truth], [e.time for e in pred],
+                         tolerance_s=float(1 / fps))
     recall = len(pairs) / len(truth) if truth else 1.0
     precision = len(pairs) / len(pred) if pred else 1.0
     return recall, precision
@@ -49,10 +49,10 @@ def test_ball_impacts_within_one_frame(fps: Fraction, seed: int) -> None:
     recall, precision = score(events, truth.events, fps)
     assert recall >= 0.8 and precision >= 0.8, ([e.time for e in events],
                                                 [e.time for e in truth.events])
-    pairs = match_events([e.time for e in events], [e.time for e in truth.events],
-                         tolerance=float(1 / fps))
-    pred_s = [events[i].strength for i, _ in pairs]
-    true_s = [truth.events[j].strength for _, j in pairs]
+    pairs = match_events([e.time for e in truth.events], [e.time for e in events],
+                         tolerance_s=float(1 / fps))
+    pred_s = [events[j].strength for _, j in pairs]
+    true_s = [truth.events[i].strength for i, _ in pairs]
     assert np.corrcoef(pred_s, true_s)[0, 1] > 0.8       # harder hits are stronger
     assert all(abs(p - t) < 0.25 for p, t in zip(pred_s, true_s, strict=True))
 
@@ -115,14 +115,23 @@ def test_dense_boxes_fill_gaps_as_unmeasured() -> None:
     assert measured.tolist() == [True, True, False, False, True]
 
 
-@pytest.mark.parametrize("pred, truth, tol, expected", [
-    ([1.0, 2.0], [1.01, 2.2], 0.05, [(0, 0)]),
-    ([0.97, 1.02], [1.01], 0.05, [(1, 0)]),         # closest pair wins, one-to-one
-    ([], [1.0], 0.1, []),
-    ([0.5], [], 0.1, []),
-])
-def test_match_events(pred: list, truth: list, tol: float, expected: list) -> None:
-    assert match_events(pred, truth, tolerance=tol) == expected
+@pytest.mark.parametrize(
+    ("ref", "det", "tol", "pairs"),
+    [
+        ([1.0, 2.0], [1.01, 2.5], 0.04, [(0, 0)]),
+        ([1.0, 1.03], [1.02], 0.04, [(1, 0)]),  # closest pair wins, one-to-one
+        ([1.01], [0.97, 1.02], 0.05, [(0, 1)]),
+        ([1.0, 1.05], [1.04, 1.01], 0.04, [(0, 1), (1, 0)]),
+        ([1.0], [1.04], 0.04, [(0, 0)]),        # the tolerance is inclusive
+        ([], [1.0], 0.04, []),
+        ([1.0], [], 0.04, []),
+        ([1.0], [1.2], 0.04, []),
+    ],
+)
+def test_match_events_is_one_to_one(ref: list[float], det: list[float], tol: float,
+                                    pairs: list[tuple[int, int]]) -> None:
+    assert match_events(np.array(ref), np.array(det), tolerance_s=tol) == pairs
+    assert match_events(ref, det, tolerance_s=tol) == pairs  # plain lists too
 
 
 def test_config_thresholds_matter() -> None:

@@ -2,7 +2,7 @@
 
 Render jobs are built here as plain functions for the worker thread. After any edit the studio
 queues one job, `sync_job`, which hands a snapshot of the project to the one
-`model.render.SceneRenderer` of the project (used only from the worker thread, one job at a
+`model.foley.render.SceneRenderer` of the project (used only from the worker thread, one job at a
 time); the renderer compares it with what it holds and redoes only what changed (a nudge re-pans
 one object, a new prompt regenerates one, a new loudness target re-masters). `plan` asks the
 same renderer, on the UI thread, which objects are out of date, without doing anything. A new
@@ -29,7 +29,7 @@ from video.base.timebase import SAMPLE_RATE, duration_to_samples
 
 if TYPE_CHECKING:
     from audio.playback import PlaybackEngine
-    from model.render import RenderResult, SceneRenderer, SyncPlan
+    from model.foley.render import RenderResult, SceneRenderer, SyncPlan
 
 JobFn = Any  # Callable[[ProgressFn], AudioUpdate]
 METER_WINDOW_S = 0.05  # the output meters show the peak of the last 50 ms played
@@ -173,7 +173,7 @@ class AudioLink:
         generation = self._generation
 
         def job(progress: ProgressFn) -> AudioUpdate:
-            from model.render import SceneRenderer
+            from model.foley.render import SceneRenderer
 
             library = self._library_for(project, scaled(progress, 0.0, 0.1))
             renderer = self._worker_renderer

@@ -32,7 +32,7 @@ from video.base.progress import ProgressFn
 from video.base.tracks import Analysis
 
 if TYPE_CHECKING:
-    from model.render import SyncPlan
+    from model.foley.render import SyncPlan
 
 
 @dataclass(frozen=True)
@@ -87,13 +87,11 @@ class StudioController:
         self.state.message = f"Analysing {p.name}…"
 
         def job(progress: ProgressFn) -> Analysis:
-            from model.event_detection import apply_event_detector
-            from video.analyze import analyze_video
+            from model.detector.event_detection import analyze_with_events
             from video.base.progress import scaled
 
-            analysis = analyze_video(p, progress=scaled(progress, 0.0, 0.95),
-                                     warn=self._warn_later)
-            return apply_event_detector(analysis, warn=self._warn_later)
+            return analyze_with_events(p, progress=scaled(progress, 0.0, 0.95),
+                                       warn=self._warn_later)
 
         return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}")
 

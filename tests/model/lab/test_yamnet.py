@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from model.evaluate import ConditionRow, EvalReport, conditions_table, report_markdown
 from model.lab import semantic_agreement as sa
 from model.lab import yamnet
-from model.metrics import EventScore
+from model.lab.evaluate import ConditionRow, EvalReport, conditions_table, report_markdown
+from model.lab.metrics import EventScore
 from video.base.errors import InputError
 
 BANK = Path(__file__).resolve().parents[3] / "assets" / "sounds"

@@ -15,7 +15,7 @@ from app.studio.session.controller import StudioController
 from audio.master import measure_loudness
 from audio.mix import active_ids
 from audio.pan import estimate_pan
-from model.render import SceneRenderer
+from model.foley.render import SceneRenderer
 from tests.app.studio.session.helpers import settle
 
 

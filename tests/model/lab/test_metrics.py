@@ -8,12 +8,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from model.metrics import (
+from model.lab.metrics import (
     OnsetConfig,
     detect_onsets,
     level_pan,
     loudness_metrics,
-    match_events,
     mix_spatial_alignment,
     pearson,
     pool_scores,
@@ -158,22 +157,6 @@ def test_sync_score_counts_hits_misses_and_false_alarms(rng: np.random.Generator
     assert score.precision == pytest.approx(0.75)
     assert errors.size == 3
     assert 0.0 <= score.median_abs_ms < 6.0
-
-
-@pytest.mark.parametrize(
-    ("ref", "det", "tol", "pairs"),
-    [
-        ([1.0, 2.0], [1.01, 2.5], 0.04, [(0, 0)]),
-        ([1.0, 1.03], [1.02], 0.04, [(1, 0)]),  # closest pair wins
-        ([1.0, 1.05], [1.04, 1.01], 0.04, [(0, 1), (1, 0)]),
-        ([], [1.0], 0.04, []),
-        ([1.0], [], 0.04, []),
-        ([1.0], [1.2], 0.04, []),
-    ],
-)
-def test_match_events_is_one_to_one(ref: list[float], det: list[float], tol: float,
-                                    pairs: list[tuple[int, int]]) -> None:
-    assert match_events(np.array(ref), np.array(det), tolerance_s=tol) == pairs
 
 
 def test_score_events_and_pooling() -> None:

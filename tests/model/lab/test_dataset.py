@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.dataset import (
+from model.lab.dataset import (
     DatasetConfig,
     box_iou,
     build_dataset,

@@ -45,9 +45,9 @@ from audio.spatialize import (
     source_nudges,
     spatialize,
 )
-from model.choose import LibraryLike
-from model.generate import GenerateConfig, SampleCache, WarnFn, generate_object
-from model.scene import ObjectSound, RenderSettings
+from model.foley.choose import LibraryLike
+from model.foley.generate import GenerateConfig, SampleCache, WarnFn, generate_object
+from model.foley.scene import ObjectSound, RenderSettings
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, report
 from video.base.timebase import duration_to_samples

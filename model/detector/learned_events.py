@@ -12,12 +12,15 @@ import functools
 import os
 from pathlib import Path
 
-from model.event_features import decode_events, track_features
-from model.event_net import EventModel, load_checkpoint, predict
-from model.event_net_np import load_npz
+import numpy as np
+
+from model.detector.event_features import FramePrediction, decode_events, track_features
+from model.detector.event_net import forward_arrays, load_checkpoint
+from model.detector.event_net_np import NumpyEventNet, load_npz
+from model.detector.net_layout import N_OUTPUTS, EventModel, frame_prediction
 from video.base.tracks import Event, Track, VideoInfo
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "models" / "event_net.pt"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "models" / "event_net.pt"
 MIN_TRACK_FRAMES = 3
 
 
@@ -41,6 +44,16 @@ def load_event_model(checkpoint: str | os.PathLike[str] | None = None) -> EventM
     path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     mtime = path.stat().st_mtime_ns if path.is_file() else -1
     return _cached(str(path), mtime)
+
+
+def predict(model: EventModel, values: np.ndarray) -> FramePrediction:
+    """Per-frame outputs for one track's (N_FEATURES, T) feature array, from either network."""
+    if values.shape[1] == 0:
+        return frame_prediction(np.zeros((N_OUTPUTS, 0), dtype=np.float32))
+    x = model.normalizer.apply(values)[None]
+    raw = model.net.forward(x) if isinstance(model.net, NumpyEventNet) else \
+        forward_arrays(model.net, x)
+    return frame_prediction(raw[0])
 
 
 def detect_events_model(track: Track, info: VideoInfo, model: EventModel, *,

@@ -1,7 +1,7 @@
 """Which visual event detector an analysis uses: the learned one by default, where it wins.
 
 docs/EVALUATION.md compares the hand-made motion detector (video.events) with the learned one
-(model.learned_events) on held-out synthetic clips: the learned detector has the higher F1 for
+(model.detector.learned_events) on held-out synthetic clips: the learned detector has the higher F1 for
 both impacts and steps, so it replaces those two kinds by default. Other kinds (scrapes) keep the
 motion detector's events, and when the checkpoint cannot be loaded the motion events stay, with
 a warning, so analysis never fails for lack of the model.
@@ -13,7 +13,9 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 
+from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
+from video.base.progress import ProgressFn
 from video.base.tracks import Analysis
 from video.tracker import label_for
 
@@ -35,7 +37,7 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         raise InputError(f"unknown event detector {detector!r} (choose {', '.join(EVENT_DETECTORS)})")
     if detector == "motion":
         return _tagged(analysis, "motion")
-    from model.learned_events import detect_events_model, load_event_model
+    from model.detector.learned_events import detect_events_model, load_event_model
 
     try:
         model = load_event_model(checkpoint)
@@ -52,6 +54,19 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
         tracks.append(updated.with_changes(label=label_for(updated)))
     return _tagged(analysis.with_objects(tracks), "learned")
+
+
+def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig | None = None,
+                        detector: str = "learned",
+                        checkpoint: str | os.PathLike[str] | None = None,
+                        progress: ProgressFn | None = None,
+                        warn: Callable[[str], None] | None = None) -> Analysis:
+    """Analyse `video` (video.analyze.analyze_video, reporting to `progress`) and apply the
+    event `detector` to it: the analysis that `stereofoley analyze` / `render`, the studio and
+    the real-clip evaluation all work from."""
+    analysis = analyze_video(video, config=config if config is not None else AnalysisConfig(),
+                             progress=progress, warn=warn)
+    return apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
 
 
 def _tagged(analysis: Analysis, name: str) -> Analysis:

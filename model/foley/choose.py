@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from model.procedural import MATERIALS, SURFACES
+from model.foley.procedural import MATERIALS, SURFACES
 from video.base.tracks import Track, VideoInfo
 
 ONE_SHOT_KINDS = ("impact", "step")              # a prompt of these kinds sounds on events

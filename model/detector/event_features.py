@@ -1,6 +1,6 @@
 """Per-frame motion features of a tracked object, frame labels from events, and peak decoding.
 
-This is the numpy side of the learned event detector (model/event_net.py holds the network): a
+This is the numpy side of the learned event detector (model/detector/event_net.py holds the network): a
 track becomes a dense (features, frames) array over its whole frame span (gaps interpolated and
 flagged), events become per-frame targets, and per-frame network outputs become Events again.
 Units are chosen so that the same motion gives similar numbers at any frame size and frame rate:
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from video.base.tracks import Event, Track, VideoInfo
+from video.events import dense_boxes
 
 FEATURE_NAMES = (
     "x", "y", "vx", "vy", "ax", "ay", "speed", "jerk",
@@ -37,13 +38,13 @@ class TrackFeatures:
     values: np.ndarray
 
 
-def dense_boxes(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every frame from the track's first to last, its box (interpolated in gaps) and a 1/0
-    flag saying whether the tracker actually saw it then."""
+def observed_boxes(track: Track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """video.events.dense_boxes's frames and boxes (every frame of the track's span, gaps
+    interpolated) with the network's "observed" flag: 1.0 on every frame the track has a box for,
+    coasted ones included (unlike dense_boxes's "measured"), as the detector was trained."""
     if not len(track):
         return np.zeros(0, dtype=np.int64), np.zeros((0, 4)), np.zeros(0)
-    frames = np.arange(int(track.frames[0]), int(track.frames[-1]) + 1, dtype=np.int64)
-    boxes = np.stack([np.interp(frames, track.frames, track.boxes[:, k]) for k in range(4)], 1)
+    frames, boxes, _ = dense_boxes(track)
     observed = np.isin(frames, track.frames).astype(np.float64)
     return frames, boxes, observed
 
@@ -66,7 +67,7 @@ def _second_diff(x: np.ndarray) -> np.ndarray:
 
 def track_features(track: Track, info: VideoInfo) -> TrackFeatures:
     """Motion features (see FEATURE_NAMES) of a track, one column per frame of its span."""
-    frames, boxes, observed = dense_boxes(track)
+    frames, boxes, observed = observed_boxes(track)
     return TrackFeatures(frames=frames, values=box_features(boxes, observed, info))
 
 

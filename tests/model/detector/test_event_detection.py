@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.event_detection import apply_event_detector
-from model.metrics import score_events
+from model.detector.event_detection import apply_event_detector
+from model.lab.metrics import score_events
 from video.base.errors import InputError
 from video.base.tracks import Analysis, Event
 from video.synth import ObjectSpec, SceneSpec, scene_truth

@@ -2,29 +2,23 @@
 
 Importing torch costs about a second, which is a large part of `stereofoley analyze` on a short
 clip and of the studio's analysis. The network is small (a 1-D CNN on a few hundred frames), so
-numpy runs it as fast. Training stays in torch (model.train_events); `save_checkpoint` writes the
+numpy runs it as fast. Training stays in torch (model.lab.train_events); `save_checkpoint` writes the
 weights a second time as `<name>.npz` beside the `.pt`, tagged with the `.pt` file's SHA-256, and
 the loader uses the `.npz` only while that tag matches, so a retrained `.pt` is never shadowed by
-stale weights.
+stale weights. The layout both sides share is model/detector/net_layout.py; this module does not
+import the torch side.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
 
-from model.event_net import EventModel, EventNetConfig, Normalizer
-from video.base.atomic import atomic_path
+from model.detector.net_layout import EventModel, EventNetConfig, Normalizer, read_npz
 from video.base.errors import InputError
-
-NPZ_FORMAT = "stereofoley.event_net.npz/1"
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -63,7 +57,12 @@ class NumpyEventNet:
             raise InputError(f"event model weights lack {missing}")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """(features, T) standardized input -> (3 + kinds, T) raw outputs, as EventNet.forward."""
+        """net_layout.EventNetwork.forward, as EventNet.forward: standardized
+        (batch, features, T) -> raw (batch, N_OUTPUTS, T)."""
+        return np.stack([self._forward_one(item) for item in np.asarray(x)])
+
+    def _forward_one(self, x: np.ndarray) -> np.ndarray:
+        """One sequence: (features, T) -> (N_OUTPUTS, T)."""
         s = self.state
         h = _conv1d(x.astype(np.float32), s["inp.weight"], s["inp.bias"])
         for n, dilation in enumerate(self.config.dilations):
@@ -74,42 +73,13 @@ class NumpyEventNet:
         return _conv1d(_gelu(h), s["head.weight"], s["head.bias"])
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def npz_path(checkpoint: str | os.PathLike[str]) -> Path:
-    return Path(checkpoint).with_suffix(".npz")
-
-
-def export_npz(model: EventModel, checkpoint: str | os.PathLike[str]) -> Path:
-    """Write the torch model's weights as `<checkpoint>.npz`, tagged with the .pt's hash."""
-    state = {k: v.detach().cpu().numpy() for k, v in model.net.state_dict().items()}
-    header = {"format": NPZ_FORMAT, "source_sha256": file_sha256(checkpoint),
-              "config": asdict(model.config), "normalizer": asdict(model.normalizer),
-              "threshold": float(model.threshold), "meta": dict(model.meta)}
-    target = npz_path(checkpoint)
-    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, __header__=np.array(json.dumps(header)), **state)
-    return target
-
-
 def load_npz(checkpoint: str | os.PathLike[str]) -> EventModel | None:
     """The numpy model for `checkpoint` (.pt) if its .npz twin exists and matches it, else None."""
-    twin = npz_path(checkpoint)
-    if not twin.is_file() or not Path(checkpoint).is_file():
+    found = read_npz(checkpoint)
+    if found is None:
         return None
-    try:
-        with np.load(twin, allow_pickle=False) as data:
-            header = json.loads(str(data["__header__"]))
-            state = {k: data[k] for k in data.files if k != "__header__"}
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"{twin} is not a readable event model") from exc
-    if header.get("format") != NPZ_FORMAT or \
-            header.get("source_sha256") != file_sha256(checkpoint):
-        return None
+    header, state = found
     config = EventNetConfig.from_dict(header["config"])
-    norm = header["normalizer"]
     return EventModel(net=NumpyEventNet(state, config), config=config,
-                      normalizer=Normalizer(mean=tuple(norm["mean"]), std=tuple(norm["std"])),
+                      normalizer=Normalizer.from_dict(header["normalizer"]),
                       threshold=float(header["threshold"]), meta=header.get("meta", {}))

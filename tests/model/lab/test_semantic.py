@@ -13,8 +13,8 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from model import semantic
-from model.semantic import (
+from model.lab import semantic
+from model.lab.semantic import (
     EMBEDDING_SIZE,
     MODEL_RATE,
     cosine,
@@ -29,7 +29,7 @@ from model.semantic import (
 from video.base.errors import InputError
 
 SR = 48_000
-SOUNDS = Path(__file__).resolve().parents[2] / "assets" / "sounds"
+SOUNDS = Path(__file__).resolve().parents[3] / "assets" / "sounds"
 
 needs_aisfx = pytest.mark.skipif(
     importlib.util.find_spec("aisfx") is None,

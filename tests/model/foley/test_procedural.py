@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.procedural import (
+from model.foley.procedural import (
     MATERIAL_PRESETS,
     engine_texture,
     footstep,

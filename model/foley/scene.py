@@ -10,9 +10,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from audio.nudges import Nudges
 
 PAN_LAWS = ("-3dB", "0dB", "-4.5dB", "-6dB")
+MAX_SEED = 2**31 - 1
+
+
+def checked_seed(seed: Any) -> int:
+    """`seed` as an int if it is an integer in 0..MAX_SEED, else ValueError: the rule for an
+    object's seed offset and for a seed the studio sets (`stereofoley render --seed` takes any
+    integer, so RenderSettings itself does not apply it)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or \
+            not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed must be an integer in 0..{MAX_SEED}, got {seed!r}")
+    return int(seed)
+
+
+def _checked_number(value: Any, lo: float, hi: float, what: str) -> None:
+    """Reject anything but a finite number in lo..hi (ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    if not lo <= value <= hi:  # also false for NaN
+        raise ValueError(f"{what} must be in {lo:g}..{hi:g}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,9 @@ class ObjectSound:
     seed: int = 0
     nudges: Nudges = field(default_factory=Nudges)
     stem: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seed", checked_seed(self.seed))
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "stem": self.stem, "prompt": self.prompt,
@@ -59,10 +83,8 @@ class RenderSettings:
             raise ValueError("sample_rate must be 48000")
         if self.pan_law not in PAN_LAWS:
             raise ValueError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {self.pan_law!r}")
-        if not -70.0 <= self.target_lufs <= 0.0:
-            raise ValueError(f"target loudness must be in -70..0 LUFS, got {self.target_lufs}")
-        if not -20.0 <= self.true_peak_db <= 0.0:
-            raise ValueError(f"true-peak ceiling must be in -20..0 dBTP, got {self.true_peak_db}")
+        _checked_number(self.target_lufs, -70.0, 0.0, "target loudness (LUFS)")
+        _checked_number(self.true_peak_db, -20.0, 0.0, "true-peak ceiling (dBTP)")
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "sample_rate": self.sample_rate, "pan_law": self.pan_law,

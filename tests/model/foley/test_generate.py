@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from audio.library import SoundLibrary
-from model.choose import (
+from model.foley.choose import (
     MotionConfig,
     choose_sounds,
     implied_event_times,
@@ -19,9 +19,9 @@ from model.choose import (
     motion_texture_kind,
     parse_prompt,
 )
-from model.generate import SampleCache, generate_object, merge_close_events
-from model.scene import ObjectSound
-from model.variation import NoRepeatChooser, onset_index, resample_pitch, vary_one_shot
+from model.foley.generate import SampleCache, generate_object, merge_close_events
+from model.foley.scene import ObjectSound
+from model.foley.variation import NoRepeatChooser, onset_index, resample_pitch, vary_one_shot
 from video.base.timebase import SAMPLE_RATE, time_to_sample
 from video.base.tracks import Event, Track, VideoInfo
 from video.synth import ObjectSpec, SceneSpec, scene_truth

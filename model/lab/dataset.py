@@ -5,10 +5,10 @@ For each clip (seeded from the dataset seed), video/synth.py draws a random scen
 textures, speeds, bounces, walkers, approaching/receding objects, occlusions) and writes it with
 its true Analysis; video/analyze.py analyses the written file exactly as it would a user's video, so
 the analysed tracks carry real tracker noise; analysed tracks are matched to true tracks by IoU;
-and, unless disabled, the TRUE tracks are rendered through model/render.py (spatializer included)
+and, unless disabled, the TRUE tracks are rendered through model/foley/render.py (spatializer included)
 to per-object stereo stems plus a mix: what an object-aware system should ideally produce.
 
-    python -m model.dataset --out DIR --clips N --seed S [--no-audio]
+    python -m model.lab.dataset --out DIR --clips N --seed S [--no-audio]
 
 DIR/manifest.json lists every clip: its seed, video file, truth and analysed TRACKS documents, the
 matches (analysed id, true id, IoU) and the audio paths. The folder is built under a temporary name
@@ -31,14 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from model.lab.command import run_with_bar
 from video.base.atomic import atomic_write_text
 from video.base.errors import InputError
-from video.base.progress import ProgressBar, ProgressFn, report, scaled
+from video.base.progress import ProgressFn, report, scaled
 from video.base.timebase import SAMPLE_RATE, format_fps
 from video.base.tracks import Analysis, Track
 
 if TYPE_CHECKING:
-    from model.render import RenderResult
+    from model.foley.render import RenderResult
 
 DATASET_SCHEMA = "stereofoley.dataset/1"
 SIZES = ((320, 180), (384, 216), (480, 270))
@@ -151,8 +152,8 @@ def render_truth_scene(truth: Analysis, *, seed: int,
                        progress: ProgressFn | None = None) -> RenderResult:
     """The true tracks rendered object-aware with no prompt (the renderer picks sounds from
     motion and events): what an object-aware system should ideally produce for the clip."""
-    from model.render import render_scene
-    from model.scene import ObjectSound, RenderSettings
+    from model.foley.render import render_scene
+    from model.foley.scene import ObjectSound, RenderSettings
 
     objects = [ObjectSound(id=t.id) for t in truth.objects]
     return render_scene(truth, objects, RenderSettings(seed=seed), library=None,
@@ -241,7 +242,7 @@ def _config_dict(config: DatasetConfig) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.dataset", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m model.lab.dataset", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="dataset folder to create")
     parser.add_argument("--clips", type=int, required=True)
@@ -252,18 +253,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="share of clips in slow motion (default "
                              f"{DatasetConfig.slow_share}); 0 = all real time")
     args = parser.parse_args(argv)
-    bar = ProgressBar("dataset")
-    try:
+    def work(progress: ProgressFn) -> str:
         config = DatasetConfig(audio=not args.no_audio, slow_share=args.slow_share)
         manifest = build_dataset(args.out, clips=args.clips, seed=args.seed, config=config,
-                                 progress=bar)
-    except InputError as exc:
-        bar.close()
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    bar.close()
-    print(f"{args.clips} clips -> {manifest}")
-    return 0
+                                 progress=progress)
+        return f"{args.clips} clips -> {manifest}"
+
+    return run_with_bar("dataset", work)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Per-object dry foley: a mono float32 signal covering the whole video, in sync with the picture.
 
 For one tracked object, `generate_object`:
-1. decides its sounds (`model.choose.choose_sounds`: prompt + library, or motion + events);
+1. decides its sounds (`model.foley.choose.choose_sounds`: prompt + library, or motion + events);
 2. places a one-shot on every visual event, its attack (onset) on the event's exact sample
    (`video.base.timebase.time_to_sample`), varied per hit (pitch, gain, brightness) and scaled by the
    event's strength, never the same library sample twice in a row;
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.choose import (
+from model.foley.choose import (
     SOUND_KINDS,
     LibraryLike,
     MotionConfig,
@@ -31,7 +31,7 @@ from model.choose import (
     implied_event_times,
     motion_profile,
 )
-from model.procedural import (
+from model.foley.procedural import (
     engine_texture,
     filtered,
     footstep,
@@ -41,8 +41,8 @@ from model.procedural import (
     scrape_texture,
     whoosh_texture,
 )
-from model.scene import ObjectSound
-from model.variation import (
+from model.foley.scene import ObjectSound
+from model.foley.variation import (
     NoRepeatChooser,
     VariationConfig,
     onset_index,

@@ -23,6 +23,7 @@ from scipy.signal import resample_poly
 
 from video.base.timebase import SAMPLE_RATE
 from video.base.tracks import Track, VideoInfo
+from video.events import match_events
 
 # ------------------------------------------------------------------ pan estimate and track pan
 
@@ -244,30 +245,6 @@ def level_rise_db(x: np.ndarray, time_s: float, *, window_s: float,
     if e_after <= 0.0:
         return -math.inf
     return math.inf if e_before <= 0.0 else 10.0 * math.log10(e_after / e_before)
-
-
-def match_events(reference: np.ndarray, detected: np.ndarray, *,
-                 tolerance_s: float) -> list[tuple[int, int]]:
-    """One-to-one matches (reference index, detected index), closest pairs first, within tolerance."""
-    ref = np.asarray(reference, dtype=np.float64).reshape(-1)
-    det = np.asarray(detected, dtype=np.float64).reshape(-1)
-    if ref.size == 0 or det.size == 0:
-        return []
-    dist = np.abs(ref[:, None] - det[None, :])
-    order = np.argsort(dist, axis=None, kind="stable")
-    used_r: set[int] = set()
-    used_d: set[int] = set()
-    pairs: list[tuple[int, int]] = []
-    for flat in order:
-        i, j = divmod(int(flat), det.size)
-        if dist[i, j] > tolerance_s + 1e-9:
-            break
-        if i in used_r or j in used_d:
-            continue
-        used_r.add(i)
-        used_d.add(j)
-        pairs.append((i, j))
-    return sorted(pairs)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@
 - `vary_one_shot`: small pitch change (resampling, about +-1 semitone), gain (+-2 dB) and a
   brightness (low-pass) change, plus intensity from the event strength (louder and brighter hits).
 - `NoRepeatChooser`: picks among candidates without playing the same one twice in a row.
-- `play_loop`: reads a sample (made seamless by `model.procedural.loopable`) cyclically at a varying rate, for textures.
+- `play_loop`: reads a sample (made seamless by `model.foley.procedural.loopable`) cyclically at a varying rate, for textures.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.procedural import filtered
+from model.foley.procedural import filtered
 from video.base.timebase import SAMPLE_RATE
 
 

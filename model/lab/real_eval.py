@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from model.evaluate import (
+from model.lab.conditions import (
     CONDITIONS,
     DETECTORS,
     ConditionRow,
@@ -35,10 +35,13 @@ from model.evaluate import (
     Tally,
     add_yamnet,
     condition_row,
+    conditions_table,
     detector_rows,
+    detector_verdict,
+    detectors_table,
     render_conditions,
 )
-from model.metrics import (
+from model.lab.metrics import (
     EventScore,
     detect_onsets,
     event_score,
@@ -280,10 +283,9 @@ def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
                   progress: ProgressFn | None = None) -> RealReport:
     """Analyse each marked clip as `stereofoley analyze` does (hand-made events, then the
     learned detector's), score both detectors against the marks and the four render
-    conditions of model.evaluate against the tracks and marks."""
-    from model.event_detection import apply_event_detector
+    conditions of model.lab.conditions against the tracks and marks."""
+    from model.detector.event_detection import analyze_with_events, apply_event_detector
     from model.lab.semantic_agreement import yamnet_note
-    from video.analyze import analyze_video
 
     note = yamnet_note()  # "" when YAMNet is available
 
@@ -292,7 +294,8 @@ def evaluate_real(clips: Sequence[MarkedClip], *, folder: str = "",
     results = []
     for i, clip in enumerate(clips):
         sub = scaled(progress, i / len(clips), (i + 1) / len(clips))
-        motion = analyze_video(clip.video, progress=scaled(sub, 0.0, 0.4))
+        motion = analyze_with_events(clip.video, detector="motion",
+                                     progress=scaled(sub, 0.0, 0.4))
         learned = apply_event_detector(motion, detector="learned", checkpoint=checkpoint)
         per_clip = {}
         for name, analysed in zip(DETECTORS, (motion, learned), strict=True):
@@ -326,3 +329,23 @@ def real_clips_table(report_: RealReport) -> str:
                    for s in (r.detectors[d] for d in DETECTORS)) + " |\n"
         for r in report_.clips)
     return head + body
+
+
+def real_markdown(real: RealReport) -> str:
+    """The real-clip tables: per clip, then detectors and renders pooled over the clips."""
+    marks = sum(c.marks for c in real.clips)
+    return (f"### Real clips: event detectors against hand-marked contacts\n\n"
+            f"{len(real.clips)} clips from `{real.folder}`, {marks} hand-marked contacts; "
+            f"matched within one frame or {MIN_TOLERANCE_S * 1000:.0f} ms, whichever is longer, "
+            f"and only by a track that is at the marked place.\n\n"
+            f"{real_clips_table(real)}\n{detectors_table(real.detectors)}\n"
+            f"### Real clips: renders (pan against the tracked positions, sync against the "
+            f"marks)\n\n{conditions_table(real.conditions)}")
+
+
+def real_document(real: RealReport, command: str) -> str:
+    """What `stereofoley eval --real DIR` prints and writes."""
+    verdict = "\n".join(detector_verdict(real.detectors)) or "- (no marked events)"
+    return (f"# Evaluation on marked real clips\n\nRegenerate with:\n\n    {command}\n\n"
+            + "".join(f"{line}\n\n" for line in real.notes)
+            + f"{real_markdown(real)}\n## Detectors on these clips (F1 margin 0.02)\n\n{verdict}\n")
