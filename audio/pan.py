@@ -16,6 +16,14 @@ import numpy as np
 PAN_LAWS = ("-3dB", "0dB", "-4.5dB", "-6dB")
 
 
+def check_pan_law(law: object) -> str:
+    """`law` if it is one of PAN_LAWS, else ValueError naming the choices (the one check every
+    holder of a pan law uses)."""
+    if law not in PAN_LAWS:
+        raise ValueError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {law!r}")
+    return str(law)
+
+
 def pan_gains(pan: np.ndarray, *, law: str = "-3dB") -> tuple[np.ndarray, np.ndarray]:
     """Left and right channel gains for pan positions `pan` (values clipped to [-1, 1]).
 
@@ -25,8 +33,7 @@ def pan_gains(pan: np.ndarray, *, law: str = "-3dB") -> tuple[np.ndarray, np.nda
     -4.5dB: sqrt of the product of the -3 and -6 dB gains, channel by channel.
     Returns float32 arrays shaped like `pan` (a 0-d array for a scalar).
     """
-    if law not in PAN_LAWS:
-        raise ValueError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {law!r}")
+    check_pan_law(law)
     p = np.clip(np.asarray(pan, dtype=np.float64), -1.0, 1.0)
     if law == "0dB":
         left, right = np.minimum(1.0, 1.0 - p), np.minimum(1.0, 1.0 + p)

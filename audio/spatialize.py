@@ -38,7 +38,7 @@ from audio.filters import (
     velvet_decorrelator,
 )
 from audio.nudges import Nudges
-from audio.pan import PAN_LAWS, pan_gains
+from audio.pan import check_pan_law, pan_gains
 from video.base.timebase import SAMPLE_RATE, time_to_sample
 from video.base.tracks import Track, VideoInfo
 
@@ -89,8 +89,7 @@ class SpatialConfig:
     full_width_fraction: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.law not in PAN_LAWS:
-            raise ValueError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {self.law!r}")
+        check_pan_law(self.law)
         if self.reference_area is not None and not 0.0 < self.reference_area <= 1.0:
             raise ValueError(f"reference_area must be in (0, 1], got {self.reference_area}")
         if not self.min_gain_db <= 0.0 <= self.max_gain_db:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from audio.nudges import Nudges
+from audio.pan import check_pan_law
 
-PAN_LAWS = ("-3dB", "0dB", "-4.5dB", "-6dB")
 MAX_SEED = 2**31 - 1
 
 
@@ -81,8 +81,7 @@ class RenderSettings:
     def __post_init__(self) -> None:
         if self.sample_rate != 48_000:
             raise ValueError("sample_rate must be 48000")
-        if self.pan_law not in PAN_LAWS:
-            raise ValueError(f"pan law must be one of {', '.join(PAN_LAWS)}, got {self.pan_law!r}")
+        check_pan_law(self.pan_law)
         _checked_number(self.target_lufs, -70.0, 0.0, "target loudness (LUFS)")
         _checked_number(self.true_peak_db, -20.0, 0.0, "true-peak ceiling (dBTP)")
 

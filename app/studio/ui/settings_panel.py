@@ -12,7 +12,7 @@ from typing import Any
 import dearpygui.dearpygui as dpg
 
 from app.studio.session.controller import StudioController
-from model.foley.scene import PAN_LAWS
+from audio.pan import PAN_LAWS
 
 
 class SettingsPanel:
