@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.export import export_render
+from app.export import render_and_export
 from app.outdir import check_outdir, claim_outdir
 from app.project import Project, load_project
 from model.foley.scene import ObjectSound
@@ -82,9 +82,6 @@ def run_render(args: argparse.Namespace) -> int:
 
 def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
     """run_render's work once OUTDIR is checked and claimed."""
-    from audio.library import SoundLibrary
-    from model.foley.render import render_scene
-
     prompts = parse_prompts(args.prompt)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None
@@ -104,12 +101,9 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
             settings = replace(settings, seed=args.seed)
         settings = replace(settings, libraries=tuple(dict.fromkeys(settings.libraries + libraries)))
         project.render = settings
-        library = SoundLibrary.open(list(settings.libraries), warn=warn_line)
-        result = render_scene(project.analysis, project.objects, settings, library=library,
-                              progress=scaled(bar, 0.4, 0.85), warn=warn_line)
-        export_render(out, project, result, force=args.force,
-                      review_video=video if args.review_video else None,
-                      progress=scaled(bar, 0.85, 1.0))
+        _, result = render_and_export(out, project, force=args.force,
+                                      review_video=video if args.review_video else None,
+                                      progress=scaled(bar, 0.4, 1.0), warn=warn_line)
     finally:
         bar.close()
     lufs = result.master.get("lufs_after")

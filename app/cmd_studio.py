@@ -57,12 +57,10 @@ def run_studio(args: argparse.Namespace) -> int:
 
 def run_headless(source: Path, outdir: str | None) -> int:
     """Analyse (or load), render and export without any window; print where the files went."""
-    from app.export import export_render
+    from app.export import render_and_export
     from app.outdir import check_outdir
     from app.project import Project, load_project
     from app.studio.session.state import export_target
-    from audio.library import SoundLibrary
-    from model.foley.render import render_scene
     from video.base.progress import ProgressBar, scaled, warn_line
 
     is_project = source.suffix.lower() == ".json"
@@ -80,13 +78,10 @@ def run_headless(source: Path, outdir: str | None) -> int:
 
             project = Project(analysis=analyze_with_events(
                 source.resolve(), progress=scaled(bar, 0.0, 0.4), warn=warn_line))
-        library = SoundLibrary.open(list(project.render.libraries), warn=warn_line)
-        result = render_scene(project.analysis, project.objects, project.render, library=library,
-                              progress=scaled(bar, 0.4, 0.85), warn=warn_line)
         video = Path(project.video_path)
-        written = export_render(out, project, result, force=force,
-                                review_video=video if video.is_file() else None,
-                                progress=scaled(bar, 0.85, 1.0))
+        written, _ = render_and_export(out, project, force=force,
+                                       review_video=video if video.is_file() else None,
+                                       progress=scaled(bar, 0.4, 1.0), warn=warn_line)
     finally:
         bar.close()
     reason = "" if display_available() else " (no display: rendered instead of opening a window)"

@@ -31,7 +31,7 @@ from app.outdir import check_outdir, claim_outdir, temp_prefix
 from app.project import Project
 from model.foley.render import RenderResult
 from video.base.errors import VideoError
-from video.base.progress import ProgressFn, report
+from video.base.progress import ProgressFn, report, scaled
 from video.base.timebase import SAMPLE_RATE, time_to_sample
 
 ORIGINATOR = "StereoFoley Studio"
@@ -87,6 +87,26 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
         _export_claimed(out, project, result, review_video=review_video, progress=progress)
     report(progress, 1.0, "exported")
     return out
+
+
+def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force: bool = False,
+                      review_video: str | os.PathLike[str] | None = None,
+                      progress: ProgressFn | None = None,
+                      warn: Callable[[str], None] | None = None) -> tuple[Path, RenderResult]:
+    """Render a project (its own sound libraries, seed and settings) and write OUTDIR: the one
+    "render then export" path of `stereofoley render` and the studio's headless mode.
+
+    Progress: 0..0.85 rendering, 0.85..1 writing.
+    """
+    from audio.library import SoundLibrary
+    from model.foley.render import render_scene
+
+    library = SoundLibrary.open(list(project.render.libraries), warn=warn)
+    result = render_scene(project.analysis, project.objects, project.render, library=library,
+                          progress=scaled(progress, 0.0, 0.85), warn=warn)
+    written = export_render(outdir, project, result, force=force, review_video=review_video,
+                            progress=scaled(progress, 0.85, 1.0))
+    return written, result
 
 
 def _export_claimed(out: Path, project: Project, result: RenderResult, *,
