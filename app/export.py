@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
+from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import numpy as np
 
 from app.outdir import check_outdir, claim_outdir, temp_prefix
 from app.project import Project
+from app.report import render_report
 from model.foley.render import RenderResult
 from video.base.errors import VideoError
 from video.base.progress import ProgressFn, report, scaled
@@ -81,7 +83,8 @@ def _finished_project(project: Project, result: RenderResult, stems: Mapping[int
 def export_render(outdir: str | os.PathLike[str], project: Project, result: RenderResult, *,
                   force: bool = False, review_video: str | os.PathLike[str] | None = None,
                   progress: ProgressFn | None = None) -> Path:
-    """Write mix, stems, project.json (and optionally the review video) into OUTDIR atomically."""
+    """Write mix, stems, project.json, report.txt (and optionally the review video) into OUTDIR
+    atomically."""
     out = check_outdir(outdir, force=force)
     with claim_outdir(out):
         _export_claimed(out, project, result, review_video=review_video, progress=progress)
@@ -126,7 +129,14 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
                 for o in project.objects]
         jobs.append((tmp / "mix.wav", result.mix,
                      _bwf_fields(finished, object_id=None, label="", prompt="")))
-        _write_all(jobs, progress, total, meanwhile=lambda: _write_project(tmp, finished))
+        def project_and_report() -> None:
+            _write_project(tmp, finished)
+            created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            (tmp / "report.txt").write_text(
+                render_report(finished, result.stems, result.mix, created=created),
+                encoding="utf-8")
+
+        _write_all(jobs, progress, total, meanwhile=project_and_report)
         report(progress, (len(project.objects) + 2) / total, "project")
         if review_video is not None:
             write_review_video(review_video, tmp, result.mix)

@@ -1,0 +1,93 @@
+"""OUTDIR/report.txt: the loudness and format report of one export, for a person to read.
+
+project.json records what the master stage measured and did; a mix engineer checking a
+delivery wants it as a page: integrated loudness and true peak before and after, the gain,
+what the limiter did and where, and every stem's peak. Pure formatting of the finished project
+and the rendered audio (one pass over each stem for its peak), no I/O here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from app.project import Project
+from video.base.timebase import SAMPLE_RATE
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    """Sample peak of a (channels, samples) array in dBFS (-inf for silence)."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def _db(value: Any, unit: str) -> str:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return "n/a"
+    return f"{value:+.2f} {unit}" if unit == "dB" else f"{value:.2f} {unit}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(max(seconds, 0.0), 60.0)
+    return f"{int(minutes)}:{rest:06.3f}"
+
+
+def _master_lines(master: Mapping[str, Any]) -> list[str]:
+    if not master:
+        return ["  (no master stage recorded)"]
+    lines = [f"  target:             {_db(master.get('target_lufs'), 'LUFS')}, true-peak ceiling "
+             f"{_db(master.get('ceiling_dbtp'), 'dBTP')}"]
+    if not master.get("measurable", True):
+        lines.append("  the mix is too quiet to measure (silence): no gain applied")
+        return lines
+    lines += [f"  integrated loudness: {_db(master.get('lufs_before'), 'LUFS')} before, "
+              f"{_db(master.get('lufs_after'), 'LUFS')} after",
+              f"  gain:               {_db(master.get('gain_db'), 'dB')} (on the mix and on "
+              f"every stem alike)",
+              f"  true peak:          {_db(master.get('true_peak_before_db'), 'dBTP')} before, "
+              f"{_db(master.get('true_peak_after_db'), 'dBTP')} after"]
+    limiter = master.get("limiter") or {}
+    regions = limiter.get("regions") or []
+    if not regions:
+        lines.append("  limiter:            not needed")
+        return lines
+    total = int(limiter.get("regions_total", len(regions)))
+    lines.append(f"  limiter:            {total} region(s), {limiter.get('seconds', 0.0):.3f} s "
+                 f"in all, at most {limiter.get('max_reduction_db', 0.0):.2f} dB of reduction"
+                 + (", applied to the stems too (they still sum to the mix)"
+                    if limiter.get("applied_to_stems") else ""))
+    lines += [f"    {_clock(float(a))} - {_clock(float(b))}" for a, b in regions]
+    if total > len(regions):
+        lines.append(f"    ... and {total - len(regions)} more")
+    return lines
+
+
+def render_report(finished: Project, stems: Mapping[int, np.ndarray], mix: np.ndarray, *,
+                  created: str) -> str:
+    """The text of report.txt for a finished project (stem paths and master report filled in),
+    its rendered stems by object id, and the mix."""
+    video = finished.analysis.video
+    settings = finished.render
+    labels = {t.id: t.label for t in finished.analysis.objects}
+    duration = mix.shape[-1] / SAMPLE_RATE
+    lines = ["StereoFoley Studio: render report", "",
+             f"video:    {video.path}",
+             f"          {video.width}x{video.height}, {float(video.fps):.3f} fps, "
+             f"{video.frames} frames, {video.duration:.3f} s",
+             f"rendered: {created}, seed {settings.seed}, pan law {settings.pan_law}",
+             f"format:   Broadcast WAV, {SAMPLE_RATE} Hz, 24-bit, stereo, {duration:.3f} s, "
+             f"aligned to video time 0", "",
+             "Master (mix.wav)"]
+    lines += _master_lines(finished.render.master)
+    lines.append(f"  sample peak:        {_db(peak_dbfs(mix), 'dBFS')}")
+    lines += ["", f"Stems ({len(finished.objects)})",
+              f"  {'id':>4}  {'label':<14} {'peak dBFS':>9}  {'mute':<4}  file"]
+    for obj in finished.objects:
+        peak = peak_dbfs(stems[obj.id]) if obj.id in stems else -math.inf
+        text = f"{peak:9.2f}" if math.isfinite(peak) else "  silent "
+        lines.append(f"  {obj.id:>4}  {labels.get(obj.id, ''):<14} {text}  "
+                     f"{'yes' if obj.nudges.mute else '':<4}  {obj.stem}")
+    return "\n".join(lines) + "\n"
