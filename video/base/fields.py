@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import Any, TypeVar
+
+import numpy as np
 
 from video.base.errors import InputError
 
@@ -152,6 +155,47 @@ def req_items(data: Mapping[str, Any], key: str, read: Callable[..., T], *, wher
     here = key_path(where, key)
     items = as_list(_get(data, key, where, default), where=here)
     return [read(item, where=index_path(here, i)) for i, item in enumerate(items)]
+
+
+_NUMBER_TYPES = frozenset({int, float})  # exact types: a bool is not a number here
+
+
+def req_numbers(data: Mapping[str, Any], key: str, *, where: str, default: Any = MISSING,
+                width: int | None = None) -> np.ndarray:
+    """Field `key` of `data`: a list of finite numbers (float64 array (n,)), or with `width` a
+    list of lists of `width` finite numbers ((n, width)), e.g. boxes. The common valid case is
+    checked in bulk (a long track loads as fast as before); a bad item is then found one by one
+    so the message names it (`...boxes[3] must have 4 items, got 3`)."""
+    here = key_path(where, key)
+    items = as_list(_get(data, key, where, default), where=here)
+    if width is None:
+        ok = set(map(type, items)) <= _NUMBER_TYPES
+    else:
+        ok = set(map(type, items)) <= {list} and set(map(len, items)) <= {width} and \
+            set(map(type, chain.from_iterable(items))) <= _NUMBER_TYPES
+    if ok:
+        array = np.asarray(items, dtype=np.float64).reshape((-1,) if width is None else (-1, width))
+        if np.all(np.isfinite(array)):
+            return array
+    for i, item in enumerate(items):  # find the first bad one, for the message
+        at = index_path(here, i)
+        if width is None:
+            as_finite(item, where=at)
+        else:
+            for j, v in enumerate(as_list(item, where=at, length=width)):
+                as_finite(v, where=index_path(at, j))
+    raise FieldError(f"{here} must hold finite numbers")  # not reached: an item failed above
+
+
+def req_indices(data: Mapping[str, Any], key: str, *, where: str, default: Any = MISSING,
+                lo: int = 0) -> np.ndarray:
+    """Field `key` of `data`: a list of integers >= `lo` (int64 array), checked in bulk first."""
+    here = key_path(where, key)
+    items = as_list(_get(data, key, where, default), where=here)
+    if set(map(type, items)) <= {int} and (not items or min(items) >= lo):
+        return np.asarray(items, dtype=np.int64).reshape(-1)
+    return np.asarray([as_int(v, where=index_path(here, i), lo=lo) for i, v in enumerate(items)],
+                      dtype=np.int64).reshape(-1)
 
 
 def construct(factory: Callable[..., T], *, where: str, **fields: Any) -> T:

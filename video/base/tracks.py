@@ -20,14 +20,14 @@ from video.base.errors import InputError
 from video.base.fields import (
     FieldError,
     as_finite,
-    as_int,
-    as_list,
     as_obj,
     construct,
     key_path,
     req_finite,
+    req_indices,
     req_int,
     req_items,
+    req_numbers,
     req_obj,
     req_str,
     shown,
@@ -176,7 +176,7 @@ class VideoInfo:
             raise FieldError(f"{fps_where}: {exc}") from None
         times = data.get("frame_times")
         frame_times = None if times is None else tuple(
-            req_items(data, "frame_times", as_finite, where=where))
+            req_numbers(data, "frame_times", where=where).tolist())
         return construct(cls, where=where, path=req_str(data, "path", where=where),
                          width=req_int(data, "width", where=where),
                          height=req_int(data, "height", where=where), fps=fps,
@@ -262,26 +262,13 @@ class Track:
         """A track from its document form; a wrong type or value names the field."""
         data = as_obj(data, where=where)
         known = {"id", "label", "frames", "boxes", "events"}
-        frames = req_items(data, "frames", _frame_index, where=where)
-        boxes = req_items(data, "boxes", _box, where=where)
         return construct(cls, where=where, id=req_int(data, "id", where=where),
                          label=req_str(data, "label", where=where, default="object"),
-                         frames=np.asarray(frames, dtype=np.int64),
-                         boxes=np.asarray(boxes, dtype=np.float64).reshape(-1, 4),
+                         frames=req_indices(data, "frames", where=where),
+                         boxes=req_numbers(data, "boxes", where=where, width=4),
                          events=tuple(req_items(data, "events", Event.from_dict, where=where,
                                                 default=[])),
                          extra={k: v for k, v in data.items() if k not in known})
-
-
-def _frame_index(value: Any, *, where: str) -> int:
-    """A frame index: an integer >= 0."""
-    return as_int(value, where=where, lo=0)
-
-
-def _box(value: Any, *, where: str) -> list[float]:
-    """A box: [x0, y0, x1, y1], four finite numbers."""
-    return [as_finite(v, where=f"{where}[{i}]")
-            for i, v in enumerate(as_list(value, where=where, length=4))]
 
 
 @dataclass(frozen=True)
@@ -329,7 +316,7 @@ class Analysis:
         video = VideoInfo.from_dict(req_obj(data, "video", where=where),
                                     where=key_path(where, "video"))
         objects = req_items(data, "objects", Track.from_dict, where=where, default=[])
-        cuts = req_items(data, "cuts", as_finite, where=where, default=[])
+        cuts = req_numbers(data, "cuts", where=where, default=[]).tolist()
         return construct(cls, where=where, video=video, objects=tuple(objects), cuts=tuple(cuts),
                          extra={k: v for k, v in data.items() if k not in known})
 
