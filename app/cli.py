@@ -19,6 +19,7 @@ from video.base.errors import Cancelled, InputError
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+DISTRIBUTION = "stereofoley-studio"  # the package name in pyproject.toml
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,41 +30,82 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="stereofoley", description="StereoFoley Studio: object-aware stereo foley.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+def package_version() -> str:
+    """The installed package's version (its metadata), or "unknown" when run from a bare
+    source tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    studio = sub.add_parser("studio", help="the desktop app (bundled demo when no argument)")
-    studio.add_argument("input", nargs="?", help="a video file or a project .json")
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stereofoley", description="StereoFoley Studio: object-aware stereo foley.",
+                     epilog="Run 'stereofoley COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version",
+                        version=f"stereofoley {package_version()}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    studio = sub.add_parser("studio", help="the desktop app (bundled demo when no argument)",
+                            description="The desktop app. With no display, or with "
+                                        "--headless-out, it renders and exports instead.")
+    studio.add_argument("input", nargs="?", metavar="VIDEO|PROJECT.json",
+                        help="a video file or a saved project (default: the bundled demo video)")
     studio.add_argument("--screenshot", metavar="PNG",
                         help="load, render, draw a few frames, save a screenshot and exit")
     studio.add_argument("--headless-out", metavar="DIR",
-                        help="with no display: render to DIR instead of opening a window")
+                        help="no window: analyse, render and export stems, mix and project.json "
+                             "to DIR (a new or empty folder)")
+    studio.add_argument("--force", action="store_true",
+                        help="with --headless-out: replace DIR if it holds a previous render "
+                             "(a folder with other files is never replaced)")
 
-    analyze = sub.add_parser("analyze", help="video analysis only")
-    analyze.add_argument("video")
-    analyze.add_argument("-o", "--output", required=True, metavar="TRACKS.json")
+    analyze = sub.add_parser("analyze", help="video analysis only",
+                             description="Track the moving objects of a video and write them as "
+                                         "a TRACKS document; prints each object's id and label "
+                                         "(the ids that --prompt ID=TEXT takes).")
+    analyze.add_argument("video", metavar="VIDEO", help="the video file to analyse")
+    analyze.add_argument("-o", "--output", required=True, metavar="TRACKS.json",
+                         help="where to write the analysis (objects, boxes, events, cuts)")
     analyze.add_argument("--max-objects", type=int, default=None, metavar="N",
-                         help="keep at most N objects (the most salient)")
+                         help="keep at most N objects (the most salient; default: all)")
     analyze.add_argument("--events", choices=("learned", "motion"), default="learned",
                          help="visual event detector (default: learned, where it wins; see "
                               "docs/EVALUATION.md)")
 
-    render = sub.add_parser("render", help="analysis + foley + spatial mix to stems and mix")
-    render.add_argument("video")
-    render.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    render = sub.add_parser("render", help="analysis + foley + spatial mix to stems and mix",
+                            description="Analyse a video (or take a project's analysis), "
+                                        "generate foley per object and write stems, mix and "
+                                        "project.json to OUTDIR.")
+    render.add_argument("video", metavar="VIDEO", help="the video to render foley for")
+    render.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                        help="output folder: mix.wav, stems/, project.json (must be new or "
+                             "empty, or a previous render with --force)")
     render.add_argument("--project", metavar="PROJECT.json",
-                        help="use this project's analysis, prompts and nudges")
+                        help="use this project's analysis, prompts and nudges (e.g. OUTDIR/"
+                             "project.json of an earlier render, or a project saved by the "
+                             "studio)")
     render.add_argument("--prompt", action="append", default=[], metavar="ID=TEXT",
-                        help="sound prompt for one object (repeatable)")
-    render.add_argument("--seed", type=int, default=None, metavar="N")
+                        help="sound prompt for one object, e.g. 2='footsteps on gravel' "
+                             "(repeatable); object ids are in TRACKS.json and the studio's object "
+                             "list, and 'stereofoley analyze' prints them")
+    render.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="random seed for sound choice and variation (default: the "
+                             "project's seed, 0 without a project); the same seed gives the "
+                             "same audio")
     render.add_argument("--library", action="append", default=[], metavar="DIR",
-                        help="extra sound library folder (repeatable)")
+                        help="extra folder of WAV/FLAC/OGG/MP3 sounds to pick from (repeatable)")
     render.add_argument("--review-video", action="store_true",
                         help="also write OUTDIR/review.<ext>: the picture with the mix as audio")
-    render.add_argument("--force", action="store_true", help="replace an existing OUTDIR")
+    render.add_argument("--force", action="store_true",
+                        help="replace OUTDIR if it holds a previous render (a folder with "
+                             "other files is never replaced)")
     render.add_argument("--events", choices=("learned", "motion"), default="learned",
-                        help="visual event detector when the video is analysed here")
+                        help="visual event detector when the video is analysed here "
+                             "(default: learned)")
 
     ev = sub.add_parser("eval", help="objective metrics (spatial, sync, loudness)",
                         description="objective metrics")
@@ -76,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--real-dir", metavar="DIR",
                     help="marked real clips to add to --synthetic (default: bundled)")
     ev.add_argument("--no-real", action="store_true", help="--synthetic without the real clips")
-    ev.add_argument("--seed", type=int, default=1000, help="synthetic set seed (default 1000)")
+    ev.add_argument("--seed", type=int, default=1000, metavar="N",
+                    help="synthetic set seed (default 1000)")
     ev.add_argument("--video", metavar="V", help="the video the render was made from")
     ev.add_argument("--out", metavar="PATH", help="also write the report here")
     ev.add_argument("--checkpoint", metavar="PT", help="learned event model (default bundled)")

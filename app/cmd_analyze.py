@@ -1,4 +1,8 @@
-"""`stereofoley analyze VIDEO -o TRACKS.json`: video analysis to the contract's TRACKS document."""
+"""`stereofoley analyze VIDEO -o TRACKS.json`: video analysis to the contract's TRACKS document.
+
+Besides the file it prints a table of the objects found (id, label, when on screen, events): the
+ids are the ones `stereofoley render --prompt ID=TEXT` takes.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,24 @@ from pathlib import Path
 from app.project import atomic_write_text
 from video.base.errors import InputError
 from video.base.progress import ProgressBar, scaled, warn_line
+from video.base.tracks import Analysis
+
+
+def object_table(analysis: Analysis) -> list[str]:
+    """One line per object: id, label, seconds on screen (first..last frame), event count."""
+    if not analysis.objects:
+        return []
+    rows = [("id", "label", "on screen (s)", "events")]
+    for track in analysis.objects:
+        span = "-"
+        if len(track):
+            first = analysis.video.time_of_frame(int(track.frames[0]))
+            last = analysis.video.time_of_frame(int(track.frames[-1]))
+            span = f"{first:.2f}-{last:.2f}"
+        rows.append((str(track.id), track.label, span, str(len(track.events))))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return [f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  "
+            f"{row[3]:>{widths[3]}}".rstrip() for row in rows]
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -33,5 +55,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     atomic_write_text(out, analysis.to_json())
+    for line in object_table(analysis):
+        print(line)
     print(f"{len(analysis.objects)} objects, {len(analysis.cuts)} cuts -> {out}")
     return 0

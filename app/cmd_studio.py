@@ -5,16 +5,19 @@ imported or computed (analysis and rendering start in the worker after the first
 `--screenshot PNG` loads, analyses and renders, draws a few frames, saves the window to PNG and
 exits 0. With `--headless-out DIR`, or with no display at all, nothing graphical is touched: the
 input is analysed, rendered and exported to DIR (stems, mix, project.json, review video) and the
-path is printed.
+path is printed; with `--force` a DIR that holds a previous render is replaced (anything else is
+refused, app.outdir), which makes the headless run repeatable (setup.sh runs it that way).
+A DISPLAY that is set but cannot be opened is an `error: cannot open display :99` (exit 2),
+found before Dear PyGui would abort the process on it (app.display).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from app.display import display_problem, display_set
 from video.base.errors import InputError
 
 DEMO_VIDEO = Path(__file__).resolve().parents[1] / "assets" / "demo" / "demo.mp4"
@@ -31,19 +34,20 @@ def resolve_input(value: str | None) -> Path:
     return path
 
 
-def display_available() -> bool:
-    """True when a window can be opened (an X11 or Wayland display is set)."""
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def run_studio(args: argparse.Namespace) -> int:
     source = resolve_input(args.input)
     if args.screenshot and args.headless_out:
         raise InputError("--screenshot needs a window; it cannot be combined with --headless-out")
-    if args.headless_out or not display_available():
+    if args.headless_out or not display_set():
         if args.screenshot:
             raise InputError("--screenshot needs a display (set DISPLAY, e.g. run under Xvfb)")
-        return run_headless(source, args.headless_out)
+        return run_headless(source, args.headless_out, force=args.force)
+    if args.force:
+        raise InputError("--force replaces a --headless-out folder; the window exports through "
+                         "its own dialog")
+    problem = display_problem()
+    if problem:
+        raise InputError(f"{problem} (to render without a window: --headless-out DIR)")
     if args.screenshot:
         shot = Path(args.screenshot)
         if not shot.parent.is_dir():
@@ -55,7 +59,7 @@ def run_studio(args: argparse.Namespace) -> int:
     return run_window(source, screenshot=Path(args.screenshot) if args.screenshot else None)
 
 
-def run_headless(source: Path, outdir: str | None) -> int:
+def run_headless(source: Path, outdir: str | None, *, force: bool = False) -> int:
     """Analyse (or load), render and export without any window; print where the files went."""
     from app.export import render_and_export
     from app.outdir import check_outdir
@@ -65,8 +69,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
 
     is_project = source.suffix.lower() == ".json"
     if outdir is not None:
-        out, force = Path(outdir), False
-        check_outdir(out, force=False)
+        out = check_outdir(outdir, force=force)
     else:
         out, force = export_target(Path.cwd() / f"{source.stem}-foley", str(source))
     bar = ProgressBar("studio (headless)")
@@ -84,7 +87,7 @@ def run_headless(source: Path, outdir: str | None) -> int:
                                        progress=scaled(bar, 0.4, 1.0), warn=warn_line)
     finally:
         bar.close()
-    reason = "" if display_available() else " (no display: rendered instead of opening a window)"
+    reason = "" if display_set() else " (no display: rendered instead of opening a window)"
     print(f"{len(project.objects)} stems + mix + project.json -> {written}{reason}")
     sys.stdout.flush()
     return 0

@@ -15,6 +15,7 @@ from typing import Any
 from model.foley.scene import ObjectSound, RenderSettings
 from video.base.atomic import atomic_write_text
 from video.base.errors import InputError
+from video.base.fields import req_items, req_obj, shown
 from video.base.tracks import Analysis
 
 PROJECT_SCHEMA = "stereofoley.project/1"
@@ -56,18 +57,16 @@ class Project:
     @classmethod
     def from_dict(cls, data: Any) -> Project:
         if not isinstance(data, dict):
-            raise InputError("project must be a JSON object")
+            raise InputError(f"project must be a JSON object, got {shown(data)}")
         if data.get("schema") != PROJECT_SCHEMA:
             raise InputError(f"unsupported project schema {data.get('schema')!r} "
                              f"(expected {PROJECT_SCHEMA!r})")
         if "analysis" not in data:
             raise InputError("project has no 'analysis'")
-        analysis = Analysis.from_dict(data["analysis"])
-        try:
-            objects = [ObjectSound.from_dict(o) for o in data.get("objects", [])]
-            render = RenderSettings.from_dict(data.get("render", {}))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"invalid project: {exc}") from exc
+        analysis = Analysis.from_dict(data["analysis"], where="project analysis")
+        objects = req_items(data, "objects", ObjectSound.from_dict, where="project", default=[])
+        render = RenderSettings.from_dict(req_obj(data, "render", where="project", default={}),
+                                          where="project render")
         known = {t.id for t in analysis.objects}
         unknown = [o.id for o in objects if o.id not in known]
         if unknown:

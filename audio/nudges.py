@@ -7,9 +7,19 @@ Frozen: an edit makes a new value (dataclasses.replace), which keeps undo/redo a
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from video.base.fields import (
+    as_finite,
+    as_list,
+    as_obj,
+    construct,
+    index_path,
+    req_bool,
+    req_finite,
+    req_items,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,13 @@ class PanKeyframe:
             raise ValueError(f"keyframe time must be >= 0, got {self.time}")
         if not -1.0 <= self.pan <= 1.0:
             raise ValueError(f"keyframe pan must be in -1..1, got {self.pan}")
+
+    @classmethod
+    def from_pair(cls, value: Any, *, where: str = "keyframe") -> PanKeyframe:
+        """A keyframe from its document form `[time, pan]`."""
+        time, pan = as_list(value, where=where, length=2)
+        return construct(cls, where=where, time=as_finite(time, where=index_path(where, 0)),
+                         pan=as_finite(pan, where=index_path(where, 1)))
 
 
 @dataclass(frozen=True)
@@ -66,11 +83,16 @@ class Nudges:
                 "width": self.width, "mute": self.mute, "solo": self.solo}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Nudges:
-        keys = tuple(PanKeyframe(time=float(t), pan=float(p))
-                     for t, p in data.get("pan_keyframes", []))
-        return cls(pan_offset=float(data.get("pan_offset", 0.0)), pan_keyframes=keys,
-                   gain_db=float(data.get("gain_db", 0.0)),
-                   distance_scale=float(data.get("distance_scale", 1.0)),
-                   width=float(data.get("width", 0.0)), mute=bool(data.get("mute", False)),
-                   solo=bool(data.get("solo", False)))
+    def from_dict(cls, data: Any, *, where: str = "nudges") -> Nudges:
+        """Nudges from their document form; a wrong type or value names the field."""
+        data = as_obj(data, where=where)
+        keys = req_items(data, "pan_keyframes", PanKeyframe.from_pair, where=where, default=[])
+        return construct(cls, where=where, pan_offset=req_finite(data, "pan_offset", where=where,
+                                                                  default=0.0),
+                         pan_keyframes=tuple(keys),
+                         gain_db=req_finite(data, "gain_db", where=where, default=0.0),
+                         distance_scale=req_finite(data, "distance_scale", where=where,
+                                                   default=1.0),
+                         width=req_finite(data, "width", where=where, default=0.0),
+                         mute=req_bool(data, "mute", where=where, default=False),
+                         solo=req_bool(data, "solo", where=where, default=False))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Source this file: starts a private Xvfb display and a private PulseAudio daemon whose default
 # sink is a 48 kHz stereo null sink, exports DISPLAY / XDG_RUNTIME_DIR / PULSE_SERVER for the
-# tests, and registers a trap that stops both on exit.
+# tests, and registers a trap that stops both on exit and removes the private runtime folder
+# (/tmp/stereofoley-run.*: sockets and logs), so test.sh leaves no temporary folders behind.
 SF_RUNTIME=$(mktemp -d /tmp/stereofoley-run.XXXXXX)
 export XDG_RUNTIME_DIR="$SF_RUNTIME"
 chmod 700 "$SF_RUNTIME"
@@ -31,6 +32,9 @@ fi
 sf_stop_services() {
   [ -n "${SF_XVFB_PID:-}" ] && kill "$SF_XVFB_PID" 2>/dev/null
   PULSE_SERVER="unix:$SF_RUNTIME/pulse.sock" pactl exit >/dev/null 2>&1 || pkill -f "$SF_RUNTIME/pulse.sock" 2>/dev/null
+  case "${SF_RUNTIME:-}" in
+    /tmp/stereofoley-run.*) rm -rf -- "$SF_RUNTIME" ;;
+  esac
   true
 }
 trap sf_stop_services EXIT

@@ -168,12 +168,17 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times))
 
 
+NO_OBJECTS_WARNING = ("no moving objects found (a still picture, or motion too small to "
+                      "track): the render will be silent; draw a box in the studio to add one")
+
+
 def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = AnalysisConfig(),
                   progress: ProgressFn | None = None,
                   warn: Callable[[str], None] | None = None) -> Analysis:
     """Analyse a video file in one streaming pass (raises VideoError for unusable files).
 
-    `warn` hears what the user should know about the file (e.g. that it looks truncated).
+    `warn` hears what the user should know about the file (e.g. that it looks truncated) and
+    about the result: `no moving objects found`, which would otherwise only show as silence.
     """
     with VideoReader(path) as reader:  # a bad file fails here, before any progress is drawn
         for message in reader.warnings:
@@ -182,7 +187,10 @@ def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = Anal
         report(progress, 0.0, "opening")
         info = replace(reader.info, path=os.fspath(path))
         frames = reader.frames(max_side=config.max_side)
-        return analyze_frames(frames, info, config=config, progress=progress)
+        analysis = analyze_frames(frames, info, config=config, progress=progress)
+    if not analysis.objects and warn is not None:
+        warn(NO_OBJECTS_WARNING)
+    return analysis
 
 
 # ----------------------------------------------------------------------------------------------

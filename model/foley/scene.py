@@ -14,6 +14,18 @@ import numpy as np
 
 from audio.nudges import Nudges
 from audio.pan import check_pan_law
+from video.base.fields import (
+    as_obj,
+    as_str,
+    construct,
+    key_path,
+    req_bool,
+    req_finite,
+    req_int,
+    req_items,
+    req_obj,
+    req_str,
+)
 
 MAX_SEED = 2**31 - 1
 
@@ -55,12 +67,16 @@ class ObjectSound:
                 "sounds": list(self.sounds), "seed": self.seed, "nudges": self.nudges.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ObjectSound:
-        return cls(id=int(data["id"]), prompt=str(data.get("prompt", "")),
-                   sounds=tuple(str(s) for s in data.get("sounds", [])),
-                   seed=int(data.get("seed", 0)),
-                   nudges=Nudges.from_dict(data.get("nudges", {})),
-                   stem=str(data.get("stem", "")))
+    def from_dict(cls, data: Any, *, where: str = "object") -> ObjectSound:
+        """An object's sound from its document form; a wrong type or value names the field."""
+        data = as_obj(data, where=where)
+        nudges = Nudges.from_dict(req_obj(data, "nudges", where=where, default={}),
+                                  where=key_path(where, "nudges"))
+        return construct(cls, where=where, id=req_int(data, "id", where=where),
+                         prompt=req_str(data, "prompt", where=where, default=""),
+                         sounds=tuple(req_items(data, "sounds", as_str, where=where, default=[])),
+                         seed=req_int(data, "seed", where=where, default=0),
+                         nudges=nudges, stem=req_str(data, "stem", where=where, default=""))
 
 
 @dataclass(frozen=True)
@@ -92,12 +108,18 @@ class RenderSettings:
                 "libraries": list(self.libraries), "master": dict(self.master)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RenderSettings:
-        return cls(seed=int(data.get("seed", 0)), sample_rate=int(data.get("sample_rate", 48_000)),
-                   pan_law=str(data.get("pan_law", "-3dB")),
-                   target_lufs=float(data.get("target_lufs", -23.0)),
-                   true_peak_db=float(data.get("true_peak_db", -1.0)),
-                   air_absorption=bool(data.get("air_absorption", True)),
-                   itd=bool(data.get("itd", False)), doppler=bool(data.get("doppler", False)),
-                   libraries=tuple(str(p) for p in data.get("libraries", [])),
-                   master=dict(data.get("master", {})))
+    def from_dict(cls, data: Any, *, where: str = "render") -> RenderSettings:
+        """Render settings from their document form; a wrong type or value names the field."""
+        data = as_obj(data, where=where)
+        return construct(cls, where=where, seed=req_int(data, "seed", where=where, default=0),
+                         sample_rate=req_int(data, "sample_rate", where=where, default=48_000),
+                         pan_law=req_str(data, "pan_law", where=where, default="-3dB"),
+                         target_lufs=req_finite(data, "target_lufs", where=where, default=-23.0),
+                         true_peak_db=req_finite(data, "true_peak_db", where=where, default=-1.0),
+                         air_absorption=req_bool(data, "air_absorption", where=where,
+                                                 default=True),
+                         itd=req_bool(data, "itd", where=where, default=False),
+                         doppler=req_bool(data, "doppler", where=where, default=False),
+                         libraries=tuple(req_items(data, "libraries", as_str, where=where,
+                                                   default=[])),
+                         master=dict(req_obj(data, "master", where=where, default={})))

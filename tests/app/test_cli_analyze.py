@@ -104,8 +104,71 @@ def test_truncated_video_is_analysed_with_a_warning(tmp_path: Path) -> None:
     proc = analyze(str(cut), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    warnings = [line for line in warnings if "no moving objects" not in line]  # noise: none
     assert len(warnings) == 1
     assert warnings[0].endswith("of 16.0 s (truncated?)")
     ends_at = float(warnings[0].split("video ends at ")[1].split(" s")[0])
     assert 3.0 < ends_at < 6.0
     assert json.loads(out.read_text())["video"]["duration"] == pytest.approx(ends_at, abs=0.05)
+
+
+@pytest.fixture(scope="module")
+def small_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = SceneSpec(width=192, height=108, fps=Fraction(25), duration=1.5, seed=8,
+                     objects=(ObjectSpec("ball", start=(0.2, 0.2), velocity=(0.3, 0), size=0.25),
+                              ObjectSpec("box", start=(0.85, 0.6), velocity=(-0.3, 0),
+                                         size=0.25, color=(30, 185, 60))))
+    path = tmp_path_factory.mktemp("small") / "small.mp4"
+    write_clip(spec, path)
+    return path
+
+
+def test_analyze_prints_the_object_ids_and_labels(small_clip: Path, tmp_path: Path) -> None:
+    """The ids `render --prompt ID=TEXT` takes, as a table on stdout; progress in a log is one
+    plain line per stage (stderr is a pipe here, not a terminal)."""
+    out = tmp_path / "tracks.json"
+    proc = analyze(str(small_clip), "-o", str(out), "--events", "motion")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert len(doc["objects"]) == 2
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["id", "label", "on", "screen", "(s)", "events"]
+    rows = [line.split() for line in lines[1:-1]]
+    assert [(int(r[0]), r[1]) for r in rows] == [(o["id"], o["label"]) for o in doc["objects"]]
+    assert [int(r[3]) for r in rows] == [len(o["events"]) for o in doc["objects"]]
+    fps = Fraction(doc["video"]["fps"])
+    for row, obj in zip(rows, doc["objects"], strict=True):
+        first, last = (float(t) for t in row[2].split("-"))
+        assert first == pytest.approx(float(obj["frames"][0] / fps), abs=0.006)
+        assert last == pytest.approx(float(obj["frames"][-1] / fps), abs=0.006)
+    assert lines[-1] == f"2 objects, 0 cuts -> {out}"
+    assert "\r" not in proc.stderr
+    progress = proc.stderr.splitlines()
+    assert all(line.startswith("analyze: ") for line in progress), proc.stderr
+    assert 3 <= len(progress) <= 10                      # stages, not one line per frame
+
+
+@pytest.fixture(scope="module")
+def still_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1 s of a picture in which nothing moves."""
+    path = tmp_path_factory.mktemp("still") / "still.mp4"
+    write_clip(SceneSpec(width=160, height=96, fps=Fraction(25), duration=1.0, objects=()), path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["analyze", "render", "studio"])
+def test_no_moving_objects_is_a_warning(still_clip: Path, tmp_path: Path, command: str) -> None:
+    out = tmp_path / "out"
+    argv = {"analyze": ["analyze", str(still_clip), "-o", str(tmp_path / "t.json")],
+            "render": ["render", str(still_clip), "-o", str(out)],
+            "studio": ["studio", str(still_clip), "--headless-out", str(out)]}[command]
+    proc = subprocess.run([sys.executable, "-m", "app", *argv], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: no moving objects found"), \
+        proc.stderr
+    if command == "analyze":
+        assert proc.stdout == f"0 objects, 0 cuts -> {tmp_path / 't.json'}\n"
+    else:
+        assert (out / "mix.wav").is_file()

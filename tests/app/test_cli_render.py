@@ -249,6 +249,11 @@ def test_review_video_remuxes_picture_and_adds_the_mix(clip: tuple[Path, Analysi
     ("audio only", [], "no video stream"),
     ("folder", [], "is a folder"),
     ("other video", ["--project", "{long}"], "is it the project's video"),
+    ("mute as a string", ["--project", "{mute}"],
+     'project objects[0].nudges.mute must be true or false, got "false"'),
+    ("duration 1e999", ["--project", "{inf}"],
+     "project analysis.video.duration must be a finite number, got Infinity"),
+    ("null render", ["--project", "{null}"], "project render must be an object, got null"),
 ])
 def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[str], message: str,
                                                   clip: tuple[Path, Analysis], tmp_path: Path,
@@ -259,9 +264,19 @@ def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[st
     save_project(Project(analysis=truth), tmp_path / "project.json")
     longer = replace(truth.video, duration=truth.video.duration + 3.0)
     save_project(Project(analysis=replace(truth, video=longer)), tmp_path / "long.json")
+    doc = Project(analysis=truth).to_dict()
+    doc["objects"][0]["nudges"]["mute"] = "false"
+    (tmp_path / "mute.json").write_text(json.dumps(doc))
+    doc = Project(analysis=truth).to_dict()
+    doc["analysis"]["video"]["duration"] = "INF"
+    (tmp_path / "inf.json").write_text(json.dumps(doc).replace('"INF"', "1e999"))
+    doc = Project(analysis=truth).to_dict()
+    doc["render"] = None
+    (tmp_path / "null.json").write_text(json.dumps(doc))
     subs = {"{bad}": str(tmp_path / "bad.json"), "{missing}": str(tmp_path / "nope"),
             "{schema}": str(tmp_path / "schema.json"), "{project}": str(tmp_path / "project.json"),
-            "{long}": str(tmp_path / "long.json")}
+            "{long}": str(tmp_path / "long.json"), "{mute}": str(tmp_path / "mute.json"),
+            "{inf}": str(tmp_path / "inf.json"), "{null}": str(tmp_path / "null.json")}
     tail = [subs.get(a, a) for a in argv_tail]
     out = tmp_path / "out"
     if case == "existing outdir":

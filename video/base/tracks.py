@@ -17,6 +17,21 @@ from typing import Any
 import numpy as np
 
 from video.base.errors import InputError
+from video.base.fields import (
+    FieldError,
+    as_finite,
+    as_obj,
+    construct,
+    key_path,
+    req_finite,
+    req_indices,
+    req_int,
+    req_items,
+    req_numbers,
+    req_obj,
+    req_str,
+    shown,
+)
 from video.base.timebase import SAMPLE_RATE, format_fps, frame_time, frames_to_samples, parse_fps
 
 TRACKS_SCHEMA = "stereofoley.tracks/1"
@@ -62,6 +77,14 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {"time": self.time, "strength": self.strength, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "event") -> Event:
+        """An event from its document form; a wrong type or value names the field."""
+        data = as_obj(data, where=where)
+        return construct(cls, where=where, time=req_finite(data, "time", where=where),
+                         strength=req_finite(data, "strength", where=where),
+                         kind=req_str(data, "kind", where=where, default="impact"))
 
 
 @dataclass(frozen=True)
@@ -138,12 +161,28 @@ class VideoInfo:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> VideoInfo:
+    def from_dict(cls, data: Any, *, where: str = "video") -> VideoInfo:
+        """Video facts from their document form; a wrong type or value names the field."""
+        data = as_obj(data, where=where)
+        fps_value = data.get("fps")
+        fps_where = key_path(where, "fps")
+        if "fps" not in data:
+            raise FieldError(f"{fps_where} is missing")
+        if not isinstance(fps_value, str):
+            fps_value = as_finite(fps_value, where=fps_where)
+        try:
+            fps = parse_fps(fps_value)
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
+            raise FieldError(f"{fps_where}: {exc}") from None
         times = data.get("frame_times")
-        return cls(path=str(data["path"]), width=int(data["width"]), height=int(data["height"]),
-                   fps=parse_fps(data["fps"]), duration=float(data["duration"]),
-                   frames=int(data["frames"]),
-                   frame_times=tuple(float(t) for t in times) if times is not None else None)
+        frame_times = None if times is None else tuple(
+            req_numbers(data, "frame_times", where=where).tolist())
+        return construct(cls, where=where, path=req_str(data, "path", where=where),
+                         width=req_int(data, "width", where=where),
+                         height=req_int(data, "height", where=where), fps=fps,
+                         duration=req_finite(data, "duration", where=where),
+                         frames=req_int(data, "frames", where=where, lo=0),
+                         frame_times=frame_times)
 
 
 @dataclass(frozen=True)
@@ -219,15 +258,17 @@ class Track:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Track:
+    def from_dict(cls, data: Any, *, where: str = "object") -> Track:
+        """A track from its document form; a wrong type or value names the field."""
+        data = as_obj(data, where=where)
         known = {"id", "label", "frames", "boxes", "events"}
-        return cls(id=int(data["id"]), label=str(data.get("label", "object")),
-                   frames=np.asarray(data["frames"], dtype=np.int64),
-                   boxes=np.asarray(data["boxes"], dtype=np.float64).reshape(-1, 4),
-                   events=tuple(Event(time=float(e["time"]), strength=float(e["strength"]),
-                                      kind=str(e.get("kind", "impact")))
-                                for e in data.get("events", [])),
-                   extra={k: v for k, v in data.items() if k not in known})
+        return construct(cls, where=where, id=req_int(data, "id", where=where),
+                         label=req_str(data, "label", where=where, default="object"),
+                         frames=req_indices(data, "frames", where=where),
+                         boxes=req_numbers(data, "boxes", where=where, width=4),
+                         events=tuple(req_items(data, "events", Event.from_dict, where=where,
+                                                default=[])),
+                         extra={k: v for k, v in data.items() if k not in known})
 
 
 @dataclass(frozen=True)
@@ -263,21 +304,21 @@ class Analysis:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Analysis:
-        """Parse a TRACKS document; any structural problem becomes an InputError."""
+    def from_dict(cls, data: Any, *, where: str = "tracks") -> Analysis:
+        """Parse a TRACKS document; any problem becomes an InputError (a FieldError naming the
+        field, e.g. `tracks objects[1].boxes[3] must have 4 items, got 3`)."""
         if not isinstance(data, Mapping):
-            raise InputError("tracks document must be a JSON object")
+            raise InputError(f"{where} document must be a JSON object, got {shown(data)}")
         schema = data.get("schema")
         if schema != TRACKS_SCHEMA:
             raise InputError(f"unsupported tracks schema {schema!r} (expected {TRACKS_SCHEMA!r})")
-        try:
-            known = {"schema", "video", "objects", "cuts"}
-            return cls(video=VideoInfo.from_dict(data["video"]),
-                       objects=tuple(Track.from_dict(o) for o in data.get("objects", [])),
-                       cuts=tuple(float(c) for c in data.get("cuts", [])),
-                       extra={k: v for k, v in data.items() if k not in known})
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"invalid tracks document: {exc}") from exc
+        known = {"schema", "video", "objects", "cuts"}
+        video = VideoInfo.from_dict(req_obj(data, "video", where=where),
+                                    where=key_path(where, "video"))
+        objects = req_items(data, "objects", Track.from_dict, where=where, default=[])
+        cuts = req_numbers(data, "cuts", where=where, default=[]).tolist()
+        return construct(cls, where=where, video=video, objects=tuple(objects), cuts=tuple(cuts),
+                         extra={k: v for k, v in data.items() if k not in known})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1)
