@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--events", choices=("learned", "motion"), default="learned",
                          help="visual event detector (default: learned, where it wins; see "
                               "docs/EVALUATION.md)")
+    analyze.add_argument("--no-recognize", action="store_true",
+                         help="no object recognizer: labels from box shapes only")
+    analyze.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
+                         help="set one object's class, e.g. 3=car (repeatable)")
 
     render = sub.add_parser("render", help="analysis + foley + spatial mix to stems and mix")
     render.add_argument("video")
@@ -63,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--force", action="store_true", help="replace an existing OUTDIR")
     render.add_argument("--events", choices=("learned", "motion"), default="learned",
                         help="visual event detector when the video is analysed here")
+    render.add_argument("--no-recognize", action="store_true",
+                        help="no object recognizer when the video is analysed here: labels "
+                             "from box shapes only")
+    render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
+                        help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
 
     ev = sub.add_parser("eval", help="objective metrics (spatial, sync, loudness)")
     ev.add_argument("args", nargs=argparse.REMAINDER)

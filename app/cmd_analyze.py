@@ -12,8 +12,10 @@ from video.base.progress import ProgressBar, scaled, warn_line
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from app.cmd_render import apply_labels, parse_labels
     from model.event_detection import apply_event_detector
     from video.analyze import AnalysisConfig, analyze_video
+    from video.recognize import RecognizeConfig
 
     out = Path(args.output)
     if out.exists() and out.is_dir():
@@ -23,12 +25,15 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise InputError(f"cannot write {out}: {ancestor} is not a writable folder")
     if args.max_objects is not None and args.max_objects < 1:
         raise InputError("--max-objects must be at least 1")
-    config = AnalysisConfig() if args.max_objects is None else AnalysisConfig(
-        max_objects=args.max_objects)
+    labels = parse_labels(args.label)
+    config = AnalysisConfig(max_objects=args.max_objects,
+                            recognize=RecognizeConfig(enabled=not args.no_recognize))
     bar = ProgressBar("analyze")
     try:
-        analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95))
+        analysis = analyze_video(args.video, config=config, progress=scaled(bar, 0.0, 0.95),
+                                 warn=warn_line)
         analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
+        analysis = apply_labels(analysis, labels)
         bar(1.0, "done")
     finally:
         bar.close()

@@ -1,4 +1,5 @@
-"""`stereofoley render VIDEO -o OUTDIR [--project P] [--prompt ID=TEXT ...] [--seed N] ...`.
+"""`stereofoley render VIDEO -o OUTDIR [--project P] [--prompt ID=TEXT ...] [--label ID=CLASS ...]
+[--no-recognize] [--seed N] ...`.
 
 Analysis (or the project's), prompts applied, foley rendered with a progress bar, then OUTDIR
 written atomically by app.export. Everything the user typed is checked before the long work
@@ -17,6 +18,7 @@ from app.project import Project, load_project
 from model.scene import ObjectSound
 from video.base.errors import InputError, VideoError
 from video.base.progress import ProgressBar, scaled, warn_line
+from video.base.tracks import Analysis
 
 
 def parse_prompts(items: Sequence[str]) -> dict[int, str]:
@@ -44,6 +46,43 @@ def apply_prompts(objects: Sequence[ObjectSound], prompts: dict[int, str]) -> li
         ids = ", ".join(str(i) for i in sorted(known)) or "none"
         raise InputError(f"--prompt for unknown object id {unknown[0]} (objects: {ids})")
     return [replace(o, prompt=prompts[o.id]) if o.id in prompts else o for o in objects]
+
+
+def parse_labels(items: Sequence[str]) -> dict[int, str]:
+    """`["3=car", "1=Sports_Ball"]` -> {3: "car", 1: "sports ball"}: COCO-style class names
+    (video.recognize.CLASS_NAMES, case and underscores forgiven); anything else is an
+    InputError."""
+    from video.recognize import check_class
+
+    labels: dict[int, str] = {}
+    for item in items:
+        key, sep, name = item.partition("=")
+        if not sep:
+            raise InputError(f"--label must look like ID=CLASS, got {item!r}")
+        try:
+            object_id = int(key.strip())
+        except ValueError:
+            raise InputError(f"--label needs an integer object id before '=', got {key!r}") from None
+        if object_id in labels:
+            raise InputError(f"--label given twice for object {object_id}")
+        try:
+            labels[object_id] = check_class(name)
+        except ValueError as exc:
+            raise InputError(f"--label {item!r}: {exc}") from None
+    return labels
+
+
+def apply_labels(analysis: Analysis, labels: dict[int, str]) -> Analysis:
+    """The analysis with those objects' classes set by the user (extra "label_source": "user",
+    so a later relabelling keeps them); an id not in the analysis is an InputError."""
+    known = {t.id for t in analysis.objects}
+    unknown = sorted(set(labels) - known)
+    if unknown:
+        ids = ", ".join(str(i) for i in sorted(known)) or "none"
+        raise InputError(f"--label for unknown object id {unknown[0]} (objects: {ids})")
+    return analysis.with_objects(
+        t.with_changes(label=labels[t.id], extra={**t.extra, "label_source": "user"})
+        if t.id in labels else t for t in analysis.objects)
 
 
 def _library_dirs(items: Sequence[str]) -> tuple[str, ...]:
@@ -79,6 +118,7 @@ def run_render(args: argparse.Namespace) -> int:
         raise VideoError(f"video file not found: {video}")
     out = check_outdir(args.output, force=args.force)
     prompts = parse_prompts(args.prompt)
+    labels = parse_labels(args.label)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None
     _check_video(video, project)
@@ -86,13 +126,17 @@ def run_render(args: argparse.Namespace) -> int:
     try:
         if project is None:
             from model.event_detection import apply_event_detector
-            from video.analyze import analyze_video
+            from video.analyze import AnalysisConfig, analyze_video
+            from video.recognize import RecognizeConfig
 
-            analysis = analyze_video(video, progress=scaled(bar, 0.0, 0.4))
+            config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize))
+            analysis = analyze_video(video, config=config, progress=scaled(bar, 0.0, 0.4),
+                                     warn=warn_line)
             analysis = apply_event_detector(analysis, detector=args.events, warn=warn_line)
             project = Project(analysis=analysis)
         project.analysis = replace(project.analysis, video=replace(project.analysis.video,
                                                                     path=str(video.resolve())))
+        project.analysis = apply_labels(project.analysis, labels)
         project.objects = apply_prompts(project.objects, prompts)
         settings = project.render
         if args.seed is not None:
