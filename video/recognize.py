@@ -118,8 +118,9 @@ class Detections:
 
 @dataclass(frozen=True)
 class Vote:
-    """A track's recognized class: the winner and runner-up with their confidences (mean matched
-    score over the detection frames the track was on), and how many frames it was looked at."""
+    """A track's recognized class: the winner and runner-up with their confidences (summed matched
+    score over the detection frames the track was on), and how many frames it was looked at.
+    When no class won ("unknown"), the runner-up is the class that came closest."""
 
     label: str
     confidence: float
@@ -139,7 +140,7 @@ def ssd_anchors() -> np.ndarray:
     1/2, 3, 1/3 and one interpolated scale; the first layer has 3 reduced anchors)."""
     strides = (16, 32, 64, 128, 256, 512)
     lo, hi, n = 0.2, 0.95, len(strides)
-    out = []
+    out: list[tuple[float, float, float, float]] = []
     for i, stride in enumerate(strides):
         size = int(np.ceil(INPUT_SIZE / stride))
         scale = lo + (hi - lo) * i / (n - 1)
