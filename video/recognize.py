@@ -321,23 +321,43 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
-def match_boxes(tracks: np.ndarray, detections: np.ndarray, *,
-                min_iou: float) -> list[tuple[int, int]]:
-    """One-to-one pairs (track row, detection row), greedily by IoU, each at least `min_iou`."""
-    iou = iou_matrix(tracks, detections)
-    pairs: list[tuple[int, int]] = []
-    if not iou.size:
-        return pairs
-    used_t: set[int] = set()
-    used_d: set[int] = set()
-    for flat in np.argsort(-iou, axis=None, kind="stable"):
-        t, d = divmod(int(flat), iou.shape[1])
-        if iou[t, d] < min_iou or iou[t, d] <= 0:
+def _greedy(affinity: np.ndarray, minimum: float, used_t: set[int], used_d: set[int],
+            pairs: list[tuple[int, int]]) -> None:
+    for flat in np.argsort(-affinity, axis=None, kind="stable"):
+        t, d = divmod(int(flat), affinity.shape[1])
+        if affinity[t, d] < minimum or affinity[t, d] <= 0:
             break
         if t not in used_t and d not in used_d:
             pairs.append((t, d))
             used_t.add(t)
             used_d.add(d)
+
+
+def match_boxes(tracks: np.ndarray, detections: np.ndarray, *, min_iou: float,
+                min_cover: float = 0.75, max_growth: float = 4.0) -> list[tuple[int, int]]:
+    """One-to-one pairs (track row, detection row): greedily by IoU (each at least `min_iou`),
+    then, among those left, a track box lying mostly inside a detection (at least `min_cover` of
+    its area) that is at most `max_growth` times larger: motion often boxes only the moving part
+    of an object (a walker's legs), while the detector boxes all of it."""
+    tracks = np.asarray(tracks, dtype=np.float64).reshape(-1, 4)
+    detections = np.asarray(detections, dtype=np.float64).reshape(-1, 4)
+    pairs: list[tuple[int, int]] = []
+    if not len(tracks) or not len(detections):
+        return pairs
+    used_t: set[int] = set()
+    used_d: set[int] = set()
+    iou = iou_matrix(tracks, detections)
+    _greedy(iou, min_iou, used_t, used_d, pairs)
+    x0 = np.maximum(tracks[:, None, 0], detections[None, :, 0])
+    y0 = np.maximum(tracks[:, None, 1], detections[None, :, 1])
+    x1 = np.minimum(tracks[:, None, 2], detections[None, :, 2])
+    y1 = np.minimum(tracks[:, None, 3], detections[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area_t = np.maximum((tracks[:, 2] - tracks[:, 0]) * (tracks[:, 3] - tracks[:, 1]), 1e-9)
+    area_d = (detections[:, 2] - detections[:, 0]) * (detections[:, 3] - detections[:, 1])
+    cover = inter / area_t[:, None]
+    cover = np.where(area_d[None, :] <= max_growth * area_t[:, None], cover, 0.0)
+    _greedy(cover, min_cover, used_t, used_d, pairs)
     return pairs
 
 
@@ -387,8 +407,9 @@ def vote_tracks(tracks: Sequence[Track], detections: Sequence[Detections], *,
 
 
 def labelled(track: Track, result: Vote) -> Track:
-    """The track with its recognized class as label and the vote in its extra keys."""
-    extra = {**track.extra, "label_source": "detector",
+    """The track with its recognized class as label and the vote in its extra keys; its former
+    (box-shape) label is kept as "label_shape", a hint for the sound of an "unknown" object."""
+    extra = {**track.extra, "label_source": "detector", "label_shape": track.label,
              "label_confidence": round(result.confidence, 4),
              "label_runner_up": result.runner_up,
              "label_runner_up_confidence": round(result.runner_up_confidence, 4)}

@@ -244,6 +244,6 @@ def test_recognized_walker_is_a_person_with_its_vote_in_the_record() -> None:
     (track,) = result.objects
     assert track.label == "person"
     record = track.to_dict()
-    assert record["label_source"] == "detector"
+    assert record["label_source"] == "detector" and record["label_shape"] == "walker"
     assert 0.3 <= record["label_confidence"] <= 1.0
     assert Track.from_dict(record).extra["label_confidence"] == record["label_confidence"]
