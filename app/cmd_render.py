@@ -9,7 +9,7 @@ starts, so bad input fails fast with one `error:` line and leaves nothing behind
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,30 +21,41 @@ from video.base.progress import ProgressBar, scaled, warn_line
 from video.base.tracks import Analysis
 
 
-def parse_prompts(items: Sequence[str]) -> dict[int, str]:
-    """`["3=metal clang", "1=footsteps"]` -> {3: "metal clang", 1: "footsteps"}."""
-    prompts: dict[int, str] = {}
+def _id_values(items: Sequence[str], option: str, value: str) -> dict[int, str]:
+    """`["3=a b", "1=c"]` -> {3: "a b", 1: "c"} for an `option ID=VALUE` given several times;
+    a missing '=', a non-integer id or an id given twice is an InputError."""
+    values: dict[int, str] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep:
-            raise InputError(f"--prompt must look like ID=TEXT, got {item!r}")
+            raise InputError(f"{option} must look like ID={value}, got {item!r}")
         try:
             object_id = int(key.strip())
         except ValueError:
-            raise InputError(f"--prompt needs an integer object id before '=', got {key!r}") from None
-        if object_id in prompts:
-            raise InputError(f"--prompt given twice for object {object_id}")
-        prompts[object_id] = text.strip()
-    return prompts
+            raise InputError(f"{option} needs an integer object id before '=', got {key!r}") from None
+        if object_id in values:
+            raise InputError(f"{option} given twice for object {object_id}")
+        values[object_id] = text.strip()
+    return values
+
+
+def _check_ids(option: str, given: Iterable[int], known: Iterable[int]) -> None:
+    """An id given with `option` that is not an object of the analysis is an InputError."""
+    known = set(known)
+    unknown = sorted(set(given) - known)
+    if unknown:
+        ids = ", ".join(str(i) for i in sorted(known)) or "none"
+        raise InputError(f"{option} for unknown object id {unknown[0]} (objects: {ids})")
+
+
+def parse_prompts(items: Sequence[str]) -> dict[int, str]:
+    """`["3=metal clang", "1=footsteps"]` -> {3: "metal clang", 1: "footsteps"}."""
+    return _id_values(items, "--prompt", "TEXT")
 
 
 def apply_prompts(objects: Sequence[ObjectSound], prompts: dict[int, str]) -> list[ObjectSound]:
     """Objects with their prompts replaced; an id not in the analysis is an InputError."""
-    known = {o.id for o in objects}
-    unknown = sorted(set(prompts) - known)
-    if unknown:
-        ids = ", ".join(str(i) for i in sorted(known)) or "none"
-        raise InputError(f"--prompt for unknown object id {unknown[0]} (objects: {ids})")
+    _check_ids("--prompt", prompts, (o.id for o in objects))
     return [replace(o, prompt=prompts[o.id]) if o.id in prompts else o for o in objects]
 
 
@@ -54,32 +65,19 @@ def parse_labels(items: Sequence[str]) -> dict[int, str]:
     InputError."""
     from video.recognize import check_class
 
-    labels: dict[int, str] = {}
-    for item in items:
-        key, sep, name = item.partition("=")
-        if not sep:
-            raise InputError(f"--label must look like ID=CLASS, got {item!r}")
-        try:
-            object_id = int(key.strip())
-        except ValueError:
-            raise InputError(f"--label needs an integer object id before '=', got {key!r}") from None
-        if object_id in labels:
-            raise InputError(f"--label given twice for object {object_id}")
+    labels = _id_values(items, "--label", "CLASS")
+    for object_id, name in labels.items():
         try:
             labels[object_id] = check_class(name)
         except ValueError as exc:
-            raise InputError(f"--label {item!r}: {exc}") from None
+            raise InputError(f"--label {object_id}={name}: {exc}") from None
     return labels
 
 
 def apply_labels(analysis: Analysis, labels: dict[int, str]) -> Analysis:
     """The analysis with those objects' classes set by the user (extra "label_source": "user",
     so a later relabelling keeps them); an id not in the analysis is an InputError."""
-    known = {t.id for t in analysis.objects}
-    unknown = sorted(set(labels) - known)
-    if unknown:
-        ids = ", ".join(str(i) for i in sorted(known)) or "none"
-        raise InputError(f"--label for unknown object id {unknown[0]} (objects: {ids})")
+    _check_ids("--label", labels, (t.id for t in analysis.objects))
     return analysis.with_objects(
         t.with_changes(label=labels[t.id], extra={**t.extra, "label_source": "user"})
         if t.id in labels else t for t in analysis.objects)
