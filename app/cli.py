@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--events", choices=("learned", "motion"), default="learned",
                          help="visual event detector (default: learned, where it wins; see "
                               "docs/EVALUATION.md)")
+    analyze.add_argument("--no-recognize", action="store_true",
+                         help="no object recognizer: labels from box shapes only")
+    analyze.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
+                         help="set one object's class, e.g. 3=car (repeatable)")
 
     render = sub.add_parser("render", help="analysis + foley + spatial mix to stems and mix",
                             description="Analyse a video (or take a project's analysis), "
@@ -106,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--events", choices=("learned", "motion"), default="learned",
                         help="visual event detector when the video is analysed here "
                              "(default: learned)")
+    render.add_argument("--no-recognize", action="store_true",
+                        help="no object recognizer when the video is analysed here: labels "
+                             "from box shapes only")
+    render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
+                        help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
 
     ev = sub.add_parser("eval", help="objective metrics (spatial, sync, loudness)",
                         description="objective metrics")

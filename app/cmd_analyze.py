@@ -34,8 +34,10 @@ def object_table(analysis: Analysis) -> list[str]:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from app.cmd_render import apply_labels, parse_labels
     from model.detector.event_detection import analyze_with_events
     from video.analyze import AnalysisConfig
+    from video.recognize import RecognizeConfig
 
     out = Path(args.output)
     if out.exists() and out.is_dir():
@@ -43,14 +45,17 @@ def run_analyze(args: argparse.Namespace) -> int:
     ancestor = next(p for p in (out.parent, *out.parent.parents) if p.exists())
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
         raise InputError(f"cannot write {out}: {ancestor} is not a writable folder")
+    labels = parse_labels(args.label)
     try:  # AnalysisConfig checks its values; here they are the user's
-        config = AnalysisConfig(max_objects=args.max_objects)
+        config = AnalysisConfig(max_objects=args.max_objects,
+                                recognize=RecognizeConfig(enabled=not args.no_recognize))
     except ValueError as exc:
         raise InputError(f"--max-objects: {exc}") from None
     bar = ProgressBar("analyze")
     try:
         analysis = analyze_with_events(args.video, config=config, detector=args.events,
                                        progress=scaled(bar, 0.0, 0.95), warn=warn_line)
+        analysis = apply_labels(analysis, labels)
         bar(1.0, "done")
     finally:
         bar.close()

@@ -1,4 +1,5 @@
-"""`stereofoley render VIDEO -o OUTDIR [--project P] [--prompt ID=TEXT ...] [--seed N] ...`.
+"""`stereofoley render VIDEO -o OUTDIR [--project P] [--prompt ID=TEXT ...] [--label ID=CLASS ...]
+[--no-recognize] [--seed N] ...`.
 
 Analysis (or the project's), prompts applied, foley rendered with a progress bar, then OUTDIR
 written atomically by app.export. Everything the user typed is checked before the long work
@@ -8,7 +9,7 @@ starts, so bad input fails fast with one `error:` line and leaves nothing behind
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,33 +19,69 @@ from app.project import Project, load_project
 from model.foley.scene import ObjectSound
 from video.base.errors import InputError, VideoError
 from video.base.progress import ProgressBar, scaled, warn_line
+from video.base.tracks import Analysis
+
+
+def _id_values(items: Sequence[str], option: str, value: str) -> dict[int, str]:
+    """`["3=a b", "1=c"]` -> {3: "a b", 1: "c"} for an `option ID=VALUE` given several times;
+    a missing '=', a non-integer id or an id given twice is an InputError."""
+    values: dict[int, str] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise InputError(f"{option} must look like ID={value}, got {item!r}")
+        try:
+            object_id = int(key.strip())
+        except ValueError:
+            raise InputError(f"{option} needs an integer object id before '=', got {key!r}") from None
+        if object_id in values:
+            raise InputError(f"{option} given twice for object {object_id}")
+        values[object_id] = text.strip()
+    return values
+
+
+def _check_ids(option: str, given: Iterable[int], known: Iterable[int]) -> None:
+    """An id given with `option` that is not an object of the analysis is an InputError."""
+    known = set(known)
+    unknown = sorted(set(given) - known)
+    if unknown:
+        ids = ", ".join(str(i) for i in sorted(known)) or "none"
+        raise InputError(f"{option} for unknown object id {unknown[0]} (objects: {ids})")
 
 
 def parse_prompts(items: Sequence[str]) -> dict[int, str]:
     """`["3=metal clang", "1=footsteps"]` -> {3: "metal clang", 1: "footsteps"}."""
-    prompts: dict[int, str] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep:
-            raise InputError(f"--prompt must look like ID=TEXT, got {item!r}")
-        try:
-            object_id = int(key.strip())
-        except ValueError:
-            raise InputError(f"--prompt needs an integer object id before '=', got {key!r}") from None
-        if object_id in prompts:
-            raise InputError(f"--prompt given twice for object {object_id}")
-        prompts[object_id] = text.strip()
-    return prompts
+    return _id_values(items, "--prompt", "TEXT")
 
 
 def apply_prompts(objects: Sequence[ObjectSound], prompts: dict[int, str]) -> list[ObjectSound]:
     """Objects with their prompts replaced; an id not in the analysis is an InputError."""
-    known = {o.id for o in objects}
-    unknown = sorted(set(prompts) - known)
-    if unknown:
-        ids = ", ".join(str(i) for i in sorted(known)) or "none"
-        raise InputError(f"--prompt for unknown object id {unknown[0]} (objects: {ids})")
+    _check_ids("--prompt", prompts, (o.id for o in objects))
     return [replace(o, prompt=prompts[o.id]) if o.id in prompts else o for o in objects]
+
+
+def parse_labels(items: Sequence[str]) -> dict[int, str]:
+    """`["3=car", "1=Sports_Ball"]` -> {3: "car", 1: "sports ball"}: COCO-style class names
+    (video.recognize.CLASS_NAMES, case and underscores forgiven); anything else is an
+    InputError."""
+    from video.recognize import check_class
+
+    labels = _id_values(items, "--label", "CLASS")
+    for object_id, name in labels.items():
+        try:
+            labels[object_id] = check_class(name)
+        except ValueError as exc:
+            raise InputError(f"--label {object_id}={name}: {exc}") from None
+    return labels
+
+
+def apply_labels(analysis: Analysis, labels: dict[int, str]) -> Analysis:
+    """The analysis with those objects' classes set by the user (extra "label_source": "user",
+    so a later relabelling keeps them); an id not in the analysis is an InputError."""
+    _check_ids("--label", labels, (t.id for t in analysis.objects))
+    return analysis.with_objects(
+        t.with_changes(label=labels[t.id], extra={**t.extra, "label_source": "user"})
+        if t.id in labels else t for t in analysis.objects)
 
 
 def _library_dirs(items: Sequence[str]) -> tuple[str, ...]:
@@ -83,6 +120,7 @@ def run_render(args: argparse.Namespace) -> int:
 def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
     """run_render's work once OUTDIR is checked and claimed."""
     prompts = parse_prompts(args.prompt)
+    labels = parse_labels(args.label)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None
     _check_video(video, project)
@@ -90,11 +128,16 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
     try:
         if project is None:
             from model.detector.event_detection import analyze_with_events
+            from video.analyze import AnalysisConfig
+            from video.recognize import RecognizeConfig
 
+            config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize))
             project = Project(analysis=analyze_with_events(
-                video, detector=args.events, progress=scaled(bar, 0.0, 0.4), warn=warn_line))
+                video, config=config, detector=args.events, progress=scaled(bar, 0.0, 0.4),
+                warn=warn_line))
         project.analysis = replace(project.analysis, video=replace(project.analysis.video,
                                                                     path=str(video.resolve())))
+        project.analysis = apply_labels(project.analysis, labels)
         project.objects = apply_prompts(project.objects, prompts)
         settings = project.render
         if args.seed is not None:

@@ -5,6 +5,8 @@
 
 1. 640x360: the bundled demo clip (16 s, 7 objects).            target >= 4x real time
 2. 1920x1080: a 20 s generated clip with moving objects.        target >= 1x real time
+   (1 and 2 with object recognition on, as shipped, and again with --no-recognize, in one run,
+   so the recognizer's cost is a ratio measured under the same load)
 3. peak RSS of a subprocess analysing a generated 10-minute 1080p clip (target < 1.5 GB).
 
 Each analysis runs in a fresh subprocess (python -m app analyze, as a user would run it), so
@@ -75,12 +77,12 @@ def write_cheap_clip(path: Path, width: int, height: int, seconds: float,
             container.mux(packet)
 
 
-def analyse_in_subprocess(video: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of `python -m app analyze video -o out`."""
+def analyse_in_subprocess(video: Path, out: Path, *extra: str) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of `python -m app analyze video -o out [extra]`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "app", "analyze", str(video), "-o", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "app", "analyze", str(video), "-o", str(out),
+                           *extra], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"analysis failed: {proc.stderr.strip()}")
@@ -104,25 +106,30 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         demo = ROOT / "assets" / "demo" / "demo.mp4"
-        wall, rss = analyse_in_subprocess(demo, work / "demo.json")
         d = duration_of(demo)
-        print(f"640x360 demo ({d:.1f} s): {wall:.1f} s wall, {d / wall:.1f}x real time, "
-              f"peak RSS {rss:.0f} MB")
-        from video.analyze import analyze_video
+        for mode, extra in (("recognition on", ()), ("recognition off", ("--no-recognize",))):
+            wall, rss = analyse_in_subprocess(demo, work / "demo.json", *extra)
+            print(f"640x360 demo ({d:.1f} s), {mode}: {wall:.1f} s wall, {d / wall:.1f}x real "
+                  f"time, peak RSS {rss:.0f} MB")
+        from video.analyze import AnalysisConfig, analyze_video
+        from video.recognize import RecognizeConfig
 
         analyze_video(demo)   # warm up imports and caches, then time the analysis alone
-        start = time.perf_counter()
-        analyze_video(demo)
-        inner = time.perf_counter() - start
-        print(f"640x360 demo in-process, without start-up: {inner:.1f} s, "
-              f"{d / inner:.1f}x real time")
+        for mode, on in (("recognition on", True), ("recognition off", False)):
+            config = AnalysisConfig(recognize=RecognizeConfig(enabled=on))
+            start = time.perf_counter()
+            analyze_video(demo, config=config)
+            inner = time.perf_counter() - start
+            print(f"640x360 demo in-process, without start-up, {mode}: {inner:.1f} s, "
+                  f"{d / inner:.1f}x real time")
 
         hd = work / "hd.mp4"
         write_cheap_clip(hd, 1920, 1080, args.hd_seconds)
-        wall, rss = analyse_in_subprocess(hd, work / "hd.json")
         d = duration_of(hd)
-        print(f"1920x1080 ({d:.1f} s): {wall:.1f} s wall, {d / wall:.2f}x real time, "
-              f"peak RSS {rss:.0f} MB")
+        for mode, extra in (("recognition on", ()), ("recognition off", ("--no-recognize",))):
+            wall, rss = analyse_in_subprocess(hd, work / "hd.json", *extra)
+            print(f"1920x1080 ({d:.1f} s), {mode}: {wall:.1f} s wall, {d / wall:.2f}x real "
+                  f"time, peak RSS {rss:.0f} MB")
 
         if args.long_minutes > 0:
             long = work / "long.mp4"

@@ -20,12 +20,20 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from video.base.progress import ProgressFn, report
+from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.cuts import CutConfig, CutDetector
 from video.events import EventConfig, detect_events, match_events
 from video.motion import MotionConfig, MotionDetector
 from video.reader import VideoFrame, VideoReader
+from video.recognize import (
+    FrameSampler,
+    RecognizeConfig,
+    RecognizerUnavailable,
+    labelled,
+    load_detector,
+    vote_tracks,
+)
 from video.tracker import Tracker, TrackerConfig, finalize_tracks, label_for, paired_iou, saliency
 
 
@@ -35,7 +43,8 @@ class AnalysisConfig:
 
     max_side: frames are analysed with their longer side at most this many pixels (boxes are
     still reported in source pixels). max_objects: keep only the N most salient objects.
-    detect_cuts: segment tracking at shot cuts.
+    detect_cuts: segment tracking at shot cuts. recognize: the object recognizer's options
+    (`RecognizeConfig(enabled=False)`: box-shape labels only).
     """
 
     max_side: int = 480
@@ -45,6 +54,7 @@ class AnalysisConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     events: EventConfig = field(default_factory=EventConfig)
     cuts: CutConfig = field(default_factory=CutConfig)
+    recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
 
     def __post_init__(self) -> None:
         if self.max_side < 64:
@@ -56,8 +66,10 @@ class AnalysisConfig:
 class _Pass:
     """The streaming state of one analysis pass: cut look-ahead, detector, tracker."""
 
-    def __init__(self, info: VideoInfo, config: AnalysisConfig) -> None:
+    def __init__(self, info: VideoInfo, config: AnalysisConfig,
+                 sampler: FrameSampler | None = None) -> None:
         self.info = info
+        self.sampler = sampler
         self.config = config
         fps = float(info.fps)
         self.motion = MotionDetector(fps, config=config.motion)
@@ -75,6 +87,8 @@ class _Pass:
     def push(self, frame: VideoFrame) -> None:
         """Take one frame; frames are processed once the cut detector has looked past them."""
         frame = _fit(frame, self.config.max_side)
+        if self.sampler is not None:
+            self.sampler.offer(frame.index, frame.image, frame.scale)
         if self.cuts is not None:
             cut = self.cuts.update(frame)
             if cut is not None:
@@ -131,8 +145,10 @@ def _camera_path(camera: dict[int, np.ndarray]) -> np.ndarray:
 
 
 def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
-            barriers: list[int], camera: np.ndarray) -> tuple[Track, ...]:
-    """Link and clean tracks, detect their events, label them, keep the most salient."""
+            barriers: list[int], camera: np.ndarray,
+            sampler: FrameSampler | None = None) -> tuple[Track, ...]:
+    """Link and clean tracks, detect their events, label them (recognized classes when a
+    sampler ran, else box shapes), keep the most salient."""
     fps = float(info.fps)
     tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers,
                              camera=camera, frame_size=(info.width, info.height))
@@ -143,27 +159,53 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
         track = track.with_changes(boxes=np.clip(track.boxes, 0.0, limits))
         with_events = track.with_changes(events=detect_events(track, info, config=config.events))
         done.append(with_events.with_changes(label=label_for(with_events), extra={}))
+    if sampler is not None:
+        votes = vote_tracks(done, sampler.close(), config=config.recognize)
+        done = [labelled(t, v) for t, v in zip(done, votes, strict=True)]
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))
     return tuple(t.with_changes(id=i + 1) for i, t in enumerate(done))
 
 
+def _sampler(info: VideoInfo, config: RecognizeConfig,
+             warn: Callable[[str], None] | None) -> FrameSampler | None:
+    """The recognizer's frame sampler, or None (with one warning) when it cannot run."""
+    if not config.enabled:
+        return None
+    try:
+        detector = load_detector(config)
+    except RecognizerUnavailable as exc:
+        (warn or warn_line)(f"object recognition off: {exc}; labels come from box shapes")
+        return None
+    return FrameSampler(detector, float(info.fps), config)
+
+
 def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
                    config: AnalysisConfig = AnalysisConfig(),
-                   progress: ProgressFn | None = None) -> Analysis:
-    """Analyse frames given in presentation order (any size; `scale` = image px / source px)."""
-    state = _Pass(info, config)
+                   progress: ProgressFn | None = None,
+                   warn: Callable[[str], None] | None = None) -> Analysis:
+    """Analyse frames given in presentation order (any size; `scale` = image px / source px).
+    `warn` gets the one line saying recognition is off when its weights or runtime are missing
+    (default: a `warning:` line on stderr)."""
+    sampler = _sampler(info, config.recognize, warn)
+    state = _Pass(info, config, sampler)
     total = max(info.frames, 1)
     report(progress, 0.0, "analysing")
-    for frame in frames:
-        state.push(frame)
-        if frame.index % 8 == 0:
-            report(progress, 0.95 * (frame.index + 1) / total,
-                   f"frame {frame.index + 1}/{info.frames}")
-    raw = state.close()
+    try:
+        for frame in frames:
+            state.push(frame)
+            if frame.index % 8 == 0:
+                report(progress, 0.95 * (frame.index + 1) / total,
+                       f"frame {frame.index + 1}/{info.frames}")
+        raw = state.close()
+    except BaseException:
+        if sampler is not None:
+            sampler.abort()
+        raise
     report(progress, 0.96, "linking tracks and finding events")
-    objects = _finish(raw, info, config, state.cut_frames, _camera_path(state.motion.camera))
+    objects = _finish(raw, info, config, state.cut_frames, _camera_path(state.motion.camera),
+                      sampler)
     report(progress, 1.0, f"{len(objects)} objects")
     return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times))
 
@@ -187,7 +229,7 @@ def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = Anal
         report(progress, 0.0, "opening")
         info = replace(reader.info, path=os.fspath(path))
         frames = reader.frames(max_side=config.max_side)
-        analysis = analyze_frames(frames, info, config=config, progress=progress)
+        analysis = analyze_frames(frames, info, config=config, progress=progress, warn=warn)
     if not analysis.objects and warn is not None:
         warn(NO_OBJECTS_WARNING)
     return analysis

@@ -544,7 +544,10 @@ def saliency(track: Track) -> float:
 
 
 def label_for(track: Track) -> str:
-    """A descriptive label from the box shape, motion and events (see the module docstring)."""
+    """A descriptive label from the box shape, motion and events (see the module docstring).
+    A track whose class was recognized (extra "label_source" "detector" or "user") keeps it."""
+    if track.extra.get("label_source") in ("detector", "user"):
+        return track.label
     w = track.boxes[:, 2] - track.boxes[:, 0]
     h = track.boxes[:, 3] - track.boxes[:, 1]
     aspect = float(np.median(h / np.maximum(w, 1e-9)))

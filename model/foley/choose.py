@@ -273,10 +273,20 @@ def _default_events(material: str, surface: str) -> dict[str, Source]:
             "step": Source("step", surface), "scrape": Source("scrape")}
 
 
+def sound_label(track: Track) -> str:
+    """The label the sound is chosen from: the recognized class, or for an object the detector
+    did not recognize ("unknown"), its box-shape label (extra "label_shape": walker, ball ...),
+    so unrecognized objects keep the motion- and shape-based choice."""
+    if track.label == "unknown":
+        return str(track.extra.get("label_shape", ""))
+    return track.label
+
+
 def _motion_texture(track: Track, profile: MotionProfile) -> tuple[str | None, float]:
     """Texture kind and gain from motion alone: quiet air for walkers and bouncing things."""
-    kind = motion_texture_kind(profile, track.label)
-    if sum(e.kind == "step" for e in track.events) >= 2 or _label_has(track.label, _PERSON_LABELS):
+    label = sound_label(track)
+    kind = motion_texture_kind(profile, label)
+    if sum(e.kind == "step" for e in track.events) >= 2 or _label_has(label, _PERSON_LABELS):
         return ("whoosh", 0.35) if kind else (None, 1.0)
     if kind == "whoosh" and sum(e.kind == "impact" for e in track.events) >= 2:
         return kind, 0.4        # a bouncing thing is heard by its hits; its flight is quiet
@@ -301,9 +311,10 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
     fall back to the motion-based choice."""
     spec = parse_prompt(prompt)
     material = spec.material if spec.material in MATERIALS else None
-    material = material or parse_prompt(track.label).material   # "ball" -> plastic
+    label = sound_label(track)
+    material = material or parse_prompt(label).material   # "ball" -> plastic
     if material is None:
-        material = ("metal" if _label_has(track.label, _VEHICLE_LABELS)
+        material = ("metal" if _label_has(label, _VEHICLE_LABELS)
                     else str(rng.choice(["wood", "plastic", "wood", "metal"])))
     surface = spec.surface if spec.surface in SURFACES else "hard"
     events = _default_events(material, surface)
@@ -321,7 +332,7 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
             events = {k: source for k in ("impact", "onset", "step", "scrape")}
             texture_gain = min(texture_gain, 0.35) if kind == "step" else texture_gain
             implied = None if track.events else kind
-    if kind is None and not track.events and _label_has(track.label, _PERSON_LABELS):
+    if kind is None and not track.events and _label_has(label, _PERSON_LABELS):
         implied = "step"                  # a walking person with no detected steps still walks
     elif kind in TEXTURE_KINDS + LIBRARY_TEXTURE_KINDS:
         entries = tuple(pinned) or _library_pick(library, prompt, kind)

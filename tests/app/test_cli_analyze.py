@@ -54,8 +54,33 @@ def test_analyze_writes_the_tracks_contract(clip: tuple[Path, Analysis], tmp_pat
     assert all(o.coverage >= 0.9 and o.single_id >= 0.8 for o in score.objects), score.objects
     impacts = score.event("impact")
     assert impacts.recall >= 0.8 and impacts.precision >= 0.7, impacts
-    labels = sorted(o["label"] for o in doc["objects"])
-    assert labels == ["ball", "vehicle"]
+    # neither a flat-shaded ball nor a green box is a class the recognizer knows
+    assert sorted(o["label"] for o in doc["objects"]) == ["unknown", "unknown"]
+    assert all(o["label_source"] == "detector" and o["label_confidence"] == 0.0
+               for o in doc["objects"])
+
+
+@pytest.mark.slow
+def test_no_recognize_gives_shape_labels_and_label_overrides(clip: tuple[Path, Analysis],
+                                                             tmp_path: Path) -> None:
+    path, _ = clip
+    out = tmp_path / "tracks.json"
+    proc = analyze(str(path), "-o", str(out), "--no-recognize")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert sorted(o["label"] for o in doc["objects"]) == ["ball", "vehicle"]
+    assert all("label_confidence" not in o for o in doc["objects"])
+    ball = next(o["id"] for o in doc["objects"] if o["label"] == "ball")
+    proc = analyze(str(path), "-o", str(out), "--no-recognize", "--label", f"{ball}=Sports_Ball")
+    assert proc.returncode == 0, proc.stderr
+    labels = {o["id"]: (o["label"], o.get("label_source")) for o in json.loads(out.read_text())[
+        "objects"]}
+    assert labels[ball] == ("sports ball", "user")
+    out.unlink()
+    proc = analyze(str(path), "-o", str(out), "--no-recognize", "--label", "9=car")
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1].startswith(
+        "error: --label for unknown object id 9"), proc.stderr
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("make, message", [

@@ -231,12 +231,41 @@ def test_review_video_remuxes_picture_and_adds_the_mix(clip: tuple[Path, Analysi
     assert corr.max() > 0.9 * np.sqrt(np.sum(a[4096:-4096] ** 2) * np.sum(b[4096 + lag: -4096 + lag] ** 2))
 
 
+def test_label_sets_the_class_and_the_sound_follows(clip: tuple[Path, Analysis], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    video, truth = clip
+    box = truth.objects[1].id
+    save_project(Project(analysis=truth), tmp_path / "p.json")
+    stems = {}
+    for name, extra in (("plain", []), ("person", ["--label", f"{box}=Person"])):
+        out = tmp_path / name
+        code, _, err = _run(["render", str(video), "-o", str(out), "--project",
+                             str(tmp_path / "p.json"), "--seed", "3", *extra], capsys)
+        assert code == 0, err
+        doc = json.loads((out / "project.json").read_text())
+        track = next(o for o in doc["analysis"]["objects"] if o["id"] == box)
+        stem = next(o["stem"] for o in doc["objects"] if o["id"] == box)
+        stems[name] = (track, sf.read(out / stem, always_2d=True)[0])
+    assert stems["person"][0]["label"] == "person"
+    assert stems["person"][0]["label_source"] == "user"
+    assert stems["plain"][0]["label"] == truth.objects[1].label
+    plain, person = stems["plain"][1], stems["person"][1]
+    assert plain.shape == person.shape
+    # a person gets footsteps and a quieter movement bed instead of the box's engine-like hum
+    assert not np.allclose(plain, person, atol=1e-3)
+
+
 @pytest.mark.parametrize("case, argv_tail, message", [
     ("missing video", ["--seed", "1"], "not found"),
     ("prompt syntax", ["--prompt", "1 metal"], "ID=TEXT"),
     ("prompt id", ["--prompt", "one=metal"], "integer object id"),
     ("unknown id", ["--prompt", "99=metal"], "unknown object id 99"),
     ("twice", ["--prompt", "1=a", "--prompt", "1=b"], "twice"),
+    ("label syntax", ["--label", "1 car"], "ID=CLASS"),
+    ("label id", ["--label", "x=car"], "integer object id"),
+    ("label class", ["--label", "1=spaceship"], "unknown class"),
+    ("label unknown id", ["--label", "99=car"], "unknown object id 99"),
+    ("label twice", ["--label", "1=car", "--label", "1=dog"], "twice"),
     ("bad project", ["--project", "{bad}"], "not valid JSON"),
     ("missing project", ["--project", "{missing}"], "not found"),
     ("wrong schema", ["--project", "{schema}"], "unsupported project schema"),
@@ -296,7 +325,7 @@ def test_bad_input_is_one_error_line_and_no_outdir(case: str, argv_tail: list[st
     if case == "folder":
         (tmp_path / "clip.mp4").mkdir()
         src = str(tmp_path / "clip.mp4")
-    if case in ("prompt id", "unknown id", "twice", "library"):
+    if case in ("prompt id", "unknown id", "twice", "library", "label unknown id"):
         save_project(Project(analysis=truth), tmp_path / "p.json")
         tail += ["--project", str(tmp_path / "p.json")]
     code, stdout, err = _run(["render", src, "-o", str(out), *tail], capsys)

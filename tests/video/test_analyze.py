@@ -11,6 +11,7 @@ import pytest
 from video.analyze import AnalysisConfig, analyze_frames, analyze_video, score_analysis
 from video.base.errors import Cancelled, VideoError
 from video.base.tracks import Analysis
+from video.recognize import RecognizeConfig
 from video.synth import ObjectSpec, SceneSpec, scene_truth, video_frames, write_clip
 
 F = Fraction
@@ -77,8 +78,26 @@ def test_events_within_one_frame(analysed: dict[str, tuple[Analysis, Analysis]],
 
 
 @pytest.mark.slow
-def test_labels_follow_shape_and_events(analysed: dict[str, tuple[Analysis, Analysis]]) -> None:
+def test_recognizer_labels_the_walker_a_person(
+        analysed: dict[str, tuple[Analysis, Analysis]]) -> None:
+    """The synthetic walker (head, body, swinging legs) is a person to the detector; the flat
+    ball is no class it knows (it has no ball class) and stays unknown."""
     truth, result = analysed["walker"]
+    score = score_analysis(truth, result)
+    labels = {truth.object(o.truth_id).label: result.object(o.best_id).label
+              for o in score.objects if o.best_id is not None}
+    assert labels == {"walker": "person", "ball": "unknown"}
+    person = next(t for t in result.objects if t.label == "person")
+    assert person.extra["label_source"] == "detector"
+    assert person.extra["label_confidence"] >= 0.3
+
+
+@pytest.mark.slow
+def test_labels_follow_shape_and_events_without_recognition() -> None:
+    spec = SCENES["walker"]
+    truth = scene_truth(spec)
+    config = AnalysisConfig(recognize=RecognizeConfig(enabled=False))
+    result = analyze_frames(video_frames(spec), truth.video, config=config)
     score = score_analysis(truth, result)
     labels = {truth.object(o.truth_id).label: result.object(o.best_id).label
               for o in score.objects if o.best_id is not None}

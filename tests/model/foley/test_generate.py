@@ -411,3 +411,20 @@ def test_person_without_detected_steps_still_walks() -> None:
     hits = [t for t in np.arange(0.1, 3.9, 0.05)
             if np.max(np.abs(y[int(t * SAMPLE_RATE): int((t + 0.05) * SAMPLE_RATE)])) > 0.2]
     assert len(hits) >= 6                                 # steps all along, not one hit
+
+
+@pytest.mark.parametrize("shape, expected_material", [("ball", "plastic"), ("vehicle", "metal")])
+def test_unknown_object_sounds_like_its_box_shape_label(shape: str,
+                                                        expected_material: str) -> None:
+    """An object the recognizer did not recognize ("unknown") keeps the shape-based choice its
+    box-shape label ("label_shape") gave before recognition existed."""
+    info = _info(3.0)
+    events = (Event(1.0, 0.8, "impact"), Event(2.0, 0.6, "impact"))
+    xs = 50 + np.arange(90) * 4.0
+    shaped = _track(xs, label=shape, events=events)
+    unknown = shaped.with_changes(label="unknown", extra={"label_source": "detector",
+                                                          "label_shape": shape})
+    plans = [choose_sounds(t, motion_profile(t, info), rng=np.random.default_rng(s))
+             for t in (shaped, unknown) for s in (0, 1, 2)]
+    assert {p.source_for("impact").variant for p in plans} == {expected_material}
+    assert len({p.texture for p in plans}) == 1

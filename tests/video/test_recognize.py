@@ -1,0 +1,249 @@
+"""The object recognizer: SSD decoding, detections on real frames, matching, voting, fallback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from video.analyze import AnalysisConfig, analyze_frames
+from video.base.tracks import Track
+from video.recognize import (
+    MODEL_PATH,
+    Detections,
+    RecognizeConfig,
+    RecognizerUnavailable,
+    check_class,
+    decode_boxes,
+    iou_matrix,
+    load_detector,
+    match_boxes,
+    select_detections,
+    ssd_anchors,
+    vote,
+    vote_tracks,
+)
+from video.synth import ObjectSpec, SceneSpec, scene_truth, video_frames
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "clips"
+CLIP_CACHE = Path(os.environ.get("STEREOFOLEY_CLIPS",
+                                  Path.home() / ".cache" / "stereofoley" / "clips"))
+
+
+def _frame(path: Path, index: int) -> np.ndarray:
+    cap = cv2.VideoCapture(str(path))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, image = cap.read()
+    cap.release()
+    assert ok, (path, index)
+    return image
+
+
+# ----------------------------------------------------------------------------------------------
+# decoding
+
+
+def test_anchor_grid_matches_the_ssd_layout() -> None:
+    a = ssd_anchors()
+    assert a.shape == (1917, 4)   # 19x19x3 + (10x10 + 5x5 + 3x3 + 2x2 + 1x1) x 6
+    np.testing.assert_allclose(a[0], [0.5 / 19, 0.5 / 19, 0.1, 0.1])
+    np.testing.assert_allclose(a[1], [0.5 / 19, 0.5 / 19, 0.2 / np.sqrt(2), 0.2 * np.sqrt(2)])
+    first_of_layer2 = 19 * 19 * 3
+    np.testing.assert_allclose(a[first_of_layer2], [0.05, 0.05, 0.35, 0.35])
+    np.testing.assert_allclose(a[-1, :2], [0.5, 0.5])          # the 1x1 layer is centred
+    np.testing.assert_allclose(a[-1, 2:], [np.sqrt(0.95), np.sqrt(0.95)])   # interpolated scale
+
+
+def test_decode_boxes_shifts_and_scales_around_the_anchor() -> None:
+    anchors = np.array([[0.5, 0.5, 0.2, 0.4]])
+    np.testing.assert_allclose(decode_boxes(np.zeros((1, 4)), anchors), [[0.3, 0.4, 0.7, 0.6]])
+    # ty = 10 moves the centre down one anchor height; th = 5 ln 2 doubles the height
+    np.testing.assert_allclose(decode_boxes(np.array([[10.0, 0.0, 5 * np.log(2), 0.0]]), anchors),
+                               [[0.3, 0.5, 0.7, 0.9]], atol=1e-12)
+
+
+def test_select_detections_thresholds_and_suppresses_per_class() -> None:
+    boxes = np.array([[0.1, 0.1, 0.5, 0.5], [0.12, 0.1, 0.52, 0.5],   # two of one person
+                      [0.1, 0.1, 0.5, 0.5],                             # a car on the same spot
+                      [0.6, 0.6, 0.9, 0.9]])                            # too faint
+    logits = np.full((4, 24), -8.0)
+    logits[0, 4], logits[1, 4] = 1.0, 2.0          # Person: sigmoid 0.73, 0.88
+    logits[2, 23] = 0.5                            # Car: 0.62
+    logits[3, 4] = -1.5                            # 0.18 < min_score
+    b, c, s = select_detections(boxes, logits, min_score=0.3, nms_iou=0.45)
+    assert c.tolist() == [4, 23]
+    np.testing.assert_allclose(s, [1 / (1 + np.exp(-2.0)), 1 / (1 + np.exp(-0.5))])
+    np.testing.assert_allclose(b[0], boxes[1])
+
+
+# ----------------------------------------------------------------------------------------------
+# the detector on real footage
+
+
+def test_detector_finds_the_person_in_a_real_lab_clip() -> None:
+    """balle1-vp9.avi (CC-BY-SA, shipped): on frame 15 a student's arm and shoulder come in at
+    the left edge behind lab benches. Boxes in the frame's pixels (320x240)."""
+    detector = load_detector()
+    boxes, labels, scores = detector.detect(_frame(ASSETS / "balle1-vp9.avi", 15))
+    person = [(b, s) for b, lab, s in zip(boxes, labels, scores, strict=True) if lab == "person"]
+    assert person, labels
+    box, score = max(person, key=lambda p: p[1])
+    assert score >= 0.4
+    assert box[0] < 20 and box[2] < 130 and 90 < box[1] < 140   # at the left edge, mid-height
+    assert "dining table" in labels                              # the benches
+    assert not {"car", "bicycle", "dog"} & set(labels)
+
+
+@pytest.mark.skipif(not (CLIP_CACHE / "vtest.avi").is_file(),
+                    reason="vtest.avi not in the clip cache (run scripts/fetch_clips.sh)")
+def test_detector_finds_pedestrians_and_parked_cars_in_vtest() -> None:
+    """OpenCV's vtest.avi, frame 300: seven pedestrians in the square and road, a parked white
+    van and a car at the top right."""
+    image = _frame(CLIP_CACHE / "vtest.avi", 300)
+    boxes, labels, scores = load_detector().detect(image)
+    people = boxes[[lab == "person" for lab in labels]]
+    cars = boxes[[lab == "car" for lab in labels]]
+    assert len(people) >= 5
+    assert np.all(people[:, 3] > 140) and np.all(people[:, 1] < 320)     # on the ground
+    assert len(cars) >= 1 and np.all(cars[:, 0] > 600) and np.all(cars[:, 3] < 120)
+
+
+# ----------------------------------------------------------------------------------------------
+# matching and voting
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ([0, 0, 10, 10], [0, 0, 10, 10], 1.0),
+    ([0, 0, 10, 10], [5, 0, 15, 10], 50 / 150),
+    ([0, 0, 10, 10], [20, 20, 30, 30], 0.0),
+    ([0, 0, 10, 10], [2, 2, 4, 4], 4 / 100),
+    ([0, 0, 0, 0], [0, 0, 0, 0], 0.0),          # empty boxes: no overlap, no division by zero
+])
+def test_iou_matrix_table(a: list[float], b: list[float], expected: float) -> None:
+    assert iou_matrix(np.array([a]), np.array([b]))[0, 0] == pytest.approx(expected)
+
+
+def test_match_boxes_is_one_to_one_and_greedy_by_overlap() -> None:
+    tracks = np.array([[0, 0, 10, 10], [4, 0, 14, 10], [50, 50, 60, 60]])
+    dets = np.array([[5, 0, 15, 10], [0, 0, 10, 10], [100, 100, 110, 110]])
+    assert sorted(match_boxes(tracks, dets, min_iou=0.25)) == [(0, 1), (1, 0)]
+    # the second track's best detection is taken by the first (IoU 1): it gets nothing at 0.7
+    assert match_boxes(tracks, dets[1:2], min_iou=0.7) == [(0, 0)]
+    assert match_boxes(tracks, np.zeros((0, 4)), min_iou=0.25) == []
+
+
+@pytest.mark.parametrize("samples, matches, expected", [
+    (10, [("person", 0.8)] * 6 + [("car", 0.5)], ("person", 0.48, "car", 0.05)),
+    (10, [("person", 0.6)], ("unknown", 0.0, "person", 0.06)),          # one hit: too few
+    (1, [("dog", 0.5)], ("dog", 0.5, None, 0.0)),                        # one look, one hit
+    (20, [("car", 0.9)] * 3, ("unknown", 0.0, "car", 0.135)),           # 3 of 20 < 20 %
+    (4, [("cup", 0.5), ("bottle", 0.5), ("cup", 0.5), ("bottle", 0.5)],
+     ("bottle", 0.25, "cup", 0.25)),                                     # tie: alphabetical
+    (0, [], ("unknown", 0.0, None, 0.0)),
+    (5, [], ("unknown", 0.0, None, 0.0)),
+])
+def test_vote_table(samples: int, matches: list[tuple[str, float]],
+                    expected: tuple[str, float, str | None, float]) -> None:
+    v = vote(samples, matches, min_hits=2, min_fraction=0.2)
+    assert (v.label, v.runner_up) == (expected[0], expected[2])
+    assert v.confidence == pytest.approx(expected[1])
+    assert v.runner_up_confidence == pytest.approx(expected[3])
+    assert v.samples == samples
+
+
+def test_vote_tracks_recovers_classes_of_crossing_tracks(rng: np.random.Generator) -> None:
+    """A person walking right and a car driving left cross mid-clip; the detector (simulated:
+    jittered true boxes, a missed detection 30 % of the time, a wrong class 10 % of the time,
+    plus clutter boxes) runs every 10th frame. Each track gets its true class."""
+    n = 200
+    frames = np.arange(n)
+    x_person = 50 + 2.0 * frames
+    x_car = 450 - 1.5 * frames
+    person = Track(1, "walker", frames, np.stack([x_person, np.full(n, 100.0), x_person + 30,
+                                                  np.full(n, 190.0)], axis=1))
+    car = Track(2, "vehicle", frames, np.stack([x_car, np.full(n, 120.0), x_car + 90,
+                                               np.full(n, 170.0)], axis=1))
+    ghost = Track(3, "object", frames[50:120], np.tile([[600.0, 300, 640, 330]], (70, 1)))
+    detections = []
+    for f in range(0, n, 10):
+        boxes, labels, scores = [], [], []
+        for track, cls, other in ((person, "person", "shoe"), (car, "car", "person")):
+            if rng.random() < 0.3:
+                continue
+            boxes.append(track.boxes[f] + rng.normal(0, 3, 4))
+            labels.append(other if rng.random() < 0.1 else cls)
+            scores.append(rng.uniform(0.35, 0.9))
+        boxes.append(rng.uniform(0, 300, 2).repeat(2) + [0, 0, 20, 20])   # clutter
+        labels.append("chair")
+        scores.append(0.4)
+        detections.append(Detections(f, np.array(boxes), tuple(labels), np.array(scores)))
+    votes = vote_tracks([person, car, ghost], detections)
+    assert [v.label for v in votes] == ["person", "car", "unknown"]
+    assert [v.samples for v in votes] == [20, 20, 7]
+    assert 0.3 < votes[0].confidence < 0.9 and 0.3 < votes[1].confidence < 0.9
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("person", "person"), ("Sports_Ball", "sports ball"), ("  dining   table ", "dining table"),
+    ("unknown", "unknown"), ("box", "box"), ("spaceship", None), ("", None), ("car2", None),
+])
+def test_check_class_table(text: str, expected: str | None) -> None:
+    if expected is None:
+        with pytest.raises(ValueError, match="unknown class"):
+            check_class(text)
+    else:
+        assert check_class(text) == expected
+
+
+# ----------------------------------------------------------------------------------------------
+# the analysis with recognition, and its fallback
+
+
+WALKER = SceneSpec(width=480, height=270, fps=Fraction(30), duration=3.0, seed=5, noise=2,
+                   objects=(ObjectSpec("walker", start=(0.1, 0.35), velocity=(0.25, 0),
+                                       size=0.45, color=(40, 90, 235)),))
+
+
+def _corrupt_copy(tmp_path: Path) -> Path:
+    bad = tmp_path / "corrupt.tflite"
+    shutil.copyfile(MODEL_PATH, bad)
+    data = bytearray(bad.read_bytes())
+    data[5000:5016] = bytes(16)
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+@pytest.mark.parametrize("make, words", [
+    (_corrupt_copy, "corrupt"),
+    (lambda d: d / "missing.tflite", "not found"),
+])
+def test_bad_weights_warn_once_and_fall_back_to_shape_labels(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], make: object, words: str) -> None:
+    weights = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(RecognizerUnavailable, match=words):
+        load_detector(RecognizeConfig(weights=str(weights)))
+    truth = scene_truth(WALKER)
+    config = AnalysisConfig(recognize=RecognizeConfig(weights=str(weights)))
+    result = analyze_frames(video_frames(WALKER), truth.video, config=config)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("warning: object recognition off"), err
+    assert words in lines[0] and str(weights) in lines[0]
+    assert [t.label for t in result.objects] == ["walker"]
+    assert "label_confidence" not in result.objects[0].extra
+
+
+def test_recognized_walker_is_a_person_with_its_vote_in_the_record() -> None:
+    truth = scene_truth(WALKER)
+    result = analyze_frames(video_frames(WALKER), truth.video)
+    (track,) = result.objects
+    assert track.label == "person"
+    record = track.to_dict()
+    assert record["label_source"] == "detector" and record["label_shape"] == "walker"
+    assert 0.3 <= record["label_confidence"] <= 1.0
+    assert Track.from_dict(record).extra["label_confidence"] == record["label_confidence"]
