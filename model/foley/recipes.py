@@ -136,11 +136,11 @@ _PERSON = Recipe(
             scrape=OneShotSpec("scrape", level=0.3)),
     (TextureSpec("cloth", gain=2.0, gate=(0.03, 0.06)),),
     implied="step", surfaces=True)
-_WHEELS = TextureSpec("tyres", gain=0.6, gate=(0.01, 0.04), passby=1.0)
+_WHEELS = TextureSpec("tyres", gain=0.4, gate=(0.01, 0.04), passby=1.0)
 _CAR = Recipe(
     "car", "engine + tyres, pass-by",
     _events(impact=OneShotSpec("impact", "metal", level=0.7, size=2.5)),
-    (TextureSpec("engine", "car", gain=1.2, idle=0.3, passby=1.0), _WHEELS))
+    (TextureSpec("engine", "car", "vehicle engine", gain=1.2, idle=0.3, passby=1.0), _WHEELS))
 _HEAVY = Recipe(
     "heavy vehicle", "diesel engine + tyres, pass-by",
     _events(impact=OneShotSpec("impact", "metal", level=0.7, size=2.5)),
@@ -149,7 +149,8 @@ _HEAVY = Recipe(
 _MOTORCYCLE = Recipe(
     "motorcycle", "motorcycle engine + tyres, pass-by",
     _events(impact=OneShotSpec("impact", "metal", level=0.7, size=1.5)),
-    (TextureSpec("engine", "motorcycle", gain=1.2, idle=0.25, passby=1.2), _WHEELS))
+    (TextureSpec("engine", "motorcycle", "vehicle engine", gain=1.2, idle=0.25, passby=1.2),
+     _WHEELS))
 _BICYCLE = Recipe(
     "bicycle", "chain + tyres",
     _events(impact=OneShotSpec("impact", "metal", level=0.5, size=1.0)),
