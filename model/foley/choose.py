@@ -328,18 +328,19 @@ def _prompt_kind(spec: PromptSpec, prompt: str) -> str | None:
 
 def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
                   pinned: Sequence[str] = (), pinned_kind: str | None = None,
-                  library: LibraryLike | None = None, rng: np.random.Generator) -> SoundPlan:
+                  library: LibraryLike | None = None, rng: np.random.Generator,
+                  recipes: bool = True) -> SoundPlan:
     """Decide an object's sounds: from its class recipe (`model.foley.recipes`) when its label
     has one and no prompt overrides it (`applicable_recipe`); else from its prompt (library
     first, procedural presets otherwise) or, with no prompt, from its motion and events.
-    `pinned` entry ids override the choice.
+    `pinned` entry ids override the choice; `recipes` False ignores class recipes.
 
     Kinds the procedural presets cannot make (door, splash, animal, explosion as one-shots;
     ambience, fire as textures) are played from the library when it has them and otherwise
     fall back to the motion-based choice."""
     spec = parse_prompt(prompt)
-    recipe = applicable_recipe(track.label, prompt, pinned=pinned, pinned_kind=pinned_kind,
-                               spec=spec)
+    recipe = applicable_recipe(track.label, prompt, pinned=pinned,
+                               pinned_kind=pinned_kind) if recipes else None
     if recipe is not None:
         return recipe_plan(recipe, track, prompt=prompt, library=library)
     material = spec.material if spec.material in MATERIALS else None
@@ -403,8 +404,7 @@ def implied_event_times(profile: MotionProfile, kind: str, *,
 
 # ---------------------------------------------------------------- class recipes
 def applicable_recipe(label: str, prompt: str = "", *, pinned: Sequence[str] = (),
-                      pinned_kind: str | None = None, spec: PromptSpec | None = None
-                      ) -> Recipe | None:
+                      pinned_kind: str | None = None) -> Recipe | None:
     """The class recipe that decides an object's sounds, or None when the prompt or pinned
     sounds do (or the class has none). A prompt overrides the recipe, except one that only
     picks the recipe's variant: a step surface or footsteps for a recipe with surfaces
@@ -417,8 +417,8 @@ def applicable_recipe(label: str, prompt: str = "", *, pinned: Sequence[str] = (
     if any(t.bed for t in recipe.textures):
         return recipe if prompt_bed(prompt) is not None else None
     if recipe.surfaces:
-        spec = spec if spec is not None else parse_prompt(prompt)
-        kind = pinned_kind or _prompt_kind(spec, prompt)
+        # the kind the prompt names in words ("wooden floor" names none: a surface)
+        kind = pinned_kind or _first_match(_words(prompt), _KIND_WORDS)
         if kind in (None, "step") and (kind == "step" or prompt_surface(prompt) is not None):
             return recipe
     return None

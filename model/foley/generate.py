@@ -66,7 +66,9 @@ MAX_ONE_SHOT_S = 3.0       # longest stretch of a library recording played on on
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    """Levels are relative to a full-strength one-shot peaking at `one_shot_level`."""
+    """Levels are relative to a full-strength one-shot peaking at `one_shot_level`.
+    `class_recipes` False ignores the class recipes (`model.foley.recipes`): every object gets
+    the prompt- or motion-based choice, as before objects were recognized (a baseline)."""
 
     motion: MotionConfig = field(default_factory=MotionConfig)
     variation: VariationConfig = field(default_factory=VariationConfig)
@@ -75,6 +77,7 @@ class GenerateConfig:
     fade_s: float = 0.03             # texture fade at the ends of the track
     procedural_takes: int = 6        # distinct procedural one-shots per source and object
     min_event_gap_s: float = 0.03    # closer events are one contact
+    class_recipes: bool = True
 
 
 def object_seeds(render_seed: int, object_id: int, object_seed: int) -> np.random.SeedSequence:
@@ -401,7 +404,7 @@ def generate_with_plan(track: Track, info: VideoInfo, sound: ObjectSound, *,
     profile = motion_profile(track, info, config=config.motion)
     plan = choose_sounds(track, profile, prompt=sound.prompt, pinned=sound.sounds,
                          pinned_kind=_pinned_kind(library, sound.sounds), library=library,
-                         rng=rng_plan)
+                         rng=rng_plan, recipes=config.class_recipes)
     # the controls matter only with a texture (_event_list reads `moves` only then either)
     controls = texture_controls(profile, n, config=config) if plan.texture is not None else None
     layers = [(layer, layer_controls(profile, n, layer, config=config)) for layer in plan.layers]

@@ -134,7 +134,7 @@ _PERSON = Recipe(
     _events(step=OneShotSpec("step", "hard", STEP_SURFACES[DEFAULT_SURFACE][0]),
             impact=OneShotSpec("step", "hard", STEP_SURFACES[DEFAULT_SURFACE][0]),
             scrape=OneShotSpec("scrape", level=0.3)),
-    (TextureSpec("cloth", gain=2.0, gate=(0.03, 0.06)),),
+    (TextureSpec("cloth", gain=0.6, gate=(0.03, 0.06)),),
     implied="step", surfaces=True)
 _WHEELS = TextureSpec("tyres", gain=0.4, gate=(0.01, 0.04), passby=1.0)
 _CAR = Recipe(
