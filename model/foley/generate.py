@@ -311,7 +311,10 @@ def layer_controls(profile: MotionProfile, n_samples: int, layer: TextureLayer, 
     """Level and relative-speed curves of a recipe layer: gated by its own (still, moving)
     speeds, kept at its `idle` level while the object is tracked but still, louder and brighter
     while approaching (`passby`), or constant over the whole track (`bed`). None when it is
-    silent throughout."""
+    silent throughout.
+
+    The curves are computed per video frame and interpolated to samples (two interpolations,
+    no per-sample powers): the speed they follow is itself a per-frame curve."""
     if len(profile.times) < 2:
         return None
     frame_s = float(profile.times[1] - profile.times[0])
@@ -321,33 +324,37 @@ def layer_controls(profile: MotionProfile, n_samples: int, layer: TextureLayer, 
         return None
     m = config.motion if layer.gate is None else replace(
         config.motion, still_speed=layer.gate[0], moving_speed=layer.gate[1])
-    speed = _speed_curve(profile, start, stop)
-    rel = np.clip(speed / np.float32(m.ref_speed), 0.0, 1.25).astype(np.float32)
+    rel = np.clip(profile.speed / m.ref_speed, 0.0, 1.25)
     if layer.bed:
-        level = np.ones_like(speed)
-        rel = np.full_like(speed, 0.5)
+        level, rel = np.ones_like(rel), np.full_like(rel, 0.5)
     else:
-        level = _gate(speed, m) * rel ** np.float32(0.7)
+        g = np.clip((profile.speed - m.still_speed) / (m.moving_speed - m.still_speed), 0.0, 1.0)
+        level = g * g * (3 - 2 * g) * rel ** 0.7
         if layer.idle > 0:
-            level = np.float32(layer.idle) + np.float32(1.0 - layer.idle) * level
-        moving = level > 0
-        if not moving.any():
-            return None
-        lo, hi = int(np.argmax(moving)), level.size - int(np.argmax(moving[::-1]))
-        start, stop = start + lo, start + hi
-        level, rel = level[lo:hi], rel[lo:hi]
+            level = layer.idle + (1.0 - layer.idle) * level
     if layer.passby > 0:
-        approach = np.clip(_speed_curve(profile, start, stop, values=approach_rate(profile)),
-                           -1.0, 1.0) * np.float32(layer.passby)
-        level = level * (np.float32(1.0) + np.float32(0.6) * approach)
-        rel = np.clip(rel + np.float32(0.4) * approach, 0.0, 1.25)
-    level = level.astype(np.float32)
-    fade = min(int(config.fade_s * SAMPLE_RATE), len(level) // 2)
+        approach = np.clip(approach_rate(profile), -1.0, 1.0) * layer.passby
+        level = level * (1.0 + 0.6 * approach)
+        rel = np.clip(rel + 0.4 * approach, 0.0, 1.25)
+    moving = level > 0
+    if not moving.any():
+        return None
+    # the span where it sounds (a frame either side: the interpolation ramps in and out)
+    lo = max(0, int(np.argmax(moving)) - 1)
+    hi = min(len(level) - 1, len(level) - int(np.argmax(moving[::-1])))
+    start = max(start, time_to_sample(float(profile.times[lo])))
+    if hi < len(level) - 1:
+        stop = min(stop, time_to_sample(float(profile.times[hi])))
+    if stop - start < 2:
+        return None
+    level_s = _speed_curve(profile, start, stop, values=level)
+    rel_s = _speed_curve(profile, start, stop, values=rel)
+    fade = min(int(config.fade_s * SAMPLE_RATE), len(level_s) // 2)
     if fade > 1:
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
-        level[:fade] *= ramp
-        level[-fade:] *= ramp[::-1]
-    return TextureControls(start=start, level=level, speed=rel.astype(np.float32))
+        level_s[:fade] *= ramp
+        level_s[-fade:] *= ramp[::-1]
+    return TextureControls(start=start, level=level_s, speed=rel_s)
 
 
 def _synthesize_layer(layer: TextureLayer, controls: TextureControls, samples: SampleCache,
