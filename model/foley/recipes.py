@@ -172,21 +172,21 @@ _BIRD = Recipe(
     (TextureSpec("wings", gain=1.0, gate=(0.02, 0.06)),))
 _BALL = Recipe(
     "sports ball", "bounces",
-    _events(impact=OneShotSpec("impact", "plastic"), step=OneShotSpec("impact", "plastic")),
-    (TextureSpec("whoosh", gain=0.25),))
+    _events(impact=OneShotSpec("impact", "plastic", "block place thud"),
+            step=OneShotSpec("impact", "plastic", "block place thud")))
 _TABLEWARE = Recipe(
     "tableware", "glass/ceramic handling + put-down",
     _events(impact=OneShotSpec("impact", "glass", level=0.8, size=0.8),
             put_down=OneShotSpec("impact", "glass", level=0.6, size=1.2),
             scrape=OneShotSpec("scrape", level=0.4)),
-    (TextureSpec("scrape", gain=0.25, gate=(0.02, 0.05)),),
+    (TextureSpec("scrape", gain=0.06, gate=(0.02, 0.05)),),
     implied="put-down")
 _FURNITURE = Recipe(
     "furniture", "wood scrapes + knocks",
     _events(impact=OneShotSpec("impact", "wood", level=1.0, size=1.8),
             put_down=OneShotSpec("impact", "wood", level=0.8, size=1.8),
             scrape=OneShotSpec("scrape", level=0.7)),
-    (TextureSpec("scrape", gain=0.8, gate=(0.01, 0.03)),),
+    (TextureSpec("scrape", gain=0.3, gate=(0.01, 0.03)),),
     implied="put-down")
 _DOOR = Recipe(
     "door", "door open/close",
