@@ -172,8 +172,8 @@ _BIRD = Recipe(
     (TextureSpec("wings", gain=1.0, gate=(0.02, 0.06)),))
 _BALL = Recipe(
     "sports ball", "bounces",
-    _events(impact=OneShotSpec("impact", "plastic", "block place thud"),
-            step=OneShotSpec("impact", "plastic", "block place thud")))
+    _events(impact=OneShotSpec("impact", "plastic"), step=OneShotSpec("impact", "plastic")),
+    (TextureSpec("whoosh", gain=0.4),))
 _TABLEWARE = Recipe(
     "tableware", "glass/ceramic handling + put-down",
     _events(impact=OneShotSpec("impact", "glass", level=0.8, size=0.8),
