@@ -212,16 +212,11 @@ class Source:
 
 @dataclass(frozen=True)
 class TextureLayer:
-    """A recipe's continuous layer: its source and gain, the speed gate (still, moving) that
-    switches it on (None: `MotionConfig`'s), the level kept while still (`idle`), the pass-by
-    emphasis while approaching, and whether it is a bed (constant over the whole track)."""
+    """A recipe's continuous layer: the source chosen for it (bank loop or procedural preset)
+    and its recipe entry (gain, speed gate, idle level, pass-by, bed)."""
 
     source: Source
-    gain: float = 1.0
-    gate: tuple[float, float] | None = None
-    idle: float = 0.0
-    passby: float = 0.0
-    bed: bool = False
+    spec: TextureSpec
 
 
 @dataclass(frozen=True)
@@ -447,8 +442,7 @@ def _recipe_layer(spec: TextureSpec, library: LibraryLike | None, *, prompt: str
         query = BEDS[variant]
     kind = "ambience" if spec.bed else spec.kind
     entries = _library_pick(library, query, kind) if query else ()
-    return TextureLayer(Source(spec.kind, variant, entries), gain=spec.gain, gate=spec.gate,
-                        idle=spec.idle, passby=spec.passby, bed=spec.bed)
+    return TextureLayer(Source(spec.kind, variant, entries), spec)
 
 
 def recipe_plan(recipe: Recipe, track: Track, *, prompt: str = "",
@@ -463,7 +457,7 @@ def recipe_plan(recipe: Recipe, track: Track, *, prompt: str = "",
         if spec is not None:
             events[kind] = _recipe_one_shot(spec, library, surface=surface)
     layers = tuple(_recipe_layer(t, library, prompt=prompt) for t in recipe.textures)
-    bed = any(layer.bed for layer in layers)
+    bed = any(layer.spec.bed for layer in layers)
     implied = None if track.events or bed else recipe.implied
     notes = (f"surface {surface}",) if surface is not None else ()
     return SoundPlan(events=events or {"impact": Source("impact", "wood")}, texture=None,
@@ -479,7 +473,7 @@ def describe_plan(plan: SoundPlan, *, prompted: bool = False) -> dict[str, Any]:
     def source(s: Source) -> dict[str, Any]:
         return {"kind": s.kind, "variant": s.variant, "bank": list(s.entries)}
 
-    layers = [{**source(layer.source), "gain": layer.gain, "bed": layer.bed}
+    layers = [{**source(layer.source), "gain": layer.spec.gain, "bed": layer.spec.bed}
               for layer in plan.layers]
     if plan.texture is not None:
         layers.insert(0, {**source(plan.texture), "gain": plan.texture_gain, "bed": False})

@@ -248,17 +248,25 @@ class TextureControls:
     speed: np.ndarray
 
 
-def texture_controls(profile: MotionProfile, n_samples: int, *,
-                     config: GenerateConfig = GenerateConfig()) -> TextureControls | None:
-    """Level and relative-speed curves over the span where the object moves; None if it never
-    moves (or is tracked for less than two frames)."""
+def _track_span(profile: MotionProfile, n_samples: int) -> tuple[int, int] | None:
+    """Samples [start, stop) of the tracked span (to the end of its last frame), None when it
+    is under two frames or two samples."""
     if len(profile.times) < 2:
         return None
     frame_s = float(profile.times[1] - profile.times[0])
     start = max(0, time_to_sample(float(profile.times[0])))
     stop = min(n_samples, time_to_sample(float(profile.times[-1]) + frame_s))
-    if stop - start < 2:
+    return (start, stop) if stop - start >= 2 else None
+
+
+def texture_controls(profile: MotionProfile, n_samples: int, *,
+                     config: GenerateConfig = GenerateConfig()) -> TextureControls | None:
+    """Level and relative-speed curves over the span where the object moves; None if it never
+    moves (or is tracked for less than two frames)."""
+    span = _track_span(profile, n_samples)
+    if span is None:
         return None
+    start, stop = span
     speed = _speed_curve(profile, start, stop)
     m = config.motion
     gate = _gate(speed, m)
@@ -315,25 +323,23 @@ def layer_controls(profile: MotionProfile, n_samples: int, layer: TextureLayer, 
 
     The curves are computed per video frame and interpolated to samples (two interpolations,
     no per-sample powers): the speed they follow is itself a per-frame curve."""
-    if len(profile.times) < 2:
+    span = _track_span(profile, n_samples)
+    if span is None:
         return None
-    frame_s = float(profile.times[1] - profile.times[0])
-    start = max(0, time_to_sample(float(profile.times[0])))
-    stop = min(n_samples, time_to_sample(float(profile.times[-1]) + frame_s))
-    if stop - start < 2:
-        return None
-    m = config.motion if layer.gate is None else replace(
-        config.motion, still_speed=layer.gate[0], moving_speed=layer.gate[1])
+    start, stop = span
+    spec = layer.spec
+    m = config.motion if spec.gate is None else replace(
+        config.motion, still_speed=spec.gate[0], moving_speed=spec.gate[1])
     rel = np.clip(profile.speed / m.ref_speed, 0.0, 1.25)
-    if layer.bed:
+    if spec.bed:
         level, rel = np.ones_like(rel), np.full_like(rel, 0.5)
     else:
         g = np.clip((profile.speed - m.still_speed) / (m.moving_speed - m.still_speed), 0.0, 1.0)
         level = g * g * (3 - 2 * g) * rel ** 0.7
-        if layer.idle > 0:
-            level = layer.idle + (1.0 - layer.idle) * level
-    if layer.passby > 0:
-        approach = np.clip(approach_rate(profile), -1.0, 1.0) * layer.passby
+        if spec.idle > 0:
+            level = spec.idle + (1.0 - spec.idle) * level
+    if spec.passby > 0:
+        approach = np.clip(approach_rate(profile), -1.0, 1.0) * spec.passby
         level = level * (1.0 + 0.6 * approach)
         rel = np.clip(rel + 0.4 * approach, 0.0, 1.25)
     moving = level > 0
@@ -430,7 +436,7 @@ def generate_with_plan(track: Track, info: VideoInfo, sound: ObjectSound, *,
             continue
         tex = np.asarray(_synthesize_layer(layer, layer_ctl, samples, rng_texture),
                          dtype=np.float32)
-        tex *= np.float32(config.texture_level * layer.gain)
+        tex *= np.float32(config.texture_level * layer.spec.gain)
         out[layer_ctl.start: layer_ctl.start + len(tex)] += tex
     return out, plan
 

@@ -236,7 +236,7 @@ def test_ambience_is_a_bed_over_the_whole_track(bank: SoundLibrary) -> None:
     xs = np.full(N_FRAMES, 320.0)
     track = _track("ambience", xs, size=300.0, events=HITS)
     audio, plan = generate_with_plan(track, INFO, ObjectSound(id=3), library=bank)
-    assert not plan.one_shots and plan.layers[0].bed and plan.layers[0].source.entries
+    assert not plan.one_shots and plan.layers[0].spec.bed and plan.layers[0].source.entries
     levels = np.array([_db(w) for w in _windows(audio[: int(5.9 * SAMPLE_RATE)], 0.5)])
     assert np.all(levels > -45.0) and np.all(np.abs(levels - np.median(levels)) < 15.0), levels
     assert detect_onsets(audio, sample_rate=SAMPLE_RATE).size <= 2
