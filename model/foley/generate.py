@@ -286,7 +286,8 @@ def texture_controls(profile: MotionProfile, n_samples: int, *,
 
 def _synthesize_texture(source: Source, controls: TextureControls, samples: SampleCache,
                         rng: np.random.Generator) -> np.ndarray:
-    """The texture signal for `controls`: a looped library sound or a procedural preset."""
+    """The texture signal for `controls`: a looped library sound, else the procedural preset of
+    its kind (whoosh for a kind with none: a library kind whose sound could not be read)."""
     level, rel = controls.level, controls.speed
     bright = np.clip(rel, 0.0, 1.0)
     loop_src = samples.mono(source.entries[int(rng.integers(len(source.entries)))]) \
@@ -294,10 +295,15 @@ def _synthesize_texture(source: Source, controls: TextureControls, samples: Samp
     if loop_src is not None:
         return _texture_from_sample(loop_src, level, bright, rng)
     if source.kind == "engine":
-        return engine_texture(level, np.float32(35.0) + np.float32(85.0) * rel, rng=rng)
-    if source.kind == "scrape":
-        return scrape_texture(level, bright, rng=rng)
-    return whoosh_texture(level, bright, rng=rng)
+        lo, hi = ENGINE_PITCH_HZ.get(source.variant, ENGINE_PITCH_HZ["car"])
+        return engine_texture(level, np.float32(lo) + np.float32(hi - lo) * rel, rng=rng)
+    if source.kind == "chain":
+        return chain_texture(level, np.float32(6.0) + np.float32(50.0) * bright, rng=rng)
+    if source.kind == "bed":
+        return bed_texture(level, rng=rng, kind=source.variant)
+    presets = {"tyres": tyre_texture, "cloth": cloth_texture, "wings": wings_texture,
+               "scrape": scrape_texture}
+    return presets.get(source.kind, whoosh_texture)(level, bright, rng=rng)
 
 
 def approach_rate(profile: MotionProfile) -> np.ndarray:
@@ -363,29 +369,6 @@ def layer_controls(profile: MotionProfile, n_samples: int, layer: TextureLayer, 
     return TextureControls(start=start, level=level_s, speed=rel_s)
 
 
-def _synthesize_layer(layer: TextureLayer, controls: TextureControls, samples: SampleCache,
-                      rng: np.random.Generator) -> np.ndarray:
-    """A recipe layer's signal: a looped bank recording, else its procedural preset."""
-    source, level, rel = layer.source, controls.level, controls.speed
-    bright = np.clip(rel, 0.0, 1.0)
-    loop_src = samples.mono(source.entries[int(rng.integers(len(source.entries)))]) \
-        if source.entries else None
-    if loop_src is not None:
-        return _texture_from_sample(loop_src, level, bright, rng)
-    if source.kind == "engine":
-        lo, hi = ENGINE_PITCH_HZ.get(source.variant, ENGINE_PITCH_HZ["car"])
-        return engine_texture(level, np.float32(lo) + np.float32(hi - lo) * rel, rng=rng)
-    presets = {"tyres": tyre_texture, "cloth": cloth_texture, "wings": wings_texture,
-               "scrape": scrape_texture, "whoosh": whoosh_texture}
-    if source.kind in presets:
-        return presets[source.kind](level, bright, rng=rng)
-    if source.kind == "chain":
-        return chain_texture(level, np.float32(6.0) + np.float32(50.0) * bright, rng=rng)
-    if source.kind == "bed":
-        return bed_texture(level, rng=rng, kind=source.variant)
-    raise ValueError(f"no procedural preset for texture kind {source.kind!r}")
-
-
 def object_size(profile: MotionProfile) -> float:
     """Apparent size for modal pitch: median box diagonal relative to a mid-size object."""
     if len(profile.size) == 0:
@@ -434,7 +417,7 @@ def generate_with_plan(track: Track, info: VideoInfo, sound: ObjectSound, *,
     for layer, layer_ctl in layers:
         if layer_ctl is None:
             continue
-        tex = np.asarray(_synthesize_layer(layer, layer_ctl, samples, rng_texture),
+        tex = np.asarray(_synthesize_texture(layer.source, layer_ctl, samples, rng_texture),
                          dtype=np.float32)
         tex *= np.float32(config.texture_level * layer.spec.gain)
         out[layer_ctl.start: layer_ctl.start + len(tex)] += tex
