@@ -130,7 +130,7 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
         jobs.append((tmp / "mix.wav", result.mix,
                      _bwf_fields(finished, object_id=None, label="", prompt="")))
         def project_and_report() -> None:
-            _write_project(tmp, finished)
+            _write_project(tmp, finished, chosen=result.chosen)
             created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
             (tmp / "report.txt").write_text(
                 render_report(finished, result.stems, result.mix, created=created),
@@ -146,10 +146,20 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
         raise
 
 
-def _write_project(folder: Path, finished: Project) -> None:
+def _write_project(folder: Path, finished: Project, *,
+                   chosen: Mapping[int, Mapping[str, Any]] | None = None) -> None:
     """folder/project.json: indented, except the long per-frame lists of the tracks, which are
-    written compactly by the C encoder (the same JSON values, a fraction of the time)."""
+    written compactly by the C encoder (the same JSON values, a fraction of the time).
+
+    chosen: what each object's foley was made of (RenderResult.chosen), saved in its object as
+    "recipe" (the class recipe, or "prompt" / "motion") and "chosen" (sources, bank files,
+    layers); a project loaded back ignores both (they are results, not settings)."""
     doc = finished.to_dict()
+    for obj in doc.get("objects", []):
+        record = (chosen or {}).get(obj.get("id"))
+        if record is not None:
+            obj["recipe"] = record.get("recipe", "")
+            obj["chosen"] = dict(record)
     doc["render"]["sample_rate"] = SAMPLE_RATE
     compact: dict[str, str] = {}
     token = secrets.token_hex(8)          # a marker no real value can spell

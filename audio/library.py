@@ -101,6 +101,9 @@ class SoundLibrary:
         self._memory_items = memory_items
         self._audio: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        # query -> ranked (entry index, score): the entries never change, so neither do the
+        # answers (every object of a class asks the same queries on every render)
+        self._searches: OrderedDict[str, list[tuple[int, float]]] = OrderedDict()
 
     @classmethod
     def open(cls, folders: Sequence[str | Path] = (), *, include_bundled: bool = True,
@@ -142,6 +145,20 @@ class SoundLibrary:
 
     def search(self, query: str, *, limit: int = 20) -> list[tuple[SoundEntry, float]]:
         """Entries matching `query`, best first, with their scores (> 0); [] when nothing does."""
+        with self._lock:
+            order = self._searches.get(query)
+            if order is not None:
+                self._searches.move_to_end(query)
+        if order is None:
+            order = self._ranked(query)
+            with self._lock:
+                self._searches[query] = order
+                while len(self._searches) > 256:
+                    self._searches.popitem(last=False)
+        return [(self.entries[i], score) for i, score in order[: max(0, limit)] if score > 0]
+
+    def _ranked(self, query: str) -> list[tuple[int, float]]:
+        """Every matching entry index with its score, best first (ties by id)."""
         tokens = synonyms.tokenize(query)
         scored = self._index.scores(tokens)
         wanted = {k for k in synonyms.kinds_for(tokens) if "/" not in k}
@@ -149,8 +166,7 @@ class SoundLibrary:
             for i in scored:
                 if wanted & set(self.entries[i].kinds):
                     scored[i] *= KIND_BOOST
-        order = sorted(scored.items(), key=lambda item: (-item[1], self.entries[item[0]].id))
-        return [(self.entries[i], score) for i, score in order[: max(0, limit)] if score > 0]
+        return sorted(scored.items(), key=lambda item: (-item[1], self.entries[item[0]].id))
 
     def by_kind(self, kind: str) -> list[SoundEntry]:
         """Entries usable for a generator kind: "impact" matches every "impact/..." too."""

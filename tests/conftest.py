@@ -52,11 +52,11 @@ def generate_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     import model.foley.render
 
     calls: list[int] = []
-    real = model.foley.render.generate_object
+    real = model.foley.render.generate_with_plan
 
     def counting(track, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(track.id)
         return real(track, *args, **kwargs)
 
-    monkeypatch.setattr(model.foley.render, "generate_object", counting)
+    monkeypatch.setattr(model.foley.render, "generate_with_plan", counting)
     return calls

@@ -20,6 +20,19 @@ from typing import Any, Protocol
 import numpy as np
 
 from model.foley.procedural import MATERIALS, SURFACES
+from model.foley.recipes import (
+    BEDS,
+    DEFAULT_BED,
+    DEFAULT_SURFACE,
+    ONE_SHOT_EVENTS,
+    STEP_SURFACES,
+    OneShotSpec,
+    Recipe,
+    TextureSpec,
+    prompt_bed,
+    prompt_surface,
+    recipe_for,
+)
 from video.base.tracks import Track, VideoInfo
 
 ONE_SHOT_KINDS = ("impact", "step")              # a prompt of these kinds sounds on events
@@ -186,11 +199,24 @@ def motion_profile(track: Track, info: VideoInfo, *, config: MotionConfig = Moti
 
 @dataclass(frozen=True)
 class Source:
-    """One sound source: kind, material/surface variant, library entry ids (empty: procedural)."""
+    """One sound source: kind, material/surface variant, library entry ids (empty: procedural);
+    a recipe's one-shots also set a `level` (1 = full strength) and a modal `size` (None: from
+    the box)."""
 
     kind: str
     variant: str = ""
     entries: tuple[str, ...] = ()
+    level: float = 1.0
+    size: float | None = None
+
+
+@dataclass(frozen=True)
+class TextureLayer:
+    """A recipe's continuous layer: the source chosen for it (bank loop or procedural preset)
+    and its recipe entry (gain, speed gate, idle level, pass-by, bed)."""
+
+    source: Source
+    spec: TextureSpec
 
 
 @dataclass(frozen=True)
@@ -198,7 +224,9 @@ class SoundPlan:
     """An object's sounds: a source per visual event kind, and its movement texture.
 
     `implied_events` names a one-shot kind to place from motion (when the prompt asks for
-    footsteps or hits but the analysis found no events on this object).
+    footsteps or hits but the analysis found no events on this object; "put-down": where it
+    comes to rest). A class recipe (`model.foley.recipes`) names itself in `recipe`, adds its
+    textures as `layers`, and may play no one-shots at all (`one_shots`: an ambience bed).
     """
 
     events: Mapping[str, Source]
@@ -206,6 +234,9 @@ class SoundPlan:
     texture_gain: float = 1.0
     implied_events: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    layers: tuple[TextureLayer, ...] = ()
+    recipe: str = ""
+    one_shots: bool = True
 
     def source_for(self, event_kind: str) -> Source:
         return self.events.get(event_kind) or self.events["impact"]
@@ -302,14 +333,21 @@ def _prompt_kind(spec: PromptSpec, prompt: str) -> str | None:
 
 def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
                   pinned: Sequence[str] = (), pinned_kind: str | None = None,
-                  library: LibraryLike | None = None, rng: np.random.Generator) -> SoundPlan:
-    """Decide an object's sounds from its prompt (library first, procedural presets otherwise)
-    or, with no prompt, from its motion and events. `pinned` entry ids override the choice.
+                  library: LibraryLike | None = None, rng: np.random.Generator,
+                  recipes: bool = True) -> SoundPlan:
+    """Decide an object's sounds: from its class recipe (`model.foley.recipes`) when its label
+    has one and no prompt overrides it (`applicable_recipe`); else from its prompt (library
+    first, procedural presets otherwise) or, with no prompt, from its motion and events.
+    `pinned` entry ids override the choice; `recipes` False ignores class recipes.
 
     Kinds the procedural presets cannot make (door, splash, animal, explosion as one-shots;
     ambience, fire as textures) are played from the library when it has them and otherwise
     fall back to the motion-based choice."""
     spec = parse_prompt(prompt)
+    recipe = applicable_recipe(sound_label(track), prompt, pinned=pinned,
+                               pinned_kind=pinned_kind) if recipes else None
+    if recipe is not None:
+        return recipe_plan(recipe, track, prompt=prompt, library=library)
     material = spec.material if spec.material in MATERIALS else None
     label = sound_label(track)
     material = material or parse_prompt(label).material   # "ball" -> plastic
@@ -359,9 +397,106 @@ def implied_event_times(profile: MotionProfile, kind: str, *,
                 strength = float(np.clip(0.4 + v / config.ref_speed, 0.3, 1.0))
                 out.append((float(t), strength))
                 next_t = t + float(np.clip(0.55 - 0.3 * v / config.ref_speed, 0.3, 0.55))
+    elif kind == "put-down":      # where a moving object comes to rest
+        stops = np.flatnonzero(moving[:-1] & ~moving[1:]) + 1
+        out = [(float(profile.times[i]), 0.7) for i in stops]
     else:
         starts = np.flatnonzero(moving[1:] & ~moving[:-1]) + 1
         out = [(float(profile.times[i]), 0.8) for i in starts]
     if not out:
         out = [(float(profile.times[0]), 0.6)]
     return out
+
+
+# ---------------------------------------------------------------- class recipes
+def applicable_recipe(label: str, prompt: str = "", *, pinned: Sequence[str] = (),
+                      pinned_kind: str | None = None) -> Recipe | None:
+    """The class recipe that decides an object's sounds, or None when the prompt or pinned
+    sounds do (or the class has none). A prompt overrides the recipe, except one that only
+    picks the recipe's variant: a step surface or footsteps for a recipe with surfaces
+    ("gravel", "footsteps on grass"), or an ambience kind for a bed ("rain", "crowd")."""
+    recipe = recipe_for(label)
+    if recipe is None or pinned:
+        return None
+    if not prompt.strip():
+        return recipe
+    if any(t.bed for t in recipe.textures):
+        return recipe if prompt_bed(prompt) is not None else None
+    if recipe.surfaces:
+        # the kind the prompt names in words ("wooden floor" names none: a surface)
+        kind = pinned_kind or _first_match(_words(prompt), _KIND_WORDS)
+        if kind in (None, "step") and (kind == "step" or prompt_surface(prompt) is not None):
+            return recipe
+    return None
+
+
+def _recipe_one_shot(spec: OneShotSpec, library: LibraryLike | None, *,
+                     surface: str | None) -> Source:
+    """A recipe one-shot as a Source: bank recordings where its query finds some (the step
+    sound on `surface` for footsteps), else its procedural preset (bank-only kinds such as a
+    door fall back to a wooden knock)."""
+    query, variant = spec.query, spec.variant
+    if spec.kind == "step" and surface is not None and query:
+        query, variant = STEP_SURFACES[surface]
+    entries = _library_pick(library, query, spec.kind) if query else ()
+    if not entries and spec.kind not in (*ONE_SHOT_KINDS, "scrape"):
+        return Source("impact", "wood", (), spec.level, spec.size)
+    return Source(spec.kind, variant, entries, spec.level, spec.size)
+
+
+def _recipe_layer(spec: TextureSpec, library: LibraryLike | None, *, prompt: str
+                  ) -> TextureLayer:
+    """A recipe texture as a layer: a bank loop where its query finds one, else procedural."""
+    query, variant = spec.query, spec.variant
+    if spec.bed:
+        variant = prompt_bed(prompt) or spec.variant or DEFAULT_BED
+        query = BEDS[variant]
+    kind = "ambience" if spec.bed else spec.kind
+    entries = _library_pick(library, query, kind) if query else ()
+    return TextureLayer(Source(spec.kind, variant, entries), spec)
+
+
+def recipe_plan(recipe: Recipe, track: Track, *, prompt: str = "",
+                library: LibraryLike | None = None) -> SoundPlan:
+    """The SoundPlan of a class recipe: its one-shot per event kind, its layers, and one-shots
+    implied from motion when the analysis found no events (steps for a walker, a put-down where
+    a cup comes to rest). Deterministic: no random choice is involved."""
+    surface = (prompt_surface(prompt) or DEFAULT_SURFACE) if recipe.surfaces else None
+    events: dict[str, Source] = {}
+    for kind in ONE_SHOT_EVENTS:
+        spec = recipe.one_shot(kind)
+        if spec is not None:
+            events[kind] = _recipe_one_shot(spec, library, surface=surface)
+    layers = tuple(_recipe_layer(t, library, prompt=prompt) for t in recipe.textures)
+    bed = any(layer.spec.bed for layer in layers)
+    implied = None if track.events or bed else recipe.implied
+    notes = (f"surface {surface}",) if surface is not None else ()
+    return SoundPlan(events=events or {"impact": Source("impact", "wood")}, texture=None,
+                     implied_events=implied, notes=notes, layers=layers, recipe=recipe.name,
+                     one_shots=not bed)
+
+
+def describe_plan(plan: SoundPlan, *, prompted: bool = False) -> dict[str, Any]:
+    """What was chosen for an object, as saved in a render's project.json: the recipe (or
+    "prompt" / "motion" when those decided; `prompted`: the object has a prompt or pinned
+    sounds), each event kind's source (kind, variant, bank files) and each continuous layer."""
+
+    def source(s: Source) -> dict[str, Any]:
+        return {"kind": s.kind, "variant": s.variant, "bank": list(s.entries)}
+
+    layers = [{**source(layer.source), "gain": layer.spec.gain, "bed": layer.spec.bed}
+              for layer in plan.layers]
+    if plan.texture is not None:
+        layers.insert(0, {**source(plan.texture), "gain": plan.texture_gain, "bed": False})
+    return {"recipe": plan.recipe or ("prompt" if prompted else "motion"),
+            "events": {k: source(v) for k, v in plan.events.items()} if plan.one_shots else {},
+            "implied": plan.implied_events, "layers": layers}
+
+
+def sound_summary(label: str, prompt: str = "") -> str:
+    """What the studio shows for an object's sound: "<recipe>: <what it plays>", "prompt" when
+    the prompt decides, "motion" when the class has no recipe and there is no prompt."""
+    recipe = applicable_recipe(label, prompt)
+    if recipe is not None:
+        return f"{recipe.name}: {recipe.summary}"
+    return "prompt" if prompt.strip() else "motion"

@@ -16,7 +16,7 @@ bit-identical audio, and editing one object never changes another.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,11 +27,16 @@ from model.foley.choose import (
     MotionProfile,
     SoundPlan,
     Source,
+    TextureLayer,
     choose_sounds,
     implied_event_times,
     motion_profile,
 )
 from model.foley.procedural import (
+    ENGINE_PITCH_HZ,
+    bed_texture,
+    chain_texture,
+    cloth_texture,
     engine_texture,
     filtered,
     footstep,
@@ -39,7 +44,9 @@ from model.foley.procedural import (
     modal_impact,
     scrape_burst,
     scrape_texture,
+    tyre_texture,
     whoosh_texture,
+    wings_texture,
 )
 from model.foley.scene import ObjectSound
 from model.foley.variation import (
@@ -59,7 +66,9 @@ MAX_ONE_SHOT_S = 3.0       # longest stretch of a library recording played on on
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    """Levels are relative to a full-strength one-shot peaking at `one_shot_level`."""
+    """Levels are relative to a full-strength one-shot peaking at `one_shot_level`.
+    `class_recipes` False ignores the class recipes (`model.foley.recipes`): every object gets
+    the prompt- or motion-based choice, as before objects were recognized (a baseline)."""
 
     motion: MotionConfig = field(default_factory=MotionConfig)
     variation: VariationConfig = field(default_factory=VariationConfig)
@@ -68,6 +77,7 @@ class GenerateConfig:
     fade_s: float = 0.03             # texture fade at the ends of the track
     procedural_takes: int = 6        # distinct procedural one-shots per source and object
     min_event_gap_s: float = 0.03    # closer events are one contact
+    class_recipes: bool = True
 
 
 def object_seeds(render_seed: int, object_id: int, object_seed: int) -> np.random.SeedSequence:
@@ -124,12 +134,15 @@ def _add_at(out: np.ndarray, clip: np.ndarray, start: int) -> None:
 
 def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile, *, moves: bool,
                 config: GenerateConfig) -> list[tuple[float, float, str]]:
+    if not plan.one_shots:          # a bed: the region's motion is not a sequence of hits
+        return []
     events = [(e.time, e.strength, e.kind) for e in track.events]
     if plan.implied_events is not None:
         events += [(t, s, plan.implied_events)
                    for t, s in implied_event_times(profile, plan.implied_events,
                                                    config=config.motion)]
-    if not events and (plan.texture is None or not moves):   # never silent: at least one hit
+    textured = plan.texture is not None or bool(plan.layers)
+    if not events and (not textured or not moves):   # never silent: at least one hit
         events = [(t, s, "impact") for t, s in implied_event_times(profile, "impact",
                                                                    config=config.motion)]
     return merge_close_events(events, min_gap_s=config.min_event_gap_s)
@@ -181,25 +194,27 @@ def place_events(out: np.ndarray, events: list[tuple[float, float, str]], plan: 
         source = plan.source_for(kind)
         if source not in pools:
             uses = sum(plan.source_for(k) == source for _, _, k in events)
-            pool = _one_shot_pool(source, min(uses, config.procedural_takes), size, samples, rng)
+            pool = _one_shot_pool(source, min(uses, config.procedural_takes),
+                                  size if source.size is None else source.size, samples, rng)
             pools[source] = (pool, NoRepeatChooser(len(pool), rng))
         pool, chooser = pools[source]
         shot = vary_one_shot(pool[chooser.next()], strength=strength, rng=rng,
                              config=config.variation)
-        shot *= np.float32(config.one_shot_level)
+        shot *= np.float32(config.one_shot_level * source.level)
         start = time_to_sample(time_s) - onset_index(shot, fraction=config.variation.onset_fraction)
         _add_at(out, shot, start)
 
 
-def _speed_curve(profile: MotionProfile, start: int, stop: int, *, chunk: int = 1 << 16
-                 ) -> np.ndarray:
-    """Per-sample speed (float32) over samples [start, stop), interpolated a cache-sized chunk at
-    a time (no full-length float64 temporaries; the same values)."""
+def _speed_curve(profile: MotionProfile, start: int, stop: int, *, chunk: int = 1 << 16,
+                 values: np.ndarray | None = None) -> np.ndarray:
+    """Per-sample speed (float32; or per-frame `values` instead) over samples [start, stop),
+    interpolated a cache-sized chunk at a time (no full-length float64 temporaries)."""
+    per_frame = profile.speed if values is None else values
     out = np.empty(max(0, stop - start), dtype=np.float32)
     for a in range(start, stop, chunk):
         b = min(stop, a + chunk)
         t = np.arange(a, b, dtype=np.float64) / SAMPLE_RATE
-        out[a - start: b - start] = np.interp(t, profile.times, profile.speed)
+        out[a - start: b - start] = np.interp(t, profile.times, per_frame)
     return out
 
 
@@ -233,17 +248,25 @@ class TextureControls:
     speed: np.ndarray
 
 
-def texture_controls(profile: MotionProfile, n_samples: int, *,
-                     config: GenerateConfig = GenerateConfig()) -> TextureControls | None:
-    """Level and relative-speed curves over the span where the object moves; None if it never
-    moves (or is tracked for less than two frames)."""
+def _track_span(profile: MotionProfile, n_samples: int) -> tuple[int, int] | None:
+    """Samples [start, stop) of the tracked span (to the end of its last frame), None when it
+    is under two frames or two samples."""
     if len(profile.times) < 2:
         return None
     frame_s = float(profile.times[1] - profile.times[0])
     start = max(0, time_to_sample(float(profile.times[0])))
     stop = min(n_samples, time_to_sample(float(profile.times[-1]) + frame_s))
-    if stop - start < 2:
+    return (start, stop) if stop - start >= 2 else None
+
+
+def texture_controls(profile: MotionProfile, n_samples: int, *,
+                     config: GenerateConfig = GenerateConfig()) -> TextureControls | None:
+    """Level and relative-speed curves over the span where the object moves; None if it never
+    moves (or is tracked for less than two frames)."""
+    span = _track_span(profile, n_samples)
+    if span is None:
         return None
+    start, stop = span
     speed = _speed_curve(profile, start, stop)
     m = config.motion
     gate = _gate(speed, m)
@@ -263,7 +286,8 @@ def texture_controls(profile: MotionProfile, n_samples: int, *,
 
 def _synthesize_texture(source: Source, controls: TextureControls, samples: SampleCache,
                         rng: np.random.Generator) -> np.ndarray:
-    """The texture signal for `controls`: a looped library sound or a procedural preset."""
+    """The texture signal for `controls`: a looped library sound, else the procedural preset of
+    its kind (whoosh for a kind with none: a library kind whose sound could not be read)."""
     level, rel = controls.level, controls.speed
     bright = np.clip(rel, 0.0, 1.0)
     loop_src = samples.mono(source.entries[int(rng.integers(len(source.entries)))]) \
@@ -271,10 +295,78 @@ def _synthesize_texture(source: Source, controls: TextureControls, samples: Samp
     if loop_src is not None:
         return _texture_from_sample(loop_src, level, bright, rng)
     if source.kind == "engine":
-        return engine_texture(level, np.float32(35.0) + np.float32(85.0) * rel, rng=rng)
-    if source.kind == "scrape":
-        return scrape_texture(level, bright, rng=rng)
-    return whoosh_texture(level, bright, rng=rng)
+        lo, hi = ENGINE_PITCH_HZ.get(source.variant, ENGINE_PITCH_HZ["car"])
+        return engine_texture(level, np.float32(lo) + np.float32(hi - lo) * rel, rng=rng)
+    if source.kind == "chain":
+        return chain_texture(level, np.float32(6.0) + np.float32(50.0) * bright, rng=rng)
+    if source.kind == "bed":
+        return bed_texture(level, rng=rng, kind=source.variant)
+    presets = {"tyres": tyre_texture, "cloth": cloth_texture, "wings": wings_texture,
+               "scrape": scrape_texture}
+    return presets.get(source.kind, whoosh_texture)(level, bright, rng=rng)
+
+
+def approach_rate(profile: MotionProfile) -> np.ndarray:
+    """Per frame, how fast the box grows relative to its size (1/s; > 0 approaching), smoothed
+    over about half a second: the pass-by cue of a vehicle coming towards the camera."""
+    if len(profile.times) < 2:
+        return np.zeros(len(profile.times))
+    dt = np.maximum(np.gradient(profile.times), 1e-6)
+    growth = np.gradient(profile.size) / dt / np.maximum(profile.size, 1e-3)
+    k = max(1, int(round(0.5 / float(np.median(dt))))) | 1
+    if k > 1 and len(growth) >= 3:
+        k = min(k, len(growth) if len(growth) % 2 else len(growth) - 1)
+        growth = np.convolve(np.pad(growth, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
+    return growth
+
+
+def layer_controls(profile: MotionProfile, n_samples: int, layer: TextureLayer, *,
+                   config: GenerateConfig = GenerateConfig()) -> TextureControls | None:
+    """Level and relative-speed curves of a recipe layer: gated by its own (still, moving)
+    speeds, kept at its `idle` level while the object is tracked but still, louder and brighter
+    while approaching (`passby`), or constant over the whole track (`bed`). None when it is
+    silent throughout.
+
+    The curves are computed per video frame and interpolated to samples (two interpolations,
+    no per-sample powers): the speed they follow is itself a per-frame curve."""
+    span = _track_span(profile, n_samples)
+    if span is None:
+        return None
+    start, stop = span
+    spec = layer.spec
+    m = config.motion if spec.gate is None else replace(
+        config.motion, still_speed=spec.gate[0], moving_speed=spec.gate[1])
+    rel = np.clip(profile.speed / m.ref_speed, 0.0, 1.25)
+    if spec.bed:
+        level, rel = np.ones_like(rel), np.full_like(rel, 0.5)
+    else:
+        g = np.clip((profile.speed - m.still_speed) / (m.moving_speed - m.still_speed), 0.0, 1.0)
+        level = g * g * (3 - 2 * g) * rel ** 0.7
+        if spec.idle > 0:
+            level = spec.idle + (1.0 - spec.idle) * level
+    if spec.passby > 0:
+        approach = np.clip(approach_rate(profile), -1.0, 1.0) * spec.passby
+        level = level * (1.0 + 0.6 * approach)
+        rel = np.clip(rel + 0.4 * approach, 0.0, 1.25)
+    moving = level > 0
+    if not moving.any():
+        return None
+    # the span where it sounds (a frame either side: the interpolation ramps in and out)
+    lo = max(0, int(np.argmax(moving)) - 1)
+    hi = min(len(level) - 1, len(level) - int(np.argmax(moving[::-1])))
+    start = max(start, time_to_sample(float(profile.times[lo])))
+    if hi < len(level) - 1:
+        stop = min(stop, time_to_sample(float(profile.times[hi])))
+    if stop - start < 2:
+        return None
+    level_s = _speed_curve(profile, start, stop, values=level)
+    rel_s = _speed_curve(profile, start, stop, values=rel)
+    fade = min(int(config.fade_s * SAMPLE_RATE), len(level_s) // 2)
+    if fade > 1:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        level_s[:fade] *= ramp
+        level_s[-fade:] *= ramp[::-1]
+    return TextureControls(start=start, level=level_s, speed=rel_s)
 
 
 def object_size(profile: MotionProfile) -> float:
@@ -289,6 +381,17 @@ def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render
                     config: GenerateConfig = GenerateConfig(),
                     warn: WarnFn | None = None) -> np.ndarray:
     """Dry mono foley (float32, the video's length at 48 kHz) for one tracked object."""
+    return generate_with_plan(track, info, sound, render_seed=render_seed, library=library,
+                              samples=samples, config=config, warn=warn)[0]
+
+
+def generate_with_plan(track: Track, info: VideoInfo, sound: ObjectSound, *,
+                       render_seed: int = 0, library: LibraryLike | None = None,
+                       samples: SampleCache | None = None,
+                       config: GenerateConfig = GenerateConfig(),
+                       warn: WarnFn | None = None) -> tuple[np.ndarray, SoundPlan]:
+    """`generate_object`'s audio and the SoundPlan it played (what was chosen: the recipe, the
+    source per event kind, the layers)."""
     n = duration_to_samples(info.duration)
     out = np.zeros(n, dtype=np.float32)
     seeds = object_seeds(render_seed, track.id, sound.seed)
@@ -297,10 +400,12 @@ def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render
     profile = motion_profile(track, info, config=config.motion)
     plan = choose_sounds(track, profile, prompt=sound.prompt, pinned=sound.sounds,
                          pinned_kind=_pinned_kind(library, sound.sounds), library=library,
-                         rng=rng_plan)
+                         rng=rng_plan, recipes=config.class_recipes)
     # the controls matter only with a texture (_event_list reads `moves` only then either)
     controls = texture_controls(profile, n, config=config) if plan.texture is not None else None
-    events = _event_list(track, plan, profile, moves=controls is not None, config=config)
+    layers = [(layer, layer_controls(profile, n, layer, config=config)) for layer in plan.layers]
+    moves = controls is not None or any(c is not None for _, c in layers)
+    events = _event_list(track, plan, profile, moves=moves, config=config)
     place_events(out, events, plan, size=object_size(profile), samples=samples, rng=rng_events,
                  config=config)
     if plan.texture is not None and controls is not None:
@@ -309,7 +414,14 @@ def generate_object(track: Track, info: VideoInfo, sound: ObjectSound, *, render
         tex = np.asarray(tex, dtype=np.float32)     # a fresh array of its own: scaled in place
         tex *= gain
         out[controls.start: controls.start + len(tex)] += tex
-    return out
+    for layer, layer_ctl in layers:
+        if layer_ctl is None:
+            continue
+        tex = np.asarray(_synthesize_texture(layer.source, layer_ctl, samples, rng_texture),
+                         dtype=np.float32)
+        tex *= np.float32(config.texture_level * layer.spec.gain)
+        out[layer_ctl.start: layer_ctl.start + len(tex)] += tex
+    return out, plan
 
 
 def _pinned_kind(library: LibraryLike | None, ids: tuple[str, ...]) -> str | None:

@@ -10,7 +10,11 @@ Textures (whole-signal, driven by per-sample control curves so level, brightness
 the object's speed):
 - `whoosh_texture`, `scrape_texture`: filtered noise, spectrum moved by cross-fading fixed bands
   (cheap: three fixed filters per signal instead of a time-varying one).
-- `engine_texture`: harmonic series on a speed-following fundamental plus a little noise.
+- `engine_texture`: harmonic series on a speed-following fundamental plus a little noise
+  (`ENGINE_PITCH_HZ`: idle and top fundamentals of a car, a truck, a motorcycle).
+- `tyre_texture`: road roar, low noise bands rising with speed; `cloth_texture`: rustle with a
+  gait-rate swish; `chain_texture`: a freewheel's ticks at a speed-following rate;
+  `wings_texture`: flapping bursts; `bed_texture`: a slowly gusting broadband bed.
 
 Everything is a pure function of its arguments; randomness comes only from the Generator passed in.
 """
@@ -271,3 +275,75 @@ def engine_texture(level: np.ndarray, pitch_hz: np.ndarray, *, rng: np.random.Ge
     rumble_loop = noise_loop("lowpass", (400.0,))
     rumble = tiled(rumble_loop, n, int(rng.integers(len(rumble_loop))))
     return ((tone * np.float32(0.9) + rumble * np.float32(0.25)) * level).astype(np.float32)
+
+
+# engine size -> fundamental (Hz) at idle and at the reference speed
+ENGINE_PITCH_HZ: dict[str, tuple[float, float]] = {
+    "car": (35.0, 120.0), "truck": (22.0, 70.0), "motorcycle": (55.0, 190.0),
+}
+
+
+def tyre_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator
+                 ) -> np.ndarray:
+    """Tyres on a road: low-mid noise whose band rises with `brightness` (speed)."""
+    bands = ((80.0, 450.0), (200.0, 1400.0), (500.0, 3500.0))
+    return (_band_mix(len(level), brightness, bands, rng) * level).astype(np.float32)
+
+
+def _slow_wobble(n: int, rng: np.random.Generator, cutoff_hz: float) -> np.ndarray:
+    """A smooth random curve in about 0.6..1.4 (filtered noise, tiled from a random offset)."""
+    loop = noise_loop("lowpass", (cutoff_hz,))
+    return np.float32(1.0) + np.float32(0.4) * np.tanh(tiled(loop, n, int(rng.integers(len(loop)))))
+
+
+def cloth_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator,
+                  gait_hz: float = 1.8) -> np.ndarray:
+    """Clothes moving on a walking body: bright noise (fabric rubbing), swelling twice per
+    stride cycle (arms and legs swing), with a random wobble so no two swishes are alike."""
+    n = len(level)
+    bands = ((700.0, 3000.0), (1500.0, 6000.0), (3000.0, 10000.0))
+    noise = _band_mix(n, np.float32(0.3) + np.float32(0.5) * brightness, bands, rng)
+    t = np.arange(n, dtype=np.float32) / np.float32(SAMPLE_RATE)
+    swing = np.sin(np.float32(2 * np.pi * gait_hz) * t + np.float32(rng.uniform(0, 2 * np.pi)))
+    swish = np.float32(0.25) + np.float32(0.75) * swing * swing
+    return (noise * swish * _slow_wobble(n, rng, 3.0) * level).astype(np.float32)
+
+
+def chain_texture(level: np.ndarray, rate: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
+    """A bicycle's chain and freewheel: short metallic ticks at `rate` ticks per second (per
+    sample), through a resonant band, plus a faint chain hiss."""
+    n = len(level)
+    cycles = np.cumsum(rate, dtype=np.float64) * (1.0 / SAMPLE_RATE) + rng.uniform()
+    ticks = np.zeros(n, dtype=np.float32)
+    idx = np.flatnonzero(np.diff(np.floor(cycles)) > 0) + 1
+    ticks[idx] = rng.uniform(0.6, 1.0, len(idx)).astype(np.float32)
+    click = filtered(ticks, "bandpass", 2500.0, 7000.0, order=2) * np.float32(6.0)
+    hiss = tiled(noise_loop("bandpass", (3000.0, 9000.0)), n, int(rng.integers(SAMPLE_RATE)))
+    return ((click + hiss * np.float32(0.15)) * level).astype(np.float32)
+
+
+def wings_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator
+                  ) -> np.ndarray:
+    """Flapping wings: air bursts at a wing-beat rate (4..9 Hz, faster when moving fast), each a
+    sharp push and a slow release."""
+    n = len(level)
+    bands = ((200.0, 1200.0), (500.0, 2500.0), (1000.0, 5000.0))
+    noise = _band_mix(n, brightness, bands, rng)
+    beat = np.float32(4.0) + np.float32(5.0) * np.clip(brightness, 0.0, 1.0)
+    phase = np.cumsum(beat, dtype=np.float64) * (1.0 / SAMPLE_RATE) + rng.uniform()
+    frac = (phase - np.floor(phase)).astype(np.float32)
+    push = np.exp(np.float32(-6.0) * frac) * np.minimum(np.float32(1.0), frac * np.float32(40.0))
+    return (noise * push * np.float32(1.8) * level).astype(np.float32)
+
+
+def bed_texture(level: np.ndarray, *, rng: np.random.Generator, kind: str = "wind"
+                ) -> np.ndarray:
+    """A background bed when the bank has none: broadband noise with slow gusts (wind and
+    leaves), or a steadier brighter wash (water, crowd, fire)."""
+    n = len(level)
+    gusty = kind in ("wind", "leaves")
+    wobble = _slow_wobble(n, rng, 0.4 if gusty else 2.0)
+    bright = np.clip((wobble - np.float32(0.6)) / np.float32(0.8), 0.0, 1.0) if gusty \
+        else np.full(n, 0.6, dtype=np.float32)
+    bands = ((100.0, 600.0), (300.0, 2000.0), (1000.0, 6000.0))
+    return (_band_mix(n, bright, bands, rng) * wobble * level).astype(np.float32)

@@ -45,8 +45,9 @@ from audio.spatialize import (
     source_nudges,
     spatialize,
 )
-from model.foley.choose import LibraryLike
-from model.foley.generate import GenerateConfig, SampleCache, WarnFn, generate_object
+from model.foley.choose import LibraryLike, describe_plan, sound_label
+from model.foley.generate import GenerateConfig, SampleCache, WarnFn, generate_with_plan
+from model.foley.recipes import recipe_for
 from model.foley.scene import ObjectSound, RenderSettings
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, report
@@ -60,7 +61,9 @@ class RenderResult:
 
     dry: mono foley per object id; stems: mastered (2, n) per object id; mix: (2, n) sum of the
     active stems after the master stage; master: the master stage's report (loudness, gain,
-    limiter) as saved in project.json.
+    limiter) as saved in project.json; chosen: per object id, what its foley was made of
+    (`model.foley.choose.describe_plan`: the class recipe, the source and bank files per event
+    kind, the layers), saved with the object in project.json.
     """
 
     n_samples: int
@@ -68,6 +71,7 @@ class RenderResult:
     stems: Mapping[int, np.ndarray]
     mix: np.ndarray
     master: Mapping[str, Any] = field(default_factory=dict)
+    chosen: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,15 @@ def dry_key(track: Track, sound: ObjectSound, settings: RenderSettings, *,
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
+def bed_nudges(track: Track, nudges: Nudges) -> Nudges:
+    """The nudges an object is placed with: an ambience bed (its class recipe is a bed) is
+    spread over its area (full width, scaled by its box width by the spatializer)."""
+    recipe = recipe_for(sound_label(track))
+    if recipe is None or not any(t.bed for t in recipe.textures) or nudges.width >= 1.0:
+        return nudges
+    return replace(nudges, width=1.0)
+
+
 def _master_gain(report_doc: Mapping[str, Any]) -> float:
     """Linear loudness gain the master stage applied to every stem (1 if it reports none)."""
     return float(10.0 ** (float(report_doc.get("gain_db", 0.0)) / 20.0))
@@ -197,6 +210,7 @@ class SceneRenderer:
         self.samples = SampleCache(library, warn)
         self._scene = _Scene.build(analysis, settings)
         self._dry: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._chosen: dict[str, Mapping[str, Any]] = {}     # dry key -> describe_plan
         self._sources: OrderedDict[int, tuple[tuple[str, tuple[float, float]], PlacedSource]] \
             = OrderedDict()
         self._objects: dict[int, ObjectSound] = {}
@@ -235,11 +249,13 @@ class SceneRenderer:
         if key in self._dry:
             self._dry.move_to_end(key)
             return self._dry[key]
-        audio = generate_object(scene.track(sound.id), scene.analysis.video, sound,
-                                render_seed=scene.settings.seed, library=self.library,
-                                samples=self.samples, config=self.config, warn=self.warn)
+        audio, plan = generate_with_plan(scene.track(sound.id), scene.analysis.video, sound,
+                                         render_seed=scene.settings.seed, library=self.library,
+                                         samples=self.samples, config=self.config,
+                                         warn=self.warn)
         audio.setflags(write=False)
         self._dry[key] = audio
+        self._chosen[key] = describe_plan(plan, prompted=bool(sound.prompt.strip() or sound.sounds))
         # keep every current object's audio plus a few recent ones (undo of a prompt edit)
         objects = max(len(scene.analysis.objects), len(self.analysis.objects))
         while len(self._dry) > 2 * objects + self.spare_dry:
@@ -253,11 +269,11 @@ class SceneRenderer:
 
         keep: reuse (and remember) the object's prepared source (air absorption, width), which
         a pan or gain nudge does not change, so such a nudge only re-pans."""
-        nudges = sound.nudges
+        track = scene.track(sound.id)
+        nudges = bed_nudges(track, sound.nudges)
         folded = nudges.gain_db + 20.0 * math.log10(gain) if gain > 0 else -math.inf
         if gain != 1.0 and -60.0 <= folded <= 24.0:
             nudges, gain = replace(nudges, gain_db=folded), 1.0
-        track = scene.track(sound.id)
         if keep:
             stem = place(self._source(scene, sound, nudges), track, scene.analysis.video,
                          nudges=nudges, config=scene.spatial)
@@ -436,6 +452,8 @@ class SceneRenderer:
         self._mix = mix
         for oid in [k for k in self._sources if k not in self._objects]:
             del self._sources[oid]
+        live = set(self._dry) | {key for key, _ in self._dry_of.values()}
+        self._chosen = {k: v for k, v in self._chosen.items() if k in live}
 
     def update_object(self, sound: ObjectSound) -> RenderResult:
         """Apply one object's edit (nudges, or prompt/seed: then its foley is regenerated): a
@@ -448,8 +466,10 @@ class SceneRenderer:
     def result(self) -> RenderResult:
         """The current state as a RenderResult (arrays are shared, not copied)."""
         dry = {oid: audio for oid, (_, audio) in self._dry_of.items()}
-        return RenderResult(n_samples=self.n_samples, dry=dry,
-                            stems=dict(self._stems), mix=self._mix, master=dict(self._report))
+        chosen = {oid: self._chosen[key] for oid, (key, _) in self._dry_of.items()
+                  if key in self._chosen}
+        return RenderResult(n_samples=self.n_samples, dry=dry, stems=dict(self._stems),
+                            mix=self._mix, master=dict(self._report), chosen=chosen)
 
     def nudges(self) -> dict[int, Nudges]:
         return {oid: o.nudges for oid, o in self._objects.items()}

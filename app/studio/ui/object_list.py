@@ -1,7 +1,8 @@
 """The object list: a mixer-like table with one row per object.
 
-Columns: colour swatch, id, label (click to select), sound prompt (edit, Enter regenerates that
-object), mute, solo, gain trim. Rows are rebuilt only when the set of objects changes; otherwise
+Columns: colour swatch, id, label (the object's class; click to select), what its sound is made
+of (the class recipe, or "prompt" / "motion": `model.foley.choose.sound_summary`), sound prompt
+(edit, Enter regenerates that object), mute, solo, gain trim. Rows are rebuilt only when the set of objects changes; otherwise
 values are refreshed from the Project, except in a field the user is typing in.
 """
 
@@ -13,6 +14,7 @@ import dearpygui.dearpygui as dpg
 
 from app.studio.session.controller import StudioController
 from app.studio.ui import theme
+from model.foley.choose import sound_summary
 
 
 class ObjectList:
@@ -38,6 +40,7 @@ class ObjectList:
             dpg.add_table_column(label="", width_fixed=True, init_width_or_weight=10)
             dpg.add_table_column(label="#", width_fixed=True, init_width_or_weight=22)
             dpg.add_table_column(label="Object", width_fixed=True, init_width_or_weight=92)
+            dpg.add_table_column(label="Sound from", width_fixed=True, init_width_or_weight=150)
             dpg.add_table_column(label="Sound prompt (Enter = generate)", width_stretch=True,
                                  init_width_or_weight=1.0)
             dpg.add_table_column(label="M", width_fixed=True, init_width_or_weight=22)
@@ -56,11 +59,13 @@ class ObjectList:
         self._revision, self._selected = state.revision, state.selected
         if project is None:
             return
+        labels = dict(self._shape)
         for sound in project.objects:
             row = self._rows.get(sound.id)
             if row is None:
                 continue
             dpg.set_value(row["label"], sound.id == state.selected)
+            dpg.set_value(row["recipe"], sound_summary(labels.get(sound.id, ""), sound.prompt))
             if not dpg.is_item_active(row["prompt"]):
                 dpg.set_value(row["prompt"], sound.prompt)
             dpg.set_value(row["mute"], sound.nudges.mute)
@@ -94,6 +99,7 @@ class ObjectList:
             dpg.bind_item_theme(swatch, self._swatch(object_id))
             dpg.add_text(str(object_id))
             name = dpg.add_selectable(label=label, callback=lambda: ctl.select(object_id))
+            recipe = dpg.add_text(sound_summary(label))
             prompt = dpg.add_input_text(width=-1, on_enter=True,
                                         hint=f"describe the {label}'s sound",
                                         callback=lambda s, a: ctl.set_prompt(object_id, a))
@@ -103,5 +109,5 @@ class ObjectList:
                                       format="%+.1f", clamped=True,
                                       callback=lambda s, a: ctl.set_gain(object_id, float(a)))
         dpg.bind_item_handler_registry(gain, self._release)
-        return {"row": row, "label": name, "prompt": prompt, "mute": mute, "solo": solo,
-                "gain": gain}
+        return {"row": row, "label": name, "recipe": recipe, "prompt": prompt, "mute": mute,
+                "solo": solo, "gain": gain}
