@@ -144,7 +144,7 @@ def main() -> None:
     print(f"history.undo:                      best {best * 1e6:.0f} us, "
           f"median {med * 1e6:.0f} us")
     with tempfile.TemporaryDirectory() as tmp:
-        saver = Autosaver(project_path=Path(tmp) / "p.json", interval_s=1.0)
+        saver = Autosaver(project_path=Path(tmp) / "p.json")
         t = time.perf_counter()
         saver.write_now(project)
         first = time.perf_counter() - t
@@ -154,7 +154,7 @@ def main() -> None:
         print(f"autosave write, analysis unchanged: best {best * 1e3:.0f} ms, "
               f"median {med * 1e3:.0f} ms")
         clock = [0.0]
-        saver = Autosaver(project_path=Path(tmp) / "q.json", interval_s=1.0,
+        saver = Autosaver(project_path=Path(tmp) / "q.json",
                           clock=lambda: clock[0])
         saver.mark_dirty()
         clock[0] = 2.0
