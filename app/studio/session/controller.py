@@ -130,7 +130,8 @@ class StudioController:
         (size, frame count, duration); a different file raises InputError and changes nothing."""
         missing = self.missing_video
         if missing is None:
-            raise InputError("no project is waiting for its video")
+            self._relink_open_project(video)
+            return
         found = check_same_video(missing.project.analysis.video, video)
         self.missing_video = None
         project = relinked(missing.project, found)
@@ -138,6 +139,30 @@ class StudioController:
         self.state.source_path = found
         self._install_project(project)
         self.state.message = f"relinked the project to {found}"
+
+    def _relink_open_project(self, video: str | Path) -> None:
+        """Relink the open project (opened without its video) and its undo history."""
+        project = self.project
+        if project is None:
+            raise InputError("no project is open")
+        found = check_same_video(project.analysis.video, video)
+        state = self.history.state()
+        restore_into(project, relinked(project, found))
+        self.history.restore_state(state.map_projects(_relinker(project)))
+        self.state.source_path = found
+        self.state.set_project(project)
+        self.state.message = f"relinked the project to {found}"
+
+    def hint(self) -> str:
+        """What the empty picture area says: how to begin, or how to find a missing video."""
+        missing = self.missing_video
+        if missing is not None:
+            return f"Video not found: {missing.video_path.name} - locate it to relink the project"
+        project = self.project
+        if project is not None and video_missing(project):
+            return (f"Video not found: {Path(project.video_path).name} - "
+                    "File > Locate video... to relink")
+        return "Open a video (Ctrl+O) or a project to begin"
 
     def skip_relink(self) -> None:
         """Open the project without its video (sound work goes on; the picture stays empty)."""

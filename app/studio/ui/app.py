@@ -120,6 +120,8 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
     while dpg.is_dearpygui_running():
         if screenshot is not None:
             ctl.recovery = None  # an unattended screenshot never offers to restore old edits
+            if ctl.missing_video is not None:  # ... nor waits for someone to locate a video
+                ctl.skip_relink()
         window.frame()
         dpg.render_dearpygui_frame()
         _pace(last, playing=ctl.audio.playing)

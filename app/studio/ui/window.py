@@ -114,6 +114,7 @@ class StudioWindow:
             with dpg.menu(label="File"):
                 self._menu_item("Open video...", "open_video")
                 self._menu_item("Open project...", "open_project")
+                self._menu_item("Locate video (relink)...", "locate_video")
                 dpg.add_separator()
                 self._menu_item("Save", "save")
                 self._menu_item("Save as...", "save_as")
@@ -234,6 +235,10 @@ class StudioWindow:
 
     def act_open_project(self) -> None:
         self.dialogs.show("open_project")
+
+    def act_locate_video(self) -> None:
+        if self.ctl.project is not None or self.ctl.missing_video is not None:
+            self.dialogs.show("locate")
 
     def act_export(self) -> None:
         if self.ctl.project is not None:
@@ -359,6 +364,11 @@ class StudioWindow:
         else:
             path = None
         if path is not None and (self.feed is None or self.feed.path != path):
+            if not Path(path).is_file():  # a missing video: the picture area says so
+                if self.feed is not None:
+                    self.feed.close()
+                    self.feed = None
+                return
             if self.feed is not None:
                 self.feed.close()
             self.feed = FrameFeed(path)  # opens the file on its own thread
@@ -424,7 +434,14 @@ class StudioWindow:
         self.status.update()
         self._update_menus()
         self._update_title()
+        self.dialogs.offer_relink()
         self.dialogs.offer_recovery()
+        project = self.ctl.project
+        hint_key = (id(self.ctl.missing_video), id(project),
+                    project.video_path if project is not None else None)
+        if hint_key != self._w.get("hint_key"):
+            self._w["hint_key"] = hint_key
+            self.video.set_hint(self.ctl.hint())
         key = (self.ctl.state.selected, self.ctl.state.revision)
         if key != self._w.get("merge_key"):
             self._w["merge_key"] = key
@@ -442,7 +459,8 @@ class StudioWindow:
         """True when the picture shows the frame at the playhead, or never can (the video is
         missing or unreadable): used before screenshots."""
         if self.feed is None:
-            return False
+            project = self.ctl.project
+            return project is not None and not Path(project.video_path).is_file()
         return bool(self.feed.error) or self.video.shown_index == self.ctl.state.frame_index()
 
     def close(self) -> None:

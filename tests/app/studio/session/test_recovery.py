@@ -256,3 +256,26 @@ def test_relinked_changes_only_the_path(moved_clip: tuple[Path, Path]) -> None:
 
 def test_moved_recovery_is_not_offered_for_another_video(tmp_path: Path) -> None:
     assert find_moved_recovery(_info(), directory=tmp_path / "none") is None
+
+
+def test_a_project_opened_without_its_video_is_relinked_later(moved_clip: tuple[Path, Path],
+                                                              tmp_path: Path) -> None:
+    video, project_file = moved_clip
+    moved = Path(shutil.move(str(video), tmp_path / "later.mp4"))
+    ctl = _controller(tmp_path)
+    try:
+        assert ctl.hint().startswith("Open a video")
+        ctl.open(project_file)
+        assert ctl.hint() == "Video not found: clip.mp4 - locate it to relink the project"
+        ctl.skip_relink()
+        settle(ctl)
+        assert ctl.hint().startswith("Video not found: clip.mp4 - File > Locate video")
+        ctl.set_gain(1, -3.0)
+        ctl.relink(moved)
+        assert ctl.project is not None and ctl.project.video_path == str(moved.resolve())
+        assert ctl.hint().startswith("Open a video") and ctl.unsaved
+        ctl.undo()                                     # the gain edit; the path stays relinked
+        assert ctl.project.object_sound(1).nudges.gain_db == 0.0
+        assert ctl.project.video_path == str(moved.resolve())
+    finally:
+        ctl.shutdown()
