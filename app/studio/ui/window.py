@@ -79,11 +79,10 @@ class StudioWindow:
                         self.video.build(880, 500)
                     self.transport.build(self.mono_font)
                 with dpg.child_window(width=-1, height=600, border=False) as w["right"]:
-                    with dpg.child_window(height=260, border=True) as w["list_panel"]:
-                        dpg.add_text("OBJECTS", color=theme.TEXT_DIM)
-                        self.objects.build()
+                    with dpg.child_window(height=260, border=True,
+                                          no_scrollbar=True) as w["list_panel"]:
+                        self.objects.build()  # its table scrolls, under a fixed header
                     with dpg.child_window(height=-1, border=True) as w["inspector_panel"]:
-                        dpg.add_text("INSPECTOR", color=theme.TEXT_DIM)
                         self.inspector.build()
             with dpg.child_window(height=260, border=True, horizontal_scrollbar=False) \
                     as w["timeline_panel"]:
@@ -352,7 +351,7 @@ class StudioWindow:
         dpg.configure_item(w["list_panel"], height=list_h)
         dpg.configure_item(w["timeline_panel"], height=timeline_h)
         self.video.resize(left_w - 4, top_h - TRANSPORT_H - 6)
-        self.timeline.resize(vw - 4 * PAD - 18)
+        self.timeline.resize(vw - 4 * PAD - 18, timeline_h)
 
     def _update_feed(self) -> None:
         """Open a decoder for the project's video when it changes; ask for the playhead frame."""
@@ -428,7 +427,10 @@ class StudioWindow:
         self.video.draw_overlay()
         self.timeline.refresh()
         self.objects.refresh()
+        self.objects.update_scroll()
+        self.timeline.update_scroll(self._w["timeline_panel"])
         self.inspector.refresh()
+        self.inspector.update_scroll(self._w["inspector_panel"])
         self.settings.refresh()
         self.transport.update()
         self.status.update()
