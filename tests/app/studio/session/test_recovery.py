@@ -5,6 +5,7 @@ recovery whose video was moved is relinked to the same video (and only to the sa
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -47,6 +48,25 @@ def _crash(ctl: StudioController) -> None:
         ctl.autosaver.flush()
     ctl.worker.shutdown(timeout=3.0)
     ctl.audio.close()
+
+
+def _edit_then_crash(tmp_path: Path, source: Path,
+                     edit: Callable[[StudioController], None]) -> StudioController:
+    """Open `source`, make one edit, let the autosave write it 2 s later, then crash."""
+    clock = FakeClock()
+    ctl = _controller(tmp_path, clock)
+    try:
+        ctl.open(source)
+        settle(ctl)
+        ctl.tick()
+        edit(ctl)
+        ctl.tick()
+        clock.now += 2.0
+        ctl.tick()
+    finally:
+        _crash(ctl)
+    assert ctl.autosaver is not None and ctl.autosaver.writes == 1
+    return ctl
 
 
 @pytest.fixture
@@ -110,18 +130,7 @@ def test_an_edit_is_autosaved_two_seconds_later_with_its_history(moved_clip: tup
 def test_project_with_a_moved_video_asks_to_relink(moved_clip: tuple[Path, Path],
                                                    tmp_path: Path) -> None:
     video, project_file = moved_clip
-    clock = FakeClock()
-    first = _controller(tmp_path, clock)
-    try:
-        first.open(project_file)
-        settle(first)
-        first.tick()
-        first.set_width(2, 0.7)
-        first.tick()
-        clock.now += 2.0
-        first.tick()
-    finally:
-        _crash(first)
+    _edit_then_crash(tmp_path, project_file, lambda ctl: ctl.set_width(2, 0.7))
     new_home = tmp_path / "archive"
     new_home.mkdir()
     moved = Path(shutil.move(str(video), new_home / "renamed.mp4"))
@@ -177,20 +186,9 @@ def test_unsaved_project_recovery_follows_a_moved_video(moved_clip: tuple[Path, 
     """A never-saved project's recovery is named by the video's path; after the video moved,
     opening it at the new place still offers the recovery."""
     video, _ = moved_clip
-    clock = FakeClock()
-    first = _controller(tmp_path, clock)
-    try:
-        first.open(video)                 # analysed, never saved
-        settle(first)
-        assert first.project is not None and first.project.objects
-        object_id = first.project.objects[0].id
-        first.tick()
-        first.set_gain(object_id, -4.0)
-        first.tick()
-        clock.now += 2.0
-        first.tick()
-    finally:
-        _crash(first)
+    first = _edit_then_crash(tmp_path, video,  # analysed, never saved
+                             lambda ctl: ctl.set_gain(ctl.state.object_ids()[0], -4.0))
+    object_id = first.state.object_ids()[0]
     moved = Path(shutil.move(str(video), tmp_path / "moved.mp4"))
     assert find_recovery(None, video_path=str(moved), directory=tmp_path / "recovery") is None
 
