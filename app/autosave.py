@@ -254,7 +254,7 @@ def unsaved_recoveries(directory: str | os.PathLike[str] | None = None
     found: list[tuple[Recovery, dict[str, Any]]] = []
     for path in folder.glob(f"*{AUTOSAVE_SUFFIX}"):
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = _read_header(path)
             if doc.get("schema") != AUTOSAVE_SCHEMA or doc.get("project_path") is not None:
                 continue
             video = doc["video"]
@@ -266,6 +266,20 @@ def unsaved_recoveries(directory: str | os.PathLike[str] | None = None
             continue
     found.sort(key=lambda item: item[0].written, reverse=True)
     return found
+
+
+def _read_header(path: Path, *, limit: int = 8192) -> dict[str, Any]:
+    """The small fields written before "project" (schema, project_path, written, video),
+    without reading the whole file (the analysis after them can be megabytes)."""
+    with path.open("rb") as f:
+        head = f.read(limit).decode("utf-8", errors="replace")
+    cut = head.find(',"project":')
+    if cut < 0:
+        raise ValueError(f"{path.name}: no recovery header")
+    doc = json.loads(head[:cut] + "}")
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path.name}: no recovery header")
+    return doc
 
 
 def discard_recovery(project_path: str | os.PathLike[str] | None, *, video_path: str = "",

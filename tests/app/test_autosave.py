@@ -25,6 +25,7 @@ from app.autosave import (
     load_recovery_state,
     recovery_path,
     recovery_text,
+    unsaved_recoveries,
 )
 from app.history import History
 from app.project import Project, load_project, save_project
@@ -344,3 +345,18 @@ def test_recovery_without_history_still_loads(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     with pytest.raises(InputError, match="damaged undo history"):
         load_recovery_state(path)
+
+
+def test_unsaved_recoveries_read_only_the_header(tmp_path: Path) -> None:
+    saver = Autosaver(project_path=None, video_path=str(tmp_path / "a.mp4"),
+                      directory=tmp_path, background=False)
+    project = _project(str(tmp_path / "a.mp4"))
+    assert saver.write_now(project)
+    (tmp_path / "junk.autosave.json").write_text("{not json")
+    Autosaver(project_path=tmp_path / "saved.json").write_now(project)  # a saved project's
+    found = unsaved_recoveries(tmp_path)
+    assert [r.path for r, _ in found] == [saver.path]
+    recovery, video = found[0]
+    assert video == {"path": str(tmp_path / "a.mp4"), "width": 64, "height": 48, "frames": 50,
+                     "duration": 2.0}
+    assert recovery.project_path is None and recovery.load().to_dict() == project.to_dict()
