@@ -82,6 +82,8 @@ class ObjectList:
         if not ys:
             return []
         row_h = ys[1][1] - ys[0][1] if len(ys) > 1 else 24.0
+        if row_h <= 0:
+            return []  # rows added this frame are laid out by the next one
         y0 = ys[0][1]
         return [(oid, y - y0, y - y0 + row_h) for oid, y in ys]
 
