@@ -393,7 +393,10 @@ class StudioWindow:
     def _update_title(self) -> None:
         state = self.ctl.state
         name = "no video"
-        if state.project_path is not None:
+        missing = self.ctl.missing_video
+        if missing is not None and missing.project_path is not None:
+            name = f"{missing.project_path.name} (video not found)"
+        elif state.project_path is not None:
             name = state.project_path.name
         elif state.source_path is not None:
             name = state.source_path.name
