@@ -56,6 +56,26 @@ class _Step:
 
 
 @dataclass(frozen=True)
+class HistoryState:
+    """The undo and redo stacks as plain data: (label, project snapshot) pairs, oldest first.
+
+    The snapshots are never modified (restoring copies out of them), so a state taken on the UI
+    thread can be written by a background thread (autosave) while editing goes on."""
+
+    undo: tuple[tuple[str, Project], ...] = ()
+    redo: tuple[tuple[str, Project], ...] = ()
+
+    def projects(self) -> list[Project]:
+        """Every snapshot, undo stack first."""
+        return [p for _, p in self.undo] + [p for _, p in self.redo]
+
+    def map_projects(self, fn: Callable[[Project], Project]) -> HistoryState:
+        """The same stacks with `fn` applied to every snapshot (e.g. a relinked video path)."""
+        return HistoryState(undo=tuple((label, fn(p)) for label, p in self.undo),
+                            redo=tuple((label, fn(p)) for label, p in self.redo))
+
+
+@dataclass(frozen=True)
 class UndoStep:
     """What undo/redo did: the step's label and what it changed in the project."""
 
@@ -176,6 +196,23 @@ class History:
         step = self._redo.pop()
         self._undo.append(_Step(label=step.label, snapshot=project.copy(), coalesce_key=None))
         return self._restore(project, step)
+
+    def state(self) -> HistoryState:
+        """The stacks as they are now (cheap: the snapshots are shared, not copied)."""
+        return HistoryState(undo=tuple((s.label, s.snapshot) for s in self._undo),
+                            redo=tuple((s.label, s.snapshot) for s in self._redo))
+
+    def restore_state(self, state: HistoryState) -> None:
+        """Replace the stacks with `state` (crash recovery: the edits made before the crash
+        can be undone). Counts as a change (the revision moves on); the next step never
+        coalesces with a restored one."""
+        self._undo.clear()
+        self._undo.extend(_Step(label=label, snapshot=p.copy(), coalesce_key=None)
+                          for label, p in state.undo)
+        self._redo = [_Step(label=label, snapshot=p.copy(), coalesce_key=None)
+                      for label, p in state.redo]
+        self._sealed = True
+        self.revision += 1
 
     def clear(self) -> None:
         """Forget every step (e.g. after opening another project)."""

@@ -116,6 +116,39 @@ class _TimeInfo:
         self.outputBufferDacTime = now
 
 
+_PLAIN_AUDIO_ERRORS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("library not found", "no module named", "import of sounddevice halted", "cannot load"),
+     "the sound system (PortAudio) is not installed"),
+    (("querying device -1", "no default output device", "device unavailable -9985",
+      "invalid device", "no output device", "device -1"),
+     "no audio output device"),
+    (("unanticipated host error", "device unavailable", "busy"),
+     "the audio device is busy or unavailable"),
+    (("invalid number of channels",), "the audio device cannot play stereo"),
+    (("invalid sample rate", "sample rate"), "the audio device cannot play 48 kHz"),
+)
+
+
+def plain_audio_error(exc: BaseException, *, device: int | str | None = None) -> str:
+    """PortAudio's (or sounddevice's) exception as a few plain words for the status bar.
+
+    "Error querying device -1" means there is no output device, "PaErrorCode -9996" that the
+    device is gone: a user needs the meaning, not the code. Unknown errors become "the audio
+    device could not be opened"."""
+    text = " ".join(str(exc).split()).lower()
+    if isinstance(exc, ImportError):
+        return "the sound system (PortAudio) is not installed"
+    if device is not None and isinstance(device, str) and (
+            "matching" in text or "multiple" in text):
+        return f"no audio device named '{device}'"
+    if isinstance(device, int) and f"querying device {device}" in text:
+        return f"no audio device number {device}"
+    for needles, plain in _PLAIN_AUDIO_ERRORS:
+        if any(n in text for n in needles):
+            return plain
+    return "the audio device could not be opened"
+
+
 class SilentStream:
     """Stands in for sounddevice.OutputStream when there is no device.
 
@@ -225,6 +258,9 @@ class PlaybackEngine:
         self.silent = True
         self.device_name = ""
         self.status_message = "audio not started"
+        self.error_detail = ""
+        """PortAudio's own words when the device failed to open (for logs; the status message
+        says it plainly)."""
 
     # -- device --------------------------------------------------------------------------------
 
@@ -233,19 +269,21 @@ class PlaybackEngine:
         if self._stream is not None:
             return
         reason = "silent mode requested"
+        self.error_detail = ""
         if not self.config.silent:
             try:
                 self._open_device()
                 return
             except Exception as exc:  # PortAudio missing, no device, bad device name, ...
-                reason = " ".join(str(exc).split()) or type(exc).__name__
+                self.error_detail = " ".join(str(exc).split()) or type(exc).__name__
+                reason = plain_audio_error(exc, device=self.config.device)
         stream = SilentStream(callback=self._callback, blocksize=self.config.silent_blocksize,
                               samplerate=self.config.sample_rate)
         stream.start()
         self._stream, self._latency, self.silent = stream, 0.0, True
         self.device_name = ""
-        self.status_message = (f"no audio output ({reason}): playing silently with a "
-                               "wall-clock position; export still works")
+        self.status_message = (f"no audio output ({reason}): playing silently; "
+                               "export still works")
 
     def _open_device(self) -> None:
         import sounddevice as sd  # PortAudio is loaded here, not when this module is imported
@@ -455,7 +493,7 @@ class PlaybackEngine:
         fallback.start()
         self._stream, self._latency, self.silent = fallback, 0.0, True
         self.status_message = (f"audio output lost ({self.device_name or 'default output'}): "
-                               "playing silently with a wall-clock position; export still works")
+                               "playing silently; export still works")
         return True
 
     def position_seconds(self) -> float:

@@ -25,6 +25,7 @@ from audio.playback import (
     PlaybackConfig,
     PlaybackEngine,
     as_interleaved,
+    plain_audio_error,
 )
 from video.base.timebase import SAMPLE_RATE
 
@@ -314,7 +315,36 @@ def test_failing_device_query_falls_back(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(sd, "OutputStream", broken)
     with PlaybackEngine(index_mix(1.0)) as engine:
-        assert engine.silent and "Error querying device -1" in engine.status_message
+        assert engine.silent and engine.error_detail == "Error querying device -1"
+        assert engine.status_message == ("no audio output (no audio output device): playing "
+                                         "silently; export still works")
+
+
+@pytest.mark.parametrize(
+    ("error", "device", "plain"),
+    [
+        ("Error querying device -1", None, "no audio output device"),
+        ("Error opening OutputStream: Invalid number of channels [PaErrorCode -9998]", None,
+         "the audio device cannot play stereo"),
+        ("Error opening OutputStream: Invalid sample rate [PaErrorCode -9997]", None,
+         "the audio device cannot play 48 kHz"),
+        ("Error starting stream: Unanticipated host error [PaErrorCode -9999]: 'Device or "
+         "resource busy' [ALSA error -16]", None, "the audio device is busy or unavailable"),
+        ("No output device matching 'usb'", "usb", "no audio device named 'usb'"),
+        ("Multiple output devices found for 'hda'", "hda", "no audio device named 'hda'"),
+        ("Error querying device 7", 7, "no audio device number 7"),
+        ("PortAudio library not found", None, "the sound system (PortAudio) is not installed"),
+        ("something else entirely [PaErrorCode -1]", None, "the audio device could not be opened"),
+    ],
+)
+def test_portaudio_errors_become_plain_words(error: str, device: int | str | None,
+                                             plain: str) -> None:
+    import sounddevice as sd
+
+    exc = OSError(error) if "library" in error else sd.PortAudioError(error)
+    got = plain_audio_error(exc, device=device)
+    assert got == plain
+    assert "PaErrorCode" not in got and "querying" not in got
 
 
 def test_missing_portaudio_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:

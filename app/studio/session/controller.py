@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import sys
+import time
 import traceback
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -20,10 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import edits
-from app.autosave import Autosaver, Recovery, discard_recovery, find_recovery
+from app.autosave import Autosaver, Recovery, find_recovery
 from app.history import History, restore_into
 from app.project import Project, load_project, save_project
 from app.studio.session.audio_link import AudioLink, AudioUpdate
+from app.studio.session.relink import (
+    MissingVideo,
+    check_same_video,
+    find_moved_recovery,
+    relinked,
+    video_missing,
+)
 from app.studio.session.state import JobRequest, RenderView, StudioState, export_target
 from app.studio.session.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
 from app.transport import Transport
@@ -46,8 +54,10 @@ class StudioController:
     """Project + view state + history + background jobs + audio, driven by plain method calls."""
 
     def __init__(self, *, worker: Worker | None = None, audio: AudioLink | None = None,
-                 autosave_dir: str | Path | None = None) -> None:
+                 autosave_dir: str | Path | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.state = StudioState()
+        self._clock = clock
         self.worker = worker if worker is not None else Worker()
         self.audio = audio if audio is not None else AudioLink()
         self.history = History()
@@ -56,6 +66,8 @@ class StudioController:
         self._autosave_dir = autosave_dir
         self.recovery: Recovery | None = None
         """Unsaved edits found from an earlier session, offered to the user (restore/discard)."""
+        self.missing_video: MissingVideo | None = None
+        """A project loaded whose video was moved: the window asks where it is (`relink`)."""
         self._pending: dict[int, _Pending] = {}
         self._remaster_job: int | None = None  # the last re-mastering sync submitted
         self._saved_revision = 0
@@ -96,12 +108,70 @@ class StudioController:
         return self._submit(JobRequest("analyze"), job, name=f"Analyse {p.name}")
 
     def open_project(self, path: str | Path) -> None:
-        """Load a project file and render its audio in the background."""
+        """Load a project file and render its audio in the background.
+
+        When the project's video is not where the project says (moved or renamed), nothing is
+        opened yet: `missing_video` asks the window to have the user locate it (`relink`), or
+        to open the project without its picture (`skip_relink`)."""
         project = load_project(path)
         self.worker.cancel_all()
+        self.missing_video = None
+        if video_missing(project):
+            self.missing_video = MissingVideo(project=project, project_path=Path(path))
+            self.state.message = (f"the video {Path(project.video_path).name} was moved or "
+                                  "deleted: locate it to relink the project")
+            return
         self.state.project_path = Path(path)
         self.state.source_path = Path(project.video_path)
         self._install_project(project)
+
+    def relink(self, video: str | Path) -> None:
+        """The user located the missing video: open the project on it if it is the same video
+        (size, frame count, duration); a different file raises InputError and changes nothing."""
+        missing = self.missing_video
+        if missing is None:
+            self._relink_open_project(video)
+            return
+        found = check_same_video(missing.project.analysis.video, video)
+        self.missing_video = None
+        project = relinked(missing.project, found)
+        self.state.project_path = missing.project_path
+        self.state.source_path = found
+        self._install_project(project)
+        self.state.message = f"relinked the project to {found}"
+
+    def _relink_open_project(self, video: str | Path) -> None:
+        """Relink the open project (opened without its video) and its undo history."""
+        project = self.project
+        if project is None:
+            raise InputError("no project is open")
+        found = check_same_video(project.analysis.video, video)
+        state = self.history.state()
+        restore_into(project, relinked(project, found))
+        self.history.restore_state(state.map_projects(_relinker(project)))
+        self.state.source_path = found
+        self.state.set_project(project)
+        self.state.message = f"relinked the project to {found}"
+
+    def hint(self) -> str:
+        """What the empty picture area says: how to begin, or how to find a missing video."""
+        missing = self.missing_video
+        if missing is not None:
+            return f"Video not found: {missing.video_path.name} - locate it to relink the project"
+        project = self.project
+        if project is not None and video_missing(project):
+            return (f"Video not found: {Path(project.video_path).name} - "
+                    "File > Locate video... to relink")
+        return "Open a video (Ctrl+O) or a project to begin"
+
+    def skip_relink(self) -> None:
+        """Open the project without its video (sound work goes on; the picture stays empty)."""
+        missing, self.missing_video = self.missing_video, None
+        if missing is None:
+            return
+        self.state.project_path = missing.project_path
+        self.state.source_path = Path(missing.project.video_path)
+        self._install_project(missing.project)
 
     def _install_project(self, project: Project) -> None:
         self.history.clear()
@@ -112,7 +182,8 @@ class StudioController:
         if self.autosaver is not None:
             self.autosaver.close()
         self.autosaver = Autosaver(project_path=self.state.project_path,
-                                   video_path=project.video_path, directory=self._autosave_dir)
+                                   video_path=project.video_path, directory=self._autosave_dir,
+                                   clock=self._clock)
         self.state.render = RenderView()
         self.state.playhead = 0.0
         self.state.loop = False
@@ -123,27 +194,48 @@ class StudioController:
                               "no moving objects found: drag a box on the picture to track one")
         self.recovery = find_recovery(self.state.project_path, video_path=project.video_path,
                                       directory=self._autosave_dir)
+        if self.recovery is None and self.state.project_path is None:
+            # an unsaved project's recovery is named by its video's path: after the video was
+            # moved, look for one made from the same video at its old place
+            self.recovery = find_moved_recovery(project.analysis.video,
+                                                directory=self._autosave_dir)
         self.render_all()
 
     def restore_recovery(self) -> None:
-        """Bring back the offered unsaved edits (one undoable step)."""
+        """Bring back the offered unsaved edits with their undo history (so the edits made
+        before the crash can still be undone). A recovery made when the video was elsewhere
+        is relinked to where the video is now."""
         recovery, self.recovery = self.recovery, None
-        if recovery is None or self.project is None:
+        project = self.project
+        if recovery is None or project is None:
             return
-        recovered = recovery.load()
+        recovered, history = recovery.load_state()
+        relink = _relinker(project)
+        recovered = relink(recovered)
+        if history is None:  # a file without history: the restore is one undoable step
 
-        def restore(project: Project) -> edits.EditResult:
+            def restore(target: Project) -> edits.EditResult:
+                before = target.copy()
+                restore_into(target, recovered)
+                return edits.diff_projects(before, target)
+
+            self.edit("Restore unsaved changes", restore)
+        else:
             before = project.copy()
             restore_into(project, recovered)
-            return edits.diff_projects(before, project)
-
-        self.edit("Restore unsaved changes", restore)
+            self.history.restore_state(history.map_projects(relink))
+            self._after_change(edits.diff_projects(before, project))
+            self.state.message = f"restored {len(history.undo)} unsaved edits (undo goes back " \
+                                 "through them)"
+        if self.autosaver is not None and recovery.path != self.autosaver.path:
+            # recovered from another file (the video moved): keep it under the new name only
+            if self.autosaver.write_now(project, history=self.history.state()):
+                recovery.path.unlink(missing_ok=True)
 
     def discard_recovery(self) -> None:
         """Drop the offered unsaved edits for good."""
-        if self.recovery is not None and self.project is not None:
-            discard_recovery(self.state.project_path, video_path=self.project.video_path,
-                             directory=self._autosave_dir)
+        if self.recovery is not None:
+            self.recovery.path.unlink(missing_ok=True)
         self.recovery = None
 
     def save(self, path: str | Path | None = None) -> Path:
@@ -454,7 +546,8 @@ class StudioController:
         if self.transport is not None:
             self.state.playhead = self.state.clamp_time(self.transport.time())
         if self.autosaver is not None and self.project is not None:
-            self.autosaver.tick(self.project, revision=self.history.revision)
+            self.autosaver.tick(self.project, revision=self.history.revision,
+                                history=self.history)
         return self.state.playhead
 
     def play_pause(self) -> bool:
@@ -504,6 +597,26 @@ class StudioController:
         self.audio.close()
         if self.autosaver is not None and not self.unsaved:
             self.autosaver.close()
+
+
+def _relinker(project: Project) -> Callable[[Project], Project]:
+    """Point snapshots at `project`'s video when they name another path (a recovery made
+    before the video moved); snapshots sharing an analysis keep sharing the relinked one."""
+    path = project.video_path
+    done: dict[int, Project] = {}
+
+    def relink(snapshot: Project) -> Project:
+        if snapshot.video_path == path:
+            return snapshot
+        if snapshot.analysis is project.analysis:
+            return snapshot
+        key = id(snapshot.analysis)
+        if key not in done:
+            done[key] = relinked(snapshot, path)
+        return Project(analysis=done[key].analysis, objects=list(snapshot.objects),
+                       render=snapshot.render)
+
+    return relink
 
 
 def _sync_name(plan: SyncPlan | None, remaster: bool) -> str:

@@ -19,6 +19,8 @@ MIX_H = 64.0
 STEM_H = 52.0
 LANE_H = 40.0
 LANE_GAP = 2.0
+COMPACT_HEIGHTS = (40.0, 32.0, 30.0)  # mix, stem, object lane in a short panel (a laptop)
+COMPACT_BELOW_PX = 300.0  # a timeline panel shorter than this draws compact lanes
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,15 @@ MIN_VIEW_S = 0.25  # the deepest zoom shows a quarter of a second
 class TimelineLayout:
     """Lanes stacked top to bottom over `width` pixels showing `view` (seconds) of `duration`.
 
-    `view` is the visible (start, end) time range; None shows the whole clip.
+    `view` is the visible (start, end) time range; None shows the whole clip. `compact` draws
+    lower lanes (a short panel on a laptop screen shows more objects without scrolling).
     """
 
     width: float
     duration: float
     object_ids: tuple[int, ...] = ()
     view: tuple[float, float] | None = None
+    compact: bool = False
 
     @property
     def track_w(self) -> float:
@@ -106,15 +110,16 @@ class TimelineLayout:
         return float(self.start + min(max(frac, 0.0), 1.0) * span)
 
     def lanes(self) -> list[Lane]:
+        mix_h, stem_h, lane_h = COMPACT_HEIGHTS if self.compact else (MIX_H, STEM_H, LANE_H)
         out = [Lane("ruler", 0.0, RULER_H)]
         y = RULER_H + LANE_GAP
-        out.append(Lane("mix", y, y + MIX_H))
-        y += MIX_H + LANE_GAP
-        out.append(Lane("stem", y, y + STEM_H))
-        y += STEM_H + LANE_GAP
+        out.append(Lane("mix", y, y + mix_h))
+        y += mix_h + LANE_GAP
+        out.append(Lane("stem", y, y + stem_h))
+        y += stem_h + LANE_GAP
         for object_id in self.object_ids:
-            out.append(Lane("object", y, y + LANE_H, object_id))
-            y += LANE_H + LANE_GAP
+            out.append(Lane("object", y, y + lane_h, object_id))
+            y += lane_h + LANE_GAP
         return out
 
     @property

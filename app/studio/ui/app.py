@@ -24,6 +24,7 @@ import dearpygui.dearpygui as dpg
 
 from app.studio.session.controller import StudioController
 from app.studio.session.geometry import boxes_at
+from app.studio.session.screen import ViewportGeometry, viewport_geometry, x11_screen_size
 from app.studio.session.state import busiest_time
 from app.studio.ui.window import StudioWindow, save_screenshot
 from video.base.errors import InputError
@@ -73,6 +74,18 @@ def _ready(ctl: StudioController) -> bool:
             and not ctl.state.stale)
 
 
+def open_viewport(*, unattended: bool = False) -> ViewportGeometry:
+    """Create the studio's viewport sized to fit the screen (a laptop's too); returns where.
+
+    unattended (screenshots): no vsync, and the close button closes at once."""
+    geometry = viewport_geometry(x11_screen_size())
+    dpg.create_viewport(title="StereoFoley Studio", width=geometry.width, height=geometry.height,
+                        x_pos=geometry.x, y_pos=geometry.y, min_width=geometry.min_width,
+                        min_height=geometry.min_height, vsync=not unattended,
+                        disable_close=not unattended)
+    return geometry
+
+
 def run_window(source: Path, *, screenshot: Path | None = None) -> int:
     """Open the studio on `source` and run until the window closes (or the screenshot is saved)."""
     stats = _Stats()
@@ -83,9 +96,7 @@ def run_window(source: Path, *, screenshot: Path | None = None) -> int:
     window = StudioWindow(ctl)
     try:
         window.build()
-        dpg.create_viewport(title="StereoFoley Studio", width=1600, height=960, min_width=900,
-                            min_height=600, vsync=screenshot is None,
-                            disable_close=screenshot is None)
+        open_viewport(unattended=screenshot is not None)
         if screenshot is None:  # the close button asks about unsaved changes first
             dpg.set_exit_callback(lambda: window.run_action("quit"))
         dpg.setup_dearpygui()
@@ -120,6 +131,8 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
     while dpg.is_dearpygui_running():
         if screenshot is not None:
             ctl.recovery = None  # an unattended screenshot never offers to restore old edits
+            if ctl.missing_video is not None:  # ... nor waits for someone to locate a video
+                ctl.skip_relink()
         window.frame()
         dpg.render_dearpygui_frame()
         _pace(last, playing=ctl.audio.playing)

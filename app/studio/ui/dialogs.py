@@ -15,6 +15,7 @@ import dearpygui.dearpygui as dpg
 from app.studio.session.controller import StudioController
 from app.studio.ui import theme
 from app.studio.ui.shortcuts import MOUSE_HELP, STUDIO_SHORTCUTS
+from video.base.errors import InputError
 
 Guard = Callable[[Callable[[], Any]], None]
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".*")
@@ -35,6 +36,16 @@ class Dialogs:
         w["open_project"] = _file_dialog("Open project", self._open, (".json", ".*"))
         w["save_as"] = _file_dialog("Save project as", self._save, (".json",))
         w["export"] = _file_dialog("Export to folder", self._export, None)
+        w["locate"] = _file_dialog("Locate the project's video", self._locate, VIDEO_EXTENSIONS)
+        with dpg.window(label="Video not found", modal=True, show=False, width=560, height=170,
+                        no_resize=True, no_close=True) as w["relink"]:
+            w["relink_text"] = dpg.add_text("", wrap=540)
+            w["relink_error"] = dpg.add_text("", wrap=540, color=theme.ERROR)
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="Locate video...", width=150,
+                               callback=lambda: self.show("locate"))
+                dpg.add_button(label="Open without picture", width=180,
+                               callback=self._skip_relink)
         with dpg.window(label="Recover unsaved changes?", modal=True, show=False, width=520,
                         height=130, no_resize=True, no_close=True) as w["recovery"]:
             w["recovery_text"] = dpg.add_text("", wrap=500)
@@ -59,7 +70,7 @@ class Dialogs:
                     dpg.add_text(what)
 
     def show(self, name: str) -> None:
-        """Show one dialog: open_video, open_project, save_as, export, help."""
+        """Show one dialog: open_video, open_project, save_as, export, locate, help."""
         dpg.show_item(self._w[name])
 
     def hide(self, name: str) -> None:
@@ -71,7 +82,7 @@ class Dialogs:
     def any_open(self) -> bool:
         """True while a dialog has the keyboard and mouse (shortcuts and clicks wait)."""
         return any(self.shown(k) for k in ("open_video", "open_project", "save_as", "export",
-                                           "help", "recovery", "confirm"))
+                                           "help", "recovery", "confirm", "relink", "locate"))
 
     # -- file pickers: thin, each ends in one controller call ---------------------------------
 
@@ -85,12 +96,42 @@ class Dialogs:
     def _export(self, sender: Any, app_data: Any) -> None:
         self.guard(lambda: self.ctl.export(app_data["file_path_name"]))
 
+    # -- a moved video ------------------------------------------------------------------------
+
+    def offer_relink(self) -> None:
+        """Ask where the video is when a project was opened whose video was moved."""
+        missing = self.ctl.missing_video
+        if missing is None or self.shown("relink") or self.shown("locate"):
+            return
+        dpg.set_value(self._w["relink_text"], missing.message)
+        dpg.set_value(self._w["relink_error"], "")
+        vw = dpg.get_viewport_client_width()
+        dpg.set_item_pos(self._w["relink"], [max(vw // 2 - 280, 0), 160])
+        self.show("relink")
+
+    def _locate(self, sender: Any, app_data: Any) -> None:
+        """A file was picked: relink to it if it is the same video, else say why not."""
+        path = app_data["file_path_name"]
+        try:
+            self.ctl.relink(path)
+        except InputError as exc:
+            if self.ctl.missing_video is not None:  # the dialog stays: say why, try again
+                dpg.set_value(self._w["relink_error"], str(exc))
+            else:
+                self.ctl.state.error = str(exc)
+            return
+        self.hide("relink")
+
+    def _skip_relink(self) -> None:
+        self.hide("relink")
+        self.guard(self.ctl.skip_relink)
+
     # -- crash recovery -------------------------------------------------------------------------
 
     def offer_recovery(self) -> None:
         """Ask once whether to restore unsaved edits an earlier session left behind."""
         recovery = self.ctl.recovery
-        if recovery is None or self.shown("recovery"):
+        if recovery is None or self.shown("recovery") or self.shown("relink"):
             return
         dpg.set_value(self._w["recovery_text"], recovery.message)
         vw = dpg.get_viewport_client_width()

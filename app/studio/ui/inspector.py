@@ -20,25 +20,33 @@ from app.studio.ui import theme
 
 
 def object_summary(project: Project, object_id: int) -> str:
-    """A few lines about an object: when it is on screen, its events by kind, prompt, take."""
+    """Two lines about an object: when it is on screen and its events by kind; prompt, take."""
     track = project.analysis.object(object_id)
     sound = project.object_sound(object_id)
     video = project.analysis.video
-    lines = []
+    parts = []
     if len(track):
         t0, t1 = video.time_of_frame(int(track.frames[0])), video.time_of_frame(int(track.frames[-1]))
-        lines.append(f"On screen {format_clock(t0)} - {format_clock(t1)}")
+        parts.append(f"On screen {format_clock(t0)} - {format_clock(t1)}")
     kinds = Counter(e.kind for e in track.events)
-    lines.append("Events: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"))
-    lines.append(f"Prompt: {sound.prompt or '(chosen from its motion)'}")
-    lines.append(f"Take (seed): {sound.seed}")
-    return "\n".join(lines)
+    parts.append("events: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"))
+    return "\n".join(["   ".join(parts),
+                      f"Prompt: {sound.prompt or '(chosen from its motion)'}   take {sound.seed}"])
 
 
 def _tip(item: int | str, text: str) -> None:
     """A hover tooltip explaining a control."""
     with dpg.tooltip(item):
         dpg.add_text(text)
+
+
+SLIDERS = (  # (widget, label, min, max, controller method); value formats in VALUE_FORMATS
+    ("pan", "Pan offset", -1.0, 1.0, "set_pan_offset"),
+    ("distance", "Distance x", 0.25, 4.0, "set_distance"),
+    ("gain", "Gain dB", -30.0, 12.0, "set_gain"),
+    ("width", "Width", 0.0, 1.0, "set_width"),
+)
+VALUE_FORMATS = {"pan": "{:+.2f}", "distance": "{:.2f}", "gain": "{:+.1f}", "width": "{:.2f}"}
 
 
 class Inspector:
@@ -49,6 +57,8 @@ class Inspector:
         self.group: int | str = 0
         self._w: dict[str, Any] = {}
         self._key: Any = None
+        self.header: int | str = 0
+        self._hint = ""
 
     def build(self) -> None:
         ctl = self.ctl
@@ -62,21 +72,24 @@ class Inspector:
         with dpg.item_handler_registry() as release:
             dpg.add_item_deactivated_after_edit_handler(callback=lambda: ctl.end_drag())
         w = self._w
+        self.header = dpg.add_text("INSPECTOR", color=theme.TEXT_DIM)
         with dpg.group() as self.group:
             w["title"] = dpg.add_text("No object selected", color=theme.TEXT_DIM)
             with dpg.group(show=False) as w["body"]:
-                w["pan"] = dpg.add_slider_float(label="Pan offset", min_value=-1.0, max_value=1.0,
-                                                format="%+.2f", callback=on("set_pan_offset"),
-                                                width=-110)
-                w["distance"] = dpg.add_slider_float(label="Distance x", min_value=0.25,
-                                                     max_value=4.0, format="%.2f",
-                                                     callback=on("set_distance"), width=-110)
-                w["gain"] = dpg.add_slider_float(label="Gain dB", min_value=-30.0, max_value=12.0,
-                                                 format="%+.1f", callback=on("set_gain"),
-                                                 width=-110)
-                w["width"] = dpg.add_slider_float(label="Width", min_value=0.0, max_value=1.0,
-                                                  format="%.2f", callback=on("set_width"),
-                                                  width=-110)
+                # the value sits in its own column beside the slider, where the handle cannot
+                # cover it (the slider itself shows no text)
+                with dpg.table(header_row=False, policy=dpg.mvTable_SizingFixedFit,
+                               borders_innerH=False, borders_outerH=False, pad_outerX=False):
+                    dpg.add_table_column(width_stretch=True, init_width_or_weight=1.0)
+                    dpg.add_table_column(width_fixed=True, init_width_or_weight=46)
+                    dpg.add_table_column(width_fixed=True, init_width_or_weight=74)
+                    for name, label, lo, hi, method in SLIDERS:
+                        with dpg.table_row():
+                            w[name] = dpg.add_slider_float(min_value=lo, max_value=hi,
+                                                           format="", callback=on(method),
+                                                           width=-1)
+                            w[f"{name}_value"] = dpg.add_text("", color=theme.TEXT)
+                            dpg.add_text(label)
                 for name in ("pan", "distance", "gain", "width"):
                     dpg.bind_item_handler_registry(w[name], release)
                 with dpg.group(horizontal=True):
@@ -92,13 +105,22 @@ class Inspector:
                 _tip(w["width"], "0 = point source, 1 = as wide as the object's box allows")
                 _tip(regenerate, "A new take: the same prompt with the next seed (undoable)")
                 _tip(reset, "Back to the tracked placement: no offset, keyframes or trims")
-                dpg.add_separator()
                 with dpg.group(horizontal=True):
                     dpg.add_text("Pan keyframes")
                     dpg.add_button(label="+ at playhead (K)", callback=self._add_key)
                 w["keys"] = dpg.add_group()
                 dpg.add_separator()
                 w["info"] = dpg.add_text("", color=theme.TEXT_DIM)
+
+    def update_scroll(self, panel: int | str) -> None:
+        """Say in the header when the panel (too short for everything) has more below."""
+        scroll, scroll_max = dpg.get_y_scroll(panel), dpg.get_y_scroll_max(panel)
+        text = "INSPECTOR" + ("   more below: scroll" if scroll_max - scroll > 2 else "")
+        if text != self._hint:
+            self._hint = text
+            dpg.set_value(self.header, text)
+            dpg.configure_item(self.header, color=theme.ACCENT if "scroll" in text
+                               else theme.TEXT_DIM)
 
     def _mute(self, sender: Any, value: Any) -> None:
         if self.ctl.state.selected is not None:
@@ -143,6 +165,8 @@ class Inspector:
                             ("mute", nudges.mute), ("solo", nudges.solo)):
             if not dpg.is_item_active(w[name]):
                 dpg.set_value(w[name], value)
+            if name in VALUE_FORMATS:
+                dpg.set_value(w[f"{name}_value"], VALUE_FORMATS[name].format(value))
         dpg.set_value(w["info"], object_summary(project, object_id))
         dpg.delete_item(w["keys"], children_only=True)
         if not nudges.pan_keyframes:

@@ -13,6 +13,7 @@ from typing import Any
 import dearpygui.dearpygui as dpg
 
 from app.studio.session.controller import StudioController
+from app.studio.session.scrolling import hidden_rows, reveal_scroll, scroll_hint, visible_band
 from app.studio.ui import theme
 from model.foley.choose import sound_summary
 
@@ -29,11 +30,15 @@ class ObjectList:
         self._selected: int | None = -1
         self._swatches: dict[int, int | str] = {}
         self._release: int | str = 0
+        self.header: int | str = 0
+        self._hint = ""
+        self._revealed: int | None = None
 
     def build(self) -> None:
         # one "drag ended" handler shared by every row's gain control (rows come and go)
         with dpg.item_handler_registry() as self._release:
             dpg.add_item_deactivated_after_edit_handler(callback=lambda: self.ctl.end_drag())
+        self.header = dpg.add_text("OBJECTS", color=theme.TEXT_DIM)
         with dpg.table(header_row=True, resizable=True, policy=dpg.mvTable_SizingFixedFit,
                        row_background=True, borders_innerH=True, borders_outerH=True,
                        scrollY=True, height=-1, freeze_rows=1) as self.table:
@@ -72,6 +77,56 @@ class ObjectList:
             dpg.set_value(row["solo"], sound.nudges.solo)
             if not dpg.is_item_active(row["gain"]):
                 dpg.set_value(row["gain"], sound.nudges.gain_db)
+
+    # -- scrolling ------------------------------------------------------------------------------
+
+    def row_bands(self) -> list[tuple[int, float, float]]:
+        """(object id, top, bottom) of each row in the table's scrolled content, from where
+        Dear PyGui laid the rows out in the last frame (rows out of view included)."""
+        ys = [(oid, float(dpg.get_item_rect_min(r["label"])[1])) for oid, r in self._rows.items()]
+        if not ys:
+            return []
+        row_h = ys[1][1] - ys[0][1] if len(ys) > 1 else 24.0
+        if row_h <= 0:
+            return []  # rows added this frame are laid out by the next one
+        y0 = ys[0][1]
+        return [(oid, y - y0, y - y0 + row_h) for oid, y in ys]
+
+    def scroll_state(self) -> tuple[float, float, float]:
+        """(scroll, scroll max, rows' content height) of the table."""
+        bands = self.row_bands()
+        content = bands[-1][2] if bands else 0.0
+        return (float(dpg.get_y_scroll(self.table)), float(dpg.get_y_scroll_max(self.table)),
+                content)
+
+    def update_scroll(self) -> None:
+        """Bring the selected object's row into view once after it was selected, and say in
+        the header how many rows are out of view."""
+        bands = self.row_bands()
+        if not bands:
+            self._set_hint("OBJECTS")
+            return
+        scroll, scroll_max, content = self.scroll_state()
+        selected = self.ctl.state.selected
+        if selected != self._revealed:
+            self._revealed = selected
+            row = next(((t, b) for oid, t, b in bands if oid == selected), None)
+            if row is not None:
+                target = reveal_scroll(scroll, scroll_max, content, row)
+                if target != scroll:
+                    dpg.set_y_scroll(self.table, target)
+                    scroll = target
+        above, below = hidden_rows([(t, b) for _, t, b in bands],
+                                   visible_band(scroll, scroll_max, content))
+        hint = scroll_hint(above, below)
+        self._set_hint(f"OBJECTS ({len(bands)})" + (f"   {hint}" if hint else ""))
+
+    def _set_hint(self, text: str) -> None:
+        if text != self._hint:
+            self._hint = text
+            dpg.set_value(self.header, text)
+            dpg.configure_item(self.header, color=theme.ACCENT if "scroll" in text
+                               else theme.TEXT_DIM)
 
     def typing(self) -> bool:
         """True while a prompt field has keyboard focus (shortcuts must not fire)."""

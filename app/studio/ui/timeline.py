@@ -16,8 +16,10 @@ import numpy as np
 
 from app.studio.session.controller import StudioController
 from app.studio.session.envelopes import pan_curve, waveform_image
+from app.studio.session.scrolling import hidden_rows, reveal_scroll, scroll_hint, visible_band
 from app.studio.session.timecode import format_clock
 from app.studio.session.timeline_layout import (
+    COMPACT_BELOW_PX,
     HEADER_W,
     RULER_H,
     Lane,
@@ -32,6 +34,8 @@ from app.studio.session.timeline_layout import (
 )
 from app.studio.ui import theme
 from audio.nudges import Nudges
+
+PANEL_PAD = 8.0  # the panel's window padding above the drawlist (theme: WindowPadding)
 
 
 class Timeline:
@@ -52,6 +56,10 @@ class Timeline:
         self._loop_layer: int | str = 0
         self._loop_key: Any = None
         self.view: tuple[float, float] | None = None
+        self._hint_layer: int | str = 0
+        self._hint_key: Any = None
+        self._revealed: int | None = None
+        self.compact = False
 
     def build(self, width: float) -> None:
         self.width = width
@@ -60,9 +68,12 @@ class Timeline:
             self._loop_layer = dpg.add_draw_layer()
             self._playhead = dpg.draw_line((HEADER_W, 0), (HEADER_W, 200), color=theme.ACCENT,
                                            thickness=2)
+            self._hint_layer = dpg.add_draw_layer()
 
-    def resize(self, width: float) -> None:
+    def resize(self, width: float, panel_height: float | None = None) -> None:
         self.width = max(width, HEADER_W + 50)
+        if panel_height is not None:
+            self.compact = panel_height < COMPACT_BELOW_PX
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -72,11 +83,11 @@ class Timeline:
         ids = tuple(state.object_ids())
         if self.view is not None and self.view[1] > state.duration:
             self.view = None  # another, shorter clip was opened
-        layout = TimelineLayout(self.width, state.duration, ids, self.view)
+        layout = TimelineLayout(self.width, state.duration, ids, self.view, self.compact)
         if self.ctl.audio.playing:  # page along with the playhead, as DAWs do
             self.view = follow_view(layout, state.playhead)
-            layout = TimelineLayout(self.width, state.duration, ids, self.view)
-        key = (state.revision, state.selected, self.width, id(state.render.mix),
+            layout = TimelineLayout(self.width, state.duration, ids, self.view, self.compact)
+        key = (state.revision, state.selected, self.width, self.compact, id(state.render.mix),
                tuple(sorted(state.stale)), self.view)
         if key != self._key:
             self._key = key
@@ -90,6 +101,49 @@ class Timeline:
         self._draw_loop()
         x = self.layout.x_of(state.playhead)
         dpg.configure_item(self._playhead, p1=(x, 0), p2=(x, self.layout.height))
+
+    # -- scrolling (the panel around the drawlist scrolls the lanes) ----------------------------
+
+    def lane_bands(self) -> list[tuple[int, float, float]]:
+        """(object id, top, bottom) of each object lane in the panel's content (the drawlist
+        sits one window padding below the panel's top)."""
+        return [(lane.object_id, PANEL_PAD + lane.y0, PANEL_PAD + lane.y1)
+                for lane in self.layout.lanes() if lane.kind == "object"
+                and lane.object_id is not None]
+
+    def content_height(self) -> float:
+        return self.layout.height + 2 * PANEL_PAD
+
+    def update_scroll(self, panel: int | str) -> None:
+        """Bring the selected object's lane into view once after it was selected, and draw
+        "N more below: scroll" at the edge of the visible lanes when some are out of view."""
+        bands = self.lane_bands()
+        scroll, scroll_max = float(dpg.get_y_scroll(panel)), float(dpg.get_y_scroll_max(panel))
+        content = self.content_height()
+        selected = self.ctl.state.selected
+        if selected != self._revealed and bands:
+            self._revealed = selected
+            lane = next(((t, b) for oid, t, b in bands if oid == selected), None)
+            if lane is not None:
+                target = reveal_scroll(scroll, scroll_max, content, lane)
+                if target != scroll:
+                    dpg.set_y_scroll(panel, target)
+                    scroll = target
+        band = visible_band(scroll, scroll_max, content)
+        above, below = hidden_rows([(t, b) for _, t, b in bands], band)
+        key = (above, below, band)
+        if key == self._hint_key:
+            return
+        self._hint_key = key
+        dpg.delete_item(self._hint_layer, children_only=True)
+        for count, where, y in ((above, "above", band[0] - PANEL_PAD + 2),
+                                (below, "below", band[1] - PANEL_PAD - 20)):
+            if count:
+                text = scroll_hint(0, count) if where == "below" else scroll_hint(count, 0)
+                dpg.draw_rectangle((2, y), (HEADER_W + 40, y + 18), fill=(20, 20, 24, 235),
+                                   color=theme.ACCENT, parent=self._hint_layer)
+                dpg.draw_text((8, y + 2), text, size=13, color=theme.ACCENT,
+                              parent=self._hint_layer)
 
     def _draw_loop(self) -> None:
         """The loop region as a band on the ruler and a tint over the lanes."""

@@ -37,6 +37,7 @@ class VideoView:
         self._overlay: int | str = 0
         self._drag_layer: int | str = 0
         self._hint: int | str = 0
+        self._hint_text = ""
         self._banner: int | str = 0
         self._banner_bg: int | str = 0
         self._banner_on = False
@@ -94,6 +95,12 @@ class VideoView:
         self._video_info = info
         dpg.configure_item(self._hint, show=False)
         self._place_picture()
+
+    def set_hint(self, text: str) -> None:
+        """What the picture area says while there is no picture (`StudioController.hint`)."""
+        if text != self._hint_text:
+            self._hint_text = text
+            dpg.configure_item(self._hint, text=text)
 
     def _place_picture(self) -> None:
         if self.buffer is None or self._image is None:

@@ -79,11 +79,10 @@ class StudioWindow:
                         self.video.build(880, 500)
                     self.transport.build(self.mono_font)
                 with dpg.child_window(width=-1, height=600, border=False) as w["right"]:
-                    with dpg.child_window(height=260, border=True) as w["list_panel"]:
-                        dpg.add_text("OBJECTS", color=theme.TEXT_DIM)
-                        self.objects.build()
+                    with dpg.child_window(height=260, border=True,
+                                          no_scrollbar=True) as w["list_panel"]:
+                        self.objects.build()  # its table scrolls, under a fixed header
                     with dpg.child_window(height=-1, border=True) as w["inspector_panel"]:
-                        dpg.add_text("INSPECTOR", color=theme.TEXT_DIM)
                         self.inspector.build()
             with dpg.child_window(height=260, border=True, horizontal_scrollbar=False) \
                     as w["timeline_panel"]:
@@ -114,6 +113,7 @@ class StudioWindow:
             with dpg.menu(label="File"):
                 self._menu_item("Open video...", "open_video")
                 self._menu_item("Open project...", "open_project")
+                self._menu_item("Locate video (relink)...", "locate_video")
                 dpg.add_separator()
                 self._menu_item("Save", "save")
                 self._menu_item("Save as...", "save_as")
@@ -235,6 +235,10 @@ class StudioWindow:
     def act_open_project(self) -> None:
         self.dialogs.show("open_project")
 
+    def act_locate_video(self) -> None:
+        if self.ctl.project is not None or self.ctl.missing_video is not None:
+            self.dialogs.show("locate")
+
     def act_export(self) -> None:
         if self.ctl.project is not None:
             self.dialogs.show("export")
@@ -347,7 +351,7 @@ class StudioWindow:
         dpg.configure_item(w["list_panel"], height=list_h)
         dpg.configure_item(w["timeline_panel"], height=timeline_h)
         self.video.resize(left_w - 4, top_h - TRANSPORT_H - 6)
-        self.timeline.resize(vw - 4 * PAD - 18)
+        self.timeline.resize(vw - 4 * PAD - 18, timeline_h)
 
     def _update_feed(self) -> None:
         """Open a decoder for the project's video when it changes; ask for the playhead frame."""
@@ -359,6 +363,11 @@ class StudioWindow:
         else:
             path = None
         if path is not None and (self.feed is None or self.feed.path != path):
+            if not Path(path).is_file():  # a missing video: the picture area says so
+                if self.feed is not None:
+                    self.feed.close()
+                    self.feed = None
+                return
             if self.feed is not None:
                 self.feed.close()
             self.feed = FrameFeed(path)  # opens the file on its own thread
@@ -384,7 +393,10 @@ class StudioWindow:
     def _update_title(self) -> None:
         state = self.ctl.state
         name = "no video"
-        if state.project_path is not None:
+        missing = self.ctl.missing_video
+        if missing is not None and missing.project_path is not None:
+            name = f"{missing.project_path.name} (video not found)"
+        elif state.project_path is not None:
             name = state.project_path.name
         elif state.source_path is not None:
             name = state.source_path.name
@@ -418,13 +430,23 @@ class StudioWindow:
         self.video.draw_overlay()
         self.timeline.refresh()
         self.objects.refresh()
+        self.objects.update_scroll()
+        self.timeline.update_scroll(self._w["timeline_panel"])
         self.inspector.refresh()
+        self.inspector.update_scroll(self._w["inspector_panel"])
         self.settings.refresh()
         self.transport.update()
         self.status.update()
         self._update_menus()
         self._update_title()
+        self.dialogs.offer_relink()
         self.dialogs.offer_recovery()
+        project = self.ctl.project
+        hint_key = (id(self.ctl.missing_video), id(project),
+                    project.video_path if project is not None else None)
+        if hint_key != self._w.get("hint_key"):
+            self._w["hint_key"] = hint_key
+            self.video.set_hint(self.ctl.hint())
         key = (self.ctl.state.selected, self.ctl.state.revision)
         if key != self._w.get("merge_key"):
             self._w["merge_key"] = key
@@ -442,7 +464,8 @@ class StudioWindow:
         """True when the picture shows the frame at the playhead, or never can (the video is
         missing or unreadable): used before screenshots."""
         if self.feed is None:
-            return False
+            project = self.ctl.project
+            return project is not None and not Path(project.video_path).is_file()
         return bool(self.feed.error) or self.video.shown_index == self.ctl.state.frame_index()
 
     def close(self) -> None:

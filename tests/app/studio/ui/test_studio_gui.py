@@ -219,11 +219,21 @@ def settle():
             return
     raise SystemExit("jobs never finished")
 
+def wait_for(condition, what, timeout=60.0):
+    """Draw frames until `condition()` holds (a loaded machine needs more of them)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pump()
+        if condition():
+            return
+        time.sleep(0.01)  # let the decoder thread run
+    raise SystemExit(f"timed out waiting for {what}")
+
 out = {}
 ctl.open(project_path)
 settle()
 ctl.seek(1.0)
-pump(3)
+wait_for(lambda: win.video.rect is not None and win.frame_ready(), "the picture at 1.0 s")
 box = ctl.project.analysis.object(2).box_at(ctl.state.frame_index())
 sx, sy = win.video.rect.to_screen((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 win.video.mouse_down(sx, sy)              # click on the walker
@@ -282,6 +292,7 @@ win._on_key(None, key_code("space"))       # ... and pauses
 out["paused"] = not ctl.audio.playing
 win.run_action("help")
 pump(3)
+wait_for(win.frame_ready, "the picture at the playhead")
 out["frames_drawn_ok"] = win.frame_ready()
 out["error"] = ctl.state.error
 win.dialogs.hide("help")

@@ -24,8 +24,9 @@ def test_object_summary_lines() -> None:
     project = Project(analysis=Analysis(video=VIDEO, objects=(track,)))
     text = object_summary(project, 4)
     assert "On screen 0:01.000 - 0:02.967" in text
-    assert "Events: 1 impact, 2 step" in text
-    assert "(chosen from its motion)" in text and "Take (seed): 0" in text
+    assert "events: 1 impact, 2 step" in text
+    assert "(chosen from its motion)" in text and "take 0" in text
+    assert len(text.splitlines()) == 2               # two lines: the inspector fits a laptop
 
 
 def test_every_shortcut_has_an_action_and_keys_are_unique() -> None:
