@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from video.base.errors import Cancelled, InputError
 
@@ -161,18 +161,20 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-def _handle_sigterm() -> None:
-    """Make SIGTERM interrupt like Ctrl-C (only possible from the main thread)."""
+def _handle_sigterm() -> Any:
+    """Make SIGTERM interrupt like Ctrl-C (only possible from the main thread); returns the
+    handler it replaced (None where it changed nothing), which `main` puts back when done."""
     import threading
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    _handle_sigterm()
+    previous = _handle_sigterm()
     try:
         return _dispatch(parser.parse_args(argv))
     except InputError as exc:
@@ -199,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: internal error: {type(exc).__name__}: {exc} "
                          "(set STEREOFOLEY_DEBUG=1 for the traceback)\n")
         return EXIT_FAILURE
+    finally:
+        if previous is not None:  # an embedding caller (a test runner) keeps its own handler
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -237,3 +237,19 @@ def test_review_video_of_a_b_frame_mkv_keeps_every_picture(tmp_path: Path,
         pictures = sum(1 for _ in container.decode(container.streams.video[0]))
         assert len(container.streams.audio) == 1
     assert pictures == 45
+
+
+def test_main_gives_back_the_callers_sigterm_handler(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process callers (a test runner, a host application) keep their own SIGTERM handling
+    after `main` returns."""
+    def mine(signum: int, frame: object) -> None:
+        raise AssertionError("not called")
+
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        main(["render", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "out")])
+        capsys.readouterr()
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
