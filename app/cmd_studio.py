@@ -34,6 +34,18 @@ def resolve_input(value: str | None) -> Path:
     return path
 
 
+def check_input(source: Path) -> None:
+    """Raise InputError/VideoError now for a project or video the studio could not open."""
+    if source.suffix.lower() == ".json":
+        from app.project import load_project
+
+        load_project(source)
+    else:
+        from video.reader import probe_video
+
+        probe_video(source)
+
+
 def run_studio(args: argparse.Namespace) -> int:
     source = resolve_input(args.input)
     if args.screenshot and args.headless_out:
@@ -54,6 +66,7 @@ def run_studio(args: argparse.Namespace) -> int:
             raise InputError(f"screenshot folder {shot.parent} does not exist")
         if shot.suffix.lower() != ".png":
             raise InputError(f"--screenshot must name a .png file, got {shot.name}")
+        check_input(source)  # a scripted run fails on a bad file before any window opens
     from app.studio.ui.app import run_window
 
     return run_window(source, screenshot=Path(args.screenshot) if args.screenshot else None)
