@@ -37,7 +37,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
       "${PIP[@]}" "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
   fi
 fi
-"${PIP[@]}" -e ".[dev]"
+"${PIP[@]}" -e ".[dev,session]"
 # aiSFX sound-effect embeddings for the optional semantic-similarity metric (model/lab/semantic.py).
 # Its declared pins (numpy 1.23, librosa 0.9.2) would replace the project's numpy 2, and the
 # project needs only its model code and bundled weights (plus tqdm, which it imports): no deps.
