@@ -49,7 +49,8 @@ def make_dry_stems(project: Project, result: RenderResult, stems: Mapping[int, s
     for sound in project.objects:
         placement = dry_placement(result.dry[sound.id], project.analysis.object(sound.id),
                                   project.analysis.video, nudges=sound.nudges, config=config)
-        out[dry_path(stems[sound.id])] = dry_stem(placement, master_gain=gain)
+        out[dry_path(stems[sound.id])] = dry_stem(
+            placement, master_gain=gain, limiter=result.limiter.get(sound.id, ()))
     return out
 
 

@@ -7,8 +7,9 @@ carries the pan and the level (distance x trim x master gain, over the normaliza
 envelopes thinned by Ramer-Douglas-Peucker: the pan within `pan_tolerance` of the rendered
 pan curve (0.001 by default, ten times inside the 0.01 a designer would notice, so that the
 stems rebuilt from dry audio and envelopes stay within -60 dB of the baked ones), the level
-within `volume_tolerance` (relative). The master stage's true-peak limiter acted on the mix as a
-whole and is not part of the envelopes (a DAW session puts its own limiter on the master bus).
+within `volume_tolerance` (relative). Where the master stage's true-peak limiter acted on a
+stem, its gain is part of the volume envelope (sampled at every sample of its spans, then
+thinned like the rest), so the rebuilt stem is the delivered one there too.
 """
 
 from __future__ import annotations
@@ -95,25 +96,48 @@ class DryStem:
     volume: Envelope
 
 
-def dry_stem(placement: DryPlacement, *, master_gain: float, pan_tolerance: float = 0.001,
+def _level_curve(placement: DryPlacement, level: np.ndarray,
+                 limiter: Sequence[tuple[int, int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(sample positions, level) of the control-rate level times the limiter's per-sample gain:
+    every control point, plus every sample of the limiter's spans and the samples around them
+    (where its gain is back to 1)."""
+    control = np.arange(level.size, dtype=np.int64) * placement.block
+    if not limiter:
+        return control, level
+    last = int(control[-1])
+    extra = [np.arange(max(lo - 1, 0), min(hi + 1, last + 1), dtype=np.int64)
+             for lo, hi, _ in limiter]
+    grid = np.union1d(control, np.concatenate(extra))
+    values = np.interp(grid, control, level)
+    for lo, hi, gain in limiter:
+        inside = (grid >= lo) & (grid < hi)
+        values[inside] *= np.asarray(gain, dtype=np.float64)[grid[inside] - lo]
+    return grid, values
+
+
+def dry_stem(placement: DryPlacement, *, master_gain: float,
+             limiter: Sequence[tuple[int, int, np.ndarray]] = (), pan_tolerance: float = 0.001,
              volume_tolerance: float = 0.0005) -> DryStem:
     """Normalize a dry placement and thin its curves into envelopes (see the module docstring).
 
-    The volume envelope is gain x master_gain / normalization, so dry x envelopes through the
-    render's pan law is the baked stem."""
+    The volume envelope is gain x master_gain x limiter / normalization, so dry x envelopes
+    through the render's pan law is the baked stem. limiter: the spans (lo, hi, per-sample
+    gain) of the master stage's limiter this stem carries."""
     if not 0.0 < pan_tolerance <= 0.01 or volume_tolerance <= 0.0:
         raise ValueError("pan_tolerance must be in (0, 0.01] and volume_tolerance positive")
     peak = float(np.max(np.abs(placement.audio), initial=0.0))
     scale = DRY_PEAK / peak if peak > 0 else 1.0
     audio = placement.audio * np.float32(scale)
     times = placement.control_times
-    level = placement.gain * (master_gain / scale)
     keep_pan = thin_points(times, placement.pan, tolerance=pan_tolerance)
+    grid, level = _level_curve(placement, placement.gain * (master_gain / scale), limiter)
+    level_times = grid / float(SAMPLE_RATE)
     floor = max(float(np.max(level, initial=0.0)) * 1e-6, 1e-12)
-    keep_vol = thin_points(times, level, tolerance=np.maximum(level, floor) * volume_tolerance)
+    keep_vol = thin_points(level_times, level,
+                           tolerance=np.maximum(level, floor) * volume_tolerance)
     return DryStem(audio=audio,
                    pan=Envelope(times=times[keep_pan], values=placement.pan[keep_pan]),
-                   volume=Envelope(times=times[keep_vol], values=level[keep_vol]))
+                   volume=Envelope(times=level_times[keep_vol], values=level[keep_vol]))
 
 
 def track_name(object_id: int, label: str, prompt: str) -> str:

@@ -225,3 +225,21 @@ def test_no_tag_means_zero_timecode(rendered: tuple, tmp_path: Path) -> None:
     assert read_bext(out / "mix.wav")["time_reference"] == 0
     positions = {float(t.find("ITEM").find("POSITION")[1]) for t in _rpp(out).findall("TRACK")}
     assert positions == {0.0}
+
+
+def test_the_limiters_gain_is_in_the_volume_envelope(rendered: tuple, tmp_path: Path) -> None:
+    project, _, _ = rendered
+    loud = project.copy()
+    loud.render = replace(project.render, target_lufs=-10.0, true_peak_db=-6.0)
+    result = render_scene(loud.analysis, loud.objects, loud.render)
+    assert result.master["limiter"]["max_reduction_db"] > 1.0    # the limiter did act
+    out = export_render(tmp_path / "loud", loud, result, sessions=("rpp",), dry_stems=True)
+    for track in _rpp(out).findall("TRACK")[1:]:
+        dry, _ = sf.read(out / _wave(track), always_2d=True, dtype="float64")
+        baked, _ = sf.read(out / "stems" / Path(_wave(track)).name, always_2d=True,
+                           dtype="float64")
+        envelopes = _envelopes(track)
+        rebuilt = _reconstruct(dry.T, envelopes, result.n_samples, loud.render.pan_law)
+        error = np.sum((rebuilt - baked.T) ** 2) / np.sum(baked ** 2)
+        assert 10 * np.log10(error) < -60.0
+        assert len(envelopes["VOLENV2"]) < result.n_samples / 20   # still thinned
