@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--review-video", action="store_true",
                         help="also write OUTDIR/review.<ext>: the picture with the mix as audio")
     render.add_argument("--force", action="store_true", help="replace an existing OUTDIR")
-    render.add_argument("--session", metavar="FORMATS", default="",
+    render.add_argument("--session", metavar="FORMATS", default=None,
                         help="also write DAW sessions: a comma list of rpp, otio, aaf")
     render.add_argument("--dry-stems", action="store_true",
                         help="also write OUTDIR/dry/*.wav (before pan and level); sessions then "

@@ -47,11 +47,12 @@ def apply_prompts(objects: Sequence[ObjectSound], prompts: dict[int, str]) -> li
     return [replace(o, prompt=prompts[o.id]) if o.id in prompts else o for o in objects]
 
 
-def session_formats(text: str) -> tuple[str, ...]:
-    """--session's comma list (empty: no sessions); unknown names are an InputError."""
+def session_formats(text: str | None) -> tuple[str, ...]:
+    """--session's comma list (None: not given, no sessions); unknown names are an
+    InputError."""
     from app.daw.session import parse_session_formats
 
-    if not text:
+    if text is None:
         return ()
     try:
         return parse_session_formats(text)
