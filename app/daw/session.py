@@ -105,13 +105,15 @@ def _level_curve(placement: DryPlacement, level: np.ndarray,
     if not limiter:
         return control, level
     last = int(control[-1])
-    extra = [np.arange(max(lo - 1, 0), min(hi + 1, last + 1), dtype=np.int64)
-             for lo, hi, _ in limiter]
-    grid = np.union1d(control, np.concatenate(extra))
+    on = np.zeros(last + 1, dtype=bool)         # a mask, not set unions: O(n) for long spans
+    on[control] = True
+    for lo, hi, _ in limiter:
+        on[max(lo - 1, 0): min(hi + 1, last + 1)] = True
+    grid = np.flatnonzero(on)
     values = np.interp(grid, control, level)
     for lo, hi, gain in limiter:
-        inside = (grid >= lo) & (grid < hi)
-        values[inside] *= np.asarray(gain, dtype=np.float64)[grid[inside] - lo]
+        a, b = np.searchsorted(grid, [lo, hi])
+        values[a:b] *= np.asarray(gain, dtype=np.float64)[grid[a:b] - lo]
     return grid, values
 
 
