@@ -403,23 +403,35 @@ def place(source: PlacedSource, track: Track, info: VideoInfo, *, nudges: Nudges
     `source` must have been prepared with the same distance_scale and width as `nudges`."""
     if source.nudges != source_nudges(nudges):
         raise ValueError("the source was prepared for other distance/width nudges")
-    n = source.left.size
-    pan = pan_control(track, info, n_samples=n, nudges=nudges,
+    pan, left, right = _delayed(source, track, info, nudges=nudges, config=config)
+    gain_l, gain_r = _channel_gains(pan, source.distance, nudges, config)
+    return _apply_gains(left, right, gain_l, gain_r, block=config.block)
+
+
+def _delayed(source: PlacedSource, track: Track, info: VideoInfo, *, nudges: Nudges,
+             config: SpatialConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pan control curve, left, right): the prepared source after the optional ITD / Doppler
+    delays, which depend on the pan."""
+    pan = pan_control(track, info, n_samples=source.left.size, nudges=nudges,
                       control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
     left, right = source.left, source.right
     if config.itd or config.doppler:
         delay_l, delay_r = _delays(pan, source.distance, config)
         left = variable_delay_control(left, delay_l, block=config.block)
         right = variable_delay_control(right, delay_r, block=config.block)
-    gain_l, gain_r = _channel_gains(pan, source.distance, nudges, config)
-    return _apply_gains(left, right, gain_l, gain_r, block=config.block)
+    return pan, left, right
+
+
+def _level(distance: np.ndarray, nudges: Nudges, config: SpatialConfig) -> np.ndarray:
+    """Linear level at control rate: the clamped distance gain x the trim."""
+    return distance_gain(distance, min_gain_db=config.min_gain_db,
+                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
 
 
 def _channel_gains(pan: np.ndarray, distance: np.ndarray, nudges: Nudges, config: SpatialConfig
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Left and right gain curves at control rate: pan law x distance gain x trim."""
-    gain = distance_gain(distance, min_gain_db=config.min_gain_db,
-                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
+    gain = _level(distance, nudges, config)
     gain_l, gain_r = pan_gains(pan, law=config.law)
     return gain_l * gain, gain_r * gain
 
@@ -479,19 +491,10 @@ def dry_placement(dry: np.ndarray, track: Track, info: VideoInfo, *,
     """The spatializer's work split into a source signal and its pan and level curves:
     `apply_placement` of the result is `spatialize` of the same input (to float32 rounding)."""
     source = prepare_source(dry, track, info, nudges=nudges, config=config)
-    n = source.left.size
-    pan = pan_control(track, info, n_samples=n, nudges=nudges,
-                      control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
-    left, right = source.left, source.right
-    if config.itd or config.doppler:
-        delay_l, delay_r = _delays(pan, source.distance, config)
-        left = variable_delay_control(left, delay_l, block=config.block)
-        right = variable_delay_control(right, delay_r, block=config.block)
+    pan, left, right = _delayed(source, track, info, nudges=nudges, config=config)
     audio = left[None, :] if left is right else np.stack([left, right])
-    gain = distance_gain(source.distance, min_gain_db=config.min_gain_db,
-                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
-    return DryPlacement(audio=np.asarray(audio, dtype=np.float32), pan=pan, gain=gain,
-                        block=config.block)
+    return DryPlacement(audio=np.asarray(audio, dtype=np.float32), pan=pan,
+                        gain=_level(source.distance, nudges, config), block=config.block)
 
 
 def apply_placement(audio: np.ndarray, pan: np.ndarray, gain: np.ndarray, *, block: int,
