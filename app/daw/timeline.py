@@ -8,7 +8,10 @@ rate), then one audio track per stem, named like the stem, holding one clip of t
 URL); the path relative to OUTDIR, and a dry stem's envelopes, are in the clip's metadata under
 "stereofoley". AAF wants one edit rate for all its clips: the AAF's tracks run at 48 000 (the
 picture's length converted exactly to samples), its timecode track at the video's rate,
-drop-frame where the start timecode is.
+drop-frame where the start timecode is. A mono dry stem's pan envelope also becomes the AAF
+clip's "Audio Pan" control points (time as a fraction of the clip, value 0 = left .. 1 =
+right); AAF as the adapter writes it has no clip gain automation, so the volume envelope is in
+the metadata only.
 """
 
 from __future__ import annotations
@@ -42,10 +45,25 @@ def _meta(session: Session, track: SessionTrack) -> dict[str, Any]:
     return doc
 
 
-def build_timeline(session: Session, *, audio_rate_video: bool = False) -> Any:
+def _aaf_pan(track: SessionTrack, n_samples: int) -> dict[str, Any]:
+    """The AAF adapter's clip metadata for a mono track's pan envelope (exact rationals)."""
+    if track.pan is None or track.channels != 1 or n_samples < 2:
+        return {}
+    points = []
+    for t, pan in zip(track.pan.times, track.pan.values, strict=True):
+        at = min(Fraction(round(float(t) * SAMPLE_RATE), n_samples), Fraction(n_samples - 1,
+                                                                             n_samples))
+        value = Fraction((float(pan) + 1.0) / 2.0).limit_denominator(1 << 20)
+        points.append({"ControlPointSource": 2, "Time": f"{at.numerator}/{at.denominator}",
+                       "Value": f"{value.numerator}/{value.denominator}"})
+    return {"AAF": {"Pan": {"ControlPoints": points}}}
+
+
+def build_timeline(session: Session, *, for_aaf: bool = False) -> Any:
     """The session as an `opentimelineio.schema.Timeline`.
 
-    audio_rate_video: give the picture's clip the audio rate too (what AAF needs)."""
+    for_aaf: give the picture's clip the audio rate too (AAF needs one edit rate) and mono
+    clips their pan as AAF control points."""
     import opentimelineio as otio
 
     fps = float(session.fps)
@@ -57,7 +75,7 @@ def build_timeline(session: Session, *, audio_rate_video: bool = False) -> Any:
         "start_sample": session.timecode.samples(SAMPLE_RATE)}
     if session.video is not None:
         track = otio.schema.Track(name="video", kind=otio.schema.TrackKind.Video)
-        if audio_rate_video:
+        if for_aaf:
             length, rate = session.n_samples, float(SAMPLE_RATE)
         else:
             length, rate = round(session.duration_seconds * session.fps), fps
@@ -75,6 +93,8 @@ def build_timeline(session: Session, *, audio_rate_video: bool = False) -> Any:
                                 source_range=_range(otio, 0, session.n_samples,
                                                     float(SAMPLE_RATE)))
         clip.metadata["stereofoley"] = _meta(session, stem)
+        if for_aaf:
+            clip.metadata.update(_aaf_pan(stem, session.n_samples))
         track.append(clip)
         timeline.tracks.append(track)
     return timeline
@@ -94,7 +114,7 @@ def write_aaf(session: Session, path: Path) -> None:
     import aaf2
     import opentimelineio as otio
 
-    timeline = build_timeline(session, audio_rate_video=True)
+    timeline = build_timeline(session, for_aaf=True)
     otio.adapters.write_to_file(timeline, os.fspath(path), adapter_name="AAF",
                                 use_empty_mob_ids=True)
     fps = Fraction(session.fps)

@@ -195,6 +195,18 @@ def test_aaf_reads_back_through_the_adapter_with_drop_frame_timecode(rendered: t
         assert clip.duration() == otio.opentime.RationalTime(result.n_samples, 48_000)
         urls.add(clip.media_reference.target_url)
     assert urls == {p.resolve().as_uri() for p in (out / "dry").glob("*.wav")}
+    # the mono dry stems' pan envelopes are the clips' AAF pan points (0 = left .. 1 = right)
+    session = otio.adapters.read_from_file(str(out / "session.otio"))
+    otio_pans = [np.array([[float(v) for v in point] for point in c.metadata["stereofoley"]["pan"]])
+                 for t in session.tracks[1:] for c in t]
+    for track, expected in zip(audio, otio_pans, strict=True):
+        (effect,) = [e for c in track for e in c.effects]
+        keys = np.array([[float(v) for v in point] for point in
+                         effect.metadata["AAF"]["Parameters"]["Pan"]["keyframe_values"]])
+        assert keys.shape == expected.shape
+        np.testing.assert_allclose(keys[:-1, 0] * result.n_samples / 48_000, expected[:-1, 0],
+                                   atol=1e-4)
+        np.testing.assert_allclose(keys[:, 1], (expected[:, 1] + 1) / 2, atol=1e-5)
     with aaf2.open(str(out / "session.aaf")) as handle:
         (mob,) = list(handle.content.compositionmobs())
         codes = [s for s in mob.slots if isinstance(s.segment, aaf2.components.Timecode)]
