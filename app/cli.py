@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--force", action="store_true",
                         help="replace OUTDIR if it holds a previous render (a folder with "
                              "other files is never replaced)")
+    render.add_argument("--session", metavar="FORMATS", default=None,
+                        help="also write DAW sessions: a comma list of rpp, otio, aaf")
+    render.add_argument("--dry-stems", action="store_true",
+                        help="also write OUTDIR/dry/*.wav (before pan and level); sessions then "
+                             "use them with pan and volume automation")
     render.add_argument("--events", choices=("learned", "motion"), default="learned",
                         help="visual event detector when the video is analysed here "
                              "(default: learned)")

@@ -84,6 +84,19 @@ def apply_labels(analysis: Analysis, labels: dict[int, str]) -> Analysis:
         if t.id in labels else t for t in analysis.objects)
 
 
+def session_formats(text: str | None) -> tuple[str, ...]:
+    """--session's comma list (None: not given, no sessions); unknown names are an
+    InputError."""
+    from app.daw.session import parse_session_formats
+
+    if text is None:
+        return ()
+    try:
+        return parse_session_formats(text)
+    except ValueError as exc:
+        raise InputError(f"--session: {exc}") from None
+
+
 def _library_dirs(items: Sequence[str]) -> tuple[str, ...]:
     for item in items:
         if not Path(item).is_dir():
@@ -112,6 +125,7 @@ def run_render(args: argparse.Namespace) -> int:
         raise VideoError(f"{video} is a folder, not a video file")
     if not video.is_file():
         raise VideoError(f"video file not found: {video}")
+    session_formats(args.session)       # bad names fail before OUTDIR is touched
     out = check_outdir(args.output, force=args.force)
     with claim_outdir(out):  # held from the start: a second render into OUTDIR fails at once
         return _render_into(args, video, out)
@@ -146,7 +160,9 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
         project.render = settings
         _, result = render_and_export(out, project, force=args.force,
                                       review_video=video if args.review_video else None,
-                                      progress=scaled(bar, 0.4, 1.0), warn=warn_line)
+                                      progress=scaled(bar, 0.4, 1.0), warn=warn_line,
+                                      sessions=session_formats(args.session),
+                                      dry_stems=args.dry_stems)
     finally:
         bar.close()
     lufs = result.master.get("lufs_after")

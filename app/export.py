@@ -8,6 +8,10 @@ complete new one. An existing non-empty OUTDIR is refused unless `force` is give
     OUTDIR/stems/<id>_<label>.wav  one per object, same length as the mix
     OUTDIR/project.json            the Project that produced them (stem paths and master report)
     OUTDIR/review.<ext>            optional: the picture (remuxed, not re-encoded) + the mix as AAC
+    OUTDIR/dry/<id>_<label>.wav    optional: dry stems (before pan and level; app.daw.session)
+    OUTDIR/session.rpp|otio|aaf    optional: the stems and the picture as DAW sessions (app.daw)
+
+Every WAV's bext time reference is the video's start timecode in samples.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -46,8 +50,10 @@ def stem_name(object_id: int, label: str) -> str:
     return f"{object_id}_{safe}.wav"
 
 
-def _bwf_fields(project: Project, *, object_id: int | None, label: str, prompt: str
-                ) -> dict[str, Any]:
+def _bwf_fields(project: Project, *, object_id: int | None, label: str, prompt: str,
+                time_reference: int = 0) -> dict[str, Any]:
+    """The bext fields of a stem (object_id) or the mix (None); time_reference: the start
+    timecode's sample count (every file starts at the picture's first frame)."""
     seed = project.render.seed
     extra: dict[str, Any] = {}
     if object_id is None:
@@ -60,7 +66,7 @@ def _bwf_fields(project: Project, *, object_id: int | None, label: str, prompt: 
         description = f"object {object_id} ({label}); prompt: {prompt or '(chosen from motion)'}"
         reference = f"SF{seed}O{object_id}"
     return {"description": description[:256], "originator": ORIGINATOR,
-            "originator_reference": reference[:32], "time_reference": 0,
+            "originator_reference": reference[:32], "time_reference": time_reference,
             "coding_history": "A=PCM,F=48000,W=24,M=stereo,T=StereoFoley render",
             **{k: float(v) for k, v in extra.items() if isinstance(v, int | float)}}
 
@@ -82,12 +88,14 @@ def _finished_project(project: Project, result: RenderResult, stems: Mapping[int
 
 def export_render(outdir: str | os.PathLike[str], project: Project, result: RenderResult, *,
                   force: bool = False, review_video: str | os.PathLike[str] | None = None,
-                  progress: ProgressFn | None = None) -> Path:
-    """Write mix, stems, project.json, report.txt (and optionally the review video) into OUTDIR
-    atomically."""
+                  progress: ProgressFn | None = None, sessions: Sequence[str] = (),
+                  dry_stems: bool = False) -> Path:
+    """Write mix, stems, project.json, report.txt (and optionally the review video, the dry
+    stems and the DAW sessions named in `sessions`: rpp, otio, aaf) into OUTDIR atomically."""
     out = check_outdir(outdir, force=force)
     with claim_outdir(out):
-        _export_claimed(out, project, result, review_video=review_video, progress=progress)
+        _export_claimed(out, project, result, review_video=review_video, progress=progress,
+                        sessions=sessions, dry_stems=dry_stems)
     report(progress, 1.0, "exported")
     return out
 
@@ -95,7 +103,8 @@ def export_render(outdir: str | os.PathLike[str], project: Project, result: Rend
 def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force: bool = False,
                       review_video: str | os.PathLike[str] | None = None,
                       progress: ProgressFn | None = None,
-                      warn: Callable[[str], None] | None = None) -> tuple[Path, RenderResult]:
+                      warn: Callable[[str], None] | None = None, sessions: Sequence[str] = (),
+                      dry_stems: bool = False) -> tuple[Path, RenderResult]:
     """Render a project (its own sound libraries, seed and settings) and write OUTDIR: the one
     "render then export" path of `stereofoley render` and the studio's headless mode.
 
@@ -108,27 +117,53 @@ def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force
     result = render_scene(project.analysis, project.objects, project.render, library=library,
                           progress=scaled(progress, 0.0, 0.85), warn=warn)
     written = export_render(outdir, project, result, force=force, review_video=review_video,
-                            progress=scaled(progress, 0.85, 1.0))
+                            progress=scaled(progress, 0.85, 1.0), sessions=sessions,
+                            dry_stems=dry_stems)
     return written, result
 
 
 def _export_claimed(out: Path, project: Project, result: RenderResult, *,
                     review_video: str | os.PathLike[str] | None,
-                    progress: ProgressFn | None) -> None:
+                    progress: ProgressFn | None, sessions: Sequence[str] = (),
+                    dry_stems: bool = False) -> None:
     """export_render's work, with OUTDIR claimed by this process."""
+    from app.daw.build import (
+        dry_path,
+        make_dry_stems,
+        make_session,
+        start_timecode,
+        write_sessions,
+    )
+
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".partial", dir=out.parent))
     try:
         tmp.chmod(0o755)               # mkdtemp's folder is private; OUTDIR is an ordinary one
         (tmp / "stems").mkdir()
         labels = {t.id: t.label for t in project.analysis.objects}
         stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects}
-        total = len(project.objects) + 2 + (1 if review_video is not None else 0)
+        n_dry = len(project.objects) if dry_stems else 0
+        total = len(project.objects) + n_dry + 2 + (1 if review_video is not None else 0)
         finished = _finished_project(project, result, stems)
+        timecode = start_timecode(project)
+        tref = timecode.samples(SAMPLE_RATE)
         jobs = [(tmp / stems[o.id], result.stems[o.id],
-                 _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt))
+                 _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt,
+                             time_reference=tref))
                 for o in project.objects]
         jobs.append((tmp / "mix.wav", result.mix,
-                     _bwf_fields(finished, object_id=None, label="", prompt="")))
+                     _bwf_fields(finished, object_id=None, label="", prompt="",
+                                 time_reference=tref)))
+        dry = make_dry_stems(project, result, stems) if dry_stems else None
+        if dry is not None:
+            (tmp / "dry").mkdir()
+            for o in project.objects:
+                fields = _bwf_fields(project, object_id=o.id, label=labels[o.id],
+                                     prompt=o.prompt, time_reference=tref)
+                fields["description"] = ("dry (before pan and level) " + fields["description"]
+                                         )[:256]
+                fields["coding_history"] = ""
+                path = dry_path(stems[o.id])
+                jobs.append((tmp / path, dry[path].audio, fields))
         def project_and_report() -> None:
             _write_project(tmp, finished, chosen=result.chosen)
             created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -137,7 +172,10 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
                 encoding="utf-8")
 
         _write_all(jobs, progress, total, meanwhile=project_and_report)
-        report(progress, (len(project.objects) + 2) / total, "project")
+        report(progress, (len(project.objects) + n_dry + 2) / total, "project")
+        if sessions:
+            write_sessions(tmp, make_session(project, result, stems, outdir=out,
+                                             timecode=timecode, dry=dry), sessions)
         if review_video is not None:
             write_review_video(review_video, tmp, result.mix)
         _swap_into_place(tmp, out)

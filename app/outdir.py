@@ -28,7 +28,7 @@ from video.base.errors import InputError
 
 PROJECT_SCHEMA_MARK = '"stereofoley.project/'
 # What a render (and its optional extras) writes into OUTDIR: anything else is the user's.
-RENDER_ENTRIES = frozenset({"mix.wav", "stems", "groups", "project.json", "report.txt",
+RENDER_ENTRIES = frozenset({"mix.wav", "stems", "groups", "dry", "project.json", "report.txt",
                             "session.rpp", "session.otio", "session.aaf"})
 _REVIEW = re.compile(r"review\.[A-Za-z0-9]+")
 

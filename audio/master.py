@@ -83,11 +83,15 @@ class MasterConfig:
 
 @dataclass(frozen=True)
 class MasterResult:
-    """Mastered stems (same ids), the mix they sum to, and what the master stage did."""
+    """Mastered stems (same ids), the mix they sum to, and what the master stage did.
+
+    limiter: the true-peak limiter's gain as spans [lo, hi) with their per-sample linear gain
+    (1 elsewhere), applied to every stem alike on top of the loudness gain."""
 
     stems: dict[int, np.ndarray]
     mix: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
+    limiter: tuple[Span, ...] = ()
 
 
 def _as_channels(audio: np.ndarray, dtype: type = np.float64) -> np.ndarray:
@@ -701,4 +705,4 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
         s, stems[oid])) for oid, s in fitted.items()}
     out_mix = _apply(mix, scale, spans, in_place=True)
     report(progress, 1.0, "mastered")
-    return MasterResult(stems=out_stems, mix=out_mix, report=info)
+    return MasterResult(stems=out_stems, mix=out_mix, report=info, limiter=tuple(spans))

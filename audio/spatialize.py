@@ -403,23 +403,35 @@ def place(source: PlacedSource, track: Track, info: VideoInfo, *, nudges: Nudges
     `source` must have been prepared with the same distance_scale and width as `nudges`."""
     if source.nudges != source_nudges(nudges):
         raise ValueError("the source was prepared for other distance/width nudges")
-    n = source.left.size
-    pan = pan_control(track, info, n_samples=n, nudges=nudges,
+    pan, left, right = _delayed(source, track, info, nudges=nudges, config=config)
+    gain_l, gain_r = _channel_gains(pan, source.distance, nudges, config)
+    return _apply_gains(left, right, gain_l, gain_r, block=config.block)
+
+
+def _delayed(source: PlacedSource, track: Track, info: VideoInfo, *, nudges: Nudges,
+             config: SpatialConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pan control curve, left, right): the prepared source after the optional ITD / Doppler
+    delays, which depend on the pan."""
+    pan = pan_control(track, info, n_samples=source.left.size, nudges=nudges,
                       control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
     left, right = source.left, source.right
     if config.itd or config.doppler:
         delay_l, delay_r = _delays(pan, source.distance, config)
         left = variable_delay_control(left, delay_l, block=config.block)
         right = variable_delay_control(right, delay_r, block=config.block)
-    gain_l, gain_r = _channel_gains(pan, source.distance, nudges, config)
-    return _apply_gains(left, right, gain_l, gain_r, block=config.block)
+    return pan, left, right
+
+
+def _level(distance: np.ndarray, nudges: Nudges, config: SpatialConfig) -> np.ndarray:
+    """Linear level at control rate: the clamped distance gain x the trim."""
+    return distance_gain(distance, min_gain_db=config.min_gain_db,
+                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
 
 
 def _channel_gains(pan: np.ndarray, distance: np.ndarray, nudges: Nudges, config: SpatialConfig
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Left and right gain curves at control rate: pan law x distance gain x trim."""
-    gain = distance_gain(distance, min_gain_db=config.min_gain_db,
-                         max_gain_db=config.max_gain_db) * 10.0 ** (nudges.gain_db / 20.0)
+    gain = _level(distance, nudges, config)
     gain_l, gain_r = pan_gains(pan, law=config.law)
     return gain_l * gain, gain_r * gain
 
@@ -449,3 +461,47 @@ def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges
                                                               stop=stop)
         _gains_span(out, src, src, gain_l, gain_r, block=config.block, start=start, stop=stop)
     return out
+
+
+@dataclass(frozen=True)
+class DryPlacement:
+    """An object's sound before pan and level, and the curves that place it (for DAW sessions).
+
+    audio: (1, n) float32 when the object has no width, ITD or Doppler (a mono source), else
+        (2, n): the left and right sources after width and the delays (which stay baked in).
+    pan, gain: control-rate curves (one point every `block` samples, the last one past the end):
+        the pan in [-1, 1] and the linear level (distance gain x trim) that `spatialize`
+        applies. Stem = pan_gains(pan)[channel] x gain x audio[channel], linear between points.
+    """
+
+    audio: np.ndarray
+    pan: np.ndarray
+    gain: np.ndarray
+    block: int
+
+    @property
+    def control_times(self) -> np.ndarray:
+        """Seconds (float64) of the control points."""
+        return np.arange(self.pan.size, dtype=np.float64) * (self.block / SAMPLE_RATE)
+
+
+def dry_placement(dry: np.ndarray, track: Track, info: VideoInfo, *,
+                  nudges: Nudges = NO_NUDGES, config: SpatialConfig = SpatialConfig()
+                  ) -> DryPlacement:
+    """The spatializer's work split into a source signal and its pan and level curves:
+    `apply_placement` of the result is `spatialize` of the same input (to float32 rounding)."""
+    source = prepare_source(dry, track, info, nudges=nudges, config=config)
+    pan, left, right = _delayed(source, track, info, nudges=nudges, config=config)
+    audio = left[None, :] if left is right else np.stack([left, right])
+    return DryPlacement(audio=np.asarray(audio, dtype=np.float32), pan=pan,
+                        gain=_level(source.distance, nudges, config), block=config.block)
+
+
+def apply_placement(audio: np.ndarray, pan: np.ndarray, gain: np.ndarray, *, block: int,
+                    law: str = "-3dB") -> np.ndarray:
+    """(2, n) stereo of a (1, n) or (2, n) source under control-rate pan and gain curves (the
+    gain interpolated per sample, as the spatializer does)."""
+    source = np.asarray(audio, dtype=np.float32)
+    gain_l, gain_r = pan_gains(pan, law=law)
+    left, right = source[0], source[-1]
+    return _apply_gains(left, right, gain_l * gain, gain_r * gain, block=block)

@@ -31,7 +31,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from video.base.progress import ProgressFn, report
 from video.base.timebase import duration_to_samples
 from video.base.tracks import Analysis, Track
 
+if TYPE_CHECKING:      # audio.master loads scipy: the render imports it only when mastering
+    from audio.master import Span
+
 
 @dataclass(frozen=True)
 class RenderResult:
@@ -63,7 +66,9 @@ class RenderResult:
     active stems after the master stage; master: the master stage's report (loudness, gain,
     limiter) as saved in project.json; chosen: per object id, what its foley was made of
     (`model.foley.choose.describe_plan`: the class recipe, the source and bank files per event
-    kind, the layers), saved with the object in project.json.
+    kind, the layers), saved with the object in project.json; limiter: per object id, the
+    true-peak limiter's gain spans its stem carries (audio.master.MasterResult.limiter; none
+    for a muted stem or one re-placed since the last full render).
     """
 
     n_samples: int
@@ -72,6 +77,7 @@ class RenderResult:
     mix: np.ndarray
     master: Mapping[str, Any] = field(default_factory=dict)
     chosen: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    limiter: Mapping[int, tuple[Span, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,7 @@ class SceneRenderer:
         self._objects: dict[int, ObjectSound] = {}
         self._dry_of: dict[int, tuple[str, np.ndarray]] = {}  # current objects' (key, dry audio)
         self._stems: dict[int, np.ndarray] = {}
+        self._limited: dict[int, tuple[Span, ...]] = {}   # the limiter spans each stem carries
         self._mix = np.zeros((2, self.n_samples), dtype=np.float32)
         self._gain = 1.0
         self._report: dict[str, Any] = {}
@@ -365,6 +372,8 @@ class SceneRenderer:
         if not keep:
             self._sources.clear()    # prepared sources depend on the spatial settings
         stems = {s.id: self._stems[s.id] for s in objects if s.id not in did.stale}
+        limited = {s.id: self._limited.get(s.id, ()) if s.id not in did.stale else ()
+                   for s in objects}
         dry = {s.id: self._dry_of[s.id][1] for s in objects if s.id not in did.stale}
         todo = [s for s in objects if s.id in did.stale]
         for i, sound in enumerate(todo):
@@ -379,6 +388,7 @@ class SceneRenderer:
             mix = self._updated_mix(stems, before, after)
         report(progress, 1.0, "updated")   # last chance to cancel: nothing committed yet
         self._commit(scene, objects, dry, stems, mix)
+        self._limited = limited
         return Synced(did, self.result())
 
     def render(self, objects: Sequence[ObjectSound], *, analysis: Analysis | None = None,
@@ -416,6 +426,7 @@ class SceneRenderer:
         report(progress, 1.0, "rendered")   # last chance to cancel: nothing committed yet
         self._commit(scene, objects, dry, stems, result.mix)  # the master stage's fresh mix
         self._report, self._gain, self._rendered = dict(result.report), gain, True
+        self._limited = {oid: result.limiter if oid in playing else () for oid in spatial}
         return self.result()
 
     def _updated_mix(self, stems: Mapping[int, np.ndarray], before: set[int], after: set[int]
@@ -469,7 +480,8 @@ class SceneRenderer:
         chosen = {oid: self._chosen[key] for oid, (key, _) in self._dry_of.items()
                   if key in self._chosen}
         return RenderResult(n_samples=self.n_samples, dry=dry, stems=dict(self._stems),
-                            mix=self._mix, master=dict(self._report), chosen=chosen)
+                            mix=self._mix, master=dict(self._report), chosen=chosen,
+                            limiter=dict(self._limited))
 
     def nudges(self) -> dict[int, Nudges]:
         return {oid: o.nudges for oid, o in self._objects.items()}

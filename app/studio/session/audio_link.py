@@ -210,7 +210,8 @@ class AudioLink:
     # -- export -----------------------------------------------------------------------------
 
     def export_job(self, project: Project, outdir: Path, *, force: bool,
-                   review_video: bool) -> JobFn:
+                   review_video: bool, sessions: tuple[str, ...] = (),
+                   dry_stems: bool = False) -> JobFn:
         """Write OUTDIR (stems, mix, project.json, review video) for a project snapshot.
 
         Renders the snapshot fully first (cached dry foley makes this quick), so the export is
@@ -223,7 +224,8 @@ class AudioLink:
             video = project.video_path if review_video and Path(project.video_path).is_file() \
                 else None
             written = export_render(outdir, project, update.result, force=force,
-                                    review_video=video, progress=scaled(progress, 0.6, 1.0))
+                                    review_video=video, progress=scaled(progress, 0.6, 1.0),
+                                    sessions=sessions, dry_stems=dry_stems)
             return written, update
         return job
 

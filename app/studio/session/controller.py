@@ -15,7 +15,7 @@ import queue
 import sys
 import time
 import traceback
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,8 +265,10 @@ class StudioController:
         """True when the project changed since it was opened or last saved."""
         return self.history.revision != self._saved_revision
 
-    def export(self, folder: str | Path, *, review_video: bool = True) -> Path:
-        """Export stems, mix, project.json and a review video in the background.
+    def export(self, folder: str | Path, *, review_video: bool = True,
+               sessions: Sequence[str] = (), dry_stems: bool = False) -> Path:
+        """Export stems, mix, project.json and a review video in the background (and the DAW
+        sessions named in `sessions`, rpp/otio/aaf, with dry stems when asked).
 
         `folder` is what the user picked; `export_target` decides the exact OUTDIR (never
         replacing a folder an export did not write). Returns that OUTDIR.
@@ -274,7 +276,8 @@ class StudioController:
         project = self._require_project()
         target, force = export_target(Path(folder), project.video_path)
         job = self.audio.export_job(project.copy(), target, force=force,
-                                    review_video=review_video)
+                                    review_video=review_video, sessions=tuple(sessions),
+                                    dry_stems=dry_stems)
         self._submit(JobRequest("export"), job, name=f"Export to {target.name}")
         return target
 

@@ -35,7 +35,8 @@ class Dialogs:
         w["open_video"] = _file_dialog("Open video", self._open, VIDEO_EXTENSIONS)
         w["open_project"] = _file_dialog("Open project", self._open, (".json", ".*"))
         w["save_as"] = _file_dialog("Save project as", self._save, (".json",))
-        w["export"] = _file_dialog("Export to folder", self._export, None)
+        w["export"] = _file_dialog("Export to folder", self._export, None,
+                                   extra=self._session_choices)
         w["locate"] = _file_dialog("Locate the project's video", self._locate, VIDEO_EXTENSIONS)
         with dpg.window(label="Video not found", modal=True, show=False, width=560, height=170,
                         no_resize=True, no_close=True) as w["relink"]:
@@ -93,8 +94,28 @@ class Dialogs:
     def _save(self, sender: Any, app_data: Any) -> None:
         self.guard(lambda: self.ctl.save(app_data["file_path_name"]))
 
+    def _session_choices(self) -> None:
+        """The export picker's side panel: which DAW sessions to write with the stems."""
+        from app.daw.session import SESSION_FILES
+
+        dpg.add_text("DAW sessions")
+        for name, label in (("rpp", "Reaper"), ("otio", "OpenTimelineIO"), ("aaf", "AAF")):
+            self._w[f"session_{name}"] = dpg.add_checkbox(
+                label=f"{label} ({SESSION_FILES[name]})")
+        self._w["dry_stems"] = dpg.add_checkbox(
+            label="dry stems + pan/volume automation")
+
+    def export_choices(self) -> tuple[tuple[str, ...], bool]:
+        """(session formats ticked, dry stems ticked) in the export picker."""
+        from app.daw.session import SESSION_FORMATS
+
+        formats = tuple(n for n in SESSION_FORMATS if dpg.get_value(self._w[f"session_{n}"]))
+        return formats, bool(dpg.get_value(self._w["dry_stems"]))
+
     def _export(self, sender: Any, app_data: Any) -> None:
-        self.guard(lambda: self.ctl.export(app_data["file_path_name"]))
+        sessions, dry = self.export_choices()
+        self.guard(lambda: self.ctl.export(app_data["file_path_name"], sessions=sessions,
+                                           dry_stems=dry))
 
     # -- a moved video ------------------------------------------------------------------------
 
@@ -178,10 +199,14 @@ class Dialogs:
 
 
 def _file_dialog(label: str, callback: Callable[[Any, Any], None],
-                 extensions: tuple[str, ...] | None) -> int | str:
-    """A hidden modal file picker; no extensions = a folder picker."""
+                 extensions: tuple[str, ...] | None, *,
+                 extra: Callable[[], None] | None = None) -> int | str:
+    """A hidden modal file picker; no extensions = a folder picker; `extra` adds widgets to
+    its side panel."""
     with dpg.file_dialog(label=label, show=False, modal=True, width=760, height=460,
                          directory_selector=extensions is None, callback=callback) as dialog:
         for ext in extensions or ():
             dpg.add_file_extension(ext, color=theme.ACCENT if ext != ".*" else theme.TEXT)
+        if extra is not None:
+            extra()
     return dialog

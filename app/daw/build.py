@@ -1,0 +1,86 @@
+"""From a rendered project to its DAW session: the start timecode, the dry stems, the files.
+
+Used by app.export inside the export's temporary folder, so the session files and dry stems
+appear in OUTDIR together with the stems (or not at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from app.daw.session import (
+    SESSION_FILES,
+    DryStem,
+    Session,
+    build_session,
+    dry_stem,
+    track_name,
+)
+from app.project import Project
+from model.foley.render import RenderResult, spatial_config
+from video.base.timecode import Timecode, zero_timecode
+
+
+def start_timecode(project: Project) -> Timecode:
+    """The project video's start timecode (its container's tag), 00:00:00:00 when the video has
+    none or is not where the project says (a project moved without its video)."""
+    from video.timecode import read_start_timecode
+
+    info = project.analysis.video
+    if not info.path or not Path(info.path).is_file():
+        return zero_timecode(info.fps)
+    return read_start_timecode(info.path, info.fps)
+
+
+def dry_path(stem_path: str) -> str:
+    """`stems/<name>.wav` -> `dry/<name>.wav`."""
+    return f"dry/{Path(stem_path).name}"
+
+
+def make_dry_stems(project: Project, result: RenderResult, stems: Mapping[int, str]
+                   ) -> dict[str, DryStem]:
+    """Each object's dry stem and envelopes, keyed by its path in OUTDIR (dry/<name>.wav)."""
+    from audio.spatialize import dry_placement
+
+    config = spatial_config(project.render)
+    gain = 10.0 ** (float(result.master.get("gain_db", 0.0)) / 20.0)
+    out: dict[str, DryStem] = {}
+    for sound in project.objects:
+        placement = dry_placement(result.dry[sound.id], project.analysis.object(sound.id),
+                                  project.analysis.video, nudges=sound.nudges, config=config)
+        out[dry_path(stems[sound.id])] = dry_stem(
+            placement, master_gain=gain, limiter=result.limiter.get(sound.id, ()))
+    return out
+
+
+def make_session(project: Project, result: RenderResult, stems: Mapping[int, str], *,
+                 outdir: Path, timecode: Timecode, dry: Mapping[str, DryStem] | None) -> Session:
+    """The session of a render: baked stems, or (with `dry`) the dry stems and their envelopes.
+    outdir: OUTDIR's final place (the media URLs of OTIO and AAF are absolute)."""
+    labels = {t.id: t.label for t in project.analysis.objects}
+    rows = []
+    for sound in project.objects:
+        path = stems[sound.id] if dry is None else dry_path(stems[sound.id])
+        channels = 2 if dry is None else int(dry[path].audio.shape[0])
+        rows.append((track_name(sound.id, labels[sound.id], sound.prompt), path, channels))
+    video = Path(project.analysis.video.path)
+    return build_session(name=outdir.name, stems=rows, n_samples=result.n_samples,
+                         fps=project.analysis.video.fps, timecode=timecode,
+                         outdir=outdir.resolve(), video=video.resolve() if video.is_file() else None,
+                         pan_law=project.render.pan_law, dry=dry)
+
+
+def write_sessions(folder: Path, session: Session, formats: Sequence[str]) -> None:
+    """Write the asked session files (`SESSION_FILES` names) into `folder`."""
+    from app.daw.rpp import rpp_text
+    from app.daw.timeline import write_aaf, write_otio
+
+    for name in formats:
+        target = folder / SESSION_FILES[name]
+        if name == "rpp":
+            target.write_text(rpp_text(session), encoding="utf-8")
+        elif name == "otio":
+            write_otio(session, target)
+        else:
+            write_aaf(session, target)
