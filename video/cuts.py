@@ -47,13 +47,16 @@ class CutConfig:
     min_shot_s: shortest shot; a second cut closer than this to the previous one is dropped.
     analysis_side: frames are shrunk to at most this many pixels on their longer side.
     structure_min_distance: edge change ratio, 0..1, a structure-cue cut must reach.
-    peak_radius: the structure cue's spike must stand `spike` x above the steps of this many
-        frames on either side (and so must the frame-difference energy).
+    peak_radius: the structure cue's spike must stand `structure_spike` x above the steps of
+        this many frames on either side, and so must the frame-difference energy, which must
+        also reach `min_energy` (about 1.1 between unrelated pictures).
     """
 
     min_distance: float = 0.3
     layout_min_distance: float = 0.5
-    structure_min_distance: float = 0.5
+    structure_min_distance: float = 0.15
+    structure_spike: float = 1.8
+    min_energy: float = 0.1
     peak_radius: int = 2
     ratio: float = 2.5
     spike: float = 1.5
@@ -69,7 +72,8 @@ class CutConfig:
                              "must be in (0, 1)")
         if not 1 <= self.peak_radius <= self.lookahead:
             raise ValueError("peak_radius must be in 1..lookahead")
-        if self.ratio < 1.0 or self.spike < 1.0 or self.history < 1 or self.lookahead < 1:
+        if (self.ratio < 1.0 or self.spike < 1.0 or self.structure_spike < 1.0
+                or self.history < 1 or self.lookahead < 1 or self.min_energy < 0):
             raise ValueError("ratio and spike must be >= 1, history and lookahead >= 1")
         if self.min_shot_s < 0 or self.analysis_side < 16:
             raise ValueError("min_shot_s must be >= 0 and analysis_side >= 16")
@@ -175,16 +179,33 @@ def layout_distance(a: Signature, b: Signature) -> float:
     return float(min(1.0, np.median(np.abs(a.layout - b.layout)) / 1.35))
 
 
-def edge_change(a: Signature, b: Signature) -> float:
-    """Edge change ratio, 0 (same edges, or edges moved by at most 2 px) .. 1: the larger of the
-    shares of b's edges far from any edge of a (entering) and of a's edges far from b's (leaving).
-    Frames without edges count as unchanged unless the other has some."""
+def edge_change(a: Signature, b: Signature, *, grid: int = 8, min_edges: int = 4) -> float:
+    """Edge change ratio, 0 (same edges, or edges moved by at most 2 px) .. 1, spread over the
+    picture: in each cell of a `grid` x `grid` split, the larger of the shares of b's edges far
+    from any edge of a (entering) and of a's edges far from b's (leaving); the median over the
+    cells holding at least `min_edges` edge pixels in either frame. A cut (even to a view of the
+    same place) changes the edges everywhere; an object appearing or vanishing only where it is.
+    """
     if a.edges.shape != b.edges.shape:
         return 1.0
-    count_a, count_b = int(a.edges.sum()), int(b.edges.sum())
-    entering = int((b.edges & ~a.near_edges).sum()) / count_b if count_b else 0.0
-    leaving = int((a.edges & ~b.near_edges).sum()) / count_a if count_a else 0.0
-    return float(max(entering, leaving))
+    h, w = a.edges.shape
+    rows = np.linspace(0, h, grid + 1).astype(int)[:-1]
+    cols = np.linspace(0, w, grid + 1).astype(int)[:-1]
+
+    def per_cell(mask: np.ndarray) -> np.ndarray:
+        counts = np.add.reduceat(mask.astype(np.int32), rows, axis=0)
+        return np.add.reduceat(counts, cols, axis=1).ravel()
+
+    count_a, count_b = per_cell(a.edges), per_cell(b.edges)
+    into = per_cell(b.edges & ~a.near_edges)
+    out = per_cell(a.edges & ~b.near_edges)
+    used = np.maximum(count_a, count_b) >= min_edges
+    if not used.any():
+        return 0.0
+    # a cell whose edges all vanished (or all appeared) changed completely
+    ratio_in = np.where(count_b > 0, into / np.maximum(count_b, 1), 1.0)
+    ratio_out = np.where(count_a > 0, out / np.maximum(count_a, 1), 1.0)
+    return float(np.median(np.maximum(ratio_in, ratio_out)[used]))
 
 
 def difference_energy(a: Signature, b: Signature) -> float:
@@ -282,15 +303,17 @@ class CutDetector:
         history.append(step)
         if step < max(minimum, cfg.ratio * level):
             return False
-        radius = cfg.peak_radius if cue == _STRUCTURE else 1
+        structure = cue == _STRUCTURE
+        radius, spike = (cfg.peak_radius, cfg.structure_spike) if structure else (1, cfg.spike)
         neighbours = [frames[i] for i in range(max(1, candidate - radius),
                                                min(len(frames), candidate + radius + 1))
                       if i != candidate]
         around = max((f.steps[cue] for f in neighbours), default=0.0)
-        if step < cfg.spike * around:
+        if step < spike * around:
             return False  # the change is spread over several frames: a dissolve, not a cut
-        if cue == _STRUCTURE and frames[candidate].energy < cfg.spike * max(
-                (f.energy for f in neighbours), default=0.0):
+        energy = frames[candidate].energy
+        if structure and (energy < cfg.min_energy or energy < spike * max(
+                (f.energy for f in neighbours), default=0.0)):
             return False  # edges changed but the picture did not jump (e.g. focus, grain)
         before = frames[max(0, candidate - 1 - cfg.lookahead):candidate]
         return all(min(distance(old.signature, new.signature) for old in before) >= minimum

@@ -15,6 +15,7 @@ from video.cuts import (
     CutConfig,
     CutDetector,
     detect_cuts,
+    edge_change,
     frame_signature,
     layout_distance,
     signature_distance,
@@ -258,6 +259,8 @@ def test_tiny_streams() -> None:
 
 @pytest.mark.parametrize("options", [
     {"min_distance": 0.0}, {"min_distance": 1.0}, {"layout_min_distance": 0.0},
+    {"structure_min_distance": 1.0}, {"structure_spike": 0.5}, {"min_energy": -0.1},
+    {"peak_radius": 0}, {"peak_radius": 4},
     {"ratio": 0.5}, {"spike": 0.9}, {"history": 0},
     {"lookahead": 0}, {"min_shot_s": -1.0}, {"analysis_side": 8},
 ])
@@ -326,3 +329,18 @@ def test_dissolve_renders_as_a_mixing_ramp() -> None:
     assert weights[0] == pytest.approx(0.0, abs=0.05) and weights[-1] == pytest.approx(1.0, abs=0.05)
     assert np.all(np.diff(weights[1:-1]) > 0.1)
     assert weights[1] < 0.2 and weights[-2] > 0.8
+
+
+def test_edge_change_is_spread_over_the_picture(rng: np.random.Generator) -> None:
+    """An object vanishing changes the edges only where it was; a new view changes them all
+    (on a background with edges of its own: on a featureless one the object's cells are all
+    the cells that count)."""
+    place = texture("grain", rng, GREEN)
+    view = place[:H, :W].copy()
+    with_box = view.copy()
+    with_box[20:60, 30:86] = texture("checker", rng, SAND, 40, 56)
+    shifted = place[30:30 + H, 40:40 + W]
+    a, b, c = (frame_signature(image) for image in (with_box, view, shifted))
+    assert edge_change(a, a) == 0.0
+    assert edge_change(a, b) < 0.1
+    assert edge_change(b, c) > 0.5
