@@ -180,6 +180,13 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _pair(recall: float, precision: float, real: int, generated: int) -> str:
+    """"recall / precision", each "n/a" when its denominator is empty (no real onsets to find,
+    no generated onsets to be right)."""
+    return (f"{_pct(recall) if real else 'n/a'} / "
+            f"{_pct(precision) if generated else 'n/a'}")
+
+
 def audio_truth_table(rows: Sequence[AudioTruthResult]) -> str:
     """Markdown table: per clip and detector, recall / precision and their chance values."""
     head = ("| clip | events | fps | real onsets | generated onsets | recall / precision, 1 frame "
@@ -187,10 +194,12 @@ def audio_truth_table(rows: Sequence[AudioTruthResult]) -> str:
             "|---|---|---|---|---|---|---|---|---|---|\n")
     body = "".join(
         f"| {r.name} | {r.detector} | {r.fps:.2f} | {r.real_onsets} | {r.generated_onsets} | "
-        f"{_pct(r.frame.score.recall)} / {_pct(r.frame.score.precision)} | "
-        f"{_pct(r.frame.chance_recall)} / {_pct(r.frame.chance_precision)} | "
-        f"{_pct(r.wide.score.recall)} / {_pct(r.wide.score.precision)} | "
-        f"{_pct(r.wide.chance_recall)} / {_pct(r.wide.chance_precision)} | "
+        + " | ".join(_pair(recall, precision, r.real_onsets, r.generated_onsets)
+                     for recall, precision in (
+                         (r.frame.score.recall, r.frame.score.precision),
+                         (r.frame.chance_recall, r.frame.chance_precision),
+                         (r.wide.score.recall, r.wide.score.precision),
+                         (r.wide.chance_recall, r.wide.chance_precision))) + " | "
         + (f"{r.median_offset_ms:+.0f} ms" if math.isfinite(r.median_offset_ms) else "-")
         + " |\n" for r in rows)
     return head + body
@@ -217,8 +226,8 @@ def pooled_table(rows: Sequence[AudioTruthResult]) -> str:
                         if real else 1.0)
             c_precision = (sum(s.chance_precision * r.generated_onsets
                                for s, r in zip(scores, mine, strict=True)) / made if made else 1.0)
-            cells += [f"{_pct(recall)} / {_pct(precision)}", f"{_pct(c_recall)} / "
-                      f"{_pct(c_precision)}"]
+            cells += [_pair(recall, precision, real, made),
+                      _pair(c_recall, c_precision, real, made)]
         out += f"| {name} | {len(mine)} | {real} | {made} | " + " | ".join(cells) + " |\n"
     return out
 
