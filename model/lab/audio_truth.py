@@ -21,7 +21,6 @@ render of the same density would score. The table puts both side by side.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from model.lab.metrics import EventScore, detect_onsets, score_events
+from model.lab.real_eval import read_clip_file
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, report, scaled
 
@@ -53,18 +53,7 @@ class AudioTruthClip:
 
 def load_audio_truth(path: str | Path) -> AudioTruthClip:
     """Read and validate an audio-truth file; the video it names must sit beside it."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not valid JSON") from exc
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InputError(f"{path} is not an audio-truth file (schema {SCHEMA})")
-    video = path.parent / str(data.get("video", ""))
-    if not data.get("video") or not video.is_file():
-        raise InputError(f"{path}: its video {data.get('video')!r} is not beside it")
+    data, video = read_clip_file(Path(path), schema=SCHEMA, what="an audio-truth")
     return AudioTruthClip(video=video, source=str(data.get("source", "")))
 
 
