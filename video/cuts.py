@@ -83,16 +83,19 @@ class CutConfig:
 class Signature:
     """Summary of one frame: colour and texture histograms (each summing to 1), position-free,
     its layout: a 16x16 gray thumbnail as z-scores (so brightness changes and flashes barely
-    move it); its structure: the edge map (bool) and the edges dilated (for the change ratio)."""
+    move it); its structure: the edge map (bool), the edges dilated (for the change ratio) and
+    the share of each cell of an EDGE_GRID x EDGE_GRID split that the edges cover."""
 
     colour: np.ndarray
     texture: np.ndarray
     layout: np.ndarray
     edges: np.ndarray
     near_edges: np.ndarray
+    edge_cells: np.ndarray
 
 
 _NEAR = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+EDGE_GRID = 8
 
 
 def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature:
@@ -105,10 +108,11 @@ def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature
     else:
         gray = small
         colour = cv2.calcHist([gray], [0], None, [32], [0, 256])
-    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 120)
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 120) > 0
     return Signature(colour=_normalised(colour), texture=_normalised(_texture_histogram(gray)),
-                     layout=_thumbnail(gray), edges=edges > 0,
-                     near_edges=cv2.dilate(edges, _NEAR) > 0)
+                     layout=_thumbnail(gray), edges=edges,
+                     near_edges=cv2.dilate(edges.view(np.uint8), _NEAR) > 0,
+                     edge_cells=_cell_shares(edges, EDGE_GRID))
 
 
 def soft_colour_histogram(rgb: np.ndarray) -> np.ndarray:
@@ -179,33 +183,33 @@ def layout_distance(a: Signature, b: Signature) -> float:
     return float(min(1.0, np.median(np.abs(a.layout - b.layout)) / 1.35))
 
 
-def edge_change(a: Signature, b: Signature, *, grid: int = 8, min_edges: int = 4) -> float:
+def _cell_shares(mask: np.ndarray, grid: int) -> np.ndarray:
+    """Share of each of grid x grid cells that `mask` covers (area-averaged), flattened."""
+    return cv2.resize(mask.astype(np.float32), (grid, grid), interpolation=cv2.INTER_AREA
+                      ).astype(np.float64).ravel()
+
+
+def edge_change(a: Signature, b: Signature, *, grid: int = EDGE_GRID,
+                min_share: float = 0.01) -> float:
     """Edge change ratio, 0 (same edges, or edges moved by at most 2 px) .. 1, spread over the
     picture: in each cell of a `grid` x `grid` split, the larger of the shares of b's edges far
     from any edge of a (entering) and of a's edges far from b's (leaving); the median over the
-    cells holding at least `min_edges` edge pixels in either frame. A cut (even to a view of the
-    same place) changes the edges everywhere; an object appearing or vanishing only where it is.
+    cells where edges cover at least `min_share` of the cell in either frame. A cut (even to a
+    view of the same place) changes the edges everywhere; an object appearing or vanishing, only
+    where it is.
     """
     if a.edges.shape != b.edges.shape:
         return 1.0
-    h, w = a.edges.shape
-    rows = np.linspace(0, h, grid + 1).astype(int)[:-1]
-    cols = np.linspace(0, w, grid + 1).astype(int)[:-1]
-
-    def per_cell(mask: np.ndarray) -> np.ndarray:
-        counts = np.add.reduceat(mask.astype(np.int32), rows, axis=0)
-        return np.add.reduceat(counts, cols, axis=1).ravel()
-
-    count_a, count_b = per_cell(a.edges), per_cell(b.edges)
-    into = per_cell(b.edges & ~a.near_edges)
-    out = per_cell(a.edges & ~b.near_edges)
-    used = np.maximum(count_a, count_b) >= min_edges
+    share_a, share_b = a.edge_cells, b.edge_cells
+    used = np.maximum(share_a, share_b) >= min_share
     if not used.any():
         return 0.0
+    into = _cell_shares(b.edges & ~a.near_edges, grid)
+    out = _cell_shares(a.edges & ~b.near_edges, grid)
     # a cell whose edges all vanished (or all appeared) changed completely
-    ratio_in = np.where(count_b > 0, into / np.maximum(count_b, 1), 1.0)
-    ratio_out = np.where(count_a > 0, out / np.maximum(count_a, 1), 1.0)
-    return float(np.median(np.maximum(ratio_in, ratio_out)[used]))
+    ratio_in = np.where(share_b > 0, into / np.maximum(share_b, 1e-9), 1.0)
+    ratio_out = np.where(share_a > 0, out / np.maximum(share_a, 1e-9), 1.0)
+    return float(np.median(np.minimum(np.maximum(ratio_in, ratio_out), 1.0)[used]))
 
 
 def difference_energy(a: Signature, b: Signature) -> float:
