@@ -128,12 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="evaluate on N held-out synthetic clips")
     mode.add_argument("--render-dir", metavar="OUTDIR", help="metrics of an existing render")
     mode.add_argument("--real", metavar="DIR",
-                      help="evaluate only on the real clips with hand-marked events in DIR")
+                      help="evaluate only on the real clips in DIR: hand-marked events "
+                           "(*.events.json) and/or their own audio (*.audio-truth.json)")
     ev.add_argument("--real-dir", metavar="DIR",
                     help="marked real clips to add to --synthetic (default: bundled)")
     ev.add_argument("--no-real", action="store_true", help="--synthetic without the real clips")
     ev.add_argument("--seed", type=int, default=1000, metavar="N",
-                    help="synthetic set seed (default 1000)")
+                    help="synthetic set seed; with --real, the render and chance-shift seed "
+                         "(default 1000)")
     ev.add_argument("--video", metavar="V", help="the video the render was made from")
     ev.add_argument("--out", metavar="PATH", help="also write the report here")
     ev.add_argument("--checkpoint", metavar="PT", help="learned event model (default bundled)")

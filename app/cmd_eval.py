@@ -5,8 +5,10 @@
         baselines vs object-aware rendering, hand-made vs learned events, on N held-out
         synthetic clips and on the real clips with hand-marked events in DIR (default: the
         bundled assets/clips); prints the tables and, with --out, writes the evaluation document.
-    stereofoley eval --real DIR [--out REPORT.md] [--checkpoint PT]
-        the same on the marked real clips in DIR only (VIDEO + VIDEO-stem.events.json pairs).
+    stereofoley eval --real DIR [--out REPORT.md] [--checkpoint PT] [--seed S]
+        the same on the marked real clips in DIR only (VIDEO + VIDEO-stem.events.json pairs),
+        and sync against their own audio on the clips with VIDEO-stem.audio-truth.json
+        (model.lab.audio_truth; docs/FORMATS.md).
     stereofoley eval --render-dir OUTDIR [--video V] [--out METRICS.txt]
         metrics of an existing render (its stems and mix) against its project.json.
 
@@ -77,20 +79,41 @@ def _check_yamnet() -> None:
 
 def _run_real(opts: argparse.Namespace) -> int:
     from model.detector.learned_events import load_event_model
-    from model.lab.real_eval import evaluate_real, real_document
+    from model.lab.audio_truth import (
+        audio_truth_markdown,
+        evaluate_audio_truth,
+        find_audio_truth_clips,
+    )
+    from model.lab.real_eval import evaluate_real, find_marked_clips, real_document
 
     if opts.video is not None:
         raise InputError("--video goes with --render-dir, not --real")
-    clips = _marked_clips(opts.real)
+    clips = find_marked_clips(opts.real)
+    heard = find_audio_truth_clips(opts.real)
+    if not clips and not heard:
+        raise InputError(f"no marked clips (*.events.json) or audio-truth clips "
+                         f"(*.audio-truth.json) beside their videos in {opts.real}")
     load_event_model(opts.checkpoint)
-    _check_yamnet()
-    command = _command(["--real", opts.real], opts)
+    if clips:
+        _check_yamnet()
+    command = _command(["--real", opts.real] + (["--seed", str(opts.seed)] if heard else []),
+                       opts)
     bar = ProgressBar("eval")
+    share = len(clips) / (len(clips) + len(heard))
     try:
-        real = evaluate_real(clips, folder=opts.real, checkpoint=opts.checkpoint, progress=bar)
+        real = (evaluate_real(clips, folder=opts.real, checkpoint=opts.checkpoint,
+                              progress=scaled(bar, 0.0, share)) if clips else None)
+        rows = (evaluate_audio_truth(heard, checkpoint=opts.checkpoint, seed=opts.seed,
+                                     progress=scaled(bar, share, 1.0)) if heard else ())
     finally:
         bar.close()
-    text = real_document(real, command)
+    if real is not None:
+        text = real_document(real, command)
+        if rows:
+            text += "\n" + audio_truth_markdown(rows, opts.real)
+    else:
+        text = (f"# Evaluation on real clips with their own audio\n\nRegenerate with:\n\n"
+                f"    {command}\n\n{audio_truth_markdown(rows, opts.real)}")
     print(text)
     if opts.out:
         atomic_write_text(opts.out, text)

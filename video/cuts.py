@@ -1,15 +1,21 @@
 """Shot cut detection, streaming: small frames in one at a time, cut times out.
 
 A hard cut changes the picture at once, while motion (objects, camera pans) changes it
-gradually. Each frame gets a signature with two cues. Content: an HSV colour histogram and a
+gradually. Each frame gets a signature with three cues. Content: an HSV colour histogram and a
 texture histogram (gradient orientation x strength), position-free, so motion barely moves
-them. Layout: an 8x8 thumbnail, normalised, which tells apart two views of the same place
-(same colours and textures) and ignores flashes. For either cue, the distance between
-consecutive frames spikes at a cut; a spike counts only if it stands well above the recent
-level of frame-to-frame change (so fast motion raises the bar) and above the changes just before
-and after it (so a cross-fade, which spreads its change over many frames, is not a cut), and if
+them. Layout: a 16x16 thumbnail, normalised, which tells apart two views of the same place
+(same colours and textures) and ignores flashes. Structure: the picture's edge map; the edge
+change ratio (the share of edges that appear or vanish, farther than a few pixels from any edge
+of the other frame) stays low under motion, as edges only move, and jumps at a cut even between
+two shots of the same characters in the same palette, where the histograms barely move. For any
+cue, the distance between consecutive frames spikes at a cut; a spike counts only if it stands
+well above the recent level of frame-to-frame change (so fast motion raises the bar) and above
+the changes of its neighbouring frames (so a cross-fade, which spreads its change over many
+frames, and a tumbling camera, which changes everything on every frame, are not cuts), and if
 the picture does not come back a few frames later (so flashes, lightning and muzzle fire are not
-cuts). A cut smeared over two frames (some telecined material) reads as gradual.
+cuts). For the structure cue the frame-difference energy (of the normalised thumbnail) must
+peak there as well. A cut smeared over two frames (some telecined material) reads as gradual.
+Dissolves are not detected (see the module's tests: a cross-fade is deliberately not a cut).
 """
 
 from __future__ import annotations
@@ -40,10 +46,18 @@ class CutConfig:
         (a flash shorter than this is not a cut); also the detector's latency in frames.
     min_shot_s: shortest shot; a second cut closer than this to the previous one is dropped.
     analysis_side: frames are shrunk to at most this many pixels on their longer side.
+    structure_min_distance: edge change ratio, 0..1, a structure-cue cut must reach.
+    peak_radius: the structure cue's spike must stand `structure_spike` x above the steps of
+        this many frames on either side, and so must the frame-difference energy, which must
+        also reach `min_energy` (about 1.1 between unrelated pictures).
     """
 
     min_distance: float = 0.3
     layout_min_distance: float = 0.5
+    structure_min_distance: float = 0.15
+    structure_spike: float = 1.8
+    min_energy: float = 0.1
+    peak_radius: int = 2
     ratio: float = 2.5
     spike: float = 1.5
     history: int = 15
@@ -52,9 +66,14 @@ class CutConfig:
     analysis_side: int = 128
 
     def __post_init__(self) -> None:
-        if not (0.0 < self.min_distance < 1.0 and 0.0 < self.layout_min_distance < 1.0):
-            raise ValueError("min_distance and layout_min_distance must be in (0, 1)")
-        if self.ratio < 1.0 or self.spike < 1.0 or self.history < 1 or self.lookahead < 1:
+        if not (0.0 < self.min_distance < 1.0 and 0.0 < self.layout_min_distance < 1.0
+                and 0.0 < self.structure_min_distance < 1.0):
+            raise ValueError("min_distance, layout_min_distance and structure_min_distance "
+                             "must be in (0, 1)")
+        if not 1 <= self.peak_radius <= self.lookahead:
+            raise ValueError("peak_radius must be in 1..lookahead")
+        if (self.ratio < 1.0 or self.spike < 1.0 or self.structure_spike < 1.0
+                or self.history < 1 or self.lookahead < 1 or self.min_energy < 0):
             raise ValueError("ratio and spike must be >= 1, history and lookahead >= 1")
         if self.min_shot_s < 0 or self.analysis_side < 16:
             raise ValueError("min_shot_s must be >= 0 and analysis_side >= 16")
@@ -63,17 +82,25 @@ class CutConfig:
 @dataclass(frozen=True)
 class Signature:
     """Summary of one frame: colour and texture histograms (each summing to 1), position-free,
-    and its layout: an 8x8 gray thumbnail as z-scores (so brightness changes and flashes barely
-    move it)."""
+    its layout: a 16x16 gray thumbnail as z-scores (so brightness changes and flashes barely
+    move it); its structure: the edge map (bool), the edges dilated (for the change ratio) and
+    the share of each cell of an EDGE_GRID x EDGE_GRID split that the edges cover."""
 
     colour: np.ndarray
     texture: np.ndarray
     layout: np.ndarray
+    edges: np.ndarray
+    near_edges: np.ndarray
+    edge_cells: np.ndarray
+
+
+_NEAR = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+EDGE_GRID = 8
 
 
 def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature:
     """Colour (soft HSV 24x8x8, or 32 gray levels) and texture (8 orientations x 4 strengths)
-    histograms of an RGB or gray uint8 image."""
+    histograms, layout thumbnail and edge map of an RGB or gray uint8 image."""
     small = _shrink(image, analysis_side)
     if small.ndim == 3:
         colour = soft_colour_histogram(small)
@@ -81,8 +108,11 @@ def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature
     else:
         gray = small
         colour = cv2.calcHist([gray], [0], None, [32], [0, 256])
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 120) > 0
     return Signature(colour=_normalised(colour), texture=_normalised(_texture_histogram(gray)),
-                     layout=_thumbnail(gray))
+                     layout=_thumbnail(gray), edges=edges,
+                     near_edges=cv2.dilate(edges.view(np.uint8), _NEAR) > 0,
+                     edge_cells=_cell_shares(edges, EDGE_GRID))
 
 
 def soft_colour_histogram(rgb: np.ndarray) -> np.ndarray:
@@ -153,19 +183,55 @@ def layout_distance(a: Signature, b: Signature) -> float:
     return float(min(1.0, np.median(np.abs(a.layout - b.layout)) / 1.35))
 
 
+def _cell_shares(mask: np.ndarray, grid: int) -> np.ndarray:
+    """Share of each of grid x grid cells that `mask` covers (area-averaged), flattened."""
+    return cv2.resize(mask.astype(np.float32), (grid, grid), interpolation=cv2.INTER_AREA
+                      ).astype(np.float64).ravel()
+
+
+def edge_change(a: Signature, b: Signature, *, grid: int = EDGE_GRID,
+                min_share: float = 0.01) -> float:
+    """Edge change ratio, 0 (same edges, or edges moved by at most 2 px) .. 1, spread over the
+    picture: in each cell of a `grid` x `grid` split, the larger of the shares of b's edges far
+    from any edge of a (entering) and of a's edges far from b's (leaving); the median over the
+    cells where edges cover at least `min_share` of the cell in either frame. A cut (even to a
+    view of the same place) changes the edges everywhere; an object appearing or vanishing, only
+    where it is.
+    """
+    if a.edges.shape != b.edges.shape:
+        return 1.0
+    share_a, share_b = a.edge_cells, b.edge_cells
+    used = np.maximum(share_a, share_b) >= min_share
+    if not used.any():
+        return 0.0
+    into = _cell_shares(b.edges & ~a.near_edges, grid)
+    out = _cell_shares(a.edges & ~b.near_edges, grid)
+    # a cell whose edges all vanished (or all appeared) changed completely
+    ratio_in = np.where(share_b > 0, into / np.maximum(share_b, 1e-9), 1.0)
+    ratio_out = np.where(share_a > 0, out / np.maximum(share_a, 1e-9), 1.0)
+    return float(np.median(np.minimum(np.maximum(ratio_in, ratio_out), 1.0)[used]))
+
+
+def difference_energy(a: Signature, b: Signature) -> float:
+    """Mean absolute change of the normalised 16x16 thumbnail (0 same; about 1.1 unrelated)."""
+    return float(np.mean(np.abs(a.layout - b.layout)))
+
+
 def _hellinger(p: np.ndarray, q: np.ndarray) -> float:
     overlap = float(np.sum(np.sqrt(p * q)))
     return float(np.sqrt(max(0.0, 1.0 - overlap)))
 
 
-_CUES = (signature_distance, layout_distance)  # content, layout
+_CUES = (signature_distance, layout_distance, edge_change)  # content, layout, structure
+_STRUCTURE = 2
 
 
 @dataclass(frozen=True)
 class _Seen:
     time: float
     signature: Signature
-    steps: tuple[float, float]  # content and layout distance to the previous frame (0 first)
+    steps: tuple[float, ...]  # each cue's distance to the previous frame (0 first)
+    energy: float             # frame-difference energy to the previous frame
 
 
 class CutDetector:
@@ -183,19 +249,25 @@ class CutDetector:
         # lookahead + 1 frames before a candidate, the candidate, lookahead frames after it
         self._recent: deque[_Seen] = deque(maxlen=2 * self.config.lookahead + 2)
         self._steps = tuple(deque[float](maxlen=self.config.history) for _ in _CUES)
-        self._minimum = (self.config.min_distance, self.config.layout_min_distance)
+        self._minimum = (self.config.min_distance, self.config.layout_min_distance,
+                         self.config.structure_min_distance)
         self._last_cut: float | None = None
 
     def update(self, frame: VideoFrame) -> float | None:
         """Feed the next frame; returns the time of a cut now confirmed, else None."""
         signature = frame_signature(frame.image, analysis_side=self.config.analysis_side)
         last = self._recent[-1].signature if self._recent else signature
-        steps = (signature_distance(last, signature), layout_distance(last, signature))
-        self._recent.append(_Seen(time=float(frame.time), signature=signature, steps=steps))
+        steps = tuple(cue(last, signature) for cue in _CUES)
+        self._recent.append(_Seen(time=float(frame.time), signature=signature, steps=steps,
+                                  energy=difference_energy(last, signature)))
         candidate = len(self._recent) - 1 - self.config.lookahead
         if candidate < 1:
             return None
         return self._decide(list(self._recent), candidate)
+
+    def _far_from_last_cut(self, time: float) -> bool:
+        # abs(): frames may be fed newest first (tracking backwards); distances are symmetric
+        return self._last_cut is None or abs(time - self._last_cut) >= self.config.min_shot_s
 
     def finish(self) -> tuple[float, ...]:
         """Decide the frames still waiting for their lookahead (the clip's last few).
@@ -218,10 +290,7 @@ class CutDetector:
         """
         seen = frames[candidate]
         votes = [self._cue_says_cut(frames, candidate, cue) for cue in range(len(_CUES))]
-        if not any(votes):
-            return None
-        # abs(): frames may be fed newest first (tracking backwards); distances are symmetric
-        if self._last_cut is not None and abs(seen.time - self._last_cut) < self.config.min_shot_s:
+        if not any(votes) or not self._far_from_last_cut(seen.time):
             return None
         self._last_cut = seen.time
         return seen.time
@@ -238,9 +307,18 @@ class CutDetector:
         history.append(step)
         if step < max(minimum, cfg.ratio * level):
             return False
-        around = max(frames[candidate - 1].steps[cue], frames[candidate + 1].steps[cue])
-        if step < cfg.spike * around:
+        structure = cue == _STRUCTURE
+        radius, spike = (cfg.peak_radius, cfg.structure_spike) if structure else (1, cfg.spike)
+        neighbours = [frames[i] for i in range(max(1, candidate - radius),
+                                               min(len(frames), candidate + radius + 1))
+                      if i != candidate]
+        around = max((f.steps[cue] for f in neighbours), default=0.0)
+        if step < spike * around:
             return False  # the change is spread over several frames: a dissolve, not a cut
+        energy = frames[candidate].energy
+        if structure and (energy < cfg.min_energy or energy < spike * max(
+                (f.energy for f in neighbours), default=0.0)):
+            return False  # edges changed but the picture did not jump (e.g. focus, grain)
         before = frames[max(0, candidate - 1 - cfg.lookahead):candidate]
         return all(min(distance(old.signature, new.signature) for old in before) >= minimum
                    for new in (frames[candidate], frames[-1]))

@@ -94,6 +94,11 @@ class SceneSpec:
     `noise` is the sensor noise standard deviation in 8-bit levels; `pan` the camera pan in frame
     widths / heights per second (it reverses at the edge of the background canvas); `cuts` are
     shot changes in seconds (each shot gets a new background).
+
+    `views` makes the shots views of ONE place, as a film cuts between shots of the same scene:
+    one camera offset (frame widths, heights) per shot (len(cuts) + 1 of them), all on the first
+    shot's background, and the objects (the same characters) seen from that camera too.
+    `dissolve` (seconds) turns every cut into a cross-fade of that length centred on the cut time.
     """
 
     width: int = 640
@@ -106,6 +111,8 @@ class SceneSpec:
     pan: tuple[float, float] = (0.0, 0.0)
     objects: tuple[ObjectSpec, ...] = ()
     cuts: tuple[float, ...] = field(default=())
+    views: tuple[tuple[float, float], ...] = ()
+    dissolve: float = 0.0
 
     def __post_init__(self) -> None:
         if self.width < 16 or self.height < 16:
@@ -118,6 +125,12 @@ class SceneSpec:
             raise ValueError(f"unknown background {self.background!r}")
         if self.noise < 0:
             raise ValueError("noise must be >= 0")
+        if self.views and len(self.views) != len(self.cuts) + 1:
+            raise ValueError("views needs one camera offset per shot (len(cuts) + 1)")
+        if any(abs(v) > 1.0 for view in self.views for v in view):
+            raise ValueError("view offsets must be within one frame (-1..1)")
+        if self.dissolve < 0:
+            raise ValueError("dissolve must be >= 0")
 
     @property
     def frame_count(self) -> int:
@@ -390,33 +403,91 @@ def _shot_index(spec: SceneSpec, t: float) -> int:
     return sum(1 for c in spec.cuts if c <= t + 1e-9)
 
 
+def _view_margin(spec: SceneSpec) -> tuple[int, int]:
+    """Canvas pixels (x, y) added on each side for the shots' camera offsets (`views`)."""
+    if not spec.views:
+        return 0, 0
+    return (int(math.ceil(max(abs(v[0]) for v in spec.views) * spec.width)),
+            int(math.ceil(max(abs(v[1]) for v in spec.views) * spec.height)))
+
+
+def _view_shift(spec: SceneSpec, shot: int) -> tuple[float, float]:
+    """Camera offset (pixels) of one shot on the shared place (0, 0 without `views`)."""
+    if not spec.views:
+        return 0.0, 0.0
+    vx, vy = spec.views[min(shot, len(spec.views) - 1)]
+    return vx * spec.width, vy * spec.height
+
+
+def _shifted(shape: _Shape, dx: float, dy: float) -> _Shape:
+    """The shape moved by (dx, dy) pixels (an object seen from another camera position)."""
+    if dx == 0 and dy == 0:
+        return shape
+    x0, y0, x1, y1 = shape.box
+    parts = tuple((kind, data + (np.array([dx, dy, 0.0]) if kind == "circle" else
+                                 np.array([dx, dy]))) for kind, data in shape.parts)
+    return _Shape(shape.kind, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), parts)
+
+
+def _canvas_for(spec: SceneSpec, shot: int) -> np.ndarray:
+    """The background canvas a shot is filmed on: its own, or the shared place of `views`."""
+    mx, my = _pan_margin(spec)
+    vx, vy = _view_margin(spec)
+    return _background(spec, 0 if spec.views else shot, spec.width + mx + 2 * vx,
+                       spec.height + my + 2 * vy)
+
+
 def _compose(spec: SceneSpec, index: int, canvas: np.ndarray,
-             bounces: list[list[tuple[float, float, float]]]) -> np.ndarray:
-    """Frame `index`: the panned background window, the objects back to front, sensor noise."""
+             bounces: list[list[tuple[float, float, float]]], shot: int = 0) -> np.ndarray:
+    """Frame `index` as shot `shot` films it: the panned background window, the objects back to
+    front, sensor noise."""
     t = spec.time_of(index)
     ox, oy = camera_offset(spec, t)
+    (mx, my), (dx, dy) = _view_margin(spec), _view_shift(spec, shot)
+    ox, oy = ox + mx + dx, oy + my + dy
     shift = np.array([[1, 0, -ox], [0, 1, -oy]], dtype=np.float64)
     img = cv2.warpAffine(canvas, shift, (spec.width, spec.height), flags=cv2.INTER_CUBIC,
                          borderMode=cv2.BORDER_REFLECT)
     for i in sorted(range(len(spec.objects)), key=lambda k: spec.objects[k].depth):
         shape = _shape_at(spec.objects[i], t, spec.width, spec.height, bounces[i])
         if shape is not None:
-            _draw(img, shape, spec.objects[i].color)
+            _draw(img, _shifted(shape, -dx, -dy), spec.objects[i].color)
     return _add_noise(img, spec, index)
+
+
+def _dissolve_weight(spec: SceneSpec, t: float) -> tuple[int, float]:
+    """(cut number, weight of the next shot) when t is inside a dissolve, else (-1, 0)."""
+    half = spec.dissolve / 2
+    for k, cut in enumerate(spec.cuts):
+        if half > 0 and cut - half <= t + 1e-9 < cut + half:
+            return k, (t - (cut - half) + 0.5 / float(spec.fps)) / spec.dissolve
+    return -1, 0.0
+
+
+def _frame(spec: SceneSpec, index: int, canvases: dict[int, np.ndarray],
+           bounces: list[list[tuple[float, float, float]]]) -> np.ndarray:
+    """Frame `index`, cross-faded between two shots inside a dissolve (`canvases` caches the
+    shots' backgrounds)."""
+    t = spec.time_of(index)
+    cut, weight = _dissolve_weight(spec, t)
+    shots = [cut, cut + 1] if cut >= 0 else [_shot_index(spec, t)]
+    for stale in set(canvases) - set(shots):  # bounded memory: only the shots of now are kept
+        del canvases[stale]
+    for shot in shots:
+        if shot not in canvases:
+            canvases[shot] = _canvas_for(spec, shot)
+    if cut < 0:
+        return _compose(spec, index, canvases[shots[0]], bounces, shots[0])
+    a, b = (_compose(spec, index, canvases[s], bounces, s).astype(np.float32) for s in shots)
+    return np.clip(np.rint((1 - weight) * a + weight * b), 0, 255).astype(np.uint8)
 
 
 def render_frames(spec: SceneSpec) -> Iterator[np.ndarray]:
     """Yield the clip's frames, RGB uint8 (height, width, 3), one at a time (bounded memory)."""
-    mx, my = _pan_margin(spec)
     bounces = _all_ball_bounces(spec)
-    canvas: np.ndarray | None = None
-    shot = -1
+    canvases: dict[int, np.ndarray] = {}
     for index in range(spec.frame_count):
-        now = _shot_index(spec, spec.time_of(index))
-        if now != shot or canvas is None:
-            shot = now
-            canvas = _background(spec, shot, spec.width + mx, spec.height + my)
-        yield _compose(spec, index, canvas, bounces)
+        yield _frame(spec, index, canvases, bounces)
 
 
 def video_frames(spec: SceneSpec) -> Iterator[VideoFrame]:
@@ -429,10 +500,7 @@ def render_frame(spec: SceneSpec, index: int) -> np.ndarray:
     """One frame by index (the same pixels the iterator yields for it)."""
     if not 0 <= index < spec.frame_count:
         raise IndexError(f"frame {index} out of range 0..{spec.frame_count - 1}")
-    mx, my = _pan_margin(spec)
-    shot = _shot_index(spec, spec.time_of(index))
-    canvas = _background(spec, shot, spec.width + mx, spec.height + my)
-    return _compose(spec, index, canvas, _all_ball_bounces(spec))
+    return _frame(spec, index, {}, _all_ball_bounces(spec))
 
 
 def _add_noise(img: np.ndarray, spec: SceneSpec, index: int) -> np.ndarray:
@@ -481,8 +549,10 @@ def scene_truth(spec: SceneSpec, *, path: str = "") -> Analysis:
     for i, obj in enumerate(spec.objects):
         frames, boxes = [], []
         for index in range(n):
-            shape = _shape_at(obj, spec.time_of(index), w, h, bounces[i])
-            vis = _visible_box(shape.box, w, h) if shape is not None else None
+            t = spec.time_of(index)
+            shape = _shape_at(obj, t, w, h, bounces[i])
+            dx, dy = _view_shift(spec, _shot_index(spec, t))
+            vis = _visible_box(_shifted(shape, -dx, -dy).box, w, h) if shape is not None else None
             if vis is not None:
                 frames.append(index)
                 boxes.append(vis)

@@ -94,20 +94,27 @@ def _number(entry: Mapping[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
-def load_marked(path: str | Path) -> MarkedClip:
-    """Read and validate a marked-events file; the video it names must sit beside it."""
-    path = Path(path)
+def read_clip_file(path: Path, *, schema: str, what: str) -> tuple[dict[str, Any], Path]:
+    """A clip's JSON file beside its video: its document (checked to carry `schema`; `what`
+    names the kind of file in errors) and the video it names, which must sit beside it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid JSON") from exc
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InputError(f"{path} is not a marked-events file (schema {SCHEMA})")
+    if not isinstance(data, dict) or data.get("schema") != schema:
+        raise InputError(f"{path} is not {what} file (schema {schema})")
     video = path.parent / str(data.get("video", ""))
     if not data.get("video") or not video.is_file():
         raise InputError(f"{path}: its video {data.get('video')!r} is not beside it")
+    return data, video
+
+
+def load_marked(path: str | Path) -> MarkedClip:
+    """Read and validate a marked-events file; the video it names must sit beside it."""
+    path = Path(path)
+    data, video = read_clip_file(path, schema=SCHEMA, what="a marked-events")
     raw = data.get("events")
     if not isinstance(raw, list):
         raise InputError(f"{path}: 'events' must be a list")

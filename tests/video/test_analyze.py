@@ -191,3 +191,25 @@ def test_bundled_demo_against_its_truth() -> None:
     assert score.false_tracks <= 1
     walker = score.objects[1]
     assert walker.single_id >= 0.9            # keeps its id walking over the rolling ball
+
+
+@pytest.mark.parametrize("fps", [12, 24])
+def test_no_track_crosses_a_cut_between_shots_of_one_scene(fps: int) -> None:
+    """Four shots of one place with the same characters (video.synth views): every cut is
+    found within one frame and no track carries an object from one shot into the next."""
+    objects = (ObjectSpec("walker", start=(0.3, 0.0), velocity=(0.12, 0.0), size=0.45,
+                          color=(245, 200, 20)),
+               ObjectSpec("walker", start=(0.7, 0.0), velocity=(-0.1, 0.0), size=0.4,
+                          color=(245, 210, 30), step_period=0.45))
+    spec = SceneSpec(width=320, height=240, fps=Fraction(fps), duration=4.0, seed=1,
+                     noise=2.0, objects=objects, cuts=(1.0, 2.0, 3.0),
+                     views=((0.0, 0.0), (0.2, 0.05), (-0.15, 0.0), (0.08, -0.08)))
+    result = analyze_frames(video_frames(spec), scene_truth(spec).video)
+    cut_frames = [round(c * fps) for c in spec.cuts]
+    assert len(result.cuts) == 3
+    assert all(abs(t * fps - f) <= 1.0 + 1e-6 for t, f in zip(result.cuts, cut_frames, strict=True))
+    found = [round(t * fps) for t in result.cuts]
+    assert result.objects  # the characters are tracked at all
+    for track in result.objects:
+        for cut in found:
+            assert track.frames[-1] < cut or track.frames[0] >= cut, (track.id, cut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,12 +15,14 @@ from video.cuts import (
     CutConfig,
     CutDetector,
     detect_cuts,
+    edge_change,
     frame_signature,
     layout_distance,
     signature_distance,
 )
 from video.encode import write_video
 from video.reader import VideoFrame, VideoReader
+from video.synth import ObjectSpec, SceneSpec, render_frame, video_frames
 
 NTSC = Fraction(30000, 1001)
 W, H = 192, 108
@@ -257,9 +259,88 @@ def test_tiny_streams() -> None:
 
 @pytest.mark.parametrize("options", [
     {"min_distance": 0.0}, {"min_distance": 1.0}, {"layout_min_distance": 0.0},
+    {"structure_min_distance": 1.0}, {"structure_spike": 0.5}, {"min_energy": -0.1},
+    {"peak_radius": 0}, {"peak_radius": 4},
     {"ratio": 0.5}, {"spike": 0.9}, {"history": 0},
     {"lookahead": 0}, {"min_shot_s": -1.0}, {"analysis_side": 8},
 ])
 def test_config_rejects(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         CutConfig(**options)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ shots of one animated scene
+
+
+def film_scene(*, fps: int, background: str, seed: int, cuts: tuple[float, ...] = (1.0, 2.0, 3.0),
+               views: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.2, 0.05), (-0.15, 0.0),
+                                                         (0.08, -0.08))) -> SceneSpec:
+    """Four shots of ONE place with the same three characters (two yellow walkers of one
+    palette, a ball), the camera offset between shots: colour histograms barely change."""
+    objects = (ObjectSpec("walker", start=(0.3, 0.0), velocity=(0.12, 0.0), size=0.45,
+                          color=(245, 200, 20)),
+               ObjectSpec("walker", start=(0.7, 0.0), velocity=(-0.1, 0.0), size=0.4,
+                          color=(245, 210, 30), step_period=0.45),
+               ObjectSpec("ball", start=(0.5, 0.2), velocity=(0.1, 0.0), size=0.1,
+                          color=(230, 40, 40)))
+    return SceneSpec(width=320, height=240, fps=Fraction(fps), duration=4.0, seed=seed,
+                     background=background, noise=2.0, objects=objects, cuts=cuts,
+                     views=views[:len(cuts) + 1])
+
+
+@pytest.mark.parametrize("fps", [12, 24])
+@pytest.mark.parametrize("background, seed", [("textured", 1), ("gradient", 2), ("noise", 3),
+                                              ("textured", 3)])
+def test_cuts_between_shots_of_one_scene(fps: int, background: str, seed: int) -> None:
+    spec = film_scene(fps=fps, background=background, seed=seed)
+    frames = list(video_frames(spec))
+    truth = [round(c * fps) for c in spec.cuts]
+    before, after = (frame_signature(frames[truth[0] + k].image) for k in (-1, 0))
+    assert signature_distance(before, after) < 0.3  # the premise: content alone misses the cut
+    found = detect_cuts(frames)
+    assert len(found) == len(truth), ([round(t * fps) for t in found], truth)
+    assert all(abs(t * fps - f) <= 1.0 + 1e-6 for t, f in zip(found, truth, strict=True))
+
+
+@pytest.mark.parametrize("flash_at", [20, 41])
+def test_one_shot_with_fast_motion_and_a_flash_is_not_cut(flash_at: int) -> None:
+    """One shot of the same scene (no cuts): fast characters, a fast pan, one flash frame."""
+    spec = replace(film_scene(fps=24, background="textured", seed=4, cuts=()), pan=(0.25, 0.0))
+    images = [f.image for f in video_frames(spec)]
+    images[flash_at] = np.clip(images[flash_at].astype(np.float32) * 1.7 + 80, 0, 255
+                               ).astype(np.uint8)
+    assert detect_cuts(as_video_frames(images)) == ()
+
+
+def test_dissolve_renders_as_a_mixing_ramp() -> None:
+    """video.synth's dissolve: frames inside it are blends whose weight of the new shot rises
+    from near 0 to near 1 (the material a dissolve detector is developed on)."""
+    hard = film_scene(fps=12, background="gradient", seed=2, cuts=(2.0,))
+    soft = replace(hard, dissolve=0.5, noise=0.0)
+    hard = replace(hard, noise=0.0)
+    old = replace(hard, cuts=(), views=hard.views[:1])
+    new = replace(hard, cuts=(), views=hard.views[1:])
+    weights = []
+    for index in range(20, 28):  # mixed: t in [1.75, 2.25) = frames 21..26
+        a, b, m = (render_frame(s, index).astype(np.float64) for s in (old, new, soft))
+        delta = (b - a).ravel()
+        weights.append(float(np.dot((m - a).ravel(), delta) / np.dot(delta, delta)))
+    # (the one-shot specs have a smaller canvas, so their backgrounds differ very slightly)
+    assert weights[0] == pytest.approx(0.0, abs=0.05) and weights[-1] == pytest.approx(1.0, abs=0.05)
+    assert np.all(np.diff(weights[1:-1]) > 0.1)
+    assert weights[1] < 0.2 and weights[-2] > 0.8
+
+
+def test_edge_change_is_spread_over_the_picture(rng: np.random.Generator) -> None:
+    """An object vanishing changes the edges only where it was; a new view changes them all
+    (on a background with edges of its own: on a featureless one the object's cells are all
+    the cells that count)."""
+    place = texture("grain", rng, GREEN)
+    view = place[:H, :W].copy()
+    with_box = view.copy()
+    with_box[20:60, 30:86] = texture("checker", rng, SAND, 40, 56)
+    shifted = place[30:30 + H, 40:40 + W]
+    a, b, c = (frame_signature(image) for image in (with_box, view, shifted))
+    assert edge_change(a, a) == 0.0
+    assert edge_change(a, b) < 0.1
+    assert edge_change(b, c) > 0.5
