@@ -8,15 +8,13 @@ export XDG_RUNTIME_DIR="$SF_RUNTIME"
 chmod 700 "$SF_RUNTIME"
 
 if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
-  for n in $(seq 91 120); do
-    if [ ! -e "/tmp/.X11-unix/X$n" ] && [ ! -e "/tmp/.X$n-lock" ]; then
-      Xvfb ":$n" -screen 0 1600x1000x24 -nolisten tcp >"$SF_RUNTIME/xvfb.log" 2>&1 &
-      SF_XVFB_PID=$!
-      export DISPLAY=":$n"
-      for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
-      break
-    fi
-  done
+  # -displayfd: Xvfb itself claims the first free display number and writes it once it is
+  # ready, so two test runs on one machine can never pick (and later kill) the same display
+  Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp 3>"$SF_RUNTIME/display" \
+    >"$SF_RUNTIME/xvfb.log" 2>&1 &
+  SF_XVFB_PID=$!
+  for _ in $(seq 1 100); do [ -s "$SF_RUNTIME/display" ] && break; sleep 0.05; done
+  [ -s "$SF_RUNTIME/display" ] && export DISPLAY=":$(head -n 1 "$SF_RUNTIME/display")"
 fi
 
 if command -v pulseaudio >/dev/null; then
