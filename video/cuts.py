@@ -190,19 +190,21 @@ def _cell_shares(mask: np.ndarray, grid: int) -> np.ndarray:
 
 
 def edge_change(a: Signature, b: Signature, *, grid: int = EDGE_GRID,
-                min_share: float = 0.01) -> float:
+                min_share: float = 0.01, min_cells: float = 0.15) -> float:
     """Edge change ratio, 0 (same edges, or edges moved by at most 2 px) .. 1, spread over the
     picture: in each cell of a `grid` x `grid` split, the larger of the shares of b's edges far
     from any edge of a (entering) and of a's edges far from b's (leaving); the median over the
-    cells where edges cover at least `min_share` of the cell in either frame. A cut (even to a
-    view of the same place) changes the edges everywhere; an object appearing or vanishing, only
-    where it is.
+    cells where edges cover at least `min_share` of the cell in either frame, and 0 when such
+    cells are fewer than `min_cells` of the grid. A cut (even to a view of the same place)
+    changes the edges everywhere; an object appearing or vanishing, only where it is.
     """
     if a.edges.shape != b.edges.shape:
         return 1.0
     share_a, share_b = a.edge_cells, b.edge_cells
     used = np.maximum(share_a, share_b) >= min_share
-    if not used.any():
+    if used.mean() < min_cells:
+        # edges in only a few cells (a smooth or blurred picture): what changes there is an
+        # object appearing or leaving, not evidence of a cut; the other cues judge such shots
         return 0.0
     into = _cell_shares(b.edges & ~a.near_edges, grid)
     out = _cell_shares(a.edges & ~b.near_edges, grid)

@@ -344,3 +344,18 @@ def test_edge_change_is_spread_over_the_picture(rng: np.random.Generator) -> Non
     assert edge_change(a, a) == 0.0
     assert edge_change(a, b) < 0.1
     assert edge_change(b, c) > 0.5
+
+
+@pytest.mark.parametrize("seed, fps", [(178777645, Fraction(30)),
+                                       (2024150444, Fraction(30000, 1001))])
+def test_an_object_popping_in_over_a_grainy_background_is_not_a_cut(tmp_path: Path, seed: int,
+                                                                     fps: Fraction) -> None:
+    """Two generated single-shot scenes (grainy, nearly edgeless backgrounds) where a walker
+    appears within one frame: its edges are the only edges that change, in a few cells, which
+    the structure cue must not read as a new shot (both were false cuts once)."""
+    from video.analyze import analyze_video
+    from video.synth import random_scene, write_clip
+
+    spec = random_scene(seed, width=320, height=180, fps=fps, duration=1.0)
+    write_clip(spec, tmp_path / "scene.mp4")
+    assert analyze_video(tmp_path / "scene.mp4").cuts == ()
