@@ -1,0 +1,235 @@
+"""What is not an object: clutter tracks dropped, region-wide background motion made one ambience.
+
+Motion tracking also follows things that move but are not objects a sound belongs to: barrier
+tape flapping, leaves, reflections, shadow patches. Once the recognizer has voted (video.recognize),
+a track it never recognized (label "unknown") is clutter when
+
+- it moves in place: its centre never strays more than `in_place` of its own size from where it
+  was (a leaf, a flapping patch, a ghost), or
+- it lives in a clutter zone: cells of a coarse grid over the picture that at least `zone_tracks`
+  distinct unrecognized tracks passed through, and it spent at least `zone_fraction` of its
+  frames there. A wave running along flapping tape makes tracks that travel (so they do not
+  move in place), but tens of them share one strip of the picture; a real object's path crosses
+  such a strip, it does not stay in it.
+
+A recognized track (person, car, cup ...) is never clutter. Clutter tracks are dropped; where the
+zone they lived in is a region rather than a line or a spot (at least `region_side` of the
+picture's width and of its height) and held at least `ambience_tracks` of them, they become one
+object labelled "ambience" instead: its box is the union of their boxes, held over the whole time
+the motion lasts, so the sound table gives it one stereo bed (foliage in wind, water, a far crowd)
+rather than tens of stems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from video.base.tracks import Track
+from video.tracker import grows_steadily
+
+UNKNOWN = "unknown"
+AMBIENCE = "ambience"
+# mean change of log box area per frame below which a growing box is an approach, not a flap
+STEADY_FLAP = 0.05
+
+
+@dataclass(frozen=True)
+class ClutterConfig:
+    """Options of the clutter filter.
+
+    enabled: filter at all. in_place: a track whose centre's extent (the larger side of the
+    bounding box of its centres) stays below this many of its median box sizes moves in place.
+    grid: cells along the picture's longer side for the clutter zones. zone_tracks: distinct
+    unrecognized tracks that make a cell part of a zone. zone_fraction: the share of its frames a
+    track must spend in zone cells to be clutter there. ambience_tracks / region_side: the
+    clutter tracks and the extent (fraction of the picture's width and height) a zone needs to
+    become one ambience object; region_fill: the share of the region's bounding box their boxes
+    must cover (a strip of tape is no region); join: clutter this close (a fraction of the
+    picture's longer side) belongs to one region; lasting: the share of its shot the motion must
+    go on for (background motion lasts; a burst of residue does not).
+    """
+
+    enabled: bool = True
+    in_place: float = 2.0
+    grid: int = 32
+    zone_tracks: int = 4
+    zone_fraction: float = 0.7
+    ambience_tracks: int = 5
+    region_side: float = 0.2
+    region_fill: float = 0.3
+    join: float = 0.04
+    lasting: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.in_place >= 0:
+            raise ValueError(f"in_place must be >= 0, got {self.in_place}")
+        if self.grid < 2 or self.zone_tracks < 2 or self.ambience_tracks < 2:
+            raise ValueError("grid, zone_tracks and ambience_tracks must be at least 2")
+        for name in ("zone_fraction", "region_side", "region_fill", "join", "lasting"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """The filter's result: the objects kept (ambience objects appended), how many were dropped."""
+
+    objects: tuple[Track, ...]
+    dropped: int
+    merged: int
+
+
+def track_size(track: Track) -> float:
+    """A track's typical size in pixels: the median square root of its box areas."""
+    return float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
+
+
+def _extent(track: Track) -> float:
+    """How far the track's centre strays, in its own sizes (the larger side of the centres'
+    bounding box)."""
+    return float(np.max(np.ptp(track.centers, axis=0))) / track_size(track) if len(track) else 0.0
+
+
+def oscillates_in_place(track: Track, *, limit: float) -> bool:
+    """True when the track's centre stays within `limit` of its own size (a flapping or
+    jittering patch, a ghost), however long the path it ran back and forth, unless its box
+    grows or shrinks steadily without flapping (an object coming closer also stays in place)."""
+    if len(track) < 2:
+        return True
+    if _extent(track) >= limit:
+        return False
+    flap = float(np.mean(np.abs(np.diff(np.log(np.maximum(track.areas, 1.0))))))
+    return flap >= STEADY_FLAP or not grows_steadily(track)
+
+
+class _Grid:
+    """A coarse grid of square cells over the picture."""
+
+    def __init__(self, frame_size: tuple[int, int], cells: int) -> None:
+        width, height = frame_size
+        self.cell = max(width, height, 1) / cells
+        self.shape = (max(1, int(np.ceil(height / self.cell))),
+                      max(1, int(np.ceil(width / self.cell))))
+
+    def centres(self, track: Track) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of the track's centre on each frame."""
+        c = np.floor(track.centers / self.cell).astype(np.int64)
+        return (np.clip(c[:, 1], 0, self.shape[0] - 1), np.clip(c[:, 0], 0, self.shape[1] - 1))
+
+    def covered(self, track: Track, *, shrink: float = 0.0) -> np.ndarray:
+        """A (rows, cols) mask of the cells the track's boxes covered, each box first shrunk by
+        `shrink` of its width and height on every side."""
+        mask = np.zeros(self.shape, dtype=bool)
+        b = track.boxes
+        dx, dy = (b[:, 2] - b[:, 0]) * shrink, (b[:, 3] - b[:, 1]) * shrink
+        rows, cols = self.shape
+        x0 = np.clip(np.floor((b[:, 0] + dx) / self.cell), 0, cols - 1).astype(np.int64)
+        x1 = np.clip(np.floor((b[:, 2] - dx) / self.cell), 0, cols - 1).astype(np.int64)
+        y0 = np.clip(np.floor((b[:, 1] + dy) / self.cell), 0, rows - 1).astype(np.int64)
+        y1 = np.clip(np.floor((b[:, 3] - dy) / self.cell), 0, rows - 1).astype(np.int64)
+        for a, bb, c, d in zip(y0, y1, x0, x1, strict=True):
+            mask[a:bb + 1, c:d + 1] = True
+        return mask
+
+
+def ambience_object(members: Sequence[Track], *, object_id: int = 0) -> Track:
+    """One ambience object for `members`: the union of their boxes on every frame from the first
+    one's start to the last one's end."""
+    boxes = np.concatenate([t.boxes for t in members])
+    union = np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
+    first = min(int(t.frames[0]) for t in members)
+    last = max(int(t.frames[-1]) for t in members)
+    frames = np.arange(first, last + 1)
+    return Track(id=object_id, label=AMBIENCE, frames=frames,
+                 boxes=np.repeat(union[None], len(frames), axis=0),
+                 extra={"label_source": "clutter", "ambience_tracks": len(members)})
+
+
+def _clutter(tracks: Sequence[Track], unknown: list[int], grid: _Grid,
+             config: ClutterConfig) -> set[int]:
+    """Indices of the unknown tracks that oscillate in place or live in a clutter zone."""
+    count = np.zeros(grid.shape, dtype=np.int64)
+    for i in unknown:
+        count += grid.covered(tracks[i], shrink=0.25)
+    zone = count >= config.zone_tracks
+    out = set()
+    for i in unknown:
+        inside = zone[grid.centres(tracks[i])]
+        if oscillates_in_place(tracks[i], limit=config.in_place) or (
+                inside.mean() >= config.zone_fraction):
+            out.add(i)
+    return out
+
+
+def _regions(tracks: Sequence[Track], group: list[int], grid: _Grid,
+             config: ClutterConfig) -> list[np.ndarray]:
+    """Masks of the regions where the clutter tracks `group` (one shot's) are dense and spread
+    widely enough to be heard as one ambience."""
+    mask = np.zeros(grid.shape, dtype=bool)
+    for i in group:
+        mask |= grid.covered(tracks[i])
+    reach = max(1, round(config.join * max(grid.shape)))
+    joined = cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8))
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    out = []
+    for k in range(1, n):
+        region = labels == k
+        rows, cols = np.nonzero(region)
+        extent = ((rows.max() - rows.min() + 1) / grid.shape[0],
+                  (cols.max() - cols.min() + 1) / grid.shape[1])
+        fill = (mask & region).sum() / ((rows.max() - rows.min() + 1)
+                                        * (cols.max() - cols.min() + 1))
+        if min(extent) >= config.region_side and fill >= config.region_fill:
+            out.append(region)
+    return out
+
+
+def _lasts(members: Sequence[Track], start: int, end: int) -> float:
+    """The share of frames start..end-1 on which at least one of `members` is on screen."""
+    alive = np.zeros(max(end - start, 1), dtype=bool)
+    for t in members:
+        alive[max(int(t.frames[0]) - start, 0):max(int(t.frames[-1]) + 1 - start, 0)] = True
+    return float(alive.mean())
+
+
+def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], frames: int | None = None,
+                 barriers: Sequence[int] = (), config: ClutterConfig = ClutterConfig()) -> Sorted:
+    """Drop the clutter among `tracks` (recognized ones are never touched) and merge region-wide
+    clutter into ambience objects (appended after the kept tracks, id 0: renumber after). No
+    ambience object spans a shot cut (`barriers`: the first frame index of each new shot);
+    `frames`: the video's frame count (default: the end of the last track)."""
+    if not config.enabled:
+        return Sorted(tuple(tracks), 0, 0)
+    grid = _Grid(frame_size, config.grid)
+    unknown = [i for i, t in enumerate(tracks) if t.label == UNKNOWN and len(t)]
+    clutter = _clutter(tracks, unknown, grid, config)
+    cuts = np.sort(np.asarray(barriers, dtype=np.int64))
+    total = frames if frames is not None else max((int(t.frames[-1]) + 1 for t in tracks
+                                                   if len(t)), default=0)
+    bounds = np.concatenate([[0], cuts, [max(total, int(cuts.max(initial=0)) + 1)]])
+    shots: dict[int, list[int]] = {}
+    for i in unknown:
+        shots.setdefault(int(np.searchsorted(cuts, tracks[i].frames[0], side="right")),
+                         []).append(i)
+    ambience = []
+    merged: set[int] = set()
+    for shot in sorted(shots):
+        group = [i for i in shots[shot] if i in clutter]
+        if len(group) < config.ambience_tracks:
+            continue
+        for region in _regions(tracks, group, grid, config):
+            # the region's clutter, and the slow unknown tracks that stay inside it
+            members = [i for i in shots[shot] if region[grid.centres(tracks[i])].mean()
+                       >= config.zone_fraction and (i in clutter or _extent(tracks[i])
+                                                    < 2 * config.in_place)]
+            chosen = [tracks[i] for i in members]
+            if sum(i in clutter for i in members) >= config.ambience_tracks and _lasts(
+                    chosen, int(bounds[shot]), int(bounds[shot + 1])) >= config.lasting:
+                ambience.append(ambience_object(chosen))
+                merged.update(members)
+    kept = tuple(t for i, t in enumerate(tracks) if i not in clutter and i not in merged)
+    return Sorted(kept + tuple(ambience), len(clutter - merged), len(merged))
