@@ -174,10 +174,11 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
         done = [checked_vehicle(labelled(t, v), detections, config=config.evidence)
                 for t, v in zip(done, votes, strict=True)]
         if config.clutter.enabled:
-            result = sort_clutter(done, frame_size=(info.width, info.height),
+            result = sort_clutter(done, frame_size=(info.width, info.height), fps=fps,
                                   frames=info.frames, barriers=barriers, config=config.clutter)
             done = sorted(result.objects, key=lambda t: int(t.frames[0]))
-            extra = {"dropped_clutter": result.dropped, "merged_ambience": result.merged}
+            extra = {"dropped_clutter": result.dropped, "dropped_parts": result.parts,
+                     "merged_ambience": result.merged}
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))

@@ -12,7 +12,8 @@ a track it never recognized (label "unknown") is clutter when
   move in place), but tens of them share one strip of the picture; a real object's path crosses
   such a strip, it does not stay in it.
 
-A recognized track (person, car, cup ...) is never clutter. Clutter tracks are dropped; where the
+A recognized track (person, car, cup ...) is never clutter, nor one the detector saw a thing on
+that video.evidence took the label from (extra "label_evidence"). Clutter tracks are dropped; where the
 zone they lived in is a region rather than a line or a spot (at least `region_side` of the
 picture's width and of its height) and held at least `ambience_tracks` of them, they become one
 object labelled "ambience" instead: its box is the union of their boxes, held over the whole time
@@ -35,6 +36,8 @@ UNKNOWN = "unknown"
 AMBIENCE = "ambience"
 # mean change of log box area per frame below which a growing box is an approach, not a flap
 STEADY_FLAP = 0.05
+# path length over extent from which a wandering track goes back and forth
+BACK_AND_FORTH = 2.5
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ class ClutterConfig:
     become one ambience object; region_fill: the share of the region's bounding box their boxes
     must cover (a strip of tape is no region); join: clutter this close (a fraction of the
     picture's longer side) belongs to one region; lasting: the share of its shot the motion must
-    go on for (background motion lasts; a burst of residue does not).
+    go on for (background motion lasts; a burst of residue does not). window / follow: an
+    unrecognized track that moves along with a recognized one (see `rides_along`) on `follow` of
+    its `window`-second steps is a part of it (a shadow, a limb) and is dropped.
     """
 
     enabled: bool = True
@@ -63,13 +68,17 @@ class ClutterConfig:
     region_fill: float = 0.3
     join: float = 0.04
     lasting: float = 0.5
+    window: float = 1.0
+    follow: float = 0.4
 
     def __post_init__(self) -> None:
         if not self.in_place >= 0:
             raise ValueError(f"in_place must be >= 0, got {self.in_place}")
-        if self.grid < 2 or self.zone_tracks < 2 or self.ambience_tracks < 2:
+        if min(self.grid, self.zone_tracks, self.ambience_tracks) < 2:
             raise ValueError("grid, zone_tracks and ambience_tracks must be at least 2")
-        for name in ("zone_fraction", "region_side", "region_fill", "join", "lasting"):
+        if not self.window > 0:
+            raise ValueError(f"window must be positive, got {self.window}")
+        for name in ("zone_fraction", "region_side", "region_fill", "join", "lasting", "follow"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
 
@@ -81,6 +90,7 @@ class Sorted:
     objects: tuple[Track, ...]
     dropped: int
     merged: int
+    parts: int = 0
 
 
 def track_size(track: Track) -> float:
@@ -97,11 +107,20 @@ def _extent(track: Track) -> float:
 def oscillates_in_place(track: Track, *, limit: float) -> bool:
     """True when the track's centre stays within `limit` of its own size (a flapping or
     jittering patch, a ghost), however long the path it ran back and forth, unless its box
-    grows or shrinks steadily without flapping (an object coming closer also stays in place)."""
+    grows or shrinks steadily without flapping (an object coming closer also stays in place);
+    or within twice that when its path is at least `BACK_AND_FORTH` times that extent, ends
+    less than 30 % of its length from its start, and holds no event (a ball bouncing in place
+    has its bounces, a walker its steps)."""
     if len(track) < 2:
         return True
-    if _extent(track) >= limit:
+    extent = _extent(track)
+    if extent >= 2 * limit:
         return False
+    if extent >= limit:  # wider: only a back-and-forth wander that ends near its start
+        steps = np.linalg.norm(np.diff(track.centers, axis=0), axis=1).sum() / track_size(track)
+        net = float(np.linalg.norm(track.centers[-1] - track.centers[0])) / track_size(track)
+        return (not track.events and steps >= BACK_AND_FORTH * extent
+                and net < 0.3 * steps)
     flap = float(np.mean(np.abs(np.diff(np.log(np.maximum(track.areas, 1.0))))))
     return flap >= STEADY_FLAP or not grows_steadily(track)
 
@@ -151,18 +170,56 @@ def ambience_object(members: Sequence[Track], *, object_id: int = 0) -> Track:
 
 def _clutter(tracks: Sequence[Track], unknown: list[int], grid: _Grid,
              config: ClutterConfig) -> set[int]:
-    """Indices of the unknown tracks that oscillate in place or live in a clutter zone."""
-    count = np.zeros(grid.shape, dtype=np.int64)
+    """Indices of the unknown tracks that oscillate in place or live in a clutter zone: cells
+    that `zone_tracks` unknown tracks passed through, or that `zone_tracks` - 2 (at least 2) of
+    those oscillating in place covered (a flapping strip of tape is covered by its flaps)."""
+    still = {i for i in unknown if oscillates_in_place(tracks[i], limit=config.in_place)}
+    passed = np.zeros(grid.shape, dtype=np.int64)
+    flapped = np.zeros(grid.shape, dtype=np.int64)
     for i in unknown:
-        count += grid.covered(tracks[i], shrink=0.25)
-    zone = count >= config.zone_tracks
-    out = set()
+        passed += grid.covered(tracks[i], shrink=0.25)
+        if i in still:
+            flapped += grid.covered(tracks[i])
+    zone = (passed >= config.zone_tracks) | (flapped >= max(2, config.zone_tracks - 2))
+    out = set(still)
     for i in unknown:
-        inside = zone[grid.centres(tracks[i])]
-        if oscillates_in_place(tracks[i], limit=config.in_place) or (
-                inside.mean() >= config.zone_fraction):
+        if zone[grid.centres(tracks[i])].mean() >= config.zone_fraction:
             out.add(i)
     return out
+
+
+def _touch(a: np.ndarray, b: np.ndarray, margin: float) -> bool:
+    """Whether boxes a and b overlap once b is grown by `margin` pixels on every side."""
+    return bool(a[0] < b[2] + margin and a[2] > b[0] - margin
+                and a[1] < b[3] + margin and a[3] > b[1] - margin)
+
+
+def rides_along(part: Track, wholes: Sequence[Track], *, window: int, share: float) -> bool:
+    """True when `part` moves as a piece of the recognized `wholes` (a shadow, a leg, a head
+    seen apart from its walker): cut into `window`-frame steps, on at least `share` of them it
+    touches (within a fifth of its size) one of the wholes that travels at least a fifth of its
+    size in that step, and its own displacement is within 80 % of that whole's. A ball rolled past a walker touches it
+    only while passing; a hand moving a cup by a still body moves while the body does not."""
+    steps = len(part) // window
+    if steps < 1:
+        return False
+    good = 0
+    for s in range(steps):
+        f0, f1 = int(part.frames[s * window]), int(part.frames[(s + 1) * window - 1])
+        pa, pb = part.boxes[s * window], part.boxes[(s + 1) * window - 1]
+        dp = (pb[:2] + pb[2:] - pa[:2] - pa[2:]) / 2
+        for whole in wholes:
+            wa, wb = whole.box_at(f0), whole.box_at(f1)
+            if wa is None or wb is None:
+                continue
+            size = track_size(whole)
+            dw = (wb[:2] + wb[2:] - wa[:2] - wa[2:]) / 2
+            moved = float(np.linalg.norm(dw))
+            if (moved >= size / 5 and float(np.linalg.norm(dp - dw)) <= 0.8 * moved
+                    and _touch(pa, wa, 0.2 * size) and _touch(pb, wb, 0.2 * size)):
+                good += 1
+                break
+    return good >= share * steps
 
 
 def _regions(tracks: Sequence[Track], group: list[int], grid: _Grid,
@@ -196,8 +253,9 @@ def _lasts(members: Sequence[Track], start: int, end: int) -> float:
     return float(alive.mean())
 
 
-def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], frames: int | None = None,
-                 barriers: Sequence[int] = (), config: ClutterConfig = ClutterConfig()) -> Sorted:
+def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: float,
+                 frames: int | None = None, barriers: Sequence[int] = (),
+                 config: ClutterConfig = ClutterConfig()) -> Sorted:
     """Drop the clutter among `tracks` (recognized ones are never touched) and merge region-wide
     clutter into ambience objects (appended after the kept tracks, id 0: renumber after). No
     ambience object spans a shot cut (`barriers`: the first frame index of each new shot);
@@ -205,8 +263,13 @@ def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], frames
     if not config.enabled:
         return Sorted(tuple(tracks), 0, 0)
     grid = _Grid(frame_size, config.grid)
-    unknown = [i for i, t in enumerate(tracks) if t.label == UNKNOWN and len(t)]
+    unknown = [i for i, t in enumerate(tracks)
+               if t.label == UNKNOWN and "label_evidence" not in t.extra and len(t)]
     clutter = _clutter(tracks, unknown, grid, config)
+    known = [t for t in tracks if t.label not in (UNKNOWN, AMBIENCE)]
+    window = max(2, round(config.window * fps))
+    parts = {i for i in unknown if i not in clutter
+             and rides_along(tracks[i], known, window=window, share=config.follow)}
     cuts = np.sort(np.asarray(barriers, dtype=np.int64))
     total = frames if frames is not None else max((int(t.frames[-1]) + 1 for t in tracks
                                                    if len(t)), default=0)
@@ -231,5 +294,6 @@ def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], frames
                     chosen, int(bounds[shot]), int(bounds[shot + 1])) >= config.lasting:
                 ambience.append(ambience_object(chosen))
                 merged.update(members)
-    kept = tuple(t for i, t in enumerate(tracks) if i not in clutter and i not in merged)
-    return Sorted(kept + tuple(ambience), len(clutter - merged), len(merged))
+    kept = tuple(t for i, t in enumerate(tracks)
+                 if i not in clutter and i not in merged and i not in parts)
+    return Sorted(kept + tuple(ambience), len(clutter - merged), len(merged), len(parts))

@@ -1,12 +1,17 @@
 """A vehicle label only with a vehicle's evidence.
 
 The recognizer votes per track on whatever detection its box matches (video.recognize). Where a
-person works at a parked car (loads a boot, opens a door), the motion is the person's, but the
-box often matches the car's detection and the track is voted "car", and would get an engine. A
-track moved by a vehicle travels; so a vehicle vote stands when the track travels at least
-`travel` of its own size, or when no person is seen at its box. A track that stays in place
-while a person detection covers it on at least `person_fraction` of the detection frames it was
-on screen is the person's: it is relabelled "person" (the car stays its runner-up).
+person works at a parked car (loads a boot, opens a door), the motion is the person's or the
+boot lid's, but the box lies on the car's detection and the track is voted "car", and would get
+an engine. A track moved by a vehicle travels (or comes closer, or goes away); so a vehicle vote
+stands only when the track's centre travels at least `travel` of its own size or its box grows
+or shrinks steadily. A track that stays in place on a vehicle is relabelled:
+
+- "person" when a person detection covers it on at least `person_fraction` of the detection
+  frames it was on screen (someone at the car);
+- else "unknown" (the vehicle stays its runner-up): something moves on a parked vehicle, a door,
+  a boot lid, a person too small or hidden to be seen. Its extra "label_evidence" says why, and
+  it is not taken for clutter (video.clutter): the detector did see a thing there.
 
 Riders (bicycle, motorcycle) always overlap a person, so only the vehicles nobody sits on in the
 open are checked.
@@ -20,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from video.base.tracks import Track
-from video.recognize import Detections
+from video.recognize import UNKNOWN, Detections
+from video.tracker import grows_steadily
 
 CHECKED = frozenset({"car", "bus", "truck", "train"})
 PERSON = "person"
@@ -88,16 +94,21 @@ def travels(track: Track, *, limit: float) -> bool:
 
 def checked_vehicle(track: Track, detections: Sequence[Detections], *,
                     config: EvidenceConfig = EvidenceConfig()) -> Track:
-    """The track, relabelled "person" when its vehicle label lacks a vehicle's evidence."""
+    """The track, relabelled "person" or "unknown" when its vehicle label lacks a vehicle's
+    motion (see the module docstring)."""
     if track.label not in CHECKED or track.extra.get("label_source") != "detector":
         return track
-    if travels(track, limit=config.travel):
+    if travels(track, limit=config.travel) or grows_steadily(track):
         return track
     share, score = person_share(track, detections, cover=config.cover)
-    if share < config.person_fraction:
-        return track
-    extra = {**track.extra, "label_confidence": round(score * share, 4),
-             "label_runner_up": track.label,
-             "label_runner_up_confidence": track.extra.get("label_confidence", 0.0),
-             "label_evidence": f"stays in place under a person ({share:.0%} of looks)"}
-    return track.with_changes(label=PERSON, extra=extra)
+    runner = {"label_runner_up": track.label,
+              "label_runner_up_confidence": track.extra.get("label_confidence", 0.0)}
+    if share >= config.person_fraction:
+        extra = {**track.extra, **runner, "label_confidence": round(score * share, 4),
+                 "label_evidence": f"a still {track.label} with a person at it "
+                                   f"({share:.0%} of looks)"}
+        return track.with_changes(label=PERSON, extra=extra)
+    extra = {**track.extra, **runner, "label_confidence": 0.0,
+             "label_evidence": f"motion on a still {track.label} (a door, a boot lid, someone "
+                               "at it), not the vehicle moving"}
+    return track.with_changes(label=UNKNOWN, extra=extra)
