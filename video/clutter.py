@@ -65,7 +65,7 @@ class ClutterConfig:
     zone_fraction: float = 0.7
     ambience_tracks: int = 5
     region_side: float = 0.2
-    region_fill: float = 0.3
+    region_fill: float = 0.5
     join: float = 0.04
     lasting: float = 0.5
     window: float = 1.0
@@ -119,10 +119,9 @@ def oscillates_in_place(track: Track, *, limit: float) -> bool:
     if extent >= limit:  # wider: only a back-and-forth wander that ends near its start
         steps = np.linalg.norm(np.diff(track.centers, axis=0), axis=1).sum() / track_size(track)
         net = float(np.linalg.norm(track.centers[-1] - track.centers[0])) / track_size(track)
-        return (not track.events and steps >= BACK_AND_FORTH * extent
-                and net < 0.3 * steps)
+        return bool(not track.events and steps >= BACK_AND_FORTH * extent and net < 0.3 * steps)
     flap = float(np.mean(np.abs(np.diff(np.log(np.maximum(track.areas, 1.0))))))
-    return flap >= STEADY_FLAP or not grows_steadily(track)
+    return bool(flap >= STEADY_FLAP or not grows_steadily(track))
 
 
 class _Grid:
@@ -235,12 +234,13 @@ def _regions(tracks: Sequence[Track], group: list[int], grid: _Grid,
     out = []
     for k in range(1, n):
         region = labels == k
-        rows, cols = np.nonzero(region)
-        extent = ((rows.max() - rows.min() + 1) / grid.shape[0],
-                  (cols.max() - cols.min() + 1) / grid.shape[1])
-        fill = (mask & region).sum() / ((rows.max() - rows.min() + 1)
-                                        * (cols.max() - cols.min() + 1))
-        if min(extent) >= config.region_side and fill >= config.region_fill:
+        rows, cols = np.nonzero(mask & region)  # what the clutter covered, not the joins
+        if not len(rows):
+            continue
+        tall = (rows.max() - rows.min() + 1) / grid.shape[0]
+        wide = (cols.max() - cols.min() + 1) / grid.shape[1]
+        fill = len(rows) / ((rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1))
+        if min(tall, wide) >= config.region_side and fill >= config.region_fill:
             out.append(region)
     return out
 
