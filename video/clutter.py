@@ -1,24 +1,27 @@
 """What is not an object: clutter tracks dropped, region-wide background motion made one ambience.
 
 Motion tracking also follows things that move but are not objects a sound belongs to: barrier
-tape flapping, leaves, reflections, shadow patches. Once the recognizer has voted (video.recognize),
-a track it never recognized (label "unknown") is clutter when
+tape flapping, leaves, reflections, shadow patches, a walker's legs tracked apart from him. Once
+the recognizer has voted (video.recognize), a track it never recognized (label "unknown") is
 
-- it moves in place: its centre never strays more than `in_place` of its own size from where it
-  was (a leaf, a flapping patch, a ghost), or
-- it lives in a clutter zone: cells of a coarse grid over the picture that at least `zone_tracks`
-  distinct unrecognized tracks passed through, and it spent at least `zone_fraction` of its
-  frames there. A wave running along flapping tape makes tracks that travel (so they do not
-  move in place), but tens of them share one strip of the picture; a real object's path crosses
-  such a strip, it does not stay in it.
+- clutter when it oscillates in place: its centre never strays `in_place` of its own size from
+  where it was (however long the path it ran back and forth) unless its box grows or shrinks
+  steadily (an object coming closer), or strays at most twice that in a wander that goes back
+  and forth, ends near its start and holds no event (a bouncing ball has its bounces);
+- clutter when it lives in a clutter zone: cells of a coarse grid that `zone_tracks` unknown
+  tracks passed through, or that in-place clutter covered at least twice (a flapping tape's
+  strip). A wave running along tape travels, but stays in the strip; an object crosses it;
+- a part of a recognized object when it rides along one (`rides_along`: touches it and moves
+  with it while it travels), e.g. a shadow or the legs of a walker.
 
-A recognized track (person, car, cup ...) is never clutter, nor one the detector saw a thing on
-that video.evidence took the label from (extra "label_evidence"). Clutter tracks are dropped; where the
-zone they lived in is a region rather than a line or a spot (at least `region_side` of the
-picture's width and of its height) and held at least `ambience_tracks` of them, they become one
-object labelled "ambience" instead: its box is the union of their boxes, held over the whole time
-the motion lasts, so the sound table gives it one stereo bed (foliage in wind, water, a far crowd)
-rather than tens of stems.
+A recognized track (person, car, cup ...) is never dropped, nor one that video.evidence took a
+vehicle label from (extra "label_evidence": the detector did see a thing there). Clutter and
+parts are dropped and counted. Where the clutter of one shot is dense (`region_fill`) over a
+region rather than a line or a spot (at least `region_side` of the picture's width and height),
+holds at least `ambience_tracks` tracks and goes on for `lasting` of the shot, it becomes one
+object labelled "ambience" instead, together with the slow unknown tracks inside it: its box is
+the union of theirs, held over the whole time the motion lasts, so the sound table gives it one
+stereo bed (foliage in wind, water, a far crowd) rather than tens of stems.
 """
 
 from __future__ import annotations
