@@ -18,7 +18,8 @@ A recognized track (person, car, cup ...) is never dropped, nor one that video.e
 vehicle label from (extra "label_evidence": the detector did see a thing there). Clutter and
 parts are dropped and counted. Where the clutter of one shot is dense (`region_fill`) over a
 region rather than a line or a spot (at least `region_side` of the picture's width and height),
-holds at least `ambience_tracks` tracks and goes on for `lasting` of the shot, it becomes one
+holds at least `ambience_tracks` tracks and goes on in two places at once for `lasting` of the
+shot, it becomes one
 object labelled "ambience" instead, together with the slow unknown tracks inside it: its box is
 the union of theirs, held over the whole time the motion lasts, so the sound table gives it one
 stereo bed (foliage in wind, water, a far crowd) rather than tens of stems.
@@ -55,8 +56,9 @@ class ClutterConfig:
     clutter tracks and the extent (fraction of the picture's width and height) a zone needs to
     become one ambience object; region_fill: the share of the region's bounding box their boxes
     must cover (a strip of tape is no region); join: clutter this close (a fraction of the
-    picture's longer side) belongs to one region; lasting: the share of its shot the motion must
-    go on for (background motion lasts; a burst of residue does not). window / follow: an
+    picture's longer side) belongs to one region; lasting: the share of its shot on which at
+    least two of its tracks must move at once (background motion lasts; a burst of residue, or
+    ghosts one after another, do not). window / follow: an
     unrecognized track that moves along with a recognized one (see `rides_along`) on `follow` of
     its `window`-second steps is a part of it (a shadow, a limb) and is dropped.
     """
@@ -249,11 +251,13 @@ def _regions(tracks: Sequence[Track], group: list[int], grid: _Grid,
 
 
 def _lasts(members: Sequence[Track], start: int, end: int) -> float:
-    """The share of frames start..end-1 on which at least one of `members` is on screen."""
-    alive = np.zeros(max(end - start, 1), dtype=bool)
+    """The share of frames start..end-1 on which at least two of `members` are on screen at
+    once: background motion of a region goes on in many places together, while ghosts that
+    come one after another in a corner (over shots a cut detector missed) do not."""
+    alive = np.zeros(max(end - start, 1), dtype=np.int64)
     for t in members:
-        alive[max(int(t.frames[0]) - start, 0):max(int(t.frames[-1]) + 1 - start, 0)] = True
-    return float(alive.mean())
+        alive[max(int(t.frames[0]) - start, 0):max(int(t.frames[-1]) + 1 - start, 0)] += 1
+    return float(np.mean(alive >= 2))
 
 
 def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: float,

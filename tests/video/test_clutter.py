@@ -226,3 +226,12 @@ def test_real_hand_held_clip_residue_is_dropped() -> None:
     assert len(analysis.objects) <= 3
     longest = max(analysis.objects, key=len)
     assert len(longest) >= 0.9 * analysis.video.frames
+
+
+def test_ghosts_one_after_another_are_no_ambience() -> None:
+    """Patches over a region that come one at a time (never two at once) are dropped, not made
+    a bed: background motion goes on in many places together."""
+    ghosts = [_flapping((150 + 70 * (k % 5), 80 + 70 * (k // 5)), 25.0, 10, start=10 * k,
+                        seed=k, track_id=k + 1) for k in range(15)]
+    result = sort_clutter(ghosts, frame_size=SIZE, fps=FPS, frames=150)
+    assert result.objects == () and result.dropped == 15 and result.merged == 0
