@@ -42,6 +42,11 @@ AMBIENCE = "ambience"
 STEADY_FLAP = 0.05
 # path length over extent from which a wandering track goes back and forth
 BACK_AND_FORTH = 2.5
+# inside `in_place`: a centre extent (in sizes) under which a track goes nowhere; the path over
+# extent from which it runs back and forth; the mean log-area change a frame of a flapping box
+STILL = 0.5
+WANDER = 1.5
+FLAP = 0.1
 
 
 @dataclass(frozen=True)
@@ -110,22 +115,28 @@ def _extent(track: Track) -> float:
 
 
 def oscillates_in_place(track: Track, *, limit: float) -> bool:
-    """True when the track's centre stays within `limit` of its own size (a flapping or
-    jittering patch, a ghost), however long the path it ran back and forth, unless its box
-    grows or shrinks steadily without flapping (an object coming closer also stays in place);
-    or within twice that when its path is at least `BACK_AND_FORTH` times that extent, ends
-    less than 30 % of its length from its start, and holds no event (a ball bouncing in place
-    has its bounces, a walker its steps)."""
+    """True when the track's centre stays within `limit` of its own size and it goes nowhere:
+    it barely moves (under `STILL` of its size: a ghost), or runs back and forth (a path at
+    least `WANDER` times its extent), or its box flaps (log area changing `FLAP` a frame on
+    average), and its box does not grow or shrink steadily without flapping (an object coming
+    closer). An object drifting one way, however slowly and briefly, does not oscillate, nor
+    one whose steady box has events (a ball bouncing in place). Within
+    twice `limit`, only a wander of at least `BACK_AND_FORTH` times its extent that ends less
+    than 30 % of its length from its start and holds no event (a ball bouncing in place has its
+    bounces, a walker its steps) oscillates."""
     if len(track) < 2:
         return True
     extent = _extent(track)
+    size = track_size(track)
+    path = float(np.linalg.norm(np.diff(track.centers, axis=0), axis=1).sum()) / size
     if extent >= 2 * limit:
         return False
     if extent >= limit:  # wider: only a back-and-forth wander that ends near its start
-        steps = np.linalg.norm(np.diff(track.centers, axis=0), axis=1).sum() / track_size(track)
-        net = float(np.linalg.norm(track.centers[-1] - track.centers[0])) / track_size(track)
-        return bool(not track.events and steps >= BACK_AND_FORTH * extent and net < 0.3 * steps)
+        net = float(np.linalg.norm(track.centers[-1] - track.centers[0])) / size
+        return bool(not track.events and path >= BACK_AND_FORTH * extent and net < 0.3 * path)
     flap = float(np.mean(np.abs(np.diff(np.log(np.maximum(track.areas, 1.0))))))
+    if flap < FLAP and (track.events or not (extent < STILL or path >= WANDER * extent)):
+        return False  # a steady box that drifts one way, or that bounces (its events)
     return bool(flap >= STEADY_FLAP or not grows_steadily(track))
 
 
