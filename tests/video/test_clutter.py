@@ -235,3 +235,15 @@ def test_ghosts_one_after_another_are_no_ambience() -> None:
                         seed=k, track_id=k + 1) for k in range(15)]
     result = sort_clutter(ghosts, frame_size=SIZE, fps=FPS, frames=150)
     assert result.objects == () and result.dropped == 15 and result.merged == 0
+
+
+def test_ambience_keeps_its_label_through_relabelling() -> None:
+    """The render relabels objects after new events (video.tracker.label_for); an ambience
+    object must stay "ambience" there, or it would lose its stereo bed."""
+    from video.clutter import ambience_object
+    from video.tracker import label_for
+
+    leaves = [_flapping((150 + 70 * k, 100.0), 25.0, 40, seed=k, track_id=k + 1)
+              for k in range(5)]
+    bed = ambience_object(leaves)
+    assert bed.label == AMBIENCE and label_for(bed) == AMBIENCE
