@@ -22,8 +22,10 @@ import numpy as np
 
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import Analysis, Track, VideoInfo
+from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector
 from video.events import EventConfig, detect_events, match_events
+from video.evidence import EvidenceConfig, checked_vehicle
 from video.motion import MotionConfig, MotionDetector
 from video.reader import VideoFrame, VideoReader
 from video.recognize import (
@@ -44,7 +46,9 @@ class AnalysisConfig:
     max_side: frames are analysed with their longer side at most this many pixels (boxes are
     still reported in source pixels). max_objects: keep only the N most salient objects.
     detect_cuts: segment tracking at shot cuts. recognize: the object recognizer's options
-    (`RecognizeConfig(enabled=False)`: box-shape labels only).
+    (`RecognizeConfig(enabled=False)`: box-shape labels only). evidence: when a vehicle vote
+    stands (video.evidence). clutter: what of the unrecognized motion is dropped or merged into
+    ambience (video.clutter; only runs on recognized analyses).
     """
 
     max_side: int = 480
@@ -55,6 +59,8 @@ class AnalysisConfig:
     events: EventConfig = field(default_factory=EventConfig)
     cuts: CutConfig = field(default_factory=CutConfig)
     recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
+    clutter: ClutterConfig = field(default_factory=ClutterConfig)
 
     def __post_init__(self) -> None:
         if self.max_side < 64:
@@ -146,9 +152,11 @@ def _camera_path(camera: dict[int, np.ndarray]) -> np.ndarray:
 
 def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             barriers: list[int], camera: np.ndarray,
-            sampler: FrameSampler | None = None) -> tuple[Track, ...]:
+            sampler: FrameSampler | None = None) -> tuple[tuple[Track, ...], dict[str, int]]:
     """Link and clean tracks, detect their events, label them (recognized classes when a
-    sampler ran, else box shapes), keep the most salient."""
+    sampler ran, else box shapes), drop clutter and merge background motion into ambience
+    (recognized analyses only), keep the most salient. Returns the objects and the analysis's
+    extra keys (how many clutter tracks were dropped and merged)."""
     fps = float(info.fps)
     tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers,
                              camera=camera, frame_size=(info.width, info.height))
@@ -159,13 +167,22 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
         track = track.with_changes(boxes=np.clip(track.boxes, 0.0, limits))
         with_events = track.with_changes(events=detect_events(track, info, config=config.events))
         done.append(with_events.with_changes(label=label_for(with_events), extra={}))
+    extra: dict[str, int] = {}
     if sampler is not None:
-        votes = vote_tracks(done, sampler.close(), config=config.recognize)
-        done = [labelled(t, v) for t, v in zip(done, votes, strict=True)]
+        detections = sampler.close()
+        votes = vote_tracks(done, detections, config=config.recognize)
+        done = [checked_vehicle(labelled(t, v), detections, config=config.evidence)
+                for t, v in zip(done, votes, strict=True)]
+        if config.clutter.enabled:
+            result = sort_clutter(done, frame_size=(info.width, info.height), fps=fps,
+                                  frames=info.frames, barriers=barriers, config=config.clutter)
+            done = sorted(result.objects, key=lambda t: int(t.frames[0]))
+            extra = {"dropped_clutter": result.dropped, "dropped_parts": result.parts,
+                     "merged_ambience": result.merged}
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))
-    return tuple(t.with_changes(id=i + 1) for i, t in enumerate(done))
+    return tuple(t.with_changes(id=i + 1) for i, t in enumerate(done)), extra
 
 
 def _sampler(info: VideoInfo, config: RecognizeConfig,
@@ -204,10 +221,10 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
             sampler.abort()
         raise
     report(progress, 0.96, "linking tracks and finding events")
-    objects = _finish(raw, info, config, state.cut_frames, _camera_path(state.motion.camera),
-                      sampler)
+    objects, extra = _finish(raw, info, config, state.cut_frames,
+                             _camera_path(state.motion.camera), sampler)
     report(progress, 1.0, f"{len(objects)} objects")
-    return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times))
+    return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times), extra=extra)
 
 
 NO_OBJECTS_WARNING = ("no moving objects found (a still picture, or motion too small to "

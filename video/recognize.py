@@ -68,8 +68,9 @@ COCO_CLASSES = (
     "keyboard", "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book",
     "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush")
 UNKNOWN = "unknown"
-# every class name an object may carry (what `--label ID=CLASS` accepts)
-CLASS_NAMES = (*COCO_CLASSES, "box", "shoe", "camera", UNKNOWN)
+# every class name an object may carry (what `--label ID=CLASS` accepts); "ambience" is what
+# video.clutter names region-wide background motion (a stereo bed), and a user may too
+CLASS_NAMES = (*COCO_CLASSES, "box", "shoe", "camera", "ambience", UNKNOWN)
 
 
 class RecognizerUnavailable(RuntimeError):

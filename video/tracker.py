@@ -545,8 +545,9 @@ def saliency(track: Track) -> float:
 
 def label_for(track: Track) -> str:
     """A descriptive label from the box shape, motion and events (see the module docstring).
-    A track whose class was recognized (extra "label_source" "detector" or "user") keeps it."""
-    if track.extra.get("label_source") in ("detector", "user"):
+    A track whose class was recognized (extra "label_source" "detector" or "user") keeps it, and
+    so does an "ambience" object made by video.clutter ("label_source" "clutter")."""
+    if track.extra.get("label_source") in ("detector", "user", "clutter"):
         return track.label
     w = track.boxes[:, 2] - track.boxes[:, 0]
     h = track.boxes[:, 3] - track.boxes[:, 1]

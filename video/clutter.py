@@ -1,0 +1,317 @@
+"""What is not an object: clutter tracks dropped, region-wide background motion made one ambience.
+
+Motion tracking also follows things that move but are not objects a sound belongs to: barrier
+tape flapping, leaves, reflections, shadow patches, a walker's legs tracked apart from him. Once
+the recognizer has voted (video.recognize), a track it never recognized (label "unknown") is
+
+- clutter when it oscillates in place: its centre never strays `in_place` of its own size from
+  where it was (however long the path it ran back and forth) unless its box grows or shrinks
+  steadily (an object coming closer), or strays at most twice that in a wander that goes back
+  and forth, ends near its start and holds no event (a bouncing ball has its bounces);
+- clutter when it lives in a clutter zone: cells of a coarse grid that `zone_tracks` unknown
+  tracks passed through, or that in-place clutter covered at least twice (a flapping tape's
+  strip). A wave running along tape travels, but stays in the strip; an object crosses it;
+- a part of a recognized object when it rides along one (`rides_along`: touches it and moves
+  with it while it travels), e.g. a shadow or the legs of a walker.
+
+A recognized track (person, car, cup ...) is never dropped, nor one that video.evidence took a
+vehicle label from (extra "label_evidence": the detector did see a thing there). Clutter and
+parts are dropped and counted. Where the clutter of one shot is dense (`region_fill`) over a
+region rather than a line or a spot (at least `region_side` of the picture's width and height),
+holds at least `ambience_tracks` tracks and goes on in two places at once for `lasting` of the
+shot, it becomes one
+object labelled "ambience" instead, together with the slow unknown tracks inside it: its box is
+the union of theirs, held over the whole time the motion lasts, so the sound table gives it one
+stereo bed (foliage in wind, water, a far crowd) rather than tens of stems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from video.base.tracks import Track
+from video.tracker import grows_steadily
+
+UNKNOWN = "unknown"
+AMBIENCE = "ambience"
+# mean change of log box area per frame below which a growing box is an approach, not a flap
+STEADY_FLAP = 0.05
+# path length over extent from which a wandering track goes back and forth
+BACK_AND_FORTH = 2.5
+# inside `in_place`: a centre extent (in sizes) under which a track goes nowhere; the path over
+# extent from which it runs back and forth; the mean log-area change a frame of a flapping box
+STILL = 0.5
+WANDER = 1.5
+FLAP = 0.1
+
+
+@dataclass(frozen=True)
+class ClutterConfig:
+    """Options of the clutter filter.
+
+    enabled: filter at all. in_place: a track whose centre's extent (the larger side of the
+    bounding box of its centres) stays below this many of its median box sizes moves in place.
+    grid: cells along the picture's longer side for the clutter zones. zone_tracks: distinct
+    unrecognized tracks that make a cell part of a zone. zone_fraction: the share of its frames a
+    track must spend in zone cells to be clutter there. ambience_tracks / region_side: the
+    clutter tracks and the extent (fraction of the picture's width and height) a zone needs to
+    become one ambience object; region_fill: the share of the region's bounding box their boxes
+    must cover (a strip of tape is no region); join: clutter this close (a fraction of the
+    picture's longer side) belongs to one region; lasting: the share of its shot on which at
+    least two of its tracks must move at once (background motion lasts; a burst of residue, or
+    ghosts one after another, do not). window / follow: an
+    unrecognized track that moves along with a recognized one (see `rides_along`) on `follow` of
+    its `window`-second steps is a part of it (a shadow, a limb) and is dropped.
+    """
+
+    enabled: bool = True
+    in_place: float = 2.0
+    grid: int = 32
+    zone_tracks: int = 4
+    zone_fraction: float = 0.7
+    ambience_tracks: int = 5
+    region_side: float = 0.2
+    region_fill: float = 0.5
+    join: float = 0.04
+    lasting: float = 0.5
+    window: float = 1.0
+    follow: float = 0.4
+
+    def __post_init__(self) -> None:
+        if not self.in_place >= 0:
+            raise ValueError(f"in_place must be >= 0, got {self.in_place}")
+        if min(self.grid, self.zone_tracks, self.ambience_tracks) < 2:
+            raise ValueError("grid, zone_tracks and ambience_tracks must be at least 2")
+        if not self.window > 0:
+            raise ValueError(f"window must be positive, got {self.window}")
+        for name in ("zone_fraction", "region_side", "region_fill", "join", "lasting", "follow"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """The filter's result: the objects kept (ambience objects appended), how many were dropped."""
+
+    objects: tuple[Track, ...]
+    dropped: int
+    merged: int
+    parts: int = 0
+
+
+def track_size(track: Track) -> float:
+    """A track's typical size in pixels: the median square root of its box areas."""
+    return float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
+
+
+def _extent(track: Track) -> float:
+    """How far the track's centre strays, in its own sizes (the larger side of the centres'
+    bounding box)."""
+    return float(np.max(np.ptp(track.centers, axis=0))) / track_size(track) if len(track) else 0.0
+
+
+def oscillates_in_place(track: Track, *, limit: float) -> bool:
+    """True when the track's centre stays within `limit` of its own size and it goes nowhere:
+    it barely moves (under `STILL` of its size: a ghost), or runs back and forth (a path at
+    least `WANDER` times its extent), or its box flaps (log area changing `FLAP` a frame on
+    average), and its box does not grow or shrink steadily without flapping (an object coming
+    closer). An object drifting one way, however slowly and briefly, does not oscillate, nor
+    one whose steady box has events (a ball bouncing in place). Within
+    twice `limit`, only a wander of at least `BACK_AND_FORTH` times its extent that ends less
+    than 30 % of its length from its start and holds no event (a ball bouncing in place has its
+    bounces, a walker its steps) oscillates."""
+    if len(track) < 2:
+        return True
+    extent = _extent(track)
+    size = track_size(track)
+    path = float(np.linalg.norm(np.diff(track.centers, axis=0), axis=1).sum()) / size
+    if extent >= 2 * limit:
+        return False
+    if extent >= limit:  # wider: only a back-and-forth wander that ends near its start
+        net = float(np.linalg.norm(track.centers[-1] - track.centers[0])) / size
+        return bool(not track.events and path >= BACK_AND_FORTH * extent and net < 0.3 * path)
+    flap = float(np.mean(np.abs(np.diff(np.log(np.maximum(track.areas, 1.0))))))
+    if flap < FLAP and (track.events or not (extent < STILL or path >= WANDER * extent)):
+        return False  # a steady box that drifts one way, or that bounces (its events)
+    return bool(flap >= STEADY_FLAP or not grows_steadily(track))
+
+
+class _Grid:
+    """A coarse grid of square cells over the picture."""
+
+    def __init__(self, frame_size: tuple[int, int], cells: int) -> None:
+        width, height = frame_size
+        self.cell = max(width, height, 1) / cells
+        self.shape = (max(1, int(np.ceil(height / self.cell))),
+                      max(1, int(np.ceil(width / self.cell))))
+
+    def centres(self, track: Track) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of the track's centre on each frame."""
+        c = np.floor(track.centers / self.cell).astype(np.int64)
+        return (np.clip(c[:, 1], 0, self.shape[0] - 1), np.clip(c[:, 0], 0, self.shape[1] - 1))
+
+    def covered(self, track: Track, *, shrink: float = 0.0) -> np.ndarray:
+        """A (rows, cols) mask of the cells the track's boxes covered, each box first shrunk by
+        `shrink` of its width and height on every side."""
+        mask = np.zeros(self.shape, dtype=bool)
+        b = track.boxes
+        dx, dy = (b[:, 2] - b[:, 0]) * shrink, (b[:, 3] - b[:, 1]) * shrink
+        rows, cols = self.shape
+        x0 = np.clip(np.floor((b[:, 0] + dx) / self.cell), 0, cols - 1).astype(np.int64)
+        x1 = np.clip(np.floor((b[:, 2] - dx) / self.cell), 0, cols - 1).astype(np.int64)
+        y0 = np.clip(np.floor((b[:, 1] + dy) / self.cell), 0, rows - 1).astype(np.int64)
+        y1 = np.clip(np.floor((b[:, 3] - dy) / self.cell), 0, rows - 1).astype(np.int64)
+        for a, bb, c, d in zip(y0, y1, x0, x1, strict=True):
+            mask[a:bb + 1, c:d + 1] = True
+        return mask
+
+
+def ambience_object(members: Sequence[Track], *, object_id: int = 0) -> Track:
+    """One ambience object for `members`: the union of their boxes on every frame from the first
+    one's start to the last one's end."""
+    boxes = np.concatenate([t.boxes for t in members])
+    union = np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
+    first = min(int(t.frames[0]) for t in members)
+    last = max(int(t.frames[-1]) for t in members)
+    frames = np.arange(first, last + 1)
+    return Track(id=object_id, label=AMBIENCE, frames=frames,
+                 boxes=np.repeat(union[None], len(frames), axis=0),
+                 extra={"label_source": "clutter", "ambience_tracks": len(members)})
+
+
+def _clutter(tracks: Sequence[Track], unknown: list[int], grid: _Grid,
+             config: ClutterConfig) -> set[int]:
+    """Indices of the unknown tracks that oscillate in place or live in a clutter zone: cells
+    that `zone_tracks` unknown tracks passed through, or that `zone_tracks` - 2 (at least 2) of
+    those oscillating in place covered (a flapping strip of tape is covered by its flaps)."""
+    still = {i for i in unknown if oscillates_in_place(tracks[i], limit=config.in_place)}
+    passed = np.zeros(grid.shape, dtype=np.int64)
+    flapped = np.zeros(grid.shape, dtype=np.int64)
+    for i in unknown:
+        passed += grid.covered(tracks[i], shrink=0.25)
+        if i in still:
+            flapped += grid.covered(tracks[i])
+    zone = (passed >= config.zone_tracks) | (flapped >= max(2, config.zone_tracks - 2))
+    out = set(still)
+    for i in unknown:
+        if zone[grid.centres(tracks[i])].mean() >= config.zone_fraction:
+            out.add(i)
+    return out
+
+
+def _touch(a: np.ndarray, b: np.ndarray, margin: float) -> bool:
+    """Whether boxes a and b overlap once b is grown by `margin` pixels on every side."""
+    return bool(a[0] < b[2] + margin and a[2] > b[0] - margin
+                and a[1] < b[3] + margin and a[3] > b[1] - margin)
+
+
+def rides_along(part: Track, wholes: Sequence[Track], *, window: int, share: float) -> bool:
+    """True when `part` moves as a piece of the recognized `wholes` (a shadow, a leg, a head
+    seen apart from its walker): cut into `window`-frame steps, on at least `share` of them it
+    touches (within a fifth of its size) one of the wholes that travels at least a fifth of its
+    size in that step, and its own displacement is within 80 % of that whole's. A ball rolled past a walker touches it
+    only while passing; a hand moving a cup by a still body moves while the body does not."""
+    steps = len(part) // window
+    if steps < 1:
+        return False
+    good = 0
+    for s in range(steps):
+        f0, f1 = int(part.frames[s * window]), int(part.frames[(s + 1) * window - 1])
+        pa, pb = part.boxes[s * window], part.boxes[(s + 1) * window - 1]
+        dp = (pb[:2] + pb[2:] - pa[:2] - pa[2:]) / 2
+        for whole in wholes:
+            wa, wb = whole.box_at(f0), whole.box_at(f1)
+            if wa is None or wb is None:
+                continue
+            size = track_size(whole)
+            dw = (wb[:2] + wb[2:] - wa[:2] - wa[2:]) / 2
+            moved = float(np.linalg.norm(dw))
+            if (moved >= size / 5 and float(np.linalg.norm(dp - dw)) <= 0.8 * moved
+                    and _touch(pa, wa, 0.2 * size) and _touch(pb, wb, 0.2 * size)):
+                good += 1
+                break
+    return good >= share * steps
+
+
+def _regions(tracks: Sequence[Track], group: list[int], grid: _Grid,
+             config: ClutterConfig) -> list[np.ndarray]:
+    """Masks of the regions where the clutter tracks `group` (one shot's) are dense and spread
+    widely enough to be heard as one ambience."""
+    mask = np.zeros(grid.shape, dtype=bool)
+    for i in group:
+        mask |= grid.covered(tracks[i])
+    reach = max(1, round(config.join * max(grid.shape)))
+    joined = cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8))
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    out = []
+    for k in range(1, n):
+        region = labels == k
+        rows, cols = np.nonzero(mask & region)  # what the clutter covered, not the joins
+        if not len(rows):
+            continue
+        tall = (rows.max() - rows.min() + 1) / grid.shape[0]
+        wide = (cols.max() - cols.min() + 1) / grid.shape[1]
+        fill = len(rows) / ((rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1))
+        if min(tall, wide) >= config.region_side and fill >= config.region_fill:
+            out.append(region)
+    return out
+
+
+def _lasts(members: Sequence[Track], start: int, end: int) -> float:
+    """The share of frames start..end-1 on which at least two of `members` are on screen at
+    once: background motion of a region goes on in many places together, while ghosts that
+    come one after another in a corner (over shots a cut detector missed) do not."""
+    alive = np.zeros(max(end - start, 1), dtype=np.int64)
+    for t in members:
+        alive[max(int(t.frames[0]) - start, 0):max(int(t.frames[-1]) + 1 - start, 0)] += 1
+    return float(np.mean(alive >= 2))
+
+
+def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: float,
+                 frames: int | None = None, barriers: Sequence[int] = (),
+                 config: ClutterConfig = ClutterConfig()) -> Sorted:
+    """Drop the clutter among `tracks` (recognized ones are never touched) and merge region-wide
+    clutter into ambience objects (appended after the kept tracks, id 0: renumber after). No
+    ambience object spans a shot cut (`barriers`: the first frame index of each new shot);
+    `frames`: the video's frame count (default: the end of the last track)."""
+    if not config.enabled:
+        return Sorted(tuple(tracks), 0, 0)
+    grid = _Grid(frame_size, config.grid)
+    unknown = [i for i, t in enumerate(tracks)
+               if t.label == UNKNOWN and "label_evidence" not in t.extra and len(t)]
+    clutter = _clutter(tracks, unknown, grid, config)
+    known = [t for t in tracks if t.label not in (UNKNOWN, AMBIENCE)]
+    window = max(2, round(config.window * fps))
+    parts = {i for i in unknown if i not in clutter
+             and rides_along(tracks[i], known, window=window, share=config.follow)}
+    cuts = np.sort(np.asarray(barriers, dtype=np.int64))
+    total = frames if frames is not None else max((int(t.frames[-1]) + 1 for t in tracks
+                                                   if len(t)), default=0)
+    bounds = np.concatenate([[0], cuts, [max(total, int(cuts.max(initial=0)) + 1)]])
+    shots: dict[int, list[int]] = {}
+    for i in unknown:
+        shots.setdefault(int(np.searchsorted(cuts, tracks[i].frames[0], side="right")),
+                         []).append(i)
+    ambience = []
+    merged: set[int] = set()
+    for shot in sorted(shots):
+        group = [i for i in shots[shot] if i in clutter]
+        if len(group) < config.ambience_tracks:
+            continue
+        for region in _regions(tracks, group, grid, config):
+            # the region's clutter, and the slow unknown tracks that stay inside it
+            members = [i for i in shots[shot] if region[grid.centres(tracks[i])].mean()
+                       >= config.zone_fraction and (i in clutter or _extent(tracks[i])
+                                                    < 2 * config.in_place)]
+            chosen = [tracks[i] for i in members]
+            if sum(i in clutter for i in members) >= config.ambience_tracks and _lasts(
+                    chosen, int(bounds[shot]), int(bounds[shot + 1])) >= config.lasting:
+                ambience.append(ambience_object(chosen))
+                merged.update(members)
+    kept = tuple(t for i, t in enumerate(tracks)
+                 if i not in clutter and i not in merged and i not in parts)
+    return Sorted(kept + tuple(ambience), len(clutter - merged), len(merged), len(parts))
