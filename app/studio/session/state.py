@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.outdir import is_previous_render
 from app.project import Project
 from video.base.errors import InputError
 
@@ -130,13 +131,6 @@ class StudioState:
         return float(earlier[-1]) if earlier.size else None
 
 
-def is_export_folder(path: Path) -> bool:
-    """True for a folder a previous export wrote (app.outdir.is_previous_render)."""
-    from app.outdir import is_previous_render
-
-    return is_previous_render(path)
-
-
 def export_target(chosen: Path, video_path: str) -> tuple[Path, bool]:
     """Where an export to a folder picked in a dialog goes, and whether it replaces that folder.
 
@@ -148,14 +142,14 @@ def export_target(chosen: Path, video_path: str) -> tuple[Path, bool]:
         raise InputError(f"export target {chosen} is a file, not a folder")
     if not chosen.exists() or not any(chosen.iterdir()):
         return chosen, False
-    if is_export_folder(chosen):
+    if is_previous_render(chosen):
         return chosen, True
     base = f"{Path(video_path).stem or 'export'}-foley"
     candidate, n = chosen / base, 1
-    while candidate.exists() and not is_export_folder(candidate) and any(candidate.iterdir()):
+    while candidate.exists() and not is_previous_render(candidate) and any(candidate.iterdir()):
         n += 1
         candidate = chosen / f"{base}-{n}"
-    return candidate, is_export_folder(candidate)
+    return candidate, is_previous_render(candidate)
 
 
 def busiest_time(project: Project) -> float:
