@@ -15,7 +15,7 @@ import dearpygui.dearpygui as dpg
 from app.studio.session.controller import StudioController
 from app.studio.session.scrolling import hidden_rows, reveal_scroll, scroll_hint, visible_band
 from app.studio.ui import theme
-from model.foley.choose import sound_summary
+from model.foley.choose import sound_label, sound_summary
 
 
 class ObjectList:
@@ -64,7 +64,8 @@ class ObjectList:
         self._revision, self._selected = state.revision, state.selected
         if project is None:
             return
-        labels = dict(self._shape)
+        # what the sound is chosen from: an unrecognized object's box-shape label
+        labels = {t.id: sound_label(t) for t in project.analysis.objects}
         for sound in project.objects:
             row = self._rows.get(sound.id)
             if row is None:
