@@ -84,7 +84,8 @@ class Signature:
     """Summary of one frame: colour and texture histograms (each summing to 1), position-free,
     its layout: a 16x16 gray thumbnail as z-scores (so brightness changes and flashes barely
     move it); its structure: the edge map (bool), the edges dilated (for the change ratio) and
-    the share of each cell of an EDGE_GRID x EDGE_GRID split that the edges cover."""
+    the share of each cell of an EDGE_GRID x EDGE_GRID split that the edges cover; and the gray
+    picture, smoothed (float32), for how widely the pixels change."""
 
     colour: np.ndarray
     texture: np.ndarray
@@ -92,6 +93,7 @@ class Signature:
     edges: np.ndarray
     near_edges: np.ndarray
     edge_cells: np.ndarray
+    gray: np.ndarray
 
 
 _NEAR = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
@@ -112,7 +114,8 @@ def frame_signature(image: np.ndarray, *, analysis_side: int = 128) -> Signature
     return Signature(colour=_normalised(colour), texture=_normalised(_texture_histogram(gray)),
                      layout=_thumbnail(gray), edges=edges,
                      near_edges=cv2.dilate(edges.view(np.uint8), _NEAR) > 0,
-                     edge_cells=_cell_shares(edges, EDGE_GRID))
+                     edge_cells=_cell_shares(edges, EDGE_GRID),
+                     gray=cv2.GaussianBlur(gray.astype(np.float32), (5, 5), 0))
 
 
 def soft_colour_histogram(rgb: np.ndarray) -> np.ndarray:
@@ -190,13 +193,21 @@ def _cell_shares(mask: np.ndarray, grid: int) -> np.ndarray:
 
 
 def edge_change(a: Signature, b: Signature, *, grid: int = EDGE_GRID,
-                min_share: float = 0.01, min_cells: float = 0.15) -> float:
+                min_share: float = 0.01, min_cells: float = 0.15,
+                min_turnover: float = 0.15, min_spread: float = 0.5) -> float:
     """Edge change ratio, 0 (same edges, or edges moved by at most 2 px) .. 1, spread over the
     picture: in each cell of a `grid` x `grid` split, the larger of the shares of b's edges far
     from any edge of a (entering) and of a's edges far from b's (leaving); the median over the
     cells where edges cover at least `min_share` of the cell in either frame, and 0 when such
     cells are fewer than `min_cells` of the grid. A cut (even to a view of the same place)
     changes the edges everywhere; an object appearing or vanishing, only where it is.
+    It is also 0 when the change looks like an object popping in or out over a background that
+    stays put: an object appearing adds edges and leaves the old ones where they were (or
+    vanishing, the reverse), so one of the shares of a's edges that left and of b's edges that
+    are new, over the whole picture, stays below `min_turnover`, and the pixels change in only a
+    few cells (fewer than `min_spread` of them change visibly). A cut, even to a view of the same
+    place, moves some of the old edges and brings new ones, or changes the pixels nearly
+    everywhere (a zoom jump over a dense texture, where edges seem to stay as they are dense).
     """
     if a.edges.shape != b.edges.shape:
         return 1.0
@@ -206,12 +217,30 @@ def edge_change(a: Signature, b: Signature, *, grid: int = EDGE_GRID,
         # edges in only a few cells (a smooth or blurred picture): what changes there is an
         # object appearing or leaving, not evidence of a cut; the other cues judge such shots
         return 0.0
-    into = _cell_shares(b.edges & ~a.near_edges, grid)
-    out = _cell_shares(a.edges & ~b.near_edges, grid)
+    entering, leaving = b.edges & ~a.near_edges, a.edges & ~b.near_edges
+    if (min(_share_of(entering, b.edges), _share_of(leaving, a.edges)) < min_turnover
+            and pixel_spread(a, b, grid=grid) < min_spread):
+        return 0.0
+    into, out = _cell_shares(entering, grid), _cell_shares(leaving, grid)
     # a cell whose edges all vanished (or all appeared) changed completely
     ratio_in = np.where(share_b > 0, into / np.maximum(share_b, 1e-9), 1.0)
     ratio_out = np.where(share_a > 0, out / np.maximum(share_a, 1e-9), 1.0)
     return float(np.median(np.minimum(np.maximum(ratio_in, ratio_out), 1.0)[used]))
+
+
+def pixel_spread(a: Signature, b: Signature, *, grid: int = EDGE_GRID,
+                 visible: float = 6.0) -> float:
+    """Share of a grid x grid split's cells whose smoothed gray level changes on average by more
+    than `visible` levels (of 255) from a to b: near 1 when the whole picture changes, small
+    when one object moves, appears or vanishes over a still background."""
+    change = cv2.resize(np.abs(a.gray - b.gray), (grid, grid), interpolation=cv2.INTER_AREA)
+    return float(np.mean(change > visible))
+
+
+def _share_of(part: np.ndarray, whole: np.ndarray) -> float:
+    """Share of `whole`'s pixels that `part` (a subset of them) holds; 0 for an empty whole."""
+    total = int(np.count_nonzero(whole))
+    return np.count_nonzero(part) / total if total else 0.0
 
 
 def difference_energy(a: Signature, b: Signature) -> float:

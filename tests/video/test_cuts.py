@@ -346,16 +346,23 @@ def test_edge_change_is_spread_over_the_picture(rng: np.random.Generator) -> Non
     assert edge_change(b, c) > 0.5
 
 
-@pytest.mark.parametrize("seed, fps", [(178777645, Fraction(30)),
-                                       (2024150444, Fraction(30000, 1001))])
-def test_an_object_popping_in_over_a_grainy_background_is_not_a_cut(tmp_path: Path, seed: int,
-                                                                     fps: Fraction) -> None:
-    """Two generated single-shot scenes (grainy, nearly edgeless backgrounds) where a walker
-    appears within one frame: its edges are the only edges that change, in a few cells, which
-    the structure cue must not read as a new shot (both were false cuts once)."""
+@pytest.mark.parametrize("seed, size, fps, duration", [
+    (178777645, (320, 180), Fraction(30), 1.0),
+    (2024150444, (320, 180), Fraction(30000, 1001), 1.0),
+    # eval clips 26 and 28 (seed 1000): a box pops in over a cloudy background with edges of
+    # its own, and the encoder's scene-change frame moves some background edges too (clip 23,
+    # a box covering a third of the picture, still reads as a cut: see docs/EVALUATION.md)
+    (770898194, (480, 270), Fraction(30), 3.01),
+    (354368343, (480, 270), Fraction(25), 3.24),
+])
+def test_an_object_popping_in_is_not_a_cut(tmp_path: Path, seed: int, size: tuple[int, int],
+                                           fps: Fraction, duration: float) -> None:
+    """Generated single-shot scenes where an object appears within one frame: its edges change
+    in its own cells, which the structure cue must not read as a new shot, as the rest of the
+    picture keeps its edges (all were false cuts once)."""
     from video.analyze import analyze_video
     from video.synth import random_scene, write_clip
 
-    spec = random_scene(seed, width=320, height=180, fps=fps, duration=1.0)
+    spec = random_scene(seed, width=size[0], height=size[1], fps=fps, duration=duration)
     write_clip(spec, tmp_path / "scene.mp4")
     assert analyze_video(tmp_path / "scene.mp4").cuts == ()
