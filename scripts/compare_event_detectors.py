@@ -27,6 +27,7 @@ from model.lab.metrics import pool_scores
 from model.lab.real_eval import find_marked_clips, score_marked_detections
 from video.analyze import analyze_video
 from video.base.tracks import Analysis, Event
+from video.gravity import picture_turn, turned
 
 KINDS = frozenset({"impact", "step"})
 NAMES = ("motion", "learned", "union", "fallback")
@@ -45,11 +46,12 @@ def _first_of_each(events: Iterable[Event], tolerance: float) -> tuple[Event, ..
 def variants(analysis: Analysis, model: EventModel) -> dict[str, Analysis]:
     """The analysis with each combination's events."""
     tolerance = 1.0 / float(analysis.video.fps)
+    turn = picture_turn(analysis.objects, analysis.video)  # as apply_event_detector does
     tracks: dict[str, list[Any]] = {name: [] for name in NAMES}
     for track in analysis.objects:
         other = tuple(e for e in track.events if e.kind not in KINDS)
         motion = tuple(e for e in track.events if e.kind in KINDS)
-        learned = tuple(e for e in detect_events_model(track, analysis.video, model)
+        learned = tuple(e for e in detect_events_model(*turned(track, analysis.video, turn), model)
                         if e.kind in KINDS)
         found = {e.kind for e in learned}
         events = {"motion": track.events, "learned": other + learned,

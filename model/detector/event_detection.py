@@ -5,6 +5,9 @@ docs/EVALUATION.md compares the hand-made motion detector (video.events) with th
 both impacts and steps, so it replaces those two kinds by default. Other kinds (scrapes) keep the
 motion detector's events, and when the checkpoint cannot be loaded the motion events stay, with
 a warning, so analysis never fails for lack of the model.
+
+The network was trained on upright pictures: on a clip filmed turned (its floor on a side, see
+video.gravity), the tracks are turned upright before it looks at them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
 from video.base.progress import ProgressFn
 from video.base.tracks import Analysis
+from video.gravity import picture_turn, turned
 from video.tracker import label_for
 
 EVENT_DETECTORS = ("learned", "motion")
@@ -29,7 +33,8 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
     """`analysis` with impact/step events from `detector` ("learned" or "motion").
 
     "motion" returns the analysis unchanged (video.events already ran during analysis).
-    The result records the detector used under the extra key "event_detector". Labels are
+    The result records the detector used under the extra key "event_detector" and, for the
+    learned one, the quarter turn that brought the picture upright under "picture_turn". Labels are
     derived again from the new events, as the analysis derived them from its own; call this on
     a fresh analysis, before the designer renames anything.
     """
@@ -45,15 +50,17 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         if warn is not None:
             warn(f"learned event detector unavailable ({exc}); using motion events")
         return _tagged(analysis, "motion")
+    turn = picture_turn(analysis.objects, analysis.video)
     tracks = []
     for track in analysis.objects:
         kept = [e for e in track.events if e.kind not in LEARNED_KINDS]
-        learned = [e for e in detect_events_model(track, analysis.video, model)
+        learned = [e for e in detect_events_model(*turned(track, analysis.video, turn), model)
                    if e.kind in LEARNED_KINDS]
         updated = track.with_changes(events=tuple(kept + learned))
         # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
         tracks.append(updated.with_changes(label=label_for(updated)))
-    return _tagged(analysis.with_objects(tracks), "learned")
+    result = _tagged(analysis.with_objects(tracks), "learned")
+    return replace(result, extra={**result.extra, "picture_turn": turn})
 
 
 def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig | None = None,
