@@ -53,13 +53,31 @@ class Envelope:
 @dataclass(frozen=True)
 class SessionTrack:
     """One track: its name, the WAV it plays (relative to OUTDIR), its channel count and the
-    envelopes it carries (None: a baked stem, pan and level in the audio)."""
+    envelopes it carries (None: a baked stem, pan and level in the audio); `folder`: the folder
+    (a group's bus) it sits in ("" for none; consecutive tracks of one folder); `muted`: starts
+    muted; `members`: for a group stem, the objects summed in it."""
 
     name: str
     path: str
     channels: int
     pan: Envelope | None = None
     volume: Envelope | None = None
+    folder: str = ""
+    muted: bool = False
+    members: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A track to build (build_session): name, stem path relative to OUTDIR, channels, and
+    where it sits (SessionTrack's folder, muted, members)."""
+
+    name: str
+    path: str
+    channels: int
+    folder: str = ""
+    muted: bool = False
+    members: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,17 +166,21 @@ def track_name(object_id: int, label: str, prompt: str) -> str:
     return f"{name}: {prompt}"[:60] if prompt else name
 
 
-def build_session(*, name: str, stems: Sequence[tuple[str, str, int]], n_samples: int,
-                  fps: Fraction, timecode: Timecode, outdir: Path, video: Path | None,
-                  pan_law: str, dry: Mapping[str, DryStem] | None = None) -> Session:
-    """A Session from (track name, stem path relative to OUTDIR, channels) triples; with `dry`
-    (keyed by those paths), the tracks carry the dry stems' envelopes."""
+def build_session(*, name: str, stems: Sequence[tuple[str, str, int] | SessionRow],
+                  n_samples: int, fps: Fraction, timecode: Timecode, outdir: Path,
+                  video: Path | None, pan_law: str, dry: Mapping[str, DryStem] | None = None
+                  ) -> Session:
+    """A Session from (track name, stem path relative to OUTDIR, channels) triples or
+    SessionRows; with `dry` (keyed by those paths), the tracks whose path is a dry stem carry
+    its envelopes (a group stem is baked: it has none)."""
     tracks = []
-    for track, path, channels in stems:
-        env = None if dry is None else dry.get(path)
-        tracks.append(SessionTrack(name=track, path=path, channels=channels,
+    for item in stems:
+        row = item if isinstance(item, SessionRow) else SessionRow(*item)
+        env = None if dry is None else dry.get(row.path)
+        tracks.append(SessionTrack(name=row.name, path=row.path, channels=row.channels,
                                    pan=None if env is None else env.pan,
-                                   volume=None if env is None else env.volume))
+                                   volume=None if env is None else env.volume,
+                                   folder=row.folder, muted=row.muted, members=row.members))
     if n_samples < 0 or not math.isfinite(float(fps)):
         raise ValueError("a session needs n_samples >= 0 and a finite frame rate")
     return Session(name=name, tracks=tuple(tracks), n_samples=n_samples, fps=fps,
