@@ -67,8 +67,8 @@ def make_session(project: Project, result: RenderResult, stems: Mapping[int, str
     outdir: OUTDIR's final place (the media URLs of OTIO and AAF are absolute).
 
     layout: the group stems (app.stem_groups). With `groups` the session holds only the group
-    stems (baked); with `both`, per group a folder holding the group stem's track and, muted,
-    the tracks of its objects (so the session plays the mix once; unmute an object and mute its
+    stems (baked); with `both`, per group a folder track (`FEET footsteps`) holding the group
+    stem's track (`FEET footsteps stem`) and, muted, the tracks of its objects (so the session plays the mix once; unmute an object and mute its
     group to work on it); with `objects` (or None), one track per object as before."""
     labels = {t.id: t.label for t in project.analysis.objects}
     sounds = {s.id: s for s in project.objects}
@@ -86,8 +86,8 @@ def make_session(project: Project, result: RenderResult, stems: Mapping[int, str
         rows = [object_row(s.id) for s in project.objects]
     for group in layout.groups if layout is not None else ():
         folder = group.track_name if mode == "both" else ""
-        rows.append(SessionRow(group.track_name, group.path, 2, folder=folder,
-                               members=group.summed))
+        name = f"{group.track_name} stem" if folder else group.track_name
+        rows.append(SessionRow(name, group.path, 2, folder=folder, members=group.summed))
         if mode == "both":
             rows += [object_row(m, folder, muted=True) for m in group.members if m in stems]
     video = Path(project.analysis.video.path)
