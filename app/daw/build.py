@@ -87,7 +87,8 @@ def make_session(project: Project, result: RenderResult, stems: Mapping[int, str
     for group in layout.groups if layout is not None else ():
         folder = group.track_name if mode == "both" else ""
         name = f"{group.track_name} stem" if folder else group.track_name
-        rows.append(SessionRow(name, group.path, 2, folder=folder, members=group.summed))
+        rows.append(SessionRow(name, group.path, 2, folder=folder, group=group.code,
+                               members=group.summed))
         if mode == "both":
             rows += [object_row(m, folder, muted=True) for m in group.members if m in stems]
     video = Path(project.analysis.video.path)

@@ -55,7 +55,8 @@ class SessionTrack:
     """One track: its name, the WAV it plays (relative to OUTDIR), its channel count and the
     envelopes it carries (None: a baked stem, pan and level in the audio); `folder`: the folder
     (a group's bus) it sits in ("" for none; consecutive tracks of one folder); `muted`: starts
-    muted; `members`: for a group stem, the objects summed in it."""
+    muted; `group`: a group stem's role code ("" for an object's stem) and `members` the
+    objects summed in it."""
 
     name: str
     path: str
@@ -64,19 +65,21 @@ class SessionTrack:
     volume: Envelope | None = None
     folder: str = ""
     muted: bool = False
+    group: str = ""
     members: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class SessionRow:
     """A track to build (build_session): name, stem path relative to OUTDIR, channels, and
-    where it sits (SessionTrack's folder, muted, members)."""
+    where it sits and what it is (SessionTrack's folder, muted, group, members)."""
 
     name: str
     path: str
     channels: int
     folder: str = ""
     muted: bool = False
+    group: str = ""
     members: tuple[int, ...] = ()
 
 
@@ -180,7 +183,8 @@ def build_session(*, name: str, stems: Sequence[tuple[str, str, int] | SessionRo
         tracks.append(SessionTrack(name=row.name, path=row.path, channels=row.channels,
                                    pan=None if env is None else env.pan,
                                    volume=None if env is None else env.volume,
-                                   folder=row.folder, muted=row.muted, members=row.members))
+                                   folder=row.folder, muted=row.muted, group=row.group,
+                                   members=row.members))
     if n_samples < 0 or not math.isfinite(float(fps)):
         raise ValueError("a session needs n_samples >= 0 and a finite frame rate")
     return Session(name=name, tracks=tuple(tracks), n_samples=n_samples, fps=fps,

@@ -38,7 +38,8 @@ def _range(otio: Any, start: int, duration: int, rate: float) -> Any:
 def _meta(session: Session, track: SessionTrack) -> dict[str, Any]:
     doc: dict[str, Any] = {"path": track.path, "channels": track.channels,
                            "pan_law": session.pan_law}
-    if track.members:
+    if track.group:
+        doc["group"] = track.group
         doc["members"] = list(track.members)
     if track.folder:
         doc["folder"] = track.folder
