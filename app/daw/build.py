@@ -14,7 +14,7 @@ from app.daw.session import (
     SESSION_FILES,
     DryStem,
     Session,
-    SessionRow,
+    SessionTrack,
     build_session,
     dry_stem,
     track_name,
@@ -73,21 +73,21 @@ def make_session(project: Project, result: RenderResult, stems: Mapping[int, str
     labels = {t.id: t.label for t in project.analysis.objects}
     sounds = {s.id: s for s in project.objects}
 
-    def object_row(object_id: int, folder: str = "", muted: bool = False) -> SessionRow:
+    def object_row(object_id: int, folder: str = "", muted: bool = False) -> SessionTrack:
         sound = sounds[object_id]
         path = stems[object_id] if dry is None else dry_path(stems[object_id])
         channels = 2 if dry is None else int(dry[path].audio.shape[0])
-        return SessionRow(track_name(object_id, labels[object_id], sound.prompt), path,
+        return SessionTrack(track_name(object_id, labels[object_id], sound.prompt), path,
                           channels, folder=folder, muted=muted)
 
-    rows: list[SessionRow] = []
+    rows: list[SessionTrack] = []
     mode = "objects" if layout is None else layout.mode
     if mode == "objects" or layout is None:
         rows = [object_row(s.id) for s in project.objects]
     for group in layout.groups if layout is not None else ():
         folder = group.track_name if mode == "both" else ""
         name = f"{group.track_name} stem" if folder else group.track_name
-        rows.append(SessionRow(name, group.path, 2, folder=folder, group=group.code,
+        rows.append(SessionTrack(name, group.path, 2, folder=folder, group=group.code,
                                members=group.summed))
         if mode == "both":
             rows += [object_row(m, folder, muted=True) for m in group.members if m in stems]

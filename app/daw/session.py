@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -63,20 +63,6 @@ class SessionTrack:
     channels: int
     pan: Envelope | None = None
     volume: Envelope | None = None
-    folder: str = ""
-    muted: bool = False
-    group: str = ""
-    members: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """A track to build (build_session): name, stem path relative to OUTDIR, channels, and
-    where it sits and what it is (SessionTrack's folder, muted, group, members)."""
-
-    name: str
-    path: str
-    channels: int
     folder: str = ""
     muted: bool = False
     group: str = ""
@@ -169,22 +155,20 @@ def track_name(object_id: int, label: str, prompt: str) -> str:
     return f"{name}: {prompt}"[:60] if prompt else name
 
 
-def build_session(*, name: str, stems: Sequence[tuple[str, str, int] | SessionRow],
+def build_session(*, name: str, stems: Sequence[tuple[str, str, int] | SessionTrack],
                   n_samples: int, fps: Fraction, timecode: Timecode, outdir: Path,
                   video: Path | None, pan_law: str, dry: Mapping[str, DryStem] | None = None
                   ) -> Session:
     """A Session from (track name, stem path relative to OUTDIR, channels) triples or
-    SessionRows; with `dry` (keyed by those paths), the tracks whose path is a dry stem carry
-    its envelopes (a group stem is baked: it has none)."""
+    SessionTracks without envelopes; with `dry` (keyed by those paths), the tracks whose path
+    is a dry stem get its envelopes (a group stem is baked: it has none)."""
     tracks = []
     for item in stems:
-        row = item if isinstance(item, SessionRow) else SessionRow(*item)
-        env = None if dry is None else dry.get(row.path)
-        tracks.append(SessionTrack(name=row.name, path=row.path, channels=row.channels,
-                                   pan=None if env is None else env.pan,
-                                   volume=None if env is None else env.volume,
-                                   folder=row.folder, muted=row.muted, group=row.group,
-                                   members=row.members))
+        track = item if isinstance(item, SessionTrack) else SessionTrack(*item)
+        env = None if dry is None else dry.get(track.path)
+        if env is not None:
+            track = replace(track, pan=env.pan, volume=env.volume)
+        tracks.append(track)
     if n_samples < 0 or not math.isfinite(float(fps)):
         raise ValueError("a session needs n_samples >= 0 and a finite frame rate")
     return Session(name=name, tracks=tuple(tracks), n_samples=n_samples, fps=fps,

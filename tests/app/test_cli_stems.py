@@ -1,5 +1,5 @@
 """`stereofoley render ... --stems objects|groups|both`: group files in OUTDIR/groups, no file
-for a folded object, a bad value is one `error:` line with exit 2 and no OUTDIR."""
+for a folded object (a bad value: tests/app/test_cli_render.py's bad-input table)."""
 
 from __future__ import annotations
 
@@ -75,18 +75,3 @@ def test_stems_objects_is_the_default_and_writes_no_groups(clip: tuple, tmp_path
         assert not (out / "groups").exists()
         assert "stems" not in json.loads((out / "project.json").read_text())
     assert "4 stems + mix" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("value", ["group", "", "objects,groups", "stems"])
-def test_a_bad_stems_value_is_one_error_line_and_no_outdir(value: str, clip: tuple,
-                                                           tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]
-                                                           ) -> None:
-    video, _ = clip
-    out = tmp_path / "out"
-    code = main(["render", str(video), "-o", str(out), f"--stems={value}"])
-    _, err = capsys.readouterr()
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: --stems") and "both" in lines[0]
-    assert not out.exists() and not list(tmp_path.glob("*.partial"))
