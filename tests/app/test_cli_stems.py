@@ -75,3 +75,18 @@ def test_stems_objects_is_the_default_and_writes_no_groups(clip: tuple, tmp_path
         assert not (out / "groups").exists()
         assert "stems" not in json.loads((out / "project.json").read_text())
     assert "4 stems + mix" in capsys.readouterr().out
+
+
+def test_a_groups_render_renders_again_from_its_project_json(clip: tuple, tmp_path: Path
+                                                            ) -> None:
+    video, truth = clip
+    save_project(Project(analysis=truth), tmp_path / "p.json")
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert main(["render", str(video), "-o", str(first), "--project", str(tmp_path / "p.json"),
+                 "--stems", "groups"]) == 0
+    assert main(["render", str(video), "-o", str(again), "--project",
+                 str(first / "project.json"), "--stems", "groups"]) == 0
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*.wav"))
+    assert names == sorted(p.relative_to(again).as_posix() for p in again.rglob("*.wav"))
+    for name in names:
+        assert np.array_equal(sf.read(first / name)[0], sf.read(again / name)[0]), name
