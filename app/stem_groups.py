@@ -12,7 +12,8 @@ report.txt say about them.
 A group stem is the sum of its members' finished stems (audio.groups.sum_stems), so each member
 keeps its own pan and distance, and the group stems of a render sum to its mix: members the
 mixer does not let through (muted, or not soloed while another object is) are listed but not
-summed, and never folded (their own stem is their only delivery).
+summed, and never folded (their own stem is their only delivery); a role whose objects are all
+silenced that way gets no group stem (it would be silence).
 
 File names follow the sound-effects convention of a category code first (as in UCS file names:
 CatID_name): `groups/<CODE>_<role>.wav`, e.g. `groups/FEET_footsteps.wav`,
@@ -125,11 +126,11 @@ def plan_stems(project: Project, result: RenderResult, *, mode: str = "objects",
     groups = []
     for code in ROLE_CODES:
         members = tuple(o.id for o in project.objects if roles[o.id] == code)
-        if not members:
+        summed = tuple(m for m in members if m in active)
+        if not summed:
             continue
         groups.append(StemGroup(code=code, path=group_path(code), members=members,
-                                summed=tuple(m for m in members if m in active),
-                                folded=tuple(m for m in members if reasons[m])))
+                                summed=summed, folded=tuple(m for m in members if reasons[m])))
     return StemLayout(mode=mode, groups=tuple(groups), roles=roles, levels=levels,
                       reasons=reasons, config=config)
 
@@ -166,14 +167,15 @@ def layout_doc(layout: StemLayout) -> dict[str, Any]:
 
 
 def object_doc(layout: StemLayout, object_id: int) -> dict[str, Any]:
-    """What project.json adds to an object under groups: its role, group stem, level and why it
-    folds (empty for `objects`)."""
-    group = layout.group_of(object_id)
-    if layout.mode == "objects" or group is None:
+    """What project.json adds to an object under groups: its role, group stem ("" when its role
+    has none: all its objects silenced), level and why it folds (empty for `objects`)."""
+    if layout.mode == "objects":
         return {}
+    group = layout.group_of(object_id)
     level = layout.levels[object_id]
-    return {"role": group.code, "group": group.path, "folded": list(layout.reasons[object_id]),
-            "audible_s": round(level.audible_s, 3), "level_dbfs": _finite(level.level_db)}
+    return {"role": layout.roles[object_id], "group": "" if group is None else group.path,
+            "folded": list(layout.reasons[object_id]), "audible_s": round(level.audible_s, 3),
+            "level_dbfs": _finite(level.level_db)}
 
 
 def report_lines(layout: StemLayout, audio_peaks: Mapping[str, float]) -> list[str]:

@@ -68,7 +68,8 @@ def make_session(project: Project, result: RenderResult, stems: Mapping[int, str
 
     layout: the group stems (app.stem_groups). With `groups` the session holds only the group
     stems (baked); with `both`, per group a folder track (`FEET footsteps`) holding the group
-    stem's track (`FEET footsteps stem`) and, muted, the tracks of its objects (so the session plays the mix once; unmute an object and mute its
+    stem's track (`FEET footsteps stem`) and, muted, the tracks of its objects (then, outside
+    any folder, objects in no group: their role's objects are all muted) (so the session plays the mix once; unmute an object and mute its
     group to work on it); with `objects` (or None), one track per object as before."""
     labels = {t.id: t.label for t in project.analysis.objects}
     sounds = {s.id: s for s in project.objects}
@@ -91,6 +92,8 @@ def make_session(project: Project, result: RenderResult, stems: Mapping[int, str
                                members=group.summed))
         if mode == "both":
             rows += [object_row(m, folder, muted=True) for m in group.members if m in stems]
+    if mode == "both" and layout is not None:
+        rows += [object_row(s.id) for s in project.objects if layout.group_of(s.id) is None]
     video = Path(project.analysis.video.path)
     return build_session(name=outdir.name, stems=rows, n_samples=result.n_samples,
                          fps=project.analysis.video.fps, timecode=timecode,

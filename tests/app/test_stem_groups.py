@@ -88,7 +88,9 @@ def test_the_plan_groups_by_role_and_folds_short_and_quiet_objects(clip: tuple) 
     project, result = _known(truth)
     layout = plan_stems(project, result, mode="groups")
     assert [(g.code, g.members, g.summed, g.folded) for g in layout.groups] == [
-        ("FEET", (1, 2), (1, 2), (2,)), ("IMPT", (3,), (3,), (3,)), ("MOVE", (4,), (), ())]
+        ("FEET", (1, 2), (1, 2), (2,)), ("IMPT", (3,), (3,), (3,))]
+    # the muted box's role has no other object: no (silent) movement group
+    assert layout.roles[4] == "MOVE" and layout.group_of(4) is None
     assert layout.reasons == {1: (), 2: ("quiet",), 3: ("short",), 4: ()}
     assert layout.levels[3].audible_s == pytest.approx(0.4, abs=0.05)
     # -54 dB of mono over two channels by constant power: -3 dB per channel on average
@@ -98,6 +100,11 @@ def test_the_plan_groups_by_role_and_folds_short_and_quiet_objects(clip: tuple) 
     both = plan_stems(project, result, mode="both")
     assert all(both.has_file(i) for i in (1, 2, 3, 4)) and both.reasons == layout.reasons
     assert plan_stems(project, result).groups == ()          # objects: today's export
+    # a muted member is listed, not summed, never folded
+    project.objects = [replace(o, nudges=replace(o.nudges, mute=True)) if o.id == 2 else o
+                       for o in project.objects]
+    feet = plan_stems(project, result, mode="groups").groups[0]
+    assert (feet.members, feet.summed, feet.folded) == ((1, 2), (1,), ())
 
 
 def test_groups_export_writes_group_sums_and_no_folded_files(clip: tuple, tmp_path: Path
@@ -109,26 +116,26 @@ def test_groups_export_writes_group_sums_and_no_folded_files(clip: tuple, tmp_pa
     assert sorted(p.name for p in (out / "stems").glob("*.wav")) == ["1_walker.wav",
                                                                     "4_object.wav"]
     assert sorted(p.name for p in (out / "groups").glob("*.wav")) == [
-        "FEET_footsteps.wav", "IMPT_impacts.wav", "MOVE_movement.wav"]
+        "FEET_footsteps.wav", "IMPT_impacts.wav"]
     feet = _read(out / "groups" / "FEET_footsteps.wav")
     np.testing.assert_allclose(feet, result.stems[1] + result.stems[2], atol=2 * LSB)
     # each member keeps its own pan: the left-panned walker dominates the left channel
     assert np.sum(feet[0] ** 2) > 5 * np.sum(feet[1] ** 2)
-    assert not np.any(_read(out / "groups" / "MOVE_movement.wav"))   # its member is muted
+    assert not (out / "groups" / "MOVE_movement.wav").exists()    # its only object is muted
     groups_sum = sum(_read(p) for p in (out / "groups").glob("*.wav"))
     np.testing.assert_allclose(groups_sum, _read(out / "mix.wav"), atol=4 * LSB)
     doc = json.loads((out / "project.json").read_text())
     assert doc["stems"]["mode"] == "groups" and doc["stems"]["fold"]["short_s"] == 1.0
     assert [(g["stem"], g["members"], g["folded"]) for g in doc["stems"]["groups"]] == [
-        ("groups/FEET_footsteps.wav", [1, 2], [2]), ("groups/IMPT_impacts.wav", [3], [3]),
-        ("groups/MOVE_movement.wav", [4], [])]
+        ("groups/FEET_footsteps.wav", [1, 2], [2]), ("groups/IMPT_impacts.wav", [3], [3])]
     objs = {o["id"]: o for o in doc["objects"]}
     assert [objs[i]["stem"] for i in (1, 2, 3, 4)] == ["stems/1_walker.wav", "", "",
                                                       "stems/4_object.wav"]
     assert objs[2]["folded"] == ["quiet"] and objs[3]["folded"] == ["short"]
     assert objs[3]["group"] == "groups/IMPT_impacts.wav" and objs[1]["role"] == "FEET"
+    assert (objs[4]["role"], objs[4]["group"], objs[4]["folded"]) == ("MOVE", "", [])
     report = (out / "report.txt").read_text()
-    assert "Groups (3, --stems groups" in report
+    assert "Groups (2, --stems groups" in report
     assert "FEET  footsteps" in report and "1 2*  groups/FEET_footsteps.wav" in report
     # the session holds only the groups
     import rpp
@@ -136,14 +143,14 @@ def test_groups_export_writes_group_sums_and_no_folded_files(clip: tuple, tmp_pa
     root = rpp.loads((out / "session.rpp").read_text())
     files = [t.find("ITEM").find("SOURCE").find("FILE")[1] for t in root.findall("TRACK")
              if t.find("ITEM") is not None and t.find("NAME")[1] != "video"]
-    assert files == [group_path("FEET"), group_path("IMPT"), group_path("MOVE")]
+    assert files == [group_path("FEET"), group_path("IMPT")]
     import opentimelineio as otio
 
     timeline = otio.adapters.read_from_file(str(out / "session.otio"))
     audio = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
-    assert [t.name for t in audio] == ["FEET footsteps", "IMPT impacts", "MOVE movement"]
-    assert [list(t[0].metadata["stereofoley"]["members"]) for t in audio] == [[1, 2], [3], []]
-    assert [t[0].metadata["stereofoley"]["group"] for t in audio] == ["FEET", "IMPT", "MOVE"]
+    assert [t.name for t in audio] == ["FEET footsteps", "IMPT impacts"]
+    assert [list(t[0].metadata["stereofoley"]["members"]) for t in audio] == [[1, 2], [3]]
+    assert [t[0].metadata["stereofoley"]["group"] for t in audio] == ["FEET", "IMPT"]
     assert all(t.enabled for t in audio)
 
 
@@ -158,7 +165,7 @@ def test_both_puts_each_group_in_a_reaper_folder_with_its_objects_muted(clip: tu
     out = export_render(tmp_path / "out", project, result, stems="both",
                         sessions=("rpp", "otio", "aaf"))
     assert len(list((out / "stems").glob("*.wav"))) == 4
-    assert len(list((out / "groups").glob("*.wav"))) == 3
+    assert len(list((out / "groups").glob("*.wav"))) == 2
     rows = []
     for track in rpp.loads((out / "session.rpp").read_text()).findall("TRACK")[1:]:
         bus = track.find("ISBUS")
@@ -174,9 +181,7 @@ def test_both_puts_each_group_in_a_reaper_folder_with_its_objects_muted(clip: tu
         ("IMPT impacts", ("1", "1"), False, None),
         ("IMPT impacts stem", ("0", "0"), False, "groups/IMPT_impacts.wav"),
         ("3 ball", ("2", "-1"), True, "stems/3_ball.wav"),
-        ("MOVE movement", ("1", "1"), False, None),
-        ("MOVE movement stem", ("0", "0"), False, "groups/MOVE_movement.wav"),
-        ("4 object", ("2", "-1"), True, "stems/4_object.wav")]
+        ("4 object", None, False, "stems/4_object.wav")]       # in no group: after them
     timeline = otio.adapters.read_from_file(str(out / "session.otio"))
     audio = [(t.name, t.enabled, t[0].metadata["stereofoley"].get("folder"))
              for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
@@ -188,7 +193,7 @@ def test_both_puts_each_group_in_a_reaper_folder_with_its_objects_muted(clip: tu
             if t.kind == otio.schema.TrackKind.Audio for c in t
             if isinstance(c, otio.schema.Clip)}
     assert (out / "groups" / "FEET_footsteps.wav").resolve().as_uri() in urls
-    assert len(urls) == 7
+    assert len(urls) == 6
 
 
 def test_a_real_render_group_is_the_sum_of_its_object_stems(clip: tuple, tmp_path: Path
