@@ -10,7 +10,8 @@ this module only measures and adds arrays.
 is audible when its RMS (both channels together) is above `floor_dbfs`. An object is short when
 its audible blocks add up to less than `short_s` seconds; quiet when its active level (RMS over
 its audible blocks) is more than `quiet_db` below the mix's active level (measured the same
-way), so the rule does not depend on the master gain. A silent object is both.
+way), so the rule does not depend on the master gain. A silent object is both. `LevelMeter`
+measures the same a piece at a time (a render that streams its stems in blocks).
 """
 
 from __future__ import annotations
@@ -74,20 +75,53 @@ def block_power(audio: np.ndarray, block: int) -> np.ndarray:
     return power
 
 
+class LevelMeter:
+    """`stem_level` a piece at a time, for audio that streams in blocks of any size: the
+    measuring blocks are the same as over the whole array (a remainder waits for the next
+    piece), so the result equals `stem_level` of the pieces joined."""
+
+    def __init__(self, *, config: FoldConfig = FoldConfig()) -> None:
+        self.config = config
+        self._floor = 10.0 ** (config.floor_dbfs / 10.0)
+        self._rest: np.ndarray | None = None
+        self._samples = 0          # audible samples so far
+        self._energy = 0.0         # their mean square x samples
+
+    def _count(self, power: np.ndarray, size: int) -> None:
+        audible = power > self._floor
+        self._samples += int(np.count_nonzero(audible)) * size
+        self._energy += float(np.sum(power[audible])) * size
+
+    def push(self, audio: np.ndarray) -> None:
+        """Measure the next (channels, n) piece."""
+        data = np.asarray(audio, dtype=np.float32)
+        if self._rest is not None:
+            data = np.concatenate([self._rest, data], axis=1)
+        block = self.config.block
+        whole = data.shape[1] // block * block
+        if whole:
+            self._count(block_power(data[:, :whole], block), block)
+        self._rest = data[:, whole:] if whole < data.shape[1] else None
+
+    def level(self) -> StemLevel:
+        """The level of everything pushed (the last partial block counts at its length)."""
+        samples, energy = self._samples, self._energy
+        if self._rest is not None:
+            power = block_power(self._rest, self._rest.shape[1])
+            if power[0] > self._floor:
+                samples += self._rest.shape[1]
+                energy += float(power[0]) * self._rest.shape[1]
+        if samples == 0:
+            return StemLevel(audible_s=0.0, level_db=-math.inf)
+        return StemLevel(audible_s=samples / SAMPLE_RATE,
+                         level_db=10.0 * math.log10(energy / samples))
+
+
 def stem_level(audio: np.ndarray, *, config: FoldConfig = FoldConfig()) -> StemLevel:
     """Seconds audible and active level of a (channels, n) stem (see the module doc)."""
-    block = config.block
-    power = block_power(audio, block)
-    floor = 10.0 ** (config.floor_dbfs / 10.0)
-    audible = power > floor
-    if not np.any(audible):
-        return StemLevel(audible_s=0.0, level_db=-math.inf)
-    n = np.asarray(audio).shape[1]
-    sizes = np.full(power.size, block, dtype=np.int64)
-    sizes[-1] = n - block * (power.size - 1)
-    samples = int(sizes[audible].sum())
-    level = float(np.sum(power[audible] * sizes[audible]) / samples)
-    return StemLevel(audible_s=samples / SAMPLE_RATE, level_db=10.0 * math.log10(level))
+    meter = LevelMeter(config=config)
+    meter.push(audio)
+    return meter.level()
 
 
 def fold_reasons(level: StemLevel, mix: StemLevel, *, config: FoldConfig = FoldConfig()

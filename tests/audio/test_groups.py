@@ -86,3 +86,17 @@ def test_fold_reasons_follow_the_config() -> None:
 def test_fold_config_refuses_nonsense(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         FoldConfig(**kwargs)
+
+
+@pytest.mark.parametrize("piece", [1, 777, 2400, 48_000, 10 ** 7])
+def test_the_level_meter_on_pieces_equals_the_whole_stem(piece: int) -> None:
+    from audio.groups import LevelMeter
+
+    stem = _burst(1.3, 0.02, total=3.01, at=0.71, seed=5) + _burst(0.3, 0.2, total=3.01, at=2.0)
+    meter = LevelMeter()
+    for start in range(0, stem.shape[1], piece):
+        meter.push(stem[:, start:start + piece])
+    whole = stem_level(stem)
+    assert meter.level().audible_s == whole.audible_s
+    assert meter.level().level_db == pytest.approx(whole.level_db, abs=1e-9)
+    assert whole.audible_s == pytest.approx(1.3 + 0.3, abs=0.1)
