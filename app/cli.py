@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--dry-stems", action="store_true",
                         help="also write OUTDIR/dry/*.wav (before pan and level); sessions then "
                              "use them with pan and volume automation")
+    render.add_argument("--stems", metavar="MODE", default="objects",
+                        help="objects (default: one stem per object), groups (one stem per role: "
+                             "footsteps, vehicles, ...; short or quiet objects only in their "
+                             "group) or both: OUTDIR/groups/<CODE>_<role>.wav")
     render.add_argument("--events", choices=("learned", "motion"), default="learned",
                         help="visual event detector when the video is analysed here "
                              "(default: learned)")

@@ -1,5 +1,5 @@
 """`stereofoley render VIDEO -o OUTDIR [--project P] [--prompt ID=TEXT ...] [--label ID=CLASS ...]
-[--no-recognize] [--seed N] ...`.
+[--no-recognize] [--seed N] [--stems objects|groups|both] ...`.
 
 Analysis (or the project's), prompts applied, foley rendered with a progress bar, then OUTDIR
 written atomically by app.export. Everything the user typed is checked before the long work
@@ -97,6 +97,16 @@ def session_formats(text: str | None) -> tuple[str, ...]:
         raise InputError(f"--session: {exc}") from None
 
 
+def stem_mode(text: str) -> str:
+    """--stems' value (objects, groups, both); anything else is an InputError."""
+    from app.stem_groups import parse_stem_mode
+
+    try:
+        return parse_stem_mode(text)
+    except ValueError as exc:
+        raise InputError(f"--stems: {exc}") from None
+
+
 def _library_dirs(items: Sequence[str]) -> tuple[str, ...]:
     for item in items:
         if not Path(item).is_dir():
@@ -126,6 +136,7 @@ def run_render(args: argparse.Namespace) -> int:
     if not video.is_file():
         raise VideoError(f"video file not found: {video}")
     session_formats(args.session)       # bad names fail before OUTDIR is touched
+    stem_mode(args.stems)
     out = check_outdir(args.output, force=args.force)
     with claim_outdir(out):  # held from the start: a second render into OUTDIR fails at once
         return _render_into(args, video, out)
@@ -162,10 +173,15 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
                                       review_video=video if args.review_video else None,
                                       progress=scaled(bar, 0.4, 1.0), warn=warn_line,
                                       sessions=session_formats(args.session),
-                                      dry_stems=args.dry_stems)
+                                      dry_stems=args.dry_stems, stems=stem_mode(args.stems))
     finally:
         bar.close()
     lufs = result.master.get("lufs_after")
     level = f", mix at {lufs:.1f} LUFS" if isinstance(lufs, int | float) else ""
-    print(f"{len(project.objects)} stems + mix{level} -> {out}")
+    if args.stems.strip().lower() == "objects":
+        print(f"{len(project.objects)} stems + mix{level} -> {out}")
+    else:
+        n_objects = len(list((out / "stems").glob("*.wav")))
+        n_groups = len(list((out / "groups").glob("*.wav")))
+        print(f"{n_objects} object stems + {n_groups} group stems + mix{level} -> {out}")
     return 0

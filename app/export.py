@@ -5,7 +5,10 @@ failed or cancelled export never leaves a half-written OUTDIR: readers see the o
 complete new one. An existing non-empty OUTDIR is refused unless `force` is given.
 
     OUTDIR/mix.wav                 stereo 48 kHz 24-bit BWF
-    OUTDIR/stems/<id>_<label>.wav  one per object, same length as the mix
+    OUTDIR/stems/<id>_<label>.wav  one per object, same length as the mix (with `stems`
+                                   "groups": only the objects that are not folded)
+    OUTDIR/groups/<CODE>_<role>.wav  with `stems` "groups" or "both": one per role
+                                   (app.stem_groups)
     OUTDIR/project.json            the Project that produced them (stem paths and master report)
     OUTDIR/review.<ext>            optional: the picture (remuxed, not re-encoded) + the mix as AAC
     OUTDIR/dry/<id>_<label>.wav    optional: dry stems (before pan and level; app.daw.session)
@@ -34,7 +37,16 @@ import numpy as np
 
 from app.outdir import check_outdir, claim_outdir, temp_prefix
 from app.project import Project
-from app.report import render_report
+from app.report import peak_dbfs, render_report
+from app.stem_groups import (
+    StemLayout,
+    group_audio,
+    group_bwf_fields,
+    layout_doc,
+    object_doc,
+    plan_stems,
+    report_lines,
+)
 from model.foley.render import RenderResult
 from video.base.errors import VideoError
 from video.base.progress import ProgressFn, report, scaled
@@ -79,9 +91,10 @@ def _write_audio(path: Path, audio: np.ndarray, fields: Mapping[str, Any]) -> No
 
 def _finished_project(project: Project, result: RenderResult, stems: Mapping[int, str]
                       ) -> Project:
-    """The Project as rendered: stem paths filled in and the master report recorded."""
+    """The Project as rendered: stem paths filled in ("" for an object folded into its group)
+    and the master report recorded."""
     out = project.copy()
-    out.objects = [replace(o, stem=stems[o.id]) for o in project.objects]
+    out.objects = [replace(o, stem=stems.get(o.id, "")) for o in project.objects]
     out.render = replace(project.render, master=dict(result.master))
     return out
 
@@ -89,13 +102,14 @@ def _finished_project(project: Project, result: RenderResult, stems: Mapping[int
 def export_render(outdir: str | os.PathLike[str], project: Project, result: RenderResult, *,
                   force: bool = False, review_video: str | os.PathLike[str] | None = None,
                   progress: ProgressFn | None = None, sessions: Sequence[str] = (),
-                  dry_stems: bool = False) -> Path:
+                  dry_stems: bool = False, stems: str = "objects") -> Path:
     """Write mix, stems, project.json, report.txt (and optionally the review video, the dry
-    stems and the DAW sessions named in `sessions`: rpp, otio, aaf) into OUTDIR atomically."""
+    stems and the DAW sessions named in `sessions`: rpp, otio, aaf) into OUTDIR atomically.
+    stems: objects, groups or both (app.stem_groups)."""
     out = check_outdir(outdir, force=force)
     with claim_outdir(out):
         _export_claimed(out, project, result, review_video=review_video, progress=progress,
-                        sessions=sessions, dry_stems=dry_stems)
+                        sessions=sessions, dry_stems=dry_stems, stem_mode=stems)
     report(progress, 1.0, "exported")
     return out
 
@@ -104,7 +118,8 @@ def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force
                       review_video: str | os.PathLike[str] | None = None,
                       progress: ProgressFn | None = None,
                       warn: Callable[[str], None] | None = None, sessions: Sequence[str] = (),
-                      dry_stems: bool = False) -> tuple[Path, RenderResult]:
+                      dry_stems: bool = False, stems: str = "objects"
+                      ) -> tuple[Path, RenderResult]:
     """Render a project (its own sound libraries, seed and settings) and write OUTDIR: the one
     "render then export" path of `stereofoley render` and the studio's headless mode.
 
@@ -118,14 +133,14 @@ def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force
                           progress=scaled(progress, 0.0, 0.85), warn=warn)
     written = export_render(outdir, project, result, force=force, review_video=review_video,
                             progress=scaled(progress, 0.85, 1.0), sessions=sessions,
-                            dry_stems=dry_stems)
+                            dry_stems=dry_stems, stems=stems)
     return written, result
 
 
 def _export_claimed(out: Path, project: Project, result: RenderResult, *,
                     review_video: str | os.PathLike[str] | None,
                     progress: ProgressFn | None, sessions: Sequence[str] = (),
-                    dry_stems: bool = False) -> None:
+                    dry_stems: bool = False, stem_mode: str = "objects") -> None:
     """export_render's work, with OUTDIR claimed by this process."""
     from app.daw.build import (
         dry_path,
@@ -140,23 +155,32 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
         tmp.chmod(0o755)               # mkdtemp's folder is private; OUTDIR is an ordinary one
         (tmp / "stems").mkdir()
         labels = {t.id: t.label for t in project.analysis.objects}
-        stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects}
-        n_dry = len(project.objects) if dry_stems else 0
-        total = len(project.objects) + n_dry + 2 + (1 if review_video is not None else 0)
+        layout = plan_stems(project, result, mode=stem_mode)
+        stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects
+                 if layout.has_file(o.id)}
+        n_dry = len(stems) if dry_stems else 0
+        n_files = len(stems) + n_dry + len(layout.groups) + 2
+        total = n_files + (1 if review_video is not None else 0)
         finished = _finished_project(project, result, stems)
         timecode = start_timecode(project)
         tref = timecode.samples(SAMPLE_RATE)
         jobs = [(tmp / stems[o.id], result.stems[o.id],
                  _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt,
                              time_reference=tref))
-                for o in project.objects]
+                for o in project.objects if o.id in stems]
+        groups = {g.path: group_audio(g, result) for g in layout.groups}
+        if groups:
+            (tmp / "groups").mkdir()
+        jobs += [(tmp / g.path, groups[g.path],
+                  group_bwf_fields(g, seed=project.render.seed, time_reference=tref,
+                                   originator=ORIGINATOR)) for g in layout.groups]
         jobs.append((tmp / "mix.wav", result.mix,
                      _bwf_fields(finished, object_id=None, label="", prompt="",
                                  time_reference=tref)))
         dry = make_dry_stems(project, result, stems) if dry_stems else None
         if dry is not None:
             (tmp / "dry").mkdir()
-            for o in project.objects:
+            for o in (o for o in project.objects if o.id in stems):
                 fields = _bwf_fields(project, object_id=o.id, label=labels[o.id],
                                      prompt=o.prompt, time_reference=tref)
                 fields["description"] = ("dry (before pan and level) " + fields["description"]
@@ -165,17 +189,19 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
                 path = dry_path(stems[o.id])
                 jobs.append((tmp / path, dry[path].audio, fields))
         def project_and_report() -> None:
-            _write_project(tmp, finished, chosen=result.chosen)
+            _write_project(tmp, finished, chosen=result.chosen, layout=layout)
             created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            peaks = {path: peak_dbfs(audio) for path, audio in groups.items()}
             (tmp / "report.txt").write_text(
-                render_report(finished, result.stems, result.mix, created=created),
-                encoding="utf-8")
+                render_report(finished, result.stems, result.mix, created=created,
+                              extra=report_lines(layout, peaks)), encoding="utf-8")
 
         _write_all(jobs, progress, total, meanwhile=project_and_report)
-        report(progress, (len(project.objects) + n_dry + 2) / total, "project")
+        report(progress, n_files / total, "project")
         if sessions:
             write_sessions(tmp, make_session(project, result, stems, outdir=out,
-                                             timecode=timecode, dry=dry), sessions)
+                                             timecode=timecode, dry=dry, layout=layout),
+                           sessions)
         if review_video is not None:
             write_review_video(review_video, tmp, result.mix)
         _swap_into_place(tmp, out)
@@ -185,19 +211,25 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
 
 
 def _write_project(folder: Path, finished: Project, *,
-                   chosen: Mapping[int, Mapping[str, Any]] | None = None) -> None:
+                   chosen: Mapping[int, Mapping[str, Any]] | None = None,
+                   layout: StemLayout | None = None) -> None:
     """folder/project.json: indented, except the long per-frame lists of the tracks, which are
     written compactly by the C encoder (the same JSON values, a fraction of the time).
 
     chosen: what each object's foley was made of (RenderResult.chosen), saved in its object as
     "recipe" (the class recipe, or "prompt" / "motion") and "chosen" (sources, bank files,
-    layers); a project loaded back ignores both (they are results, not settings)."""
+    layers); a project loaded back ignores both (they are results, not settings).
+    layout: the group stems (app.stem_groups), saved as "stems" and in each object."""
     doc = finished.to_dict()
     for obj in doc.get("objects", []):
         record = (chosen or {}).get(obj.get("id"))
         if record is not None:
             obj["recipe"] = record.get("recipe", "")
             obj["chosen"] = dict(record)
+        if layout is not None:
+            obj.update(object_doc(layout, obj["id"]))
+    if layout is not None and layout_doc(layout):
+        doc["stems"] = layout_doc(layout)
     doc["render"]["sample_rate"] = SAMPLE_RATE
     compact: dict[str, str] = {}
     token = secrets.token_hex(8)          # a marker no real value can spell

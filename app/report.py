@@ -9,7 +9,7 @@ and the rendered audio (one pass over each stem for its peak), no I/O here.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -66,9 +66,11 @@ def _master_lines(master: Mapping[str, Any]) -> list[str]:
 
 
 def render_report(finished: Project, stems: Mapping[int, np.ndarray], mix: np.ndarray, *,
-                  created: str) -> str:
+                  created: str, extra: Sequence[str] = ()) -> str:
     """The text of report.txt for a finished project (stem paths and master report filled in),
-    its rendered stems by object id, and the mix."""
+    its rendered stems by object id, and the mix; `extra`: more lines at the end (the group
+    stems, app.stem_groups.report_lines). An object folded into its group shows "-" for its
+    file."""
     video = finished.analysis.video
     settings = finished.render
     labels = {t.id: t.label for t in finished.analysis.objects}
@@ -89,5 +91,5 @@ def render_report(finished: Project, stems: Mapping[int, np.ndarray], mix: np.nd
         peak = peak_dbfs(stems[obj.id]) if obj.id in stems else -math.inf
         text = f"{peak:9.2f}" if math.isfinite(peak) else "  silent "
         lines.append(f"  {obj.id:>4}  {labels.get(obj.id, ''):<14} {text}  "
-                     f"{'yes' if obj.nudges.mute else '':<4}  {obj.stem}")
-    return "\n".join(lines) + "\n"
+                     f"{'yes' if obj.nudges.mute else '':<4}  {obj.stem or '-'}")
+    return "\n".join([*lines, *extra]) + "\n"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.daw.session import (
     SESSION_FILES,
     DryStem,
     Session,
+    SessionTrack,
     build_session,
     dry_stem,
     track_name,
@@ -20,6 +22,9 @@ from app.daw.session import (
 from app.project import Project
 from model.foley.render import RenderResult, spatial_config
 from video.base.timecode import Timecode, zero_timecode
+
+if TYPE_CHECKING:
+    from app.stem_groups import StemLayout
 
 
 def start_timecode(project: Project) -> Timecode:
@@ -40,13 +45,14 @@ def dry_path(stem_path: str) -> str:
 
 def make_dry_stems(project: Project, result: RenderResult, stems: Mapping[int, str]
                    ) -> dict[str, DryStem]:
-    """Each object's dry stem and envelopes, keyed by its path in OUTDIR (dry/<name>.wav)."""
+    """Each object's dry stem and envelopes, keyed by its path in OUTDIR (dry/<name>.wav):
+    the objects that have a stem in `stems` (one folded into its group has none)."""
     from audio.spatialize import dry_placement
 
     config = spatial_config(project.render)
     gain = 10.0 ** (float(result.master.get("gain_db", 0.0)) / 20.0)
     out: dict[str, DryStem] = {}
-    for sound in project.objects:
+    for sound in (s for s in project.objects if s.id in stems):
         placement = dry_placement(result.dry[sound.id], project.analysis.object(sound.id),
                                   project.analysis.video, nudges=sound.nudges, config=config)
         out[dry_path(stems[sound.id])] = dry_stem(
@@ -55,15 +61,39 @@ def make_dry_stems(project: Project, result: RenderResult, stems: Mapping[int, s
 
 
 def make_session(project: Project, result: RenderResult, stems: Mapping[int, str], *,
-                 outdir: Path, timecode: Timecode, dry: Mapping[str, DryStem] | None) -> Session:
+                 outdir: Path, timecode: Timecode, dry: Mapping[str, DryStem] | None,
+                 layout: StemLayout | None = None) -> Session:
     """The session of a render: baked stems, or (with `dry`) the dry stems and their envelopes.
-    outdir: OUTDIR's final place (the media URLs of OTIO and AAF are absolute)."""
+    outdir: OUTDIR's final place (the media URLs of OTIO and AAF are absolute).
+
+    layout: the group stems (app.stem_groups). With `groups` the session holds only the group
+    stems (baked); with `both`, per group a folder track (`FEET footsteps`) holding the group
+    stem's track (`FEET footsteps stem`) and, muted, the tracks of its objects (then, outside
+    any folder, objects in no group: their role's objects are all muted) (so the session plays the mix once; unmute an object and mute its
+    group to work on it); with `objects` (or None), one track per object as before."""
     labels = {t.id: t.label for t in project.analysis.objects}
-    rows = []
-    for sound in project.objects:
-        path = stems[sound.id] if dry is None else dry_path(stems[sound.id])
+    sounds = {s.id: s for s in project.objects}
+
+    def object_row(object_id: int, folder: str = "", muted: bool = False) -> SessionTrack:
+        sound = sounds[object_id]
+        path = stems[object_id] if dry is None else dry_path(stems[object_id])
         channels = 2 if dry is None else int(dry[path].audio.shape[0])
-        rows.append((track_name(sound.id, labels[sound.id], sound.prompt), path, channels))
+        return SessionTrack(track_name(object_id, labels[object_id], sound.prompt), path,
+                          channels, folder=folder, muted=muted)
+
+    rows: list[SessionTrack] = []
+    mode = "objects" if layout is None else layout.mode
+    if mode == "objects" or layout is None:
+        rows = [object_row(s.id) for s in project.objects]
+    for group in layout.groups if layout is not None else ():
+        folder = group.track_name if mode == "both" else ""
+        name = f"{group.track_name} stem" if folder else group.track_name
+        rows.append(SessionTrack(name, group.path, 2, folder=folder, group=group.code,
+                               members=group.summed))
+        if mode == "both":
+            rows += [object_row(m, folder, muted=True) for m in group.members if m in stems]
+    if mode == "both" and layout is not None:
+        rows += [object_row(s.id) for s in project.objects if layout.group_of(s.id) is None]
     video = Path(project.analysis.video.path)
     return build_session(name=outdir.name, stems=rows, n_samples=result.n_samples,
                          fps=project.analysis.video.fps, timecode=timecode,

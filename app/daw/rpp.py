@@ -7,6 +7,10 @@ offset is left at 0, so Reaper's timecode ruler reads the video's own timecode a
 start. Dry-stem tracks carry a volume envelope (VOLENV2, linear amplitude) and a pan envelope
 (PANENV2: Reaper draws left at the top of a pan lane, so a point's value is -pan); points have
 the linear shape (0).
+
+Tracks of one folder (a group with its objects, `--stems both`) follow a folder track named
+after the folder, which has no item (Reaper's ISBUS: `1 1` opens the folder, `2 -1` on its
+last track closes it); a muted track has `MUTESOLO 1 0 0`.
 """
 
 from __future__ import annotations
@@ -50,8 +54,16 @@ def rpp_text(session: Session) -> str:
         lines += ["<TRACK", f"NAME {_quote('video')}",
                   *_item(session.video.name, "VIDEO", str(session.video), start=start,
                          length=length), ">"]
-    for track in session.tracks:
+    tracks = session.tracks
+    for i, track in enumerate(tracks):
+        if track.folder and (i == 0 or tracks[i - 1].folder != track.folder):
+            lines += ["<TRACK", f"NAME {_quote(track.folder)}", "NCHAN 2", "ISBUS 1 1", ">"]
         lines += ["<TRACK", f"NAME {_quote(track.name)}", "NCHAN 2"]
+        if track.folder:
+            last = i + 1 == len(tracks) or tracks[i + 1].folder != track.folder
+            lines.append("ISBUS 2 -1" if last else "ISBUS 0 0")
+        if track.muted:
+            lines.append("MUTESOLO 1 0 0")
         if track.volume is not None:
             lines += _envelope("VOLENV2", track.volume, start=start, sign=1.0)
         if track.pan is not None:

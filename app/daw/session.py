@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -53,13 +53,20 @@ class Envelope:
 @dataclass(frozen=True)
 class SessionTrack:
     """One track: its name, the WAV it plays (relative to OUTDIR), its channel count and the
-    envelopes it carries (None: a baked stem, pan and level in the audio)."""
+    envelopes it carries (None: a baked stem, pan and level in the audio); `folder`: the folder
+    (a group's bus) it sits in ("" for none; consecutive tracks of one folder); `muted`: starts
+    muted; `group`: a group stem's role code ("" for an object's stem) and `members` the
+    objects summed in it."""
 
     name: str
     path: str
     channels: int
     pan: Envelope | None = None
     volume: Envelope | None = None
+    folder: str = ""
+    muted: bool = False
+    group: str = ""
+    members: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,17 +155,20 @@ def track_name(object_id: int, label: str, prompt: str) -> str:
     return f"{name}: {prompt}"[:60] if prompt else name
 
 
-def build_session(*, name: str, stems: Sequence[tuple[str, str, int]], n_samples: int,
-                  fps: Fraction, timecode: Timecode, outdir: Path, video: Path | None,
-                  pan_law: str, dry: Mapping[str, DryStem] | None = None) -> Session:
-    """A Session from (track name, stem path relative to OUTDIR, channels) triples; with `dry`
-    (keyed by those paths), the tracks carry the dry stems' envelopes."""
+def build_session(*, name: str, stems: Sequence[tuple[str, str, int] | SessionTrack],
+                  n_samples: int, fps: Fraction, timecode: Timecode, outdir: Path,
+                  video: Path | None, pan_law: str, dry: Mapping[str, DryStem] | None = None
+                  ) -> Session:
+    """A Session from (track name, stem path relative to OUTDIR, channels) triples or
+    SessionTracks without envelopes; with `dry` (keyed by those paths), the tracks whose path
+    is a dry stem get its envelopes (a group stem is baked: it has none)."""
     tracks = []
-    for track, path, channels in stems:
-        env = None if dry is None else dry.get(path)
-        tracks.append(SessionTrack(name=track, path=path, channels=channels,
-                                   pan=None if env is None else env.pan,
-                                   volume=None if env is None else env.volume))
+    for item in stems:
+        track = item if isinstance(item, SessionTrack) else SessionTrack(*item)
+        env = None if dry is None else dry.get(track.path)
+        if env is not None:
+            track = replace(track, pan=env.pan, volume=env.volume)
+        tracks.append(track)
     if n_samples < 0 or not math.isfinite(float(fps)):
         raise ValueError("a session needs n_samples >= 0 and a finite frame rate")
     return Session(name=name, tracks=tuple(tracks), n_samples=n_samples, fps=fps,

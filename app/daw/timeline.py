@@ -6,7 +6,8 @@ every clip sits at that timecode. Tracks: "video" (the picture, absolute file UR
 rate), then one audio track per stem, named like the stem, holding one clip of the whole stem at
 48 kHz with an absolute file URL of its final place in OUTDIR (OTIO and AAF locate media by
 URL); the path relative to OUTDIR, and a dry stem's envelopes, are in the clip's metadata under
-"stereofoley". AAF wants one edit rate for all its clips: the AAF's tracks run at 48 000 (the
+"stereofoley" (for a group stem also its members; a track in a group's folder names the folder,
+and a muted track is disabled, `enabled` false, in the OTIO file). AAF wants one edit rate for all its clips: the AAF's tracks run at 48 000 (the
 picture's length converted exactly to samples), its timecode track at the video's rate,
 drop-frame where the start timecode is. A mono dry stem's pan envelope also becomes the AAF
 clip's "Audio Pan" control points (time as a fraction of the clip, value 0 = left .. 1 =
@@ -37,6 +38,13 @@ def _range(otio: Any, start: int, duration: int, rate: float) -> Any:
 def _meta(session: Session, track: SessionTrack) -> dict[str, Any]:
     doc: dict[str, Any] = {"path": track.path, "channels": track.channels,
                            "pan_law": session.pan_law}
+    if track.group:
+        doc["group"] = track.group
+        doc["members"] = list(track.members)
+    if track.folder:
+        doc["folder"] = track.folder
+    if track.muted:
+        doc["muted"] = True
     if track.pan is not None and track.volume is not None:
         doc["pan"] = [[float(t), float(v)] for t, v in zip(track.pan.times, track.pan.values,
                                                           strict=True)]
@@ -86,6 +94,8 @@ def build_timeline(session: Session, *, for_aaf: bool = False) -> Any:
         timeline.tracks.append(track)
     for stem in session.tracks:
         track = otio.schema.Track(name=stem.name, kind=otio.schema.TrackKind.Audio)
+        if stem.muted and not for_aaf:
+            track.enabled = False
         ref = otio.schema.ExternalReference(
             target_url=_url(session.outdir / stem.path),
             available_range=_range(otio, 0, session.n_samples, float(SAMPLE_RATE)))

@@ -211,7 +211,7 @@ class AudioLink:
 
     def export_job(self, project: Project, outdir: Path, *, force: bool,
                    review_video: bool, sessions: tuple[str, ...] = (),
-                   dry_stems: bool = False) -> JobFn:
+                   dry_stems: bool = False, stems: str = "objects") -> JobFn:
         """Write OUTDIR (stems, mix, project.json, review video) for a project snapshot.
 
         Renders the snapshot fully first (cached dry foley makes this quick), so the export is
@@ -225,7 +225,7 @@ class AudioLink:
                 else None
             written = export_render(outdir, project, update.result, force=force,
                                     review_video=video, progress=scaled(progress, 0.6, 1.0),
-                                    sessions=sessions, dry_stems=dry_stems)
+                                    sessions=sessions, dry_stems=dry_stems, stems=stems)
             return written, update
         return job
 

@@ -266,18 +266,26 @@ class StudioController:
         return self.history.revision != self._saved_revision
 
     def export(self, folder: str | Path, *, review_video: bool = True,
-               sessions: Sequence[str] = (), dry_stems: bool = False) -> Path:
+               sessions: Sequence[str] = (), dry_stems: bool = False,
+               stems: str = "objects") -> Path:
         """Export stems, mix, project.json and a review video in the background (and the DAW
-        sessions named in `sessions`, rpp/otio/aaf, with dry stems when asked).
+        sessions named in `sessions`, rpp/otio/aaf, with dry stems when asked; `stems`:
+        objects, groups or both, app.stem_groups).
 
         `folder` is what the user picked; `export_target` decides the exact OUTDIR (never
         replacing a folder an export did not write). Returns that OUTDIR.
         """
+        from app.stem_groups import parse_stem_mode
+
         project = self._require_project()
+        try:
+            stems = parse_stem_mode(stems)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         target, force = export_target(Path(folder), project.video_path)
         job = self.audio.export_job(project.copy(), target, force=force,
                                     review_video=review_video, sessions=tuple(sessions),
-                                    dry_stems=dry_stems)
+                                    dry_stems=dry_stems, stems=stems)
         self._submit(JobRequest("export"), job, name=f"Export to {target.name}")
         return target
 

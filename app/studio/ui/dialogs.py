@@ -95,9 +95,14 @@ class Dialogs:
         self.guard(lambda: self.ctl.save(app_data["file_path_name"]))
 
     def _session_choices(self) -> None:
-        """The export picker's side panel: which DAW sessions to write with the stems."""
+        """The export picker's side panel: which stems, and which DAW sessions to write with
+        them."""
         from app.daw.session import SESSION_FILES
+        from app.studio.session.export_options import DEFAULT_STEMS, stem_label, stem_labels
 
+        dpg.add_text("Stems")
+        self._w["stems"] = dpg.add_radio_button(stem_labels(),
+                                                default_value=stem_label(DEFAULT_STEMS))
         dpg.add_text("DAW sessions")
         for name, label in (("rpp", "Reaper"), ("otio", "OpenTimelineIO"), ("aaf", "AAF")):
             self._w[f"session_{name}"] = dpg.add_checkbox(
@@ -112,10 +117,17 @@ class Dialogs:
         formats = tuple(n for n in SESSION_FORMATS if dpg.get_value(self._w[f"session_{n}"]))
         return formats, bool(dpg.get_value(self._w["dry_stems"]))
 
+    def stem_choice(self) -> str:
+        """The stem mode picked in the export picker (objects, groups, both)."""
+        from app.studio.session.export_options import stem_mode
+
+        return stem_mode(str(dpg.get_value(self._w["stems"])))
+
     def _export(self, sender: Any, app_data: Any) -> None:
         sessions, dry = self.export_choices()
+        stems = self.stem_choice()
         self.guard(lambda: self.ctl.export(app_data["file_path_name"], sessions=sessions,
-                                           dry_stems=dry))
+                                           dry_stems=dry, stems=stems))
 
     # -- a moved video ------------------------------------------------------------------------
 

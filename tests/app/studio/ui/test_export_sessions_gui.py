@@ -1,5 +1,6 @@
-"""The export picker's DAW-session choices, in a real window: ticking Reaper + OTIO and dry
-stems writes session.rpp, session.otio and dry/*.wav with the stems (and no AAF)."""
+"""The export picker's DAW-session and stem choices, in a real window: ticking Reaper + OTIO and
+dry stems and picking "both" stems writes session.rpp, session.otio, dry/*.wav and the group
+stems with the object stems (and no AAF)."""
 
 from __future__ import annotations
 
@@ -46,11 +47,16 @@ settle()
 win.dialogs.show("export")
 for name in ("session_rpp", "session_otio", "dry_stems"):
     dpg.set_value(win.dialogs._w[name], True)
+from app.studio.session.export_options import stem_label
+default_stems = win.dialogs.stem_choice()
+dpg.set_value(win.dialogs._w["stems"], stem_label("both"))
 choices = win.dialogs.export_choices()
+stems = win.dialogs.stem_choice()
 win.dialogs.hide("export")
 win.dialogs._export(None, {"file_path_name": target})
 settle()
-out = {"choices": [list(choices[0]), choices[1]], "error": ctl.state.error}
+out = {"choices": [list(choices[0]), choices[1]], "error": ctl.state.error,
+       "stems": [default_stems, stems]}
 ctl.shutdown()
 win.close()
 dpg.destroy_context()
@@ -69,7 +75,7 @@ def test_export_dialog_writes_the_ticked_sessions(clip: tuple[Path, Path], tmp_p
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out == {"choices": [["rpp", "otio"], True], "error": ""}
+    assert out == {"choices": [["rpp", "otio"], True], "error": "", "stems": ["objects", "both"]}
     written = [p for p in (target, *target.iterdir()) if (p / "mix.wav").is_file()]
     assert len(written) == 1
     folder = written[0]
@@ -77,4 +83,7 @@ def test_export_dialog_writes_the_ticked_sessions(clip: tuple[Path, Path], tmp_p
     assert not (folder / "session.aaf").exists()
     assert sorted(p.name for p in (folder / "dry").glob("*.wav")) == \
         sorted(p.name for p in (folder / "stems").glob("*.wav"))
-    assert "dry/" in (folder / "session.rpp").read_text()
+    rpp = (folder / "session.rpp").read_text()
+    assert "dry/" in rpp
+    groups = sorted(p.name for p in (folder / "groups").glob("*.wav"))
+    assert groups and all(f"groups/{name}" in rpp for name in groups)
