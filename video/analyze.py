@@ -36,6 +36,7 @@ from video.recognize import (
     load_detector,
     vote_tracks,
 )
+from video.split_groups import split_groups
 from video.tracker import Tracker, TrackerConfig, finalize_tracks, label_for, paired_iou, saliency
 
 
@@ -48,7 +49,9 @@ class AnalysisConfig:
     detect_cuts: segment tracking at shot cuts. recognize: the object recognizer's options
     (`RecognizeConfig(enabled=False)`: box-shape labels only). evidence: when a vehicle vote
     stands (video.evidence). clutter: what of the unrecognized motion is dropped or merged into
-    ambience (video.clutter; only runs on recognized analyses).
+    ambience (video.clutter; only runs on recognized analyses). split_groups: a track whose box
+    holds two or more recognized people is split into one track per person (video.split_groups;
+    recognized analyses only).
     """
 
     max_side: int = 480
@@ -61,6 +64,7 @@ class AnalysisConfig:
     recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     clutter: ClutterConfig = field(default_factory=ClutterConfig)
+    split_groups: bool = True
 
     def __post_init__(self) -> None:
         if self.max_side < 64:
@@ -160,6 +164,15 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
     fps = float(info.fps)
     tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers,
                              camera=camera, frame_size=(info.width, info.height))
+    detections = sampler.close() if sampler is not None else []
+    extra: dict[str, int] = {}
+    if sampler is not None and detections and config.split_groups:
+        tracks, split = split_groups(tracks, detections, interval=sampler.interval)
+        if split:
+            # pieces that continue each other join again; short leftovers go
+            tracks = finalize_tracks(tracks, fps=fps, config=config.tracker, barriers=barriers,
+                                     camera=camera, frame_size=(info.width, info.height))
+            extra["split_groups"] = split
     done = []
     limits = np.array([info.width, info.height, info.width, info.height], dtype=np.float64)
     for track in tracks:
@@ -167,9 +180,7 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
         track = track.with_changes(boxes=np.clip(track.boxes, 0.0, limits))
         with_events = track.with_changes(events=detect_events(track, info, config=config.events))
         done.append(with_events.with_changes(label=label_for(with_events), extra={}))
-    extra: dict[str, int] = {}
     if sampler is not None:
-        detections = sampler.close()
         votes = vote_tracks(done, detections, config=config.recognize)
         done = [checked_vehicle(labelled(t, v), detections, config=config.evidence)
                 for t, v in zip(done, votes, strict=True)]
@@ -177,8 +188,8 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             result = sort_clutter(done, frame_size=(info.width, info.height), fps=fps,
                                   frames=info.frames, barriers=barriers, config=config.clutter)
             done = sorted(result.objects, key=lambda t: int(t.frames[0]))
-            extra = {"dropped_clutter": result.dropped, "dropped_parts": result.parts,
-                     "merged_ambience": result.merged}
+            extra.update({"dropped_clutter": result.dropped, "dropped_parts": result.parts,
+                          "merged_ambience": result.merged})
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))
