@@ -26,6 +26,7 @@ from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
+from video.footsteps import FootstepConfig
 from video.motion import MotionConfig, MotionDetector
 from video.reader import VideoFrame, VideoReader
 from video.recognize import (
@@ -48,7 +49,9 @@ class AnalysisConfig:
     detect_cuts: segment tracking at shot cuts. recognize: the object recognizer's options
     (`RecognizeConfig(enabled=False)`: box-shape labels only). evidence: when a vehicle vote
     stands (video.evidence). clutter: what of the unrecognized motion is dropped or merged into
-    ambience (video.clutter; only runs on recognized analyses).
+    ambience (video.clutter; only runs on recognized analyses). footsteps: steps of people from
+    their pose (video.footsteps; applied by model.detector.event_detection.analyze_with_events,
+    which has the file for its second pass).
     """
 
     max_side: int = 480
@@ -61,6 +64,7 @@ class AnalysisConfig:
     recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     clutter: ClutterConfig = field(default_factory=ClutterConfig)
+    footsteps: FootstepConfig = field(default_factory=FootstepConfig)
 
     def __post_init__(self) -> None:
         if self.max_side < 64:

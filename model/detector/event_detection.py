@@ -16,7 +16,9 @@ from dataclasses import replace
 from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
 from video.base.progress import ProgressFn
+from video.base.progress import scaled
 from video.base.tracks import Analysis
+from video.footsteps import apply_footsteps
 from video.tracker import label_for
 
 EVENT_DETECTORS = ("learned", "motion")
@@ -61,12 +63,17 @@ def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig
                         checkpoint: str | os.PathLike[str] | None = None,
                         progress: ProgressFn | None = None,
                         warn: Callable[[str], None] | None = None) -> Analysis:
-    """Analyse `video` (video.analyze.analyze_video, reporting to `progress`) and apply the
-    event `detector` to it: the analysis that `stereofoley analyze` / `render`, the studio and
-    the real-clip evaluation all work from."""
-    analysis = analyze_video(video, config=config if config is not None else AnalysisConfig(),
-                             progress=progress, warn=warn)
-    return apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
+    """Analyse `video` (video.analyze.analyze_video, reporting to `progress`), apply the event
+    `detector` to it, then give people the steps of their feet (video.footsteps: from their pose,
+    or their box's bob where no pose is found; `config.footsteps`): the analysis that
+    `stereofoley analyze` / `render`, the studio and the real-clip evaluation all work from."""
+    config = config if config is not None else AnalysisConfig()
+    people = config.footsteps.enabled and config.recognize.enabled
+    analysis = analyze_video(video, config=config,
+                             progress=scaled(progress, 0.0, 0.85 if people else 1.0), warn=warn)
+    analysis = apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
+    return apply_footsteps(video, analysis, config=config.footsteps, events=config.events,
+                           progress=scaled(progress, 0.85, 1.0), warn=warn)
 
 
 def _tagged(analysis: Analysis, name: str) -> Analysis:
