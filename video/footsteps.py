@@ -1,20 +1,31 @@
-"""Footsteps from the body: heel strikes of each foot of a person, seen in its pose keypoints.
+"""Footsteps from the body: heel strikes of a person's feet, seen in its pose keypoints.
 
-For every track recognized as a `person` the pose model (video.pose) runs on the track's box a
-few times a second (`rate`, the cadence's need: a foot lands about once a second, and each
-landing must be seen arriving), in a second decoding pass after the analysis. Each foot (mean of
-ankle and heel) is followed in frame coordinates, and a step is put where that foot comes to
-rest after a swing: the first interval in which it moves slower than `rest_speed` body sizes per
-second after one in which it moved faster than `move_speed`, having swung at least `min_swing`
-body sizes, its rest position no higher than `ground_tolerance` above the lowest point of the
-swing (a foot lands at the bottom of its path, not at the top of a kick). The landing time is
-below a sample: the foot's last measured velocity carried on until it reaches its rest position
-(exact for a swing that arrives at constant speed, early by less than one sample interval for
-one that brakes). Steps carry their foot and its x, so the spatializer pans them to the foot.
+For every track recognized as a `person` the pose model (video.pose) runs on the track's box
+`rate` times a second (a walker lands a foot about twice a second; each landing must be seen
+arriving), in a second decoding pass after the analysis, on those tracks only. Both feet (mean of
+ankle and heel) are followed in frame coordinates, with the body's walking direction (the hips'
+velocity over `direction_window` seconds). The feet's separation along that direction, |(L - R).u|,
+grows while the front foot swings forward and stops growing when it lands (the heel strike;
+then both feet rest until the rear one lifts): each of its peaks with at least `min_swing` body
+sizes of prominence, while the body moves, is a step, if the leading foot is then at the bottom
+of its path (no higher above the hips' level than `ground_tolerance` body sizes less than the
+lowest the feet get below the hips around it; a kick is not a step). The separation, not each foot alone, is used because the landmark
+model often swaps left and right for a walker seen from the front, and the separation's size
+does not care. The landing time is below a sample: the separation's last rise carried on until
+it reaches the peak's level, i.e. the time the swinging foot came to rest (exact for a swing
+that arrives at constant speed, early by less than a sample for one that brakes).
+
+At 10-15 samples a second a foot seen from the front often hides the other: where two steps are
+about two step periods apart (`fill_ratio`, period = the track's median step interval), the
+largest separation maximum near their middle is taken as the hidden step. The foot of each step
+is the one ahead (left or right, the body's), made to alternate within a run of steps by a vote
+over the run, since single frames' labels swap. Steps carry their foot and its x, so the
+spatializer pans them to the foot.
 
 Where the pose is not found on enough of a person's samples (small, far, occluded people; the
-model's own "person present" score and the feet's visibility decide) the person keeps the box
-bob steps of video.events.detect_steps. A missing or corrupt model file or runtime gives one
+model's own "person present" score and the feet's visibility decide), or where the box's bob
+shows a steady rhythm with many more steps than the pose found (`bob_ratio`: the legs were not
+seen), the person gets the box-bob steps of video.events.detect_steps. A missing or corrupt model file or runtime gives one
 warning and the box-bob steps for everyone.
 """
 
@@ -25,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.signal import argrelmax, find_peaks
 
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
@@ -41,12 +53,16 @@ class FootstepConfig:
 
     enabled: run the pose model at all (off: box-bob steps). rate: pose samples per second of a
     person's track. min_score / min_visibility: a sample counts when the model is this sure a
-    person is there and the foot is visible. min_found: the pose is used for a track only if at
+    person is there and both feet are visible. min_found: the pose is used for a track only if at
     least this fraction of its samples count (else box-bob steps). min_samples: fewer counted
-    samples than this: box-bob steps. rest_speed / move_speed: a foot is at rest below, moving
-    above (body sizes per second; hysteresis between). min_swing: a step's swing covers at least
-    this many body sizes. ground_tolerance: how far (body sizes) above its swing's lowest point
-    a foot may land. min_period: a foot lands at most once in this many seconds. max_gap: samples
+    samples than this: box-bob steps. min_body_speed: the body walks when its hips move at least
+    this many body sizes per second. direction_window: seconds over which the walking direction
+    is measured. min_swing: prominence of a separation peak (body sizes). ground_tolerance: how
+    far (body sizes) above the feet's lowest point around it a leading foot may land.
+    min_interval: steps (either foot) at least this many seconds apart. fill_ratio: a gap of
+    this many step periods (low, high) between two steps holds one hidden step. bob_ratio: the
+    box-bob steps are kept instead where they are more than this many times the pose's (the pose
+    missed the legs). max_gap: samples
     further apart (s) are not joined into one path. margin: the crop's side over the box's
     longer side. max_side: frames are decoded at most this large for the crops. threads: CPU
     threads of the model. weights: another copy of the model file (tests).
@@ -58,11 +74,13 @@ class FootstepConfig:
     min_visibility: float = 0.5
     min_found: float = 0.5
     min_samples: int = 6
-    rest_speed: float = 0.35
-    move_speed: float = 0.7
-    min_swing: float = 0.1
-    ground_tolerance: float = 0.12
-    min_period: float = 0.5
+    min_body_speed: float = 0.15
+    direction_window: float = 1.0
+    min_swing: float = 0.06
+    ground_tolerance: float = 0.35
+    min_interval: float = 0.25
+    fill_ratio: tuple[float, float] = (1.6, 2.5)
+    bob_ratio: float = 1.5
     max_gap: float = 0.6
     margin: float = 1.3
     max_side: int = 960
@@ -75,8 +93,11 @@ class FootstepConfig:
         for name in ("min_score", "min_visibility", "min_found"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
-        if not 0 < self.rest_speed < self.move_speed:
-            raise ValueError("need 0 < rest_speed < move_speed")
+        if not (self.min_body_speed > 0 and self.direction_window > 0 and self.min_interval > 0):
+            raise ValueError("min_body_speed, direction_window and min_interval must be positive")
+        if not 1.0 < self.fill_ratio[0] < self.fill_ratio[1]:
+            raise ValueError(f"fill_ratio must be (low, high) with 1 < low < high, "
+                             f"got {self.fill_ratio}")
         if self.min_samples < 2 or self.threads < 1 or self.max_side < 64:
             raise ValueError("min_samples must be >= 2, threads >= 1, max_side >= 64")
         if self.margin < 1.0:
@@ -85,94 +106,145 @@ class FootstepConfig:
 
 @dataclass(frozen=True)
 class Strike:
-    """One heel strike: time (s), the foot's x and y there (pixels), strength 0..1."""
+    """One heel strike: time (s), which foot ("left"/"right", the body's), where it landed
+    (x, y pixels), strength 0..1."""
 
     time: float
+    foot: str
     x: float
     y: float
     strength: float
 
 
 # ----------------------------------------------------------------------------------------------
-# heel strikes in one foot's path
+# heel strikes in the feet's paths
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of the runs of True in a boolean array."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
-def _segment_strikes(t: np.ndarray, p: np.ndarray, *, scale: float,
-                     config: FootstepConfig) -> list[Strike]:
-    """Strikes of one unbroken stretch of samples (times t, positions p (n, 2))."""
-    if len(t) < 3:
-        return []
-    dt = np.diff(t)
-    speed = np.linalg.norm(np.diff(p, axis=0), axis=1) / dt / scale   # per interval
-    # hysteresis: intervals between the two thresholds take the state before them
-    state = np.zeros(len(speed), dtype=np.int8)       # 1 moving, 0 resting
-    current = 1 if speed[0] >= config.move_speed else 0
-    for i, v in enumerate(speed):
-        if v >= config.move_speed:
-            current = 1
-        elif v < config.rest_speed:
-            current = 0
-        state[i] = current
-    out: list[Strike] = []
-    rests = [(a, b) for a, b in _runs(state == 0) if a > 0]  # a rest after some motion
-    for a, b in rests:
-        swing_start = a - 1
-        while swing_start > 0 and state[swing_start - 1] == 1:
-            swing_start -= 1
-        # samples: swing from sample swing_start to a, rest from sample a to b
-        rest = np.median(p[a:b + 1], axis=0)
-        travel = float(np.linalg.norm(rest - p[swing_start])) / scale
-        if travel < config.min_swing:
-            continue
-        swing_y = p[swing_start:a + 1, 1]
-        if rest[1] < float(swing_y.max()) - config.ground_tolerance * scale:
-            continue
-        # carry the last measured swing velocity on until the foot reaches its rest position
-        k = a - 1
-        velocity = (p[k] - p[k - 1]) / dt[k - 1] if k >= 1 and state[k - 1] == 1 else \
-            (p[a] - p[k]) / dt[k]
-        remaining = rest - p[k]
-        along = float(np.dot(remaining, velocity))
-        v2 = float(np.dot(velocity, velocity))
-        lag = along / v2 if v2 > 0 and along > 0 else dt[k]
-        when = float(t[k] + min(max(lag, 0.0), dt[k]))
-        peak = float(speed[swing_start:a].max())
-        strength = float(np.clip(peak / (4.0 * config.move_speed), 0.2, 1.0))
-        out.append(Strike(when, float(rest[0]), float(rest[1]), strength))
+def walking_direction(times: np.ndarray, body: np.ndarray, *, window: float) -> np.ndarray:
+    """The body's velocity (pixels/s, (n, 2)) at each sample, from its positions `window` / 2
+    seconds before and after (as far as the samples reach)."""
+    out = np.zeros_like(body)
+    lo = np.searchsorted(times, times - window / 2, side="left")
+    hi = np.searchsorted(times, times + window / 2, side="right") - 1
+    for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
+        if b > a and times[b] > times[a]:
+            out[i] = (body[b] - body[a]) / (times[b] - times[a])
     return out
 
 
-def foot_strikes(times: np.ndarray, points: np.ndarray, valid: np.ndarray, *, scale: float,
-                 config: FootstepConfig = FootstepConfig()) -> list[Strike]:
-    """Heel strikes of one foot from its sampled path (see the module docstring).
+def _landing_position(sep: np.ndarray, k: int, *, flat: float) -> float:
+    """Sub-sample position where the separation's rise into peak k reaches the peak's level (the
+    swinging foot's arrival): the last rising slope carried on. A peak is flat while both feet
+    rest (within `flat` of its level): its first sample is where the rise ends."""
+    level = sep[k]
+    while k >= 1 and sep[k - 1] >= level - flat:
+        k -= 1
+    if k < 1:
+        return float(k)
+    slope = sep[k - 1] - sep[k - 2] if k >= 2 and sep[k - 1] > sep[k - 2] else sep[k] - sep[k - 1]
+    if slope <= 0:
+        return float(k)
+    return float(k - 1 + min(max((level - sep[k - 1]) / slope, 0.0), 1.0))
 
-    times: (n,) seconds, ascending. points: (n, 2) x, y in frame pixels (y down). valid: (n,)
-    which samples were measured. scale: the body's size in pixels (video.pose.Pose.scale).
+
+def _peaks(sep: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
+           config: FootstepConfig) -> list[int]:
+    """Separation peaks while walking, and the hidden steps between them (module docstring)."""
+    dt = float(np.median(np.diff(t)))
+    distance = max(1, int(round(config.min_interval / dt)))
+    strong, _ = find_peaks(sep, prominence=config.min_swing * scale, distance=distance)
+    peaks = [int(k) for k in strong if walking[k]]
+    if len(peaks) < 3:
+        return peaks
+    period = float(np.median(np.diff(t[peaks])))
+    low, high = config.fill_ratio
+    maxima = argrelmax(sep)[0]
+    filled = list(peaks)
+    for a, b in zip(peaks, peaks[1:], strict=False):
+        if not low * period <= t[b] - t[a] <= high * period:
+            continue
+        middle = (t[a] + t[b]) / 2
+        near = [int(m) for m in maxima if abs(t[m] - middle) <= 0.3 * period and walking[m]]
+        if near:
+            filled.append(max(near, key=lambda m: sep[m]))
+    return sorted(set(filled))
+
+
+def _alternate(signs: list[float], times: list[float], *, period: float) -> list[str]:
+    """Feet for a sequence of steps: alternating within each run of steps less than 1.6
+    periods apart, starting with the foot that most of the run's own signs (left ahead > 0)
+    agree with."""
+    feet: list[str] = []
+    start = 0
+    for i in range(1, len(times) + 1):
+        if i < len(times) and times[i] - times[i - 1] < 1.6 * period:
+            continue
+        run = signs[start:i]
+        parity = np.array([1.0 if j % 2 == 0 else -1.0 for j in range(len(run))])
+        vote = float(np.sum(np.sign(run) * parity))
+        first = 0 if vote >= 0 else 1
+        feet.extend(FEET[(first + j) % 2] for j in range(len(run)))
+        start = i
+    return feet
+
+
+def _segment_strikes(t: np.ndarray, left: np.ndarray, right: np.ndarray, body: np.ndarray, *,
+                     scale: float, config: FootstepConfig) -> list[Strike]:
+    """Strikes of one unbroken stretch of samples (times t, feet and body (n, 2))."""
+    if len(t) < 5:
+        return []
+    velocity = walking_direction(t, body, window=config.direction_window)
+    speed = np.linalg.norm(velocity, axis=1)
+    walking = speed >= config.min_body_speed * scale
+    unit = velocity / np.maximum(speed, 1e-9)[:, None]
+    signed = np.einsum("ij,ij->i", left - right, unit)   # > 0: left foot ahead
+    sep = np.abs(signed)
+    kept: list[tuple[float, float, np.ndarray, float]] = []
+    for k in _peaks(sep, walking, t, scale=scale, config=config):
+        lead = left[k] if signed[k] > 0 else right[k]
+        # how far below the hips: the walk's own drift up or down the picture cancels
+        near = np.abs(t - t[k]) <= 0.5
+        lowest = float(max((left[near, 1] - body[near, 1]).max(),
+                           (right[near, 1] - body[near, 1]).max()))
+        if lead[1] - body[k, 1] < lowest - config.ground_tolerance * scale:
+            continue
+        pos = _landing_position(sep, k, flat=0.005 * scale)
+        i = min(int(np.floor(pos)), len(t) - 2)
+        frac = pos - i
+        when = float(t[i] + frac * (t[i + 1] - t[i]))
+        kept.append((when, float(signed[k]), lead, float(sep[k]) / scale))
+    if not kept:
+        return []
+    times = [w for w, _, _, _ in kept]
+    period = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    feet = _alternate([s for _, s, _, _ in kept], times, period=period)
+    return [Strike(w, foot, float(lead[0]), float(lead[1]), float(np.clip(size / 0.5, 0.2, 1.0)))
+            for (w, _, lead, size), foot in zip(kept, feet, strict=True)]
+
+
+def heel_strikes(times: np.ndarray, left: np.ndarray, right: np.ndarray, body: np.ndarray,
+                 valid: np.ndarray, *, scale: float,
+                 config: FootstepConfig = FootstepConfig()) -> list[Strike]:
+    """Heel strikes of both feet from their sampled paths (see the module docstring).
+
+    times: (n,) seconds, ascending. left, right: (n, 2) the feet's x, y in frame pixels (y
+    down). body: (n, 2) the body's centre (mid-hips). valid: (n,) which samples were measured.
+    scale: the body's size in pixels (video.pose.Pose.scale).
     """
     t = np.asarray(times, dtype=np.float64)
-    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    ok = np.asarray(valid, dtype=bool) & np.isfinite(p).all(axis=1)
-    t, p = t[ok], p[ok]
-    if not scale > 0 or len(t) < 3:
+    arrays = [np.asarray(a, dtype=np.float64).reshape(-1, 2) for a in (left, right, body)]
+    ok = np.asarray(valid, dtype=bool)
+    for a in arrays:
+        ok &= np.isfinite(a).all(axis=1)
+    t = t[ok]
+    lf, rf, c = (a[ok] for a in arrays)
+    if not scale > 0 or len(t) < 5:
         return []
     breaks = np.flatnonzero(np.diff(t) > config.max_gap) + 1
     strikes: list[Strike] = []
-    for seg_t, seg_p in zip(np.split(t, breaks), np.split(p, breaks), strict=True):
-        strikes.extend(_segment_strikes(seg_t, seg_p, scale=scale, config=config))
-    kept: list[Strike] = []
-    for s in sorted(strikes, key=lambda s: s.time):
-        if kept and s.time - kept[-1].time < config.min_period:
-            if s.strength > kept[-1].strength:
-                kept[-1] = s
-            continue
-        kept.append(s)
-    return kept
+    for part in zip(*(np.split(a, breaks) for a in (t, lf, rf, c)), strict=True):
+        strikes.extend(_segment_strikes(*part, scale=scale, config=config))
+    return strikes
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,22 +279,24 @@ def steps_from_poses(samples: TrackPoses, info: VideoInfo, *,
         return None
     scale = float(np.median(scales))
     times = np.array([info.time_of_frame(int(f)) for f in samples.frames])
-    events: list[Event] = []
-    for side in FEET:
-        points = np.full((n, 2), np.nan)
-        valid = np.zeros(n, dtype=bool)
-        for i, pose in enumerate(samples.poses):
-            if pose is None or not good[i]:
-                continue
-            xy, visibility = pose.foot(side)
-            points[i] = xy
-            valid[i] = visibility >= config.min_visibility
-        if valid.sum() < config.min_samples:
-            return None
-        events.extend(Event(time=s.time, strength=s.strength, kind="step", foot=side,
-                            x=float(np.clip(s.x, 0.0, info.width)))
-                      for s in foot_strikes(times, points, valid, scale=scale, config=config))
-    return tuple(sorted(events, key=lambda e: e.time))
+    feet = {side: np.full((n, 2), np.nan) for side in FEET}
+    body = np.full((n, 2), np.nan)
+    valid = np.zeros(n, dtype=bool)
+    for i, pose in enumerate(samples.poses):
+        if pose is None or not good[i]:
+            continue
+        body[i] = pose.centre()
+        seen = []
+        for side in FEET:
+            feet[side][i], visibility = pose.foot(side)
+            seen.append(visibility >= config.min_visibility)
+        valid[i] = all(seen)
+    if valid.sum() < config.min_samples:
+        return None
+    strikes = heel_strikes(times, feet["left"], feet["right"], body, valid, scale=scale,
+                           config=config)
+    return tuple(Event(time=s.time, strength=s.strength, kind="step", foot=s.foot,
+                       x=float(np.clip(s.x, 0.0, info.width))) for s in strikes)
 
 
 def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: VideoInfo,
@@ -289,11 +363,13 @@ def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
                 found[i] = steps
     objects = list(analysis.objects)
     for i in people:
-        if i in found:
-            objects[i] = _with_steps(objects[i], found[i], "pose")
+        bob = detect_steps(objects[i], info, config=events)
+        pose_steps = found.get(i)
+        # a pose that misses the legs' rhythm the box's bob shows steadily is not trusted
+        if pose_steps is not None and len(bob) <= config.bob_ratio * len(pose_steps):
+            objects[i] = _with_steps(objects[i], pose_steps, "pose")
         else:
-            objects[i] = _with_steps(objects[i], detect_steps(objects[i], info, config=events),
-                                     "box")
+            objects[i] = _with_steps(objects[i], bob, "box")
     report(progress, 1.0, "footsteps")
     return analysis.with_objects(objects)
 

@@ -71,6 +71,10 @@ class Pose:
         xy = (self.points[ankle] + self.points[heel]) / 2.0
         return xy, float(min(self.visibility[ankle], self.visibility[heel]))
 
+    def centre(self) -> np.ndarray:
+        """The body's centre: the midpoint of the hips."""
+        return (self.points[LEFT_HIP] + self.points[RIGHT_HIP]) / 2.0
+
     def scale(self) -> float:
         """The body's size in pixels: mid-shoulder to mid-ankle (about 0.8 of its height)."""
         shoulders = (self.points[LEFT_SHOULDER] + self.points[RIGHT_SHOULDER]) / 2.0
