@@ -55,7 +55,8 @@ class FootstepConfig:
     person's track. min_score / min_visibility: a sample counts when the model is this sure a
     person is there and both feet are visible. min_found: the pose is used for a track only if at
     least this fraction of its samples count (else box-bob steps). min_samples: fewer counted
-    samples than this: box-bob steps. min_body_speed: the body walks when its hips move at least
+    samples than this: box-bob steps. min_box_speed: the pose is estimated only where the track's
+    box moves at least this many box heights per second (sample_frames). min_body_speed: the body walks when its hips move at least
     this many body sizes per second. direction_window: seconds over which the walking direction
     is measured. min_swing: prominence of a separation peak (body sizes). ground_tolerance: how
     far (body sizes) above the feet's lowest point around it a leading foot may land.
@@ -75,6 +76,7 @@ class FootstepConfig:
     min_found: float = 0.5
     min_samples: int = 6
     min_body_speed: float = 0.15
+    min_box_speed: float = 0.05
     direction_window: float = 1.0
     min_swing: float = 0.06
     ground_tolerance: float = 0.35
@@ -84,7 +86,7 @@ class FootstepConfig:
     max_gap: float = 0.6
     margin: float = 1.3
     max_side: int = 960
-    threads: int = 1
+    threads: int = 2
     weights: str | None = None
 
     def __post_init__(self) -> None:
@@ -259,11 +261,28 @@ class TrackPoses:
     poses: tuple[Pose | None, ...]
 
 
-def sample_frames(track: Track, *, fps: float, rate: float) -> np.ndarray:
+def sample_frames(track: Track, *, fps: float, rate: float,
+                  min_speed: float = 0.0) -> np.ndarray:
     """Frames of the track (first to last) at which its pose is estimated: every
-    `round(fps / rate)`-th frame."""
+    `round(fps / rate)`-th frame, skipping stretches where its box's centre moves slower than
+    `min_speed` box heights per second over a second (a person standing still takes no steps;
+    the pose there would cost time for nothing). A stretch's neighbours within half a second
+    stay, so a step at the start or end of a walk is seen arriving."""
     step = max(1, round(fps / rate))
-    return np.arange(int(track.frames[0]), int(track.frames[-1]) + 1, step, dtype=np.int64)
+    frames = np.arange(int(track.frames[0]), int(track.frames[-1]) + 1, step, dtype=np.int64)
+    if min_speed <= 0 or len(track) < 2:
+        return frames
+    dense, boxes, _ = dense_boxes(track)
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
+    half = max(1, round(fps / 2))
+    idx = np.arange(len(dense))
+    lo, hi = np.clip(idx - half, 0, len(dense) - 1), np.clip(idx + half, 0, len(dense) - 1)
+    span = np.maximum(hi - lo, 1) / fps
+    speed = np.linalg.norm(centre[hi] - centre[lo], axis=1) / span / height
+    moving = speed >= min_speed
+    near = np.convolve(moving.astype(float), np.ones(2 * half + 1), mode="same") > 0
+    return frames[near[frames - dense[0]]]
 
 
 def steps_from_poses(samples: TrackPoses, info: VideoInfo, *,
@@ -304,7 +323,8 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
                    progress: ProgressFn | None = None) -> list[TrackPoses]:
     """Each track's poses at its sample frames, in one decoding pass over the frames that any
     track needs (from the first needed frame to the last)."""
-    wanted = [sample_frames(t, fps=float(info.fps), rate=config.rate) for t in tracks]
+    wanted = [sample_frames(t, fps=float(info.fps), rate=config.rate,
+                            min_speed=config.min_box_speed) for t in tracks]
     boxes = [dense_boxes(t) for t in tracks]
     needed: dict[int, list[int]] = {}
     for i, frames in enumerate(wanted):

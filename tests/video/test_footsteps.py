@@ -185,6 +185,14 @@ def test_sample_frames_follow_the_rate() -> None:
                   boxes=np.tile([0.0, 0.0, 10.0, 30.0], (61, 1)))
     assert sample_frames(track, fps=30.0, rate=10.0).tolist() == list(range(10, 71, 3))
     assert sample_frames(track, fps=10.0, rate=12.0).tolist() == list(range(10, 71))
+    # standing for 3 s, then walking right at a box height a second: only the walk (and half a
+    # second before it) is sampled
+    x = np.where(np.arange(60) < 30, 0.0, (np.arange(60) - 30) * 3.0)
+    boxes = np.stack([x, np.zeros(60), x + 10, np.full(60, 30.0)], axis=1)
+    walker = Track(id=2, label="person", frames=np.arange(60), boxes=boxes)
+    frames = sample_frames(walker, fps=10.0, rate=10.0, min_speed=0.3)
+    assert frames[0] in range(22, 28) and frames[-1] == 59
+    assert np.all(np.diff(frames) == 1)
 
 
 @pytest.mark.parametrize("kwargs", [{"rate": 0}, {"min_found": 1.5}, {"min_interval": 0},
