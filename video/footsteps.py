@@ -40,7 +40,7 @@ from scipy.signal import argrelmax, find_peaks
 
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
-from video.events import EventConfig, detect_steps, dense_boxes
+from video.events import EventConfig, dense_boxes, detect_steps
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model
 from video.reader import VideoReader
 
@@ -358,22 +358,25 @@ def _with_steps(track: Track, steps: Sequence[Event], source: str) -> Track:
 
 def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
                     config: FootstepConfig = FootstepConfig(),
-                    events: EventConfig = EventConfig(),
+                    events: EventConfig | None = None,
                     progress: ProgressFn | None = None,
                     warn: Callable[[str], None] | None = None) -> Analysis:
     """`analysis` with the steps of its `person` objects from their pose (or, where the pose is
-    not found, from their box's bob), other objects and other event kinds unchanged. Each person
-    records where its steps came from under the extra key "steps_from" ("pose" or "box")."""
+    not found, and for everyone when `config.enabled` is false, from their box's bob, with the
+    thresholds of `events`), other objects and other event kinds unchanged. Each person records
+    where its steps came from under the extra key "steps_from" ("pose" or "box")."""
     people = [i for i, t in enumerate(analysis.objects) if t.label == PERSON and len(t)]
-    if not people or not config.enabled:
+    if not people:
         return analysis
     info = analysis.video
     found: dict[int, tuple[Event, ...]] = {}
     try:
-        model = load_pose_model(config.weights, threads=config.threads)
+        model = load_pose_model(config.weights, threads=config.threads) if config.enabled \
+            else None
     except PoseUnavailable as exc:
         (warn or warn_line)(f"footsteps from pose off: {exc}; steps come from the box's bob")
-    else:
+        model = None
+    if model is not None:
         report(progress, 0.0, "poses")
         tracks = [analysis.objects[i] for i in people]
         for i, samples in zip(people, estimate_poses(path, tracks, info, model, config=config,
@@ -383,7 +386,7 @@ def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
                 found[i] = steps
     objects = list(analysis.objects)
     for i in people:
-        bob = detect_steps(objects[i], info, config=events)
+        bob = detect_steps(objects[i], info, config=events or EventConfig())
         pose_steps = found.get(i)
         # a pose that misses the legs' rhythm the box's bob shows steadily is not trusted
         if pose_steps is not None and len(bob) <= config.bob_ratio * len(pose_steps):

@@ -4,7 +4,9 @@ docs/EVALUATION.md compares the hand-made motion detector (video.events) with th
 (model.detector.learned_events) on held-out synthetic clips: the learned detector has the higher F1 for
 both impacts and steps, so it replaces those two kinds by default. Other kinds (scrapes) keep the
 motion detector's events, and when the checkpoint cannot be loaded the motion events stay, with
-a warning, so analysis never fails for lack of the model.
+a warning, so analysis never fails for lack of the model. After it, people (objects recognized as
+`person`) get their steps from their feet (video.footsteps), which the detectors' box-based
+steps cannot see on real footage.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from dataclasses import replace
 
 from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
-from video.base.progress import ProgressFn
-from video.base.progress import scaled
+from video.base.progress import ProgressFn, scaled
 from video.base.tracks import Analysis
 from video.footsteps import apply_footsteps
 from video.tracker import label_for
@@ -65,7 +66,7 @@ def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig
                         warn: Callable[[str], None] | None = None) -> Analysis:
     """Analyse `video` (video.analyze.analyze_video, reporting to `progress`), apply the event
     `detector` to it, then give people the steps of their feet (video.footsteps: from their pose,
-    or their box's bob where no pose is found; `config.footsteps`): the analysis that
+    or their box's bob where no pose is found or `config.footsteps` turns the pose off): the analysis that
     `stereofoley analyze` / `render`, the studio and the real-clip evaluation all work from."""
     config = config if config is not None else AnalysisConfig()
     people = config.footsteps.enabled and config.recognize.enabled

@@ -273,9 +273,14 @@ def test_bad_weights_warn_once_and_use_box_bob(walker_clip: tuple[Path, Analysis
     assert result.objects[0].extra["steps_from"] == "box"
 
 
-def test_off_and_non_people_leave_the_analysis_alone(walker_clip: tuple[Path, Analysis]) -> None:
+def test_off_gives_box_bob_steps_and_other_objects_are_left_alone(
+        walker_clip: tuple[Path, Analysis]) -> None:
     path, analysis = walker_clip
-    assert apply_footsteps(path, analysis, config=FootstepConfig(enabled=False)) is analysis
+    from video.events import detect_steps
+    off = apply_footsteps(path, analysis, config=FootstepConfig(enabled=False))
+    assert off.objects[0].extra["steps_from"] == "box"
+    assert [e.time for e in off.objects[0].events] == \
+        [e.time for e in detect_steps(analysis.objects[0], analysis.video)]
     car = analysis.with_objects([analysis.objects[0].with_changes(label="car")])
     assert apply_footsteps(path, car) is car
     assert isinstance(AnalysisConfig().footsteps, FootstepConfig)
