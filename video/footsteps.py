@@ -64,7 +64,8 @@ class FootstepConfig:
     this many step periods (low, high) between two steps holds one hidden step. bob_ratio: the
     box-bob steps are kept instead where they are more than this many times the pose's (the pose
     missed the legs). max_gap: samples
-    further apart (s) are not joined into one path. margin: the crop's side over the box's
+    further apart (s) are not joined into one path. follow_s: a pose found at most this many
+    seconds before places the next crop on the body (pose_crop_box). margin: the crop's side over the box's
     longer side. max_side: frames are decoded at most this large for the crops. threads: CPU
     threads of the model. weights: another copy of the model file (tests).
     """
@@ -84,6 +85,7 @@ class FootstepConfig:
     fill_ratio: tuple[float, float] = (1.6, 2.5)
     bob_ratio: float = 1.5
     max_gap: float = 0.6
+    follow_s: float = 0.4
     margin: float = 1.3
     max_side: int = 960
     threads: int = 2
@@ -318,6 +320,19 @@ def steps_from_poses(samples: TrackPoses, info: VideoInfo, *,
                        x=float(np.clip(s.x, 0.0, info.width))) for s in strikes)
 
 
+def pose_crop_box(track_box: np.ndarray, body_box: np.ndarray) -> np.ndarray:
+    """Where to crop for a person: the body's box from its last pose when that body is still
+    in the track's box (its centre inside the box grown by half on each side), else the track's
+    box. Motion boxes of walkers are often off the body (only the legs, or a shadow), while
+    the last pose's box is the whole person (what MediaPipe's own tracking does)."""
+    x0, y0, x1, y1 = (float(v) for v in track_box)
+    w, h = x1 - x0, y1 - y0
+    cx, cy = (body_box[0] + body_box[2]) / 2, (body_box[1] + body_box[3]) / 2
+    if x0 - w / 2 <= cx <= x1 + w / 2 and y0 - h / 2 <= cy <= y1 + h / 2:
+        return np.asarray(body_box, dtype=np.float64)
+    return np.asarray(track_box, dtype=np.float64)
+
+
 def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: VideoInfo,
                    model: PoseModel, *, config: FootstepConfig = FootstepConfig(),
                    progress: ProgressFn | None = None) -> list[TrackPoses]:
@@ -331,6 +346,9 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
         for f in frames.tolist():
             needed.setdefault(f, []).append(i)
     poses: list[dict[int, Pose]] = [{} for _ in tracks]
+    # each track's last found body box (frame, x0 y0 x1 y1): the next crop follows the body
+    follow: list[tuple[int, np.ndarray] | None] = [None] * len(tracks)
+    fps = float(info.fps)
     if needed:
         first, last = min(needed), max(needed)
         with VideoReader(path) as reader:
@@ -340,9 +358,15 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
                     continue
                 for i in users:
                     frames_i, boxes_i, _ = boxes[i]
-                    box = boxes_i[frame.index - int(frames_i[0])] * frame.scale
-                    pose = model.estimate(frame.image, box, margin=config.margin)
-                    poses[i][frame.index] = replace(pose, points=pose.points / frame.scale)
+                    box = boxes_i[frame.index - int(frames_i[0])]
+                    held = follow[i]
+                    if held is not None and (frame.index - held[0]) / fps <= config.follow_s:
+                        box = pose_crop_box(box, held[1])
+                    pose = model.estimate(frame.image, box * frame.scale, margin=config.margin)
+                    pose = replace(pose, points=pose.points / frame.scale)
+                    poses[i][frame.index] = pose
+                    if pose.score >= config.min_score:
+                        follow[i] = (frame.index, pose.body_box())
                 if frame.index % 16 == 0:
                     report(progress, (frame.index - first + 1) / (last - first + 1),
                            f"poses: frame {frame.index + 1}/{info.frames}")

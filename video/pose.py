@@ -75,6 +75,13 @@ class Pose:
         """The body's centre: the midpoint of the hips."""
         return (self.points[LEFT_HIP] + self.points[RIGHT_HIP]) / 2.0
 
+    def body_box(self, *, min_visibility: float = 0.5) -> np.ndarray:
+        """x0, y0, x1, y1 around the body's visible points (all 33 when too few are visible)."""
+        body = self.points[:33]
+        seen = body[self.visibility[:33] >= min_visibility]
+        pts = seen if len(seen) >= 4 else body
+        return np.concatenate([pts.min(axis=0), pts.max(axis=0)])
+
     def scale(self) -> float:
         """The body's size in pixels: mid-shoulder to mid-ankle (about 0.8 of its height)."""
         shoulders = (self.points[LEFT_SHOULDER] + self.points[RIGHT_SHOULDER]) / 2.0
