@@ -16,8 +16,9 @@ it reaches the peak's level, i.e. the time the swinging foot came to rest (exact
 that arrives at constant speed, early by less than a sample for one that brakes).
 
 At 10-15 samples a second a foot seen from the front often hides the other: where two steps are
-about two step periods apart (`fill_ratio`, period = the track's median step interval), the
-largest separation maximum near their middle is taken as the hidden step. The foot of each step
+a whole number of step periods apart (2 to `fill_steps` + 1; period = the track's median step
+interval), the largest separation maximum near each expected place between them is taken as a
+hidden step (only a maximum that is there: nothing is invented where the separation is flat). The foot of each step
 is the one ahead (left or right, the body's), made to alternate within a run of steps by a vote
 over the run, since single frames' labels swap. Steps carry their foot and its x, so the
 spatializer pans them to the foot.
@@ -60,8 +61,9 @@ class FootstepConfig:
     this many body sizes per second. direction_window: seconds over which the walking direction
     is measured. min_swing: prominence of a separation peak (body sizes). ground_tolerance: how
     far (body sizes) above the feet's lowest point around it a leading foot may land.
-    min_interval: steps (either foot) at least this many seconds apart. fill_ratio: a gap of
-    this many step periods (low, high) between two steps holds one hidden step. bob_ratio: the
+    min_interval: steps (either foot) at least this many seconds apart. fill_steps: a gap of up
+    to this many missed steps between two steps, as long as a whole number of step periods
+    (within fill_tolerance of a period per step), gets its hidden steps. bob_ratio: the
     box-bob steps are kept instead where they are more than this many times the pose's (the pose
     missed the legs). max_gap: samples
     further apart (s) are not joined into one path. follow_s: a pose found at most this many
@@ -82,7 +84,8 @@ class FootstepConfig:
     min_swing: float = 0.06
     ground_tolerance: float = 0.35
     min_interval: float = 0.25
-    fill_ratio: tuple[float, float] = (1.6, 2.5)
+    fill_steps: int = 3
+    fill_tolerance: float = 0.25
     bob_ratio: float = 1.5
     max_gap: float = 0.6
     follow_s: float = 0.4
@@ -99,9 +102,8 @@ class FootstepConfig:
                 raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
         if not (self.min_body_speed > 0 and self.direction_window > 0 and self.min_interval > 0):
             raise ValueError("min_body_speed, direction_window and min_interval must be positive")
-        if not 1.0 < self.fill_ratio[0] < self.fill_ratio[1]:
-            raise ValueError(f"fill_ratio must be (low, high) with 1 < low < high, "
-                             f"got {self.fill_ratio}")
+        if self.fill_steps < 0 or not 0 <= self.fill_tolerance < 0.5:
+            raise ValueError("fill_steps must be >= 0 and fill_tolerance in 0..0.5")
         if self.min_samples < 2 or self.threads < 1 or self.max_side < 64:
             raise ValueError("min_samples must be >= 2, threads >= 1, max_side >= 64")
         if self.margin < 1.0:
@@ -161,16 +163,20 @@ def _peaks(sep: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
     if len(peaks) < 3:
         return peaks
     period = float(np.median(np.diff(t[peaks])))
-    low, high = config.fill_ratio
     maxima = argrelmax(sep)[0]
     filled = list(peaks)
     for a, b in zip(peaks, peaks[1:], strict=False):
-        if not low * period <= t[b] - t[a] <= high * period:
+        gap = float(t[b] - t[a])
+        steps = round(gap / period)
+        if not 2 <= steps <= config.fill_steps + 1 or \
+                abs(gap / steps - period) > config.fill_tolerance * period:
             continue
-        middle = (t[a] + t[b]) / 2
-        near = [int(m) for m in maxima if abs(t[m] - middle) <= 0.3 * period and walking[m]]
-        if near:
-            filled.append(max(near, key=lambda m: sep[m]))
+        for j in range(1, steps):
+            expected = t[a] + j * gap / steps
+            near = [int(m) for m in maxima
+                    if abs(t[m] - expected) <= 0.3 * gap / steps and walking[m]]
+            if near:
+                filled.append(max(near, key=lambda m: sep[m]))
     return sorted(set(filled))
 
 

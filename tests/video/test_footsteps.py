@@ -196,7 +196,7 @@ def test_sample_frames_follow_the_rate() -> None:
 
 
 @pytest.mark.parametrize("kwargs", [{"rate": 0}, {"min_found": 1.5}, {"min_interval": 0},
-                                    {"fill_ratio": (2.0, 1.5)},
+                                    {"fill_steps": -1}, {"fill_tolerance": 0.6},
                                     {"margin": 0.5}, {"min_samples": 1}])
 def test_bad_config_is_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
@@ -284,3 +284,25 @@ def test_off_gives_box_bob_steps_and_other_objects_are_left_alone(
     car = analysis.with_objects([analysis.objects[0].with_changes(label="car")])
     assert apply_footsteps(path, car) is car
     assert isinstance(AnalysisConfig().footsteps, FootstepConfig)
+
+
+@pytest.mark.parametrize("squash, found_in_window", [(0.1, 2), (0.0, 0)])
+def test_hidden_steps_are_taken_from_weak_maxima_never_invented(squash: float,
+                                                                found_in_window: int) -> None:
+    """For 1.1 s the feet's separation shrinks to `squash` of itself (one foot hides the other):
+    its weak maxima there are the steps of the walk's rhythm; a flat separation gives none."""
+    fps = 10.0
+    times, left, right, body, lt, rt = walk(fps, 8.0)
+    window = (times > 3.3) & (times < 4.4)
+    for foot in (left, right):
+        foot[window, 0] = body[window, 0] + squash * (foot[window, 0] - body[window, 0])
+    strikes = heel_strikes(times, left, right, body, np.ones(len(times), bool), scale=SCALE)
+    found = np.array([s.time for s in strikes])
+    truth = np.sort(np.concatenate([lt, rt]))
+    inside = truth[(truth > 3.3) & (truth < 4.4)]
+    assert len(inside) == 2
+    assert np.sum((found > 3.3) & (found < 4.4)) == found_in_window
+    outside = truth[(truth < 3.3) | (truth > 4.4)]
+    assert all(np.min(np.abs(found - t)) < 1 / fps for t in outside)
+    if found_in_window:
+        assert all(np.min(np.abs(found - t)) < 1 / fps for t in inside)
