@@ -31,7 +31,8 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
                          warn: Callable[[str], None] | None = None) -> Analysis:
     """`analysis` with impact/step events from `detector` ("learned" or "motion").
 
-    "motion" returns the analysis unchanged (video.events already ran during analysis).
+    "motion" returns the analysis unchanged (video.events already ran during analysis). Steps
+    that video.footsteps gave a person (its extra "steps_from") are kept either way.
     The result records the detector used under the extra key "event_detector". Labels are
     derived again from the new events, as the analysis derived them from its own; call this on
     a fresh analysis, before the designer renames anything.
@@ -50,9 +51,11 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         return _tagged(analysis, "motion")
     tracks = []
     for track in analysis.objects:
-        kept = [e for e in track.events if e.kind not in LEARNED_KINDS]
+        # a person's steps from its feet (video.footsteps, extra "steps_from") stay
+        kinds = LEARNED_KINDS - {"step"} if "steps_from" in track.extra else LEARNED_KINDS
+        kept = [e for e in track.events if e.kind not in kinds]
         learned = [e for e in detect_events_model(track, analysis.video, model)
-                   if e.kind in LEARNED_KINDS]
+                   if e.kind in kinds]
         updated = track.with_changes(events=tuple(kept + learned))
         # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
         tracks.append(updated.with_changes(label=label_for(updated)))
