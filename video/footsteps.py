@@ -1,33 +1,34 @@
 """Footsteps from the body: heel strikes of a person's feet, seen in its pose keypoints.
 
 For every track recognized as a `person` the pose model (video.pose) runs on the track's box
-`rate` times a second (a walker lands a foot about twice a second; each landing must be seen
-arriving), in a second decoding pass after the analysis, on those tracks only. Both feet (mean of
-ankle and heel) are followed in frame coordinates, with the body's walking direction (the hips'
-velocity over `direction_window` seconds). The feet's separation along that direction, |(L - R).u|,
-grows while the front foot swings forward and stops growing when it lands (the heel strike;
-then both feet rest until the rear one lifts): each of its peaks with at least `min_swing` body
-sizes of prominence, while the body moves, is a step, if the leading foot is then at the bottom
-of its path (no higher above the hips' level than `ground_tolerance` body sizes less than the
-lowest the feet get below the hips around it; a kick is not a step). The separation, not each foot alone, is used because the landmark
-model often swaps left and right for a walker seen from the front, and the separation's size
-does not care. The landing time is below a sample: the separation's last rise carried on until
-it reaches the peak's level, i.e. the time the swinging foot came to rest (exact for a swing
-that arrives at constant speed, early by less than a sample for one that brakes).
+`rate` times a second while the box moves (a walker lands a foot about twice a second; each
+landing must be seen arriving), in a second decoding pass after the analysis, on those tracks
+only. Both feet (mean of ankle and heel) are followed in frame coordinates, with the body's
+walking direction u (the hips' velocity over `direction_window` seconds). The feet's separation
+along it, |(L - R).u|, grows while the front foot swings forward and stops growing when it lands
+(the heel strike; both feet then rest until the rear one lifts). Each of its peaks with at least
+`min_swing` body sizes of prominence, while the body moves, is a step, if the leading foot is
+on the ground: its drop below the hips at most `ground_tolerance` body sizes short of the
+largest drop of either foot in the second around it (a foot kicked up is not a step). The
+separation is used, not each foot alone, because the landmark model often swaps the left and
+right legs of a walker seen from the front, and the separation's size does not care. The
+landing time is below a sample: the separation's last rise carried on until it reaches the
+peak's level, i.e. when the swinging foot came to rest (exact for a swing that arrives at
+constant speed, early by less than a sample for one that brakes).
 
 At 10-15 samples a second a foot seen from the front often hides the other: where two steps are
-a whole number of step periods apart (2 to `fill_steps` + 1; period = the track's median step
-interval), the largest separation maximum near each expected place between them is taken as a
-hidden step (only a maximum that is there: nothing is invented where the separation is flat). The foot of each step
-is the one ahead (left or right, the body's), made to alternate within a run of steps by a vote
-over the run, since single frames' labels swap. Steps carry their foot and its x, so the
-spatializer pans them to the foot.
+a whole number of step periods apart (2 to `fill_steps` + 1 periods; period = the track's median
+step interval), the largest separation maximum near each expected place between them is taken
+as a hidden step (only a maximum that is there: nothing is invented where the separation is
+flat). The foot of each step is the one ahead (left or right, the body's), made to alternate
+within a run of steps by a vote over the run, since single frames' labels swap. Steps carry
+their foot and its x, so the spatializer pans them to the foot.
 
 Where the pose is not found on enough of a person's samples (small, far, occluded people; the
 model's own "person present" score and the feet's visibility decide), or where the box's bob
 shows a steady rhythm with many more steps than the pose found (`bob_ratio`: the legs were not
-seen), the person gets the box-bob steps of video.events.detect_steps. A missing or corrupt model file or runtime gives one
-warning and the box-bob steps for everyone.
+seen), the person gets the box-bob steps of video.events.detect_steps. A missing or corrupt
+model file or runtime gives one warning and the box-bob steps for everyone.
 """
 
 from __future__ import annotations
@@ -54,22 +55,23 @@ class FootstepConfig:
 
     enabled: run the pose model at all (off: box-bob steps). rate: pose samples per second of a
     person's track. min_score / min_visibility: a sample counts when the model is this sure a
-    person is there and both feet are visible. min_found: the pose is used for a track only if at
-    least this fraction of its samples count (else box-bob steps). min_samples: fewer counted
-    samples than this: box-bob steps. min_box_speed: the pose is estimated only where the track's
-    box moves at least this many box heights per second (sample_frames). min_body_speed: the body walks when its hips move at least
-    this many body sizes per second. direction_window: seconds over which the walking direction
-    is measured. min_swing: prominence of a separation peak (body sizes). ground_tolerance: how
-    far (body sizes) above the feet's lowest point around it a leading foot may land.
-    min_interval: steps (either foot) at least this many seconds apart. fill_steps: a gap of up
-    to this many missed steps between two steps, as long as a whole number of step periods
-    (within fill_tolerance of a period per step), gets its hidden steps. bob_ratio: the
+    person is there and both feet are visible. min_found: the pose is used for a track only if
+    at least this fraction of its samples count (else box-bob steps). min_samples: fewer counted
+    samples than this: box-bob steps. min_box_speed: the pose is estimated only where the
+    track's box moves at least this many box heights per second (sample_frames). min_body_speed:
+    the body walks when its hips move at least this many body sizes per second.
+    direction_window: seconds over which the walking direction is measured. min_swing:
+    prominence of a separation peak (body sizes). ground_tolerance: how much less (body sizes)
+    than the feet's largest drop below the hips around it a leading foot may have (module
+    docstring). min_interval: steps (either foot) at least this many seconds apart. fill_steps:
+    a gap of up to this many missed steps between two steps, as long as a whole number of step
+    periods (within fill_tolerance of a period per step), gets its hidden steps. bob_ratio: the
     box-bob steps are kept instead where they are more than this many times the pose's (the pose
-    missed the legs). max_gap: samples
-    further apart (s) are not joined into one path. follow_s: a pose found at most this many
-    seconds before places the next crop on the body (pose_crop_box). margin: the crop's side over the box's
-    longer side. max_side: frames are decoded at most this large for the crops. threads: CPU
-    threads of the model. weights: another copy of the model file (tests).
+    missed the legs). max_gap: samples further apart (s) are not joined into one path. follow_s:
+    a pose found at most this many seconds before places the next crop on the body
+    (pose_crop_box). margin: the crop's side over the box's longer side. max_side: frames are
+    decoded at most this large for the crops. threads: CPU threads of the model. weights:
+    another copy of the model file (tests).
     """
 
     enabled: bool = True
@@ -106,6 +108,8 @@ class FootstepConfig:
             raise ValueError("fill_steps must be >= 0 and fill_tolerance in 0..0.5")
         if self.min_samples < 2 or self.threads < 1 or self.max_side < 64:
             raise ValueError("min_samples must be >= 2, threads >= 1, max_side >= 64")
+        if not self.bob_ratio > 0 or self.follow_s < 0:
+            raise ValueError("bob_ratio must be positive and follow_s >= 0")
         if self.margin < 1.0:
             raise ValueError(f"margin must be at least 1, got {self.margin}")
 

@@ -2,13 +2,15 @@
 
 The model is `pose_landmark_full.tflite` from the PyPI wheel `mediapipe==0.10.21` (Apache-2.0),
 shipped unchanged in assets/models/ (source, hash and licence in assets/models/README.md and
-docs/MODELS.md) and run on the CPU with `ai-edge-litert`, about 18 ms per crop here. It takes a
-256x256 RGB crop in 0..1 and returns 39 landmarks x (x, y, z, visibility, presence) in the
-crop's pixels (33 body points of BlazePose's topology, then 6 auxiliary ones) and a "pose
-present" score. Visibility and presence come out as logits; the pose score as a probability.
+docs/MODELS.md) and run on the CPU with `ai-edge-litert`, 18-35 ms per crop on the 2-core dev
+box (BENCHMARKS.md). It takes a 256x256 RGB crop in 0..1 and returns 39 landmarks x (x, y, z,
+visibility, presence) in the crop's pixels (33 body points of BlazePose's topology, then 6
+auxiliary ones) and a "pose present" score. Visibility and presence come out as logits, the
+pose score as a probability.
 
-The crop is the person's box made square around its centre and enlarged by `margin`, so the
-whole body fits even when the tracker boxed only part of it; the model needs no detector stage
+The crop is the person's box (video.footsteps gives the last found pose's box while it is
+still in the track's) made square around its centre and enlarged by `margin`, so the whole
+body fits even when the tracker boxed only part of it; the model needs no detector stage
 for upright people in such a crop (MediaPipe's own pipeline aligns the crop on the hips, which
 for walkers only changes its rotation by a few degrees).
 

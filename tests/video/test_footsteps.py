@@ -197,6 +197,7 @@ def test_sample_frames_follow_the_rate() -> None:
 
 @pytest.mark.parametrize("kwargs", [{"rate": 0}, {"min_found": 1.5}, {"min_interval": 0},
                                     {"fill_steps": -1}, {"fill_tolerance": 0.6},
+                                    {"bob_ratio": 0}, {"follow_s": -1},
                                     {"margin": 0.5}, {"min_samples": 1}])
 def test_bad_config_is_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
