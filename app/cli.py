@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "docs/EVALUATION.md)")
     analyze.add_argument("--no-recognize", action="store_true",
                          help="no object recognizer: labels from box shapes only")
+    analyze.add_argument("--no-pose", action="store_true",
+                         help="people's footsteps from their box's bob, not from their pose")
     analyze.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                          help="set one object's class, e.g. 3=car (repeatable)")
 
@@ -122,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-recognize", action="store_true",
                         help="no object recognizer when the video is analysed here: labels "
                              "from box shapes only")
+    render.add_argument("--no-pose", action="store_true",
+                        help="people's footsteps from their box's bob, not from their pose "
+                             "(when the video is analysed here)")
     render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                         help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
 

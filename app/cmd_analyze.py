@@ -37,6 +37,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from app.cmd_render import apply_labels, parse_labels
     from model.detector.event_detection import analyze_with_events
     from video.analyze import AnalysisConfig
+    from video.footsteps import FootstepConfig
     from video.recognize import RecognizeConfig
 
     out = Path(args.output)
@@ -48,7 +49,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     labels = parse_labels(args.label)
     try:  # AnalysisConfig checks its values; here they are the user's
         config = AnalysisConfig(max_objects=args.max_objects,
-                                recognize=RecognizeConfig(enabled=not args.no_recognize))
+                                recognize=RecognizeConfig(enabled=not args.no_recognize),
+                                footsteps=FootstepConfig(enabled=not args.no_pose))
     except ValueError as exc:
         raise InputError(f"--max-objects: {exc}") from None
     bar = ProgressBar("analyze")

@@ -154,9 +154,11 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
         if project is None:
             from model.detector.event_detection import analyze_with_events
             from video.analyze import AnalysisConfig
+            from video.footsteps import FootstepConfig
             from video.recognize import RecognizeConfig
 
-            config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize))
+            config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize),
+                                    footsteps=FootstepConfig(enabled=not args.no_pose))
             project = Project(analysis=analyze_with_events(
                 video, config=config, detector=args.events, progress=scaled(bar, 0.0, 0.4),
                 warn=warn_line))

@@ -4,7 +4,9 @@ The tracked box gives two control curves, computed at a low control rate (defaul
 expanded to samples by linear interpolation:
 
 - pan: box centre x normalized to 0..1 across the frame, p = 2x - 1, plus the designer's pan
-  offset, overridden by pan keyframes between the first and last keyframe;
+  offset, overridden by pan keyframes between the first and last keyframe; around an event
+  that says where it happened (a footstep's foot, `Event.x`) the pan is that place's for the
+  event's sound (`EVENT_PAN_SPAN_S`), so a person's steps come from its left and right feet;
 - apparent distance: sqrt(reference area / box area) (a box with a quarter of the area is twice
   as far), times the designer's distance scale.
 
@@ -43,6 +45,9 @@ from video.base.timebase import SAMPLE_RATE, time_to_sample
 from video.base.tracks import Track, VideoInfo
 
 _MAX_LOG_DISTANCE = math.log(1000.0)
+# seconds before and after an event with a place (Event.x) during which the pan is that place's:
+# the attack and body of a footstep; the pan smoothing makes the moves there and back
+EVENT_PAN_SPAN_S = (0.02, 0.15)
 NO_NUDGES = Nudges()  # frozen, so one shared default is safe
 
 
@@ -161,6 +166,23 @@ def _apply_keyframes(pan: np.ndarray, positions: np.ndarray, nudges: Nudges) -> 
     return out
 
 
+def _apply_event_places(pan: np.ndarray, positions: np.ndarray, track: Track, info: VideoInfo,
+                        *, offset: float) -> np.ndarray:
+    """Around each event with a place (Event.x), the pan of that place (plus the offset)."""
+    placed = [e for e in track.events if e.x is not None]
+    if not placed:
+        return pan
+    out = pan.copy()
+    before, after = EVENT_PAN_SPAN_S
+    for event in placed:
+        assert event.x is not None
+        start = time_to_sample(max(0.0, event.time - before))
+        stop = time_to_sample(event.time + after)
+        inside = (positions >= start) & (positions < stop)
+        out[inside] = float(np.clip(2.0 * event.x / info.width - 1.0 + offset, -1.0, 1.0))
+    return out
+
+
 def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = NO_NUDGES,
                 control_rate: int = 1000, smoothing_ms: float = 30.0) -> np.ndarray:
     """The pan curve at control rate (one point every SAMPLE_RATE/control_rate samples)."""
@@ -169,6 +191,7 @@ def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges
     x = track.centers[:, 0] / info.width if len(track) else np.zeros(0)
     raw = np.clip(_track_curve(2.0 * x - 1.0, track, info, positions, default=0.0)
                   + nudges.pan_offset, -1.0, 1.0)
+    raw = _apply_event_places(raw, positions, track, info, offset=nudges.pan_offset)
     raw = _apply_keyframes(raw, positions, nudges)
     return np.clip(hann_smooth(raw, width=_smooth_points(smoothing_ms, block)), -1.0, 1.0)
 

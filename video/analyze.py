@@ -26,6 +26,7 @@ from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
+from video.footsteps import FootstepConfig
 from video.motion import MotionConfig, MotionDetector
 from video.reader import VideoFrame, VideoReader
 from video.recognize import (
@@ -51,7 +52,9 @@ class AnalysisConfig:
     stands (video.evidence). clutter: what of the unrecognized motion is dropped or merged into
     ambience (video.clutter; only runs on recognized analyses). split_groups: a track whose box
     holds two or more recognized people is split into one track per person (video.split_groups;
-    recognized analyses only).
+    recognized analyses only). footsteps: steps of people from their pose (video.footsteps;
+    applied by model.detector.event_detection.analyze_with_events, which has the file for its
+    second pass).
     """
 
     max_side: int = 480
@@ -65,6 +68,7 @@ class AnalysisConfig:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     clutter: ClutterConfig = field(default_factory=ClutterConfig)
     split_groups: bool = True
+    footsteps: FootstepConfig = field(default_factory=FootstepConfig)
 
     def __post_init__(self) -> None:
         if self.max_side < 64:

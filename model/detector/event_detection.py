@@ -4,7 +4,9 @@ docs/EVALUATION.md compares the hand-made motion detector (video.events) with th
 (model.detector.learned_events) on held-out synthetic clips: the learned detector has the higher F1 for
 both impacts and steps, so it replaces those two kinds by default. Other kinds (scrapes) keep the
 motion detector's events, and when the checkpoint cannot be loaded the motion events stay, with
-a warning, so analysis never fails for lack of the model.
+a warning, so analysis never fails for lack of the model. After it, people (objects recognized as
+`person`) get their steps from their feet (video.footsteps), which the detectors' box-based
+steps cannot see on real footage.
 
 The network was trained on upright pictures: on a clip filmed turned (its floor on a side, see
 video.gravity), the tracks are turned upright before it looks at them.
@@ -18,8 +20,9 @@ from dataclasses import replace
 
 from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
-from video.base.progress import ProgressFn
+from video.base.progress import ProgressFn, scaled
 from video.base.tracks import Analysis
+from video.footsteps import apply_footsteps
 from video.gravity import picture_turn, turned
 from video.tracker import label_for
 
@@ -32,7 +35,8 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
                          warn: Callable[[str], None] | None = None) -> Analysis:
     """`analysis` with impact/step events from `detector` ("learned" or "motion").
 
-    "motion" returns the analysis unchanged (video.events already ran during analysis).
+    "motion" returns the analysis unchanged (video.events already ran during analysis). Steps
+    that video.footsteps gave a person (its extra "steps_from") are kept either way.
     The result records the detector used under the extra key "event_detector" and, for the
     learned one, the quarter turn that brought the picture upright under "picture_turn". Labels are
     derived again from the new events, as the analysis derived them from its own; call this on
@@ -53,9 +57,11 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
     turn = picture_turn(analysis.objects, analysis.video)
     tracks = []
     for track in analysis.objects:
-        kept = [e for e in track.events if e.kind not in LEARNED_KINDS]
+        # a person's steps from its feet (video.footsteps, extra "steps_from") stay
+        kinds = LEARNED_KINDS - {"step"} if "steps_from" in track.extra else LEARNED_KINDS
+        kept = [e for e in track.events if e.kind not in kinds]
         learned = [e for e in detect_events_model(*turned(track, analysis.video, turn), model)
-                   if e.kind in LEARNED_KINDS]
+                   if e.kind in kinds]
         updated = track.with_changes(events=tuple(kept + learned))
         # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
         tracks.append(updated.with_changes(label=label_for(updated)))
@@ -68,12 +74,17 @@ def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig
                         checkpoint: str | os.PathLike[str] | None = None,
                         progress: ProgressFn | None = None,
                         warn: Callable[[str], None] | None = None) -> Analysis:
-    """Analyse `video` (video.analyze.analyze_video, reporting to `progress`) and apply the
-    event `detector` to it: the analysis that `stereofoley analyze` / `render`, the studio and
-    the real-clip evaluation all work from."""
-    analysis = analyze_video(video, config=config if config is not None else AnalysisConfig(),
-                             progress=progress, warn=warn)
-    return apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
+    """Analyse `video` (video.analyze.analyze_video, reporting to `progress`), apply the event
+    `detector` to it, then give people the steps of their feet (video.footsteps: from their pose,
+    or their box's bob where no pose is found or `config.footsteps` turns the pose off): the analysis that
+    `stereofoley analyze` / `render`, the studio and the real-clip evaluation all work from."""
+    config = config if config is not None else AnalysisConfig()
+    people = config.footsteps.enabled and config.recognize.enabled
+    analysis = analyze_video(video, config=config,
+                             progress=scaled(progress, 0.0, 0.85 if people else 1.0), warn=warn)
+    analysis = apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
+    return apply_footsteps(video, analysis, config=config.footsteps, events=config.events,
+                           progress=scaled(progress, 0.85, 1.0), warn=warn)
 
 
 def _tagged(analysis: Analysis, name: str) -> Analysis:

@@ -459,3 +459,27 @@ def test_hann_smooth_by_fft_matches_the_direct_sum(width: int, rng: np.random.Ge
     np.testing.assert_allclose(smooth[-(400 - width):], -0.5, rtol=0, atol=1e-12)
     step = hann_smooth(np.repeat([0.0, 1.0], 1000), width=width)
     assert step[999] + step[1000] == pytest.approx(1.0, abs=2.5 / width)   # within 1/2 sample
+
+
+# ------------------------------------------------------------------ events with a place
+
+
+def test_a_step_is_panned_at_its_foot_not_the_box_centre() -> None:
+    """A person boxed at the centre whose left foot lands at 0.9 of the width and right foot
+    at 0.2: during each step's sound the pan is its foot's (2x - 1), elsewhere the box's 0."""
+    from video.base.tracks import Event
+
+    info = make_info(3.0)
+    track = static_track(0.5, 0.05, info).with_changes(events=(
+        Event(time=1.0, strength=0.5, kind="step", foot="left", x=0.9 * W),
+        Event(time=2.0, strength=0.5, kind="step", foot="right", x=0.2 * W),
+        Event(time=2.5, strength=0.5, kind="step")))          # no place: the box's pan
+    n = 3 * SAMPLE_RATE
+    pan = pan_curve(track, info, n_samples=n)
+    assert pan[time_to_sample(1.06)] == pytest.approx(0.8, abs=0.01)
+    assert pan[time_to_sample(2.06)] == pytest.approx(-0.6, abs=0.01)
+    for quiet in (0.5, 1.5, 2.55):
+        assert pan[time_to_sample(quiet)] == pytest.approx(0.0, abs=0.01)
+    # the designer's offset applies to the foot's place too
+    shifted = pan_curve(track, info, n_samples=n, nudges=Nudges(pan_offset=0.1))
+    assert shifted[time_to_sample(1.06)] == pytest.approx(0.9, abs=0.01)

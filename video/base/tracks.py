@@ -57,13 +57,23 @@ def stored_boxes(boxes: np.ndarray) -> np.ndarray:
     return np.round(boxes, BOX_DECIMALS)
 
 
+FEET = ("left", "right")
+
+
 @dataclass(frozen=True)
 class Event:
-    """A visual event of one object: when (seconds), how hard (0..1), what kind."""
+    """A visual event of one object: when (seconds), how hard (0..1), what kind.
+
+    Optional, for a footstep seen on the body (video.footsteps): `foot` ("left" or "right", the
+    body's) and `x`, where on screen it happened (source pixels); a spatializer pans the event
+    there instead of at the box's centre. Both are written to files only when set.
+    """
 
     time: float
     strength: float
     kind: str = "impact"
+    foot: str | None = None
+    x: float | None = None
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.time) or self.time < 0:
@@ -72,19 +82,34 @@ class Event:
             raise ValueError(f"event strength must be in 0..1, got {self.strength}")
         if not isinstance(self.kind, str) or not self.kind:
             raise ValueError("event kind must be a non-empty string")
+        if self.foot is not None and self.foot not in FEET:
+            raise ValueError(f"event foot must be one of {', '.join(FEET)}, got {self.foot!r}")
+        if self.x is not None:
+            if not math.isfinite(self.x):
+                raise ValueError(f"event x must be finite, got {self.x}")
+            object.__setattr__(self, "x", round(float(self.x), BOX_DECIMALS))
         object.__setattr__(self, "time", stored_time(self.time))
         object.__setattr__(self, "strength", round(float(self.strength), STRENGTH_DECIMALS))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"time": self.time, "strength": self.strength, "kind": self.kind}
+        out: dict[str, Any] = {"time": self.time, "strength": self.strength, "kind": self.kind}
+        if self.foot is not None:
+            out["foot"] = self.foot
+        if self.x is not None:
+            out["x"] = self.x
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, *, where: str = "event") -> Event:
         """An event from its document form; a wrong type or value names the field."""
         data = as_obj(data, where=where)
+        foot = data.get("foot")
+        x = data.get("x")
         return construct(cls, where=where, time=req_finite(data, "time", where=where),
                          strength=req_finite(data, "strength", where=where),
-                         kind=req_str(data, "kind", where=where, default="impact"))
+                         kind=req_str(data, "kind", where=where, default="impact"),
+                         foot=None if foot is None else req_str(data, "foot", where=where),
+                         x=None if x is None else req_finite(data, "x", where=where))
 
 
 @dataclass(frozen=True)

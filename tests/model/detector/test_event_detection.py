@@ -39,6 +39,20 @@ def test_learned_detector_replaces_impacts_and_keeps_other_kinds() -> None:
     assert score.recall >= 0.75 and score.precision >= 0.75
 
 
+def test_steps_from_a_persons_feet_survive_the_learned_detector() -> None:
+    truth = _bouncing_truth()
+    track = truth.objects[0]
+    steps = (Event(0.5, 0.6, "step", foot="left", x=100.0),
+             Event(1.0, 0.6, "step", foot="right", x=120.0))
+    person = track.with_changes(label="person", events=steps,
+                                extra={**track.extra, "steps_from": "pose"})
+    out = apply_event_detector(truth.with_objects([person]))
+    assert [e for e in out.objects[0].events if e.kind == "step"] == list(steps)
+    # without the mark the learned detector owns the steps as before
+    plain = apply_event_detector(truth.with_objects([track.with_changes(events=steps)]))
+    assert not any(e.foot for e in plain.objects[0].events)
+
+
 def test_motion_detector_leaves_events_alone() -> None:
     truth = _bouncing_truth()
     out = apply_event_detector(truth, detector="motion")

@@ -1,0 +1,235 @@
+"""Footsteps from pose (video.footsteps): cadence on real pedestrians, and what the pose costs.
+
+    .venv/bin/python bench/bench_footsteps.py              # both parts
+    .venv/bin/python bench/bench_footsteps.py --cadence    # the per-person table only
+    .venv/bin/python bench/bench_footsteps.py --speed      # the timing only
+
+1. Cadence: OpenCV's `vtest.avi` (768x576, 10 fps, 79.5 s of pedestrians; scripts/fetch_clips.sh)
+   analysed as `stereofoley analyze` does (recognition, learned events, footsteps). For every
+   person walking at least 2 s: steps per second while it walks (its box's centre moving at
+   least 0.2 box heights a second, measured over a second), for both feet, and where its steps
+   came from. Target: 1.2-2.6 steps/s, on both feet.
+2. Speed: a 640x360 clip with two real walkers, made from vtest: its empty scene (the median of
+   60 frames) with the pixels of two person tracks' boxes pasted back, scaled to 640x480 and
+   cropped to 640x360. The analysis behind `stereofoley analyze` (model.detector.event_detection
+   .analyze_with_events, in-process, after a warm-up run) with footsteps from pose on and off,
+   alternated, in one run; ratio = clip duration / wall time. Target: >= 4x real time with pose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from video.base.tracks import Analysis, Track
+
+CLIPS = Path(os.environ.get("STEREOFOLEY_CLIPS", Path.home() / ".cache" / "stereofoley" / "clips"))
+VTEST = CLIPS / "vtest.avi"
+
+
+def walking_mask(track: Track, fps: float, *, min_speed: float = 0.2) -> tuple[np.ndarray,
+                                                                                np.ndarray]:
+    """(frames, walking) on every frame of the track: its box centre moves at least
+    `min_speed` box heights per second, measured over one second."""
+    from video.events import dense_boxes
+
+    frames, boxes, _ = dense_boxes(track)
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
+    w = max(1, round(fps))
+    mask = np.zeros(len(frames), bool)
+    if len(frames) > w:
+        speed = np.linalg.norm(centre[w:] - centre[:-w], axis=1) / (w / fps) / height
+        mask[w // 2:w // 2 + len(speed)] = speed >= min_speed
+    return frames, mask
+
+
+def cadence_rows(analysis: Analysis) -> list[dict[str, object]]:
+    """One row per person track: walking seconds, steps (all, left, right) while walking."""
+    fps = float(analysis.video.fps)
+    rows = []
+    for track in analysis.objects:
+        if track.label != "person":
+            continue
+        frames, mask = walking_mask(track, fps)
+        walk = float(mask.sum()) / fps
+        counts = {"all": 0, "left": 0, "right": 0}
+        for e in track.events:
+            if e.kind != "step":
+                continue
+            i = min(max(analysis.video.frame_at_time(e.time) - int(frames[0]), 0), len(mask) - 1)
+            if mask[i]:
+                counts["all"] += 1
+                if e.foot in counts:
+                    counts[e.foot] += 1
+        rows.append({"id": track.id, "span": (track.frames[0] / fps, track.frames[-1] / fps),
+                     "walk": walk, "source": track.extra.get("steps_from", "-"), **counts})
+    return rows
+
+
+def run_cadence() -> None:
+    from model.detector.event_detection import analyze_with_events
+
+    start = time.perf_counter()
+    analysis = analyze_with_events(VTEST)
+    wall = time.perf_counter() - start
+    d = analysis.video.duration
+    print(f"vtest.avi ({d:.1f} s): analysed in {wall:.1f} s ({d / wall:.2f}x real time), "
+          f"{len(analysis.objects)} objects")
+    print("| track | on screen (s) | walking (s) | steps from | steps | steps/s | left/s | right/s "
+          "| 1.2-2.6, both feet |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    passed = total = 0
+    for r in cadence_rows(analysis):
+        walk = float(r["walk"])  # type: ignore[arg-type]
+        a, b = r["span"]  # type: ignore[misc]
+
+        def rate(key: str, row: dict[str, object] = r, walk: float = walk) -> float:
+            return int(row[key]) / walk if walk else 0.0  # type: ignore[call-overload]
+
+        if walk >= 2.0:
+            total += 1
+            both = r["source"] == "box" or (rate("left") > 0 and rate("right") > 0)
+            ok = 1.2 <= rate("all") <= 2.6 and both
+            passed += ok
+            verdict = "yes" if ok else "**no**"
+        else:
+            verdict = "(walks < 2 s)"
+        feet = (f"{rate('left'):.2f} | {rate('right'):.2f}" if r["source"] == "pose"
+                else "- | -")
+        print(f"| {r['id']} | {a:.1f}-{b:.1f} | {walk:.1f} | {r['source']} | {r['all']} | "
+              f"{rate('all'):.2f} | {feet} | {verdict} |")
+    print(f"\n{passed} of {total} people walking >= 2 s step at 1.2-2.6 steps/s on both feet")
+
+
+def _background(path: Path, samples: int = 60) -> np.ndarray:
+    cap = cv2.VideoCapture(str(path))
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    frames = []
+    for i in np.linspace(0, n - 1, samples).astype(int):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
+        ok, image = cap.read()
+        if ok:
+            frames.append(image)
+    cap.release()
+    return np.median(np.stack(frames), axis=0).astype(np.uint8)
+
+
+def _two_walkers(analysis: Analysis, seconds: float) -> tuple[int, list[Track]]:
+    """(first frame, two person tracks) of the window of `seconds` in which two people walk
+    the longest together."""
+    fps = float(analysis.video.fps)
+    n = round(seconds * fps)
+    people = [t for t in analysis.objects if t.label == "person"]
+    best: tuple[float, int, list[Track]] = (-1.0, 0, [])
+    for start in range(0, max(1, analysis.video.frames - n), round(fps)):
+        cover = []
+        for t in people:
+            frames, mask = walking_mask(t, fps)
+            inside = (frames >= start) & (frames < start + n)
+            cover.append((float(mask[inside].sum()), t))
+        cover.sort(key=lambda c: -c[0])
+        if len(cover) >= 2 and cover[1][0] > best[0]:
+            best = (cover[1][0], start, [c[1] for c in cover[:2]])
+    return best[1], best[2]
+
+
+def make_two_person_clip(analysis: Analysis, out: Path, *, seconds: float = 20.0) -> float:
+    """Write the 640x360 two-walker clip (module docstring); returns its duration."""
+    import av
+
+    start, walkers = _two_walkers(analysis, seconds)
+    fps = analysis.video.fps
+    background = _background(VTEST)
+    cap = cv2.VideoCapture(str(VTEST))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+    count = round(seconds * float(fps))
+    with av.open(str(out), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        stream.codec_context.options = {"preset": "veryfast", "crf": "20"}
+        for i in range(count):
+            ok, image = cap.read()
+            if not ok:
+                break
+            frame = background.copy()
+            for track in walkers:
+                box = track.box_at(start + i)
+                if box is None:
+                    continue
+                x0, y0, x1, y1 = box
+                pad_x, pad_y = 0.15 * (x1 - x0), 0.1 * (y1 - y0)
+                a, b = int(max(0, x0 - pad_x)), int(min(image.shape[1], x1 + pad_x))
+                c, d = int(max(0, y0 - pad_y)), int(min(image.shape[0], y1 + pad_y))
+                frame[c:d, a:b] = image[c:d, a:b]
+            scaled = cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA)[60:420]
+            video_frame = av.VideoFrame.from_ndarray(
+                cv2.cvtColor(scaled, cv2.COLOR_BGR2RGB), format="rgb24")
+            for packet in stream.encode(video_frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    cap.release()
+    print(f"two-walker clip: vtest frames {start}-{start + count - 1}, tracks "
+          f"{[t.id for t in walkers]} pasted on the empty scene, 640x360 at {float(fps):g} fps")
+    return count / float(fps)
+
+
+def run_speed(rounds: int) -> None:
+    from model.detector.event_detection import analyze_with_events
+    from video.analyze import AnalysisConfig
+    from video.footsteps import FootstepConfig
+
+    source = analyze_with_events(VTEST, config=AnalysisConfig(
+        footsteps=FootstepConfig(enabled=False)))
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "two_walkers.mp4"
+        duration = make_two_person_clip(source, clip)
+        result = analyze_with_events(clip)        # warm-up: imports, models, caches
+        people = [t for t in result.objects if t.label == "person"]
+        print(f"  analysed: {len(result.objects)} objects, {len(people)} people, steps from "
+              f"{[t.extra.get('steps_from') for t in people]}, "
+              f"{sum(1 for t in people for e in t.events if e.kind == 'step')} steps")
+        walls: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(rounds):
+            for on in (True, False):
+                config = AnalysisConfig(footsteps=FootstepConfig(enabled=on))
+                start = time.perf_counter()
+                analyze_with_events(clip, config=config)
+                walls[on].append(time.perf_counter() - start)
+        for on in (True, False):
+            wall = float(np.median(walls[on]))
+            print(f"  pose {'on ' if on else 'off'}: {wall:.2f} s (median of {rounds}), "
+                  f"{duration / wall:.2f}x real time")
+        extra = float(np.median(walls[True])) - float(np.median(walls[False]))
+        print(f"  the pose costs {extra:.2f} s for {duration:.0f} s of two walkers: "
+              f"{extra / duration / max(len(people), 1) * 1000:.0f} ms per person-second")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cadence", action="store_true", help="only the cadence table")
+    parser.add_argument("--speed", action="store_true", help="only the timing")
+    parser.add_argument("--rounds", type=int, default=3, help="timing runs per mode")
+    args = parser.parse_args()
+    if not VTEST.is_file():
+        print(f"error: {VTEST} not found (run scripts/fetch_clips.sh)", file=sys.stderr)
+        return 2
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    both = not args.cadence and not args.speed
+    if args.cadence or both:
+        run_cadence()
+    if args.speed or both:
+        run_speed(args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
