@@ -263,6 +263,12 @@ def evaluate_semantic(clips: Sequence[TrueClasses], *, seed: int = 0, yamnet: bo
     return out
 
 
+def _mean(values: Sequence[float]) -> float:
+    """Mean of the finite values (NaN when none is): each clip counts once."""
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
 def _n(value: float, fmt: str = ".2f") -> str:
     return "n/a" if not math.isfinite(value) else format(value, fmt)
 
@@ -276,7 +282,9 @@ def pooled(clips: Sequence[ClipResult], condition: str) -> ConditionResult:
 
 
 def semantic_markdown(clips: Sequence[ClipResult], *, yamnet: bool = True) -> str:
-    """The per-clip table, then the pooled one (stems of all clips weighted equally)."""
+    """The per-clip table, then the pooled one: every stem of every clip counted once, and the
+    per-clip values averaged (each clip counted once: a long clip with many stems does not
+    outweigh the short ones)."""
     agree = " YAMNet agreement with the true class |" if yamnet else ""
     head = ("| clip | true classes | labels | stems | ambience beds | recipe = true class |"
             + agree + " stem labels |\n|---|---|---|---|---|---|" + ("---|" if yamnet else "")
@@ -288,13 +296,19 @@ def semantic_markdown(clips: Sequence[ClipResult], *, yamnet: bool = True) -> st
                         f"| {len(r.stems)} | {r.ambience} | {_n(r.match_share)} |"
                         + (f" {_n(r.agreement)} |" if yamnet else "")
                         + f" {r.labels() or '-'} |\n")
-    total_head = ("| labels | stems | recipe = true class |" + agree + "\n|---|---|---|"
-                  + ("---|" if yamnet else "") + "\n")
+    total_head = ("| labels | stems | recipe = true class |" + agree
+                  + " clips' mean: recipe = true class |"
+                  + (" clips' mean: YAMNet agreement |" if yamnet else "") + "\n|---|---|---|"
+                  + ("---|---|---|" if yamnet else "---|") + "\n")
     totals = []
     for condition in CONDITIONS:
         p = pooled(clips, condition)
+        each = [r for c in clips for r in c.results if r.condition == condition]
         totals.append(f"| {condition} | {len(p.stems)} | {_n(p.match_share)} |"
-                      + (f" {_n(p.agreement)} |" if yamnet else "") + "\n")
+                      + (f" {_n(p.agreement)} |" if yamnet else "")
+                      + f" {_n(_mean([r.match_share for r in each]))} |"
+                      + (f" {_n(_mean([r.agreement for r in each]))} |" if yamnet else "")
+                      + "\n")
     return head + "".join(rows) + "\nAll clips' stems pooled:\n\n" + total_head + "".join(totals)
 
 

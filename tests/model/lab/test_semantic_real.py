@@ -192,8 +192,10 @@ def test_tables_pool_every_stem_of_a_condition(tmp_path: Path) -> None:
     text = sr.semantic_document(results, "stereofoley eval --semantic x")
     assert "| a.mp4 | person | recognized classes | 3 | 0 | 0.67 | 0.60 | person x2, unknown x1 |" \
         in text
-    assert f"| {shape} | 3 | 0.33 | 0.27 |" in text
+    # pooled over stems, then the clips' means: recognized (0.67 + 1) / 2, (0.6 + 0.9) / 2
+    assert f"| {rec} | 4 | 0.75 | 0.70 | 0.83 | 0.75 |" in text
+    assert f"| {shape} | 3 | 0.33 | 0.27 | 0.50 | 0.30 |" in text
     assert "- `a.mp4`: person (walkers)" in text and "stereofoley eval --semantic x" in text
     without = sr.semantic_document(results, "cmd", note="(YAMNet agreement column left out: x.)")
     assert "YAMNet agreement with" not in without and "left out" in without
-    assert f"| {rec} | 4 | 0.75 |\n" in without
+    assert f"| {rec} | 4 | 0.75 | 0.83 |\n" in without
