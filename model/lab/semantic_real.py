@@ -31,7 +31,6 @@ stem is scored against "person"; on cup.mp4 both the cup and the hands that move
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections import Counter
@@ -78,20 +77,12 @@ def default_search() -> tuple[Path, ...]:
 def load_true_classes(path: str | Path, *, search: Sequence[str | Path] = ()) -> TrueClasses:
     """Read and check a true-classes file; its video is looked for beside it, then in each
     folder of `search` in order. InputError (one line, naming the file) on any problem."""
+    from model.lab.real_eval import read_clip_file
     from model.lab.semantic_agreement import expected_classes, visual_class
 
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not valid JSON") from exc
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InputError(f"{path} is not a true-classes file (schema {SCHEMA})")
-    name = data.get("video")
-    if not isinstance(name, str) or not name or Path(name).name != name:
-        raise InputError(f"{path}: 'video' must be a file name")
+    data, video = read_clip_file(path, schema=SCHEMA, what="a true-classes",
+                                 search=[Path(f) for f in search])
     raw = data.get("classes")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
         raise InputError(f"{path}: 'classes' must be a non-empty list of class names")
@@ -99,12 +90,6 @@ def load_true_classes(path: str | Path, *, search: Sequence[str | Path] = ()) ->
     unscored = [c for c in classes if not expected_classes(c)]
     if unscored:
         raise InputError(f"{path}: no expected sounds are known for class(es) {unscored}")
-    folders = [path.parent, *(Path(f) for f in search)]
-    video = next((f / name for f in folders if (f / name).is_file()), None)
-    if video is None:
-        where = ", ".join(str(f) for f in folders)
-        raise InputError(f"{path}: its video {name} is not in {where} "
-                         f"(scripts/fetch_clips.sh fetches the cached clips)")
     return TrueClasses(video=video, classes=classes, source=str(data.get("source", "")),
                        note=str(data.get("note", "")))
 
