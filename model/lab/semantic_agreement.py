@@ -77,6 +77,8 @@ EXPECTED_CLASSES: Mapping[str, tuple[str, ...]] = {
     "bottle": _TABLEWARE,
     "bowl": _TABLEWARE,
     "wine glass": _TABLEWARE,
+    # a box handled, pushed or put down (cardboard, wood): no recipe of its own yet
+    "box": ("Scrape", "Rub", "Thump, thud", "Tap", "Knock", "Crumpling, crinkling", "Rustle"),
     "chair": _FURNITURE,
     "dining table": _FURNITURE,
     "table": _FURNITURE,

@@ -3,6 +3,7 @@ pan paths and onset times."""
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -45,6 +46,9 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
         (["--real", "/nonexistent/clips"], "not a folder"),
         (["--real", "x", "--synthetic", "2"], "not allowed with"),
         (["--real", ".", "--video", "v.mp4"], "--video goes with --render-dir"),
+        (["--semantic", "/nonexistent/truth"], "not a folder"),
+        (["--semantic", ".", "--real", "."], "not allowed with"),
+        (["--semantic", ".", "--video", "v.mp4"], "--video goes with --render-dir"),
     ],
 )
 def test_bad_arguments_give_one_error_line(argv: list[str], message: str,
@@ -223,3 +227,29 @@ def test_real_mode_writes_its_report(marked_clip_dir: Path, tmp_path: Path) -> N
                if line.startswith("| learned (event_net) (all)"))
     recall = float(row.split("|")[4])
     assert recall >= 0.6
+
+
+def test_semantic_mode_needs_true_classes_files(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--semantic", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no true-classes files" in err[0]
+
+
+def test_semantic_mode_scores_both_labellings(marked_clip_dir: Path, tmp_path: Path) -> None:
+    """A synthetic bouncing ball (the recognizer sees a coloured square: "unknown", so its sound
+    comes from its box shape, "ball", in both renders): every stem gets the ball's recipe."""
+    from model.lab.semantic_real import CONDITIONS, SCHEMA
+
+    (marked_clip_dir / "bounce.classes.json").write_text(json.dumps(
+        {"schema": SCHEMA, "video": "bounce.mp4", "classes": ["sports ball"]}))
+    out = tmp_path / "semantic.md"
+    result = _run(["--semantic", str(marked_clip_dir), "--seed", "3", "--out", str(out)])
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert "stereofoley eval --semantic" in text and "--seed 3" in text
+    for condition in CONDITIONS:
+        row = next(line for line in text.splitlines()
+                   if line.startswith(f"| bounce.mp4 | sports ball | {condition} |"))
+        cells = [c.strip() for c in row.split("|")[1:-1]]
+        assert int(cells[3]) >= 1 and float(cells[5]) == 1.0, row

