@@ -101,8 +101,8 @@ def square_roi(box: np.ndarray | tuple[float, float, float, float], *,
 
 
 def crop_input(image: np.ndarray, roi: tuple[float, float, float]) -> np.ndarray:
-    """The model's input for a square region of a BGR uint8 image: (256, 256, 3) RGB float32 in
-    0..1; parts of the region outside the image are black."""
+    """The model's input for a square region of an RGB uint8 image (as video.reader decodes
+    frames): (256, 256, 3) float32 in 0..1; parts of the region outside the image are black."""
     cx, cy, side = roi
     k = INPUT_SIZE / side
     affine = np.array([[k, 0.0, INPUT_SIZE / 2.0 - k * cx],
@@ -110,7 +110,7 @@ def crop_input(image: np.ndarray, roi: tuple[float, float, float]) -> np.ndarray
     interp = cv2.INTER_AREA if k < 1.0 else cv2.INTER_LINEAR
     crop = cv2.warpAffine(image, affine, (INPUT_SIZE, INPUT_SIZE), flags=interp,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-    return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    return crop.astype(np.float32) / 255.0
 
 
 def decode_landmarks(raw: np.ndarray, score: float,
@@ -158,7 +158,7 @@ class PoseModel:
 
     def estimate(self, image: np.ndarray, box: np.ndarray | tuple[float, float, float, float],
                  *, margin: float = 1.3) -> Pose:
-        """The pose of the person in `box` (x0, y0, x1, y1, pixels of the BGR `image`)."""
+        """The pose of the person in `box` (x0, y0, x1, y1, pixels of the RGB `image`)."""
         roi = square_roi(box, margin=margin)
         x = crop_input(image, roi)
         with self._lock:

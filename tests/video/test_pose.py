@@ -34,7 +34,7 @@ def _frame(index: int) -> np.ndarray:
     ok, image = cap.read()
     cap.release()
     assert ok
-    return image
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)  # as video.reader decodes frames
 
 
 @pytest.mark.skipif(not VTEST.is_file(), reason="vtest.avi not fetched (scripts/fetch_clips.sh)")
