@@ -22,6 +22,7 @@ gains are applied to float32 audio, in place where the caller allows it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage, signal
 
 from audio.mix import fit_length
+from audio.spool import DiskAudio
 from video.base.progress import ProgressFn, report
 from video.base.timebase import SAMPLE_RATE
 
@@ -95,6 +97,8 @@ class MasterResult:
 
 
 def _as_channels(audio: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    if isinstance(audio, DiskAudio):     # read a block at a time by whoever slices it
+        return audio  # type: ignore[return-value]
     data: np.ndarray = np.asarray(audio, dtype=dtype)
     if data.ndim == 1:
         data = data[None, :]
@@ -661,25 +665,41 @@ def _apply(audio: np.ndarray, scale: float, spans: list[Span], *, in_place: bool
     return out
 
 
-def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
-           config: MasterConfig = MasterConfig(),
-           progress: ProgressFn | None = None, in_place: bool = False) -> MasterResult:
-    """Loudness-normalize and true-peak-limit the sum of `stems`; return stems, mix and report.
+@dataclass(frozen=True)
+class MasterPlan:
+    """What the master stage does to a mix, decided from the whole mix: the linear loudness
+    `scale` and the limiter `spans`, both applied alike to the mix and to every playing stem
+    (`apply_master`), and the report saved in project.json."""
 
-    Pass the stems that should be heard (the mixer's active ones). The loudness gain is refined
-    over a few passes because limiting lowers loudness; silence (nothing measurable) gets no
-    gain. Every output stem is (2, n_samples) float32 and the stems sum to the mix.
-    in_place: the caller hands over its float32 stems, which are then scaled where they are
-    (the returned stems are those arrays) instead of being copied.
-    """
-    fitted = {oid: fit_length(s, n_samples) for oid, s in stems.items()}
-    mix = np.zeros((2, n_samples), dtype=np.float32)
-    for oid in sorted(fitted):
-        mix += fitted[oid]
-    if not np.isfinite(np.sum(mix, dtype=np.float64)):
+    scale: float
+    spans: tuple[Span, ...]
+    report: dict[str, Any]
+
+
+def _scan(mix: np.ndarray, *, chunk: int = _METER_CHUNK) -> tuple[bool, bool]:
+    """(finite, audible): no NaN/inf in the mix, and any sample not zero; a chunk at a time."""
+    n = mix.shape[1]
+    finite, audible = True, False
+    for start in range(0, n, chunk):
+        part = mix[:, start:min(n, start + chunk)]
+        finite = finite and bool(np.isfinite(np.sum(part, dtype=np.float64)))
+        audible = audible or bool(np.any(part))
+    return finite, audible
+
+
+def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterConfig(),
+                progress: ProgressFn | None = None) -> MasterPlan:
+    """Measure a (2, n) mix and decide the loudness gain and the true-peak limiter.
+
+    `mix` may be an array or a `DiskAudio` spool: every pass over it reads a block at a time
+    (the loudness meter keeps only gating-block energies, the peak map only block peaks and
+    the oversampled peaks near the top), so a long mix need not be in memory."""
+    n_samples = mix.shape[1]
+    finite, audible = _scan(mix)
+    if not finite:
         raise ValueError("stems contain NaN or inf; refusing to master them")
     report(progress, 0.05, "measuring loudness")
-    meter = _LoudnessMeter(mix) if n_samples and np.any(mix) else None
+    meter = _LoudnessMeter(mix) if n_samples and audible else None
     lufs_before = meter.lufs() if meter is not None else -math.inf
     measurable = math.isfinite(lufs_before)
     peak_map = _PeakMap(mix, config.oversample)
@@ -701,8 +721,44 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
         "true_peak_before_db": _db_or_none(_to_db(peak_map.top)),
         "true_peak_after_db": _db_or_none(_to_db(peak_after)),
         "passes": passes, "limiter": _limiter_report(spans)}
-    out_stems = {oid: _apply(s, scale, spans, in_place=in_place or not np.may_share_memory(
+    return MasterPlan(scale=scale, spans=tuple(spans), report=info)
+
+
+def apply_master(block: np.ndarray, start: int, plan: MasterPlan) -> np.ndarray:
+    """Frames [start, start + k) of a playing stem or the mix after the master stage: the
+    (channels, k) `block` times the loudness scale and the limiter gain, as float32. The same
+    samples, bit for bit, as `master` gives for the whole signal (the gains are per sample)."""
+    out = np.multiply(block, np.float32(plan.scale), dtype=np.float32)
+    stop = start + out.shape[1]
+    first = bisect.bisect_right([lo for lo, _, _ in plan.spans], start)
+    for lo, hi, piece in plan.spans[max(0, first - 1):]:
+        if lo >= stop:
+            break
+        a, b = max(lo, start), min(hi, stop)
+        if b > a:
+            out[:, a - start: b - start] *= piece[a - lo: b - lo].astype(np.float32)
+    return out
+
+
+def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
+           config: MasterConfig = MasterConfig(),
+           progress: ProgressFn | None = None, in_place: bool = False) -> MasterResult:
+    """Loudness-normalize and true-peak-limit the sum of `stems`; return stems, mix and report.
+
+    Pass the stems that should be heard (the mixer's active ones). The loudness gain is refined
+    over a few passes because limiting lowers loudness; silence (nothing measurable) gets no
+    gain. Every output stem is (2, n_samples) float32 and the stems sum to the mix.
+    in_place: the caller hands over its float32 stems, which are then scaled where they are
+    (the returned stems are those arrays) instead of being copied.
+    """
+    fitted = {oid: fit_length(s, n_samples) for oid, s in stems.items()}
+    mix = np.zeros((2, n_samples), dtype=np.float32)
+    for oid in sorted(fitted):
+        mix += fitted[oid]
+    plan = plan_master(mix, config=config, progress=progress)
+    spans = list(plan.spans)
+    out_stems = {oid: _apply(s, plan.scale, spans, in_place=in_place or not np.may_share_memory(
         s, stems[oid])) for oid, s in fitted.items()}
-    out_mix = _apply(mix, scale, spans, in_place=True)
+    out_mix = _apply(mix, plan.scale, spans, in_place=True)
     report(progress, 1.0, "mastered")
-    return MasterResult(stems=out_stems, mix=out_mix, report=info, limiter=tuple(spans))
+    return MasterResult(stems=out_stems, mix=out_mix, report=plan.report, limiter=plan.spans)
