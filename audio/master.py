@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -694,6 +694,8 @@ def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterCon
     `mix` may be an array or a `DiskAudio` spool: every pass over it reads a block at a time
     (the loudness meter keeps only gating-block energies, the peak map only block peaks and
     the oversampled peaks near the top), so a long mix need not be in memory."""
+    # the analysis only slices [:, a:b] and reads .shape, which a DiskAudio answers alike
+    mix = cast(np.ndarray, mix)
     n_samples = mix.shape[1]
     finite, audible = _scan(mix)
     if not finite:

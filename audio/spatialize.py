@@ -473,7 +473,7 @@ def _sounding_chunks(x: np.ndarray, spans: list[tuple[int, int]], reach: int
         nonzero[i] = bool(np.any(x[start:stop]))
     keep = nonzero.copy()
     if reach > 0:                      # a filter reaches across a chunk edge
-        for i in np.flatnonzero(nonzero):
+        for i in map(int, np.flatnonzero(nonzero)):
             lo, hi = spans[i][0] - reach, spans[i][1] + reach
             j = i - 1
             while j >= 0 and spans[j][1] > lo:
