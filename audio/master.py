@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -226,23 +226,40 @@ class _LoudnessMeter:
         """Change of the block energies when the spans are limited: the K-weighted correction
         c = K(x·(g - 1)) is filtered over each group of spans plus the filter's tail, and each
         block gains sum(2·K(x)·c + c²) over its overlap. K(x) there is filtered again from one
-        tail before the group (where the filter has forgotten everything earlier)."""
+        tail before the group (where the filter has forgotten everything earlier). Both filters
+        run a chunk at a time with their state carried (the same samples as one pass), so a
+        limiter that acts over much of a long mix needs no group-long temporaries."""
         delta = np.zeros_like(self.z)
         tail = _k_tail(self.rate)
+        channels = source.shape[0]
+        sections = self.sos.shape[0]
         for group in _span_groups(spans, gap=tail):
             lo, end = group[0][0], min(self.n, group[-1][1] + tail)
-            corr = np.zeros((source.shape[0], end - lo))
-            for a, b, gain in group:
-                corr[:, a - lo: b - lo] = source[:, a:b] * (gain - 1.0)
-            corr = signal.sosfilt(self.sos, corr, axis=-1)
             start = max(0, lo - tail)
-            weighted = signal.sosfilt(self.sos32, source[:, start:end], axis=-1)[:, lo - start:]
-            energy = corr * (2.0 * weighted + corr)
-            sums = np.concatenate([np.zeros((energy.shape[0], 1)),
-                                   np.cumsum(energy, axis=-1)], axis=-1)
-            at_lo = np.clip(self.lo, lo, end) - lo
-            at_hi = np.clip(self.hi, lo, end) - lo
-            delta += sums[:, at_hi] - sums[:, at_lo]
+            state32 = np.zeros((sections, channels, 2), dtype=np.float32)
+            for a in range(start, lo, _METER_CHUNK):     # K(x) from one tail before
+                _, state32 = signal.sosfilt(self.sos32, source[:, a:min(lo, a + _METER_CHUNK)],
+                                            axis=-1, zi=state32)
+            state64 = np.zeros((sections, channels, 2))
+            for a in range(lo, end, _METER_CHUNK):
+                b = min(end, a + _METER_CHUNK)
+                corr = np.zeros((channels, b - a))
+                for s_lo, s_hi, gain in group:
+                    c_lo, c_hi = max(s_lo, a), min(s_hi, b)
+                    if c_hi > c_lo:
+                        corr[:, c_lo - a: c_hi - a] = source[:, c_lo:c_hi] * (
+                            gain[c_lo - s_lo: c_hi - s_lo] - 1.0)
+                corr, state64 = signal.sosfilt(self.sos, corr, axis=-1, zi=state64)
+                weighted, state32 = signal.sosfilt(self.sos32, source[:, a:b], axis=-1,
+                                                   zi=state32)
+                energy = corr * (2.0 * weighted + corr)
+                sums = np.concatenate([np.zeros((channels, 1)), np.cumsum(energy, axis=-1)],
+                                      axis=-1)
+                first = int(np.searchsorted(self.hi, a, side="right"))
+                last = int(np.searchsorted(self.lo, b, side="left"))
+                at_lo = np.clip(self.lo[first:last], a, b) - a
+                at_hi = np.clip(self.hi[first:last], a, b) - a
+                delta[:, first:last] += sums[:, at_hi] - sums[:, at_lo]
         return delta / self.norm
 
 
@@ -385,30 +402,38 @@ class _PeakMap:
             self.peaks[a:b] = seg
             self.top = max(self.top, float(seg.max(initial=0.0)))
 
-    def _exact_samples(self) -> np.ndarray:
-        """Indices of the samples whose peaks are exact."""
+    def _exact_runs(self, *, per: int = _METER_CHUNK // _BLOCK) -> Iterator[np.ndarray]:
+        """Indices of the samples whose peaks are exact, a bounded batch of blocks at a time
+        (all of them at once would be 8 bytes per sample of a long, loud mix)."""
         blocks = np.flatnonzero(self.exact)
-        index = (blocks[:, None] * _BLOCK + np.arange(_BLOCK)).reshape(-1)
-        return index[index < self.n]
+        for first in range(0, blocks.size, per):
+            part = blocks[first:first + per]
+            index = (part[:, None] * _BLOCK + np.arange(_BLOCK)).reshape(-1)
+            yield index[index < self.n]
 
     def over(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """Sample positions whose peak exceeds `threshold` (made exact first), and those peaks."""
         self.need(threshold)
-        index = self._exact_samples()
-        values = self.peaks[index]
-        hot = values > threshold
-        return index[hot], values[hot].astype(np.float64)
+        positions, peaks = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+        for index in self._exact_runs():
+            values = self.peaks[index]
+            hot = values > threshold
+            positions.append(index[hot])
+            peaks.append(values[hot].astype(np.float64))
+        return np.concatenate(positions), np.concatenate(peaks)
 
     def top_outside(self, covered: list[tuple[int, int]]) -> float:
         """Largest exact peak outside the [lo, hi) ranges `covered` (sorted, disjoint)."""
-        index = self._exact_samples()
-        if covered:
-            starts = np.array([lo for lo, _ in covered])
-            stops = np.array([hi for _, hi in covered])
-            k = np.searchsorted(starts, index, side="right") - 1
-            inside = (k >= 0) & (index < stops[np.maximum(k, 0)])
-            index = index[~inside]
-        return float(self.peaks[index].max(initial=0.0))
+        starts = np.array([lo for lo, _ in covered], dtype=np.int64)
+        stops = np.array([hi for _, hi in covered], dtype=np.int64)
+        best = 0.0
+        for index in self._exact_runs():
+            if covered:
+                k = np.searchsorted(starts, index, side="right") - 1
+                inside = (k >= 0) & (index < stops[np.maximum(k, 0)])
+                index = index[~inside]
+            best = max(best, float(self.peaks[index].max(initial=0.0)))
+        return best
 
 
 def _block_peaks(data: np.ndarray) -> np.ndarray:
