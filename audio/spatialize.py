@@ -474,12 +474,14 @@ def _sounding_chunks(x: np.ndarray, spans: list[tuple[int, int]], reach: int
     keep = nonzero.copy()
     if reach > 0:                      # a filter reaches across a chunk edge
         for i in map(int, np.flatnonzero(nonzero)):
-            lo, hi = spans[i][0] - reach, spans[i][1] + reach
-            j = i - 1
-            while j >= 0 and spans[j][1] > lo:
+            start, stop = spans[i]
+            j = i - 1                  # earlier chunks within reach of a sample near the start
+            while j >= 0 and spans[j][1] > start - reach and np.any(
+                    x[start:min(stop, spans[j][1] + reach)]):
                 keep[j], j = True, j - 1
             j = i + 1
-            while j < len(spans) and spans[j][0] < hi:
+            while j < len(spans) and spans[j][0] < stop + reach and np.any(
+                    x[max(start, spans[j][0] - reach):stop]):
                 keep[j], j = True, j + 1
     return [span for span, on in zip(spans, keep, strict=True) if on]
 

@@ -29,6 +29,7 @@ class DiskAudio:
 
     def __init__(self, path: str | os.PathLike[str], *, channels: int, n_samples: int,
                  lo: int = 0, hi: int | None = None) -> None:
+        self._fd: int | None = None
         hi = n_samples if hi is None else hi
         if channels < 1 or n_samples < 0 or not 0 <= lo <= hi <= n_samples:
             raise ValueError(f"bad spool geometry: channels {channels}, n {n_samples}, "
@@ -37,7 +38,6 @@ class DiskAudio:
         self.channels = channels
         self.n = n_samples
         self.lo, self.hi = lo, hi
-        self._fd: int | None = None
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, channels: int, n_samples: int,
@@ -74,7 +74,8 @@ class DiskAudio:
         return self._fd
 
     def close(self) -> None:
-        if self._fd is not None:
+        """Close the file (reading or writing again reopens it)."""
+        if getattr(self, "_fd", None) is not None:
             os.close(self._fd)
             self._fd = None
 
