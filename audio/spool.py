@@ -75,9 +75,10 @@ class DiskAudio:
 
     def close(self) -> None:
         """Close the file (reading or writing again reopens it)."""
-        if getattr(self, "_fd", None) is not None:
-            os.close(self._fd)
+        fd = getattr(self, "_fd", None)    # None too when __init__ refused the geometry
+        if fd is not None:
             self._fd = None
+            os.close(fd)
 
     def __del__(self) -> None:
         self.close()
