@@ -31,11 +31,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))     # bench_analysis: the clip encoder
 _KINDS = ("walker", "ball", "box", "slide", "approach", "recede")
 
 
@@ -158,20 +160,10 @@ def busy_frames(width: int, height: int, seconds: float, objects: int, lifetime:
 def write_busy_clip(path: Path, minutes: float, objects: int, *, width: int = 640,
                     height: int = 360, fps: int = 30) -> None:
     """`busy_frames` encoded with x264 ultrafast."""
-    import av
+    from bench_analysis import encode_frames
 
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.options = {"preset": "ultrafast", "crf": "23", "g": "60"}
-        for i, image in enumerate(busy_frames(width, height, minutes * 60.0, objects, 25.0,
-                                              fps=fps)):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+    encode_frames(path, busy_frames(width, height, minutes * 60.0, objects, 25.0, fps=fps),
+                  width, height, Fraction(fps))
 
 
 def clip_case(minutes: float, objects: int) -> None:
