@@ -73,10 +73,29 @@ def _bwf_fields(project: Project, *, object_id: int | None, label: str, prompt: 
             **{k: float(v) for k, v in extra.items() if isinstance(v, int | float)}}
 
 
-def _write_audio(path: Path, audio: np.ndarray, fields: Mapping[str, Any]) -> None:
-    from audio.bwf import write_bwf
+class _Blocks:
+    """A streamed render's stem or mix for the writer: its (2, k) blocks in order, made when
+    iterated, with their sample peak kept as they go by (for report.txt)."""
 
-    write_bwf(path, audio, **fields)
+    def __init__(self, make: Callable[[], Iterable[np.ndarray]], n_samples: int) -> None:
+        self.make = make
+        self.n_samples = n_samples
+        self.peak = 0.0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for block in self.make():
+            if block.size:
+                self.peak = max(self.peak, float(np.max(np.abs(block))))
+            yield block
+
+
+def _write_audio(path: Path, audio: np.ndarray | _Blocks, fields: Mapping[str, Any]) -> None:
+    from audio.bwf import write_bwf, write_bwf_blocks
+
+    if isinstance(audio, _Blocks):
+        write_bwf_blocks(path, audio, channels=2, n_samples=audio.n_samples, **fields)
+    else:
+        write_bwf(path, audio, **fields)
 
 
 def _finished_project(project: Project, master: Mapping[str, Any], stems: Mapping[int, str]
@@ -159,21 +178,6 @@ class _WavStems(Mapping[int, np.ndarray]):
         return len(self._paths)
 
 
-class _PeakTap:
-    """Passes blocks through and keeps their sample peak (for report.txt, without reading a
-    written file back)."""
-
-    def __init__(self, blocks: Iterable[np.ndarray]) -> None:
-        self._blocks = blocks
-        self.peak = 0.0
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for block in self._blocks:
-            if block.size:
-                self.peak = max(self.peak, float(np.max(np.abs(block))))
-            yield block
-
-
 def _stream_claimed(out: Path, project: Project, *, library: Any,
                     review_video: str | os.PathLike[str] | None, progress: ProgressFn | None,
                     warn: Callable[[str], None] | None) -> RenderResult:
@@ -181,10 +185,10 @@ def _stream_claimed(out: Path, project: Project, *, library: Any,
     `<partial>/.spool`, the WAVs written from them a block at a time (two files at once), the
     mastered mix kept in its spool for the review video, the spools deleted, the swap."""
     from app.daw.build import start_timecode
-    from audio.bwf import write_bwf_blocks
-    from model.foley.stream import render_streamed
+    from model.foley.stream import StreamedRender, render_streamed
 
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".partial", dir=out.parent))
+    streamed: StreamedRender | None = None
     try:
         tmp.chmod(0o755)
         (tmp / "stems").mkdir()
@@ -198,7 +202,6 @@ def _stream_claimed(out: Path, project: Project, *, library: Any,
         finished = _finished_project(project, streamed.master, stems)
         tref = start_timecode(project).samples(SAMPLE_RATE)
         n = streamed.n_samples
-        taps: dict[int | None, _PeakTap] = {}
 
         def mastered_mix() -> Iterator[np.ndarray]:
             for start, block in zip(range(0, n, BLOCK), streamed.mix_blocks(BLOCK),
@@ -206,29 +209,23 @@ def _stream_claimed(out: Path, project: Project, *, library: Any,
                 streamed.mix.write(start, block)   # the mastered mix, for the review video
                 yield block
 
-        jobs: list[tuple[Path, Callable[[], Iterable[np.ndarray]], dict[str, Any]]] = []
-        for o in project.objects:
-            jobs.append((tmp / stems[o.id], partial(streamed.stem_blocks, o.id, BLOCK),
-                         _bwf_fields(project, object_id=o.id, label=labels[o.id],
-                                     prompt=o.prompt, time_reference=tref)))
-        jobs.append((tmp / "mix.wav", mastered_mix,
+        audio = {o.id: _Blocks(partial(streamed.stem_blocks, o.id, BLOCK), n)
+                 for o in project.objects}
+        mix_audio = _Blocks(mastered_mix, n)
+        jobs: list[tuple[Path, np.ndarray | _Blocks, dict[str, Any]]] = [
+            (tmp / stems[o.id], audio[o.id],
+             _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt,
+                         time_reference=tref)) for o in project.objects]
+        jobs.append((tmp / "mix.wav", mix_audio,
                      _bwf_fields(finished, object_id=None, label="", prompt="",
                                  time_reference=tref)))
-        keys: list[int | None] = [o.id for o in project.objects] + [None]
-
-        def write(key: int | None, path: Path, blocks: Callable[[], Iterable[np.ndarray]],
-                  fields: dict[str, Any]) -> None:
-            taps[key] = _PeakTap(blocks())
-            write_bwf_blocks(path, taps[key], channels=2, n_samples=n, **fields)
-
         total = len(jobs) + 1 + (1 if review_video is not None else 0)
-        _write_jobs([partial(write, key, *job) for key, job in zip(keys, jobs, strict=True)],
-                    progress=scaled(progress, 0.85, 1.0), total=total)
+        _write_all(jobs, scaled(progress, 0.85, 1.0), total)
         _write_project(tmp, finished, chosen=streamed.chosen)
         created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         (tmp / "report.txt").write_text(report_text(
-            finished, peaks={o.id: taps[o.id].peak for o in project.objects},
-            mix_peak=taps[None].peak, n_samples=n, created=created), encoding="utf-8")
+            finished, peaks={o.id: audio[o.id].peak for o in project.objects},
+            mix_peak=mix_audio.peak, n_samples=n, created=created), encoding="utf-8")
         if review_video is not None:
             write_review_video(review_video, tmp, streamed.mix)
         streamed.close()
@@ -236,6 +233,8 @@ def _stream_claimed(out: Path, project: Project, *, library: Any,
         shutil.rmtree(spool)
         _swap_into_place(tmp, out)
     except BaseException:
+        if streamed is not None:
+            streamed.close()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return RenderResult(n_samples=n, dry={}, stems=_WavStems({
@@ -252,26 +251,6 @@ def _mapped(path: Path, n: int) -> np.ndarray:
     if n == 0:
         return np.zeros((2, 0), dtype=np.float32)
     return np.memmap(path, dtype="<f4", mode="r", shape=(n, 2)).T
-
-
-def _write_jobs(jobs: list[Callable[[], None]], *, progress: ProgressFn | None,
-                total: int, meanwhile: Callable[[], None] | None = None,
-                what: str = "file") -> None:
-    """Run the writers two at a time (packing and disk writes release the GIL), running
-    `meanwhile` on this thread as they go; every writer has finished before this returns or
-    raises, so the caller can safely delete the folder."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(job) for job in jobs]
-        try:
-            if meanwhile is not None:
-                meanwhile()
-            for done, future in enumerate(as_completed(futures), start=1):
-                future.result()
-                report(progress, done / total, f"{what} {done}/{len(jobs)}")
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
 
 
 def _export_claimed(out: Path, project: Project, result: RenderResult, *,
@@ -365,13 +344,24 @@ def _write_project(folder: Path, finished: Project, *,
     (folder / "project.json").write_text(text, encoding="utf-8")
 
 
-def _write_all(jobs: list[tuple[Path, np.ndarray, dict[str, Any]]],
+def _write_all(jobs: Sequence[tuple[Path, np.ndarray | _Blocks, dict[str, Any]]],
                progress: ProgressFn | None, total: int,
                meanwhile: Callable[[], None] | None = None) -> None:
-    """Write the audio files two at a time, running `meanwhile` on this thread as they go
-    (`_write_jobs`)."""
-    _write_jobs([partial(_write_audio, *job) for job in jobs], progress=progress, total=total,
-                meanwhile=meanwhile, what="stem")
+    """Write the audio files two at a time (packing and disk writes release the GIL), running
+    `meanwhile` on this thread as they go; every writer has finished before this returns or
+    raises, so the caller can safely delete the folder."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(_write_audio, *job) for job in jobs]
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()
+                report(progress, done / total, f"stem {done}/{len(jobs)}")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
