@@ -393,7 +393,10 @@ class _PeakMap:
         blocks = np.flatnonzero(~self.exact & (self.bound >= floor) & (self.bound > 0.0))
         if blocks.size == 0:
             return
-        for lo, hi in _index_runs(blocks, gap=_MERGE_GAP):
+        per = _METER_CHUNK // _BLOCK     # a long run in pieces: no run-long temporaries
+        runs = [(a, min(b, a + per)) for lo, hi in _index_runs(blocks, gap=_MERGE_GAP)
+                for a, b in [(start, hi) for start in range(lo, hi, per)]]
+        for lo, hi in runs:
             self.exact[lo:hi] = True
             a, b = lo * _BLOCK, min(self.n, hi * _BLOCK)
             ca, cb = max(0, a - _CONTEXT), min(self.n, b + _CONTEXT)

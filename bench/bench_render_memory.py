@@ -8,7 +8,8 @@
 
 1. render only: a synthetic analysis (video.synth.scene_truth: known tracks and events, no
    video decoded) of `--objects` objects, each on screen `--lifetime` s (0: the whole clip),
-   their entries spread over the clip, rendered and written (app.export.render_and_export, as
+   their entries spread over the clip (with lifetime 0: people walking on the spot for the
+   whole clip), rendered and written (app.export.render_and_export, as
    `stereofoley render` does) in a fresh subprocess per case. Reported: the subprocess's RSS
    once the analysis is built and the project made (`base`), its peak RSS over the render and
    export (`peak`), and the render's wall time. `--path memory` runs the old whole-clip route
@@ -57,7 +58,10 @@ def _scene_spec(minutes: float, objects: int, lifetime: float, *, seed: int = 12
         exit_ = min(duration, enter + life) if lifetime > 0 else None
         direction = 1.0 if i % 2 else -1.0
         x0 = float(rng.uniform(0.2, 0.8))
-        if kind == "walker":
+        if lifetime <= 0:     # on screen the whole clip: a person walking on the spot
+            spec = ObjectSpec("walker", start=(x0, 0.0), velocity=(0.0, 0.0), size=0.35,
+                              step_period=float(rng.uniform(0.45, 0.6)))
+        elif kind == "walker":
             spec = ObjectSpec("walker", start=(x0, 0.0), velocity=(direction * 0.02, 0.0),
                               size=0.35, step_period=float(rng.uniform(0.45, 0.6)))
         elif kind == "ball":
