@@ -15,7 +15,7 @@
    export (`peak`), and the render's wall time. `--path memory` runs the old whole-clip route
    (render_scene + export_render) instead, for comparison.
 2. `--clip-minutes`: a generated 640x360 clip (`busy_frames`: coloured blocks entering one
-   after another, 25 s each) with `--clip-objects` objects through `python -m app render`
+   after another, `--clip-lifetime` s each) with `--clip-objects` objects through `python -m app render`
    (analysis included): wall time, x real time, peak RSS, tracks found.
 3. `--hour`: a 1-hour analysis with one object on screen all the time, rendered (target
    < 1 GB).
@@ -161,21 +161,21 @@ def busy_frames(width: int, height: int, seconds: float, objects: int, lifetime:
         yield cv2.subtract(cv2.add(frame, up), down)
 
 
-def write_busy_clip(path: Path, minutes: float, objects: int, *, width: int = 640,
-                    height: int = 360, fps: int = 30) -> None:
+def write_busy_clip(path: Path, minutes: float, objects: int, *, lifetime: float = 8.0,
+                    width: int = 640, height: int = 360, fps: int = 30) -> None:
     """`busy_frames` encoded with x264 ultrafast."""
     from bench_analysis import encode_frames
 
-    encode_frames(path, busy_frames(width, height, minutes * 60.0, objects, 25.0, fps=fps),
+    encode_frames(path, busy_frames(width, height, minutes * 60.0, objects, lifetime, fps=fps),
                   width, height, Fraction(fps))
 
 
-def clip_case(minutes: float, objects: int) -> None:
+def clip_case(minutes: float, objects: int, lifetime: float) -> None:
     """A generated 640x360 clip through `python -m app render` (analysis included)."""
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "long.mp4"
         made = time.perf_counter()
-        write_busy_clip(clip, minutes, objects)
+        write_busy_clip(clip, minutes, objects, lifetime=lifetime)
         made = time.perf_counter() - made
         print(f"clip made in {made:.0f} s", flush=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -205,6 +205,8 @@ def main() -> int:
     parser.add_argument("--path", choices=("stream", "memory"), default="stream")
     parser.add_argument("--clip-minutes", type=float, default=0.0)
     parser.add_argument("--clip-objects", type=int, default=120)
+    parser.add_argument("--clip-lifetime", type=float, default=8.0,
+                        help="seconds each object of the clip is on screen")
     parser.add_argument("--hour", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -218,7 +220,7 @@ def main() -> int:
             print(json.dumps(run_case(minutes, args.objects, args.lifetime, args.path)),
                   flush=True)
     if args.clip_minutes > 0:
-        clip_case(args.clip_minutes, args.clip_objects)
+        clip_case(args.clip_minutes, args.clip_objects, args.clip_lifetime)
     if args.hour:
         print(json.dumps(run_case(60.0, 1, 0.0, args.path)), flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at the end", flush=True)
