@@ -26,7 +26,7 @@ import bisect
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, cast
 
 import numpy as np
@@ -703,6 +703,11 @@ class MasterPlan:
     spans: tuple[Span, ...]
     report: dict[str, Any]
 
+    @cached_property
+    def _starts(self) -> list[int]:
+        """The spans' first samples (sorted), to find a block's spans by bisection."""
+        return [lo for lo, _, _ in self.spans]
+
 
 def _scan(mix: np.ndarray, *, chunk: int = _METER_CHUNK) -> tuple[bool, bool]:
     """(finite, audible): no NaN/inf in the mix, and any sample not zero; a chunk at a time."""
@@ -760,7 +765,7 @@ def apply_master(block: np.ndarray, start: int, plan: MasterPlan) -> np.ndarray:
     samples, bit for bit, as `master` gives for the whole signal (the gains are per sample)."""
     out = np.multiply(block, np.float32(plan.scale), dtype=np.float32)
     stop = start + out.shape[1]
-    first = bisect.bisect_right([lo for lo, _, _ in plan.spans], start)
+    first = bisect.bisect_right(plan._starts, start)
     for lo, hi, piece in plan.spans[max(0, first - 1):]:
         if lo >= stop:
             break
