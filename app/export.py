@@ -25,11 +25,12 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timezone
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ import numpy as np
 
 from app.outdir import check_outdir, claim_outdir, temp_prefix
 from app.project import Project
-from app.report import peak_dbfs, render_report
+from app.report import peak_dbfs, render_report, report_text
 from app.stem_groups import (
     StemLayout,
     group_audio,
@@ -47,6 +48,7 @@ from app.stem_groups import (
     plan_stems,
     report_lines,
 )
+from audio.spool import DiskAudio
 from model.foley.render import RenderResult
 from video.base.errors import VideoError
 from video.base.progress import ProgressFn, report, scaled
@@ -83,19 +85,38 @@ def _bwf_fields(project: Project, *, object_id: int | None, label: str, prompt: 
             **{k: float(v) for k, v in extra.items() if isinstance(v, int | float)}}
 
 
-def _write_audio(path: Path, audio: np.ndarray, fields: Mapping[str, Any]) -> None:
-    from audio.bwf import write_bwf
+class _Blocks:
+    """A streamed render's stem or mix for the writer: its (2, k) blocks in order, made when
+    iterated, with their sample peak kept as they go by (for report.txt)."""
 
-    write_bwf(path, audio, **fields)
+    def __init__(self, make: Callable[[], Iterable[np.ndarray]], n_samples: int) -> None:
+        self.make = make
+        self.n_samples = n_samples
+        self.peak = 0.0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for block in self.make():
+            if block.size:
+                self.peak = max(self.peak, float(np.max(np.abs(block))))
+            yield block
 
 
-def _finished_project(project: Project, result: RenderResult, stems: Mapping[int, str]
+def _write_audio(path: Path, audio: np.ndarray | _Blocks, fields: Mapping[str, Any]) -> None:
+    from audio.bwf import write_bwf, write_bwf_blocks
+
+    if isinstance(audio, _Blocks):
+        write_bwf_blocks(path, audio, channels=2, n_samples=audio.n_samples, **fields)
+    else:
+        write_bwf(path, audio, **fields)
+
+
+def _finished_project(project: Project, master: Mapping[str, Any], stems: Mapping[int, str]
                       ) -> Project:
     """The Project as rendered: stem paths filled in ("" for an object folded into its group)
     and the master report recorded."""
     out = project.copy()
     out.objects = [replace(o, stem=stems.get(o.id, "")) for o in project.objects]
-    out.render = replace(project.render, master=dict(result.master))
+    out.render = replace(project.render, master=dict(master))
     return out
 
 
@@ -123,18 +144,129 @@ def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force
     """Render a project (its own sound libraries, seed and settings) and write OUTDIR: the one
     "render then export" path of `stereofoley render` and the studio's headless mode.
 
+    The render streams (`model.foley.stream`): one object at a time to spools in the partial
+    folder, the master stage measured from the mix spool, then every file written a block at
+    a time, so memory does not grow with the number of objects or (beyond one object's
+    sound) the duration. The files are those of `render_scene` + `export_render`, bit for bit.
+    DAW sessions and dry stems need every object's dry sound and curves at hand: with
+    `sessions` or `dry_stems` the render is made in memory as before.
+
+    The result's `mix` is memory-mapped from an unlinked spool and its `stems` are read from
+    the written WAVs when asked for (within half an LSB of 24 bits); it carries no dry audio.
     Progress: 0..0.85 rendering, 0.85..1 writing.
     """
     from audio.library import SoundLibrary
     from model.foley.render import render_scene
 
     library = SoundLibrary.open(list(project.render.libraries), warn=warn)
-    result = render_scene(project.analysis, project.objects, project.render, library=library,
-                          progress=scaled(progress, 0.0, 0.85), warn=warn)
-    written = export_render(outdir, project, result, force=force, review_video=review_video,
-                            progress=scaled(progress, 0.85, 1.0), sessions=sessions,
-                            dry_stems=dry_stems, stems=stems)
-    return written, result
+    if sessions or dry_stems or stems != "objects":
+        # the DAW builder needs every dry sound; group stems are summed from whole stems
+        result = render_scene(project.analysis, project.objects, project.render,
+                              library=library, progress=scaled(progress, 0.0, 0.85), warn=warn)
+        written = export_render(outdir, project, result, force=force, review_video=review_video,
+                                progress=scaled(progress, 0.85, 1.0), sessions=sessions,
+                                dry_stems=dry_stems, stems=stems)
+        return written, result
+    out = check_outdir(outdir, force=force)
+    with claim_outdir(out):
+        result = _stream_claimed(out, project, library=library, review_video=review_video,
+                                 progress=progress, warn=warn)
+    report(progress, 1.0, "exported")
+    return out, result
+
+
+class _WavStems(Mapping[int, np.ndarray]):
+    """Stems of a written OUTDIR by object id, read from their WAV files when asked for."""
+
+    def __init__(self, paths: Mapping[int, Path]) -> None:
+        self._paths = dict(paths)
+
+    def __getitem__(self, object_id: int) -> np.ndarray:
+        import soundfile
+
+        data, _ = soundfile.read(self._paths[object_id], dtype="float32", always_2d=True)
+        return np.ascontiguousarray(data.T)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _stream_claimed(out: Path, project: Project, *, library: Any,
+                    review_video: str | os.PathLike[str] | None, progress: ProgressFn | None,
+                    warn: Callable[[str], None] | None) -> RenderResult:
+    """render_and_export's streamed work, with OUTDIR claimed by this process: spools in
+    `<partial>/.spool`, the WAVs written from them a block at a time (two files at once), the
+    mastered mix kept in its spool for the review video, the spools deleted, the swap."""
+    from app.daw.build import start_timecode
+    from model.foley.stream import StreamedRender, render_streamed
+
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".partial", dir=out.parent))
+    streamed: StreamedRender | None = None
+    try:
+        tmp.chmod(0o755)
+        (tmp / "stems").mkdir()
+        spool = tmp / ".spool"
+        spool.mkdir()
+        streamed = render_streamed(project.analysis, project.objects, project.render,
+                                   folder=spool, library=library,
+                                   progress=scaled(progress, 0.0, 0.85), warn=warn)
+        labels = {t.id: t.label for t in project.analysis.objects}
+        stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects}
+        finished = _finished_project(project, streamed.master, stems)
+        tref = start_timecode(project).samples(SAMPLE_RATE)
+        n = streamed.n_samples
+
+        def mastered_mix() -> Iterator[np.ndarray]:
+            for start, block in zip(range(0, n, BLOCK), streamed.mix_blocks(BLOCK),
+                                    strict=False):
+                streamed.mix.write(start, block)   # the mastered mix, for the review video
+                yield block
+
+        audio = {o.id: _Blocks(partial(streamed.stem_blocks, o.id, BLOCK), n)
+                 for o in project.objects}
+        mix_audio = _Blocks(mastered_mix, n)
+        jobs: list[tuple[Path, np.ndarray | _Blocks, dict[str, Any]]] = [
+            (tmp / stems[o.id], audio[o.id],
+             _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt,
+                         time_reference=tref)) for o in project.objects]
+        jobs.append((tmp / "mix.wav", mix_audio,
+                     _bwf_fields(finished, object_id=None, label="", prompt="",
+                                 time_reference=tref)))
+        total = len(jobs) + 1 + (1 if review_video is not None else 0)
+        _write_all(jobs, scaled(progress, 0.85, 1.0), total)
+        _write_project(tmp, finished, chosen=streamed.chosen)
+        created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        (tmp / "report.txt").write_text(report_text(
+            finished, peaks={o.id: audio[o.id].peak for o in project.objects},
+            mix_peak=mix_audio.peak, n_samples=n, created=created), encoding="utf-8")
+        if review_video is not None:
+            write_review_video(review_video, tmp, streamed.mix)
+        streamed.close()
+        mix = _mapped(spool / "mix.f32", n)
+        shutil.rmtree(spool)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        if streamed is not None:
+            streamed.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RenderResult(n_samples=n, dry={}, stems=_WavStems({
+        o.id: out / stems[o.id] for o in project.objects}), mix=mix,
+        master=dict(streamed.master), chosen=dict(streamed.chosen), limiter=streamed.limiter)
+
+
+BLOCK = 1 << 18     # frames per block written (~5.5 s)
+
+
+def _mapped(path: Path, n: int) -> np.ndarray:
+    """A read-only (2, n) float32 view of an interleaved spool file (it stays valid after the
+    file is deleted: the mapping keeps it)."""
+    if n == 0:
+        return np.zeros((2, 0), dtype=np.float32)
+    return np.memmap(path, dtype="<f4", mode="r", shape=(n, 2)).T
 
 
 def _export_claimed(out: Path, project: Project, result: RenderResult, *,
@@ -161,7 +293,7 @@ def _export_claimed(out: Path, project: Project, result: RenderResult, *,
         n_dry = len(stems) if dry_stems else 0
         n_files = len(stems) + n_dry + len(layout.groups) + 2
         total = n_files + (1 if review_video is not None else 0)
-        finished = _finished_project(project, result, stems)
+        finished = _finished_project(project, result.master, stems)
         timecode = start_timecode(project)
         tref = timecode.samples(SAMPLE_RATE)
         jobs = [(tmp / stems[o.id], result.stems[o.id],
@@ -245,7 +377,7 @@ def _write_project(folder: Path, finished: Project, *,
     (folder / "project.json").write_text(text, encoding="utf-8")
 
 
-def _write_all(jobs: list[tuple[Path, np.ndarray, dict[str, Any]]],
+def _write_all(jobs: Sequence[tuple[Path, np.ndarray | _Blocks, dict[str, Any]]],
                progress: ProgressFn | None, total: int,
                meanwhile: Callable[[], None] | None = None) -> None:
     """Write the audio files two at a time (packing and disk writes release the GIL), running
@@ -288,8 +420,10 @@ def review_path(video: str | os.PathLike[str], folder: Path) -> Path:
     return folder / f"review{ext if ext in _REVIEW_EXTS else '.mkv'}"
 
 
-def write_review_video(video: str | os.PathLike[str], folder: Path, mix: np.ndarray) -> Path:
-    """Copy of `video` with `mix` as a new AAC track; picture packets remuxed, not re-encoded."""
+def write_review_video(video: str | os.PathLike[str], folder: Path,
+                       mix: np.ndarray | DiskAudio) -> Path:
+    """Copy of `video` with `mix` as a new AAC track; picture packets remuxed, not re-encoded.
+    `mix` may be a spool on disk (read 1024 frames at a time)."""
     import av
 
     target = review_path(video, folder)
@@ -310,7 +444,8 @@ def write_review_video(video: str | os.PathLike[str], folder: Path, mix: np.ndar
             # track starts where the picture stream starts
             start = float(vin.start_time * vin.time_base) if vin.start_time is not None \
                 and vin.time_base is not None else 0.0
-            audio = _AudioFeed(aout, np.asarray(mix, dtype=np.float32),
+            audio = _AudioFeed(aout, mix if isinstance(mix, DiskAudio)
+                               else np.asarray(mix, dtype=np.float32),
                                offset=max(0, time_to_sample(start)))
             copied = 0
             for packet in source.demux(vin):
@@ -359,7 +494,7 @@ class _AudioFeed:
 
     FRAME = 1024
 
-    def __init__(self, stream: Any, mix: np.ndarray, *, offset: int = 0) -> None:
+    def __init__(self, stream: Any, mix: np.ndarray | DiskAudio, *, offset: int = 0) -> None:
         self.stream = stream
         self.mix = mix
         self.offset = offset

@@ -20,8 +20,7 @@ from video.base.timebase import SAMPLE_RATE
 
 def peak_dbfs(audio: np.ndarray) -> float:
     """Sample peak of a (channels, samples) array in dBFS (-inf for silence)."""
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
+    return _peak_db(_linear_peak(audio))
 
 
 def _db(value: Any, unit: str) -> str:
@@ -71,10 +70,27 @@ def render_report(finished: Project, stems: Mapping[int, np.ndarray], mix: np.nd
     its rendered stems by object id, and the mix; `extra`: more lines at the end (the group
     stems, app.stem_groups.report_lines). An object folded into its group shows "-" for its
     file."""
+    peaks = {obj.id: _linear_peak(stems[obj.id]) for obj in finished.objects if obj.id in stems}
+    return report_text(finished, peaks=peaks, mix_peak=_linear_peak(mix),
+                       n_samples=mix.shape[-1], created=created, extra=extra)
+
+
+def _linear_peak(audio: np.ndarray) -> float:
+    return float(np.max(np.abs(audio))) if audio.size else 0.0
+
+
+def _peak_db(peak: float) -> float:
+    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def report_text(finished: Project, *, peaks: Mapping[int, float], mix_peak: float,
+                n_samples: int, created: str, extra: Sequence[str] = ()) -> str:
+    """`render_report` from figures measured as the files were written: each stem's and the
+    mix's linear sample peak, and their length (a streamed render never holds them whole)."""
     video = finished.analysis.video
     settings = finished.render
     labels = {t.id: t.label for t in finished.analysis.objects}
-    duration = mix.shape[-1] / SAMPLE_RATE
+    duration = n_samples / SAMPLE_RATE
     lines = ["StereoFoley Studio: render report", "",
              f"video:    {video.path}",
              f"          {video.width}x{video.height}, {float(video.fps):.3f} fps, "
@@ -84,11 +100,11 @@ def render_report(finished: Project, stems: Mapping[int, np.ndarray], mix: np.nd
              f"aligned to video time 0", "",
              "Master (mix.wav)"]
     lines += _master_lines(finished.render.master)
-    lines.append(f"  sample peak:        {_db(peak_dbfs(mix), 'dBFS')}")
+    lines.append(f"  sample peak:        {_db(_peak_db(mix_peak), 'dBFS')}")
     lines += ["", f"Stems ({len(finished.objects)})",
               f"  {'id':>4}  {'label':<14} {'peak dBFS':>9}  {'mute':<4}  file"]
     for obj in finished.objects:
-        peak = peak_dbfs(stems[obj.id]) if obj.id in stems else -math.inf
+        peak = _peak_db(peaks[obj.id]) if obj.id in peaks else -math.inf
         text = f"{peak:9.2f}" if math.isfinite(peak) else "  silent "
         lines.append(f"  {obj.id:>4}  {labels.get(obj.id, ''):<14} {text}  "
                      f"{'yes' if obj.nudges.mute else '':<4}  {obj.stem or '-'}")

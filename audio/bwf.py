@@ -108,9 +108,7 @@ def _check_audio(audio: np.ndarray) -> np.ndarray:
     if data.ndim != 2 or data.shape[0] not in (1, 2):
         raise ValueError(f"BWF export needs (channels, n) audio with 1 or 2 channels, "
                          f"got shape {data.shape}")
-    if not np.all(np.isfinite(data)):
-        raise ValueError("audio contains NaN or inf; refusing to write it")
-    return data
+    return data   # finiteness is checked as it is packed (_packed_blocks)
 
 
 def write_bwf(path: str | os.PathLike[str], audio: np.ndarray, *, sample_rate: int = 48_000,
@@ -127,13 +125,34 @@ def write_bwf(path: str | os.PathLike[str], audio: np.ndarray, *, sample_rate: i
     Written to a temporary file in the same folder, then renamed over `path`.
     """
     data = _check_audio(audio)
+    write_bwf_blocks(path, [data], channels=data.shape[0], n_samples=data.shape[1],
+                     sample_rate=sample_rate, description=description, originator=originator,
+                     originator_reference=originator_reference, time_reference=time_reference,
+                     coding_history=coding_history, loudness_lufs=loudness_lufs,
+                     loudness_range_lu=loudness_range_lu, max_true_peak_db=max_true_peak_db,
+                     origination=origination, umid=umid)
+
+
+def write_bwf_blocks(path: str | os.PathLike[str], blocks: Iterable[np.ndarray], *,
+                     channels: int, n_samples: int, sample_rate: int = 48_000,
+                     description: str, originator: str = "StereoFoley Studio",
+                     originator_reference: str = "", time_reference: int = 0,
+                     coding_history: str = "", loudness_lufs: float | None = None,
+                     loudness_range_lu: float | None = None,
+                     max_true_peak_db: float | None = None,
+                     origination: datetime | None = None, umid: bytes = b"") -> None:
+    """`write_bwf` of audio given as consecutive (channels, k) blocks that make `n_samples`
+    frames in all: each block is packed and written as it comes, so a long stem is written
+    without ever being whole in memory. The bytes are those `write_bwf` writes for the blocks
+    joined. Too few or too many frames, or a NaN/inf, raise ValueError and leave nothing."""
+    if channels not in (1, 2):
+        raise ValueError(f"BWF export needs 1 or 2 channels, got {channels}")
     if sample_rate <= 0:
         raise ValueError(f"sample rate must be positive, got {sample_rate}")
     if not 0 <= time_reference < 1 << 64:
         raise ValueError(f"time reference must fit in 64 bits, got {time_reference}")
     if len(umid) > 64:
         raise ValueError("a UMID is at most 64 bytes")
-    channels = data.shape[0]
     if not coding_history:
         mode = "stereo" if channels == 2 else "mono"
         coding_history = f"A=PCM,F={sample_rate},W=24,M={mode},T={originator}"
@@ -145,15 +164,34 @@ def write_bwf(path: str | os.PathLike[str], audio: np.ndarray, *, sample_rate: i
                          coding_history=coding_history)
     fmt = struct.pack("<HHIIHH", 1, channels, sample_rate, sample_rate * channels * 3,
                       channels * 3, 24)
-    pcm_size = data.shape[1] * channels * 3
+    pcm_size = n_samples * channels * 3
     body = _chunk(b"bext", bext) + _chunk(b"fmt ", fmt)
     riff_size = 4 + len(body) + 8 + pcm_size + pcm_size % 2
     if riff_size > _MAX_RIFF:
         raise ValueError("audio too long for a RIFF WAV file (over 4 GiB)")
     header = b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + body
     _atomic_write(Path(path), itertools.chain(
-        [header, b"data", struct.pack("<I", pcm_size)], _pcm24_chunks(data),
+        [header, b"data", struct.pack("<I", pcm_size)],
+        _packed_blocks(blocks, channels=channels, n_samples=n_samples),
         [b"\0" * (pcm_size % 2)]))
+
+
+def _packed_blocks(blocks: Iterable[np.ndarray], *, channels: int, n_samples: int
+                   ) -> Iterator[memoryview]:
+    """24-bit PCM of consecutive blocks, checked as they come (shape, finite, total length)."""
+    done = 0
+    for block in blocks:
+        data = np.asarray(block)
+        if data.ndim != 2 or data.shape[0] != channels:
+            raise ValueError(f"expected ({channels}, k) blocks, got shape {data.shape}")
+        if not np.all(np.isfinite(data)):
+            raise ValueError("audio contains NaN or inf; refusing to write it")
+        done += data.shape[1]
+        if done > n_samples:
+            raise ValueError(f"more than the {n_samples} frames announced")
+        yield from _pcm24_chunks(data)
+    if done != n_samples:
+        raise ValueError(f"{done} frames given, {n_samples} announced")
 
 
 def _atomic_write(path: Path, parts: Iterable[bytes | memoryview]) -> None:

@@ -22,17 +22,19 @@ gains are applied to float32 audio, in place where the caller allows it.
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage, signal
 
 from audio.mix import fit_length
+from audio.spool import DiskAudio
 from video.base.progress import ProgressFn, report
 from video.base.timebase import SAMPLE_RATE
 
@@ -95,6 +97,8 @@ class MasterResult:
 
 
 def _as_channels(audio: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    if isinstance(audio, DiskAudio):     # read a block at a time by whoever slices it
+        return audio  # type: ignore[return-value]
     data: np.ndarray = np.asarray(audio, dtype=dtype)
     if data.ndim == 1:
         data = data[None, :]
@@ -222,23 +226,40 @@ class _LoudnessMeter:
         """Change of the block energies when the spans are limited: the K-weighted correction
         c = K(x·(g - 1)) is filtered over each group of spans plus the filter's tail, and each
         block gains sum(2·K(x)·c + c²) over its overlap. K(x) there is filtered again from one
-        tail before the group (where the filter has forgotten everything earlier)."""
+        tail before the group (where the filter has forgotten everything earlier). Both filters
+        run a chunk at a time with their state carried (the same samples as one pass), so a
+        limiter that acts over much of a long mix needs no group-long temporaries."""
         delta = np.zeros_like(self.z)
         tail = _k_tail(self.rate)
+        channels = source.shape[0]
+        sections = self.sos.shape[0]
         for group in _span_groups(spans, gap=tail):
             lo, end = group[0][0], min(self.n, group[-1][1] + tail)
-            corr = np.zeros((source.shape[0], end - lo))
-            for a, b, gain in group:
-                corr[:, a - lo: b - lo] = source[:, a:b] * (gain - 1.0)
-            corr = signal.sosfilt(self.sos, corr, axis=-1)
             start = max(0, lo - tail)
-            weighted = signal.sosfilt(self.sos32, source[:, start:end], axis=-1)[:, lo - start:]
-            energy = corr * (2.0 * weighted + corr)
-            sums = np.concatenate([np.zeros((energy.shape[0], 1)),
-                                   np.cumsum(energy, axis=-1)], axis=-1)
-            at_lo = np.clip(self.lo, lo, end) - lo
-            at_hi = np.clip(self.hi, lo, end) - lo
-            delta += sums[:, at_hi] - sums[:, at_lo]
+            state32 = np.zeros((sections, channels, 2), dtype=np.float32)
+            for a in range(start, lo, _METER_CHUNK):     # K(x) from one tail before
+                _, state32 = signal.sosfilt(self.sos32, source[:, a:min(lo, a + _METER_CHUNK)],
+                                            axis=-1, zi=state32)
+            state64 = np.zeros((sections, channels, 2))
+            for a in range(lo, end, _METER_CHUNK):
+                b = min(end, a + _METER_CHUNK)
+                corr = np.zeros((channels, b - a))
+                for s_lo, s_hi, gain in group:
+                    c_lo, c_hi = max(s_lo, a), min(s_hi, b)
+                    if c_hi > c_lo:
+                        corr[:, c_lo - a: c_hi - a] = source[:, c_lo:c_hi] * (
+                            gain[c_lo - s_lo: c_hi - s_lo] - 1.0)
+                corr, state64 = signal.sosfilt(self.sos, corr, axis=-1, zi=state64)
+                weighted, state32 = signal.sosfilt(self.sos32, source[:, a:b], axis=-1,
+                                                   zi=state32)
+                energy = corr * (2.0 * weighted + corr)
+                sums = np.concatenate([np.zeros((channels, 1)), np.cumsum(energy, axis=-1)],
+                                      axis=-1)
+                first = int(np.searchsorted(self.hi, a, side="right"))
+                last = int(np.searchsorted(self.lo, b, side="left"))
+                at_lo = np.clip(self.lo[first:last], a, b) - a
+                at_hi = np.clip(self.hi[first:last], a, b) - a
+                delta[:, first:last] += sums[:, at_hi] - sums[:, at_lo]
         return delta / self.norm
 
 
@@ -372,7 +393,10 @@ class _PeakMap:
         blocks = np.flatnonzero(~self.exact & (self.bound >= floor) & (self.bound > 0.0))
         if blocks.size == 0:
             return
-        for lo, hi in _index_runs(blocks, gap=_MERGE_GAP):
+        per = _METER_CHUNK // _BLOCK     # a long run in pieces: no run-long temporaries
+        runs = [(a, min(b, a + per)) for lo, hi in _index_runs(blocks, gap=_MERGE_GAP)
+                for a, b in [(start, hi) for start in range(lo, hi, per)]]
+        for lo, hi in runs:
             self.exact[lo:hi] = True
             a, b = lo * _BLOCK, min(self.n, hi * _BLOCK)
             ca, cb = max(0, a - _CONTEXT), min(self.n, b + _CONTEXT)
@@ -381,30 +405,38 @@ class _PeakMap:
             self.peaks[a:b] = seg
             self.top = max(self.top, float(seg.max(initial=0.0)))
 
-    def _exact_samples(self) -> np.ndarray:
-        """Indices of the samples whose peaks are exact."""
+    def _exact_runs(self, *, per: int = _METER_CHUNK // _BLOCK) -> Iterator[np.ndarray]:
+        """Indices of the samples whose peaks are exact, a bounded batch of blocks at a time
+        (all of them at once would be 8 bytes per sample of a long, loud mix)."""
         blocks = np.flatnonzero(self.exact)
-        index = (blocks[:, None] * _BLOCK + np.arange(_BLOCK)).reshape(-1)
-        return index[index < self.n]
+        for first in range(0, blocks.size, per):
+            part = blocks[first:first + per]
+            index = (part[:, None] * _BLOCK + np.arange(_BLOCK)).reshape(-1)
+            yield index[index < self.n]
 
     def over(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """Sample positions whose peak exceeds `threshold` (made exact first), and those peaks."""
         self.need(threshold)
-        index = self._exact_samples()
-        values = self.peaks[index]
-        hot = values > threshold
-        return index[hot], values[hot].astype(np.float64)
+        positions, peaks = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+        for index in self._exact_runs():
+            values = self.peaks[index]
+            hot = values > threshold
+            positions.append(index[hot])
+            peaks.append(values[hot].astype(np.float64))
+        return np.concatenate(positions), np.concatenate(peaks)
 
     def top_outside(self, covered: list[tuple[int, int]]) -> float:
         """Largest exact peak outside the [lo, hi) ranges `covered` (sorted, disjoint)."""
-        index = self._exact_samples()
-        if covered:
-            starts = np.array([lo for lo, _ in covered])
-            stops = np.array([hi for _, hi in covered])
-            k = np.searchsorted(starts, index, side="right") - 1
-            inside = (k >= 0) & (index < stops[np.maximum(k, 0)])
-            index = index[~inside]
-        return float(self.peaks[index].max(initial=0.0))
+        starts = np.array([lo for lo, _ in covered], dtype=np.int64)
+        stops = np.array([hi for _, hi in covered], dtype=np.int64)
+        best = 0.0
+        for index in self._exact_runs():
+            if covered:
+                k = np.searchsorted(starts, index, side="right") - 1
+                inside = (k >= 0) & (index < stops[np.maximum(k, 0)])
+                index = index[~inside]
+            best = max(best, float(self.peaks[index].max(initial=0.0)))
+        return best
 
 
 def _block_peaks(data: np.ndarray) -> np.ndarray:
@@ -661,25 +693,48 @@ def _apply(audio: np.ndarray, scale: float, spans: list[Span], *, in_place: bool
     return out
 
 
-def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
-           config: MasterConfig = MasterConfig(),
-           progress: ProgressFn | None = None, in_place: bool = False) -> MasterResult:
-    """Loudness-normalize and true-peak-limit the sum of `stems`; return stems, mix and report.
+@dataclass(frozen=True)
+class MasterPlan:
+    """What the master stage does to a mix, decided from the whole mix: the linear loudness
+    `scale` and the limiter `spans`, both applied alike to the mix and to every playing stem
+    (`apply_master`), and the report saved in project.json."""
 
-    Pass the stems that should be heard (the mixer's active ones). The loudness gain is refined
-    over a few passes because limiting lowers loudness; silence (nothing measurable) gets no
-    gain. Every output stem is (2, n_samples) float32 and the stems sum to the mix.
-    in_place: the caller hands over its float32 stems, which are then scaled where they are
-    (the returned stems are those arrays) instead of being copied.
-    """
-    fitted = {oid: fit_length(s, n_samples) for oid, s in stems.items()}
-    mix = np.zeros((2, n_samples), dtype=np.float32)
-    for oid in sorted(fitted):
-        mix += fitted[oid]
-    if not np.isfinite(np.sum(mix, dtype=np.float64)):
+    scale: float
+    spans: tuple[Span, ...]
+    report: dict[str, Any]
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """The spans' first samples (sorted), to find a block's spans by bisection."""
+        return [lo for lo, _, _ in self.spans]
+
+
+def _scan(mix: np.ndarray, *, chunk: int = _METER_CHUNK) -> tuple[bool, bool]:
+    """(finite, audible): no NaN/inf in the mix, and any sample not zero; a chunk at a time."""
+    n = mix.shape[1]
+    finite, audible = True, False
+    for start in range(0, n, chunk):
+        part = mix[:, start:min(n, start + chunk)]
+        finite = finite and bool(np.isfinite(np.sum(part, dtype=np.float64)))
+        audible = audible or bool(np.any(part))
+    return finite, audible
+
+
+def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterConfig(),
+                progress: ProgressFn | None = None) -> MasterPlan:
+    """Measure a (2, n) mix and decide the loudness gain and the true-peak limiter.
+
+    `mix` may be an array or a `DiskAudio` spool: every pass over it reads a block at a time
+    (the loudness meter keeps only gating-block energies, the peak map only block peaks and
+    the oversampled peaks near the top), so a long mix need not be in memory."""
+    # the analysis only slices [:, a:b] and reads .shape, which a DiskAudio answers alike
+    mix = cast(np.ndarray, mix)
+    n_samples = mix.shape[1]
+    finite, audible = _scan(mix)
+    if not finite:
         raise ValueError("stems contain NaN or inf; refusing to master them")
     report(progress, 0.05, "measuring loudness")
-    meter = _LoudnessMeter(mix) if n_samples and np.any(mix) else None
+    meter = _LoudnessMeter(mix) if n_samples and audible else None
     lufs_before = meter.lufs() if meter is not None else -math.inf
     measurable = math.isfinite(lufs_before)
     peak_map = _PeakMap(mix, config.oversample)
@@ -701,8 +756,44 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
         "true_peak_before_db": _db_or_none(_to_db(peak_map.top)),
         "true_peak_after_db": _db_or_none(_to_db(peak_after)),
         "passes": passes, "limiter": _limiter_report(spans)}
-    out_stems = {oid: _apply(s, scale, spans, in_place=in_place or not np.may_share_memory(
+    return MasterPlan(scale=scale, spans=tuple(spans), report=info)
+
+
+def apply_master(block: np.ndarray, start: int, plan: MasterPlan) -> np.ndarray:
+    """Frames [start, start + k) of a playing stem or the mix after the master stage: the
+    (channels, k) `block` times the loudness scale and the limiter gain, as float32. The same
+    samples, bit for bit, as `master` gives for the whole signal (the gains are per sample)."""
+    out = np.multiply(block, np.float32(plan.scale), dtype=np.float32)
+    stop = start + out.shape[1]
+    first = bisect.bisect_right(plan._starts, start)
+    for lo, hi, piece in plan.spans[max(0, first - 1):]:
+        if lo >= stop:
+            break
+        a, b = max(lo, start), min(hi, stop)
+        if b > a:
+            out[:, a - start: b - start] *= piece[a - lo: b - lo].astype(np.float32)
+    return out
+
+
+def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
+           config: MasterConfig = MasterConfig(),
+           progress: ProgressFn | None = None, in_place: bool = False) -> MasterResult:
+    """Loudness-normalize and true-peak-limit the sum of `stems`; return stems, mix and report.
+
+    Pass the stems that should be heard (the mixer's active ones). The loudness gain is refined
+    over a few passes because limiting lowers loudness; silence (nothing measurable) gets no
+    gain. Every output stem is (2, n_samples) float32 and the stems sum to the mix.
+    in_place: the caller hands over its float32 stems, which are then scaled where they are
+    (the returned stems are those arrays) instead of being copied.
+    """
+    fitted = {oid: fit_length(s, n_samples) for oid, s in stems.items()}
+    mix = np.zeros((2, n_samples), dtype=np.float32)
+    for oid in sorted(fitted):
+        mix += fitted[oid]
+    plan = plan_master(mix, config=config, progress=progress)
+    spans = list(plan.spans)
+    out_stems = {oid: _apply(s, plan.scale, spans, in_place=in_place or not np.may_share_memory(
         s, stems[oid])) for oid, s in fitted.items()}
-    out_mix = _apply(mix, scale, spans, in_place=True)
+    out_mix = _apply(mix, plan.scale, spans, in_place=True)
     report(progress, 1.0, "mastered")
-    return MasterResult(stems=out_stems, mix=out_mix, report=info, limiter=tuple(spans))
+    return MasterResult(stems=out_stems, mix=out_mix, report=plan.report, limiter=plan.spans)

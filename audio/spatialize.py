@@ -23,6 +23,7 @@ Mute and solo are the mixer's business, not applied here.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -484,6 +485,69 @@ def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges
                                                               stop=stop)
         _gains_span(out, src, src, gain_l, gain_r, block=config.block, start=start, stop=stop)
     return out
+
+
+def _sounding_chunks(x: np.ndarray, spans: list[tuple[int, int]], reach: int
+                     ) -> list[tuple[int, int]]:
+    """The spans of `spans` whose samples can be non-zero: those within `reach` samples of a
+    non-zero sample of x (every other span of the output is exactly zero)."""
+    nonzero = np.zeros(len(spans), dtype=bool)
+    for i, (start, stop) in enumerate(spans):
+        nonzero[i] = bool(np.any(x[start:stop]))
+    keep = nonzero.copy()
+    if reach > 0:                      # a filter reaches across a chunk edge
+        for i in map(int, np.flatnonzero(nonzero)):
+            start, stop = spans[i]
+            j = i - 1                  # earlier chunks within reach of a sample near the start
+            while j >= 0 and spans[j][1] > start - reach and np.any(
+                    x[start:min(stop, spans[j][1] + reach)]):
+                keep[j], j = True, j - 1
+            j = i + 1
+            while j < len(spans) and spans[j][0] < stop + reach and np.any(
+                    x[max(start, spans[j][0] - reach):stop]):
+                keep[j], j = True, j + 1
+    return [span for span, on in zip(spans, keep, strict=True) if on]
+
+
+def spatialize_chunks(dry: np.ndarray, track: Track, info: VideoInfo, *,
+                      nudges: Nudges = NO_NUDGES, config: SpatialConfig = SpatialConfig()
+                      ) -> tuple[tuple[int, int], Iterator[tuple[int, np.ndarray]]]:
+    """`spatialize` a chunk at a time, skipping what is silent: ([lo, hi), chunks) where the
+    chunks are (start, (2, k) float32) in ascending order inside [lo, hi), and every sample of
+    the stem outside the chunks is exactly zero (a filter of silence is silence). The samples
+    are bit for bit those of `spatialize`; without width, ITD or Doppler no full-length stereo
+    array is made (the stem can be written to disk as it is made, a chunk at a time).
+    [lo, hi) is empty (0, 0) for a silent stem."""
+    if config.itd or config.doppler or max(nudges.width, config.auto_width) > 0.0:
+        stem = spatialize(dry, track, info, nudges=nudges, config=config)
+        spans = _sounding_chunks(np.max(np.abs(stem), axis=0), chunks(stem.shape[1],
+                                 block=config.block), 0)
+        whole = (spans[0][0], spans[-1][1]) if spans else (0, 0)
+        return whole, ((a, stem[:, a:b]) for a, b in spans)
+    x = _as_mono(dry)
+    reach = binomial_taps(config.air_filter_order).size // 2 if config.air_absorption else 0
+    spans = _sounding_chunks(x, chunks(x.size, block=config.block), reach)
+    whole = (spans[0][0], spans[-1][1]) if spans else (0, 0)
+    return whole, _chunk_stream(x, spans, track, info, nudges=nudges, config=config)
+
+
+def _chunk_stream(x: np.ndarray, spans: list[tuple[int, int]], track: Track, info: VideoInfo,
+                  *, nudges: Nudges, config: SpatialConfig) -> Iterator[tuple[int, np.ndarray]]:
+    """The common path of `spatialize` (no width, ITD or Doppler) over the given chunks."""
+    distance = distance_control(track, info, n_samples=x.size, nudges=nudges, config=config)
+    weight = _air_weight(distance, config)
+    pan = pan_control(track, info, n_samples=x.size, nudges=nudges,
+                      control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
+    gain_l, gain_r = (g.astype(np.float32) for g in _channel_gains(pan, distance, nudges, config))
+    for start, stop in spans:
+        src = x[start:stop] if weight is None else _air_span(x, weight, config, start=start,
+                                                              stop=stop)
+        out = np.empty((2, stop - start), dtype=np.float32)
+        np.multiply(src, control_segment(gain_l, block=config.block, start=start, stop=stop),
+                    out=out[0])
+        np.multiply(src, control_segment(gain_r, block=config.block, start=start, stop=stop),
+                    out=out[1])
+        yield start, out
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,12 @@ def cheap_frames(width: int, height: int, fps: Fraction, seconds: float) -> Iter
 def write_cheap_clip(path: Path, width: int, height: int, seconds: float,
                      fps: Fraction = Fraction(30)) -> None:
     """Encode `cheap_frames` with x264 ultrafast (fast to make, still a normal H.264 file)."""
+    encode_frames(path, cheap_frames(width, height, fps, seconds), width, height, fps)
+
+
+def encode_frames(path: Path, frames: Iterator[np.ndarray], width: int, height: int,
+                  fps: Fraction = Fraction(30)) -> None:
+    """RGB frames as an H.264 file, x264 ultrafast."""
     import av
 
     with av.open(str(path), mode="w") as container:
@@ -67,7 +73,7 @@ def write_cheap_clip(path: Path, width: int, height: int, seconds: float,
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = Fraction(1) / fps
         stream.codec_context.options = {"preset": "ultrafast", "crf": "23", "g": "60"}
-        for i, image in enumerate(cheap_frames(width, height, fps, seconds)):
+        for i, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts = i
             frame.time_base = Fraction(1) / fps

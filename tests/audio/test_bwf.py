@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audio.bwf import read_bext, to_pcm24, write_bwf
+from audio.bwf import read_bext, to_pcm24, write_bwf, write_bwf_blocks
 from video.base.errors import InputError
 
 LSB = 1.0 / (1 << 23)
@@ -175,3 +175,34 @@ def test_long_stems_read_back_sample_exact(tmp_path: Path, dtype: type, frames: 
     expected = np.clip(np.rint(audio.astype(np.float64) * 2**23), -2**23, 2**23 - 1)
     assert rate == 48_000 and back.shape == (frames, 2)
     np.testing.assert_array_equal(back.T.astype(np.int64) >> 8, expected.astype(np.int64))
+
+
+FIELDS = {"description": "blocks", "originator_reference": "R1", "time_reference": 4800,
+          "origination": datetime(2024, 1, 2, 3, 4, 5), "loudness_lufs": -23.0}
+
+
+@pytest.mark.parametrize("frames", [1, 1000, 65_536, 70_001])
+def test_blocks_write_the_same_bytes_as_the_whole(tmp_path: Path, stereo: np.ndarray,
+                                                  frames: int) -> None:
+    write_bwf(tmp_path / "whole.wav", stereo, **FIELDS)
+    blocks = (stereo[:, a:a + frames] for a in range(0, stereo.shape[1], frames))
+    write_bwf_blocks(tmp_path / "blocks.wav", blocks, channels=2, n_samples=stereo.shape[1],
+                     **FIELDS)
+    assert (tmp_path / "blocks.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()
+
+
+@pytest.mark.parametrize(("n_samples", "poison", "message"), [
+    (48_001, False, "48000 frames given, 48001 announced"),
+    (47_999, False, "more than the 47999 frames"),
+    (48_000, True, "NaN or inf"),
+])
+def test_blocks_that_do_not_add_up_leave_nothing(tmp_path: Path, stereo: np.ndarray,
+                                                 n_samples: int, poison: bool,
+                                                 message: str) -> None:
+    data = stereo.copy()
+    if poison:
+        data[1, 30_000] = np.nan
+    blocks = (data[:, a:a + 10_000] for a in range(0, data.shape[1], 10_000))
+    with pytest.raises(ValueError, match=message):
+        write_bwf_blocks(tmp_path / "x.wav", blocks, channels=2, n_samples=n_samples, **FIELDS)
+    assert list(tmp_path.iterdir()) == []

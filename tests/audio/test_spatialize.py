@@ -27,6 +27,7 @@ from audio.spatialize import (
     frame_samples,
     pan_curve,
     spatialize,
+    spatialize_chunks,
 )
 from video.base.timebase import SAMPLE_RATE, frame_to_sample, time_to_sample
 from video.base.tracks import Track, VideoInfo
@@ -483,3 +484,53 @@ def test_a_step_is_panned_at_its_foot_not_the_box_centre() -> None:
     # the designer's offset applies to the foot's place too
     shifted = pan_curve(track, info, n_samples=n, nudges=Nudges(pan_offset=0.1))
     assert shifted[time_to_sample(1.06)] == pytest.approx(0.9, abs=0.01)
+
+
+# ------------------------------------------------------------------ chunked (streamed) render
+
+
+def _sparse_dry(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Silence with two bursts (one straddling a chunk edge) and a lone click."""
+    dry = np.zeros(n, dtype=np.float32)
+    dry[40_000:90_000] = 0.2 * rng.standard_normal(50_000)
+    dry[130_000:131_000] = 0.5 * rng.standard_normal(1000)
+    dry[200_000] = 0.9
+    return dry
+
+
+@pytest.mark.parametrize(("config", "nudges"), [
+    (SpatialConfig(), Nudges()),                                  # air on: the common path
+    (DRY, Nudges(pan_offset=0.3, gain_db=-4.0)),
+    (SpatialConfig(), Nudges(width=0.7)),                         # width: the whole-stem path
+    (SpatialConfig(itd=True, doppler=True), Nudges()),
+])
+def test_spatialize_chunks_equal_spatialize_and_skip_only_silence(
+        config: SpatialConfig, nudges: Nudges, rng: np.random.Generator) -> None:
+    info = make_info(12.0)
+    frames = np.arange(info.frames)
+    track = Track(id=1, label="obj", frames=frames,
+                  boxes=boxes_from(np.linspace(0.1, 0.9, frames.size) * W,
+                                   np.linspace(0.002, 0.08, frames.size)))
+    dry = _sparse_dry(12 * SAMPLE_RATE, rng)
+    whole = spatialize(dry, track, info, nudges=nudges, config=config)
+    (lo, hi), parts = spatialize_chunks(dry, track, info, nudges=nudges, config=config)
+    rebuilt = np.zeros_like(whole)
+    starts = []
+    for start, chunk in parts:
+        assert lo <= start and start + chunk.shape[1] <= hi
+        rebuilt[:, start:start + chunk.shape[1]] = chunk
+        starts.append(start)
+    assert starts == sorted(starts)
+    np.testing.assert_array_equal(rebuilt, whole)           # bit for bit, silence included
+    assert 0 < lo <= 40_000 and 200_000 < hi < 300_000    # the silent ends are skipped
+    covered = sum(c.shape[1] for _, c in spatialize_chunks(dry, track, info, nudges=nudges,
+                                                           config=config)[1])
+    assert covered < whole.shape[1] // 2
+    assert covered <= 7 * 32_736      # the chunks with sound, and a neighbour for the filters
+
+
+def test_spatialize_chunks_of_silence_are_nothing() -> None:
+    info = make_info(2.0)
+    (lo, hi), parts = spatialize_chunks(np.zeros(2 * SAMPLE_RATE, dtype=np.float32),
+                                        static_track(0.5, 0.05, info), info)
+    assert (lo, hi) == (0, 0) and list(parts) == []
