@@ -211,6 +211,23 @@ def render_shot(shot: Shot, outdir: str, options: Mapping[str, Any], *,
                       time.monotonic() - start)
 
 
+def clear_dead_render(folder: Path) -> None:
+    """Remove what a render killed outright (SIGKILL, the out-of-memory killer) left beside
+    its folder on this machine: its partial folder and its claim on the folder."""
+    from app.outdir import lock_path, pid_alive, remove_stale_temps
+
+    if not folder.parent.is_dir():
+        return
+    remove_stale_temps(folder)
+    lock = lock_path(folder)
+    try:
+        owner = int(lock.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return
+    if not pid_alive(owner):
+        lock.unlink(missing_ok=True)
+
+
 # -- local process pool ------------------------------------------------------------------------
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -252,6 +269,7 @@ def run_pool(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, 
     threads = max(1, cpu_count() // workers)
     pending = list(shots)
     results: list[ShotResult] = []
+    died: list[Shot] = []
     while pending:
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                    initargs=(threads,))
@@ -272,6 +290,7 @@ def run_pool(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, 
                         row = future.result()
                     except BrokenProcessPool:
                         broken = True
+                        died.append(shot)
                         row = ShotResult(shot.name, str(shot.video), FAILED,
                                          error="its worker process died (killed, or out of "
                                                "memory)")
@@ -280,7 +299,9 @@ def run_pool(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, 
         except BaseException:
             _stop_workers(pool)
             raise
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True)         # the dead pool's processes are reaped by now
+    for shot in died:
+        clear_dead_render(Path(outdir) / shot.name)
     return results
 
 

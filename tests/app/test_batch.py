@@ -293,6 +293,29 @@ def test_sigterm_leaves_only_finished_renders(shots: dict[str, Path], tmp_path: 
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_a_killed_worker_fails_its_shot_and_the_batch_goes_on(
+        shots: dict[str, Path], tmp_path: Path, cache_env: None) -> None:
+    out = tmp_path / "film"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "batch", str(shots["walk"]),
+                             str(shots["crash"]), "-o", str(out), "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 120
+    partial: list[Path] = []
+    while time.monotonic() < deadline and proc.poll() is None and not partial:
+        partial = list(out.glob(".walk.*.partial")) if out.is_dir() else []
+        time.sleep(0.01)
+    assert partial, "the first shot was never seen writing"
+    worker = int(partial[0].name.split(".")[2])          # .walk.PID.xxx.partial
+    os.kill(worker, signal.SIGKILL)                      # as the out-of-memory killer would
+    _, stderr = proc.communicate(timeout=180)
+    assert proc.returncode == 1, stderr
+    rows = _rows(out)
+    assert rows["walk"]["status"] == "failed" and "worker process died" in rows["walk"]["error"]
+    assert rows["crash"]["status"] == "rendered" and is_previous_render(out / "crash")
+    assert sorted(p.name for p in out.iterdir()) == ["crash", "summary.csv", "summary.txt"]
+
+
 @pytest.mark.parametrize(("case", "message"), [
     ("missing", "video file not found"),
     ("outdir-file", "is not a folder"),
