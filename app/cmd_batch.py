@@ -34,7 +34,7 @@ from app.batch import (
     run_pool,
     run_ray,
 )
-from app.outdir import claim_outdir
+from app.outdir import check_place, claim_outdir
 from video.base.atomic import atomic_write_text
 from video.base.errors import InputError
 
@@ -45,23 +45,12 @@ _BATCH_ONLY = ("command", "shots", "video", "output", "workers", "ray")
 
 
 def check_batch_outdir(text: str) -> Path:
-    """OUTDIR of a batch: a new folder, or an earlier batch's (its finished shots are kept);
-    never the current folder or a parent of it, a file, or somewhere this process cannot
-    write. Returns it resolved."""
-    if not text.strip():
-        raise InputError("output folder name is empty")
-    out = Path(text).resolve()
-    cwd = Path.cwd().resolve()
-    if out == cwd or out in cwd.parents:
-        raise InputError(f"output folder {text} is the current folder or holds it: "
-                         f"name a new folder for the batch")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"output {text} exists and is not a folder")
-    if not out.parent.is_dir():
-        raise InputError(f"output folder's parent {Path(text).parent} does not exist")
-    where = out if out.is_dir() else out.parent
-    if not os.access(where, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write in {where}: permission denied")
+    """OUTDIR of a batch: where a render's OUTDIR may go (app.outdir.check_place), and a new
+    folder or an earlier batch's (its finished shots are kept) that this process can write
+    in. Returns it resolved."""
+    out = check_place(text).resolve()
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write in {text}: permission denied")
     return out
 
 

@@ -268,18 +268,26 @@ def test_ray_gives_the_pools_audio(pooled: tuple[int, str, Path], shots: dict[st
         assert rows[name]["objects"] == _rows(pooled[2])[name]["objects"]
 
 
+def _batch_writing(shots: dict[str, Path], out: Path, *, workers: int, pattern: str
+                   ) -> tuple[subprocess.Popen[bytes], list[Path]]:
+    """`stereofoley batch walk crash` started in a process of its own, returned as soon as a
+    render's partial folder matching `pattern` appears in OUTDIR (or the batch has ended)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "batch", str(shots["walk"]),
+                             str(shots["crash"]), "-o", str(out), "--workers", str(workers)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 120
+    partial: list[Path] = []
+    while time.monotonic() < deadline and proc.poll() is None and not partial:
+        partial = list(out.glob(pattern)) if out.is_dir() else []
+        time.sleep(0.01)
+    return proc, partial
+
+
 def test_sigterm_leaves_only_finished_renders(shots: dict[str, Path], tmp_path: Path,
                                               cache_env: None) -> None:
     out = tmp_path / "film"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "batch", str(shots["walk"]),
-                             str(shots["crash"]), "-o", str(out), "--workers", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.is_dir() and any(p.name.endswith(".partial") for p in out.iterdir()):
-            break                                       # a render is writing its files
-        time.sleep(0.02)
+    proc, _ = _batch_writing(shots, out, workers=2, pattern=".*.partial")
     assert proc.poll() is None, "the batch ended before it could be interrupted"
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=120)
@@ -296,15 +304,7 @@ def test_sigterm_leaves_only_finished_renders(shots: dict[str, Path], tmp_path: 
 def test_a_killed_worker_fails_its_shot_and_the_batch_goes_on(
         shots: dict[str, Path], tmp_path: Path, cache_env: None) -> None:
     out = tmp_path / "film"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "batch", str(shots["walk"]),
-                             str(shots["crash"]), "-o", str(out), "--workers", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 120
-    partial: list[Path] = []
-    while time.monotonic() < deadline and proc.poll() is None and not partial:
-        partial = list(out.glob(".walk.*.partial")) if out.is_dir() else []
-        time.sleep(0.01)
+    proc, partial = _batch_writing(shots, out, workers=1, pattern=".walk.*.partial")
     assert partial, "the first shot was never seen writing"
     worker = int(partial[0].name.split(".")[2])          # .walk.PID.xxx.partial
     os.kill(worker, signal.SIGKILL)                      # as the out-of-memory killer would
