@@ -34,6 +34,7 @@ from video.base.errors import InputError
 RENDERED, SKIPPED, FAILED = "rendered", "skipped", "failed"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+RESERVED_NAMES = ("summary.csv", "summary.txt")   # the batch's own files in OUTDIR
 RAY_HINT = "pip install 'stereofoley-studio[ray]'"
 
 
@@ -81,15 +82,17 @@ def shot_names(videos: Sequence[Path]) -> list[str]:
     order gives every video the same folder again."""
     bases = [_safe_name(v.stem) for v in videos]
     names: list[str] = [""] * len(videos)
-    taken = {b.casefold() for b in bases}
+    taken = {b.casefold() for b in bases} | set(RESERVED_NAMES)
     groups: dict[str, list[int]] = {}
     for i, base in enumerate(bases):
         groups.setdefault(base.casefold(), []).append(i)
-    for members in groups.values():
+    for key, members in groups.items():
         members = sorted(members, key=lambda i: str(videos[i]))
-        names[members[0]] = bases[members[0]]
+        if key not in RESERVED_NAMES:
+            names[members[0]] = bases[members[0]]
+            members = members[1:]
         suffix = 2
-        for i in members[1:]:
+        for i in members:
             while f"{bases[i]}-{suffix}".casefold() in taken:
                 suffix += 1
             names[i] = f"{bases[i]}-{suffix}"
@@ -354,6 +357,7 @@ def run_ray(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, a
         except BaseException:
             for ref in refs:          # KeyboardInterrupt inside each task: partials removed
                 ray.cancel(ref)
+            ray.wait(list(refs), num_returns=len(refs), timeout=30)  # before any shutdown
             raise
         return results
     finally:

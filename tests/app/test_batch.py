@@ -138,6 +138,7 @@ def _serial_doc(folder: Path) -> dict:  # type: ignore[type-arg]
     (["/a/walk-2.mp4", "/a/walk.mp4", "/b/walk.mp4"], ["walk-2", "walk", "walk-3"]),
     (["/a/shot 1 (final)!.mp4"], ["shot-1-final"]),
     (["/a/.hidden.mp4", "/a/....mp4"], ["hidden", "shot"]),
+    (["/a/Summary.csv.mp4", "/a/summary.txt.mov"], ["Summary.csv-2", "summary.txt-2"]),
 ])
 def test_shot_names_are_safe_unique_and_independent_of_order(paths: list[str],
                                                               names: list[str]) -> None:
@@ -255,14 +256,18 @@ def test_ray_gives_the_pools_audio(pooled: tuple[int, str, Path], shots: dict[st
     out = tmp_path / "film"
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
     try:
-        code, stdout, stderr = _batch([str(shots["walk"]), str(shots["crash"]), "-o", str(out),
-                                       "--ray", "auto", "--seed", "3"], capsys)
+        code, stdout, stderr = _batch([str(shots["walk"]), str(shots["broken"]),
+                                       str(shots["crash"]), "-o", str(out), "--ray", "auto",
+                                       "--seed", "3"], capsys)
         assert ray.is_initialized()                     # the caller's connection is kept
     finally:
         ray.shutdown()
-    assert code == 0, stderr
+    assert code == 1, stderr
     rows = _rows(out)
-    assert [r["status"] for r in rows.values()] == ["rendered", "rendered"]
+    assert [r["status"] for r in rows.values()] == ["rendered", "failed", "rendered"]
+    assert rows["broken"]["error"] == _rows(pooled[2])["broken"]["error"]
+    assert sorted(p.name for p in out.iterdir()) == ["crash", "summary.csv", "summary.txt",
+                                                     "walk"]
     for name in DURATIONS:
         _assert_same_audio(out / name, pooled[2] / name)
         assert rows[name]["objects"] == _rows(pooled[2])[name]["objects"]
