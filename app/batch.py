@@ -319,6 +319,22 @@ def ray_module() -> ModuleType:
     return ray
 
 
+def check_reachable(address: str, *, timeout: float = 5.0) -> None:
+    """A `host:port` or `ray://host:port` cluster address must accept a TCP connection within
+    `timeout` seconds (Ray itself retries an unreachable address for minutes); "auto" and
+    "local" are Ray's to resolve."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if address in ("auto", "local") or not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(f"cannot reach the Ray cluster at {address}: "
+                         f"{exc.strerror or exc}") from None
+
+
 def run_ray(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, address: str,
             num_cpus: int | None, on_done: Callable[[ShotResult], None]) -> list[ShotResult]:
     """Render the shots as Ray tasks (one CPU, one thread each) on the cluster at `address`
@@ -329,6 +345,7 @@ def run_ray(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, a
     ray = ray_module()
     started = False
     if not ray.is_initialized():
+        check_reachable(address)
         kwargs: dict[str, Any] = {"logging_level": "ERROR", "include_dashboard": False}
         if address == "local":
             kwargs["num_cpus"] = num_cpus
@@ -336,7 +353,7 @@ def run_ray(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, a
             ray.init(address=address, **kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise InputError(f"cannot connect to the Ray cluster at {address}: "
-                             f"{one_line(exc)}") from None
+                             f"{' '.join(str(exc).split())}") from None
         started = True
     try:
         task = ray.remote(num_cpus=1, max_retries=1)(render_shot)

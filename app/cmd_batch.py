@@ -27,6 +27,7 @@ from app.batch import (
     SKIPPED,
     Shot,
     ShotResult,
+    check_reachable,
     cpu_count,
     plan_shots,
     previous_result,
@@ -137,6 +138,7 @@ def run_batch(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     if args.ray is not None:
         ray_module()
+        check_reachable(args.ray)
     session_formats(args.session)
     options = render_options(args)
     out = check_batch_outdir(args.output)
@@ -155,16 +157,22 @@ def run_batch(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     with claim_outdir(out):          # a second batch into OUTDIR fails at once
+        created = not out.exists()
         out.mkdir(exist_ok=True)
         for i, row in enumerate(rows.values(), start=1):
             sys.stderr.write(_progress_line(i, len(shots), row) + "\n")
-        if todo and args.ray is not None:
-            run_ray(todo, str(out), options, address=args.ray, num_cpus=args.workers,
-                    on_done=finished)
-        elif todo:
-            workers = args.workers or max(1, min(cpu_count(), len(todo)))
-            run_pool(todo, str(out), options, workers=min(workers, len(todo)),
-                     on_done=finished)
+        try:
+            if todo and args.ray is not None:
+                run_ray(todo, str(out), options, address=args.ray, num_cpus=args.workers,
+                        on_done=finished)
+            elif todo:
+                workers = args.workers or max(1, min(cpu_count(), len(todo)))
+                run_pool(todo, str(out), options, workers=min(workers, len(todo)),
+                         on_done=finished)
+        except InputError:            # e.g. the Ray cluster refused us: leave no empty OUTDIR
+            if created and not any(out.iterdir()):
+                out.rmdir()
+            raise
         ordered = [rows[shot.name] for shot in shots]
         elapsed = time.monotonic() - start
         text = summary_text(ordered, total_seconds=elapsed)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -329,6 +330,7 @@ def test_a_killed_worker_fails_its_shot_and_the_batch_goes_on(
     ("foreign", "holds files a render did not write"),
     ("session", "--session"),
     ("no-ray", "needs Ray, which is not installed"),
+    ("ray-unreachable", "cannot reach the Ray cluster at 127.0.0.1:"),
 ])
 def test_bad_input_is_one_error_line_and_writes_nothing(
         case: str, message: str, shots: dict[str, Path], tmp_path: Path,
@@ -351,6 +353,12 @@ def test_bad_input_is_one_error_line_and_writes_nothing(
     elif case == "no-ray":
         monkeypatch.setitem(sys.modules, "ray", None)   # `import ray` raises ImportError
         argv += ["--ray", "auto"]
+    elif case == "ray-unreachable":
+        pytest.importorskip("ray")
+        with socket.socket() as probe:                  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        argv += ["--ray", f"127.0.0.1:{port}"]
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     code, stdout, stderr = _batch(argv, capsys)
     assert code == 2
