@@ -317,9 +317,12 @@ def test_a_killed_worker_fails_its_shot_and_the_batch_goes_on(
     _, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 1, stderr
     rows = _rows(out)
-    assert rows["walk"]["status"] == "failed" and "worker process died" in rows["walk"]["error"]
-    assert rows["crash"]["status"] == "rendered" and is_previous_render(out / "crash")
-    assert sorted(p.name for p in out.iterdir()) == ["crash", "summary.csv", "summary.txt"]
+    # walk's worker is killed while writing, or, if walk just finished, while it renders crash
+    failed = [name for name, row in rows.items() if row["status"] == "failed"]
+    assert len(failed) == 1 and "worker process died" in rows[failed[0]]["error"]
+    (kept,) = set(rows) - set(failed)
+    assert rows[kept]["status"] == "rendered" and is_previous_render(out / kept)
+    assert sorted(p.name for p in out.iterdir()) == sorted([kept, "summary.csv", "summary.txt"])
 
 
 @pytest.mark.parametrize(("case", "message"), [
