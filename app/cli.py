@@ -1,4 +1,4 @@
-"""`stereofoley` command line: studio, analyze, render, eval (the contract in DESIGN.md).
+"""`stereofoley` command line: studio, analyze, render, batch, eval (the contract in DESIGN.md).
 
 Bad input of any kind ends with exit status 2 and one stderr line starting with `error:`; no
 traceback reaches the user and no partial output file is left behind (each command writes to a
@@ -130,6 +130,45 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                         help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
 
+    batch = sub.add_parser("batch", help="render a film's shots: one render folder per shot",
+                           description="Render each video as 'render' does, into OUTDIR/NAME "
+                                       "(NAME: the file's stem, made unique), in parallel, and "
+                                       "write the summary table OUTDIR/summary.csv and "
+                                       "summary.txt (shot, status, duration, objects, loudness, "
+                                       "time). A failed shot does not stop the others (exit "
+                                       "status 1 then); a shot rendered before is skipped.")
+    batch.add_argument("shots", nargs="+", metavar="SHOT", help="the shots' video files")
+    batch.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                       help="output folder: one render folder per shot and the summary (new, "
+                            "or an earlier batch's)")
+    batch.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="shots rendered at once (default: the CPUs, at most the shots); "
+                            "with --ray local, the local cluster's CPUs")
+    batch.add_argument("--ray", metavar="ADDRESS", default=None,
+                       help="run the shots as Ray tasks on the cluster at ADDRESS ('auto': the "
+                            "running one, 'local': start one here); needs the ray extra and a "
+                            "file system all nodes share")
+    batch.add_argument("--force", action="store_true",
+                       help="render every shot again, replacing its earlier render")
+    batch.add_argument("--seed", type=int, default=None, metavar="N",
+                       help="random seed for every shot (default 0)")
+    batch.add_argument("--library", action="append", default=[], metavar="DIR",
+                       help="extra folder of sounds to pick from (repeatable)")
+    batch.add_argument("--review-video", action="store_true",
+                       help="also write each shot's review video")
+    batch.add_argument("--session", metavar="FORMATS", default=None,
+                       help="also write each shot's DAW sessions: a comma list of rpp, otio, aaf")
+    batch.add_argument("--dry-stems", action="store_true",
+                       help="also write each shot's dry stems")
+    batch.add_argument("--events", choices=("learned", "motion"), default="learned",
+                       help="visual event detector (default: learned)")
+    batch.add_argument("--no-recognize", action="store_true",
+                       help="no object recognizer: labels from box shapes only")
+    batch.add_argument("--no-pose", action="store_true",
+                       help="people's footsteps from their box's bob, not from their pose")
+    batch.add_argument("--stems", metavar="MODE", default="objects",
+                       help="each shot's stems: objects (default), groups or both (as render)")
+
     ev = sub.add_parser("eval", help="objective metrics (spatial, sync, loudness)",
                         description="objective metrics")
     mode = ev.add_mutually_exclusive_group(required=True)
@@ -167,10 +206,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "studio":
         from app.cmd_studio import run_studio
         return run_studio(args)
+    if args.command == "batch":
+        from app.cmd_batch import run_batch
+        return run_batch(args)
     if args.command == "eval":
         from app.cmd_eval import run_eval
         return run_eval(args)
-    raise InputError("no command given (studio, analyze, render or eval)")
+    raise InputError("no command given (studio, analyze, render, batch or eval)")
 
 
 class Terminated(KeyboardInterrupt):

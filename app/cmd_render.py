@@ -9,16 +9,17 @@ starts, so bad input fails fast with one `error:` line and leaves nothing behind
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from app.export import render_and_export
 from app.outdir import check_outdir, claim_outdir
 from app.project import Project, load_project
+from model.foley.render import RenderResult
 from model.foley.scene import ObjectSound
 from video.base.errors import InputError, VideoError
-from video.base.progress import ProgressBar, scaled, warn_line
+from video.base.progress import ProgressBar, ProgressFn, scaled, warn_line
 from video.base.tracks import Analysis
 
 
@@ -144,38 +145,9 @@ def run_render(args: argparse.Namespace) -> int:
 
 def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
     """run_render's work once OUTDIR is checked and claimed."""
-    prompts = parse_prompts(args.prompt)
-    labels = parse_labels(args.label)
-    libraries = _library_dirs(args.library)
-    project = load_project(args.project) if args.project else None
-    _check_video(video, project)
     bar = ProgressBar("render")
     try:
-        if project is None:
-            from model.detector.event_detection import analyze_with_events
-            from video.analyze import AnalysisConfig
-            from video.footsteps import FootstepConfig
-            from video.recognize import RecognizeConfig
-
-            config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize),
-                                    footsteps=FootstepConfig(enabled=not args.no_pose))
-            project = Project(analysis=analyze_with_events(
-                video, config=config, detector=args.events, progress=scaled(bar, 0.0, 0.4),
-                warn=warn_line))
-        project.analysis = replace(project.analysis, video=replace(project.analysis.video,
-                                                                    path=str(video.resolve())))
-        project.analysis = apply_labels(project.analysis, labels)
-        project.objects = apply_prompts(project.objects, prompts)
-        settings = project.render
-        if args.seed is not None:
-            settings = replace(settings, seed=args.seed)
-        settings = replace(settings, libraries=tuple(dict.fromkeys(settings.libraries + libraries)))
-        project.render = settings
-        _, result = render_and_export(out, project, force=args.force,
-                                      review_video=video if args.review_video else None,
-                                      progress=scaled(bar, 0.4, 1.0), warn=warn_line,
-                                      sessions=session_formats(args.session),
-                                      dry_stems=args.dry_stems, stems=stem_mode(args.stems))
+        project, result = render_claimed(args, video, out, progress=bar, warn=warn_line)
     finally:
         bar.close()
     lufs = result.master.get("lufs_after")
@@ -187,3 +159,43 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
         n_groups = len(list((out / "groups").glob("*.wav")))
         print(f"{n_objects} object stems + {n_groups} group stems + mix{level} -> {out}")
     return 0
+
+
+def render_claimed(args: argparse.Namespace, video: Path, out: Path, *,
+                   progress: ProgressFn | None, warn: Callable[[str], None] | None
+                   ) -> tuple[Project, RenderResult]:
+    """Analyse (or load the project), apply the options in `args` (render's namespace) and
+    render + export into OUTDIR, which the caller has checked and claimed: the whole of one
+    `render`, shared with `batch` (app.batch), whose workers report progress their own way.
+    Returns the project as rendered and the render's result."""
+    prompts = parse_prompts(args.prompt)
+    labels = parse_labels(args.label)
+    libraries = _library_dirs(args.library)
+    project = load_project(args.project) if args.project else None
+    _check_video(video, project)
+    if project is None:
+        from model.detector.event_detection import analyze_with_events
+        from video.analyze import AnalysisConfig
+        from video.footsteps import FootstepConfig
+        from video.recognize import RecognizeConfig
+
+        config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize),
+                                footsteps=FootstepConfig(enabled=not args.no_pose))
+        project = Project(analysis=analyze_with_events(
+            video, config=config, detector=args.events, progress=scaled(progress, 0.0, 0.4),
+            warn=warn))
+    project.analysis = replace(project.analysis, video=replace(project.analysis.video,
+                                                            path=str(video.resolve())))
+    project.analysis = apply_labels(project.analysis, labels)
+    project.objects = apply_prompts(project.objects, prompts)
+    settings = project.render
+    if args.seed is not None:
+        settings = replace(settings, seed=args.seed)
+    settings = replace(settings, libraries=tuple(dict.fromkeys(settings.libraries + libraries)))
+    project.render = settings
+    _, result = render_and_export(out, project, force=args.force,
+                                  review_video=video if args.review_video else None,
+                                  progress=scaled(progress, 0.4, 1.0), warn=warn,
+                                  sessions=session_formats(args.session),
+                                  dry_stems=args.dry_stems, stems=stem_mode(args.stems))
+    return project, result

@@ -51,6 +51,19 @@ def is_previous_render(path: Path) -> bool:
 
 def check_outdir(outdir: str | os.PathLike[str], *, force: bool) -> Path:
     """Validate OUTDIR before any work (see the module docstring); returns it as a Path."""
+    out = check_place(outdir)
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise InputError(f"output folder {out} is not empty (use --force to replace it)")
+        if not is_previous_render(out):
+            raise InputError(f"output folder {out} is not a previous render (it holds files a "
+                             f"render did not write): refusing to replace it")
+    return out
+
+
+def check_place(outdir: str | os.PathLike[str]) -> Path:
+    """Where an output folder may go at all, whatever it holds: a name, not the current folder
+    or one holding it, not a file, in an existing parent this process can write in."""
     text = os.fspath(outdir)
     if not text.strip():
         raise InputError("output folder name is empty")
@@ -66,12 +79,6 @@ def check_outdir(outdir: str | os.PathLike[str], *, force: bool) -> Path:
         raise InputError(f"output folder's parent {out.parent} does not exist")
     if not os.access(resolved.parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write in {out.parent}: permission denied")
-    if out.is_dir() and any(out.iterdir()):
-        if not force:
-            raise InputError(f"output folder {out} is not empty (use --force to replace it)")
-        if not is_previous_render(out):
-            raise InputError(f"output folder {out} is not a previous render (it holds files a "
-                             f"render did not write): refusing to replace it")
     return out
 
 

@@ -37,7 +37,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
       "${PIP[@]}" "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
   fi
 fi
-"${PIP[@]}" -e ".[dev,session]"   # includes ai-edge-litert, the object detector's runtime
+# includes ai-edge-litert, the object detector's runtime; ray for `batch --ray` (tested in CI)
+"${PIP[@]}" -e ".[dev,session,ray]"
 # the object detector's weights ship in assets/models/ (see its README.md); a checkout that
 # damaged them would only warn at analysis time, so say it here
 (cd assets/models && sha256sum --quiet -c SHA256SUMS) ||

@@ -101,6 +101,24 @@ def test_only_the_detector_and_the_lab_import_torch_and_only_lazily(path: Path) 
         f"{rel} imports torch at module level: import it inside the function that needs it"
 
 
+RAY_ONLY_IN = "app/batch.py"  # the batch runner; ray is an optional extra
+
+
+@pytest.mark.parametrize("path", _all_files(), ids=_rel)
+def test_only_the_batch_runner_imports_ray_and_only_lazily(path: Path) -> None:
+    rel = _rel(path)
+    if "ray" not in _roots(imported_modules(path)):
+        return
+    assert rel == RAY_ONLY_IN, f"{rel} imports ray: only {RAY_ONLY_IN} may (it is optional)"
+    assert "ray" not in _roots(top_level_imports(path)), \
+        f"{rel} imports ray at module level: import it inside the function that needs it"
+
+
+def test_the_batch_runner_is_checked() -> None:
+    assert "ray" in _roots(imported_modules(ROOT / RAY_ONLY_IN))
+    assert "ray" not in _roots(top_level_imports(ROOT / RAY_ONLY_IN))
+
+
 # what each layer may import of the project's own packages (nothing imports upward)
 ALLOWED = {
     "video/base/": {"video.base"},
