@@ -256,9 +256,10 @@ class Detector:
         self._lock = threading.Lock()
 
     def raw(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Box encodings (1917, 4) and class logits (1917, 24) for a BGR uint8 image."""
+        """Box encodings (1917, 4) and class logits (1917, 24) for an RGB uint8 image (as
+        video.reader decodes frames; the network was trained on RGB)."""
         x = cv2.resize(image, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
-        x = cv2.cvtColor(x, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
+        x = x.astype(np.float32) / 127.5 - 1.0
         with self._lock:
             self._interpreter.set_tensor(self._input, x[None])
             self._interpreter.invoke()
