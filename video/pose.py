@@ -30,7 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from video.recognize import file_sha256, native_stderr_silenced
+from video.recognize import load_interpreter
 
 MODEL_PATH = (Path(__file__).resolve().parent.parent / "assets" / "models"
               / "pose_landmark_full.tflite")
@@ -130,22 +130,8 @@ class PoseModel:
     """The loaded landmark model: `estimate(image, box)` -> Pose in the image's pixels."""
 
     def __init__(self, path: Path, threads: int) -> None:
-        if not path.is_file():
-            raise PoseUnavailable(f"pose model weights not found: {path}")
-        if file_sha256(path) != MODEL_SHA256:
-            raise PoseUnavailable(f"pose model weights {path} are corrupt "
-                                  "(SHA-256 differs from the shipped file)")
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:
-            raise PoseUnavailable("the ai-edge-litert package is not installed "
-                                  "(run scripts/install.sh)") from None
-        try:
-            with native_stderr_silenced():
-                self._interpreter: Any = Interpreter(model_path=str(path), num_threads=threads)
-                self._interpreter.allocate_tensors()
-        except (RuntimeError, ValueError) as exc:
-            raise PoseUnavailable(f"cannot load pose model {path}: {exc}") from None
+        self._interpreter: Any = load_interpreter(path, sha256=MODEL_SHA256, threads=threads,
+                                                  what="pose model", error=PoseUnavailable)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = {tuple(d["shape"]): d["index"] for d in self._interpreter.get_output_details()}
         try:

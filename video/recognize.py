@@ -229,26 +229,36 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def load_interpreter(path: Path, *, sha256: str, threads: int, what: str,
+                     error: type[RuntimeError]) -> Any:
+    """A ready ai-edge-litert interpreter for the shipped model file at `path`, checked against
+    its SHA-256; `error` with one plain message (naming `what` and the file) when the file is
+    missing, corrupt or unreadable, or the runtime is not installed."""
+    if not path.is_file():
+        raise error(f"{what} weights not found: {path}")
+    if file_sha256(path) != sha256:
+        raise error(f"{what} weights {path} are corrupt (SHA-256 differs from the shipped file)")
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        raise error("the ai-edge-litert package is not installed (run scripts/install.sh)") \
+            from None
+    try:
+        with native_stderr_silenced():  # the runtime logs "INFO: Created ... delegate"
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
+    except (RuntimeError, ValueError) as exc:
+        raise error(f"cannot load {what} {path}: {exc}") from None
+    return interpreter
+
+
 class Detector:
     """The loaded SSD: `detect(image)` -> Detections-like arrays in the image's pixels."""
 
     def __init__(self, path: Path, threads: int) -> None:
-        if not path.is_file():
-            raise RecognizerUnavailable(f"object detector weights not found: {path}")
-        if file_sha256(path) != MODEL_SHA256:
-            raise RecognizerUnavailable(f"object detector weights {path} are corrupt "
-                                        "(SHA-256 differs from the shipped file)")
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:
-            raise RecognizerUnavailable("the ai-edge-litert package is not installed "
-                                        "(run scripts/install.sh)") from None
-        try:
-            with native_stderr_silenced():  # the runtime logs "INFO: Created ... delegate"
-                self._interpreter: Any = Interpreter(model_path=str(path), num_threads=threads)
-                self._interpreter.allocate_tensors()
-        except (RuntimeError, ValueError) as exc:
-            raise RecognizerUnavailable(f"cannot load object detector {path}: {exc}") from None
+        self._interpreter: Any = load_interpreter(path, sha256=MODEL_SHA256, threads=threads,
+                                                  what="object detector",
+                                                  error=RecognizerUnavailable)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
         self._boxes = outputs["raw_outputs/box_encodings"]
