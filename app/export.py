@@ -38,16 +38,20 @@ import numpy as np
 
 from app.outdir import check_outdir, claim_outdir, temp_prefix
 from app.project import Project
-from app.report import peak_dbfs, render_report, report_text
+from app.report import peak_db, peak_dbfs, render_report, report_text
 from app.stem_groups import (
+    FOLD,
     StemLayout,
     group_audio,
     group_bwf_fields,
     layout_doc,
+    layout_from_levels,
     object_doc,
+    parse_stem_mode,
     plan_stems,
     report_lines,
 )
+from audio.groups import LevelMeter, StemLevel
 from audio.spool import DiskAudio
 from model.foley.render import RenderResult
 from video.base.errors import VideoError
@@ -151,16 +155,19 @@ def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force
     DAW sessions and dry stems need every object's dry sound and curves at hand: with
     `sessions` or `dry_stems` the render is made in memory as before.
 
-    The result's `mix` is memory-mapped from an unlinked spool and its `stems` are read from
-    the written WAVs when asked for (within half an LSB of 24 bits); it carries no dry audio.
+    The result's `mix` is memory-mapped from an unlinked spool and its `stems` (the objects
+    with a file of their own: not those folded into a group stem) are read from the written
+    WAVs when asked for (within half an LSB of 24 bits); it carries no dry audio. Group stems
+    stream too: the stems' and the mix's levels are measured block by block first, then each
+    group is summed block by block as it is written.
     Progress: 0..0.85 rendering, 0.85..1 writing.
     """
     from audio.library import SoundLibrary
     from model.foley.render import render_scene
 
     library = SoundLibrary.open(list(project.render.libraries), warn=warn)
-    if sessions or dry_stems or stems != "objects":
-        # the DAW builder needs every dry sound; group stems are summed from whole stems
+    if sessions or dry_stems:
+        # the DAW builder needs every dry sound and curve at hand
         result = render_scene(project.analysis, project.objects, project.render,
                               library=library, progress=scaled(progress, 0.0, 0.85), warn=warn)
         written = export_render(outdir, project, result, force=force, review_video=review_video,
@@ -170,7 +177,7 @@ def render_and_export(outdir: str | os.PathLike[str], project: Project, *, force
     out = check_outdir(outdir, force=force)
     with claim_outdir(out):
         result = _stream_claimed(out, project, library=library, review_video=review_video,
-                                 progress=progress, warn=warn)
+                                 progress=progress, warn=warn, stem_mode=stems)
     report(progress, 1.0, "exported")
     return out, result
 
@@ -196,10 +203,13 @@ class _WavStems(Mapping[int, np.ndarray]):
 
 def _stream_claimed(out: Path, project: Project, *, library: Any,
                     review_video: str | os.PathLike[str] | None, progress: ProgressFn | None,
-                    warn: Callable[[str], None] | None) -> RenderResult:
+                    warn: Callable[[str], None] | None, stem_mode: str = "objects"
+                    ) -> RenderResult:
     """render_and_export's streamed work, with OUTDIR claimed by this process: spools in
     `<partial>/.spool`, the WAVs written from them a block at a time (two files at once), the
-    mastered mix kept in its spool for the review video, the spools deleted, the swap."""
+    mastered mix kept in its spool for the review video, the spools deleted, the swap. Group
+    stems (`stem_mode` groups or both) are planned from levels measured in a first pass over
+    the mastered stems and summed block by block as they are written."""
     from app.daw.build import start_timecode
     from model.foley.stream import StreamedRender, render_streamed
 
@@ -214,7 +224,9 @@ def _stream_claimed(out: Path, project: Project, *, library: Any,
                                    folder=spool, library=library,
                                    progress=scaled(progress, 0.0, 0.85), warn=warn)
         labels = {t.id: t.label for t in project.analysis.objects}
-        stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects}
+        layout, peaks = _streamed_layout(project, streamed, parse_stem_mode(stem_mode))
+        stems = {o.id: f"stems/{stem_name(o.id, labels[o.id])}" for o in project.objects
+                 if layout.has_file(o.id)}
         finished = _finished_project(project, streamed.master, stems)
         tref = start_timecode(project).samples(SAMPLE_RATE)
         n = streamed.n_samples
@@ -226,22 +238,31 @@ def _stream_claimed(out: Path, project: Project, *, library: Any,
                 yield block
 
         audio = {o.id: _Blocks(partial(streamed.stem_blocks, o.id, BLOCK), n)
-                 for o in project.objects}
+                 for o in project.objects if o.id in stems}
+        groups = {g.path: _Blocks(partial(_group_blocks, streamed, g.summed), n)
+                  for g in layout.groups}
+        if groups:
+            (tmp / "groups").mkdir()
         mix_audio = _Blocks(mastered_mix, n)
         jobs: list[tuple[Path, np.ndarray | _Blocks, dict[str, Any]]] = [
             (tmp / stems[o.id], audio[o.id],
              _bwf_fields(project, object_id=o.id, label=labels[o.id], prompt=o.prompt,
-                         time_reference=tref)) for o in project.objects]
+                         time_reference=tref)) for o in project.objects if o.id in stems]
+        jobs += [(tmp / g.path, groups[g.path],
+                  group_bwf_fields(g, seed=project.render.seed, time_reference=tref,
+                                   originator=ORIGINATOR)) for g in layout.groups]
         jobs.append((tmp / "mix.wav", mix_audio,
                      _bwf_fields(finished, object_id=None, label="", prompt="",
                                  time_reference=tref)))
         total = len(jobs) + 1 + (1 if review_video is not None else 0)
         _write_all(jobs, scaled(progress, 0.85, 1.0), total)
-        _write_project(tmp, finished, chosen=streamed.chosen)
+        _write_project(tmp, finished, chosen=streamed.chosen, layout=layout)
         created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        peaks.update({oid: blocks.peak for oid, blocks in audio.items()})
+        group_peaks = {path: peak_db(blocks.peak) for path, blocks in groups.items()}
         (tmp / "report.txt").write_text(report_text(
-            finished, peaks={o.id: audio[o.id].peak for o in project.objects},
-            mix_peak=mix_audio.peak, n_samples=n, created=created), encoding="utf-8")
+            finished, peaks=peaks, mix_peak=mix_audio.peak, n_samples=n, created=created,
+            extra=report_lines(layout, group_peaks)), encoding="utf-8")
         if review_video is not None:
             write_review_video(review_video, tmp, streamed.mix)
         streamed.close()
@@ -253,12 +274,46 @@ def _stream_claimed(out: Path, project: Project, *, library: Any,
             streamed.close()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return RenderResult(n_samples=n, dry={}, stems=_WavStems({
-        o.id: out / stems[o.id] for o in project.objects}), mix=mix,
+    return RenderResult(n_samples=n, dry={}, stems=_WavStems({    # folded objects have none
+        o.id: out / stems[o.id] for o in project.objects if o.id in stems}), mix=mix,
         master=dict(streamed.master), chosen=dict(streamed.chosen), limiter=streamed.limiter)
 
 
 BLOCK = 1 << 18     # frames per block written (~5.5 s)
+
+
+def _streamed_layout(project: Project, streamed: Any, mode: str
+                     ) -> tuple[StemLayout, dict[int, float]]:
+    """The stem layout of a streamed export and, for group modes, every object's linear peak
+    (an object folded into its group has no file, but report.txt lists its peak): with groups,
+    each mastered stem and the mastered mix are measured block by block first (LevelMeter:
+    the same figures plan_stems takes from whole stems)."""
+    if mode == "objects":
+        return StemLayout(mode=mode, config=FOLD), {}
+    levels: dict[int, StemLevel] = {}
+    peaks: dict[int, float] = {}
+    for sound in project.objects:
+        meter, peak = LevelMeter(config=FOLD), 0.0
+        for block in streamed.stem_blocks(sound.id, BLOCK):
+            meter.push(block)
+            peak = max(peak, float(np.max(np.abs(block)))) if block.size else peak
+        levels[sound.id], peaks[sound.id] = meter.level(), peak
+    mix = LevelMeter(config=FOLD)
+    for block in streamed.mix_blocks(BLOCK):
+        mix.push(block)
+    layout = layout_from_levels(project, streamed.chosen, levels, mix.level(), mode=mode)
+    return layout, peaks
+
+
+def _group_blocks(streamed: Any, members: Sequence[int]) -> Iterator[np.ndarray]:
+    """A group stem's blocks: its members' mastered blocks summed in float32, in member order
+    (as audio.groups.sum_stems sums whole stems, so the samples are the same)."""
+    parts = [streamed.stem_blocks(m, BLOCK) for m in members]
+    for start in range(0, streamed.n_samples, BLOCK):
+        out = np.zeros((2, min(BLOCK, streamed.n_samples - start)), dtype=np.float32)
+        for part in parts:
+            out += next(part)
+        yield out
 
 
 def _mapped(path: Path, n: int) -> np.ndarray:

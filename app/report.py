@@ -20,7 +20,7 @@ from video.base.timebase import SAMPLE_RATE
 
 def peak_dbfs(audio: np.ndarray) -> float:
     """Sample peak of a (channels, samples) array in dBFS (-inf for silence)."""
-    return _peak_db(_linear_peak(audio))
+    return peak_db(_linear_peak(audio))
 
 
 def _db(value: Any, unit: str) -> str:
@@ -79,7 +79,8 @@ def _linear_peak(audio: np.ndarray) -> float:
     return float(np.max(np.abs(audio))) if audio.size else 0.0
 
 
-def _peak_db(peak: float) -> float:
+def peak_db(peak: float) -> float:
+    """A linear sample peak in dBFS (-inf for silence)."""
     return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
 
@@ -100,11 +101,11 @@ def report_text(finished: Project, *, peaks: Mapping[int, float], mix_peak: floa
              f"aligned to video time 0", "",
              "Master (mix.wav)"]
     lines += _master_lines(finished.render.master)
-    lines.append(f"  sample peak:        {_db(_peak_db(mix_peak), 'dBFS')}")
+    lines.append(f"  sample peak:        {_db(peak_db(mix_peak), 'dBFS')}")
     lines += ["", f"Stems ({len(finished.objects)})",
               f"  {'id':>4}  {'label':<14} {'peak dBFS':>9}  {'mute':<4}  file"]
     for obj in finished.objects:
-        peak = _peak_db(peaks[obj.id]) if obj.id in peaks else -math.inf
+        peak = peak_db(peaks[obj.id]) if obj.id in peaks else -math.inf
         text = f"{peak:9.2f}" if math.isfinite(peak) else "  silent "
         lines.append(f"  {obj.id:>4}  {labels.get(obj.id, ''):<14} {text}  "
                      f"{'yes' if obj.nudges.mute else '':<4}  {obj.stem or '-'}")

@@ -98,14 +98,15 @@ class StemLayout:
         return next((g for g in self.groups if object_id in g.members), None)
 
 
-def object_roles(project: Project, result: RenderResult) -> dict[int, str]:
-    """Every object's role code, from what its stem plays (model.foley.roles.object_role)."""
+def object_roles(project: Project, chosen: Mapping[int, Mapping[str, Any]]) -> dict[int, str]:
+    """Every object's role code, from what its stem plays (model.foley.roles.object_role;
+    `chosen`: RenderResult.chosen)."""
     from model.foley.choose import sound_label
 
     out = {}
     for sound in project.objects:
         track = project.analysis.object(sound.id)
-        out[sound.id] = object_role(sound_label(track), chosen=result.chosen.get(sound.id),
+        out[sound.id] = object_role(sound_label(track), chosen=chosen.get(sound.id),
                                     prompt=sound.prompt,
                                     event_kinds=[e.kind for e in track.events])
     return out
@@ -117,10 +118,21 @@ def plan_stems(project: Project, result: RenderResult, *, mode: str = "objects",
     mode = parse_stem_mode(mode)
     if mode == "objects":
         return StemLayout(mode=mode, config=config)
-    roles = object_roles(project, result)
-    active = active_ids({o.id: o.nudges for o in project.objects})
     levels = {o.id: stem_level(result.stems[o.id], config=config) for o in project.objects}
-    mix = stem_level(result.mix, config=config)
+    return layout_from_levels(project, result.chosen, levels, stem_level(result.mix, config=config),
+                              mode=mode, config=config)
+
+
+def layout_from_levels(project: Project, chosen: Mapping[int, Mapping[str, Any]],
+                       levels: Mapping[int, StemLevel], mix: StemLevel, *, mode: str,
+                       config: FoldConfig = FOLD) -> StemLayout:
+    """plan_stems from levels already measured (audio.groups.LevelMeter on each finished stem
+    and on the mix, as a streamed export measures them block by block)."""
+    mode = parse_stem_mode(mode)
+    if mode == "objects":
+        return StemLayout(mode=mode, config=config)
+    roles = object_roles(project, chosen)
+    active = active_ids({o.id: o.nudges for o in project.objects})
     reasons = {oid: fold_reasons(level, mix, config=config) if oid in active else ()
                for oid, level in levels.items()}
     groups = []

@@ -111,3 +111,28 @@ def test_a_failed_streamed_render_leaves_no_outdir(tmp_path: Path,
     with pytest.raises(RuntimeError, match="disk full"):
         render_and_export(tmp_path / "out", _project())
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", ["groups", "both"])
+def test_streamed_group_stems_equal_the_whole_clip_export(tmp_path: Path, mode: str) -> None:
+    """Group stems stream too: levels measured block by block decide the same folds, and the
+    groups summed block by block are the whole-clip export's files, sample for sample."""
+    project = _project()
+    written, _ = render_and_export(tmp_path / "stream", project, stems=mode)
+    library = SoundLibrary.open(list(project.render.libraries))
+    whole = render_scene(project.analysis, project.objects, project.render, library=library)
+    export_render(tmp_path / "whole", project, whole, stems=mode)
+    names = sorted(p.relative_to(written).as_posix() for p in written.rglob("*"))
+    assert names == sorted(p.relative_to(tmp_path / "whole").as_posix()
+                           for p in (tmp_path / "whole").rglob("*"))
+    groups = [n for n in names if n.startswith("groups/") and n.endswith(".wav")]
+    assert groups                       # the two playing objects have roles: at least one group
+    for name in (n for n in names if n.endswith(".wav")):
+        np.testing.assert_array_equal(_pcm(written / name), _pcm(tmp_path / "whole" / name))
+    doc = json.loads((written / "project.json").read_text())
+    assert doc == json.loads((tmp_path / "whole" / "project.json").read_text())
+    assert doc["stems"]["mode"] == mode
+    report = (written / "report.txt").read_text().splitlines()
+    expected = (tmp_path / "whole" / "report.txt").read_text().splitlines()
+    assert [line for line in report if not line.startswith("rendered:")] == \
+        [line for line in expected if not line.startswith("rendered:")]
