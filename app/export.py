@@ -293,11 +293,11 @@ def _streamed_layout(project: Project, streamed: Any, mode: str
     levels: dict[int, StemLevel] = {}
     peaks: dict[int, float] = {}
     for sound in project.objects:
-        meter, peak = LevelMeter(config=FOLD), 0.0
-        for block in streamed.stem_blocks(sound.id, BLOCK):
+        meter = LevelMeter(config=FOLD)
+        blocks = _Blocks(partial(streamed.stem_blocks, sound.id, BLOCK), streamed.n_samples)
+        for block in blocks:
             meter.push(block)
-            peak = max(peak, float(np.max(np.abs(block)))) if block.size else peak
-        levels[sound.id], peaks[sound.id] = meter.level(), peak
+        levels[sound.id], peaks[sound.id] = meter.level(), blocks.peak
     mix = LevelMeter(config=FOLD)
     for block in streamed.mix_blocks(BLOCK):
         mix.push(block)

@@ -148,7 +148,7 @@ def _chain_track(chain: list[tuple[int, np.ndarray]], frames: np.ndarray, label:
     boxes = np.array([b for _, b in chain], dtype=np.float64)
     filled = np.stack([np.interp(frames, looks, boxes[:, k]) for k in range(4)], axis=1)
     return Track(id=0, label=label, frames=frames, boxes=filled,
-                 extra={"measured": [bool(f in set(looks.astype(int))) for f in frames]})
+                 extra={"measured": np.isin(frames, looks.astype(int)).tolist()})
 
 
 def _piece(track: Track, keep: np.ndarray) -> Track | None:
@@ -215,6 +215,6 @@ def split_groups(tracks: Sequence[Track], detections: Sequence[Detections], *, i
     split = 0
     for track in tracks:
         parts = split_track(track, detections, interval=interval, config=config)
-        split += len(parts) > 1 or parts[0] is not track
+        split += parts[0] is not track   # split_track returns the track itself when whole
         out.extend(parts)
     return out, split
