@@ -24,6 +24,7 @@ from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector
+from video.detection_tracks import DetectionTrackConfig, track_detections
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
@@ -52,7 +53,8 @@ class AnalysisConfig:
     stands (video.evidence). clutter: what of the unrecognized motion is dropped or merged into
     ambience (video.clutter; only runs on recognized analyses). split_groups: a track whose box
     holds two or more recognized people is split into one track per person (video.split_groups;
-    recognized analyses only). footsteps: steps of people from their pose (video.footsteps;
+    recognized analyses only). vehicles: moving vehicles followed by their detections instead
+    of their motion blobs (video.detection_tracks; recognized analyses only). footsteps: steps of people from their pose (video.footsteps;
     applied by model.detector.event_detection.analyze_with_events, which has the file for its
     second pass).
     """
@@ -68,6 +70,7 @@ class AnalysisConfig:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     clutter: ClutterConfig = field(default_factory=ClutterConfig)
     split_groups: bool = True
+    vehicles: DetectionTrackConfig = field(default_factory=DetectionTrackConfig)
     footsteps: FootstepConfig = field(default_factory=FootstepConfig)
 
     def __post_init__(self) -> None:
@@ -177,13 +180,21 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             tracks = finalize_tracks(tracks, fps=fps, config=config.tracker, barriers=barriers,
                                      camera=camera, frame_size=(info.width, info.height))
             extra["split_groups"] = split
+    if sampler is not None and detections and config.vehicles.enabled:
+        tracks, added, replaced = track_detections(
+            tracks, detections, interval=sampler.interval, fps=fps,
+            last_frame=max(info.frames - 1, 0), barriers=barriers, camera=camera,
+            config=config.vehicles)
+        if added:
+            extra.update({"vehicle_tracks": added, "vehicle_replaced": replaced})
     done = []
     limits = np.array([info.width, info.height, info.width, info.height], dtype=np.float64)
     for track in tracks:
         # predicted/coasted boxes can run past the picture's edge; report what is on screen
         track = track.with_changes(boxes=np.clip(track.boxes, 0.0, limits))
         with_events = track.with_changes(events=detect_events(track, info, config=config.events))
-        done.append(with_events.with_changes(label=label_for(with_events), extra={}))
+        source = {"source": track.extra["source"]} if "source" in track.extra else {}
+        done.append(with_events.with_changes(label=label_for(with_events), extra=source))
     if sampler is not None:
         votes = vote_tracks(done, detections, config=config.recognize)
         done = [checked_vehicle(labelled(t, v), detections, config=config.evidence)

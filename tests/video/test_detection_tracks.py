@@ -1,0 +1,155 @@
+"""Moving vehicles followed by their detections: a car boxed a few times a second becomes one
+track, a parked car none, and motion tracks lying on the car give way to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from video.base.tracks import Track
+from video.detection_tracks import (
+    DetectionTrackConfig,
+    chain_track,
+    link_detections,
+    track_detections,
+)
+from video.recognize import Detections
+
+INTERVAL = 8  # 25 fps video, the recognizer's 3 looks a second
+FPS = 25.0
+LAST = 249
+
+
+def _car(x: float, y: float = 100.0, w: float = 160.0, h: float = 70.0) -> np.ndarray:
+    return np.array([x, y, x + w, y + h], dtype=np.float64)
+
+
+def _looks(frames: range, boxes_at, rng: np.random.Generator, *, missed: set[int] = frozenset(),
+           label: str = "car") -> list[Detections]:
+    """Detections every INTERVAL frames: `boxes_at(frame)` gives that look's true boxes (jittered
+    by up to 3 px), each scored 0.4-0.6; looks in `missed` find nothing."""
+    out = []
+    for f in frames:
+        boxes = [] if f in missed else boxes_at(f)
+        jittered = [b + rng.uniform(-3, 3, 4) for b in boxes]
+        out.append(Detections(f, np.array(jittered).reshape(-1, 4), (label,) * len(jittered),
+                              rng.uniform(0.4, 0.6, len(jittered))))
+    return out
+
+
+def _motion(frames: np.ndarray, boxes: np.ndarray, track_id: int = 1) -> Track:
+    return Track(id=track_id, label="unknown", frames=frames, boxes=boxes)
+
+
+def test_a_passing_car_and_a_parked_car_make_one_chain_track():
+    """A car crossing at 7 px a frame (56 px a look) is followed over every look; the parked
+    car beside it is linked too but does not travel, so only the passing car becomes a track."""
+    rng = np.random.default_rng(3)
+    looks = _looks(range(100, 181, INTERVAL),
+                   lambda f: [_car(20 + 7 * (f - 100)), _car(500, y=90, w=100, h=60)], rng)
+    chains = link_detections(looks)
+    lengths = sorted(len(c.frames) for c in chains)
+    assert lengths == [11, 11]
+    tracks, added, replaced = track_detections([], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (1, 0)
+    (car,) = tracks
+    assert car.extra["source"] == "detections"
+    assert int(car.frames[0]) == 96 and int(car.frames[-1]) == 184  # half a look beyond
+    mid = car.box_at(140)
+    assert mid is not None
+    assert np.allclose(mid, _car(20 + 7 * 40), atol=4.0)  # interpolated between looks
+    assert sum(car.extra["measured"]) == 11
+
+
+def test_missed_looks_and_another_class_do_not_break_the_chain():
+    """A post hides the car on two looks, and on one look the detector calls it a bicycle: the
+    chain continues through (its prediction carries it on), and the bicycle box joins no car
+    chain."""
+    rng = np.random.default_rng(4)
+    looks = _looks(range(0, 121, INTERVAL), lambda f: [_car(10 + 5 * f)], rng, missed={40, 48})
+    looks[8] = Detections(64, looks[8].boxes, ("bicycle",), looks[8].scores)
+    chains = link_detections(looks)
+    cars = [c for c in chains if c.labels[0] == "car"]
+    assert len(cars) == 1
+    assert len(cars[0].frames) == 13  # 16 looks, less 2 missed and the bicycle look
+    assert all(label == "car" for label in cars[0].labels)
+
+
+@pytest.mark.parametrize("missed, chains_expected", [
+    ({24, 32, 40}, 2),   # three looks in a row missed: the chain ends, a new one starts
+    ({24, 40}, 1),       # single misses: one chain
+])
+def test_too_many_missed_looks_end_a_chain(missed, chains_expected):
+    rng = np.random.default_rng(5)
+    looks = _looks(range(0, 97, INTERVAL), lambda f: [_car(10 + 4 * f)], rng, missed=missed)
+    assert len(link_detections(looks)) == chains_expected
+
+
+def test_a_chain_never_crosses_a_cut():
+    """Two shots, a car at the same place in both: the cut at frame 60 splits the chain, and
+    the track stops at the last frame before the cut."""
+    rng = np.random.default_rng(6)
+    looks = _looks(range(0, 113, INTERVAL), lambda f: [_car(10 + 6 * (f % 60))], rng)
+    chains = link_detections(looks, barriers=[60])
+    assert [(c.frames[0], c.frames[-1]) for c in chains] == [(0, 56), (64, 112)]
+    first = chain_track(chains[0], interval=INTERVAL, last_frame=LAST, barriers=[60])
+    assert int(first.frames[-1]) == 59
+
+
+def test_a_motion_track_sliding_between_cars_gives_way_and_keeps_its_own_part():
+    """A motion track lies on the first car from frame 100 to 160, then slides onto something
+    else until 230: the car's detection track replaces it on the car, and its part after the
+    car's span (longer than the tracker's minimum) stays a track of its own."""
+    rng = np.random.default_rng(7)
+    looks = _looks(range(96, 161, INTERVAL), lambda f: [_car(20 + 6 * (f - 96))], rng)
+    frames = np.arange(100, 231)
+    on_car = np.array([_car(20 + 6 * (f - 96)) + [10, 20, -10, 0] for f in frames[:61]])
+    drift = np.array([_car(400 - 2 * i, y=150, w=60, h=60) for i in range(70)])
+    motion = _motion(frames, np.vstack([on_car, drift]))
+    tracks, added, replaced = track_detections([motion], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (1, 1)
+    starts = sorted((int(t.frames[0]), int(t.frames[-1]), t.extra.get("source")) for t in tracks)
+    assert starts == [(92, 164, "detections"), (165, 230, None)]
+
+
+def test_a_motion_track_elsewhere_is_kept_whole():
+    rng = np.random.default_rng(8)
+    looks = _looks(range(96, 161, INTERVAL), lambda f: [_car(20 + 6 * (f - 96))], rng)
+    frames = np.arange(90, 200)
+    walker = _motion(frames, np.array([[500.0, 20 + 0.5 * i, 530.0, 100 + 0.5 * i]
+                                       for i in range(len(frames))]))
+    tracks, added, replaced = track_detections([walker], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (1, 0)
+    assert any(t is walker for t in tracks)
+
+
+def test_too_few_looks_make_no_track():
+    """A car seen on two looks (it clips a corner of the picture) is left to the motion track."""
+    rng = np.random.default_rng(9)
+    looks = _looks(range(0, 17, INTERVAL), lambda f: [_car(10 + 10 * f)] if f < 16 else [], rng)
+    tracks, added, _ = track_detections([], looks, interval=INTERVAL, fps=FPS, last_frame=LAST)
+    assert (tracks, added) == ([], 0)
+
+
+def test_camera_pan_is_not_travel():
+    """A parked car that moves on screen only because the camera pans makes no track."""
+    rng = np.random.default_rng(10)
+    looks = _looks(range(0, 81, INTERVAL), lambda f: [_car(300 - 3 * f)], rng)
+    camera = np.stack([-3.0 * np.arange(LAST + 1), np.zeros(LAST + 1)], axis=1)
+    _, added, _ = track_detections([], looks, interval=INTERVAL, fps=FPS, last_frame=LAST,
+                                   camera=camera)
+    assert added == 0
+    _, added, _ = track_detections([], looks, interval=INTERVAL, fps=FPS, last_frame=LAST)
+    assert added == 1
+
+
+@pytest.mark.parametrize("changes", [
+    {"min_score": 0.0}, {"min_score": 1.5}, {"min_looks": 1}, {"max_missed": -1},
+    {"link_distance": 0.0}, {"max_growth": 0.5}, {"explain_share": 0.0},
+])
+def test_config_rejects_bad_values(changes):
+    with pytest.raises(ValueError):
+        DetectionTrackConfig(**changes)

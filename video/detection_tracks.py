@@ -1,0 +1,241 @@
+"""Tracks of moving vehicles built from the object recognizer's detections.
+
+Background subtraction tracks a car badly where the street is busy: a car behind railings
+breaks into pieces, a car half hidden by another is never boxed whole, and a box born on one
+car slides onto the next one passing. The recognizer (video.recognize) boxes each car whole a
+few times a second, so this module follows those detections instead: each look's vehicle
+detections are linked to the chains of earlier looks by their predicted place (constant
+velocity, so a fast car still links at three looks a second), a look or two may be missed
+(a post hides the car), and a chain seen on enough looks that travels through the scene (camera
+pan removed) becomes a track, its boxes interpolated between looks. Motion tracks that the
+chain explains (they lie on the chain's car on most looks they share) give way to it; the parts
+of them outside the chain's span stay as tracks of their own. Parked cars do not travel and
+make no chain, so a still van with someone at its door keeps its motion track (and
+video.evidence's check on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from video.base.tracks import Track
+from video.recognize import Detections, iou_matrix
+from video.tracker import TrackerConfig, moves_enough
+
+
+@dataclass(frozen=True)
+class DetectionTrackConfig:
+    """When detections make a track.
+
+    enabled: build detection tracks at all. classes: detection classes followed (each on its
+    own: a look where the detector calls the car something else counts as missed). min_score: weaker detections are ignored. min_looks: looks a chain needs.
+    max_missed: looks a chain may miss and still continue. link_iou: a detection continues a
+    chain if it overlaps the chain's predicted box this much, or if its centre lies within
+    link_distance box sizes of the predicted centre. max_growth: box area may change at most
+    this factor between looks. explain_iou / explain_cover: a motion track's box lies on a
+    chain's box on a look when their IoU is at least explain_iou, or at least explain_cover of
+    the motion box lies inside it. explain_share: share of shared looks on which it must.
+    """
+
+    enabled: bool = True
+    classes: frozenset[str] = frozenset({"car", "bus", "truck", "motorcycle", "train",
+                                         "bicycle"})
+    min_score: float = 0.35
+    min_looks: int = 3
+    max_missed: int = 2
+    link_iou: float = 0.2
+    link_distance: float = 1.5
+    max_growth: float = 2.5
+    explain_iou: float = 0.25
+    explain_cover: float = 0.6
+    explain_share: float = 0.5
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+
+    def __post_init__(self) -> None:
+        for name in ("min_score", "link_iou", "explain_iou", "explain_cover", "explain_share"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.min_looks < 2 or self.max_missed < 0:
+            raise ValueError("min_looks must be at least 2 and max_missed at least 0")
+        if self.link_distance <= 0 or self.max_growth < 1:
+            raise ValueError("link_distance must be positive and max_growth at least 1")
+
+
+@dataclass
+class Chain:
+    """Looks of one object: frame, box (4,), class, score per look."""
+
+    frames: list[int]
+    boxes: list[np.ndarray]
+    labels: list[str]
+    scores: list[float]
+    look: int  # index of the last look that extended it
+
+    def predicted(self, frame: int) -> np.ndarray:
+        """Its box on `frame`, moved on at the velocity of its last two looks."""
+        box = self.boxes[-1]
+        if len(self.frames) < 2:
+            return box
+        step = (self.boxes[-1] - self.boxes[-2]) / max(self.frames[-1] - self.frames[-2], 1)
+        shift = step[[0, 1]] + step[[2, 3]]
+        return box + np.tile(shift / 2.0, 2) * (frame - self.frames[-1])
+
+
+def _affinity(predicted: np.ndarray, boxes: np.ndarray, config: DetectionTrackConfig
+              ) -> np.ndarray:
+    """How well each detection continues each chain: IoU (plus 1) with the predicted box when
+    it reaches link_iou, else a small score falling with centre distance up to link_distance box
+    sizes; 0 where neither, or where the box's area changed more than max_growth."""
+    iou = iou_matrix(predicted, boxes)
+    area_p = np.maximum((predicted[:, 2] - predicted[:, 0]) * (predicted[:, 3] - predicted[:, 1]),
+                        1.0)
+    area_b = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1.0)
+    growth = np.maximum(area_p[:, None] / area_b[None], area_b[None] / area_p[:, None])
+    centre_p = (predicted[:, :2] + predicted[:, 2:]) / 2.0
+    centre_b = (boxes[:, :2] + boxes[:, 2:]) / 2.0
+    dist = np.linalg.norm(centre_p[:, None] - centre_b[None], axis=2) / np.sqrt(area_p)[:, None]
+    near = np.where(dist <= config.link_distance, 0.1 * (1.0 - dist / config.link_distance), 0.0)
+    score = np.where(iou >= config.link_iou, iou + 1.0, near)
+    return np.where(growth <= config.max_growth, score, 0.0)
+
+
+def _segment(frame: int, barriers: Sequence[int]) -> int:
+    """Index of the shot holding `frame` (barriers: first frames of new shots)."""
+    return int(np.searchsorted(np.asarray(sorted(barriers), dtype=np.int64), frame, side="right"))
+
+
+def link_detections(detections: Sequence[Detections], *, barriers: Sequence[int] = (),
+                    config: DetectionTrackConfig = DetectionTrackConfig()) -> list[Chain]:
+    """Chains of the followed classes' detections, look by look (greedy by affinity, each
+    class on its own); chains end at shot cuts and after max_missed looks without a detection."""
+    chains: list[Chain] = []
+    open_chains: list[int] = []
+    for look, det in enumerate(detections):
+        keep = [i for i, (label, score) in enumerate(zip(det.labels, det.scores, strict=True))
+                if label in config.classes and float(score) >= config.min_score]
+        shot = _segment(det.frame, barriers)
+        open_chains = [c for c in open_chains if look - chains[c].look <= config.max_missed + 1
+                       and _segment(chains[c].frames[-1], barriers) == shot]
+        boxes = np.asarray(det.boxes, dtype=np.float64).reshape(-1, 4)[keep]
+        taken: set[int] = set()
+        if open_chains and len(keep):
+            predicted = np.array([chains[c].predicted(det.frame) for c in open_chains])
+            same = np.array([[chains[c].labels[-1] == det.labels[k] for k in keep]
+                             for c in open_chains])
+            score = np.where(same, _affinity(predicted, boxes, config), 0.0)
+            extended: set[int] = set()
+            for flat in np.argsort(-score, axis=None, kind="stable"):
+                c, b = divmod(int(flat), score.shape[1])
+                if score[c, b] <= 0:
+                    break
+                if c in extended or b in taken:
+                    continue
+                chain = chains[open_chains[c]]
+                chain.frames.append(det.frame)
+                chain.boxes.append(boxes[b])
+                chain.labels.append(det.labels[keep[b]])
+                chain.scores.append(float(det.scores[keep[b]]))
+                chain.look = look
+                extended.add(c)
+                taken.add(b)
+        for b in range(len(keep)):
+            if b not in taken:
+                chains.append(Chain([det.frame], [boxes[b]], [det.labels[keep[b]]],
+                                     [float(det.scores[keep[b]])], look))
+                open_chains.append(len(chains) - 1)
+    return chains
+
+
+def chain_track(chain: Chain, *, interval: int, last_frame: int,
+                barriers: Sequence[int] = ()) -> Track:
+    """A track following the chain's boxes, linear between looks and held for half a look
+    beyond its first and last (not past a shot cut or the clip's ends). Its extra keys say
+    which frames were measured and that it came from detections."""
+    looks = np.asarray(chain.frames, dtype=np.int64)
+    shot = _segment(int(looks[0]), barriers)
+    cuts = np.asarray(sorted(barriers), dtype=np.int64)
+    shot_start = int(cuts[shot - 1]) if shot > 0 else 0
+    shot_end = int(cuts[shot]) - 1 if shot < len(cuts) else last_frame
+    start = max(int(looks[0]) - interval // 2, shot_start, 0)
+    stop = min(int(looks[-1]) + interval // 2, shot_end, last_frame)
+    frames = np.arange(start, stop + 1, dtype=np.int64)
+    boxes = np.asarray(chain.boxes, dtype=np.float64)
+    filled = np.stack([np.interp(frames, looks, boxes[:, k]) for k in range(4)], axis=1)
+    return Track(id=0, label="unknown", frames=frames, boxes=filled,
+                 extra={"measured": np.isin(frames, looks).tolist(), "source": "detections"})
+
+
+def _lies_on(motion: Track, chain: Track, config: DetectionTrackConfig) -> bool:
+    """True when the motion track's box lies on the chain's box on most looks they share."""
+    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+    shared = [int(f) for f in looks if motion.frames[0] <= f <= motion.frames[-1]]
+    if not shared:
+        return False
+    on = 0
+    for frame in shared:
+        m, c = motion.box_at(frame), chain.box_at(frame)
+        assert m is not None and c is not None
+        iou = float(iou_matrix(m[None], c[None])[0, 0])
+        inter_w = max(0.0, min(m[2], c[2]) - max(m[0], c[0]))
+        inter_h = max(0.0, min(m[3], c[3]) - max(m[1], c[1]))
+        cover = inter_w * inter_h / max(float((m[2] - m[0]) * (m[3] - m[1])), 1e-9)
+        on += iou >= config.explain_iou or cover >= config.explain_cover
+    return on >= config.explain_share * len(shared)
+
+
+def _outside(track: Track, spans: Sequence[tuple[int, int]], min_len: int) -> list[Track]:
+    """The runs of the track's frames outside every span that are at least min_len long."""
+    keep = np.ones(len(track), dtype=bool)
+    for start, stop in spans:
+        keep &= (track.frames < start) | (track.frames > stop)
+    idx = np.flatnonzero(keep)
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if len(idx) else []
+    out = []
+    for run in runs:
+        if len(run) >= min_len:
+            measured = track.extra.get("measured")
+            extra = {"measured": [bool(measured[i]) for i in run]} \
+                if measured is not None and len(measured) == len(track) else {}
+            out.append(Track(id=track.id, label=track.label, frames=track.frames[run],
+                             boxes=track.boxes[run], extra=extra))
+    return out
+
+
+def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], *,
+                     interval: int, fps: float, last_frame: int, barriers: Sequence[int] = (),
+                     camera: np.ndarray | None = None,
+                     config: DetectionTrackConfig = DetectionTrackConfig()
+                     ) -> tuple[list[Track], int, int]:
+    """The motion tracks with moving vehicles' detection tracks added and the motion tracks
+    they explain replaced (kept outside the vehicle's span). Returns the tracks (by start),
+    how many detection tracks were added and how many motion tracks gave way."""
+    built = [chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers)
+             for c in link_detections(detections, barriers=barriers, config=config)
+             if len(c.frames) >= config.min_looks]
+    moving = [t for t in built if moves_enough(_measured(t), config.tracker, camera)]
+    if not moving:
+        return list(tracks), 0, 0
+    min_len = max(2, round(config.tracker.min_track_seconds * fps))
+    out: list[Track] = []
+    replaced = 0
+    for motion in tracks:
+        spans = [(int(c.frames[0]), int(c.frames[-1])) for c in moving
+                 if _lies_on(motion, c, config)]
+        if not spans:
+            out.append(motion)
+            continue
+        replaced += 1
+        out.extend(_outside(motion, spans, min_len))
+    out.extend(moving)
+    out.sort(key=lambda t: (int(t.frames[0]), float(t.boxes[0, 0])))
+    return out, len(moving), replaced
+
+
+def _measured(track: Track) -> Track:
+    """The track on its measured frames only (its looks)."""
+    keep = np.asarray(track.extra["measured"], dtype=bool)
+    return Track(id=track.id, label=track.label, frames=track.frames[keep],
+                 boxes=track.boxes[keep])
