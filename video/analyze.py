@@ -53,8 +53,9 @@ class AnalysisConfig:
     stands (video.evidence). clutter: what of the unrecognized motion is dropped or merged into
     ambience (video.clutter; only runs on recognized analyses). split_groups: a track whose box
     holds two or more recognized people is split into one track per person (video.split_groups;
-    recognized analyses only). vehicles: moving vehicles followed by their detections instead
-    of their motion blobs (video.detection_tracks; recognized analyses only). footsteps: steps of people from their pose (video.footsteps;
+    recognized analyses only). detection_tracks: moving vehicles, animals and handled objects
+    followed by their detections instead of their motion blobs (video.detection_tracks;
+    recognized analyses only). footsteps: steps of people from their pose (video.footsteps;
     applied by model.detector.event_detection.analyze_with_events, which has the file for its
     second pass).
     """
@@ -70,7 +71,7 @@ class AnalysisConfig:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     clutter: ClutterConfig = field(default_factory=ClutterConfig)
     split_groups: bool = True
-    vehicles: DetectionTrackConfig = field(default_factory=DetectionTrackConfig)
+    detection_tracks: DetectionTrackConfig = field(default_factory=DetectionTrackConfig)
     footsteps: FootstepConfig = field(default_factory=FootstepConfig)
 
     def __post_init__(self) -> None:
@@ -180,13 +181,13 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             tracks = finalize_tracks(tracks, fps=fps, config=config.tracker, barriers=barriers,
                                      camera=camera, frame_size=(info.width, info.height))
             extra["split_groups"] = split
-    if sampler is not None and detections and config.vehicles.enabled:
+    if sampler is not None and detections and config.detection_tracks.enabled:
         tracks, added, replaced = track_detections(
             tracks, detections, interval=sampler.interval, fps=fps,
             last_frame=max(info.frames - 1, 0), barriers=barriers, camera=camera,
-            config=config.vehicles)
+            config=config.detection_tracks)
         if added:
-            extra.update({"vehicle_tracks": added, "vehicle_replaced": replaced})
+            extra.update({"detection_tracks": added, "detection_replaced": replaced})
     done = []
     limits = np.array([info.width, info.height, info.width, info.height], dtype=np.float64)
     for track in tracks:

@@ -1,4 +1,4 @@
-"""Tracks of moving vehicles built from the object recognizer's detections.
+"""Tracks of moving vehicles, animals and handled objects built from the recognizer's detections.
 
 Background subtraction tracks a car badly where the street is busy: a car behind railings
 breaks into pieces, a car half hidden by another is never boxed whole, and a box born on one
@@ -12,6 +12,10 @@ chain explains (they lie on the chain's car on most looks they share) give way t
 of them outside the chain's span stay as tracks of their own. Parked cars do not travel and
 make no chain, so a still van with someone at its door keeps its motion track (and
 video.evidence's check on it).
+
+Handled objects (a box, a cup, a book carried by a hand) often move less than their own size
+while they are held and turned, and the hand-held camera follows them; such a chain is an
+object when motion confirms it: a motion track overlaps it on most of its looks.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ class DetectionTrackConfig:
     """When detections make a track.
 
     enabled: build detection tracks at all. classes: detection classes followed (each on its
-    own: a look where the detector calls the car something else counts as missed). min_score: weaker detections are ignored. min_looks: looks a chain needs.
+    own: a look where the detector calls the car something else counts as missed) that must
+    travel through the scene. handled: classes followed that may instead move in place, if a
+    motion track overlaps them (IoU >= explain_iou) on at least explain_share of their looks.
+    min_score: weaker detections are ignored. min_looks: looks a chain needs.
     max_missed: looks a chain may miss and still continue. link_iou: a detection continues a
     chain if it overlaps the chain's predicted box this much, or if its centre lies within
     link_distance box sizes of the predicted centre. max_growth: box area may change at most
@@ -42,7 +49,9 @@ class DetectionTrackConfig:
 
     enabled: bool = True
     classes: frozenset[str] = frozenset({"car", "bus", "truck", "motorcycle", "train",
-                                         "bicycle"})
+                                         "bicycle", "dog", "cat", "horse", "cow", "sheep"})
+    handled: frozenset[str] = frozenset({"box", "cup", "bottle", "book", "laptop", "camera",
+                                         "chair"})
     min_score: float = 0.35
     min_looks: int = 3
     max_missed: int = 2
@@ -115,7 +124,7 @@ def link_detections(detections: Sequence[Detections], *, barriers: Sequence[int]
     open_chains: list[int] = []
     for look, det in enumerate(detections):
         keep = [i for i, (label, score) in enumerate(zip(det.labels, det.scores, strict=True))
-                if label in config.classes and float(score) >= config.min_score]
+                if label in config.classes | config.handled and float(score) >= config.min_score]
         shot = _segment(det.frame, barriers)
         open_chains = [c for c in open_chains if look - chains[c].look <= config.max_missed + 1
                        and _segment(chains[c].frames[-1], barriers) == shot]
@@ -209,13 +218,16 @@ def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], 
                      camera: np.ndarray | None = None,
                      config: DetectionTrackConfig = DetectionTrackConfig()
                      ) -> tuple[list[Track], int, int]:
-    """The motion tracks with moving vehicles' detection tracks added and the motion tracks
+    """The motion tracks with moving vehicles' (animals', handled objects') detection tracks added and the motion tracks
     they explain replaced (kept outside the vehicle's span). Returns the tracks (by start),
     how many detection tracks were added and how many motion tracks gave way."""
-    built = [chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers)
-             for c in link_detections(detections, barriers=barriers, config=config)
+    built = [(chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers),
+              c.labels[0]) for c in link_detections(detections, barriers=barriers, config=config)
              if len(c.frames) >= config.min_looks]
-    moving = [t for t in built if moves_enough(_measured(t), config.tracker, camera)]
+    moving = [t for t, label in built
+              if moves_enough(_measured(t), config.tracker, camera)
+              or (label in config.handled and _confirmed(t, tracks, config))]
+    moving = _distinct(moving, config)
     if not moving:
         return list(tracks), 0, 0
     min_len = max(2, round(config.tracker.min_track_seconds * fps))
@@ -232,6 +244,38 @@ def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], 
     out.extend(moving)
     out.sort(key=lambda t: (int(t.frames[0]), float(t.boxes[0, 0])))
     return out, len(moving), replaced
+
+
+def _confirmed(chain: Track, tracks: Sequence[Track], config: DetectionTrackConfig) -> bool:
+    """True when motion tracks overlap the chain (IoU >= explain_iou) on at least
+    explain_share of its looks: it moves, if only in place."""
+    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+    seen = 0
+    for frame in looks:
+        box = chain.box_at(int(frame))
+        others = [b for b in (t.box_at(int(frame)) for t in tracks) if b is not None]
+        if box is not None and others and \
+                iou_matrix(box[None], np.asarray(others)).max() >= config.explain_iou:
+            seen += 1
+    return seen >= config.explain_share * len(looks)
+
+
+def _distinct(chains: Sequence[Track], config: DetectionTrackConfig) -> list[Track]:
+    """The chains less those that are another one seen as another class (the detector calls a
+    box a book on some looks): a chain overlapping a longer one (IoU >= 0.5) on most of its looks
+    is dropped."""
+    kept: list[Track] = []
+    for chain in sorted(chains, key=lambda t: -sum(t.extra["measured"])):
+        looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+        same = 0
+        for frame in looks:
+            box = chain.box_at(int(frame))
+            others = [b for b in (k.box_at(int(frame)) for k in kept) if b is not None]
+            same += bool(box is not None and others
+                         and iou_matrix(box[None], np.asarray(others)).max() >= 0.5)
+        if same < config.explain_share * len(looks):
+            kept.append(chain)
+    return kept
 
 
 def _measured(track: Track) -> Track:

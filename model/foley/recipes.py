@@ -188,6 +188,13 @@ _FURNITURE = Recipe(
             scrape=OneShotSpec("scrape", level=0.7)),
     (TextureSpec("scrape", gain=0.3, gate=(0.01, 0.03)),),
     implied="put-down")
+_BOX = Recipe(
+    "box", "cardboard/paper handling + thud put-down",
+    _events(impact=OneShotSpec("impact", "wood", "thud", level=0.7, size=1.6),
+            put_down=OneShotSpec("impact", "wood", "thud", level=0.6, size=1.8),
+            scrape=OneShotSpec("scrape", level=0.5)),
+    (TextureSpec("scrape", gain=0.12, gate=(0.01, 0.03)),),
+    implied="put-down")
 _DOOR = Recipe(
     "door", "door open/close",
     _events(onset=OneShotSpec("door", "", "wooden door open"),
@@ -201,7 +208,7 @@ _AMBIENCE = Recipe(
 
 RECIPES: Mapping[str, Recipe] = MappingProxyType({r.name: r for r in (
     _PERSON, _CAR, _HEAVY, _MOTORCYCLE, _BICYCLE, _PAWS, _HOOVES, _BIRD, _BALL, _TABLEWARE,
-    _FURNITURE, _DOOR, _AMBIENCE)})
+    _FURNITURE, _BOX, _DOOR, _AMBIENCE)})
 
 # visual class -> recipe name
 CLASS_RECIPES: Mapping[str, str] = MappingProxyType({
@@ -216,6 +223,7 @@ CLASS_RECIPES: Mapping[str, str] = MappingProxyType({
     "vase": "tableware",
     "chair": "furniture", "dining table": "furniture", "table": "furniture",
     "bench": "furniture", "couch": "furniture",
+    "box": "box", "book": "box",
     "door": "door",
     "ambience": "ambience",
 })

@@ -6,7 +6,7 @@ stem actually plays, in this order:
 
 1. its class recipe (`model.foley.recipes`; the render's `chosen["recipe"]`): person ->
    footsteps, car/heavy vehicle/motorcycle/bicycle -> vehicles, paws/hooves/bird -> animals,
-   tableware/furniture/door -> handling, sports ball -> impacts, ambience -> ambience;
+   tableware/furniture/box/door -> handling, sports ball -> impacts, ambience -> ambience;
 2. a prompt that decides the sound (recipe "prompt"): the kind it names ("footsteps" ->
    footsteps, "engine" -> vehicles, "door creak" -> handling, "glass smash" -> impacts,
    "whoosh" -> movement, "rain" -> ambience, "dog bark" -> animals);
@@ -53,7 +53,7 @@ RECIPE_ROLES: Mapping[str, str] = MappingProxyType({
     "person": "FEET",
     "car": "VEHI", "heavy vehicle": "VEHI", "motorcycle": "VEHI", "bicycle": "VEHI",
     "paws": "ANML", "hooves": "ANML", "bird": "ANML",
-    "tableware": "HNDL", "furniture": "HNDL", "door": "HNDL",
+    "tableware": "HNDL", "furniture": "HNDL", "box": "HNDL", "door": "HNDL",
     "sports ball": "IMPT",
     "ambience": "AMBI",
 })

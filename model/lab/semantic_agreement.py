@@ -77,7 +77,7 @@ EXPECTED_CLASSES: Mapping[str, tuple[str, ...]] = {
     "bottle": _TABLEWARE,
     "bowl": _TABLEWARE,
     "wine glass": _TABLEWARE,
-    # a box handled, pushed or put down (cardboard, wood): no recipe of its own yet
+    # a box handled, pushed or put down (cardboard, wood)
     "box": ("Scrape", "Rub", "Thump, thud", "Tap", "Knock", "Crumpling, crinkling", "Rustle"),
     "chair": _FURNITURE,
     "dining table": _FURNITURE,

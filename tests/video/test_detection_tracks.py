@@ -153,3 +153,43 @@ def test_camera_pan_is_not_travel():
 def test_config_rejects_bad_values(changes):
     with pytest.raises(ValueError):
         DetectionTrackConfig(**changes)
+
+
+def _held_box(f: int) -> np.ndarray:
+    """A box held and turned in place: it sways 20 px, less than its own size."""
+    sway = 20.0 * np.sin(f / 10.0) * np.array([1, 0.5, 1, 0.5])
+    return np.array([200.0, 100.0, 500.0, 330.0]) + sway
+
+
+def test_a_handled_box_is_an_object_when_motion_confirms_it():
+    """A held box moves less than its size: alone it makes no track; with a motion track on it
+    (the hand turning it) it does, and that motion track gives way to it."""
+    rng = np.random.default_rng(11)
+    looks = _looks(range(0, 161, INTERVAL), lambda f: [_held_box(f)], rng, label="box")
+    _, added, _ = track_detections([], looks, interval=INTERVAL, fps=FPS, last_frame=LAST)
+    assert added == 0
+    frames = np.arange(0, 165)
+    hand = _motion(frames, np.array([_held_box(int(f)) + [-30, -10, 10, 10] for f in frames]))
+    tracks, added, replaced = track_detections([hand], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (1, 1)
+    assert [t.extra.get("source") for t in tracks] == ["detections"]
+
+
+def test_one_object_seen_as_two_classes_makes_one_track():
+    """The detector calls the box a book on a stretch of looks: the shorter chain lying on the
+    longer one is dropped."""
+    rng = np.random.default_rng(12)
+    box = _looks(range(0, 161, INTERVAL), lambda f: [_car(10 + 4 * f, w=120, h=90)], rng,
+                 label="box")
+    book = _looks(range(64, 129, INTERVAL), lambda f: [_car(12 + 4 * f, w=116, h=88)], rng,
+                  label="book")
+    books = {k.frame: k for k in book}
+    merged = []
+    for b in box:
+        k = books.get(b.frame, Detections(b.frame, np.zeros((0, 4)), (), np.zeros(0)))
+        merged.append(Detections(b.frame, np.vstack([b.boxes, k.boxes]), b.labels + k.labels,
+                                 np.r_[b.scores, k.scores]))
+    tracks, added, _ = track_detections([], merged, interval=INTERVAL, fps=FPS, last_frame=LAST)
+    assert added == 1
+    assert (int(tracks[0].frames[0]), int(tracks[0].frames[-1])) == (0, 164)  # the box's span

@@ -80,7 +80,7 @@ HITS = tuple(Event(time=t, strength=0.9, kind="impact") for t in (0.7, 1.9, 2.6,
     ("bottle", "tableware"), ("bowl", "tableware"), ("wine glass", "tableware"),
     ("chair", "furniture"), ("dining table", "furniture"), ("bench", "furniture"),
     ("door", "door"), ("ambience", "ambience"),
-    ("unknown", None), ("object", None), ("", None), ("toaster", None), ("box", None),
+    ("unknown", None), ("object", None), ("", None), ("toaster", None), ("box", "box"), ("book", "box"),
 ])
 def test_class_to_recipe(label: str, recipe: str | None) -> None:
     found = recipe_for(label)
@@ -141,6 +141,20 @@ def test_person_steps_are_recorded_steps_on_the_prompted_surface(
     assert plan.texture is None                                  # no whoosh for a person
 
 
+def test_a_box_thuds_and_scrapes(bank: SoundLibrary) -> None:
+    """A handled box (or a book) puts down with a recorded thud and is rubbed while moved,
+    never with an engine, steps or a whoosh."""
+    for label in ("box", "book"):
+        track = _track(label, np.linspace(100.0, 200.0, N_FRAMES), events=HITS)
+        plan = choose_sounds(track, motion_profile(track, INFO), library=bank,
+                             rng=np.random.default_rng(0))
+        assert plan.recipe == "box"
+        hit = plan.source_for("impact")
+        assert hit.entries and all("Thud" in e for e in hit.entries), hit.entries
+        assert [layer.source.kind for layer in plan.layers] == ["scrape"]
+        assert plan.texture is None
+
+
 def test_without_a_bank_the_recipe_falls_back_to_procedural_presets() -> None:
     for name in ("person", "car", "door", "ambience", "tableware"):
         track = _track(name if name != "tableware" else "cup", WALK, events=HITS)
@@ -155,20 +169,23 @@ def test_without_a_bank_the_recipe_falls_back_to_procedural_presets() -> None:
 
 @pytest.mark.parametrize("label, events", [
     ("person", STEPS), ("sports ball", HITS), ("cup", HITS), ("chair", HITS),
-    ("dog", STEPS), ("horse", STEPS),
+    ("dog", STEPS), ("horse", STEPS), ("box", HITS),
 ])
 def test_one_shots_start_on_the_event_times(bank: SoundLibrary, label: str,
                                             events: tuple[Event, ...]) -> None:
     """Onsets detected on the dry audio match the events within 5 ms; at most one onset over
     the clip that is not an event's own sound (its first 150 ms: a recorded step's toe). (Doors are left out: a door recording's slam comes
     after its latch, so its first sound, not the slam, is on the event.)"""
-    xs = WALK if label not in ("cup", "chair") else np.linspace(100.0, 200.0, N_FRAMES)
+    xs = WALK if label not in ("cup", "chair", "box") else np.linspace(100.0, 200.0, N_FRAMES)
     audio = generate_object(_track(label, xs, events=events), INFO, ObjectSound(id=3),
                             library=bank)
     onsets = detect_onsets(audio, sample_rate=SAMPLE_RATE)
     times = np.array([e.time for e in events])
     errors = np.array([np.min(np.abs(onsets - t)) for t in times])
-    assert np.all(errors < 0.005), (label, np.round(errors * 1000, 1))
+    # a thud's attack is soft (it starts within 1 ms of the file, its peak 10-16 ms later), so
+    # the onset detector places it a few ms late
+    tolerance = 0.008 if label == "box" else 0.005
+    assert np.all(errors < tolerance), (label, np.round(errors * 1000, 1))
     own = np.array([np.any((o >= times - 0.005) & (o <= times + 0.15)) for o in onsets])
     assert np.sum(~own) <= 1, (label, onsets[~own])   # a step's toe may follow its heel
 
