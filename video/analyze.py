@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -23,12 +24,12 @@ import numpy as np
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
-from video.cuts import CutConfig, CutDetector
+from video.cuts import CutConfig, CutDetector, Signature
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
 from video.motion import MotionConfig, MotionDetector
-from video.reader import VideoFrame, VideoReader
+from video.reader import VideoFrame, VideoReader, read_ahead
 from video.recognize import (
     FrameSampler,
     RecognizeConfig,
@@ -98,13 +99,19 @@ class _Pass:
         return Tracker(float(self.info.fps), (self.info.width, self.info.height),
                        config=self.config.tracker)
 
-    def push(self, frame: VideoFrame) -> None:
-        """Take one frame; frames are processed once the cut detector has looked past them."""
+    def prepare(self, frame: VideoFrame) -> tuple[VideoFrame, Signature | None]:
+        """The work on a frame that needs no state (done ahead, on the reading thread): the
+        frame at the analysis size and its cut signature."""
         frame = _fit(frame, self.config.max_side)
+        return frame, None if self.cuts is None else self.cuts.signature(frame)
+
+    def push(self, frame: VideoFrame, signature: Signature | None) -> None:
+        """Take one prepared frame and its cut signature; frames are processed once the cut
+        detector has looked past them."""
         if self.sampler is not None:
             self.sampler.offer(frame.index, frame.image, frame.scale)
         if self.cuts is not None:
-            cut = self.cuts.update(frame)
+            cut = self.cuts.update(frame, signature=signature)
             if cut is not None:
                 self.cut_times.append(cut)
         self.delay.append(frame)
@@ -225,11 +232,13 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     total = max(info.frames, 1)
     report(progress, 0.0, "analysing")
     try:
-        for frame in frames:
-            state.push(frame)
-            if frame.index % 8 == 0:
-                report(progress, 0.95 * (frame.index + 1) / total,
-                       f"frame {frame.index + 1}/{info.frames}")
+        # decoding and the cut signatures run a few frames ahead on a second thread
+        with closing(read_ahead(frames, state.prepare)) as prepared:
+            for frame, signature in prepared:
+                state.push(frame, signature)
+                if frame.index % 8 == 0:
+                    report(progress, 0.95 * (frame.index + 1) / total,
+                           f"frame {frame.index + 1}/{info.frames}")
         raw = state.close()
     except BaseException:
         if sampler is not None:
