@@ -16,7 +16,7 @@ import math
 import os
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Container, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -556,9 +556,11 @@ class VideoReader:
     # -- streaming ----------------------------------------------------------------------------
 
     def frames(self, *, start: int = 0, stop: int | None = None, max_side: int | None = None,
-               gray: bool = False) -> Iterator[VideoFrame]:
+               gray: bool = False, only: Container[int] | None = None) -> Iterator[VideoFrame]:
         """Frames start..stop-1 in presentation order, decoded one at a time.
 
+        `only`: yield just the frames whose index it holds (the others are still decoded, as
+        the codec needs them, but not converted to pictures, which costs as much again).
         Each iterator owns its own decoder, so several can run alongside `frame()` calls.
         """
         stop = self.info.frames if stop is None else stop
@@ -567,10 +569,10 @@ class VideoReader:
                              f"(0..{self.info.frames})")
         if max_side is not None and max_side < 2:
             raise InputError(f"max_side must be at least 2, got {max_side}")
-        return self._stream(start, stop, max_side, gray)
+        return self._stream(start, stop, max_side, gray, only)
 
     def _stream(self, start: int, stop: int, max_side: int | None,
-                gray: bool) -> Iterator[VideoFrame]:
+                gray: bool, only: Container[int] | None = None) -> Iterator[VideoFrame]:
         if start >= stop:
             return
         session = _Session(self.path, self._map, start)
@@ -582,7 +584,7 @@ class VideoReader:
             item = first
             while item is not None and item[0] < stop:
                 index, av_frame = item
-                if index >= start:
+                if index >= start and (only is None or index in only):
                     image, scale = self._image(av_frame, max_side=max_side, gray=gray)
                     yield VideoFrame(index=index, time=float(self._times[index]), image=image,
                                      scale=scale)

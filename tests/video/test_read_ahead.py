@@ -1,15 +1,20 @@
 """video.reader.read_ahead: results in order, errors where they happened, the worker stopped
-when the consumer leaves early."""
+when the consumer leaves early; and `VideoReader.frames(only=...)`, which the pose pass reads
+ahead with."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from video.reader import read_ahead
+from video.encode import write_video
+from video.reader import VideoReader, read_ahead
 
 
 def _numbers(count: int, log: list[str], fail_at: int | None = None) -> Iterator[int]:
@@ -63,3 +68,22 @@ def test_leaving_early_stops_the_worker_within_depth() -> None:
 def test_depth_must_be_positive() -> None:
     with pytest.raises(ValueError, match="depth"):
         list(read_ahead([1], lambda x: x, depth=0))
+
+
+def test_frames_only_yields_the_wanted_frames_unchanged(tmp_path: Path) -> None:
+    """`VideoReader.frames(only=...)` decodes through the others but yields just the wanted
+    ones, each the same picture a full pass gives (here across keyframe intervals), and runs
+    under read_ahead."""
+    rng = np.random.default_rng(3)
+    pictures = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(30)]
+    path = tmp_path / "noise.mp4"
+    write_video(path, pictures, Fraction(25), gop=7)
+    wanted = {0, 5, 6, 13, 29}
+    with VideoReader(path) as reader:
+        full = {f.index: f for f in reader.frames(start=2, stop=30, max_side=32)}
+        some = list(read_ahead(reader.frames(start=2, stop=30, max_side=32, only=wanted),
+                               lambda f: f))
+    assert [f.index for f in some] == [5, 6, 13, 29]
+    for f in some:
+        assert f.time == full[f.index].time and f.scale == full[f.index].scale
+        assert np.array_equal(f.image, full[f.index].image)
