@@ -29,6 +29,7 @@ from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
 from video.motion import MotionConfig, MotionDetector
+from video.motion import Prepared as MotionPrepared
 from video.reader import VideoFrame, VideoReader, read_ahead
 from video.recognize import (
     FrameSampler,
@@ -78,6 +79,15 @@ class AnalysisConfig:
             raise ValueError("max_objects must be at least 1")
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A frame at the analysis size with what was computed from it ahead (`_Pass.prepare`)."""
+
+    frame: VideoFrame
+    signature: Signature | None
+    motion: MotionPrepared
+
+
 class _Pass:
     """The streaming state of one analysis pass: cut look-ahead, detector, tracker."""
 
@@ -90,7 +100,7 @@ class _Pass:
         self.motion = MotionDetector(fps, config=config.motion)
         self.tracker = self._new_tracker()
         self.cuts = CutDetector(config.cuts) if config.detect_cuts else None
-        self.delay: deque[VideoFrame] = deque()
+        self.delay: deque[_Prepared] = deque()
         self.cut_times: list[float] = []
         self.cut_frames: list[int] = []
         self.tracks: list[Track] = []
@@ -99,22 +109,24 @@ class _Pass:
         return Tracker(float(self.info.fps), (self.info.width, self.info.height),
                        config=self.config.tracker)
 
-    def prepare(self, frame: VideoFrame) -> tuple[VideoFrame, Signature | None]:
+    def prepare(self, frame: VideoFrame) -> _Prepared:
         """The work on a frame that needs no state (done ahead, on the reading thread): the
-        frame at the analysis size and its cut signature."""
+        frame at the analysis size, its cut signature and the motion detector's first steps."""
         frame = _fit(frame, self.config.max_side)
-        return frame, None if self.cuts is None else self.cuts.signature(frame)
+        return _Prepared(frame, None if self.cuts is None else self.cuts.signature(frame),
+                         self.motion.prepare(frame.image))
 
-    def push(self, frame: VideoFrame, signature: Signature | None) -> None:
-        """Take one prepared frame and its cut signature; frames are processed once the cut
-        detector has looked past them."""
+    def push(self, prepared: _Prepared) -> None:
+        """Take one prepared frame; frames are processed once the cut detector has looked past
+        them."""
+        frame, signature = prepared.frame, prepared.signature
         if self.sampler is not None:
             self.sampler.offer(frame.index, frame.image, frame.scale)
         if self.cuts is not None:
             cut = self.cuts.update(frame, signature=signature)
             if cut is not None:
                 self.cut_times.append(cut)
-        self.delay.append(frame)
+        self.delay.append(prepared)
         while len(self.delay) > self.config.cuts.lookahead + 1:
             self._process(self.delay.popleft())
 
@@ -127,11 +139,13 @@ class _Pass:
         self._end_segment()
         return self.tracks
 
-    def _process(self, frame: VideoFrame) -> None:
+    def _process(self, prepared: _Prepared) -> None:
+        frame = prepared.frame
         if any(abs(frame.time - t) < 1e-6 for t in self.cut_times) and frame.index > 0:
             self._end_segment()
             self.cut_frames.append(frame.index)
-        for index, boxes in self.motion.push(frame.image, frame.index, frame.scale):
+        for index, boxes in self.motion.push(frame.image, frame.index, frame.scale,
+                                             prepared=prepared.motion):
             self.tracker.update(index, boxes)
 
     def _end_segment(self) -> None:
@@ -233,9 +247,10 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     report(progress, 0.0, "analysing")
     try:
         # decoding and the cut signatures run a few frames ahead on a second thread
-        with closing(read_ahead(frames, state.prepare)) as prepared:
-            for frame, signature in prepared:
-                state.push(frame, signature)
+        with closing(read_ahead(frames, state.prepare)) as ahead:
+            for prepared in ahead:
+                state.push(prepared)
+                frame = prepared.frame
                 if frame.index % 8 == 0:
                     report(progress, 0.95 * (frame.index + 1) / total,
                            f"frame {frame.index + 1}/{info.frames}")
