@@ -34,7 +34,6 @@ def object_table(analysis: Analysis) -> list[str]:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from app.cmd_render import apply_labels, parse_labels
     from model.detector.event_detection import analyze_with_events
     from video.analyze import AnalysisConfig
     from video.footsteps import FootstepConfig
@@ -46,7 +45,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     ancestor = next(p for p in (out.parent, *out.parent.parents) if p.exists())
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
         raise InputError(f"cannot write {out}: {ancestor} is not a writable folder")
-    labels = parse_labels(args.label)
+    labels: dict[int, str] = {}
+    if args.label:  # app.cmd_render imports the whole renderer (~0.7 s of start-up)
+        from app.cmd_render import parse_labels
+
+        labels = parse_labels(args.label)
     try:  # AnalysisConfig checks its values; here they are the user's
         config = AnalysisConfig(max_objects=args.max_objects,
                                 recognize=RecognizeConfig(enabled=not args.no_recognize),
@@ -57,7 +60,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     try:
         analysis = analyze_with_events(args.video, config=config, detector=args.events,
                                        progress=scaled(bar, 0.0, 0.95), warn=warn_line)
-        analysis = apply_labels(analysis, labels)
+        if labels:
+            from app.cmd_render import apply_labels
+
+            analysis = apply_labels(analysis, labels)
         bar(1.0, "done")
     finally:
         bar.close()

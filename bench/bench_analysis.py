@@ -6,7 +6,8 @@
 1. 640x360: the bundled demo clip (16 s, 7 objects).            target >= 4x real time
 2. 1920x1080: a 20 s generated clip with moving objects.        target >= 1x real time
    (1 and 2 with object recognition on, as shipped, and again with --no-recognize, in one run,
-   so the recognizer's cost is a ratio measured under the same load)
+   so the recognizer's cost is a ratio measured under the same load; 1 also in-process without
+   the start-up: `analyze_video` alone, and everything `analyze` runs, pose footsteps included)
 3. peak RSS of a subprocess analysing a generated 10-minute 1080p clip (target < 1.5 GB).
 
 Each analysis runs in a fresh subprocess (python -m app analyze, as a user would run it), so
@@ -127,6 +128,16 @@ def main() -> int:
             analyze_video(demo, config=config)
             inner = time.perf_counter() - start
             print(f"640x360 demo in-process, without start-up, {mode}: {inner:.1f} s, "
+                  f"{d / inner:.1f}x real time")
+        from model.detector.event_detection import analyze_with_events
+
+        for mode, on in (("recognition on", True), ("recognition off", False)):
+            config = AnalysisConfig(recognize=RecognizeConfig(enabled=on))
+            start = time.perf_counter()
+            analyze_with_events(demo, config=config)
+            inner = time.perf_counter() - start
+            print(f"640x360 demo in-process, all of `analyze` but start-up (learned events, "
+                  f"{'pose footsteps' if on else 'no pose'}), {mode}: {inner:.1f} s, "
                   f"{d / inner:.1f}x real time")
 
         hd = work / "hd.mp4"

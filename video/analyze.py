@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -23,13 +24,14 @@ import numpy as np
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
-from video.cuts import CutConfig, CutDetector
+from video.cuts import CutConfig, CutDetector, Signature
 from video.detection_tracks import DetectionTrackConfig, track_detections
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
 from video.motion import MotionConfig, MotionDetector
-from video.reader import VideoFrame, VideoReader
+from video.motion import Prepared as MotionPrepared
+from video.reader import VideoFrame, VideoReader, read_ahead
 from video.recognize import (
     FrameSampler,
     RecognizeConfig,
@@ -81,6 +83,15 @@ class AnalysisConfig:
             raise ValueError("max_objects must be at least 1")
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A frame at the analysis size with what was computed from it ahead (`_Pass.prepare`)."""
+
+    frame: VideoFrame
+    signature: Signature | None
+    motion: MotionPrepared
+
+
 class _Pass:
     """The streaming state of one analysis pass: cut look-ahead, detector, tracker."""
 
@@ -93,7 +104,7 @@ class _Pass:
         self.motion = MotionDetector(fps, config=config.motion)
         self.tracker = self._new_tracker()
         self.cuts = CutDetector(config.cuts) if config.detect_cuts else None
-        self.delay: deque[VideoFrame] = deque()
+        self.delay: deque[_Prepared] = deque()
         self.cut_times: list[float] = []
         self.cut_frames: list[int] = []
         self.tracks: list[Track] = []
@@ -102,16 +113,24 @@ class _Pass:
         return Tracker(float(self.info.fps), (self.info.width, self.info.height),
                        config=self.config.tracker)
 
-    def push(self, frame: VideoFrame) -> None:
-        """Take one frame; frames are processed once the cut detector has looked past them."""
+    def prepare(self, frame: VideoFrame) -> _Prepared:
+        """The work on a frame that needs no state (done ahead, on the reading thread): the
+        frame at the analysis size, its cut signature and the motion detector's first steps."""
         frame = _fit(frame, self.config.max_side)
+        return _Prepared(frame, None if self.cuts is None else self.cuts.signature(frame),
+                         self.motion.prepare(frame.image))
+
+    def push(self, prepared: _Prepared) -> None:
+        """Take one prepared frame; frames are processed once the cut detector has looked past
+        them."""
+        frame, signature = prepared.frame, prepared.signature
         if self.sampler is not None:
             self.sampler.offer(frame.index, frame.image, frame.scale)
         if self.cuts is not None:
-            cut = self.cuts.update(frame)
+            cut = self.cuts.update(frame, signature=signature)
             if cut is not None:
                 self.cut_times.append(cut)
-        self.delay.append(frame)
+        self.delay.append(prepared)
         while len(self.delay) > self.config.cuts.lookahead + 1:
             self._process(self.delay.popleft())
 
@@ -124,11 +143,13 @@ class _Pass:
         self._end_segment()
         return self.tracks
 
-    def _process(self, frame: VideoFrame) -> None:
+    def _process(self, prepared: _Prepared) -> None:
+        frame = prepared.frame
         if any(abs(frame.time - t) < 1e-6 for t in self.cut_times) and frame.index > 0:
             self._end_segment()
             self.cut_frames.append(frame.index)
-        for index, boxes in self.motion.push(frame.image, frame.index, frame.scale):
+        for index, boxes in self.motion.push(frame.image, frame.index, frame.scale,
+                                             prepared=prepared.motion):
             self.tracker.update(index, boxes)
 
     def _end_segment(self) -> None:
@@ -237,11 +258,14 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     total = max(info.frames, 1)
     report(progress, 0.0, "analysing")
     try:
-        for frame in frames:
-            state.push(frame)
-            if frame.index % 8 == 0:
-                report(progress, 0.95 * (frame.index + 1) / total,
-                       f"frame {frame.index + 1}/{info.frames}")
+        # decoding and the cut signatures run a few frames ahead on a second thread
+        with closing(read_ahead(frames, state.prepare)) as ahead:
+            for prepared in ahead:
+                state.push(prepared)
+                frame = prepared.frame
+                if frame.index % 8 == 0:
+                    report(progress, 0.95 * (frame.index + 1) / total,
+                           f"frame {frame.index + 1}/{info.frames}")
         raw = state.close()
     except BaseException:
         if sampler is not None:

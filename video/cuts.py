@@ -284,9 +284,16 @@ class CutDetector:
                          self.config.structure_min_distance)
         self._last_cut: float | None = None
 
-    def update(self, frame: VideoFrame) -> float | None:
-        """Feed the next frame; returns the time of a cut now confirmed, else None."""
-        signature = frame_signature(frame.image, analysis_side=self.config.analysis_side)
+    def signature(self, frame: VideoFrame) -> Signature:
+        """The frame's signature as `update` computes it (pure: may run ahead on another
+        thread, then be handed to `update`)."""
+        return frame_signature(frame.image, analysis_side=self.config.analysis_side)
+
+    def update(self, frame: VideoFrame, *, signature: Signature | None = None) -> float | None:
+        """Feed the next frame (and its `signature`, when computed ahead); returns the time of
+        a cut now confirmed, else None."""
+        if signature is None:
+            signature = self.signature(frame)
         last = self._recent[-1].signature if self._recent else signature
         steps = tuple(cue(last, signature) for cue in _CUES)
         self._recent.append(_Seen(time=float(frame.time), signature=signature, steps=steps,

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,7 +45,7 @@ from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
 from video.events import EventConfig, dense_boxes, detect_steps
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model
-from video.reader import VideoReader
+from video.reader import VideoFrame, VideoReader, read_ahead
 
 PERSON = "person"
 
@@ -362,26 +363,39 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
     if needed:
         first, last = min(needed), max(needed)
         with VideoReader(path) as reader:
-            for frame in reader.frames(start=first, stop=last + 1, max_side=config.max_side):
-                users = needed.get(frame.index)
-                if not users:
-                    continue
-                for i in users:
-                    frames_i, boxes_i, _ = boxes[i]
-                    box = boxes_i[frame.index - int(frames_i[0])]
-                    held = follow[i]
-                    if held is not None and (frame.index - held[0]) / fps <= config.follow_s:
-                        box = pose_crop_box(box, held[1])
-                    pose = model.estimate(frame.image, box * frame.scale, margin=config.margin)
-                    pose = replace(pose, points=pose.points / frame.scale)
-                    poses[i][frame.index] = pose
-                    if pose.score >= config.min_score:
-                        follow[i] = (frame.index, pose.body_box())
-                if frame.index % 16 == 0:
+            # only the needed frames become pictures; decoding runs ahead on a second thread
+            pictures = reader.frames(start=first, stop=last + 1, max_side=config.max_side,
+                                     only=needed.keys())
+            with closing(read_ahead(pictures, _same)) as ahead:
+                for frame in ahead:
+                    _poses_on(frame, needed[frame.index], boxes, follow, poses, model,
+                              fps=fps, config=config)
                     report(progress, (frame.index - first + 1) / (last - first + 1),
                            f"poses: frame {frame.index + 1}/{info.frames}")
     return [TrackPoses(frames, tuple(poses[i].get(int(f)) for f in frames))
             for i, frames in enumerate(wanted)]
+
+
+def _same(frame: VideoFrame) -> VideoFrame:
+    return frame
+
+
+def _poses_on(frame: VideoFrame, users: list[int],
+              boxes: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+              follow: list[tuple[int, np.ndarray] | None], poses: list[dict[int, Pose]],
+              model: PoseModel, *, fps: float, config: FootstepConfig) -> None:
+    """The poses of the tracks `users` on one frame, each crop following its body."""
+    for i in users:
+        frames_i, boxes_i, _ = boxes[i]
+        box = boxes_i[frame.index - int(frames_i[0])]
+        held = follow[i]
+        if held is not None and (frame.index - held[0]) / fps <= config.follow_s:
+            box = pose_crop_box(box, held[1])
+        pose = model.estimate(frame.image, box * frame.scale, margin=config.margin)
+        pose = replace(pose, points=pose.points / frame.scale)
+        poses[i][frame.index] = pose
+        if pose.score >= config.min_score:
+            follow[i] = (frame.index, pose.body_box())
 
 
 def _with_steps(track: Track, steps: Sequence[Event], source: str) -> Track:

@@ -373,16 +373,34 @@ def merge_boxes(boxes: np.ndarray, *, gap: float) -> np.ndarray:
 def median_background(images: Sequence[np.ndarray], to_last: Sequence[np.ndarray]) -> np.ndarray:
     """Per-pixel median of frames aligned to the last one (`to_last[i]` maps frame i there)."""
     if all(is_identity(m) for m in to_last):
-        return np.median(np.stack(images), axis=0).astype(np.float32)
+        return np.median(_frames_last(images), axis=-1).astype(np.float32)
     # Pixels a frame did not see are NaN, so the median is taken over the frames that saw them.
     nan = np.full_like(images[-1], np.nan)
     aligned = [warp_into(img, m, nan) for img, m in zip(images, to_last, strict=True)]
-    background = np.nanmedian(np.stack(aligned), axis=0)
+    background = np.nanmedian(_frames_last(aligned), axis=-1)
     return np.where(np.isnan(background), images[-1], background).astype(np.float32)
+
+
+def _frames_last(images: Sequence[np.ndarray]) -> np.ndarray:
+    """The images stacked along a last, contiguous axis: a median along it runs over adjacent
+    values, some 2.5x faster than along a first axis (the same numbers)."""
+    stack = np.empty((*images[0].shape, len(images)), dtype=images[0].dtype)
+    for i, image in enumerate(images):
+        stack[..., i] = image
+    return stack
 
 
 # ----------------------------------------------------------------------------------------------
 # Streaming detector
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The per-frame work of `MotionDetector.push` that needs no state (so it can run ahead on
+    another thread): the blurred float32 image and the gray picture at camera-motion size."""
+
+    blurred: np.ndarray
+    small_gray: np.ndarray
 
 
 @dataclass
@@ -430,12 +448,23 @@ class MotionDetector:
         self._detected = 0  # frames detected in this segment
         self._shaky = 0  # frames left in which the camera counts as moving (see _detect)
 
-    def push(self, image: np.ndarray, index: int, scale: float) -> list[tuple[int, np.ndarray]]:
-        """Add one frame (RGB or gray uint8, `scale` = its px per source px)."""
-        blurred = self._prepare(image)
+    def prepare(self, image: np.ndarray) -> Prepared:
+        """What `push` first computes from a frame alone (pure; safe on another thread)."""
+        small = np.zeros((0, 0), np.uint8)
+        if self.config.compensate_camera:
+            small = shrink(self._gray(image), camera_factor(image.shape, self.config))
+        return Prepared(self._prepare(image), small)
+
+    def push(self, image: np.ndarray, index: int, scale: float, *,
+             prepared: Prepared | None = None) -> list[tuple[int, np.ndarray]]:
+        """Add one frame (RGB or gray uint8, `scale` = its px per source px; `prepared`: its
+        `prepare`, when computed ahead)."""
+        if prepared is None:
+            prepared = self.prepare(image)
+        blurred = prepared.blurred
         motion = _IDENTITY.copy()
         if self.config.compensate_camera:
-            motion = self._camera_motion(image)
+            motion = self._camera_motion(image, prepared.small_gray)
         self._pan = self._pan + motion[:, 2] / scale
         self.camera[index] = self._pan.copy()
         if self._started:
@@ -459,11 +488,11 @@ class MotionDetector:
         k = self.config.blur_size
         return cv2.GaussianBlur(data, (k, k), 0) if k > 1 else data
 
-    def _camera_motion(self, image: np.ndarray) -> np.ndarray:
-        """Camera motion since the previous frame. Corners that followed well are reused for
-        the next frame; new ones are found every few frames or when too few are left."""
+    def _camera_motion(self, image: np.ndarray, small: np.ndarray) -> np.ndarray:
+        """Camera motion since the previous frame (`small`: this frame's gray at camera-motion
+        size). Corners that followed well are reused for the next frame; new ones are found
+        every few frames or when too few are left."""
         factor = camera_factor(image.shape, self.config)
-        small = shrink(self._gray(image), factor)
         prev, self._prev_gray = self._prev_gray, small
         if prev is None:
             return _IDENTITY.copy()
@@ -595,13 +624,33 @@ class MotionDetector:
         h, w = mask.shape
         return cv2.warpAffine(mask, self._frac_shift(-1.0), (w, h), flags=cv2.INTER_NEAREST)
 
+    def _count_still(self, image: np.ndarray, prev: np.ndarray, fg_mask: np.ndarray,
+                     threshold: float) -> None:
+        """Per pixel, frames the foreground has stayed unchanged: +1 where it did, halved where
+        it changed, 0 off the foreground. Only the foreground's bounding rectangle is computed
+        (all else is 0), which keeps the cost to the objects' size."""
+        assert self._static is not None
+        x, y, w, h = cv2.boundingRect(fg_mask)
+        if not w:
+            self._static.fill(0)
+            return
+        counts = self._static[y:y + h, x:x + w]
+        fg = fg_mask[y:y + h, x:x + w] > 0
+        still = fg & (difference(image[y:y + h, x:x + w], prev[y:y + h, x:x + w])
+                      < 1.5 * threshold)
+        counts = np.where(still, counts + 1, np.where(fg, counts // 2, 0)).astype(np.uint16)
+        np.minimum(counts, 60000, out=counts)
+        self._static.fill(0)
+        self._static[y:y + h, x:x + w] = counts
+
     def _learn(self, image: np.ndarray, mask: np.ndarray, motion: np.ndarray,
                threshold: float) -> None:
         """Blend the frame into the background: fast outside objects, slow under them, and fast
         again where the foreground has not changed for `static_seconds`."""
         assert self._static is not None
         cfg = self.config
-        fg = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))) > 0
+        fg_mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+        fg = fg_mask > 0
         if self._prev_image is not None:
             prev = warp_into(self._prev_image, motion, image)
             if not is_identity(motion):  # the counts belong to scene points: move them along
@@ -611,12 +660,7 @@ class MotionDetector:
                 self._fresh = cv2.warpAffine(self._fresh, motion, (w, h),
                                              flags=cv2.INTER_NEAREST)
                 self._fresh[scrolled_in(image.shape, motion)] = self._FRESH_FRAMES
-            still = fg & (difference(image, prev) < 1.5 * threshold)
-            self._static[~fg] = 0
-            self._static[still] += 1
-            moving = fg & ~still
-            self._static[moving] //= 2
-            np.minimum(self._static, 60000, out=self._static)
+            self._count_still(image, prev, fg_mask, threshold)
         absorb = self._static > cfg.static_seconds * self.fps
         fresh = self._fresh > 0
         background = self._background

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Container, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,6 +36,9 @@ _COMMON_RATES = tuple(Fraction(r) for r in ("24000/1001", "24", "25", "30000/100
                                              "50", "60000/1001", "60", "100", "120000/1001", "120"))
 # How far ahead of the current decode position `frame()` decodes forward instead of seeking.
 _FORWARD_DECODE_LIMIT = 48
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -551,9 +556,11 @@ class VideoReader:
     # -- streaming ----------------------------------------------------------------------------
 
     def frames(self, *, start: int = 0, stop: int | None = None, max_side: int | None = None,
-               gray: bool = False) -> Iterator[VideoFrame]:
+               gray: bool = False, only: Container[int] | None = None) -> Iterator[VideoFrame]:
         """Frames start..stop-1 in presentation order, decoded one at a time.
 
+        `only`: yield just the frames whose index it holds (the others are still decoded, as
+        the codec needs them, but not converted to pictures, which costs as much again).
         Each iterator owns its own decoder, so several can run alongside `frame()` calls.
         """
         stop = self.info.frames if stop is None else stop
@@ -562,10 +569,10 @@ class VideoReader:
                              f"(0..{self.info.frames})")
         if max_side is not None and max_side < 2:
             raise InputError(f"max_side must be at least 2, got {max_side}")
-        return self._stream(start, stop, max_side, gray)
+        return self._stream(start, stop, max_side, gray, only)
 
     def _stream(self, start: int, stop: int, max_side: int | None,
-                gray: bool) -> Iterator[VideoFrame]:
+                gray: bool, only: Container[int] | None = None) -> Iterator[VideoFrame]:
         if start >= stop:
             return
         session = _Session(self.path, self._map, start)
@@ -577,7 +584,7 @@ class VideoReader:
             item = first
             while item is not None and item[0] < stop:
                 index, av_frame = item
-                if index >= start:
+                if index >= start and (only is None or index in only):
                     image, scale = self._image(av_frame, max_side=max_side, gray=gray)
                     yield VideoFrame(index=index, time=float(self._times[index]), image=image,
                                      scale=scale)
@@ -651,3 +658,64 @@ class VideoReader:
                 break
             best = item[1]
         return best
+
+
+# ----------------------------------------------------------------------------------------------
+# reading ahead on a worker thread
+
+
+def read_ahead(items: Iterable[_T], work: Callable[[_T], _R], *,
+               depth: int = 4) -> Generator[_R, None, None]:
+    """`work(item)` for each of `items`, in order, computed on a worker thread at most `depth`
+    items ahead of the consumer.
+
+    Decoding (PyAV) and most of OpenCV and numpy release the GIL, so reading and preparing the
+    next frames overlaps the caller's work on the current one on a second core. `items` is
+    iterated on the worker only (a generator such as `VideoReader.frames()` may be passed; the
+    reader must not be used elsewhere meanwhile). An exception raised by `items` or `work`
+    comes out of this iterator where that item would have, after the items before it; closing
+    this iterator early (break, an exception in the caller) stops the worker and closes
+    `items`. Memory is bounded by `depth` results.
+    """
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    results: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[int, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                results.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        source = iter(items)
+        try:
+            for item in source:
+                if not put((0, work(item))):
+                    return
+            put((1, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((2, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = results.get()
+            if kind == 0:
+                yield value
+            elif kind == 1:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        worker.join()
