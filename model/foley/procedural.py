@@ -231,7 +231,7 @@ def _whole(make: Callable[[Scan], Step], level: np.ndarray, control: np.ndarray)
     return make(lambda: [(level, control)])(level, control)
 
 
-def _running_sum() -> Callable[[np.ndarray], np.ndarray]:
+def running_sum() -> Callable[[np.ndarray], np.ndarray]:
     """np.cumsum(x, dtype=float64) of a signal given a block at a time: the same sums, in the
     same order (the total carried in as the first term)."""
     total = [0.0]
@@ -270,8 +270,8 @@ class _BandMix:
         used = np.zeros(len(bands), dtype=bool)
         for bright in brightness:
             pos = self._position(bright)
-            for i in np.flatnonzero(~used):
-                used[i] = bool(np.any(self._weight(pos, int(i)) > 0))
+            for k in map(int, np.flatnonzero(~used)):
+                used[k] = bool(np.any(self._weight(pos, k) > 0))
         self.loops: dict[int, tuple[np.ndarray, int]] = {}
         for i in map(int, np.flatnonzero(used)):
             loop = noise_loop("bandpass", bands[i])
@@ -379,7 +379,7 @@ def engine_stream(scan: Scan, *, rng: np.random.Generator, harmonics: int = 8) -
     size = len(dark)
     start = rng.uniform()
     rumble = _random_tiled(noise_loop("lowpass", (400.0,)), rng)
-    cycles_of = _running_sum()
+    cycles_of = running_sum()
 
     def step(level: np.ndarray, pitch_hz: np.ndarray) -> np.ndarray:
         cycles = cycles_of(pitch_hz) * (1.0 / SAMPLE_RATE) + start
@@ -476,7 +476,7 @@ def chain_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
     moved past them (their count found in a first pass) before the hiss is placed, as drawing
     them all at once would."""
     start = rng.uniform()
-    count, before, cycles_of = 0, None, _running_sum()
+    count, before, cycles_of = 0, None, running_sum()
     for _, rate in scan():
         cycles = cycles_of(rate) * (1.0 / SAMPLE_RATE) + start
         count += _ticks(cycles, before).size
@@ -486,7 +486,7 @@ def chain_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
         rng.uniform(0.6, 1.0, min(1 << 20, count - done))
     hiss = _Tiled(noise_loop("bandpass", (3000.0, 9000.0)), int(rng.integers(SAMPLE_RATE)))
     click_filter = filter_stream("bandpass", 2500.0, 7000.0, order=2)
-    cycles_of = _running_sum()
+    cycles_of = running_sum()
     last: list[float | None] = [None]
 
     def step(level: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -511,7 +511,7 @@ def wings_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
     """`wings_texture` a block at a time (control: brightness; the beat phase carried)."""
     mix = _BandMix(WINGS_BANDS, _controls(scan), rng)
     start = rng.uniform()
-    phase_of = _running_sum()
+    phase_of = running_sum()
 
     def step(level: np.ndarray, bright: np.ndarray) -> np.ndarray:
         noise = mix(bright)
