@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from audio.mix import active_ids
-from audio.spatialize import spatialize_chunks
+from audio.spatialize import spatialize_chunks, spatialize_stream, streams_whole
 from audio.spool import DiskAudio
 from model.foley.choose import LibraryLike, describe_plan
-from model.foley.generate import GenerateConfig, SampleCache, WarnFn, generate_with_plan
+from model.foley.generate import DryStream, GenerateConfig, SampleCache, WarnFn
 from model.foley.render import _master_gain, bed_nudges, spatial_config
 from model.foley.scene import ObjectSound, RenderSettings
 from video.base.errors import InputError
@@ -108,6 +108,25 @@ class StreamedRender:
         self.mix.close()
 
 
+def _spool_chunks(chunks: Iterator[tuple[int, np.ndarray]], path: Path, n: int,
+                  mix: DiskAudio | None) -> DiskAudio:
+    """Write a stem's chunks (ascending, silent ones left out) to a spool holding the frames
+    from its first chunk to the end of its last, adding them to `mix` too when given."""
+    stem: DiskAudio | None = None
+    end = 0
+    for start, chunk in chunks:
+        if stem is None:
+            stem = DiskAudio.create(path, channels=2, n_samples=n, lo=start, hi=n)
+        stem.write(start, chunk)
+        end = start + chunk.shape[1]
+        if mix is not None:
+            mix.add(start, chunk)
+    if stem is None:
+        return DiskAudio.create(path, channels=2, n_samples=n, lo=0, hi=0)
+    stem.end_at(end)
+    return stem
+
+
 def render_streamed(analysis: Analysis, objects: Sequence[ObjectSound],
                     settings: RenderSettings, *, folder: str | Path,
                     library: LibraryLike | None = None, progress: ProgressFn | None = None,
@@ -139,20 +158,24 @@ def render_streamed(analysis: Analysis, objects: Sequence[ObjectSound],
     for i, sound in enumerate(order):
         report(progress, 0.9 * i / max(len(order), 1), f"object {sound.id}: foley")
         track = tracks[sound.id]
-        dry, plan = generate_with_plan(track, analysis.video, sound, render_seed=settings.seed,
-                                       library=library, samples=samples, config=generate,
-                                       warn=warn)
-        chosen[sound.id] = describe_plan(plan, prompted=bool(sound.prompt.strip()
-                                                             or sound.sounds))
-        (lo, hi), chunks = spatialize_chunks(dry, track, analysis.video,
-                                             nudges=bed_nudges(track, sound.nudges),
-                                             config=spatial)
-        stem = DiskAudio.create(folder / f"stem{sound.id}.f32", channels=2, n_samples=n,
-                                lo=lo, hi=hi)
-        for start, chunk in chunks:
-            stem.write(start, chunk)
-            if sound.id in playing:
-                mix.add(start, chunk)
+        dry = DryStream(track, analysis.video, sound, render_seed=settings.seed,
+                        library=library, samples=samples, config=generate, warn=warn)
+        chosen[sound.id] = describe_plan(dry.plan, prompted=bool(sound.prompt.strip()
+                                                                 or sound.sounds))
+        nudges = bed_nudges(track, sound.nudges)
+        path = folder / f"stem{sound.id}.f32"
+        if streams_whole(nudges, spatial):
+            chunks = spatialize_stream(dry.blocks(BLOCK_FRAMES), track, analysis.video,
+                                       n_samples=n, nudges=nudges, config=spatial)
+            stem = _spool_chunks(chunks, path, n, mix if sound.id in playing else None)
+        else:      # width, ITD or Doppler: the spatializer takes the whole dry signal
+            (lo, hi), chunks = spatialize_chunks(dry.whole(), track, analysis.video,
+                                                 nudges=nudges, config=spatial)
+            stem = DiskAudio.create(path, channels=2, n_samples=n, lo=lo, hi=hi)
+            for start, chunk in chunks:
+                stem.write(start, chunk)
+                if sound.id in playing:
+                    mix.add(start, chunk)
         stem.close()
         stems[sound.id] = stem
         del dry, chunks
