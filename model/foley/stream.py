@@ -70,7 +70,7 @@ class StreamedRender:
         return self.plan.report
 
     @property
-    def limiter(self) -> dict[int, tuple[Span, ...]]:
+    def limiter(self) -> dict[int, Sequence[Span]]:
         """Per object id, the limiter spans its stem carries (none for a muted stem)."""
         return {oid: self.plan.spans if oid in self.playing else () for oid in self.stems}
 
