@@ -561,6 +561,7 @@ class DryStream:
 
         extents = [(start, start + len(shot)) for start, shot in
                    shots(copy.deepcopy(rng_events))]
+        self.one_shots = extents            # [first, end) sample of each hit, in event order
         starts = np.array([a for a, _ in extents], dtype=np.int64)
         # the earliest start among the shots from each one on: shots are made in event order
         self._later_start = np.minimum.accumulate(starts[::-1])[::-1] if starts.size \
