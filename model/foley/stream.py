@@ -2,18 +2,20 @@
 
 `render_scene` holds every object's dry sound and stem and the mix as whole float arrays, so its
 memory grows with duration x objects. `render_streamed` renders the same samples, bit for bit,
-with memory that grows with neither the number of objects nor (beyond one object's sound) the
-duration:
+with memory that grows with neither the number of objects nor the duration:
 
 1. per object, in ascending id order (the order the master stage sums the mix in, so the float32
-   sums round alike): generate its dry sound (`generate_with_plan`: one-shots on events and
-   textures are whole-signal syntheses over the object's span, so an object is generated whole),
-   spatialize it a chunk at a time (`audio.spatialize.spatialize_chunks`: only the chunks where
-   it sounds), write each chunk to the object's spool (`audio.spool.DiskAudio`, only the frames
-   where it sounds) and add it to the mix spool; then drop it. Peak memory: one object.
+   sums round alike): generate its dry sound a block at a time (`model.foley.generate.DryStream`:
+   one-shots made lazily in event order, textures with their phases, loop positions, filters
+   and control curves carried from block to block), spatialize each block as it comes
+   (`audio.spatialize.spatialize_stream`: only the chunks where it sounds), write the chunks to
+   the object's spool (`audio.spool.DiskAudio`, from its first sounding frame to its last) and
+   add them to the mix spool. Width, ITD and Doppler still take the object's dry sound whole.
+   Peak memory: a block of one object.
 2. the master stage measures the whole mix from its spool a block at a time
-   (`audio.master.plan_master`: loudness meter, true-peak map and limiter keep per-block
-   figures, not the signal) and decides one loudness gain and the limiter spans;
+   (`audio.master.plan_master`: loudness meter and true-peak map keep per-block figures, the
+   exact peaks go to a spool beside the mix, the limiter's envelope is made a grid block at a
+   time when asked for) and decides one loudness gain and the limiter;
 3. `stem_blocks` / `mix_blocks` give the mastered audio a block at a time
    (`audio.master.apply_master`: the gains are per sample, so blocks equal the whole), for the
    writer to stream into WAV files.
