@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, cast
+from pathlib import Path
+from typing import Any, cast, overload
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -93,7 +94,7 @@ class MasterResult:
     stems: dict[int, np.ndarray]
     mix: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
-    limiter: tuple[Span, ...] = ()
+    limiter: Sequence[Span] = ()
 
 
 def _as_channels(audio: np.ndarray, dtype: type = np.float64) -> np.ndarray:
@@ -214,27 +215,28 @@ class _LoudnessMeter:
         return np.asarray(sums[:, at_hi] - sums[:, at_lo])
 
     def lufs(self, gain: float = 1.0, *, source: np.ndarray | None = None,
-             spans: list[Span] | None = None) -> float:
+             limiter: Limiter | None = None) -> float:
         """Loudness of gain·source·limiter, where `source` is the signal this meter was built
-        from and the limiter gain is 1 outside `spans`."""
+        from (the limiter's gain is 1 outside its ranges)."""
         z = self.z
-        if spans and source is not None:
-            z = z + self._span_energy(source, spans)
+        if limiter is not None and limiter.ranges and source is not None:
+            z = z + self._span_energy(source, limiter)
         return _gated_lufs(z * (gain * gain))
 
-    def _span_energy(self, source: np.ndarray, spans: list[Span]) -> np.ndarray:
-        """Change of the block energies when the spans are limited: the K-weighted correction
-        c = K(x·(g - 1)) is filtered over each group of spans plus the filter's tail, and each
-        block gains sum(2·K(x)·c + c²) over its overlap. K(x) there is filtered again from one
-        tail before the group (where the filter has forgotten everything earlier). Both filters
-        run a chunk at a time with their state carried (the same samples as one pass), so a
-        limiter that acts over much of a long mix needs no group-long temporaries."""
+    def _span_energy(self, source: np.ndarray, limiter: Limiter) -> np.ndarray:
+        """Change of the block energies when the limiter acts: the K-weighted correction
+        c = K(x·(g - 1)) is filtered over each group of the limiter's ranges plus the filter's
+        tail, and each block gains sum(2·K(x)·c + c²) over its overlap. K(x) there is filtered
+        again from one tail before the group (where the filter has forgotten everything
+        earlier). Both filters run a chunk at a time with their state carried (the same samples
+        as one pass), and the gain is asked for a chunk at a time, so a limiter that acts over
+        much of a long mix needs no group-long temporaries."""
         delta = np.zeros_like(self.z)
         tail = _k_tail(self.rate)
         channels = source.shape[0]
         sections = self.sos.shape[0]
-        for group in _span_groups(spans, gap=tail):
-            lo, end = group[0][0], min(self.n, group[-1][1] + tail)
+        for lo, hi in _range_groups(limiter.ranges, gap=tail):
+            end = min(self.n, hi + tail)
             start = max(0, lo - tail)
             state32 = np.zeros((sections, channels, 2), dtype=np.float32)
             for a in range(start, lo, _METER_CHUNK):     # K(x) from one tail before
@@ -243,15 +245,10 @@ class _LoudnessMeter:
             state64 = np.zeros((sections, channels, 2))
             for a in range(lo, end, _METER_CHUNK):
                 b = min(end, a + _METER_CHUNK)
-                corr = np.zeros((channels, b - a))
-                for s_lo, s_hi, gain in group:
-                    c_lo, c_hi = max(s_lo, a), min(s_hi, b)
-                    if c_hi > c_lo:
-                        corr[:, c_lo - a: c_hi - a] = source[:, c_lo:c_hi] * (
-                            gain[c_lo - s_lo: c_hi - s_lo] - 1.0)
+                x = source[:, a:b]
+                corr = x * (limiter.gain(a, b) - 1.0)
                 corr, state64 = signal.sosfilt(self.sos, corr, axis=-1, zi=state64)
-                weighted, state32 = signal.sosfilt(self.sos32, source[:, a:b], axis=-1,
-                                                   zi=state32)
+                weighted, state32 = signal.sosfilt(self.sos32, x, axis=-1, zi=state32)
                 energy = corr * (2.0 * weighted + corr)
                 sums = np.concatenate([np.zeros((channels, 1)), np.cumsum(energy, axis=-1)],
                                       axis=-1)
@@ -263,15 +260,15 @@ class _LoudnessMeter:
         return delta / self.norm
 
 
-def _span_groups(spans: list[Span], *, gap: int) -> list[list[Span]]:
-    """Spans in order, grouped where one starts within `gap` samples of the previous one's end
-    (their filtered corrections overlap and must be summed before squaring)."""
-    groups: list[list[Span]] = []
-    for span in sorted(spans, key=lambda s: s[0]):
-        if groups and span[0] < groups[-1][-1][1] + gap:
-            groups[-1].append(span)
+def _range_groups(ranges: list[tuple[int, int]], *, gap: int) -> list[tuple[int, int]]:
+    """Sorted [lo, hi) ranges joined where one starts within `gap` samples of the previous
+    one's end (their filtered corrections overlap and must be summed before squaring)."""
+    groups: list[tuple[int, int]] = []
+    for lo, hi in ranges:
+        if groups and lo < groups[-1][1] + gap:
+            groups[-1] = (groups[-1][0], max(hi, groups[-1][1]))
         else:
-            groups.append([span])
+            groups.append((lo, hi))
     return groups
 
 
@@ -367,7 +364,8 @@ class _PeakMap:
     can hold the maximum are always made exact, so `top` is the true peak.
     """
 
-    def __init__(self, audio: np.ndarray, oversample: int) -> None:
+    def __init__(self, audio: np.ndarray, oversample: int, *, spool: Path | None = None
+                 ) -> None:
         self.data = _as_channels(audio, np.float32)
         self.oversample = oversample
         self.n = self.data.shape[1]
@@ -379,7 +377,9 @@ class _PeakMap:
             near[:-1] = np.maximum(near[:-1], block_max[1:])
         self.bound = near * bound
         self.exact = np.zeros(block_max.size, dtype=bool)
-        self.peaks = np.zeros(self.n, dtype=np.float32)   # meaningful in exact blocks only
+        # per sample, meaningful in exact blocks only: in memory, or beside a spooled mix
+        self.peaks = _Samples(self.n, spool)
+        self.block_top = np.zeros(block_max.size)          # the largest exact peak per block
         self.top = 0.0
         floor = float(block_max.max(initial=0.0))
         while True:   # refine until no block left out could beat the best peak found
@@ -402,41 +402,71 @@ class _PeakMap:
             ca, cb = max(0, a - _CONTEXT), min(self.n, b + _CONTEXT)
             seg = _interval_peaks(self.data[:, ca:cb], self.oversample)[a - ca: b - ca]
             seg = np.maximum(seg, _interval_peaks(self.data[:, ca:cb], 1)[a - ca: b - ca])
-            self.peaks[a:b] = seg
+            stored = seg.astype(np.float32)
+            self.peaks.write(a, stored)
+            self.block_top[lo:hi] = _block_max(stored, (hi - lo) * _BLOCK)
             self.top = max(self.top, float(seg.max(initial=0.0)))
 
-    def _exact_runs(self, *, per: int = _METER_CHUNK // _BLOCK) -> Iterator[np.ndarray]:
-        """Indices of the samples whose peaks are exact, a bounded batch of blocks at a time
-        (all of them at once would be 8 bytes per sample of a long, loud mix)."""
-        blocks = np.flatnonzero(self.exact)
-        for first in range(0, blocks.size, per):
-            part = blocks[first:first + per]
-            index = (part[:, None] * _BLOCK + np.arange(_BLOCK)).reshape(-1)
-            yield index[index < self.n]
+    def _exact_ranges(self) -> Iterator[tuple[int, int]]:
+        """[a, b) sample ranges, at most _METER_CHUNK long, whose peaks are exact."""
+        per = _METER_CHUNK // _BLOCK
+        for lo, hi in _index_runs(np.flatnonzero(self.exact)):
+            for first in range(lo, hi, per):
+                yield first * _BLOCK, min(self.n, min(hi, first + per) * _BLOCK)
 
-    def over(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """Sample positions whose peak exceeds `threshold` (made exact first), and those peaks."""
-        self.need(threshold)
-        positions, peaks = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
-        for index in self._exact_runs():
-            values = self.peaks[index]
-            hot = values > threshold
-            positions.append(index[hot])
-            peaks.append(values[hot].astype(np.float64))
-        return np.concatenate(positions), np.concatenate(peaks)
+    def hot(self, a: int, b: int, threshold: float) -> np.ndarray:
+        """The peaks of samples [a, b) that exceed `threshold` where they are exact, 0 where
+        they do not or are not (float64)."""
+        values = self.peaks.read(a, b).astype(np.float64)
+        exact = np.repeat(self.exact[a // _BLOCK: -(-b // _BLOCK)], _BLOCK)
+        start = a - a // _BLOCK * _BLOCK
+        values[~exact[start: start + b - a] | (values <= threshold)] = 0.0
+        return values
 
     def top_outside(self, covered: list[tuple[int, int]]) -> float:
         """Largest exact peak outside the [lo, hi) ranges `covered` (sorted, disjoint)."""
         starts = np.array([lo for lo, _ in covered], dtype=np.int64)
         stops = np.array([hi for _, hi in covered], dtype=np.int64)
         best = 0.0
-        for index in self._exact_runs():
+        for a, b in self._exact_ranges():
+            values = self.peaks.read(a, b)
             if covered:
+                index = np.arange(a, b)
                 k = np.searchsorted(starts, index, side="right") - 1
                 inside = (k >= 0) & (index < stops[np.maximum(k, 0)])
-                index = index[~inside]
-            best = max(best, float(self.peaks[index].max(initial=0.0)))
+                values = values[~inside]
+            best = max(best, float(values.max(initial=0.0)))
         return best
+
+
+class _Samples:
+    """Per-sample float32 values of a long signal, zero where never written: an array, or a
+    spool file (`spool`) read and written in ranges, so an hour's peaks need not be held."""
+
+    def __init__(self, n: int, spool: Path | None) -> None:
+        self.disk = DiskAudio.create(spool, channels=1, n_samples=n) if spool is not None \
+            else None
+        self.memory = np.zeros(n, dtype=np.float32) if spool is None else None
+
+    def write(self, a: int, values: np.ndarray) -> None:
+        if self.disk is not None:
+            self.disk.write(a, values[None, :])
+        else:
+            assert self.memory is not None
+            self.memory[a: a + values.size] = values
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        if self.disk is not None:
+            return self.disk.read(a, b)[0]
+        assert self.memory is not None
+        return self.memory[a:b]
+
+
+def _block_max(values: np.ndarray, size: int) -> np.ndarray:
+    """Largest value of each _BLOCK-sample block of `values` (zero-padded to `size`)."""
+    padded = np.zeros(size, dtype=np.float64)
+    padded[:values.size] = values
+    return np.asarray(padded.reshape(-1, _BLOCK).max(axis=1))
 
 
 def _block_peaks(data: np.ndarray) -> np.ndarray:
@@ -567,22 +597,130 @@ def _runs(mask: np.ndarray, *, pad: int) -> list[tuple[int, int]]:
     return runs
 
 
-def _limiter_spans(peak_map: _PeakMap, scale: float, config: MasterConfig, *,
-                   margin_db: float) -> list[Span]:
-    """Linear limiter gain, as spans, that brings the interval peaks of mix·scale to margin_db
-    under the ceiling; exactly 1.0 outside the spans."""
-    limit_db = config.true_peak_db - margin_db
-    positions, peaks = peak_map.over(10.0 ** (limit_db / 20.0) / scale)
-    need = 20.0 * np.log10(np.maximum(peaks * scale, 1e-12)) - limit_db
-    positions, need = positions[need > 0], need[need > 0]
-    ms = SAMPLE_RATE / 1000.0
-    pieces = _envelope_spans(positions, need, peak_map.n, attack_samples=config.attack_ms * ms,
-                             release_samples=config.release_ms * ms,
-                             hold_samples=int(round(config.hold_ms * ms)))
-    return [(lo, lo + env.size, 10.0 ** (-env / 20.0)) for lo, env in pieces]
+_GRID = 1 << 16   # samples per block of the limiter's envelope (its unit of work and memory)
 
 
-def _spans_peak(data: np.ndarray, scale: float, spans: list[Span], oversample: int
+class Limiter:
+    """The true-peak limiter's linear gain for mix·scale, made a grid block at a time and held
+    by none: every sample whose exact interval peak times `scale` is over `limit_db` needs that
+    many dB of reduction, and the envelope (`_envelope_span`: look-ahead attack, hold, release,
+    rounded corners) over a grid block is computed from the needs within its reach either side
+    (the ramps' full length for the largest need), so every block is the same whichever order
+    or however often it is asked for. The gain is exactly 1.0 outside `ranges` (grid blocks
+    within reach of a need). The few blocks asked for last are cached."""
+
+    def __init__(self, peak_map: _PeakMap, scale: float, config: MasterConfig, *,
+                 margin_db: float) -> None:
+        self.peak_map, self.scale, self.n = peak_map, scale, peak_map.n
+        self.limit_db = config.true_peak_db - margin_db
+        self.threshold = 10.0 ** (self.limit_db / 20.0) / scale
+        peak_map.need(self.threshold)
+        ms = SAMPLE_RATE / 1000.0
+        self.attack, self.release = config.attack_ms * ms, config.release_ms * ms
+        self.hold = int(round(config.hold_ms * ms))
+        hot = np.flatnonzero(peak_map.exact & (peak_map.block_top > self.threshold))
+        self.ranges: list[tuple[int, int]] = []
+        self.reach = 0
+        self._cache: dict[int, np.ndarray | None] = {}
+        if hot.size == 0:
+            return
+        top = _to_db(float(peak_map.block_top[hot].max()) * scale) - self.limit_db
+        width = max(3, int(self.attack) // 4 * 2 + 1)
+        self.reach = _envelope_lengths(top, attack_samples=self.attack,
+                                       release_samples=self.release,
+                                       hold_samples=self.hold) + 2 * width + self.hold
+        blocks = -(-self.n // _GRID)
+        marks = np.zeros(blocks + 1, dtype=np.int64)
+        first = np.clip((hot * _BLOCK - self.reach) // _GRID, 0, blocks - 1)
+        last = np.clip(((hot + 1) * _BLOCK + self.reach - 1) // _GRID, 0, blocks - 1)
+        np.add.at(marks, first, 1)
+        np.add.at(marks, last + 1, -1)
+        active = np.flatnonzero(np.cumsum(marks)[:blocks] > 0)
+        self.ranges = [(lo * _GRID, min(self.n, hi * _GRID))
+                       for lo, hi in _index_runs(active)]
+
+    def _block(self, g: int) -> np.ndarray | None:
+        """The gain of grid block g (float64), None where it is 1 throughout."""
+        if g in self._cache:
+            return self._cache[g]
+        a, b = g * _GRID, min(self.n, (g + 1) * _GRID)
+        lo, hi = max(0, a - self.reach), min(self.n, b + self.reach)
+        peaks = self.peak_map.hot(lo, hi, self.threshold)
+        need = np.zeros(hi - lo)
+        on = peaks > 0
+        need[on] = 20.0 * np.log10(np.maximum(peaks[on] * self.scale, 1e-12)) - self.limit_db
+        need[need < 0] = 0.0
+        gain = None
+        if np.any(need > 0):
+            env = _envelope_span(need, attack_samples=self.attack,
+                                 release_samples=self.release, hold_samples=self.hold)
+            piece = env[a - lo: b - lo]
+            gain = 10.0 ** (-piece / 20.0) if np.any(piece > 0) else None
+        if len(self._cache) >= 8:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[g] = gain
+        return gain
+
+    def gain(self, a: int, b: int) -> np.ndarray:
+        """The linear gain over samples [a, b) (float64, 1 outside the ranges)."""
+        out = np.ones(max(0, b - a))
+        for g in range(max(0, a) // _GRID, -(-min(b, self.n) // _GRID)):
+            if not self._active(g):
+                continue
+            piece = self._block(g)
+            if piece is not None:
+                lo, hi = max(a, g * _GRID), min(b, g * _GRID + piece.size)
+                out[lo - a: hi - a] = piece[lo - g * _GRID: hi - g * _GRID]
+        return out
+
+    def _active(self, g: int) -> bool:
+        i = bisect.bisect_right(self.ranges, (g * _GRID, self.n + 1)) - 1
+        return i >= 0 and self.ranges[i][0] <= g * _GRID < self.ranges[i][1]
+
+    def pieces(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(start, gain) of every grid block where the gain is not 1 throughout, in order."""
+        for lo, hi in self.ranges:
+            for g in range(lo // _GRID, -(-hi // _GRID)):
+                piece = self._block(g)
+                if piece is not None:
+                    yield g * _GRID, piece
+
+    def apply(self, out: np.ndarray, start: int) -> None:
+        """out (float32, frames [start, start + k)) *= the gain there, in place."""
+        stop = start + out.shape[1]
+        for lo, hi in self.ranges:
+            a, b = max(lo, start), min(hi, stop)
+            if b > a:
+                out[:, a - start: b - start] *= self.gain(a, b).astype(np.float32)
+
+
+class LimiterSpans(Sequence[Span]):
+    """A limiter's gain as spans (start, stop, linear gain): one per grid block where it is
+    not 1 throughout, made when read (a long, heavily limited mix is never held whole)."""
+
+    def __init__(self, limiter: Limiter | None) -> None:
+        self._limiter = limiter
+        self._starts = [start for start, _ in limiter.pieces()] if limiter is not None else []
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> Span: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Span]: ...
+
+    def __getitem__(self, index: int | slice) -> Span | Sequence[Span]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        start = self._starts[index]
+        assert self._limiter is not None
+        gain = self._limiter.gain(start, min(self._limiter.n, start + _GRID))
+        return start, start + gain.size, gain
+
+
+def _spans_peak(data: np.ndarray, scale: float, limiter: Limiter, oversample: int
                 ) -> tuple[float, list[tuple[int, int]]]:
     """Linear true peak of data·scale·limiter where the limiter acts (gain < 1, widened by the
     interpolator's reach, re-oversampled), and the sorted ranges that covers. Elsewhere the
@@ -590,37 +728,40 @@ def _spans_peak(data: np.ndarray, scale: float, spans: list[Span], oversample: i
     n = data.shape[1]
     near, pad = 32, 64
     best, covered = 0.0, list[tuple[int, int]]()
-    for lo, hi, gain in spans:
+    for start, gain in limiter.pieces():
         for r_lo, r_hi in _runs(gain < 1.0, pad=near):
-            c_lo, c_hi = lo + r_lo, lo + r_hi
+            c_lo, c_hi = start + r_lo, start + r_hi
             a, b = max(0, c_lo - pad), min(n, c_hi + pad)
             seg = data[:, a:b] * np.float32(scale)
-            g_lo, g_hi = max(a, lo), min(b, hi)
-            seg[:, g_lo - a: g_hi - a] *= gain[g_lo - lo: g_hi - lo].astype(np.float32)
+            seg *= limiter.gain(a, b).astype(np.float32)
             peaks = _interval_peaks(seg, oversample)[c_lo - a: c_hi - a]
             best = max(best, float(peaks.max(initial=0.0)))
-            covered.append((c_lo, c_hi))
+            if covered and c_lo <= covered[-1][1]:
+                covered[-1] = (covered[-1][0], max(c_hi, covered[-1][1]))
+            else:
+                covered.append((c_lo, c_hi))
     return best, covered
 
 
 def _limit(peak_map: _PeakMap, scale: float, config: MasterConfig
-           ) -> tuple[list[Span], float, list[tuple[int, int]]]:
-    """Verified limiter gain for mix·scale: the limited spans are oversampled again and any
+           ) -> tuple[Limiter | None, float, list[tuple[int, int]]]:
+    """Verified limiter for mix·scale: where it acts the mix is oversampled again and any
     overshoot deepens the envelope, so the result is under the ceiling by the detector's own
-    measure. Returns the spans, and the peak and ranges `_spans_peak` found for them."""
+    measure. Returns the limiter (None when it never acts), and the peak and ranges
+    `_spans_peak` found for it."""
     margin = 0.05
-    spans: list[Span] = []
+    limiter: Limiter | None = None
     peak, covered = 0.0, list[tuple[int, int]]()
     for _ in range(4):
-        spans = _limiter_spans(peak_map, scale, config, margin_db=margin)
-        if not spans:
-            return [], 0.0, []
-        peak, covered = _spans_peak(peak_map.data, scale, spans, config.oversample)
+        limiter = Limiter(peak_map, scale, config, margin_db=margin)
+        if not limiter.ranges:
+            return None, 0.0, []
+        peak, covered = _spans_peak(peak_map.data, scale, limiter, config.oversample)
         over = _to_db(max(peak, 1e-12)) - config.true_peak_db
         if over <= 0:
             break
         margin += over + 0.02
-    return spans, peak, covered
+    return limiter, peak, covered
 
 
 def _next_gain(history: list[tuple[float, float]], target: float) -> float:
@@ -657,8 +798,8 @@ def _loudness_gain(mix: np.ndarray, meter: _LoudnessMeter, peak_map: _PeakMap, g
     for passes in range(1, config.max_passes + 1):
         report(progress, 0.1 + 0.7 * (passes - 1) / config.max_passes, f"loudness pass {passes}")
         scale = 10.0 ** (gain_db / 20.0)
-        trial = _limiter_spans(peak_map, scale, config, margin_db=0.05)
-        history.append((gain_db, meter.lufs(scale, source=mix, spans=trial)))
+        trial = Limiter(peak_map, scale, config, margin_db=0.05)
+        history.append((gain_db, meter.lufs(scale, source=mix, limiter=trial)))
         if abs(config.target_lufs - history[-1][1]) <= config.tolerance_lu:
             return gain_db, passes
         next_gain = min(_next_gain(history, config.target_lufs), config.max_gain_db)
@@ -668,11 +809,18 @@ def _loudness_gain(mix: np.ndarray, meter: _LoudnessMeter, peak_map: _PeakMap, g
     return gain_db, config.max_passes
 
 
-def _limiter_report(spans: list[Span], *, max_regions: int = 200) -> dict[str, Any]:
+def _limiter_report(limiter: Limiter | None, *, max_regions: int = 200) -> dict[str, Any]:
     """What the limiter did: deepest reduction, how many samples/seconds, which spans."""
-    runs = [(lo + a, lo + b) for lo, _, gain in spans for a, b in _runs(gain < 1.0, pad=0)]
+    runs: list[tuple[int, int]] = []
+    lowest = 1.0
+    for start, gain in limiter.pieces() if limiter is not None else ():
+        lowest = min(lowest, float(gain.min()))
+        for a, b in _runs(gain < 1.0, pad=0):
+            if runs and runs[-1][1] == start + a:       # a run across a block edge
+                runs[-1] = (runs[-1][0], start + b)
+            else:
+                runs.append((start + a, start + b))
     samples = sum(b - a for a, b in runs)
-    lowest = min((float(gain.min()) for _, _, gain in spans), default=1.0)
     deepest = -20.0 * math.log10(lowest)
     return {"max_reduction_db": round(max(0.0, deepest), 3), "samples": samples,
             "seconds": round(samples / SAMPLE_RATE, 4),
@@ -681,32 +829,33 @@ def _limiter_report(spans: list[Span], *, max_regions: int = 200) -> dict[str, A
             "regions_total": len(runs), "applied_to_stems": True}
 
 
-def _apply(audio: np.ndarray, scale: float, spans: list[Span], *, in_place: bool) -> np.ndarray:
+def _apply(audio: np.ndarray, scale: float, limiter: Limiter | None, *, in_place: bool
+           ) -> np.ndarray:
     """audio·scale·limiter as float32, written into `audio` itself when `in_place` allows."""
     gain = np.float32(scale)
     if in_place and audio.dtype == np.float32 and audio.flags.writeable:
         out = np.multiply(audio, gain, out=audio)
     else:
         out = np.multiply(audio, gain, dtype=np.float32)
-    for lo, hi, piece in spans:
-        out[:, lo:hi] *= piece.astype(np.float32)
+    if limiter is not None:
+        limiter.apply(out, 0)
     return out
 
 
 @dataclass(frozen=True)
 class MasterPlan:
     """What the master stage does to a mix, decided from the whole mix: the linear loudness
-    `scale` and the limiter `spans`, both applied alike to the mix and to every playing stem
+    `scale` and the `limiter`, both applied alike to the mix and to every playing stem
     (`apply_master`), and the report saved in project.json."""
 
     scale: float
-    spans: tuple[Span, ...]
+    limiter: Limiter | None
     report: dict[str, Any]
 
     @cached_property
-    def _starts(self) -> list[int]:
-        """The spans' first samples (sorted), to find a block's spans by bisection."""
-        return [lo for lo, _, _ in self.spans]
+    def spans(self) -> LimiterSpans:
+        """The limiter's gain as spans (made when read)."""
+        return LimiterSpans(self.limiter)
 
 
 def _scan(mix: np.ndarray, *, chunk: int = _METER_CHUNK) -> tuple[bool, bool]:
@@ -737,7 +886,8 @@ def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterCon
     meter = _LoudnessMeter(mix) if n_samples and audible else None
     lufs_before = meter.lufs() if meter is not None else -math.inf
     measurable = math.isfinite(lufs_before)
-    peak_map = _PeakMap(mix, config.oversample)
+    spool = mix.path.with_name(mix.path.name + ".peaks") if isinstance(mix, DiskAudio) else None
+    peak_map = _PeakMap(mix, config.oversample, spool=spool)
     gain_db, passes = 0.0, 0
     if meter is not None and measurable:
         gain_db, passes = _loudness_gain(
@@ -745,9 +895,9 @@ def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterCon
             config, progress)
     report(progress, 0.85, "true-peak limiting")
     scale = 10.0 ** (gain_db / 20.0)
-    spans, peak_in, covered = _limit(peak_map, scale, config)
+    limiter, peak_in, covered = _limit(peak_map, scale, config)
     peak_after = max(peak_in, peak_map.top_outside(covered) * scale)
-    lufs_after = meter.lufs(scale, source=mix, spans=spans) if meter is not None \
+    lufs_after = meter.lufs(scale, source=mix, limiter=limiter) if meter is not None \
         else -math.inf
     info: dict[str, Any] = {
         "target_lufs": config.target_lufs, "ceiling_dbtp": config.true_peak_db,
@@ -755,8 +905,8 @@ def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterCon
         "lufs_after": _db_or_none(lufs_after), "gain_db": round(gain_db, 6),
         "true_peak_before_db": _db_or_none(_to_db(peak_map.top)),
         "true_peak_after_db": _db_or_none(_to_db(peak_after)),
-        "passes": passes, "limiter": _limiter_report(spans)}
-    return MasterPlan(scale=scale, spans=tuple(spans), report=info)
+        "passes": passes, "limiter": _limiter_report(limiter)}
+    return MasterPlan(scale=scale, limiter=limiter, report=info)
 
 
 def apply_master(block: np.ndarray, start: int, plan: MasterPlan) -> np.ndarray:
@@ -764,14 +914,8 @@ def apply_master(block: np.ndarray, start: int, plan: MasterPlan) -> np.ndarray:
     (channels, k) `block` times the loudness scale and the limiter gain, as float32. The same
     samples, bit for bit, as `master` gives for the whole signal (the gains are per sample)."""
     out = np.multiply(block, np.float32(plan.scale), dtype=np.float32)
-    stop = start + out.shape[1]
-    first = bisect.bisect_right(plan._starts, start)
-    for lo, hi, piece in plan.spans[max(0, first - 1):]:
-        if lo >= stop:
-            break
-        a, b = max(lo, start), min(hi, stop)
-        if b > a:
-            out[:, a - start: b - start] *= piece[a - lo: b - lo].astype(np.float32)
+    if plan.limiter is not None:
+        plan.limiter.apply(out, start)
     return out
 
 
@@ -791,9 +935,9 @@ def master(stems: Mapping[int, np.ndarray], *, n_samples: int,
     for oid in sorted(fitted):
         mix += fitted[oid]
     plan = plan_master(mix, config=config, progress=progress)
-    spans = list(plan.spans)
-    out_stems = {oid: _apply(s, plan.scale, spans, in_place=in_place or not np.may_share_memory(
-        s, stems[oid])) for oid, s in fitted.items()}
-    out_mix = _apply(mix, plan.scale, spans, in_place=True)
+    out_stems = {oid: _apply(s, plan.scale, plan.limiter,
+                             in_place=in_place or not np.may_share_memory(s, stems[oid]))
+                 for oid, s in fitted.items()}
+    out_mix = _apply(mix, plan.scale, plan.limiter, in_place=True)
     report(progress, 1.0, "mastered")
     return MasterResult(stems=out_stems, mix=out_mix, report=plan.report, limiter=plan.spans)

@@ -23,7 +23,7 @@ Mute and solo are the mixer's business, not applied here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -592,3 +592,88 @@ def apply_placement(audio: np.ndarray, pan: np.ndarray, gain: np.ndarray, *, blo
     gain_l, gain_r = pan_gains(pan, law=law)
     left, right = source[0], source[-1]
     return _apply_gains(left, right, gain_l * gain, gain_r * gain, block=block)
+
+
+class _Window:
+    """Samples [lo, hi) of a long mono signal that arrives a block at a time, kept only while a
+    chunked filter still reads them; sliced like the whole signal (`size` is its length)."""
+
+    def __init__(self, n_samples: int) -> None:
+        self.size = n_samples
+        self.lo = 0
+        self.data = np.zeros(0, dtype=np.float32)
+
+    @property
+    def hi(self) -> int:
+        return self.lo + self.data.size
+
+    def push(self, block: np.ndarray) -> None:
+        self.data = np.concatenate([self.data, block])
+
+    def drop(self, before: int) -> None:
+        """Forget the samples before `before`."""
+        cut = min(max(0, before - self.lo), self.data.size)
+        if cut:
+            self.data = self.data[cut:].copy()
+            self.lo += cut
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        a, b = key.start, key.stop
+        if not self.lo <= a <= b <= self.hi:
+            raise IndexError(f"[{a}, {b}) is not held (holding [{self.lo}, {self.hi}))")
+        return self.data[a - self.lo: b - self.lo]
+
+
+def streams_whole(nudges: Nudges, config: SpatialConfig) -> bool:
+    """Whether `spatialize_stream` can place this object (no width, ITD or Doppler, which the
+    spatializer applies to the whole signal)."""
+    return not (config.itd or config.doppler or max(nudges.width, config.auto_width) > 0.0)
+
+
+def spatialize_stream(blocks: Iterable[tuple[int, np.ndarray]], track: Track, info: VideoInfo,
+                      *, n_samples: int, nudges: Nudges = NO_NUDGES,
+                      config: SpatialConfig = SpatialConfig()
+                      ) -> Iterator[tuple[int, np.ndarray]]:
+    """`spatialize_chunks` of a dry signal that arrives as consecutive (start, mono block)
+    pieces from sample 0 to `n_samples`: (start, (2, k) float32) chunks in ascending order, the
+    same chunks and samples as `spatialize_chunks` of the whole signal (silent ones skipped:
+    every other sample of the stem is exactly zero), holding only a block of the dry signal
+    and the air filter's reach beyond it. Only without width, ITD or Doppler
+    (`streams_whole`)."""
+    if not streams_whole(nudges, config):
+        raise ValueError("width, ITD and Doppler need the whole dry signal: "
+                         "use spatialize_chunks")
+    n = n_samples
+    reach = binomial_taps(config.air_filter_order).size // 2 if config.air_absorption else 0
+    distance = distance_control(track, info, n_samples=n, nudges=nudges, config=config)
+    weight = _air_weight(distance, config)
+    pan = pan_control(track, info, n_samples=n, nudges=nudges,
+                      control_rate=config.control_rate, smoothing_ms=config.smoothing_ms)
+    gain_l, gain_r = (g.astype(np.float32) for g in _channel_gains(pan, distance, nudges, config))
+    del pan, distance
+    spans = chunks(n, block=config.block)
+    x = _Window(n)
+    i = 0
+    for start, block in blocks:
+        if start != x.hi:
+            raise ValueError(f"blocks must follow each other: got {start}, expected {x.hi}")
+        data = np.asarray(block, dtype=np.float32).reshape(-1)
+        if not np.isfinite(np.dot(data, data)):
+            raise ValueError("dry signal contains NaN or inf (or values far beyond full scale)")
+        x.push(data)
+        while i < len(spans) and min(n, spans[i][1] + reach) <= x.hi:
+            a, b = spans[i]
+            i += 1
+            if not np.any(x[max(0, a - reach): min(n, b + reach)]):
+                continue
+            src = x[a:b] if weight is None else _air_span(x, weight, config,  # type: ignore[arg-type]
+                                                           start=a, stop=b)
+            out = np.empty((2, b - a), dtype=np.float32)
+            np.multiply(src, control_segment(gain_l, block=config.block, start=a, stop=b),
+                        out=out[0])
+            np.multiply(src, control_segment(gain_r, block=config.block, start=a, stop=b),
+                        out=out[1])
+            yield a, out
+        x.drop(spans[i][0] - reach if i < len(spans) else x.hi)
+    if x.hi != n:
+        raise ValueError(f"the dry blocks end at {x.hi}, not at {n}")

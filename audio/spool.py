@@ -132,6 +132,14 @@ class DiskAudio:
         total += data
         self.write(start, total)
 
+    def end_at(self, hi: int) -> None:
+        """Keep only frames [lo, hi) (a spool created to the end of the signal, cut back once
+        the last frame written is known); frames from `hi` on read as zeros."""
+        if not self.lo <= hi <= self.hi:
+            raise ValueError(f"cannot end frames [{self.lo}, {self.hi}) at {hi}")
+        os.truncate(self.path, (hi - self.lo) * self.channels * _FRAME_BYTES)
+        self.hi = hi
+
     def blocks(self, frames: int, *, start: int = 0, stop: int | None = None
                ) -> Iterator[tuple[int, np.ndarray]]:
         """(start, block) over [start, stop) in blocks of `frames` frames."""

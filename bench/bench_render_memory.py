@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/bench_render_memory.py --minutes 1 5 10 --objects 24
     .venv/bin/python bench/bench_render_memory.py --minutes 1 --objects 24 --path memory
-    .venv/bin/python bench/bench_render_memory.py --minutes 0 --clip-minutes 10 --clip-objects 120
+    .venv/bin/python bench/bench_render_memory.py --minutes 0 --clip-minutes 10 --clip-objects 140
+    .venv/bin/python bench/bench_render_memory.py --minutes 0 --hour-clip
     .venv/bin/python bench/bench_render_memory.py --minutes 0 --hour
 
 1. render only: a synthetic analysis (video.synth.scene_truth: known tracks and events, no
@@ -14,11 +15,15 @@
    once the analysis is built and the project made (`base`), its peak RSS over the render and
    export (`peak`), and the render's wall time. `--path memory` runs the old whole-clip route
    (render_scene + export_render) instead, for comparison.
-2. `--clip-minutes`: a generated 640x360 clip (`busy_frames`: coloured blocks entering one
-   after another, `--clip-lifetime` s each) with `--clip-objects` objects through `python -m app render`
-   (analysis included): wall time, x real time, peak RSS, tracks found.
-3. `--hour`: a 1-hour analysis with one object on screen all the time, rendered (target
-   < 1 GB).
+2. `--clip-minutes`: a generated 640x360 clip (video.synth.parade_scene: `--clip-objects`
+   walkers crossing one after another, `--clip-crossing` s each, drawn walkers the detector
+   recognizes as people, so the analysis keeps them apart) through `python -m app render`
+   (analysis included): wall time, x real time, peak RSS, tracks found (target for 10 minutes
+   and >= 100 tracks: < 1.5 GB, faster than real time). Clips are cached under
+   $TMPDIR/stereofoley-bench (`cached_clip` prints how long one took to make).
+3. `--hour-clip`: a 1-hour 640x360 clip of one walker pacing for the whole hour, the same way
+   (target < 1 GB); `--hour`: a 1-hour synthetic analysis, one object throughout, render
+   only.
 """
 
 from __future__ import annotations
@@ -31,8 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -125,59 +128,37 @@ def run_case(minutes: float, objects: int, lifetime: float, path: str) -> dict[s
     return figures
 
 
-def busy_frames(width: int, height: int, seconds: float, objects: int, lifetime: float,
-                *, fps: int = 30, seed: int = 12) -> Iterator[np.ndarray]:
-    """Frames of a textured static scene where `objects` coloured blocks enter one after
-    another (their entries spread over the clip), each crossing part of the frame with a bob
-    for `lifetime` s, then leave; cycling sensor noise. Cheap to make (blocks pasted by
-    slicing), so a 10-minute clip takes a few minutes, not hours."""
-    import cv2
-
-    from video.synth import SceneSpec, render_frame
-
-    background = render_frame(SceneSpec(width=width, height=height, duration=1.0, seed=5,
-                                        noise=0.0), 0)
-    rng = np.random.default_rng(seed)
-    noise = [(rng.integers(0, 4, (height, width, 3), dtype=np.uint8),
-              rng.integers(0, 4, (height, width, 3), dtype=np.uint8)) for _ in range(4)]
-    last = max(0.0, seconds - lifetime)
-    enter = np.array([last * i / max(objects - 1, 1) for i in range(objects)])
-    side = rng.integers(height // 12, height // 5, objects)
-    x0 = rng.uniform(0.05, 0.6, objects)
-    speed = rng.uniform(0.01, 0.03, objects) * np.where(np.arange(objects) % 2, 1.0, -1.0)
-    y0 = rng.uniform(0.15, 0.75, objects)
-    bob = rng.uniform(0.3, 1.5, objects)
-    colours = rng.integers(30, 250, (objects, 3))
-    for i in range(round(seconds * fps)):
-        t = i / fps
-        frame = background.copy()
-        for k in np.flatnonzero((enter <= t) & (t < enter + lifetime)):
-            age = t - enter[k]
-            x = int(np.clip(x0[k] + speed[k] * age + 0.15 * np.sin(0.8 * age), 0.0, 0.95)
-                    * (width - side[k]))
-            y = int((y0[k] + 0.05 * abs(np.sin(np.pi * bob[k] * age))) * (height - side[k]))
-            frame[y:y + side[k], x:x + side[k]] = colours[k]
-        up, down = noise[i % 4]
-        yield cv2.subtract(cv2.add(frame, up), down)
+CACHE = Path(tempfile.gettempdir()) / "stereofoley-bench"
 
 
-def write_busy_clip(path: Path, minutes: float, objects: int, *, lifetime: float = 8.0,
-                    width: int = 640, height: int = 360, fps: int = 30) -> None:
-    """`busy_frames` encoded with x264 ultrafast."""
+def cached_clip(minutes: float, objects: int, crossing: float) -> Path:
+    """A 640x360 H.264 clip of `video.synth.parade_scene(minutes, objects, crossing)` (walkers
+    crossing one after another; crossing 0: one walker pacing the whole clip), made once and
+    kept under CACHE (x264 ultrafast; says how long it took)."""
     from bench_analysis import encode_frames
 
-    encode_frames(path, busy_frames(width, height, minutes * 60.0, objects, lifetime, fps=fps),
-                  width, height, Fraction(fps))
+    from video.synth import PACE_TURN_S, long_frames, parade_scene
+
+    path = CACHE / f"parade-{minutes:g}min-{objects}-{crossing:g}s.mp4"
+    if path.is_file():
+        print(f"clip {path} (cached)", flush=True)
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    spec = parade_scene(minutes * 60.0, objects, crossing=crossing)
+    start = time.perf_counter()
+    part = path.with_suffix(".part.mp4")
+    encode_frames(part, long_frames(spec, turn=PACE_TURN_S if crossing <= 0 else 0.0),
+                  spec.width, spec.height, spec.fps)
+    part.rename(path)
+    print(f"clip {path} made in {time.perf_counter() - start:.0f} s", flush=True)
+    return path
 
 
-def clip_case(minutes: float, objects: int, lifetime: float) -> None:
-    """A generated 640x360 clip through `python -m app render` (analysis included)."""
+def clip_case(minutes: float, objects: int, crossing: float) -> None:
+    """A generated 640x360 clip through `python -m app render` (analysis included): wall time,
+    x real time, peak RSS of the command, tracks in its analysis."""
+    clip = cached_clip(minutes, objects, crossing)
     with tempfile.TemporaryDirectory() as tmp:
-        clip = Path(tmp) / "long.mp4"
-        made = time.perf_counter()
-        write_busy_clip(clip, minutes, objects, lifetime=lifetime)
-        made = time.perf_counter() - made
-        print(f"clip made in {made:.0f} s", flush=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "app", "render", str(clip), "-o",
@@ -188,13 +169,15 @@ def clip_case(minutes: float, objects: int, lifetime: float) -> None:
             raise SystemExit(f"render failed: {proc.stderr.strip()[-2000:]}")
         peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
         doc = json.loads((Path(tmp) / "out" / "project.json").read_text())
-        tracks = len(doc["analysis"]["objects"])
+        found = doc["analysis"]["objects"]
+        labels = sorted({o["label"] for o in found})
         duration = float(doc["analysis"]["video"]["duration"])
         size = sum(f.stat().st_size for f in (Path(tmp) / "out").rglob("*.wav"))
-        print(f"640x360 clip {duration / 60:.1f} min, {objects} objects drawn, {tracks} tracks "
-              f"found: `stereofoley render` incl. analysis {wall:.0f} s wall = "
-              f"{duration / wall:.2f}x real time, peak RSS {peak:.0f} MB, "
-              f"{size / 1e9:.1f} GB of WAV", flush=True)
+        stems = len(list((Path(tmp) / "out" / "stems").glob("*.wav")))
+        print(f"640x360 clip {duration / 60:.1f} min, {objects} walkers drawn, {len(found)} "
+              f"tracks found ({', '.join(labels)}), {stems} stems: `stereofoley render` incl. "
+              f"analysis {wall:.0f} s wall = {duration / wall:.2f}x real time, peak RSS "
+              f"{peak:.0f} MB, {size / 1e9:.2f} GB of WAV", flush=True)
 
 
 def main() -> int:
@@ -204,10 +187,14 @@ def main() -> int:
     parser.add_argument("--lifetime", type=float, default=30.0)
     parser.add_argument("--path", choices=("stream", "memory"), default="stream")
     parser.add_argument("--clip-minutes", type=float, default=0.0)
-    parser.add_argument("--clip-objects", type=int, default=120)
-    parser.add_argument("--clip-lifetime", type=float, default=8.0,
-                        help="seconds each object of the clip is on screen")
-    parser.add_argument("--hour", action="store_true")
+    parser.add_argument("--clip-objects", type=int, default=140)
+    parser.add_argument("--clip-crossing", type=float, default=8.0,
+                        help="seconds each walker of the clip takes to cross it (0: one "
+                             "walker pacing for the whole clip)")
+    parser.add_argument("--hour", action="store_true",
+                        help="a 1-hour synthetic analysis, one object throughout (render only)")
+    parser.add_argument("--hour-clip", action="store_true",
+                        help="a 1-hour clip of one walker pacing, analysis included")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -220,9 +207,11 @@ def main() -> int:
             print(json.dumps(run_case(minutes, args.objects, args.lifetime, args.path)),
                   flush=True)
     if args.clip_minutes > 0:
-        clip_case(args.clip_minutes, args.clip_objects, args.clip_lifetime)
+        clip_case(args.clip_minutes, args.clip_objects, args.clip_crossing)
     if args.hour:
         print(json.dumps(run_case(60.0, 1, 0.0, args.path)), flush=True)
+    if args.hour_clip:
+        clip_case(60.0, 1, 0.0)
     print(f"load average {os.getloadavg()[0]:.1f} at the end", flush=True)
     return 0
 

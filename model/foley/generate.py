@@ -15,7 +15,8 @@ bit-identical audio, and editing one object never changes another.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -34,26 +35,28 @@ from model.foley.choose import (
 )
 from model.foley.procedural import (
     ENGINE_PITCH_HZ,
-    bed_texture,
-    chain_texture,
-    cloth_texture,
-    engine_texture,
-    filtered,
+    Scan,
+    Step,
+    bed_stream,
+    chain_stream,
+    cloth_stream,
+    engine_stream,
+    filter_stream,
     footstep,
     loopable,
     modal_impact,
     scrape_burst,
-    scrape_texture,
-    tyre_texture,
-    whoosh_texture,
-    wings_texture,
+    scrape_stream,
+    tyre_stream,
+    whoosh_stream,
+    wings_stream,
 )
 from model.foley.scene import ObjectSound
 from model.foley.variation import (
     NoRepeatChooser,
     VariationConfig,
+    loop_reader,
     onset_index,
-    play_loop,
     vary_one_shot,
 )
 from video.base.errors import InputError
@@ -189,6 +192,16 @@ def place_events(out: np.ndarray, events: list[tuple[float, float, str]], plan: 
                  size: float, samples: SampleCache, rng: np.random.Generator,
                  config: GenerateConfig) -> None:
     """Add one varied one-shot per event into `out`, its onset on the event's sample."""
+    for start, shot in event_shots(events, plan, size=size, samples=samples, rng=rng,
+                                   config=config):
+        _add_at(out, shot, start)
+
+
+def event_shots(events: list[tuple[float, float, str]], plan: SoundPlan, *, size: float,
+                samples: SampleCache, rng: np.random.Generator, config: GenerateConfig
+                ) -> Iterator[tuple[int, np.ndarray]]:
+    """(first sample, one-shot) per event, in event order: one varied one-shot per event, its
+    onset on the event's sample (made lazily, so a long clip's hits need not all be held)."""
     pools: dict[Source, tuple[list[np.ndarray], NoRepeatChooser]] = {}
     for time_s, strength, kind in events:
         source = plan.source_for(kind)
@@ -201,8 +214,8 @@ def place_events(out: np.ndarray, events: list[tuple[float, float, str]], plan: 
         shot = vary_one_shot(pool[chooser.next()], strength=strength, rng=rng,
                              config=config.variation)
         shot *= np.float32(config.one_shot_level * source.level)
-        start = time_to_sample(time_s) - onset_index(shot, fraction=config.variation.onset_fraction)
-        _add_at(out, shot, start)
+        yield time_to_sample(time_s) - onset_index(
+            shot, fraction=config.variation.onset_fraction), shot
 
 
 def _speed_curve(profile: MotionProfile, start: int, stop: int, *, chunk: int = 1 << 16,
@@ -228,13 +241,18 @@ def _gate(speed: np.ndarray, motion: MotionConfig, *, chunk: int = 1 << 16) -> n
     return gate
 
 
-def _texture_from_sample(loop_src: np.ndarray, level: np.ndarray, bright: np.ndarray,
-                         rng: np.random.Generator) -> np.ndarray:
+def _sample_stream(loop_src: np.ndarray, scan: Scan, *, rng: np.random.Generator) -> Step:
+    """A library sound looped as a texture, a block at a time (control: brightness): read at a
+    rate rising with brightness, darker when dim."""
     loop = loopable(loop_src / np.float32(max(float(np.sqrt(np.mean(loop_src ** 2))), 1e-9)))
-    rate = (np.float32(0.8) + np.float32(0.4) * bright).astype(np.float64)
-    y = play_loop(loop, rate, offset=float(rng.uniform(0, len(loop))))
-    low = filtered(y, "lowpass", 1500.0)
-    return ((low + (y - low) * bright) * level).astype(np.float32)
+    read = loop_reader(loop, offset=float(rng.uniform(0, len(loop))))
+    lowpass = filter_stream("lowpass", 1500.0)
+
+    def step(level: np.ndarray, bright: np.ndarray) -> np.ndarray:
+        y = read((np.float32(0.8) + np.float32(0.4) * bright).astype(np.float64))
+        low = lowpass(y)
+        return ((low + (y - low) * bright) * level).astype(np.float32)
+    return step
 
 
 @dataclass(frozen=True)
@@ -246,6 +264,48 @@ class TextureControls:
     start: int
     level: np.ndarray
     speed: np.ndarray
+
+
+class ControlStream:
+    """A texture's controls over samples [start, stop) made a block at a time (the same values
+    as `TextureControls`, which is one block of them): `curves(a, b)` gives (level, relative
+    speed) for samples [a, b) inside the span, float32. Per-frame inputs are held, per-sample
+    curves are not."""
+
+    def __init__(self, start: int, stop: int, make: Callable[[int, int], tuple[np.ndarray,
+                                                                              np.ndarray]],
+                 *, fade: int) -> None:
+        self.start, self.stop = start, stop
+        self._make = make
+        self._fade = fade
+        self._ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32) if fade > 1 else None
+
+    def curves(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """(level, relative speed) over samples [a, b) of the video (inside the span)."""
+        if not self.start <= a <= b <= self.stop:
+            raise ValueError(f"[{a}, {b}) is outside the controls' span "
+                             f"[{self.start}, {self.stop})")
+        level, speed = self._make(a, b)
+        ramp = self._ramp
+        if ramp is not None:       # the fades at the span's ends (never overlapping)
+            fade, i, j = self._fade, a - self.start, b - self.start
+            if i < fade:
+                level[:min(j, fade) - i] *= ramp[i:min(j, fade)]
+            tail = self.stop - self.start - fade
+            if j > tail:
+                k = max(i, tail)
+                level[k - i:] *= ramp[::-1][k - tail: j - tail]
+        return level, speed
+
+    def scan(self, block: int = 1 << 18) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The curves over the whole span, `block` samples at a time."""
+        for a in range(self.start, self.stop, block):
+            yield self.curves(a, min(self.stop, a + block))
+
+    def whole(self) -> TextureControls:
+        """The curves over the whole span at once."""
+        level, speed = self.curves(self.start, self.stop)
+        return TextureControls(start=self.start, level=level, speed=speed)
 
 
 def _track_span(profile: MotionProfile, n_samples: int) -> tuple[int, int] | None:
@@ -263,47 +323,75 @@ def texture_controls(profile: MotionProfile, n_samples: int, *,
                      config: GenerateConfig = GenerateConfig()) -> TextureControls | None:
     """Level and relative-speed curves over the span where the object moves; None if it never
     moves (or is tracked for less than two frames)."""
+    stream = texture_control_stream(profile, n_samples, config=config)
+    return None if stream is None else stream.whole()
+
+
+def texture_control_stream(profile: MotionProfile, n_samples: int, *,
+                           config: GenerateConfig = GenerateConfig(),
+                           chunk: int = 1 << 18) -> ControlStream | None:
+    """`texture_controls` a block at a time: where it moves is found in a first pass over the
+    speed curve, a chunk at a time; None if it never moves."""
     span = _track_span(profile, n_samples)
     if span is None:
         return None
     start, stop = span
-    speed = _speed_curve(profile, start, stop)
     m = config.motion
-    gate = _gate(speed, m)
-    moving = gate > 0
-    if not moving.any():
+    first = last = -1
+    for a in range(start, stop, chunk):
+        moving = np.flatnonzero(_gate(_speed_curve(profile, a, min(stop, a + chunk)), m) > 0)
+        if moving.size:
+            first = a + int(moving[0]) if first < 0 else first
+            last = a + int(moving[-1])
+    if first < 0:
         return None
-    lo, hi = int(np.argmax(moving)), moving.size - int(np.argmax(moving[::-1]))
-    rel = np.clip(speed[lo:hi] / np.float32(m.ref_speed), 0.0, 1.25).astype(np.float32)
-    level = (gate[lo:hi] * rel ** np.float32(0.7)).astype(np.float32)
-    fade = min(int(config.fade_s * SAMPLE_RATE), len(level) // 2)
-    if fade > 1:
-        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
-        level[:fade] *= ramp
-        level[-fade:] *= ramp[::-1]
-    return TextureControls(start=start + lo, level=level, speed=rel)
+
+    def make(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        speed = _speed_curve(profile, a, b)
+        rel = np.clip(speed / np.float32(m.ref_speed), 0.0, 1.25).astype(np.float32)
+        level = (_gate(speed, m) * rel ** np.float32(0.7)).astype(np.float32)
+        return level, rel
+
+    length = last + 1 - first
+    return ControlStream(first, last + 1, make,
+                         fade=min(int(config.fade_s * SAMPLE_RATE), length // 2))
 
 
 def _synthesize_texture(source: Source, controls: TextureControls, samples: SampleCache,
                         rng: np.random.Generator) -> np.ndarray:
     """The texture signal for `controls`: a looped library sound, else the procedural preset of
     its kind (whoosh for a kind with none: a library kind whose sound could not be read)."""
-    level, rel = controls.level, controls.speed
-    bright = np.clip(rel, 0.0, 1.0)
+    make, control_of = _texture_maker(source, samples, rng)
+    level, control = controls.level, control_of(controls.speed)
+    return make(lambda: [(level, control)])(level, control)
+
+
+def _texture_maker(source: Source, samples: SampleCache, rng: np.random.Generator
+                   ) -> tuple[Callable[[Scan], Step], Callable[[np.ndarray], np.ndarray]]:
+    """How to make `source`'s texture a block at a time: (make, control_of) where make(scan)
+    sets the texture up (drawing its random numbers) and gives its step, and control_of maps a
+    block's relative speed to the step's control curve. Draws the library sound here."""
     loop_src = samples.mono(source.entries[int(rng.integers(len(source.entries)))]) \
         if source.entries else None
+
+    def brightness(rel: np.ndarray) -> np.ndarray:
+        return np.clip(rel, 0.0, 1.0)
+
     if loop_src is not None:
-        return _texture_from_sample(loop_src, level, bright, rng)
+        return (lambda scan: _sample_stream(loop_src, scan, rng=rng)), brightness
     if source.kind == "engine":
         lo, hi = ENGINE_PITCH_HZ.get(source.variant, ENGINE_PITCH_HZ["car"])
-        return engine_texture(level, np.float32(lo) + np.float32(hi - lo) * rel, rng=rng)
+        return ((lambda scan: engine_stream(scan, rng=rng)),
+                lambda rel: np.float32(lo) + np.float32(hi - lo) * rel)
     if source.kind == "chain":
-        return chain_texture(level, np.float32(6.0) + np.float32(50.0) * bright, rng=rng)
+        return ((lambda scan: chain_stream(scan, rng=rng)),
+                lambda rel: np.float32(6.0) + np.float32(50.0) * brightness(rel))
     if source.kind == "bed":
-        return bed_texture(level, rng=rng, kind=source.variant)
-    presets = {"tyres": tyre_texture, "cloth": cloth_texture, "wings": wings_texture,
-               "scrape": scrape_texture}
-    return presets.get(source.kind, whoosh_texture)(level, bright, rng=rng)
+        return (lambda scan: bed_stream(scan, rng=rng, kind=source.variant)), brightness
+    presets = {"tyres": tyre_stream, "cloth": cloth_stream, "wings": wings_stream,
+               "scrape": scrape_stream}
+    preset = presets.get(source.kind, whoosh_stream)
+    return (lambda scan: preset(scan, rng=rng)), brightness
 
 
 def approach_rate(profile: MotionProfile) -> np.ndarray:
@@ -325,7 +413,14 @@ def layer_controls(profile: MotionProfile, n_samples: int, layer: TextureLayer, 
     """Level and relative-speed curves of a recipe layer: gated by its own (still, moving)
     speeds, kept at its `idle` level while the object is tracked but still, louder and brighter
     while approaching (`passby`), or constant over the whole track (`bed`). None when it is
-    silent throughout.
+    silent throughout."""
+    stream = layer_control_stream(profile, n_samples, layer, config=config)
+    return None if stream is None else stream.whole()
+
+
+def layer_control_stream(profile: MotionProfile, n_samples: int, layer: TextureLayer, *,
+                         config: GenerateConfig = GenerateConfig()) -> ControlStream | None:
+    """`layer_controls` a block at a time.
 
     The curves are computed per video frame and interpolated to samples (two interpolations,
     no per-sample powers): the speed they follow is itself a per-frame curve."""
@@ -359,14 +454,13 @@ def layer_controls(profile: MotionProfile, n_samples: int, layer: TextureLayer, 
         stop = min(stop, time_to_sample(float(profile.times[hi])))
     if stop - start < 2:
         return None
-    level_s = _speed_curve(profile, start, stop, values=level)
-    rel_s = _speed_curve(profile, start, stop, values=rel)
-    fade = min(int(config.fade_s * SAMPLE_RATE), len(level_s) // 2)
-    if fade > 1:
-        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
-        level_s[:fade] *= ramp
-        level_s[-fade:] *= ramp[::-1]
-    return TextureControls(start=start, level=level_s, speed=rel_s)
+
+    def make(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        return (_speed_curve(profile, a, b, values=level),
+                _speed_curve(profile, a, b, values=rel))
+
+    return ControlStream(start, stop, make,
+                         fade=min(int(config.fade_s * SAMPLE_RATE), (stop - start) // 2))
 
 
 def object_size(profile: MotionProfile) -> float:
@@ -422,6 +516,107 @@ def generate_with_plan(track: Track, info: VideoInfo, sound: ObjectSound, *,
         tex *= np.float32(config.texture_level * layer.spec.gain)
         out[layer_ctl.start: layer_ctl.start + len(tex)] += tex
     return out, plan
+
+
+def _scan_of(controls: ControlStream, control_of: Callable[[np.ndarray], np.ndarray]) -> Scan:
+    """The (level, control) blocks of a texture over its whole span (for its setup pass)."""
+    return lambda: ((level, control_of(rel)) for level, rel in controls.scan())
+
+
+class DryStream:
+    """`generate_with_plan`'s audio a block at a time: `blocks(frames)` yields (start, block)
+    covering the whole video in order, the same samples as the whole signal, with memory that
+    does not grow with the clip.
+
+    State carried across blocks: the one-shots (made lazily in event order from the same
+    random stream; one that straddles a block edge is kept until it has been played out), each
+    texture's phases, loop positions and filters (`model.foley.procedural.*_stream`) and its
+    control curves, made per block (`ControlStream`, fades included). Whole-clip values are
+    found first in cheap passes: where the object moves, which noise bands a texture uses, the
+    one-shots' extents (made once and dropped, so each block knows which hits reach it)."""
+
+    def __init__(self, track: Track, info: VideoInfo, sound: ObjectSound, *,
+                 render_seed: int = 0, library: LibraryLike | None = None,
+                 samples: SampleCache | None = None,
+                 config: GenerateConfig = GenerateConfig(), warn: WarnFn | None = None) -> None:
+        self.n = duration_to_samples(info.duration)
+        seeds = object_seeds(render_seed, track.id, sound.seed)
+        rng_plan, rng_events, rng_texture = (np.random.default_rng(s) for s in seeds.spawn(3))
+        samples = samples if samples is not None else SampleCache(library, warn)
+        profile = motion_profile(track, info, config=config.motion)
+        self.plan = plan = choose_sounds(
+            track, profile, prompt=sound.prompt, pinned=sound.sounds,
+            pinned_kind=_pinned_kind(library, sound.sounds), library=library, rng=rng_plan,
+            recipes=config.class_recipes)
+        controls = texture_control_stream(profile, self.n, config=config) \
+            if plan.texture is not None else None
+        layers = [(layer, layer_control_stream(profile, self.n, layer, config=config))
+                  for layer in plan.layers]
+        moves = controls is not None or any(c is not None for _, c in layers)
+        events = _event_list(track, plan, profile, moves=moves, config=config)
+        size = object_size(profile)
+
+        def shots(rng: np.random.Generator) -> Iterator[tuple[int, np.ndarray]]:
+            return event_shots(events, plan, size=size, samples=samples, rng=rng, config=config)
+
+        extents = [(start, start + len(shot)) for start, shot in
+                   shots(copy.deepcopy(rng_events))]
+        self.one_shots = extents            # [first, end) sample of each hit, in event order
+        starts = np.array([a for a, _ in extents], dtype=np.int64)
+        # the earliest start among the shots from each one on: shots are made in event order
+        self._later_start = np.minimum.accumulate(starts[::-1])[::-1] if starts.size \
+            else starts
+        self._shots = shots(rng_events)
+        self.textures: list[tuple[ControlStream, Step, Callable[[np.ndarray], np.ndarray],
+                                  np.float32]] = []
+        voices = [(plan.texture, controls, config.texture_level * plan.texture_gain)] \
+            if plan.texture is not None else []
+        voices += [(layer.source, ctl, config.texture_level * layer.spec.gain)
+                   for layer, ctl in layers]
+        for source, ctl, gain in voices:
+            if ctl is None:
+                continue
+            make, control_of = _texture_maker(source, samples, rng_texture)
+            step = make(_scan_of(ctl, control_of))
+            self.textures.append((ctl, step, control_of, np.float32(gain)))
+        spans = [*extents, *((c.start, c.stop) for c, _, _, _ in self.textures)]
+        lo = max(0, min((a for a, _ in spans), default=0))
+        hi = min(self.n, max((b for _, b in spans), default=0))
+        self.extent = (lo, hi) if hi > lo else (0, 0)
+        self._used = False
+
+    def blocks(self, frames: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(start, float32 block of `frames` samples, the last one shorter) from sample 0 to
+        the end. A DryStream plays once (its textures carry their state)."""
+        if self._used:
+            raise RuntimeError("a DryStream plays once")
+        self._used = True
+        pending: list[tuple[int, np.ndarray]] = []
+        made = 0
+        for a in range(0, self.n, frames):
+            b = min(self.n, a + frames)
+            out = np.zeros(b - a, dtype=np.float32)
+            while made < self._later_start.size and self._later_start[made] < b:
+                pending.append(next(self._shots))
+                made += 1
+            for start, shot in pending:         # in event order, as the whole signal adds them
+                _add_at(out, shot, start - a)
+            pending = [(start, shot) for start, shot in pending if start + len(shot) > b]
+            for ctl, step, control_of, gain in self.textures:
+                lo, hi = max(a, ctl.start), min(b, ctl.stop)
+                if hi > lo:
+                    level, rel = ctl.curves(lo, hi)
+                    tex = np.asarray(step(level, control_of(rel)), dtype=np.float32)
+                    tex *= gain
+                    out[lo - a: hi - a] += tex
+            yield a, out
+
+    def whole(self) -> np.ndarray:
+        """All the blocks as one signal (for the spatializer paths that need it whole)."""
+        out = np.empty(self.n, dtype=np.float32)
+        for a, block in self.blocks(1 << 18):
+            out[a: a + block.size] = block
+        return out
 
 
 def _pinned_kind(library: LibraryLike | None, ids: tuple[str, ...]) -> str | None:

@@ -21,6 +21,9 @@ Everything is a pure function of its arguments; randomness comes only from the G
 
 from __future__ import annotations
 
+import copy
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -213,37 +216,149 @@ def tiled(loop: np.ndarray, n: int, offset: int) -> np.ndarray:
     return np.tile(loop, reps)[offset: offset + n]
 
 
+Step = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""A texture made a block at a time: called with the next block's `level` and control curve
+(brightness, pitch or rate: per texture) in order, it returns that block of the signal."""
+
+Scan = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
+"""The (level, control) blocks of a whole texture, in order: a texture whose setup depends on
+whole-signal values (which noise bands it ever uses, how many ticks it makes) reads them in a
+cheap first pass over these before it draws its random numbers."""
+
+
+def _whole(make: Callable[[Scan], Step], level: np.ndarray, control: np.ndarray) -> np.ndarray:
+    """A texture made in one block: `make`'s step over the whole signal."""
+    return make(lambda: [(level, control)])(level, control)
+
+
+def running_sum() -> Callable[[np.ndarray], np.ndarray]:
+    """np.cumsum(x, dtype=float64) of a signal given a block at a time: the same sums, in the
+    same order (the total carried in as the first term)."""
+    total = [0.0]
+
+    def step(x: np.ndarray) -> np.ndarray:
+        sums = np.cumsum(np.concatenate([[total[0]], np.asarray(x, dtype=np.float64)]))[1:]
+        if sums.size:
+            total[0] = float(sums[-1])
+        return sums
+    return step
+
+
+def filter_stream(kind: str, *freqs: float, order: int = 2) -> Callable[[np.ndarray], np.ndarray]:
+    """`filtered` of a signal given a block at a time (the filter state carried): the same
+    samples as filtering it whole."""
+    nyq = SAMPLE_RATE / 2 * 0.98
+    fr = tuple(float(min(max(f, 10.0), nyq)) for f in freqs)
+    sos = _sos(kind, fr, order)
+    state = [np.zeros((sos.shape[0], 2))]
+
+    def step(x: np.ndarray) -> np.ndarray:
+        y, state[0] = signal.sosfilt(sos, x, zi=state[0])
+        return np.asarray(y).astype(np.float32, copy=False)
+    return step
+
+
+class _BandMix:
+    """Unit-RMS noise whose spectrum moves up with the brightness (0 = lowest band, 1 =
+    highest), by equal-power cross-fading fixed noise bands, a block at a time. Only the bands
+    the brightness ever reaches get a random offset (found by a first pass over `brightness`),
+    in band order."""
+
+    def __init__(self, bands: tuple[tuple[float, float], ...], brightness: Iterable[np.ndarray],
+                 rng: np.random.Generator) -> None:
+        self.top = np.float32(len(bands) - 1)
+        used = np.zeros(len(bands), dtype=bool)
+        for bright in brightness:
+            pos = self._position(bright)
+            for k in map(int, np.flatnonzero(~used)):
+                used[k] = bool(np.any(self._weight(pos, k) > 0))
+        self.loops: dict[int, tuple[np.ndarray, int]] = {}
+        for i in map(int, np.flatnonzero(used)):
+            loop = noise_loop("bandpass", bands[i])
+            self.loops[i] = (loop, int(rng.integers(len(loop))))
+        self.at = 0
+
+    def _position(self, bright: np.ndarray) -> np.ndarray:
+        return np.clip(bright, 0.0, 1.0).astype(np.float32) * self.top
+
+    @staticmethod
+    def _weight(pos: np.ndarray, i: int) -> np.ndarray:
+        return np.clip(np.float32(1.0) - np.abs(pos - np.float32(i)), 0.0, 1.0)
+
+    def __call__(self, bright: np.ndarray) -> np.ndarray:
+        n = len(bright)
+        pos = self._position(bright)
+        out = np.zeros(n, dtype=np.float32)
+        for i, (loop, offset) in self.loops.items():
+            w = self._weight(pos, i)
+            if np.any(w > 0):              # out + 0 is out: a silent band adds nothing
+                out += tiled(loop, n, offset + self.at) * np.sqrt(w)
+        self.at += n
+        return out
+
+
+def _controls(scan: Scan) -> Iterator[np.ndarray]:
+    return (control for _, control in scan())
+
+
 def _band_mix(n: int, brightness: np.ndarray, bands: tuple[tuple[float, float], ...],
               rng: np.random.Generator) -> np.ndarray:
     """Unit-RMS noise whose spectrum moves up with `brightness` (0 = lowest band, 1 = highest),
     by equal-power cross-fading fixed noise bands."""
-    pos = np.clip(brightness, 0.0, 1.0).astype(np.float32) * np.float32(len(bands) - 1)
-    out = np.zeros(n, dtype=np.float32)
-    for i, band in enumerate(bands):
-        w = np.clip(np.float32(1.0) - np.abs(pos - np.float32(i)), 0.0, 1.0)
-        if not np.any(w > 0):
-            continue
-        loop = noise_loop("bandpass", band)
-        out += tiled(loop, n, int(rng.integers(len(loop)))) * np.sqrt(w)
-    return out
+    return _BandMix(bands, [brightness], rng)(brightness[:n])
+
+
+class _Tiled:
+    """A noise loop played cyclically from a random offset, a block at a time."""
+
+    def __init__(self, loop: np.ndarray, offset: int) -> None:
+        self.loop, self.offset, self.at = loop, offset, 0
+
+    def __call__(self, n: int) -> np.ndarray:
+        out = tiled(self.loop, n, self.offset + self.at)
+        self.at += n
+        return out
+
+
+WHOOSH_BANDS = ((150.0, 700.0), (500.0, 2200.0), (1500.0, 6500.0))
+SCRAPE_BANDS = ((600.0, 2500.0), (1200.0, 5000.0), (2500.0, 9000.0))
+TYRE_BANDS = ((80.0, 450.0), (200.0, 1400.0), (500.0, 3500.0))
+CLOTH_BANDS = ((700.0, 3000.0), (1500.0, 6000.0), (3000.0, 10000.0))
+WINGS_BANDS = ((200.0, 1200.0), (500.0, 2500.0), (1000.0, 5000.0))
+BED_BANDS = ((100.0, 600.0), (300.0, 2000.0), (1000.0, 6000.0))
+
+
+def _random_tiled(loop: np.ndarray, rng: np.random.Generator) -> _Tiled:
+    return _Tiled(loop, int(rng.integers(len(loop))))
+
+
+def whoosh_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
+    """`whoosh_texture` a block at a time (control: brightness)."""
+    mix = _BandMix(WHOOSH_BANDS, _controls(scan), rng)
+    return lambda level, bright: (mix(bright) * level).astype(np.float32)
 
 
 def whoosh_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator
                    ) -> np.ndarray:
     """Air movement: noise whose RMS follows `level` and whose band rises with `brightness`."""
-    bands = ((150.0, 700.0), (500.0, 2200.0), (1500.0, 6500.0))
-    return (_band_mix(len(level), brightness, bands, rng) * level).astype(np.float32)
+    return _whole(lambda scan: whoosh_stream(scan, rng=rng), level, brightness)
+
+
+def scrape_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
+    """`scrape_texture` a block at a time (control: brightness)."""
+    rough = _random_tiled(noise_loop("lowpass", (60.0,)), rng)
+    mix = _BandMix(SCRAPE_BANDS, _controls(scan), rng)
+
+    def step(level: np.ndarray, bright: np.ndarray) -> np.ndarray:
+        r = np.float32(0.7) + np.float32(0.3) * np.tanh(rough(len(level)) * np.float32(2.0))
+        return (mix(bright) * r * level).astype(np.float32)
+    return step
 
 
 def scrape_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator
                    ) -> np.ndarray:
     """Surface friction: band-passed noise with random stick-slip roughness, following `level`."""
-    n = len(level)
-    bands = ((600.0, 2500.0), (1200.0, 5000.0), (2500.0, 9000.0))
-    rough_loop = noise_loop("lowpass", (60.0,))
-    rough = tiled(rough_loop, n, int(rng.integers(len(rough_loop))))
-    rough = np.float32(0.7) + np.float32(0.3) * np.tanh(rough * np.float32(2.0))
-    return (_band_mix(n, brightness, bands, rng) * rough * level).astype(np.float32)
+    return _whole(lambda scan: scrape_stream(scan, rng=rng), level, brightness)
 
 
 @lru_cache(maxsize=4)
@@ -258,23 +373,33 @@ def _engine_tables(harmonics: int, size: int = 4096) -> tuple[np.ndarray, np.nda
     return tables[0], tables[1]
 
 
+def engine_stream(scan: Scan, *, rng: np.random.Generator, harmonics: int = 8) -> Step:
+    """`engine_texture` a block at a time (control: pitch in Hz; the phase carried)."""
+    dark, bright_t = _engine_tables(harmonics)
+    size = len(dark)
+    start = rng.uniform()
+    rumble = _random_tiled(noise_loop("lowpass", (400.0,)), rng)
+    cycles_of = running_sum()
+
+    def step(level: np.ndarray, pitch_hz: np.ndarray) -> np.ndarray:
+        cycles = cycles_of(pitch_hz) * (1.0 / SAMPLE_RATE) + start
+        idx = ((cycles - np.floor(cycles)) * size).astype(np.int32) % size
+        bright = np.clip(level, 0.0, 1.0).astype(np.float32)
+        d = dark[idx]
+        tone = d + (bright_t[idx] - d) * bright
+        return ((tone * np.float32(0.9) + rumble(len(level)) * np.float32(0.25)) * level
+                ).astype(np.float32)
+    return step
+
+
 def engine_texture(level: np.ndarray, pitch_hz: np.ndarray, *, rng: np.random.Generator,
                    harmonics: int = 8) -> np.ndarray:
     """A motor: harmonic series on `pitch_hz` (per sample), brighter as level rises, plus rumble.
 
     Wavetable synthesis (a dark and a bright single-period table, cross-faded by level) keeps the
     cost at a table lookup per sample whatever the number of harmonics."""
-    n = len(level)
-    dark, bright_t = _engine_tables(harmonics)
-    size = len(dark)
-    cycles = np.cumsum(pitch_hz, dtype=np.float64) * (1.0 / SAMPLE_RATE) + rng.uniform()
-    idx = ((cycles - np.floor(cycles)) * size).astype(np.int32) % size
-    bright = np.clip(level, 0.0, 1.0).astype(np.float32)
-    d = dark[idx]
-    tone = d + (bright_t[idx] - d) * bright
-    rumble_loop = noise_loop("lowpass", (400.0,))
-    rumble = tiled(rumble_loop, n, int(rng.integers(len(rumble_loop))))
-    return ((tone * np.float32(0.9) + rumble * np.float32(0.25)) * level).astype(np.float32)
+    return _whole(lambda scan: engine_stream(scan, rng=rng, harmonics=harmonics), level,
+                  pitch_hz)
 
 
 # engine size -> fundamental (Hz) at idle and at the reference speed
@@ -283,67 +408,155 @@ ENGINE_PITCH_HZ: dict[str, tuple[float, float]] = {
 }
 
 
+def tyre_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
+    """`tyre_texture` a block at a time (control: brightness)."""
+    mix = _BandMix(TYRE_BANDS, _controls(scan), rng)
+    return lambda level, bright: (mix(bright) * level).astype(np.float32)
+
+
 def tyre_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator
                  ) -> np.ndarray:
     """Tyres on a road: low-mid noise whose band rises with `brightness` (speed)."""
-    bands = ((80.0, 450.0), (200.0, 1400.0), (500.0, 3500.0))
-    return (_band_mix(len(level), brightness, bands, rng) * level).astype(np.float32)
+    return _whole(lambda scan: tyre_stream(scan, rng=rng), level, brightness)
 
 
 def _slow_wobble(n: int, rng: np.random.Generator, cutoff_hz: float) -> np.ndarray:
     """A smooth random curve in about 0.6..1.4 (filtered noise, tiled from a random offset)."""
-    loop = noise_loop("lowpass", (cutoff_hz,))
-    return np.float32(1.0) + np.float32(0.4) * np.tanh(tiled(loop, n, int(rng.integers(len(loop)))))
+    return _wobble(_random_tiled(noise_loop("lowpass", (cutoff_hz,)), rng), n)
+
+
+def _wobble(noise: _Tiled, n: int) -> np.ndarray:
+    return np.float32(1.0) + np.float32(0.4) * np.tanh(noise(n))
+
+
+def _sample_times(at: int, n: int) -> np.ndarray:
+    """np.arange(at + n, dtype=float32)[at:] without the first `at` values (float32 holds the
+    rounded integers alike)."""
+    return np.arange(at, at + n, dtype=np.float64).astype(np.float32)
+
+
+def cloth_stream(scan: Scan, *, rng: np.random.Generator, gait_hz: float = 1.8) -> Step:
+    """`cloth_texture` a block at a time (control: brightness)."""
+    mix = _BandMix(CLOTH_BANDS, (np.float32(0.3) + np.float32(0.5) * b for b in _controls(scan)),
+                   rng)
+    phase = np.float32(rng.uniform(0, 2 * np.pi))
+    wobble = _random_tiled(noise_loop("lowpass", (3.0,)), rng)
+    at = [0]
+
+    def step(level: np.ndarray, bright: np.ndarray) -> np.ndarray:
+        n = len(level)
+        noise = mix(np.float32(0.3) + np.float32(0.5) * bright)
+        t = _sample_times(at[0], n) / np.float32(SAMPLE_RATE)
+        at[0] += n
+        swing = np.sin(np.float32(2 * np.pi * gait_hz) * t + phase)
+        swish = np.float32(0.25) + np.float32(0.75) * swing * swing
+        return (noise * swish * _wobble(wobble, n) * level).astype(np.float32)
+    return step
 
 
 def cloth_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator,
                   gait_hz: float = 1.8) -> np.ndarray:
     """Clothes moving on a walking body: bright noise (fabric rubbing), swelling twice per
     stride cycle (arms and legs swing), with a random wobble so no two swishes are alike."""
-    n = len(level)
-    bands = ((700.0, 3000.0), (1500.0, 6000.0), (3000.0, 10000.0))
-    noise = _band_mix(n, np.float32(0.3) + np.float32(0.5) * brightness, bands, rng)
-    t = np.arange(n, dtype=np.float32) / np.float32(SAMPLE_RATE)
-    swing = np.sin(np.float32(2 * np.pi * gait_hz) * t + np.float32(rng.uniform(0, 2 * np.pi)))
-    swish = np.float32(0.25) + np.float32(0.75) * swing * swing
-    return (noise * swish * _slow_wobble(n, rng, 3.0) * level).astype(np.float32)
+    return _whole(lambda scan: cloth_stream(scan, rng=rng, gait_hz=gait_hz), level, brightness)
+
+
+def _ticks(cycles: np.ndarray, before: float | None) -> np.ndarray:
+    """Indices in a block where the cycle count passes a whole number (from the block's
+    previous sample, `before`: None at the start of the signal)."""
+    whole = np.floor(cycles)
+    if before is None:
+        return np.flatnonzero(np.diff(whole) > 0) + 1
+    return np.flatnonzero(np.diff(np.concatenate([[math.floor(before)], whole])) > 0)
+
+
+def chain_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
+    """`chain_texture` a block at a time (control: ticks per second). The ticks' random
+    heights come from a copy of `rng` taken where the whole signal draws them; `rng` itself is
+    moved past them (their count found in a first pass) before the hiss is placed, as drawing
+    them all at once would."""
+    start = rng.uniform()
+    count, before, cycles_of = 0, None, running_sum()
+    for _, rate in scan():
+        cycles = cycles_of(rate) * (1.0 / SAMPLE_RATE) + start
+        count += _ticks(cycles, before).size
+        before = float(cycles[-1]) if cycles.size else before
+    heights = copy.deepcopy(rng)
+    for done in range(0, count, 1 << 20):
+        rng.uniform(0.6, 1.0, min(1 << 20, count - done))
+    hiss = _Tiled(noise_loop("bandpass", (3000.0, 9000.0)), int(rng.integers(SAMPLE_RATE)))
+    click_filter = filter_stream("bandpass", 2500.0, 7000.0, order=2)
+    cycles_of = running_sum()
+    last: list[float | None] = [None]
+
+    def step(level: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        n = len(level)
+        cycles = cycles_of(rate) * (1.0 / SAMPLE_RATE) + start
+        ticks = np.zeros(n, dtype=np.float32)
+        idx = _ticks(cycles, last[0])
+        last[0] = float(cycles[-1]) if n else last[0]
+        ticks[idx] = heights.uniform(0.6, 1.0, len(idx)).astype(np.float32)
+        click = click_filter(ticks) * np.float32(6.0)
+        return ((click + hiss(n) * np.float32(0.15)) * level).astype(np.float32)
+    return step
 
 
 def chain_texture(level: np.ndarray, rate: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
     """A bicycle's chain and freewheel: short metallic ticks at `rate` ticks per second (per
     sample), through a resonant band, plus a faint chain hiss."""
-    n = len(level)
-    cycles = np.cumsum(rate, dtype=np.float64) * (1.0 / SAMPLE_RATE) + rng.uniform()
-    ticks = np.zeros(n, dtype=np.float32)
-    idx = np.flatnonzero(np.diff(np.floor(cycles)) > 0) + 1
-    ticks[idx] = rng.uniform(0.6, 1.0, len(idx)).astype(np.float32)
-    click = filtered(ticks, "bandpass", 2500.0, 7000.0, order=2) * np.float32(6.0)
-    hiss = tiled(noise_loop("bandpass", (3000.0, 9000.0)), n, int(rng.integers(SAMPLE_RATE)))
-    return ((click + hiss * np.float32(0.15)) * level).astype(np.float32)
+    return _whole(lambda scan: chain_stream(scan, rng=rng), level, rate)
+
+
+def wings_stream(scan: Scan, *, rng: np.random.Generator) -> Step:
+    """`wings_texture` a block at a time (control: brightness; the beat phase carried)."""
+    mix = _BandMix(WINGS_BANDS, _controls(scan), rng)
+    start = rng.uniform()
+    phase_of = running_sum()
+
+    def step(level: np.ndarray, bright: np.ndarray) -> np.ndarray:
+        noise = mix(bright)
+        beat = np.float32(4.0) + np.float32(5.0) * np.clip(bright, 0.0, 1.0)
+        phase = phase_of(beat) * (1.0 / SAMPLE_RATE) + start
+        frac = (phase - np.floor(phase)).astype(np.float32)
+        push = np.exp(np.float32(-6.0) * frac) * np.minimum(np.float32(1.0),
+                                                            frac * np.float32(40.0))
+        return (noise * push * np.float32(1.8) * level).astype(np.float32)
+    return step
 
 
 def wings_texture(level: np.ndarray, brightness: np.ndarray, *, rng: np.random.Generator
                   ) -> np.ndarray:
     """Flapping wings: air bursts at a wing-beat rate (4..9 Hz, faster when moving fast), each a
     sharp push and a slow release."""
-    n = len(level)
-    bands = ((200.0, 1200.0), (500.0, 2500.0), (1000.0, 5000.0))
-    noise = _band_mix(n, brightness, bands, rng)
-    beat = np.float32(4.0) + np.float32(5.0) * np.clip(brightness, 0.0, 1.0)
-    phase = np.cumsum(beat, dtype=np.float64) * (1.0 / SAMPLE_RATE) + rng.uniform()
-    frac = (phase - np.floor(phase)).astype(np.float32)
-    push = np.exp(np.float32(-6.0) * frac) * np.minimum(np.float32(1.0), frac * np.float32(40.0))
-    return (noise * push * np.float32(1.8) * level).astype(np.float32)
+    return _whole(lambda scan: wings_stream(scan, rng=rng), level, brightness)
+
+
+def bed_stream(scan: Scan, *, rng: np.random.Generator, kind: str = "wind") -> Step:
+    """`bed_texture` a block at a time (the control is not used)."""
+    gusty = kind in ("wind", "leaves")
+    loop = noise_loop("lowpass", (0.4 if gusty else 2.0,))
+    offset = int(rng.integers(len(loop)))
+
+    def bright_of(wobble: np.ndarray) -> np.ndarray:
+        return np.clip((wobble - np.float32(0.6)) / np.float32(0.8), 0.0, 1.0) if gusty \
+            else np.full(len(wobble), 0.6, dtype=np.float32)
+
+    def brightness() -> Iterator[np.ndarray]:
+        wobble = _Tiled(loop, offset)
+        for level, _ in scan():
+            yield bright_of(_wobble(wobble, len(level)))
+
+    mix = _BandMix(BED_BANDS, brightness(), rng)
+    wobble_now = _Tiled(loop, offset)
+
+    def step(level: np.ndarray, _control: np.ndarray) -> np.ndarray:
+        wobble = _wobble(wobble_now, len(level))
+        return (mix(bright_of(wobble)) * wobble * level).astype(np.float32)
+    return step
 
 
 def bed_texture(level: np.ndarray, *, rng: np.random.Generator, kind: str = "wind"
                 ) -> np.ndarray:
     """A background bed when the bank has none: broadband noise with slow gusts (wind and
     leaves), or a steadier brighter wash (water, crowd, fire)."""
-    n = len(level)
-    gusty = kind in ("wind", "leaves")
-    wobble = _slow_wobble(n, rng, 0.4 if gusty else 2.0)
-    bright = np.clip((wobble - np.float32(0.6)) / np.float32(0.8), 0.0, 1.0) if gusty \
-        else np.full(n, 0.6, dtype=np.float32)
-    bands = ((100.0, 600.0), (300.0, 2000.0), (1000.0, 6000.0))
-    return (_band_mix(n, bright, bands, rng) * wobble * level).astype(np.float32)
+    return _whole(lambda scan: bed_stream(scan, rng=rng, kind=kind), level, level)

@@ -77,7 +77,7 @@ class RenderResult:
     mix: np.ndarray
     master: Mapping[str, Any] = field(default_factory=dict)
     chosen: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
-    limiter: Mapping[int, tuple[Span, ...]] = field(default_factory=dict)
+    limiter: Mapping[int, Sequence[Span]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ class SceneRenderer:
         self._objects: dict[int, ObjectSound] = {}
         self._dry_of: dict[int, tuple[str, np.ndarray]] = {}  # current objects' (key, dry audio)
         self._stems: dict[int, np.ndarray] = {}
-        self._limited: dict[int, tuple[Span, ...]] = {}   # the limiter spans each stem carries
+        self._limited: dict[int, Sequence[Span]] = {}   # the limiter spans each stem carries
         self._mix = np.zeros((2, self.n_samples), dtype=np.float32)
         self._gain = 1.0
         self._report: dict[str, Any] = {}

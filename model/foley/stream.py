@@ -2,18 +2,20 @@
 
 `render_scene` holds every object's dry sound and stem and the mix as whole float arrays, so its
 memory grows with duration x objects. `render_streamed` renders the same samples, bit for bit,
-with memory that grows with neither the number of objects nor (beyond one object's sound) the
-duration:
+with memory that grows with neither the number of objects nor the duration:
 
 1. per object, in ascending id order (the order the master stage sums the mix in, so the float32
-   sums round alike): generate its dry sound (`generate_with_plan`: one-shots on events and
-   textures are whole-signal syntheses over the object's span, so an object is generated whole),
-   spatialize it a chunk at a time (`audio.spatialize.spatialize_chunks`: only the chunks where
-   it sounds), write each chunk to the object's spool (`audio.spool.DiskAudio`, only the frames
-   where it sounds) and add it to the mix spool; then drop it. Peak memory: one object.
+   sums round alike): generate its dry sound a block at a time (`model.foley.generate.DryStream`:
+   one-shots made lazily in event order, textures with their phases, loop positions, filters
+   and control curves carried from block to block), spatialize each block as it comes
+   (`audio.spatialize.spatialize_stream`: only the chunks where it sounds), write the chunks to
+   the object's spool (`audio.spool.DiskAudio`, from its first sounding frame to its last) and
+   add them to the mix spool. Width, ITD and Doppler still take the object's dry sound whole.
+   Peak memory: a block of one object.
 2. the master stage measures the whole mix from its spool a block at a time
-   (`audio.master.plan_master`: loudness meter, true-peak map and limiter keep per-block
-   figures, not the signal) and decides one loudness gain and the limiter spans;
+   (`audio.master.plan_master`: loudness meter and true-peak map keep per-block figures, the
+   exact peaks go to a spool beside the mix, the limiter's envelope is made a grid block at a
+   time when asked for) and decides one loudness gain and the limiter;
 3. `stem_blocks` / `mix_blocks` give the mastered audio a block at a time
    (`audio.master.apply_master`: the gains are per sample, so blocks equal the whole), for the
    writer to stream into WAV files.
@@ -31,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from audio.mix import active_ids
-from audio.spatialize import spatialize_chunks
+from audio.spatialize import spatialize_chunks, spatialize_stream, streams_whole
 from audio.spool import DiskAudio
 from model.foley.choose import LibraryLike, describe_plan
-from model.foley.generate import GenerateConfig, SampleCache, WarnFn, generate_with_plan
+from model.foley.generate import DryStream, GenerateConfig, SampleCache, WarnFn
 from model.foley.render import _master_gain, bed_nudges, spatial_config
 from model.foley.scene import ObjectSound, RenderSettings
 from video.base.errors import InputError
@@ -70,7 +72,7 @@ class StreamedRender:
         return self.plan.report
 
     @property
-    def limiter(self) -> dict[int, tuple[Span, ...]]:
+    def limiter(self) -> dict[int, Sequence[Span]]:
         """Per object id, the limiter spans its stem carries (none for a muted stem)."""
         return {oid: self.plan.spans if oid in self.playing else () for oid in self.stems}
 
@@ -108,6 +110,25 @@ class StreamedRender:
         self.mix.close()
 
 
+def _spool_chunks(chunks: Iterator[tuple[int, np.ndarray]], path: Path, n: int,
+                  mix: DiskAudio | None) -> DiskAudio:
+    """Write a stem's chunks (ascending, silent ones left out) to a spool holding the frames
+    from its first chunk to the end of its last, adding them to `mix` too when given."""
+    stem: DiskAudio | None = None
+    end = 0
+    for start, chunk in chunks:
+        if stem is None:
+            stem = DiskAudio.create(path, channels=2, n_samples=n, lo=start, hi=n)
+        stem.write(start, chunk)
+        end = start + chunk.shape[1]
+        if mix is not None:
+            mix.add(start, chunk)
+    if stem is None:
+        return DiskAudio.create(path, channels=2, n_samples=n, lo=0, hi=0)
+    stem.end_at(end)
+    return stem
+
+
 def render_streamed(analysis: Analysis, objects: Sequence[ObjectSound],
                     settings: RenderSettings, *, folder: str | Path,
                     library: LibraryLike | None = None, progress: ProgressFn | None = None,
@@ -139,20 +160,24 @@ def render_streamed(analysis: Analysis, objects: Sequence[ObjectSound],
     for i, sound in enumerate(order):
         report(progress, 0.9 * i / max(len(order), 1), f"object {sound.id}: foley")
         track = tracks[sound.id]
-        dry, plan = generate_with_plan(track, analysis.video, sound, render_seed=settings.seed,
-                                       library=library, samples=samples, config=generate,
-                                       warn=warn)
-        chosen[sound.id] = describe_plan(plan, prompted=bool(sound.prompt.strip()
-                                                             or sound.sounds))
-        (lo, hi), chunks = spatialize_chunks(dry, track, analysis.video,
-                                             nudges=bed_nudges(track, sound.nudges),
-                                             config=spatial)
-        stem = DiskAudio.create(folder / f"stem{sound.id}.f32", channels=2, n_samples=n,
-                                lo=lo, hi=hi)
-        for start, chunk in chunks:
-            stem.write(start, chunk)
-            if sound.id in playing:
-                mix.add(start, chunk)
+        dry = DryStream(track, analysis.video, sound, render_seed=settings.seed,
+                        library=library, samples=samples, config=generate, warn=warn)
+        chosen[sound.id] = describe_plan(dry.plan, prompted=bool(sound.prompt.strip()
+                                                                 or sound.sounds))
+        nudges = bed_nudges(track, sound.nudges)
+        path = folder / f"stem{sound.id}.f32"
+        if streams_whole(nudges, spatial):
+            chunks = spatialize_stream(dry.blocks(BLOCK_FRAMES), track, analysis.video,
+                                       n_samples=n, nudges=nudges, config=spatial)
+            stem = _spool_chunks(chunks, path, n, mix if sound.id in playing else None)
+        else:      # width, ITD or Doppler: the spatializer takes the whole dry signal
+            (lo, hi), chunks = spatialize_chunks(dry.whole(), track, analysis.video,
+                                                 nudges=nudges, config=spatial)
+            stem = DiskAudio.create(path, channels=2, n_samples=n, lo=lo, hi=hi)
+            for start, chunk in chunks:
+                stem.write(start, chunk)
+                if sound.id in playing:
+                    mix.add(start, chunk)
         stem.close()
         stems[sound.id] = stem
         del dry, chunks

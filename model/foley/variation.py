@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from model.foley.procedural import filtered
+from model.foley.procedural import filtered, running_sum
 from video.base.timebase import SAMPLE_RATE
 
 
@@ -84,10 +85,25 @@ class NoRepeatChooser:
 
 def play_loop(loop: np.ndarray, rate: np.ndarray, *, offset: float = 0.0) -> np.ndarray:
     """Read `loop` cyclically at a per-sample playback `rate` (1 = original pitch)."""
-    if len(loop) < 2:
-        return np.zeros(len(rate), dtype=np.float32)
-    pos = np.mod(offset + np.cumsum(rate, dtype=np.float64) - rate[0], len(loop))
-    i0 = pos.astype(np.int64)
-    frac = (pos - i0).astype(np.float32)
-    i1 = (i0 + 1) % len(loop)
-    return (loop[i0] * (1 - frac) + loop[i1] * frac).astype(np.float32)
+    return loop_reader(loop, offset=offset)(rate)
+
+
+def loop_reader(loop: np.ndarray, *, offset: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
+    """`play_loop` a block at a time: called with the rate of each block in order, it returns
+    the samples read (the read position carried; the same samples as reading in one go)."""
+    position = running_sum()
+    first: list[float] = []
+
+    def step(rate: np.ndarray) -> np.ndarray:
+        if len(loop) < 2:
+            return np.zeros(len(rate), dtype=np.float32)
+        if not first and len(rate):
+            first.append(rate[0])       # the read starts at `offset` on the first sample
+        if not len(rate):
+            return np.zeros(0, dtype=np.float32)
+        pos = np.mod(offset + position(rate) - first[0], len(loop))
+        i0 = pos.astype(np.int64)
+        frac = (pos - i0).astype(np.float32)
+        i1 = (i0 + 1) % len(loop)
+        return (loop[i0] * (1 - frac) + loop[i1] * frac).astype(np.float32)
+    return step

@@ -296,3 +296,36 @@ def test_plan_master_on_a_spool_and_apply_in_blocks_equal_master(
     for audio, expected in [(spool.read(0, n), whole.mix), (stems[2], whole.stems[2])]:
         blocks = [apply_master(audio[:, a:a + frames], a, plan) for a in range(0, n, frames)]
         np.testing.assert_array_equal(np.concatenate(blocks, axis=1), expected)
+
+
+def test_limiter_made_in_grid_blocks_equals_the_whole_envelope_in_any_order() -> None:
+    """A 40 s pulse train loud enough that the limiter acts in every grid block: the blockwise
+    gain equals the envelope computed over the whole signal at once (limiter_envelope_db of
+    the same needs) to 1e-9, and whichever order its blocks are asked for, the same samples."""
+    from audio.master import _GRID, Limiter, _PeakMap
+
+    n = 40 * SAMPLE_RATE
+    t = np.arange(n) / SAMPLE_RATE
+    pulses = (np.sin(2 * np.pi * 220.0 * t) * np.exp(-((t % 0.37) / 0.03))).astype(np.float32)
+    mix = np.stack([pulses, 0.8 * pulses])
+    config = MasterConfig()
+    peak_map = _PeakMap(mix, config.oversample)
+    scale = 10.0 ** (12.0 / 20.0)
+    limiter = Limiter(peak_map, scale, config, margin_db=0.05)
+    assert limiter.ranges == [(0, n)]
+    need = np.zeros(n)
+    hot = peak_map.hot(0, n, limiter.threshold)
+    need[hot > 0] = 20.0 * np.log10(hot[hot > 0] * scale) - limiter.limit_db
+    ms = SAMPLE_RATE / 1000.0
+    env = limiter_envelope_db(np.maximum(need, 0.0), attack_samples=config.attack_ms * ms,
+                              release_samples=config.release_ms * ms,
+                              hold_samples=int(round(config.hold_ms * ms)))
+    forward = limiter.gain(0, n)
+    np.testing.assert_allclose(forward, 10.0 ** (-env / 20.0), rtol=1e-9, atol=0)
+    assert np.all(20.0 * np.log10(forward[need > 0]) <= -need[need > 0] + 1e-9)
+    fresh = Limiter(peak_map, scale, config, margin_db=0.05)
+    backward = np.ones(n)
+    for a in reversed(range(0, n, 50_001)):      # not on the grid, last block first
+        backward[a:a + 50_001] = fresh.gain(a, min(n, a + 50_001))
+    np.testing.assert_array_equal(backward, forward)
+    assert n > 10 * _GRID

@@ -28,6 +28,7 @@ from audio.spatialize import (
     pan_curve,
     spatialize,
     spatialize_chunks,
+    spatialize_stream,
 )
 from video.base.timebase import SAMPLE_RATE, frame_to_sample, time_to_sample
 from video.base.tracks import Track, VideoInfo
@@ -534,3 +535,46 @@ def test_spatialize_chunks_of_silence_are_nothing() -> None:
     (lo, hi), parts = spatialize_chunks(np.zeros(2 * SAMPLE_RATE, dtype=np.float32),
                                         static_track(0.5, 0.05, info), info)
     assert (lo, hi) == (0, 0) and list(parts) == []
+
+
+@pytest.mark.parametrize(("config", "nudges", "edges"), [
+    (SpatialConfig(), Nudges(), (0, 39_998, 40_003, 131_000, 262_144, 400_000)),
+    (SpatialConfig(), Nudges(pan_offset=-0.2), (0, 1, 2, 90_000, 200_001, 500_000)),
+    (DRY, Nudges(gain_db=3.0), (0, 262_144)),
+])
+def test_spatialize_stream_gives_the_chunks_of_the_whole_signal(
+        config: SpatialConfig, nudges: Nudges, edges: tuple[int, ...],
+        rng: np.random.Generator) -> None:
+    """Blocks of any size (block edges two samples from a burst, inside the air filter's
+    reach): the same chunks, bit for bit, as spatialize_chunks of the whole dry signal."""
+    info = make_info(12.0)
+    frames = np.arange(info.frames)
+    track = Track(id=1, label="obj", frames=frames,
+                  boxes=boxes_from(np.linspace(0.1, 0.9, frames.size) * W,
+                                   np.linspace(0.002, 0.08, frames.size)))
+    n = 12 * SAMPLE_RATE
+    dry = _sparse_dry(n, rng)
+    cuts = [*edges, n]
+    blocks = ((a, dry[a:b]) for a, b in zip(cuts, cuts[1:], strict=False))
+    got = list(spatialize_stream(blocks, track, info, n_samples=n, nudges=nudges,
+                                 config=config))
+    _, want = spatialize_chunks(dry, track, info, nudges=nudges, config=config)
+    want_list = list(want)
+    assert [a for a, _ in got] == [a for a, _ in want_list]
+    for (_, g), (_, w) in zip(got, want_list, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_spatialize_stream_refuses_what_needs_the_whole_signal() -> None:
+    info = make_info(1.0)
+    track = static_track(0.5, 0.05, info)
+    blocks = [(0, np.zeros(SAMPLE_RATE, dtype=np.float32))]
+    with pytest.raises(ValueError, match="whole dry signal"):
+        list(spatialize_stream(blocks, track, info, n_samples=SAMPLE_RATE,
+                               nudges=Nudges(width=0.5)))
+    with pytest.raises(ValueError, match="follow each other"):
+        list(spatialize_stream([(0, np.zeros(100, np.float32)), (200, np.zeros(100, np.float32))],
+                               track, info, n_samples=SAMPLE_RATE))
+    with pytest.raises(ValueError, match="end at"):
+        list(spatialize_stream([(0, np.zeros(100, np.float32))], track, info,
+                               n_samples=SAMPLE_RATE))

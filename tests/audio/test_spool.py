@@ -81,3 +81,18 @@ def test_only_whole_channel_slices_are_supported(tmp_path: Path, key: object) ->
     audio = DiskAudio.create(tmp_path / "x.f32", channels=2, n_samples=10)
     with pytest.raises(TypeError, match=r"\[:, a:b\]"):
         audio[key]
+
+
+def test_end_at_cuts_the_file_back_and_reads_zeros_after(tmp_path: Path) -> None:
+    audio = DiskAudio.create(tmp_path / "s.f32", channels=2, n_samples=1000, lo=100)
+    block = np.arange(2 * 300, dtype=np.float32).reshape(2, 300)
+    audio.write(100, block)
+    audio.end_at(400)
+    assert (audio.lo, audio.hi) == (100, 400)
+    assert (tmp_path / "s.f32").stat().st_size == 300 * 2 * 4
+    got = audio.read(0, 1000)
+    np.testing.assert_array_equal(got[:, 100:400], block)
+    assert not got[:, :100].any() and not got[:, 400:].any()
+    with pytest.raises(ValueError, match="cannot end"):
+        audio.end_at(500)
+    audio.close()

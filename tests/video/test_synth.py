@@ -175,3 +175,43 @@ def test_write_clip_refuses_odd_sizes_and_leaves_nothing(tmp_path: Path) -> None
     with pytest.raises(InputError, match="even"):
         write_clip(small(width=95), tmp_path / "odd.mp4")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parade_scene_walkers_cross_one_after_another_without_meeting() -> None:
+    """120 walkers in 10 minutes, 8 s each: their entries spread evenly, two at a time at
+    most, all the same way at one speed (so never meeting), each tracked in the truth."""
+    from video.synth import parade_scene
+
+    spec = parade_scene(600.0, 120, crossing=8.0)
+    assert len(spec.objects) == 120
+    enters = np.array([o.t_enter for o in spec.objects])
+    assert enters[0] == 0.0 and enters[-1] == pytest.approx(592.0)
+    assert np.allclose(np.diff(enters), 592.0 / 119)
+    assert {o.velocity for o in spec.objects} == {spec.objects[0].velocity}
+    assert len({o.color for o in spec.objects}) == 120
+    on_screen = [(o.t_enter, o.t_exit or spec.duration) for o in spec.objects]
+    for t in np.arange(0.0, 600.0, 0.5):
+        assert sum(a <= t < b for a, b in on_screen) <= 2
+    truth = scene_truth(replace(spec, duration=60.0, objects=spec.objects[:12]))
+    assert len(truth.objects) == 12 and all(len(o.events) >= 5 for o in truth.objects)
+
+
+def test_long_frames_keep_a_pacing_walker_in_the_frame() -> None:
+    """One walker for the whole clip, turning every PACE_TURN_S seconds: drawn on every
+    frame, its box moving right then back left; frames are cheap (no fresh noise per frame)."""
+    from video.synth import PACE_TURN_S, long_frames, parade_scene
+
+    spec = replace(parade_scene(3600.0, 1, crossing=0.0), duration=50.0, fps=Fraction(2))
+    frames = list(long_frames(spec, turn=PACE_TURN_S))
+    assert len(frames) == 100 and frames[0].shape == (360, 640, 3)
+    background = long_frames(replace(spec, objects=()))
+    empty = next(background)
+    centres = []
+    for image in frames:
+        moved = np.abs(image.astype(np.int16) - empty.astype(np.int16)).max(axis=2) > 30
+        cols = np.flatnonzero(moved.any(axis=0))
+        assert cols.size, "the walker is on every frame"
+        centres.append(cols.mean())
+    c = np.array(centres)
+    turn = int(PACE_TURN_S * 2)
+    assert c[turn] - c[0] > 300 and c[2 * turn] - c[turn] < -300    # there and back
