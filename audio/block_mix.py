@@ -44,11 +44,11 @@ class BlockMix:
         self.plan = plan
         order = sorted(self.active)
         self._order = order
-        self._frames = [self.stems[i].frames for i in order]
+        self._stems = [self.stems[i] for i in order]
         self._lo = np.array([self.stems[i].lo for i in order], dtype=np.int64)
         self._hi = np.array([self.stems[i].hi for i in order], dtype=np.int64)
         self.first_read: float | None = None
-        """time.perf_counter() when `read` was first called (by playback, after a swap)."""
+        """time.perf_counter() when playback first sliced this mix (`mix[a:b]`)."""
 
     # -- the array surface PlaybackEngine reads -------------------------------------------------
 
@@ -62,8 +62,10 @@ class BlockMix:
     def __getitem__(self, key: Any) -> np.ndarray:
         if not isinstance(key, slice) or key.step not in (None, 1):
             raise TypeError("BlockMix supports only [a:b] frame slices")
+        if self.first_read is None:
+            self.first_read = time.perf_counter()
         a, b, _ = key.indices(self.n_samples)
-        return self.read(a, max(a, b))
+        return self.read(a, max(a, b), mapped=True)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -72,17 +74,23 @@ class BlockMix:
         hit = np.flatnonzero((self._lo < stop) & (self._hi > start))
         return [self._order[i] for i in hit]
 
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Mix frames [start, stop) as a fresh (k, 2) float32 array."""
-        if self.first_read is None:
-            self.first_read = time.perf_counter()
+    def read(self, start: int, stop: int, *, mapped: bool = False) -> np.ndarray:
+        """Mix frames [start, stop) as a fresh (k, 2) float32 array.
+
+        mapped: read the stems through their maps and release the pages read (playback's
+        small blocks); otherwise through positioned reads (bulk passes over the whole mix)."""
         start, stop = max(0, start), min(self.n_samples, stop)
         out = np.zeros((max(0, stop - start), CHANNELS), dtype=np.float32)
         if stop <= start:
             return out
         for i in np.flatnonzero((self._lo < stop) & (self._hi > start)):
             a, b = max(start, int(self._lo[i])), min(stop, int(self._hi[i]))
-            out[a - start:b - start] += self._frames[i][a:b]
+            stem = self._stems[i]
+            if mapped:
+                out[a - start:b - start] += stem.frames[a:b]
+                stem.release(a, b)
+            else:
+                out[a - start:b - start] += stem.load(a, b)
         if self.plan is not None:
             from audio.master import apply_master
 

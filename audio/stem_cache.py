@@ -2,7 +2,7 @@
 and memory-mapped for playback, mixing and waveform overviews.
 
 A 10-minute clip with 100 objects is 23 GB of float32 stereo stems: no studio can hold them as
-arrays. A `CachedStem` is a read-only `numpy.memmap` of a file that holds the whole timeline,
+arrays. A `CachedStem` is a read-only memory map (an `mmap` seen as a numpy array) of a file that holds the whole timeline,
 (n, channels) interleaved little-endian float32 after a 4096-byte header, but only the frames
 [lo, hi) where the object sounds are ever written: the rest of the file is a hole (a sparse
 file: no disk, reads as exact zeros). So any frame range can be read with plain slicing, and
@@ -20,9 +20,10 @@ again finds its stems without rendering, and a nudge writes one new file.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,18 @@ _SAMPLE_BYTES = 4          # float32
 @dataclass(frozen=True)
 class CachedStem:
     """A stem file mapped read-only: `frames` is (n, channels) float32 over the whole timeline,
-    zeros outside [lo, hi)."""
+    zeros outside [lo, hi).
+
+    Pages of a map that were read count as the process's memory until released: playback
+    `release`s what it has read (the page cache keeps it, so reading again is cheap), and bulk
+    passes over a stem (overviews, the master stage's measurements) `load` through positioned
+    reads that map nothing."""
 
     path: Path
     frames: np.ndarray
     lo: int
     hi: int
+    _map: mmap.mmap | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_samples(self) -> int:
@@ -58,6 +65,34 @@ class CachedStem:
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames [start, stop) as (k, channels): a view of the map, no copy."""
         return self.frames[start:stop]
+
+    def load(self, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) as a fresh (k, channels) array read from the file (zeros
+        outside [lo, hi) without reading; nothing is mapped)."""
+        start, stop = max(0, start), min(self.n_samples, stop)
+        out = np.zeros((max(0, stop - start), self.channels), dtype=np.float32)
+        a, b = max(start, self.lo), min(stop, self.hi)
+        if b > a:
+            frame = self.channels * _SAMPLE_BYTES
+            buffer = memoryview(out[a - start:b - start].data).cast("B")
+            with open(self.path, "rb", buffering=0) as handle:
+                got, offset = 0, HEADER_BYTES + a * frame
+                while got < len(buffer):
+                    count = os.preadv(handle.fileno(), [buffer[got:]], offset + got)
+                    if count <= 0:
+                        raise OSError(f"{self.path} is shorter than its header says")
+                    got += count
+        return out
+
+    def release(self, start: int, stop: int) -> None:
+        """Let go of the map's pages that lie wholly inside frames [start, stop)."""
+        if self._map is None:
+            return
+        frame = self.channels * _SAMPLE_BYTES
+        a = -(-(HEADER_BYTES + start * frame) // mmap.PAGESIZE) * mmap.PAGESIZE
+        b = (HEADER_BYTES + stop * frame) // mmap.PAGESIZE * mmap.PAGESIZE
+        if b > a:
+            self._map.madvise(mmap.MADV_DONTNEED, a, b - a)
 
 
 def _header(channels: int, n_samples: int, lo: int, hi: int) -> bytes:
@@ -121,11 +156,14 @@ def open_stem(path: str | os.PathLike[str]) -> CachedStem:
     if os.path.getsize(path) != HEADER_BYTES + n * channels * _SAMPLE_BYTES:
         raise ValueError(f"{path} is truncated")
     if n == 0:
-        frames = np.zeros((0, channels), dtype=np.float32)
-    else:
-        frames = np.memmap(path, dtype="<f4", mode="r", offset=HEADER_BYTES,
-                           shape=(n, channels))
-    return CachedStem(path=Path(path), frames=frames, lo=int(doc["lo"]), hi=int(doc["hi"]))
+        return CachedStem(path=Path(path), frames=np.zeros((0, channels), dtype=np.float32),
+                          lo=0, hi=0)
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    frames = np.frombuffer(mapped, dtype="<f4", count=n * channels,
+                           offset=HEADER_BYTES).reshape(n, channels)
+    return CachedStem(path=Path(path), frames=frames, lo=int(doc["lo"]), hi=int(doc["hi"]),
+                      _map=mapped)
 
 
 class StemCache:

@@ -70,6 +70,8 @@ def test_with_stem_replaces_one_object(stems, tmp_path: Path) -> None:
     assert new.active == mix.active and mix.stems[3] is cached[3]
     expected = arrays[1] + 2 * arrays[3]
     assert np.allclose(new.read(0, N).T, expected, atol=1e-6)
+    assert new.first_read is None                 # bulk reads are not playback
+    assert np.array_equal(new[0:N], new.read(0, N))
     assert new.first_read is not None and mix.first_read is None
 
 

@@ -27,6 +27,10 @@ def test_round_trip_is_bit_exact_and_zero_outside(tmp_path: Path) -> None:
     assert (cached.lo, cached.hi, cached.n_samples, cached.channels) == (lo, hi, n, 2)
     assert cached.planar().tobytes() == stem.tobytes()
     assert np.array_equal(cached.read(lo - 5, lo + 5), stem[:, lo - 5:lo + 5].T)
+    assert np.array_equal(cached.load(lo - 5, hi + 5), stem[:, lo - 5:hi + 5].T)
+    assert np.array_equal(cached.load(0, 100), np.zeros((100, 2), np.float32))
+    cached.release(0, n)                    # pages go, the samples stay readable
+    assert np.array_equal(cached.read(lo, hi), stem[:, lo:hi].T)
     again = open_stem(tmp_path / "a.stem")
     assert np.array_equal(again.planar(), stem)
     # the file holds the whole timeline but only [lo, hi) was written: a sparse file
