@@ -39,12 +39,16 @@ def _check_levels(levels: tuple[int, ...]) -> None:
 
 
 def mono_fold(frames: np.ndarray) -> np.ndarray:
-    """(k, channels) float32 -> (k,) float32: the channels' mean (mono is itself)."""
+    """(k, channels) float32 -> (k,) float32: the channels' mean (mono is itself), summed
+    column by column (a row-wise sum over two columns is several times slower)."""
     data = np.asarray(frames, dtype=np.float32)
     if data.ndim == 1 or data.shape[1] == 1:
         return data.reshape(-1)
-    return np.multiply(data.sum(axis=1, dtype=np.float32), np.float32(1.0 / data.shape[1]),
-                       dtype=np.float32)
+    total = data[:, 0] + data[:, 1]
+    for ch in range(2, data.shape[1]):
+        total += data[:, ch]
+    total *= np.float32(1.0 / data.shape[1])
+    return total
 
 
 @dataclass(frozen=True)

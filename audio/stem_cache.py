@@ -32,6 +32,7 @@ import numpy as np
 MAGIC = b"SFSTEM01"
 HEADER_BYTES = 4096        # one page: the samples start page-aligned
 _SAMPLE_BYTES = 4          # float32
+KINDS = (".stem", ".dry", ".peaks", ".master")   # the files a cache folder holds
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def open_stem(path: str | os.PathLike[str]) -> CachedStem:
 
 
 class StemCache:
-    """A folder of stem files named by content key (`<key>.<kind>`, kind "stem" or "dry").
+    """A folder of files named by content key (`<key>.<kind>`: "stem" and "dry" sound files,
+    and what is derived from them: "peaks" overviews, "master" plans).
 
     `get` returns the mapped stem or None; `put` writes it (atomically); `keep` deletes the
     files of keys no longer in use, so a long session does not fill the disk with old takes."""
@@ -200,7 +202,7 @@ class StemCache:
         live = set(keys)
         gone = 0
         for path in self.folder.iterdir():
-            if path.name.startswith(".") or path.suffix not in (".stem", ".dry", ".peaks"):
+            if path.name.startswith(".") or path.suffix not in KINDS:
                 continue
             if path.name.split(".", 1)[0] not in live:
                 path.unlink(missing_ok=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,6 +97,7 @@ class _Held:
     stem_keys: Mapping[int, str] = None  # type: ignore[assignment]
     active: frozenset[int] = frozenset()
     result: CachedSync | None = None
+    mix_key: str = ""
 
 
 class CachedRenderer:
@@ -226,11 +227,13 @@ class CachedRenderer:
         return stem, overview, dry_file
 
     def sync(self, analysis: Analysis, objects: Sequence[ObjectSound], settings: RenderSettings,
-             *, remaster: bool = False, progress: ProgressFn | None = None) -> CachedSync:
+             *, remaster: bool = False, progress: ProgressFn | None = None,
+             on_mix: Callable[[BlockMix], None] | None = None) -> CachedSync:
         """Bring the cache and the mix to this scene, redoing only what changed (see `plan`).
 
         Progress: 0..0.8 objects, 0.8..0.95 the master stage (re-master only), then the mix's
-        overview. Nothing is committed until the end: a cancelled sync leaves the renderer as
+        overview. `on_mix` gets the new mix as soon as it can play (before the overviews are
+        updated: a nudge is heard sooner). Nothing is committed until the end: a cancelled sync leaves the renderer as
         it was (files it wrote stay in the cache, named by content, for next time)."""
         did = self.plan(analysis, objects, settings, remaster=remaster)
         held = self._held
@@ -256,28 +259,52 @@ class CachedRenderer:
         active = frozenset(active_ids({o.id: o.nudges for o in objects}))
         plan: MasterPlan | None = before.mix.plan if before is not None else None
         mix = BlockMix(n, stems, active=active, plan=None)
+        mkey = _hash({"stems": sorted((i, keys[i][1]) for i in active),
+                      "master": [settings.target_lufs, settings.true_peak_db]})
         if did.remaster:
-            from audio.master import MasterConfig, plan_master
+            plan = _load_plan(self.cache.path(mkey, "master"))
+            if plan is None:
+                from audio.master import MasterConfig, plan_master
 
-            report(progress, 0.8, "master")
-            plan = plan_master(mix.planar(), config=MasterConfig(
-                target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db),
-                progress=scaled(progress, 0.8, 0.95))
+                report(progress, 0.8, "master")
+                plan = plan_master(mix.planar(), config=MasterConfig(
+                    target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db),
+                    progress=scaled(progress, 0.8, 0.95))
+                _save_plan(plan, self.cache.path(mkey, "master"))
         mix = mix.with_plan(plan)
+        if on_mix is not None:
+            on_mix(mix)                 # playback first: the overviews can follow
         report(progress, 0.95, "waveforms")
-        mix_overview = self._mix_overview(mix, before, did)
+        mix_overview = self._cached_mix_overview(mix, before, did, mkey)
         chosen = {o.id: self._chosen[keys[o.id][0]] for o in objects
                   if keys[o.id][0] in self._chosen}
         result = CachedSync(did=did, n_samples=n, mix=mix, stems=stems, dry=dry,
                             overviews=overviews, mix_overview=mix_overview,
                             master=dict(plan.report) if plan is not None else {}, chosen=chosen)
         report(progress, 1.0, "updated")
+        previous = self.live_keys()
         self._held = _Held(analysis=analysis, settings=settings,
                            dry_keys={i: k[0] for i, k in keys.items()},
                            stem_keys={i: k[1] for i, k in keys.items()}, active=active,
-                           result=result)
+                           result=result, mix_key=mkey)
         self.analysis, self.settings = analysis, settings
+        # the files of this render and of the one before (undo of the last edit) stay
+        self.cache.keep(self.live_keys() | previous)
         return result
+
+    def _cached_mix_overview(self, mix: BlockMix, before: CachedSync | None, did: SyncPlan,
+                             mkey: str) -> Overview:
+        """The mix's overview, from the cache after a re-master of a mix seen before."""
+        path = self.cache.path(mkey, "peaks")
+        if did.remaster and path.is_file():
+            try:
+                return load_overview(path)
+            except (ValueError, OSError):
+                pass
+        overview = self._mix_overview(mix, before, did)
+        if did.remaster:
+            save_overview(overview, path)
+        return overview
 
     @staticmethod
     def _mix_overview(mix: BlockMix, before: CachedSync | None, did: SyncPlan) -> Overview:
@@ -306,4 +333,37 @@ class CachedRenderer:
     def live_keys(self) -> set[str]:
         """The cache keys the current render uses (everything else may be cleaned away)."""
         held = self._held
-        return set(held.dry_keys.values()) | set(held.stem_keys.values())
+        keys = set(held.dry_keys.values()) | set(held.stem_keys.values())
+        return keys | ({held.mix_key} if held.mix_key else set())
+
+
+def _save_plan(plan: MasterPlan, path: Path) -> None:
+    """The master plan as an .npz (scale, spans, report as JSON), written atomically."""
+    spans = plan.spans
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        np.savez(handle, scale=np.float64(plan.scale),
+                 bounds=np.array([(lo, hi) for lo, hi, _ in spans], dtype=np.int64).reshape(-1, 2),
+                 gains=np.concatenate([np.asarray(g, dtype=np.float64) for _, _, g in spans])
+                 if spans else np.zeros(0),
+                 report=np.frombuffer(json.dumps(plan.report).encode(), dtype=np.uint8))
+    os.replace(tmp, path)
+
+
+def _load_plan(path: Path) -> MasterPlan | None:
+    """A plan saved by `_save_plan`, or None (missing or unreadable: measure again)."""
+    from audio.master import MasterPlan
+
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            bounds, gains = data["bounds"], data["gains"]
+            spans, at = [], 0
+            for lo, hi in bounds:
+                spans.append((int(lo), int(hi), gains[at:at + hi - lo]))
+                at += int(hi - lo)
+            return MasterPlan(scale=float(data["scale"]), spans=tuple(spans),
+                              report=json.loads(bytes(data["report"]).decode()))
+    except (OSError, ValueError, KeyError):
+        return None
