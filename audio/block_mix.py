@@ -146,6 +146,11 @@ class BlockPlaybackEngine(PlaybackEngine):
     """A `PlaybackEngine` that also plays a `BlockMix` (read a block at a time by the callback)
     instead of copying a whole mix into one interleaved array."""
 
+    @property
+    def mix(self) -> Any:
+        """What is playing now: a `BlockMix`, or the interleaved array of an array mix."""
+        return self._mix
+
     def _buffer(self, mix: Any) -> Any:
         """A `BlockMix` is played as it is; an array is copied as `PlaybackEngine` does."""
         return mix if isinstance(mix, BlockMix) else as_interleaved(mix)

@@ -21,6 +21,7 @@ overviews are updated.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -217,9 +218,14 @@ class AudioLink:
         return job
 
     def uses_cache(self, project: Project) -> bool:
-        """Whether this project renders through the stem cache (see the module doc)."""
+        """Whether this project renders through the stem cache (see the module doc):
+        `cached` when given, else $STEREOFOLEY_STEM_CACHE_MODE ("always", "never"), else by
+        size."""
         if self.cached is not None:
             return self.cached
+        forced = os.environ.get("STEREOFOLEY_STEM_CACHE_MODE", "auto")
+        if forced in ("always", "never"):
+            return forced == "always"
         return stems_bytes(project.analysis) > STEM_MEMORY_BUDGET
 
     def cache_folder(self, project: Project) -> Path:
