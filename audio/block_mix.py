@@ -151,6 +151,10 @@ class BlockPlaybackEngine(PlaybackEngine):
         """What is playing now: a `BlockMix`, or the interleaved array of an array mix."""
         return self._mix
 
+    def set_mix(self, mix: np.ndarray | BlockMix) -> None:  # type: ignore[override]
+        """As `PlaybackEngine.set_mix`, for an array or a `BlockMix`."""
+        super().set_mix(mix)  # type: ignore[arg-type]
+
     def _buffer(self, mix: Any) -> Any:
         """A `BlockMix` is played as it is; an array is copied as `PlaybackEngine` does."""
         return mix if isinstance(mix, BlockMix) else as_interleaved(mix)

@@ -43,7 +43,7 @@ from video.base.progress import ProgressFn, report, scaled
 from video.base.timebase import SAMPLE_RATE, duration_to_samples
 
 if TYPE_CHECKING:
-    from audio.playback import PlaybackEngine
+    from audio.block_mix import BlockPlaybackEngine
     from model.foley.render import RenderResult, SceneRenderer, SyncPlan
 
 JobFn = Any  # Callable[[ProgressFn], AudioUpdate]
@@ -83,7 +83,7 @@ class AudioLink:
         self.silent = silent
         self.cache_root = cache_root
         self.cached = cached
-        self.engine: PlaybackEngine | None = None
+        self.engine: BlockPlaybackEngine | None = None
         self.renderer: SceneRenderer | CachedRenderer | None = None
         self.result: RenderResult | None = None
         self.last_sync: SyncPlan | None = None
@@ -97,7 +97,7 @@ class AudioLink:
 
     # -- playback -----------------------------------------------------------------------------
 
-    def start(self) -> PlaybackEngine:
+    def start(self) -> BlockPlaybackEngine:
         """Open the playback engine (a device, or silent mode without one); idempotent."""
         if self.engine is None:
             from audio.block_mix import BlockPlaybackEngine
@@ -129,7 +129,10 @@ class AudioLink:
         engine = self.start()
         engine.pause()
         engine.clear_loop()
-        engine.set_mix(np.zeros((2, duration_to_samples(duration)), dtype=np.float32))
+        from audio.block_mix import BlockMix
+
+        # a mix of no stems reads as silence without a (2, n) buffer (230 MB for 10 minutes)
+        engine.set_mix(BlockMix(duration_to_samples(duration), {}, active=()))
         engine.seek(0)
 
     # -- state the controller asks about ------------------------------------------------------

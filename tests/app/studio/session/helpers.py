@@ -29,9 +29,14 @@ def settle(ctl: StudioController, timeout: float = 60.0) -> None:
 
 
 def crowd_analysis(*, duration: float, count: int, seed: int = 5, width: int = 320,
-                   height: int = 180, fps: int = 25, path: str = "crowd.mp4") -> Analysis:
-    """A scene's true analysis without a video: `count` objects crossing the frame, each for
-    a few seconds somewhere in the clip, walkers with steps and balls with impacts."""
+                   height: int = 180, fps: int = 25, path: str = "crowd.mp4",
+                   video: VideoInfo | None = None) -> Analysis:
+    """A scene's true analysis without a video (or on `video`, whose size, rate and length
+    then rule): `count` objects crossing the frame, each for a few seconds somewhere in the
+    clip, walkers with steps and balls with impacts."""
+    if video is not None:
+        duration, width, height = video.duration, video.width, video.height
+        fps, path = int(round(float(video.fps))), video.path
     rng = np.random.default_rng(seed)
     total = int(round(duration * fps))
     objects = []
@@ -47,6 +52,6 @@ def crowd_analysis(*, duration: float, count: int, seed: int = 5, width: int = 3
                              kind="step" if walker else "impact") for f in frames[::max(1, fps // 3)])
         objects.append(Track(id=i + 1, label="person" if walker else "sports ball",
                              frames=frames, boxes=boxes, events=events))
-    info = VideoInfo(path=path, width=width, height=height, fps=Fraction(fps),
-                     duration=duration, frames=total)
+    info = video if video is not None else VideoInfo(
+        path=path, width=width, height=height, fps=Fraction(fps), duration=duration, frames=total)
     return Analysis(video=info, objects=tuple(objects))

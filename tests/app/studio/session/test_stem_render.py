@@ -136,13 +136,13 @@ def test_controller_plays_the_cached_mix_and_nudges_it(scene, tmp_path: Path) ->
         ctl.skip_relink()
         settle(ctl)
         engine = audio.engine
-        assert engine is not None and isinstance(engine._mix, BlockMix)
+        assert engine is not None and isinstance(engine.mix, BlockMix)
         assert set(ctl.state.render.overviews) == {t.id for t in analysis.objects}
         assert ctl.state.render.mix_overview is not None and ctl.state.render.mix is not None
-        before = engine._mix
+        before = engine.mix
         ctl.set_pan_offset(4, -0.7)
         settle(ctl)
-        after = engine._mix
+        after = engine.mix
         assert isinstance(after, BlockMix) and after is not before
         assert after.stems[4] is not before.stems[4]
         assert all(after.stems[i] is before.stems[i] for i in after.stems if i != 4)
