@@ -365,7 +365,7 @@ class PlaybackEngine:
 
         A shorter mix clamps the position and the loop region to its length.
         """
-        new = as_interleaved(mix)  # the copy happens here, outside the lock
+        new = self._buffer(mix)  # the copy happens here, outside the lock
         with self._lock:
             if self._playing:
                 self._start_fade(self._mix, self._pos)
@@ -375,6 +375,11 @@ class PlaybackEngine:
             if self._loop is not None and (self._loop[1] > n
                                            or self._loop[1] - self._loop[0] < MIN_LOOP_SAMPLES):
                 self._loop = None if n - self._loop[0] < MIN_LOOP_SAMPLES else (self._loop[0], n)
+
+    def _buffer(self, mix: np.ndarray) -> np.ndarray:
+        """What the callback reads for `mix`: the interleaved copy (a subclass may hand over
+        any object answering `shape` and `[a:b]` frame slices as (k, 2))."""
+        return as_interleaved(mix)
 
     def play(self) -> None:
         """Start playing from the current position (from 0 when at the end)."""

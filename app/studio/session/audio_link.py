@@ -10,10 +10,18 @@ renderer is built only for the first render of a project or another sound librar
 the new mix straight to the playback engine (its control methods are thread-safe, and the mix
 copy then happens off the UI thread) and returns an `AudioUpdate` with the waveform envelopes
 the timeline draws, also computed off the UI thread.
+
+A project whose stems would not fit in memory (`stem_render.STEM_MEMORY_BUDGET`: a 10-minute
+scene with 100 objects is 23 GB of stems) is rendered by a `stem_render.CachedRenderer`
+instead: stems in a disk cache, memory-mapped, the mix summed a block at a time by the playback
+callback, waveform overviews at several zoom levels for the timeline. The rest of the studio
+sees the same plan / sync / update; the mix reaches playback as soon as it can play, before the
+overviews are updated.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,13 +30,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.project import Project
-from app.studio.session.envelopes import minmax_envelope
+from app.studio.session.envelopes import ENVELOPE_BUCKETS, minmax_envelope
 from app.studio.session.state import RenderView
+from app.studio.session.stem_render import (
+    STEM_MEMORY_BUDGET,
+    CachedRenderer,
+    CachedSync,
+    default_cache_root,
+    stems_bytes,
+)
 from video.base.progress import ProgressFn, report, scaled
 from video.base.timebase import SAMPLE_RATE, duration_to_samples
 
 if TYPE_CHECKING:
-    from audio.playback import PlaybackEngine
+    from audio.block_mix import BlockPlaybackEngine
     from model.foley.render import RenderResult, SceneRenderer, SyncPlan
 
 JobFn = Any  # Callable[[ProgressFn], AudioUpdate]
@@ -43,12 +58,15 @@ class AudioUpdate:
     """
 
     result: RenderResult
-    renderer: SceneRenderer
+    renderer: SceneRenderer | CachedRenderer
     did: SyncPlan
     changed: tuple[int, ...]
     mix_envelope: np.ndarray
     stem_envelopes: dict[int, np.ndarray] = field(default_factory=dict)
     generation: int = 0
+    cached: CachedSync | None = None
+    """Set when the stems live in the stem cache (then `result.stems` are maps of the files,
+    `result.mix` is empty and `cached.mix` plays)."""
 
 
 def _warn(message: str) -> None:
@@ -58,10 +76,15 @@ def _warn(message: str) -> None:
 class AudioLink:
     """Owns the SceneRenderer, the PlaybackEngine and the last render (see the module doc)."""
 
-    def __init__(self, *, silent: bool = False) -> None:
+    def __init__(self, *, silent: bool = False, cache_root: Path | None = None,
+                 cached: bool | None = None) -> None:
+        """cache_root: where the stem cache lives (`default_cache_root()` when None); cached:
+        always (True) or never (False) render through the stem cache; None decides by size."""
         self.silent = silent
-        self.engine: PlaybackEngine | None = None
-        self.renderer: SceneRenderer | None = None
+        self.cache_root = cache_root
+        self.cached = cached
+        self.engine: BlockPlaybackEngine | None = None
+        self.renderer: SceneRenderer | CachedRenderer | None = None
         self.result: RenderResult | None = None
         self.last_sync: SyncPlan | None = None
         """What the renderer did in the last sync adopted (regenerated, re-panned, ...)."""
@@ -70,17 +93,18 @@ class AudioLink:
         self._generation = 0  # bumped when another project opens: older jobs stay silent
         # the renderer as the worker thread last left it (jobs run one at a time, in order, and
         # may finish before the UI thread adopts their update): the one the next job continues
-        self._worker_renderer: SceneRenderer | None = None
+        self._worker_renderer: SceneRenderer | CachedRenderer | None = None
 
     # -- playback -----------------------------------------------------------------------------
 
-    def start(self) -> PlaybackEngine:
+    def start(self) -> BlockPlaybackEngine:
         """Open the playback engine (a device, or silent mode without one); idempotent."""
         if self.engine is None:
-            from audio.playback import PlaybackConfig, PlaybackEngine
+            from audio.block_mix import BlockPlaybackEngine
+            from audio.playback import PlaybackConfig
 
-            self.engine = PlaybackEngine(config=PlaybackConfig(silent=self.silent,
-                                                               tap_seconds=METER_WINDOW_S))
+            self.engine = BlockPlaybackEngine(config=PlaybackConfig(silent=self.silent,
+                                                                    tap_seconds=METER_WINDOW_S))
             self.engine.open()
         return self.engine
 
@@ -105,7 +129,10 @@ class AudioLink:
         engine = self.start()
         engine.pause()
         engine.clear_loop()
-        engine.set_mix(np.zeros((2, duration_to_samples(duration)), dtype=np.float32))
+        from audio.block_mix import BlockMix
+
+        # a mix of no stems reads as silence without a (2, n) buffer (230 MB for 10 minutes)
+        engine.set_mix(BlockMix(duration_to_samples(duration), {}, active=()))
         engine.seek(0)
 
     # -- state the controller asks about ------------------------------------------------------
@@ -172,12 +199,17 @@ class AudioLink:
         """
         generation = self._generation
 
+        if self.uses_cache(project):
+            return self._cached_job(project, remaster=remaster, generation=generation)
+
         def job(progress: ProgressFn) -> AudioUpdate:
             from model.foley.render import SceneRenderer
 
             library = self._library_for(project, scaled(progress, 0.0, 0.1))
-            renderer = self._worker_renderer
-            if renderer is None or renderer.library is not library:
+            held = self._worker_renderer
+            if isinstance(held, SceneRenderer) and held.library is library:
+                renderer = held
+            else:
                 renderer = SceneRenderer(project.analysis, project.render, library=library,
                                          warn=_warn)
             synced = renderer.sync(project.analysis, project.objects, project.render,
@@ -187,6 +219,69 @@ class AudioLink:
             report(progress, 0.97, "waveforms")
             return self._publish(synced.result, renderer, synced.did, generation=generation)
         return job
+
+    def uses_cache(self, project: Project) -> bool:
+        """Whether this project renders through the stem cache (see the module doc):
+        `cached` when given, else $STEREOFOLEY_STEM_CACHE_MODE ("always", "never"), else by
+        size."""
+        if self.cached is not None:
+            return self.cached
+        forced = os.environ.get("STEREOFOLEY_STEM_CACHE_MODE", "auto")
+        if forced in ("always", "never"):
+            return forced == "always"
+        return stems_bytes(project.analysis) > STEM_MEMORY_BUDGET
+
+    def cache_folder(self, project: Project) -> Path:
+        """The project's stem cache: one folder per video under the cache root."""
+        import hashlib
+
+        root = self.cache_root if self.cache_root is not None else default_cache_root()
+        video = project.analysis.video
+        name = hashlib.sha256(f"{Path(video.path).resolve()}|{video.duration}".encode())
+        return root / name.hexdigest()[:24]
+
+    def _cached_job(self, project: Project, *, remaster: bool, generation: int) -> JobFn:
+        def job(progress: ProgressFn) -> AudioUpdate:
+            from audio.stem_cache import StemCache
+
+            library = self._library_for(project, scaled(progress, 0.0, 0.1))
+            folder = self.cache_folder(project)
+            held = self._worker_renderer
+            if isinstance(held, CachedRenderer) and held.library is library \
+                    and held.cache.folder == folder:
+                renderer = held
+            else:
+                renderer = CachedRenderer(project.analysis, project.render,
+                                          cache=StemCache(folder), library=library, warn=_warn)
+
+            def on_mix(mix: Any) -> None:
+                if self.engine is not None and generation == self._generation:
+                    self.engine.set_mix(mix)
+
+            synced = renderer.sync(project.analysis, project.objects, project.render,
+                                   remaster=remaster, progress=scaled(progress, 0.1, 1.0),
+                                   on_mix=on_mix)
+            if generation == self._generation:
+                self._worker_renderer = renderer
+            return self._publish_cached(synced, renderer, generation=generation)
+        return job
+
+    def _publish_cached(self, synced: CachedSync, renderer: CachedRenderer, *,
+                        generation: int) -> AudioUpdate:
+        """The update of a cached render (its mix already plays): stems as maps of their
+        files, envelopes from the overviews (no stem is read)."""
+        from model.foley.render import RenderResult
+
+        result = RenderResult(n_samples=synced.n_samples,
+                              dry={i: d.frames[:, 0] for i, d in synced.dry.items()},
+                              stems={i: s.planar() for i, s in synced.stems.items()},
+                              mix=np.zeros((2, 0), dtype=np.float32), master=synced.master,
+                              chosen=synced.chosen)
+        changed = tuple(i for i in synced.stems if i in synced.did.stale)
+        n = synced.n_samples
+        return AudioUpdate(result=result, renderer=renderer, did=synced.did, changed=changed,
+                           mix_envelope=synced.mix_overview.envelope(0, n, ENVELOPE_BUCKETS),
+                           generation=generation, cached=synced)
 
     def apply(self, update: AudioUpdate) -> bool:
         """On the UI thread: adopt a finished job's renderer and result (False if it was for
@@ -200,8 +295,13 @@ class AudioLink:
 
     def render_view(self, view: RenderView, update: AudioUpdate) -> RenderView:
         """The timeline's envelopes after an update: those of the stems it changed are new,
-        the others are kept (a stem an update did not change has the same envelope)."""
+        the others are kept (a stem an update did not change has the same envelope). A cached
+        render brings overviews instead (the timeline reads them per view)."""
         duration = update.result.n_samples / SAMPLE_RATE
+        if update.cached is not None:
+            return RenderView(duration=duration, mix=update.mix_envelope,
+                              overviews=dict(update.cached.overviews),
+                              mix_overview=update.cached.mix_overview)
         stems = {i: e for i, e in view.stems.items()
                  if i in update.result.stems and i not in update.changed}
         stems.update(update.stem_envelopes)
@@ -221,6 +321,9 @@ class AudioLink:
             from app.export import export_render
 
             update = self.sync_job(project, remaster=True)(scaled(progress, 0.0, 0.6) or progress)
+            if update.cached is not None:   # the writer takes the mix whole: sum it once
+                update = replace(update, result=replace(update.result,
+                                                        mix=update.cached.mix.materialize()))
             video = project.video_path if review_video and Path(project.video_path).is_file() \
                 else None
             written = export_render(outdir, project, update.result, force=force,

@@ -16,6 +16,7 @@ import numpy as np
 
 from app.outdir import is_previous_render
 from app.project import Project
+from audio.overview import Overview
 from video.base.errors import InputError
 
 JobKind = Literal["analyze", "sync", "track", "export"]
@@ -43,6 +44,9 @@ class RenderView:
     duration: float = 0.0
     mix: np.ndarray | None = None
     stems: dict[int, np.ndarray] = field(default_factory=dict)
+    overviews: dict[int, Overview] = field(default_factory=dict)
+    """Per object, its stem's overview (a render through the stem cache: long projects)."""
+    mix_overview: Overview | None = None
 
 
 @dataclass

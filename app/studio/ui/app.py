@@ -8,17 +8,24 @@ selects the first object, moves the playhead to where most objects are on screen
 frames, writes the PNG and exits. For the benchmark and the GUI tests,
 `STEREOFOLEY_STUDIO_STATS=<file.json>` records the time to the first frame, where the picture sits
 in the screenshot and which frame it shows, and, with `STEREOFOLEY_STUDIO_PLAY_S=<seconds>`, the
-UI frame rate while playing before the screenshot.
+UI frame rate while playing before the screenshot. For the studio at scale (bench_studio
+--scale): `STEREOFOLEY_STUDIO_NUDGES=<n>` nudges an object sounding at the playhead n times while
+playing and records how long until playback read the re-rendered mix (`audio.block_mix`), and
+`STEREOFOLEY_STUDIO_SCROLL_FRAMES=<n>` scrolls the lanes and the object list for n frames after
+playing and records the frame times; the stats also hold the process's peak resident memory.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dearpygui.dearpygui as dpg
 
@@ -55,6 +62,9 @@ class _Stats:
     play_seconds: float = 0.0
     play_cpu_s: float = 0.0
     frame_times: list[float] = field(default_factory=list)
+    scroll_times: list[float] = field(default_factory=list)
+    nudge_latency: list[float] = field(default_factory=list)
+    lanes_drawn: int = 0
     shot: dict[str, object] = field(default_factory=dict)
 
     def write(self, path: str) -> None:
@@ -64,7 +74,14 @@ class _Stats:
                "play_fps": round(fps, 2), "play_frames": self.play_frames,
                "worst_frame_ms": round(worst * 1000, 1),
                "cpu_ms_per_frame": round(1000 * self.play_cpu_s / max(self.play_frames, 1), 1),
+               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                **self.shot}
+        if self.scroll_times:
+            doc.update(scroll_frames=len(self.scroll_times), lanes_drawn=self.lanes_drawn,
+                       scroll_median_ms=round(1000 * statistics.median(self.scroll_times), 1),
+                       scroll_worst_ms=round(1000 * max(self.scroll_times), 1))
+        if self.nudge_latency:
+            doc["nudge_ms"] = [round(1000 * v, 1) for v in self.nudge_latency]
         Path(path).write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -91,6 +108,9 @@ def run_window(source: Path, *, screenshot: Path | None = None) -> int:
     stats = _Stats()
     stats_path = os.environ.get("STEREOFOLEY_STUDIO_STATS")
     play_s = float(os.environ.get("STEREOFOLEY_STUDIO_PLAY_S", "0") or 0)
+    probe = _Probe(nudges=int(os.environ.get("STEREOFOLEY_STUDIO_NUDGES", "0") or 0),
+                   scroll_frames=int(os.environ.get("STEREOFOLEY_STUDIO_SCROLL_FRAMES", "0")
+                                     or 0))
     dpg.create_context()
     ctl = StudioController()
     window = StudioWindow(ctl)
@@ -111,7 +131,7 @@ def run_window(source: Path, *, screenshot: Path | None = None) -> int:
             if screenshot is not None:
                 raise
             ctl.state.error = str(exc)
-        code = _loop(ctl, window, screenshot, stats, play_s)
+        code = _loop(ctl, window, screenshot, stats, play_s, probe)
     finally:
         window.close()
         ctl.shutdown()
@@ -121,8 +141,45 @@ def run_window(source: Path, *, screenshot: Path | None = None) -> int:
     return code
 
 
+@dataclass
+class _Probe:
+    """The scale measurements of an unattended run: nudges while playing (each waits for the
+    one before to be heard), then scrolling."""
+
+    nudges: int = 0
+    scroll_frames: int = 0
+    pending: tuple[float, object] | None = None   # (when, the mix playing before the nudge)
+    next_at: float = 0.0
+    done: int = 0
+
+    def while_playing(self, ctl: StudioController, stats: _Stats, now: float) -> None:
+        engine = ctl.audio.engine
+        if self.done >= self.nudges or engine is None or ctl.project is None:
+            return
+        mix: Any = getattr(engine, "mix", None)
+        if self.pending is not None:
+            started, old = self.pending
+            heard = getattr(mix, "first_read", None)
+            if mix is not old and heard is not None:
+                stats.nudge_latency.append(heard - started)
+                self.pending, self.done = None, self.done + 1
+                self.next_at = now + 0.5
+            return
+        if now < self.next_at or not hasattr(mix, "sounding"):
+            return
+        pos = engine.position()
+        sounding = mix.sounding(pos, pos + 24_000) or sorted(mix.active)
+        if not sounding:
+            return
+        oid = sounding[self.done % len(sounding)]
+        offset = ctl.project.object_sound(oid).nudges.pan_offset
+        self.pending = (time.perf_counter(), mix)
+        ctl.set_pan_offset(oid, 0.3 if offset < 0.15 else 0.0)
+
+
 def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, stats: _Stats,
-          play_s: float) -> int:
+          play_s: float, probe: _Probe | None = None) -> int:
+    probe = probe if probe is not None else _Probe()
     start = time.monotonic()
     phase = "loading"
     settle = 0
@@ -139,6 +196,14 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
         now = time.monotonic()
         if phase == "playing":
             stats.frame_times.append(now - last)
+            probe.while_playing(ctl, stats, now)
+        elif phase == "scrolling":
+            stats.scroll_times.append(now - last)
+            stats.lanes_drawn = max(stats.lanes_drawn, window.timeline.lanes_drawn)
+            if len(stats.scroll_times) >= probe.scroll_frames:
+                phase = "settling"
+            else:
+                window.scroll_lists(37.0)
         last = now
         if screenshot is None:
             continue
@@ -164,13 +229,14 @@ def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, 
                 stats.frame_times.clear()
             else:
                 phase = "settling"
-        elif phase == "playing" and now - play_start >= play_s:
+        elif phase == "playing" and now - play_start >= play_s \
+                and (probe.pending is None or now - play_start >= play_s + 30.0):
             stats.play_frames = len(stats.frame_times)
             stats.play_seconds = now - play_start
             stats.play_cpu_s += time.process_time()
             ctl.play_pause()
             _show_busiest(ctl)
-            phase = "settling"
+            phase = "scrolling" if probe.scroll_frames > 0 else "settling"
         elif phase == "settling":
             settle += 1
             if settle >= SETTLE_FRAMES and window.frame_ready():

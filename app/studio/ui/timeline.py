@@ -4,7 +4,12 @@ Each object lane shows its event ticks (height = strength) and its pan curve ove
 right, bottom = left) with its pan keyframes as handles. Click on the ruler or a waveform to
 seek; in an object lane, click selects the object, a click on a keyframe handle drags it
 (time and pan), and double-click adds a keyframe there. The static drawing is rebuilt only when
-the project, the render or the size changed; the playhead moves every frame.
+the project, the render, the size or the lanes in view changed; the playhead moves every frame.
+
+Only the lanes in (or next to) the scrolled panel's view are drawn, so a project with a hundred
+objects costs what the dozen lanes on screen cost, and scrolling redraws a screenful. Waveforms of
+a long project come from the stems' overviews (several zoom levels, see `audio.overview`): each
+lane reads only the buckets of its view at its width, never the samples.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from app.studio.session.timeline_layout import (
 )
 from app.studio.ui import theme
 from audio.nudges import Nudges
+from audio.overview import Overview
+from video.base.timebase import SAMPLE_RATE
 
 PANEL_PAD = 8.0  # the panel's window padding above the drawlist (theme: WindowPadding)
 
@@ -51,7 +58,7 @@ class Timeline:
         self._key: Any = None
         self._dragging: tuple[int, int] | None = None
         self._seeking = False
-        self._textures: dict[Any, tuple[np.ndarray, int | str]] = {}  # waveforms shown
+        self._textures: dict[Any, tuple[np.ndarray | Overview, int | str]] = {}  # waveforms shown
         self._used: set[Any] = set()
         self._loop_layer: int | str = 0
         self._loop_key: Any = None
@@ -59,7 +66,10 @@ class Timeline:
         self._hint_layer: int | str = 0
         self._hint_key: Any = None
         self._revealed: int | None = None
+        self._band: tuple[float, float] | None = None   # the panel's visible content, last frame
         self.compact = False
+        self.lanes_drawn = 0
+        """How many lanes the last redraw drew (the others are out of view)."""
 
     def build(self, width: float) -> None:
         self.width = width
@@ -87,20 +97,37 @@ class Timeline:
         if self.ctl.audio.playing:  # page along with the playhead, as DAWs do
             self.view = follow_view(layout, state.playhead)
             layout = TimelineLayout(self.width, state.duration, ids, self.view, self.compact)
+        shown = self._shown_lanes(layout)
         key = (state.revision, state.selected, self.width, self.compact, id(state.render.mix),
-               tuple(sorted(state.stale)), self.view)
+               tuple(sorted(state.stale)), self.view, shown)
         if key != self._key:
             self._key = key
             self.layout = layout
             dpg.configure_item(self.drawlist, width=int(self.width), height=int(layout.height))
             dpg.delete_item(self._static, children_only=True)
             self._used.clear()
-            self._draw_static(project is not None)
+            self._draw_static(project is not None, shown)
             for stale in set(self._textures) - self._used:  # waveforms no longer shown
                 dpg.delete_item(self._textures.pop(stale)[1])
         self._draw_loop()
         x = self.layout.x_of(state.playhead)
         dpg.configure_item(self._playhead, p1=(x, 0), p2=(x, self.layout.height))
+
+    def _shown_lanes(self, layout: TimelineLayout) -> tuple[int, int]:
+        """[first, last) indices of the lanes to draw: those in the panel's view last frame,
+        plus a screenful's margin either side (a short scroll needs no redraw); before the
+        panel reported its view, the first 1000 px."""
+        lanes = layout.lanes()
+        top, bottom = self._band if self._band is not None else (0.0, 1000.0)
+        margin = bottom - top
+        top, bottom = top - PANEL_PAD - margin, bottom - PANEL_PAD + margin
+        inside = [i for i, lane in enumerate(lanes) if lane.y1 >= top and lane.y0 <= bottom]
+        if not inside:
+            return (0, 0)
+        # quantize to whole screens so that scrolling within one keeps the drawing
+        step = max(1, len(inside) // 3)
+        first = inside[0] // step * step
+        return first, min(len(lanes), -(-(inside[-1] + 1) // step) * step)
 
     # -- scrolling (the panel around the drawlist scrolls the lanes) ----------------------------
 
@@ -130,6 +157,7 @@ class Timeline:
                     dpg.set_y_scroll(panel, target)
                     scroll = target
         band = visible_band(scroll, scroll_max, content)
+        self._band = band
         above, below = hidden_rows([(t, b) for _, t, b in bands], band)
         key = (above, below, band)
         if key == self._hint_key:
@@ -162,17 +190,20 @@ class Timeline:
         dpg.draw_rectangle((x0, RULER_H), (x1, self.layout.height), fill=(255, 166, 43, 22),
                            color=(255, 166, 43, 90), parent=self._loop_layer)
 
-    def _draw_static(self, have_project: bool) -> None:
-        layout, state = self.layout, self.ctl.state
-        for lane in layout.lanes():
+    def _draw_static(self, have_project: bool, shown: tuple[int, int]) -> None:
+        layout, render = self.layout, self.ctl.state.render
+        selected = self.ctl.state.selected
+        lanes = layout.lanes()[shown[0]:shown[1]]
+        self.lanes_drawn = len(lanes)
+        for lane in lanes:
             self._draw_lane_frame(lane)
             if lane.kind == "ruler":
                 self._draw_ruler(lane)
             elif lane.kind == "mix":
-                self._draw_wave(lane, state.render.mix, theme.WAVE)
-            elif lane.kind == "stem" and state.selected is not None:
-                self._draw_wave(lane, state.render.stems.get(state.selected),
-                                theme.object_colour(state.selected))
+                self._draw_wave(lane, render.mix_overview or render.mix, theme.WAVE)
+            elif lane.kind == "stem" and selected is not None:
+                self._draw_wave(lane, render.overviews.get(selected)
+                                or render.stems.get(selected), theme.object_colour(selected))
             elif lane.kind == "object" and lane.object_id is not None and have_project:
                 self._draw_object_lane(lane, lane.object_id)
 
@@ -238,9 +269,10 @@ class Timeline:
             dpg.draw_line((x, lane.y0), (x, lane.y1), color=theme.ERROR, thickness=2,
                           parent=parent)
 
-    def _draw_wave(self, lane: Lane, envelope: np.ndarray | None,
+    def _draw_wave(self, lane: Lane, envelope: np.ndarray | Overview | None,
                    colour: tuple[int, int, int, int]) -> None:
-        """The lane's waveform as one texture (rasterized once per render, see waveform_image)."""
+        """The lane's waveform as one texture (rasterized once per render and view, see
+        waveform_image): from an overview, only the view's buckets at the lane's width."""
         layout, parent = self.layout, self._static
         dpg.draw_line((HEADER_W, lane.mid), (self.width, lane.mid), color=theme.GRID,
                       parent=parent)
@@ -251,11 +283,18 @@ class Timeline:
         cached = self._textures.get(key)
         texture = cached[1] if cached is not None else None
         if texture is None:  # the envelope, size or view changed: rasterize again
-            n, total = envelope.shape[1], self.ctl.state.render.duration
-            b0 = min(int(np.floor(layout.start / total * n)), n - 1)
-            b1 = max(int(np.ceil(layout.end / total * n)), b0 + 1)
-            image = waveform_image(envelope[:, b0:b1], width=width, height=height,
-                                   colour=colour, peak=max(float(np.max(np.abs(envelope))), 0.05))
+            if isinstance(envelope, Overview):
+                coarse = envelope.level(len(envelope.levels) - 1)
+                peak = max(float(np.max(np.abs(coarse))) if coarse.size else 0.0, 0.05)
+                view = envelope.envelope(round(layout.start * SAMPLE_RATE),
+                                         round(layout.end * SAMPLE_RATE), width)
+            else:
+                n, total = envelope.shape[1], self.ctl.state.render.duration
+                b0 = min(int(np.floor(layout.start / total * n)), n - 1)
+                b1 = max(int(np.ceil(layout.end / total * n)), b0 + 1)
+                peak = max(float(np.max(np.abs(envelope))), 0.05)
+                view = envelope[:, b0:b1]
+            image = waveform_image(view, width=width, height=height, colour=colour, peak=peak)
             with dpg.texture_registry():
                 texture = dpg.add_static_texture(width, height, image.reshape(-1))  # type: ignore[arg-type]
             # the entry keeps the envelope alive, so its id() cannot be reused while cached

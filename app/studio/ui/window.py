@@ -452,6 +452,18 @@ class StudioWindow:
             self._w["merge_key"] = key
             self._refresh_merge_menu()
 
+    def scroll_lists(self, step: float) -> tuple[float, float]:
+        """Scroll the timeline's lanes and the object list by `step` pixels, back to the top
+        after the bottom (the benchmark's scrolling); returns the new scroll positions."""
+        out = []
+        for panel in (self._w["timeline_panel"], self.objects.table):
+            top = float(dpg.get_y_scroll_max(panel))
+            y = float(dpg.get_y_scroll(panel)) + step
+            y = 0.0 if y > top else y
+            dpg.set_y_scroll(panel, y)
+            out.append(y)
+        return out[0], out[1]
+
     def video_screen_rect(self) -> tuple[float, float, float, float] | None:
         """Where the picture is in the viewport (x0, y0, x1, y1), for checks of screenshots."""
         rect = self.video.rect
