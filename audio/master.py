@@ -694,6 +694,34 @@ class Limiter:
                 out[:, a - start: b - start] *= self.gain(a, b).astype(np.float32)
 
 
+class SavedLimiter(Limiter):
+    """A limiter's gain read back from its spans (a cached master plan): the same `gain`,
+    `pieces` and `apply` as the `Limiter` that made them, with nothing left to compute."""
+
+    def __init__(self, spans: Sequence[Span], n: int) -> None:
+        # no super().__init__: there is no peak map to measure, only the saved gain
+        self.n = n
+        self._pieces = sorted((int(lo), np.asarray(g, dtype=np.float64)) for lo, _, g in spans)
+        self._starts = [lo for lo, _ in self._pieces]
+        self.ranges = [(lo, lo + g.size) for lo, g in self._pieces]
+
+    def gain(self, a: int, b: int) -> np.ndarray:
+        """The linear gain over samples [a, b) (float64, 1 outside the spans)."""
+        out = np.ones(max(0, b - a))
+        first = max(0, bisect.bisect_right(self._starts, a) - 1)
+        for lo, piece in self._pieces[first:]:
+            if lo >= b:
+                break
+            x, y = max(a, lo), min(b, lo + piece.size)
+            if y > x:
+                out[x - a: y - a] = piece[x - lo: y - lo]
+        return out
+
+    def pieces(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(start, gain) of every span, in order."""
+        yield from self._pieces
+
+
 class LimiterSpans(Sequence[Span]):
     """A limiter's gain as spans (start, stop, linear gain): one per grid block where it is
     not 1 throughout, made when read (a long, heavily limited mix is never held whole)."""

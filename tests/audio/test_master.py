@@ -11,6 +11,8 @@ from scipy import signal
 
 from audio.master import (
     MasterConfig,
+    MasterPlan,
+    SavedLimiter,
     apply_master,
     limiter_envelope_db,
     master,
@@ -293,9 +295,13 @@ def test_plan_master_on_a_spool_and_apply_in_blocks_equal_master(
     assert len(plan.spans) == len(whole.limiter)
     if target == -14.0:
         assert whole.report["limiter"]["samples"] > 0
-    for audio, expected in [(spool.read(0, n), whole.mix), (stems[2], whole.stems[2])]:
-        blocks = [apply_master(audio[:, a:a + frames], a, plan) for a in range(0, n, frames)]
-        np.testing.assert_array_equal(np.concatenate(blocks, axis=1), expected)
+    saved = [(lo, hi, g.copy()) for lo, hi, g in plan.spans]   # as a cached plan keeps them
+    reloaded = MasterPlan(scale=plan.scale, report=plan.report,
+                          limiter=SavedLimiter(saved, n) if saved else None)
+    for again in (plan, reloaded):
+        for audio, expected in [(spool.read(0, n), whole.mix), (stems[2], whole.stems[2])]:
+            blocks = [apply_master(audio[:, a:a + frames], a, again) for a in range(0, n, frames)]
+            np.testing.assert_array_equal(np.concatenate(blocks, axis=1), expected)
 
 
 def test_limiter_made_in_grid_blocks_equals_the_whole_envelope_in_any_order() -> None:

@@ -343,6 +343,7 @@ def _save_plan(plan: MasterPlan, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:
         np.savez(handle, scale=np.float64(plan.scale),
+                 n=np.int64(plan.limiter.n if plan.limiter is not None else 0),
                  bounds=np.array([(lo, hi) for lo, hi, _ in spans], dtype=np.int64).reshape(-1, 2),
                  gains=np.concatenate([np.asarray(g, dtype=np.float64) for _, _, g in spans])
                  if spans else np.zeros(0),
@@ -352,7 +353,7 @@ def _save_plan(plan: MasterPlan, path: Path) -> None:
 
 def _load_plan(path: Path) -> MasterPlan | None:
     """A plan saved by `_save_plan`, or None (missing or unreadable: measure again)."""
-    from audio.master import MasterPlan
+    from audio.master import MasterPlan, SavedLimiter
 
     if not path.is_file():
         return None
@@ -363,7 +364,9 @@ def _load_plan(path: Path) -> MasterPlan | None:
             for lo, hi in bounds:
                 spans.append((int(lo), int(hi), gains[at:at + hi - lo]))
                 at += int(hi - lo)
-            return MasterPlan(scale=float(data["scale"]), spans=tuple(spans),
+            n = int(data["n"])
+            return MasterPlan(scale=float(data["scale"]),
+                              limiter=SavedLimiter(spans, n) if spans else None,
                               report=json.loads(bytes(data["report"]).decode()))
     except (OSError, ValueError, KeyError):
         return None
