@@ -898,12 +898,15 @@ def _scan(mix: np.ndarray, *, chunk: int = _METER_CHUNK) -> tuple[bool, bool]:
 
 
 def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterConfig(),
-                progress: ProgressFn | None = None) -> MasterPlan:
+                progress: ProgressFn | None = None, peaks_spool: Path | None = None
+                ) -> MasterPlan:
     """Measure a (2, n) mix and decide the loudness gain and the true-peak limiter.
 
     `mix` may be an array or a `DiskAudio` spool: every pass over it reads a block at a time
     (the loudness meter keeps only gating-block energies, the peak map only block peaks and
-    the oversampled peaks near the top), so a long mix need not be in memory."""
+    the oversampled peaks near the top), so a long mix need not be in memory. The oversampled
+    peaks spool to `peaks_spool` when given, else beside a mix that is a file on disk, else
+    stay in memory; the plan's limiter reads them for as long as it is used."""
     # the analysis only slices [:, a:b] and reads .shape, which a DiskAudio answers alike
     mix = cast(np.ndarray, mix)
     n_samples = mix.shape[1]
@@ -914,7 +917,9 @@ def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterCon
     meter = _LoudnessMeter(mix) if n_samples and audible else None
     lufs_before = meter.lufs() if meter is not None else -math.inf
     measurable = math.isfinite(lufs_before)
-    spool = mix.path.with_name(mix.path.name + ".peaks") if isinstance(mix, DiskAudio) else None
+    spool = peaks_spool
+    if spool is None and isinstance(mix, DiskAudio) and mix.path.is_file():
+        spool = mix.path.with_name(mix.path.name + ".peaks")
     peak_map = _PeakMap(mix, config.oversample, spool=spool)
     gain_db, passes = 0.0, 0
     if meter is not None and measurable:

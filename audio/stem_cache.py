@@ -32,7 +32,7 @@ import numpy as np
 MAGIC = b"SFSTEM01"
 HEADER_BYTES = 4096        # one page: the samples start page-aligned
 _SAMPLE_BYTES = 4          # float32
-KINDS = (".stem", ".dry", ".peaks", ".master")   # the files a cache folder holds
+KINDS = (".stem", ".dry", ".peaks", ".master", ".truepeak")   # the files a cache folder holds
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,8 @@ def open_stem(path: str | os.PathLike[str]) -> CachedStem:
 
 class StemCache:
     """A folder of files named by content key (`<key>.<kind>`: "stem" and "dry" sound files,
-    and what is derived from them: "peaks" overviews, "master" plans).
+    and what is derived from them: "peaks" overviews, "master" plans, the "truepeak" map a fresh
+    plan's limiter reads).
 
     `get` returns the mapped stem or None; `put` writes it (atomically); `keep` deletes the
     files of keys no longer in use, so a long session does not fill the disk with old takes."""

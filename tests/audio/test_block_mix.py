@@ -61,6 +61,24 @@ def test_muted_stems_are_left_out_and_master_applies_per_block(stems) -> None:
     assert np.array_equal(got, expected)
 
 
+def test_a_mix_of_stems_spools_its_true_peaks_where_asked_never_in_the_cwd(
+        stems, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cached, arrays = stems
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    mix = BlockMix(N, cached, active={1, 3, 7})
+    config = MasterConfig(target_lufs=-6.0)           # loud: the limiter reads the peaks
+    in_memory = plan_master(mix.planar(), config=config)
+    spool = tmp_path / "mix.truepeak"
+    spooled = plan_master(mix.planar(), config=config, peaks_spool=spool)
+    assert list(work.iterdir()) == []
+    assert spool.is_file() and spool.stat().st_size == 4 * N
+    assert spooled.limiter is not None and in_memory.limiter is not None
+    whole = _whole(arrays, {1, 3, 7})
+    assert np.array_equal(apply_master(whole, 0, spooled), apply_master(whole, 0, in_memory))
+
+
 def test_with_stem_replaces_one_object(stems, tmp_path: Path) -> None:
     cached, arrays = stems
     mix = BlockMix(N, cached, active={1, 3})

@@ -269,7 +269,8 @@ class CachedRenderer:
                 report(progress, 0.8, "master")
                 plan = plan_master(mix.planar(), config=MasterConfig(
                     target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db),
-                    progress=scaled(progress, 0.8, 0.95))
+                    progress=scaled(progress, 0.8, 0.95),
+                    peaks_spool=self.cache.path(mkey, "truepeak"))
                 _save_plan(plan, self.cache.path(mkey, "master"))
         mix = mix.with_plan(plan)
         if on_mix is not None:
