@@ -29,14 +29,64 @@ if TYPE_CHECKING:
     from audio.master import MasterPlan
 
 
+class PatchedStem:
+    """A cached stem whose frames [start, start + k) read from `patch` ((k, 2) float32) instead:
+    a nudged object's new placement around the playhead, heard while its whole stem is placed
+    again (`BlockMix.with_patch`). Answers what `BlockMix` asks of a `CachedStem`."""
+
+    def __init__(self, stem: CachedStem, start: int, patch: np.ndarray) -> None:
+        patch = np.asarray(patch, dtype=np.float32)
+        if patch.ndim != 2 or patch.shape[1] != stem.channels or start < 0 \
+                or start + patch.shape[0] > stem.n_samples:
+            raise ValueError(f"patch {patch.shape} at {start} does not fit a stem of "
+                             f"{stem.n_samples} frames")
+        self.base, self.start, self.patch = stem, start, patch
+        self.stop = start + patch.shape[0]
+        self.lo = min(stem.lo, start) if stem.hi > stem.lo else start
+        self.hi = max(stem.hi, self.stop) if stem.hi > stem.lo else self.stop
+        self.path = stem.path
+
+    @property
+    def n_samples(self) -> int:
+        return self.base.n_samples
+
+    @property
+    def channels(self) -> int:
+        return self.base.channels
+
+    @property
+    def frames(self) -> PatchedStem:
+        """Sliced like a stem's map: `frames[a:b]` is (b - a, 2)."""
+        return self
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        a, b, _ = key.indices(self.n_samples)
+        return self._overlay(np.array(self.base.frames[a:b]), a, b)
+
+    def load(self, start: int, stop: int) -> np.ndarray:
+        return self._overlay(self.base.load(start, stop), max(0, start), stop)
+
+    def release(self, start: int, stop: int) -> None:
+        self.base.release(start, stop)
+
+    def _overlay(self, out: np.ndarray, a: int, b: int) -> np.ndarray:
+        x, y = max(a, self.start), min(b, self.stop)
+        if y > x:
+            out[x - a: y - a] = self.patch[x - self.start: y - self.start]
+        return out
+
+
+Stem = CachedStem | PatchedStem
+
+
 class BlockMix:
     """Sum of `stems[i]` for i in `active` (times the master plan), read by frame ranges."""
 
-    def __init__(self, n_samples: int, stems: Mapping[int, CachedStem], *,
+    def __init__(self, n_samples: int, stems: Mapping[int, Stem], *,
                  active: Collection[int], plan: MasterPlan | None = None) -> None:
         for oid, stem in stems.items():
             if stem.n_samples != n_samples or stem.channels != CHANNELS:
-                raise ValueError(f"stem {oid} is {stem.frames.shape}, expected "
+                raise ValueError(f"stem {oid} is ({stem.n_samples}, {stem.channels}), expected "
                                  f"({n_samples}, {CHANNELS})")
         self.n_samples = n_samples
         self.stems = dict(stems)
@@ -116,6 +166,14 @@ class BlockMix:
         stems = {**self.stems, object_id: stem}
         return BlockMix(self.n_samples, stems, active=self.active | {object_id}
                         if object_id in self.active else self.active, plan=self.plan)
+
+    def with_patch(self, oid: int, start: int, patch: np.ndarray) -> BlockMix:
+        """This mix with object `oid`'s frames [start, start + k) replaced by `patch` ((k, 2)):
+        a nudge heard at the playhead at once; an earlier patch of the object is dropped."""
+        stem = self.stems[oid]
+        base = stem.base if isinstance(stem, PatchedStem) else stem
+        return BlockMix(self.n_samples, {**self.stems, oid: PatchedStem(base, start, patch)},
+                        active=self.active, plan=self.plan)
 
     def with_active(self, active: Collection[int]) -> BlockMix:
         return BlockMix(self.n_samples, self.stems, active=active, plan=self.plan)

@@ -349,6 +349,12 @@ class PlaybackEngine:
         return self.length / self.config.sample_rate
 
     @property
+    def read_position(self) -> int:
+        """The next mix sample the callback reads (ahead of `position`, what is heard now, by
+        the output latency): where a change to the mix is first heard."""
+        return int(self._pos)
+
+    @property
     def is_playing(self) -> bool:
         """True while playing (False when paused, stopped, or after running off the end)."""
         return self._playing

@@ -23,7 +23,7 @@ Mute and solo are the mixer's business, not applied here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -188,13 +188,18 @@ def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges
                 control_rate: int = 1000, smoothing_ms: float = 30.0) -> np.ndarray:
     """The pan curve at control rate (one point every SAMPLE_RATE/control_rate samples)."""
     block = _block_of(control_rate)
-    positions = _control_positions(n_samples, block)
+    raw = _pan_raw(track, info, _control_positions(n_samples, block), nudges)
+    return np.clip(hann_smooth(raw, width=_smooth_points(smoothing_ms, block)), -1.0, 1.0)
+
+
+def _pan_raw(track: Track, info: VideoInfo, positions: np.ndarray, nudges: Nudges
+             ) -> np.ndarray:
+    """The pan at control positions before smoothing (each point on its own)."""
     x = track.centers[:, 0] / info.width if len(track) else np.zeros(0)
     raw = np.clip(_track_curve(2.0 * x - 1.0, track, info, positions, default=0.0)
                   + nudges.pan_offset, -1.0, 1.0)
     raw = _apply_event_places(raw, positions, track, info, offset=nudges.pan_offset)
-    raw = _apply_keyframes(raw, positions, nudges)
-    return np.clip(hann_smooth(raw, width=_smooth_points(smoothing_ms, block)), -1.0, 1.0)
+    return _apply_keyframes(raw, positions, nudges)
 
 
 def pan_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = NO_NUDGES,
@@ -219,14 +224,19 @@ def distance_control(track: Track, info: VideoInfo, *, n_samples: int,
 
     Interpolated and smoothed in the log domain, where equal ratios of size are equal steps.
     """
-    positions = _control_positions(n_samples, config.block)
+    curve = _log_distance_raw(track, info, _control_positions(n_samples, config.block), config)
+    curve = hann_smooth(curve, width=_smooth_points(config.distance_smoothing_ms, config.block))
+    return np.exp(curve) * nudges.distance_scale
+
+
+def _log_distance_raw(track: Track, info: VideoInfo, positions: np.ndarray,
+                      config: SpatialConfig) -> np.ndarray:
+    """Log apparent distance at control positions before smoothing."""
     area = track.areas / float(info.width * info.height) if len(track) else np.zeros(0)
     ref = _reference_area(area, config)
     log_d = np.clip(0.5 * (math.log(ref) - np.log(np.maximum(area, 1e-12))),
                     -_MAX_LOG_DISTANCE, _MAX_LOG_DISTANCE)
-    curve = _track_curve(log_d, track, info, positions, default=0.0)
-    curve = hann_smooth(curve, width=_smooth_points(config.distance_smoothing_ms, config.block))
-    return np.exp(curve) * nudges.distance_scale
+    return _track_curve(log_d, track, info, positions, default=0.0)
 
 
 def distance_curve(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges = NO_NUDGES,
@@ -548,6 +558,54 @@ def _chunk_stream(x: np.ndarray, spans: list[tuple[int, int]], track: Track, inf
         np.multiply(src, control_segment(gain_r, block=config.block, start=start, stop=stop),
                     out=out[1])
         yield start, out
+
+
+def spatialize_window(read_dry: Callable[[int, int], np.ndarray], track: Track,
+                      info: VideoInfo, *, n_samples: int, start: int, stop: int,
+                      nudges: Nudges = NO_NUDGES, config: SpatialConfig = SpatialConfig()
+                      ) -> np.ndarray | None:
+    """Samples [start, stop) of `spatialize` of a long dry sound, made from the dry samples
+    around them only: `read_dry(a, b)` gives dry samples [a, b) as (b - a,) float32.
+
+    The control curves are made over the window plus their smoothing's reach, so the result
+    equals the same samples of the whole stem to float rounding (the long distance smoothing
+    sums by FFT, whose rounding depends on the length). This is what lets a nudge be heard at
+    the playhead before the object's whole stem is placed again. (2, stop - start) float32, or
+    None with width, ITD or Doppler (their filters and delays need the whole signal)."""
+    if config.itd or config.doppler or max(nudges.width, config.auto_width) > 0.0:
+        return None
+    start, stop = max(0, start), min(n_samples, stop)
+    block = config.block
+    reach = binomial_taps(config.air_filter_order).size // 2 if config.air_absorption else 0
+    first = max(0, start - reach) // block * block            # block-aligned window start
+    last = min(n_samples, stop + reach)
+    x = _as_mono(read_dry(first, last))
+    if x.size != last - first:
+        raise ValueError(f"read_dry gave {x.size} samples for [{first}, {last})")
+    if stop <= start:
+        return np.zeros((2, 0), dtype=np.float32)
+    total = -(-n_samples // block) + 1                        # control points of the whole
+    margin = max(_smooth_points(config.smoothing_ms, block),
+                 _smooth_points(config.distance_smoothing_ms, block)) // 2 + 2
+    i0, i1 = first // block, min(total, -(-last // block) + 1)
+    lo, hi = max(0, i0 - margin), min(total, i1 + margin)
+    positions = np.arange(lo, hi, dtype=np.float64) * block
+    log_d = hann_smooth(_log_distance_raw(track, info, positions, config),
+                        width=_smooth_points(config.distance_smoothing_ms, block))
+    distance = (np.exp(log_d) * nudges.distance_scale)[i0 - lo:]
+    pan = np.clip(hann_smooth(_pan_raw(track, info, positions, nudges),
+                              width=_smooth_points(config.smoothing_ms, block)),
+                  -1.0, 1.0)[i0 - lo:]
+    weight = _air_weight(distance, config)
+    gain_l, gain_r = (g.astype(np.float32) for g in _channel_gains(pan, distance, nudges, config))
+    a, b = start - first, stop - first
+    aligned = a // block * block                   # control segments start on the grid
+    src = x[aligned:b] if weight is None else _air_span(x, weight, config, start=aligned, stop=b)
+    out = np.empty((2, b - aligned), dtype=np.float32)
+    for channel, gain in enumerate((gain_l, gain_r)):
+        np.multiply(src, control_segment(gain, block=block, start=aligned, stop=b),
+                    out=out[channel])
+    return np.ascontiguousarray(out[:, a - aligned:])
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,32 @@ def test_engine_plays_a_block_mix_block_by_block(stems) -> None:
     for a in range(0, N, 512):
         engine.pull(out[a:a + 512])
     assert np.array_equal(out.T, _whole(arrays, {1, 3}))
+
+
+def test_a_patch_replaces_one_objects_frames_in_a_window(stems) -> None:
+    """A nudge heard at the playhead: the patched object's frames in [start, start + k) come
+    from the patch, everything else is the mix as it was; a new patch drops the old one."""
+    cached, arrays = stems
+    mix = BlockMix(N, cached, active={1, 3, 7})
+    patch = np.full((5000, 2), 0.5, dtype=np.float32)
+    patched = mix.with_patch(3, 38_000, patch)          # straddles the stem's end (40 000)
+    expected = _whole(arrays, {1, 3, 7})
+    expected[:, 38_000:43_000] += 0.5 - arrays[3][:, 38_000:43_000]
+    for mapped in (True, False):
+        got = np.concatenate([patched.read(a, a + 1500, mapped=mapped)
+                              for a in range(0, N, 1500)]).T
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    assert patched.sounding(41_000, 42_000) == [1, 3]   # the patch reaches past the stem
+    again = patched.with_patch(3, 0, np.zeros((10, 2), dtype=np.float32))
+    np.testing.assert_allclose(again.read(38_000, 43_000).T,
+                               _whole(arrays, {1, 3, 7})[:, 38_000:43_000], atol=1e-6)
+    assert mix.read(0, N).tobytes() == _whole(arrays, {1, 3, 7}).T.tobytes()  # unchanged
+
+
+@pytest.mark.parametrize(("start", "shape"), [(-1, (10, 2)), (N - 5, (10, 2)), (0, (10, 1)),
+                                              (0, (10,))])
+def test_a_patch_that_does_not_fit_is_refused(stems, start: int, shape: tuple[int, ...]
+                                              ) -> None:
+    cached, _ = stems
+    with pytest.raises(ValueError, match="does not fit"):
+        BlockMix(N, cached, active={1}).with_patch(1, start, np.zeros(shape, np.float32))

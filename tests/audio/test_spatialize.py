@@ -29,6 +29,7 @@ from audio.spatialize import (
     spatialize,
     spatialize_chunks,
     spatialize_stream,
+    spatialize_window,
 )
 from video.base.timebase import SAMPLE_RATE, frame_to_sample, time_to_sample
 from video.base.tracks import Track, VideoInfo
@@ -578,3 +579,69 @@ def test_spatialize_stream_refuses_what_needs_the_whole_signal() -> None:
     with pytest.raises(ValueError, match="end at"):
         list(spatialize_stream([(0, np.zeros(100, np.float32))], track, info,
                                n_samples=SAMPLE_RATE))
+
+
+def _walker(info: VideoInfo) -> Track:
+    """A track crossing and growing over frames 30..470, with a placed step at 5 s."""
+    from video.base.tracks import Event
+
+    frames = np.arange(30, min(470, info.frames))
+    cx = np.linspace(40.0, 600.0, frames.size)
+    return Track(id=1, label="person", frames=frames,
+                 boxes=boxes_from(cx, np.linspace(0.01, 0.2, frames.size)),
+                 events=(Event(time=5.0, strength=1.0, kind="step", x=300.0),))
+
+
+@pytest.mark.parametrize(("start", "stop"), [
+    (0, 1000), (5 * SAMPLE_RATE + 17, 6 * SAMPLE_RATE + 3), (16 * SAMPLE_RATE - 5000,
+                                                            16 * SAMPLE_RATE),
+    (123, 124), (SAMPLE_RATE, SAMPLE_RATE), (15 * SAMPLE_RATE, 17 * SAMPLE_RATE)])
+@pytest.mark.parametrize(("config", "nudges"), [
+    (SpatialConfig(), Nudges()),
+    (DRY, Nudges(pan_offset=0.3, gain_db=-3.0)),
+    (SpatialConfig(reference_area=None), Nudges(distance_scale=3.0, pan_keyframes=(
+        PanKeyframe(time=4.0, pan=-1.0), PanKeyframe(time=6.0, pan=1.0))))])
+def test_a_window_is_the_same_samples_as_the_whole_stem(
+        start: int, stop: int, config: SpatialConfig, nudges: Nudges,
+        rng: np.random.Generator) -> None:
+    """A nudge is heard at the playhead from a window placed alone: it must be the whole
+    stem's samples there (curves made over the window and their smoothing's reach only)."""
+    info = make_info(16.0)
+    n = 16 * SAMPLE_RATE
+    dry = np.zeros(n, dtype=np.float32)
+    dry[SAMPLE_RATE: 15 * SAMPLE_RATE] = 0.1 * rng.standard_normal(14 * SAMPLE_RATE)
+    track = _walker(info)
+    whole = spatialize(dry, track, info, nudges=nudges, config=config)
+    asked: list[tuple[int, int]] = []
+
+    def read(a: int, b: int) -> np.ndarray:
+        asked.append((a, b))
+        return dry[a:b]
+
+    got = spatialize_window(read, track, info, n_samples=n, start=start, stop=stop,
+                            nudges=nudges, config=config)
+    assert got is not None
+    stop = min(stop, n)
+    assert got.shape == (2, stop - start) and got.dtype == np.float32
+    np.testing.assert_allclose(got, whole[:, start:stop], rtol=0, atol=1e-6)
+    (a, b), = asked                               # only the window and the filter's reach
+    assert start - 100 <= a <= start and stop <= b <= stop + 100
+
+
+@pytest.mark.parametrize(("config", "nudges"), [
+    (SpatialConfig(itd=True), Nudges()), (SpatialConfig(doppler=True), Nudges()),
+    (SpatialConfig(), Nudges(width=0.5)), (SpatialConfig(auto_width=0.2), Nudges())])
+def test_a_window_is_not_placed_where_the_whole_signal_is_needed(
+        config: SpatialConfig, nudges: Nudges) -> None:
+    info = make_info(4.0)
+    got = spatialize_window(lambda a, b: np.zeros(b - a, np.float32), _walker(info), info,
+                            n_samples=4 * SAMPLE_RATE, start=0, stop=1000, nudges=nudges,
+                            config=config)
+    assert got is None
+
+
+def test_a_window_rejects_a_short_read() -> None:
+    info = make_info(4.0)
+    with pytest.raises(ValueError, match="samples for"):
+        spatialize_window(lambda a, b: np.zeros(max(0, b - a - 1), np.float32), _walker(info),
+                          info, n_samples=4 * SAMPLE_RATE, start=0, stop=1000)

@@ -258,9 +258,15 @@ class AudioLink:
                 if self.engine is not None and generation == self._generation:
                     self.engine.set_mix(mix)
 
+            def playhead() -> int | None:
+                engine = self.engine
+                if engine is None or not engine.is_playing or generation != self._generation:
+                    return None
+                return engine.read_position
+
             synced = renderer.sync(project.analysis, project.objects, project.render,
                                    remaster=remaster, progress=scaled(progress, 0.1, 1.0),
-                                   on_mix=on_mix)
+                                   on_mix=on_mix, playhead=playhead)
             if generation == self._generation:
                 self._worker_renderer = renderer
             return self._publish_cached(synced, renderer, generation=generation)

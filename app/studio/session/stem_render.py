@@ -41,13 +41,17 @@ from audio.overview import Overview, build_overview, load_overview, save_overvie
 from audio.stem_cache import CachedStem, StemCache
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, report, scaled
-from video.base.timebase import duration_to_samples
+from video.base.timebase import SAMPLE_RATE, duration_to_samples
 from video.base.tracks import Analysis, Track
 
 if TYPE_CHECKING:
     from audio.master import MasterPlan
     from model.foley.render import SyncPlan
     from model.foley.scene import ObjectSound, RenderSettings
+
+PREVIEW_S = 1.0
+"""Seconds of a nudged object placed at the playhead before its whole stem (heard at once)."""
+PREVIEW_OBJECTS = 4   # a sync re-placing more objects than this is not an interactive nudge
 
 STEM_MEMORY_BUDGET = 1 << 30
 """Float32 stems beyond this many bytes (duration x objects x 2 channels x 4 bytes) are not held
@@ -113,6 +117,8 @@ class CachedRenderer:
         self.config = GenerateConfig()
         self.samples = SampleCache(library, warn)
         self._digests: dict[int, tuple[Track, str]] = {}
+        self._key_memo: dict[int, tuple[ObjectSound, Analysis, RenderSettings,
+                                        tuple[str, str]]] = {}
         self._held = _Held(dry_keys={}, stem_keys={})
         self._chosen: dict[str, Mapping[str, Any]] = {}
         self.analysis, self.settings = analysis, settings
@@ -131,7 +137,17 @@ class CachedRenderer:
 
     def _keys(self, analysis: Analysis, settings: RenderSettings, sound: ObjectSound
               ) -> tuple[str, str]:
-        """(dry key, stem key) of an object in this scene."""
+        """(dry key, stem key) of an object in this scene (remembered while the object, the
+        analysis and the settings are the same objects: an edit shares the unchanged ones)."""
+        memo = self._key_memo.get(sound.id)
+        if memo is not None and memo[0] is sound and memo[1] is analysis and memo[2] is settings:
+            return memo[3]
+        keys = self._make_keys(analysis, settings, sound)
+        self._key_memo[sound.id] = (sound, analysis, settings, keys)
+        return keys
+
+    def _make_keys(self, analysis: Analysis, settings: RenderSettings, sound: ObjectSound
+                   ) -> tuple[str, str]:
         from model.foley.render import bed_nudges, dry_key, spatial_config
 
         try:
@@ -228,18 +244,25 @@ class CachedRenderer:
 
     def sync(self, analysis: Analysis, objects: Sequence[ObjectSound], settings: RenderSettings,
              *, remaster: bool = False, progress: ProgressFn | None = None,
-             on_mix: Callable[[BlockMix], None] | None = None) -> CachedSync:
+             on_mix: Callable[[BlockMix], None] | None = None,
+             playhead: Callable[[], int | None] | None = None) -> CachedSync:
         """Bring the cache and the mix to this scene, redoing only what changed (see `plan`).
 
         Progress: 0..0.8 objects, 0.8..0.95 the master stage (re-master only), then the mix's
         overview. `on_mix` gets the new mix as soon as it can play (before the overviews are
-        updated: a nudge is heard sooner). Nothing is committed until the end: a cancelled sync leaves the renderer as
-        it was (files it wrote stay in the cache, named by content, for next time)."""
+        updated: a nudge is heard sooner). `playhead` gives the sample playback reads next
+        (None when stopped): a nudge of a few objects is then placed over the next `PREVIEW_S`
+        seconds first and handed to `on_mix` as a patch of the current mix, before the
+        objects' whole stems. Nothing is committed until the end: a cancelled sync leaves the
+        renderer as it was (files it wrote stay in the cache, named by content, for next
+        time)."""
         did = self.plan(analysis, objects, settings, remaster=remaster)
         held = self._held
         before = held.result
         keys = {o.id: self._keys(analysis, settings, o) for o in objects}
         n = duration_to_samples(analysis.video.duration)
+        if on_mix is not None and playhead is not None and before is not None:
+            self._preview(analysis, settings, objects, did, before, playhead, on_mix)
         stems: dict[int, CachedStem] = {}
         overviews: dict[int, Overview] = {}
         dry: dict[int, CachedStem] = {}
@@ -293,6 +316,44 @@ class CachedRenderer:
         self.cache.keep(self.live_keys() | previous)
         return result
 
+    def _preview(self, analysis: Analysis, settings: RenderSettings,
+                 objects: Sequence[ObjectSound], did: SyncPlan, before: CachedSync,
+                 playhead: Callable[[], int | None], on_mix: Callable[[BlockMix], None]
+                 ) -> None:
+        """Hear a nudge at once: the re-placed objects' next `PREVIEW_S` seconds from the
+        playhead, placed from their cached dry sound (`audio.spatialize.spatialize_window`:
+        the same samples as the whole stem's), patched into the current mix and handed to
+        playback. Only for a pure re-placement of a few objects; the others wait for the
+        whole stems, which follow within a fraction of the preview."""
+        from audio.spatialize import spatialize_window
+        from model.foley.render import bed_nudges, spatial_config
+
+        if did.regenerate or did.remaster or did.drop or not did.repan \
+                or len(did.repan) > PREVIEW_OBJECTS:
+            return
+        at = playhead()
+        if at is None:
+            return
+        n = before.n_samples
+        stop = min(n, at + int(PREVIEW_S * SAMPLE_RATE))
+        sounds = {o.id: o for o in objects}
+        mix = before.mix.with_active(active_ids({o.id: o.nudges for o in objects}))
+        patched = False
+        for oid in sorted(did.repan):
+            dry, stem = before.dry.get(oid), mix.stems.get(oid)
+            if dry is None or stem is None or dry.hi <= at or dry.lo >= stop \
+                    or oid not in sounds:
+                continue
+            track = analysis.object(oid)
+            window = spatialize_window(_mono_reader(dry), track,
+                                       analysis.video, n_samples=n, start=at, stop=stop,
+                                       nudges=bed_nudges(track, sounds[oid].nudges),
+                                       config=spatial_config(settings))
+            if window is not None and window.shape[1]:
+                mix, patched = mix.with_patch(oid, at, window.T), True
+        if patched:
+            on_mix(mix)
+
     def _cached_mix_overview(self, mix: BlockMix, before: CachedSync | None, did: SyncPlan,
                              mkey: str) -> Overview:
         """The mix's overview, from the cache after a re-master of a mix seen before."""
@@ -336,6 +397,13 @@ class CachedRenderer:
         held = self._held
         keys = set(held.dry_keys.values()) | set(held.stem_keys.values())
         return keys | ({held.mix_key} if held.mix_key else set())
+
+
+def _mono_reader(stem: CachedStem) -> Callable[[int, int], np.ndarray]:
+    """read(a, b): samples [a, b) of a mono cached file as (b - a,) float32."""
+    def read(a: int, b: int) -> np.ndarray:
+        return stem.load(a, b)[:, 0]
+    return read
 
 
 def _save_plan(plan: MasterPlan, path: Path) -> None:

@@ -93,6 +93,41 @@ def test_a_nudge_rewrites_only_its_objects_file(scene, tmp_path: Path) -> None:
         first.stems[2].path.name]
 
 
+def test_a_nudge_is_heard_at_the_playhead_before_its_whole_stem(scene, tmp_path: Path
+                                                               ) -> None:
+    """With playback running, a nudge first hands playback the current mix with the object's
+    next second from the playhead placed anew (equal to the whole new stem there), then the
+    mix with the whole new stem."""
+    analysis, objects = scene
+    renderer = CachedRenderer(analysis, SETTINGS, cache=StemCache(tmp_path))
+    first = renderer.sync(analysis, objects, SETTINGS)
+    stem = first.stems[2]
+    at = (stem.lo + stem.hi) // 2
+    nudged = [replace(o, nudges=replace(o.nudges, pan_offset=-0.8)) if o.id == 2 else o
+              for o in objects]
+    played: list[BlockMix] = []
+    second = renderer.sync(analysis, nudged, SETTINGS, on_mix=played.append,
+                           playhead=lambda: at)
+    assert len(played) == 2 and played[1] is second.mix
+    preview, n = played[0], second.n_samples
+    window = slice(at, min(n, at + 48_000))
+    np.testing.assert_allclose(preview.read(0, n)[window], second.mix.read(0, n)[window],
+                               rtol=0, atol=1e-6)
+    outside = np.ones(n, dtype=bool)
+    outside[window] = False
+    assert np.array_equal(preview.read(0, n)[outside], first.mix.read(0, n)[outside])
+    assert not np.array_equal(first.mix.read(0, n)[window], second.mix.read(0, n)[window])
+    # stopped playback, a regeneration or an object away from the playhead: no preview
+    for playhead, sounds in ((lambda: None, nudged),
+                             (lambda: at, [replace(o, seed=5) if o.id == 2 else o
+                                           for o in objects]),
+                             (lambda: stem.hi + 48_000, nudged)):
+        renderer.sync(analysis, objects, SETTINGS)
+        played.clear()
+        renderer.sync(analysis, sounds, SETTINGS, on_mix=played.append, playhead=playhead)
+        assert len(played) == 1
+
+
 def test_a_project_opened_again_renders_nothing(scene, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     analysis, objects = scene
