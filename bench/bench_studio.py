@@ -245,12 +245,14 @@ def scale_section(runs: list[dict[str, float]], *, play_s: float, load: float,
     for name, r in zip(("empty stem cache (renders every object)",
                         "again (stems from the cache)"), runs, strict=False):
         nudges = r.get("nudge_ms", [])
+        whole = r.get("nudge_whole_ms", [])
         rows.append(
             f"| {name} | {r['first_frame_s'] + r['loaded_s']:.1f} s | {r['play_fps']:.1f} fps "
             f"(worst frame {r['worst_frame_ms']:.0f} ms) | {r.get('scroll_median_ms', 0):.1f} ms "
             f"(worst {r.get('scroll_worst_ms', 0):.0f} ms, {r.get('lanes_drawn', 0)} lanes drawn) "
             f"| {statistics.median(nudges) if nudges else float('nan'):.0f} ms "
             f"(worst {max(nudges) if nudges else float('nan'):.0f}, {len(nudges)} nudges) "
+            f"| {statistics.median(whole) if whole else float('nan'):.0f} ms "
             f"| {r['peak_rss_mb']:.0f} MB | {r['cpu_ms_per_frame']:.1f} ms |")
     return "\n".join([
         "## Studio at scale",
@@ -262,14 +264,17 @@ def scale_section(runs: list[dict[str, float]], *, play_s: float, load: float,
         f"the stems as float arrays would take {duration * 48000 * objects * 8 / 1e9:.0f} GB.",
         "",
         "| run | open (process start to loaded and rendered) | UI frame rate while playing "
-        "| scroll frame time (lanes + object list) | nudge to audible | peak RSS "
-        "| CPU per frame while playing |",
-        "|---|---|---|---|---|---|---|",
+        "| scroll frame time (lanes + object list) | nudge to audible | whole stem placed "
+        "| peak RSS | CPU per frame while playing |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"{play_s:g} s of playback per run. Nudge to audible: from the pan edit until the "
-        "playback callback first reads the mix holding the re-rendered stem (the device's "
-        "output latency comes on top). Peak RSS: the whole studio process (UI, decoder, "
+        f"{play_s:g} s of playback per run. Each nudge moves the pan of an object sounding at "
+        "the playhead (the probe seeks to the next object when none sounds). Nudge to "
+        "audible: from the pan edit until the playback callback first reads a mix holding "
+        "the object's new placement at the playhead (the device's output latency comes on "
+        "top); whole stem placed: until it reads the mix with the object's whole new stem "
+        "(median). Peak RSS: the whole studio process (UI, decoder, "
         "renderer, mapped stem pages). Command: "
         f"`.venv/bin/python bench/bench_studio.py --scale --play {play_s:g} --write`",
         f"Machine: {machine}, shared with other engineers' jobs: load average {load:.1f} "

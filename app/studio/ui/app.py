@@ -34,7 +34,9 @@ from app.studio.session.geometry import boxes_at
 from app.studio.session.screen import ViewportGeometry, viewport_geometry, x11_screen_size
 from app.studio.session.state import busiest_time
 from app.studio.ui.window import StudioWindow, save_screenshot
+from audio.block_mix import PatchedStem
 from video.base.errors import InputError
+from video.base.timebase import SAMPLE_RATE
 
 SCREENSHOT_TIMEOUT_S = 600.0
 SETTLE_FRAMES = 12  # frames drawn after everything is loaded, before the screenshot
@@ -64,6 +66,7 @@ class _Stats:
     frame_times: list[float] = field(default_factory=list)
     scroll_times: list[float] = field(default_factory=list)
     nudge_latency: list[float] = field(default_factory=list)
+    nudge_whole: list[float] = field(default_factory=list)
     lanes_drawn: int = 0
     shot: dict[str, object] = field(default_factory=dict)
 
@@ -82,6 +85,7 @@ class _Stats:
                        scroll_worst_ms=round(1000 * max(self.scroll_times), 1))
         if self.nudge_latency:
             doc["nudge_ms"] = [round(1000 * v, 1) for v in self.nudge_latency]
+            doc["nudge_whole_ms"] = [round(1000 * v, 1) for v in self.nudge_whole]
         Path(path).write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -142,13 +146,25 @@ def run_window(source: Path, *, screenshot: Path | None = None) -> int:
 
 
 @dataclass
+class _Pending:
+    """A nudge in flight: when it was made, the mix playing then, and when it was heard."""
+
+    started: float
+    old: object
+    heard: float | None = None
+
+
+@dataclass
 class _Probe:
-    """The scale measurements of an unattended run: nudges while playing (each waits for the
-    one before to be heard), then scrolling."""
+    """The scale measurements of an unattended run: nudges of objects sounding at the playhead
+    while playing (each waits for the one before to be placed whole), then scrolling.
+
+    Per nudge: when playback first read a mix holding the object's new placement (heard), and
+    when the mix with its whole new stem was playing and the job done (whole)."""
 
     nudges: int = 0
     scroll_frames: int = 0
-    pending: tuple[float, object] | None = None   # (when, the mix playing before the nudge)
+    pending: _Pending | None = None
     next_at: float = 0.0
     done: int = 0
 
@@ -158,23 +174,35 @@ class _Probe:
             return
         mix: Any = getattr(engine, "mix", None)
         if self.pending is not None:
-            started, old = self.pending
-            heard = getattr(mix, "first_read", None)
-            if mix is not old and heard is not None:
-                stats.nudge_latency.append(heard - started)
-                self.pending, self.done = None, self.done + 1
-                self.next_at = now + 0.5
+            self._follow(ctl, mix, stats, now)
             return
         if now < self.next_at or not hasattr(mix, "sounding"):
             return
-        pos = engine.position()
-        sounding = mix.sounding(pos, pos + 24_000) or sorted(mix.active)
-        if not sounding:
+        pos = engine.read_position
+        sounding = mix.sounding(pos, pos + 24_000)
+        if not sounding:        # nothing to hear here: go to where the next object starts
+            starts = [int(mix.stems[i].lo) for i in mix.active if mix.stems[i].lo > pos]
+            if starts:
+                ctl.seek(min(starts) / SAMPLE_RATE + 0.25)
+            self.next_at = now + 0.3
             return
         oid = sounding[self.done % len(sounding)]
         offset = ctl.project.object_sound(oid).nudges.pan_offset
-        self.pending = (time.perf_counter(), mix)
+        self.pending = _Pending(started=time.perf_counter(), old=mix)
         ctl.set_pan_offset(oid, 0.3 if offset < 0.15 else 0.0)
+
+    def _follow(self, ctl: StudioController, mix: Any, stats: _Stats, now: float) -> None:
+        pending = self.pending
+        assert pending is not None
+        heard = getattr(mix, "first_read", None)
+        if pending.heard is None and mix is not pending.old and heard is not None:
+            pending.heard = heard
+            stats.nudge_latency.append(heard - pending.started)
+        if pending.heard is not None and not ctl.worker.busy and heard is not None \
+                and not any(isinstance(s, PatchedStem) for s in mix.stems.values()):
+            stats.nudge_whole.append(heard - pending.started)
+            self.pending, self.done = None, self.done + 1
+            self.next_at = now + 0.5
 
 
 def _loop(ctl: StudioController, window: StudioWindow, screenshot: Path | None, stats: _Stats,

@@ -47,6 +47,8 @@ def test_hundred_objects_open_play_nudge_and_scroll(tmp_path: Path) -> None:
     # virtualized: a screenful of lanes (and a margin) is drawn, not 100 + mix, stem, ruler
     assert 5 <= stats["lanes_drawn"] <= 60
     assert len(stats["nudge_ms"]) == 1 and 0 < stats["nudge_ms"][0] < 20_000
+    assert len(stats["nudge_whole_ms"]) == 1                    # heard, then placed whole
+    assert stats["nudge_ms"][0] <= stats["nudge_whole_ms"][0] < 20_000
     assert stats["play_frames"] > 0 and shot.is_file()
     # every object's stem and overview is in the cache folder of the video, plus the nudged one
     folders = [p for p in cache.iterdir() if p.is_dir()]
