@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from video.base.tracks import Event, Track, VideoInfo
+from video.peaks import find_peaks
 
 IMPACT_STRENGTH_REF = 4.0  # velocity change (frame heights / s) of a full-strength impact
 

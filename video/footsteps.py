@@ -39,11 +39,11 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.signal import argrelmax, find_peaks
 
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
 from video.events import EventConfig, dense_boxes, detect_steps
+from video.peaks import find_peaks, strict_maxima
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model
 from video.reader import VideoFrame, VideoReader, read_ahead
 
@@ -168,7 +168,7 @@ def _peaks(sep: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
     if len(peaks) < 3:
         return peaks
     period = float(np.median(np.diff(t[peaks])))
-    maxima = argrelmax(sep)[0]
+    maxima = strict_maxima(sep)
     filled = list(peaks)
     for a, b in zip(peaks, peaks[1:], strict=False):
         gap = float(t[b] - t[a])

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from video.base.tracks import Track, VideoInfo
 from video.events import dense_boxes
+from video.peaks import savgol_derivative
 
 ROTATIONS = (0, 90, 180, 270)
 # the picture direction gravity points to, for each clockwise turn that brings it down
@@ -85,9 +85,8 @@ def track_gravity(track: Track, info: VideoInfo, *,
     size = max(float(np.median(np.maximum(boxes[:, 2] - boxes[:, 0],
                                           boxes[:, 3] - boxes[:, 1]))), 1.0)
     fps = float(info.fps)
-    half = config.window // 2
-    accel = savgol_filter(centres, config.window, 2, deriv=2, axis=0)[half:-half] * fps**2 / size
-    velocity = savgol_filter(centres, config.window, 2, deriv=1, axis=0)[half:-half] * fps / size
+    accel = savgol_derivative(centres, config.window, order=2, deriv=2) * fps**2 / size
+    velocity = savgol_derivative(centres, config.window, order=2, deriv=1) * fps / size
     magnitude = np.hypot(accel[:, 0], accel[:, 1])
     clear = (magnitude > config.min_accel) & (
         magnitude < config.spike * float(np.median(magnitude)))

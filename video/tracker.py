@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from video.assign import min_cost_assignment
 from video.base.tracks import Track
 from video.kalman import KalmanBox, KalmanConfig
 
@@ -298,7 +298,7 @@ class Tracker:
         if self._live and len(dets):
             cost = self._cost(dets, grouped)
             finite = np.where(np.isfinite(cost), cost, 1e6)
-            rows, cols = linear_sum_assignment(finite)
+            rows, cols = min_cost_assignment(finite)
             pairs = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)
                      if np.isfinite(cost[r, c])]
         used = set()
