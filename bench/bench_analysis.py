@@ -103,13 +103,32 @@ def duration_of(video: Path) -> float:
     return probe_video(video).duration
 
 
+def time_clips(clips: list[Path]) -> int:
+    """The whole `analyze` command on each clip, recognition on then off, one after the other
+    (so the ratio is measured under the same load)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for clip in clips:
+            d = duration_of(clip)
+            for mode, extra in (("recognition on", ()), ("recognition off", ("--no-recognize",))):
+                wall, rss = analyse_in_subprocess(clip, Path(tmp) / "t.json", *extra)
+                print(f"{clip.name} ({d:.1f} s), {mode}: {wall:.1f} s wall, {d / wall:.2f}x real "
+                      f"time, peak RSS {rss:.0f} MB")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long-minutes", type=float, default=10.0,
                         help="length of the 1080p memory clip (0 skips it)")
     parser.add_argument("--hd-seconds", type=float, default=20.0)
+    parser.add_argument("--clip", type=Path, action="append", default=[],
+                        help="also time the whole command on this clip, recognition on and off "
+                             "(repeatable); then only these clips are timed")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.clip:
+        return time_clips(args.clip)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         demo = ROOT / "assets" / "demo" / "demo.mp4"
