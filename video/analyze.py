@@ -26,6 +26,7 @@ from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector, Signature
 from video.detection_tracks import DetectionTrackConfig, track_detections
+from video.dissolves import Dissolve, DissolveConfig, DissolveDetector, split_at, thumbnail
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
@@ -50,7 +51,9 @@ class AnalysisConfig:
 
     max_side: frames are analysed with their longer side at most this many pixels (boxes are
     still reported in source pixels). max_objects: keep only the N most salient objects.
-    detect_cuts: segment tracking at shot cuts. recognize: the object recognizer's options
+    detect_cuts: segment tracking at shot cuts. dissolves: the cross-fade detector's options
+    (video.dissolves; runs with detect_cuts; `DissolveConfig(enabled=False)` turns it off);
+    tracks are split at a dissolve's middle after the pass. recognize: the object recognizer's options
     (`RecognizeConfig(enabled=False)`: box-shape labels only). evidence: when a vehicle vote
     stands (video.evidence). clutter: what of the unrecognized motion is dropped or merged into
     ambience (video.clutter; only runs on recognized analyses). split_groups: a track whose box
@@ -69,6 +72,7 @@ class AnalysisConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     events: EventConfig = field(default_factory=EventConfig)
     cuts: CutConfig = field(default_factory=CutConfig)
+    dissolves: DissolveConfig = field(default_factory=DissolveConfig)
     recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     clutter: ClutterConfig = field(default_factory=ClutterConfig)
@@ -104,6 +108,9 @@ class _Pass:
         self.motion = MotionDetector(fps, config=config.motion)
         self.tracker = self._new_tracker()
         self.cuts = CutDetector(config.cuts) if config.detect_cuts else None
+        self.dissolves = DissolveDetector(fps, config.dissolves) \
+            if config.detect_cuts and config.dissolves.enabled else None
+        self.found_dissolves: list[Dissolve] = []
         self.delay: deque[_Prepared] = deque()
         self.cut_times: list[float] = []
         self.cut_frames: list[int] = []
@@ -130,6 +137,9 @@ class _Pass:
             cut = self.cuts.update(frame, signature=signature)
             if cut is not None:
                 self.cut_times.append(cut)
+        if self.dissolves is not None and signature is not None:
+            self.found_dissolves += self.dissolves.update(frame.index, float(frame.time),
+                                                          thumbnail(signature.gray))
         self.delay.append(prepared)
         while len(self.delay) > self.config.cuts.lookahead + 1:
             self._process(self.delay.popleft())
@@ -141,7 +151,22 @@ class _Pass:
         while self.delay:
             self._process(self.delay.popleft())
         self._end_segment()
-        return self.tracks
+        if self.dissolves is not None:
+            self.found_dissolves += self.dissolves.finish()
+        return self._split_at_dissolves(self.tracks)
+
+    def _split_at_dissolves(self, tracks: list[Track]) -> list[Track]:
+        """Tracks split at each dissolve's middle, which becomes a cut like the hard ones
+        (found only once the dissolve is over, long after its frames were tracked). A dissolve
+        within `min_shot_s` of a hard cut is that cut."""
+        near = self.config.cuts.min_shot_s
+        middles = [d for d in self.found_dissolves
+                   if all(abs(d.time - t) >= near for t in self.cut_times)]
+        if not middles:
+            return tracks
+        self.cut_times = sorted([*self.cut_times, *(d.time for d in middles)])
+        self.cut_frames = sorted([*self.cut_frames, *(d.middle for d in middles)])
+        return split_at(tracks, [d.middle for d in middles])
 
     def _process(self, prepared: _Prepared) -> None:
         frame = prepared.frame
@@ -275,6 +300,8 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     objects, extra = _finish(raw, info, config, state.cut_frames,
                              _camera_path(state.motion.camera), sampler)
     report(progress, 1.0, f"{len(objects)} objects")
+    if state.found_dissolves:
+        extra["dissolves"] = len(state.found_dissolves)
     return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times), extra=extra)
 
 

@@ -15,7 +15,8 @@ frames, and a tumbling camera, which changes everything on every frame, are not 
 the picture does not come back a few frames later (so flashes, lightning and muzzle fire are not
 cuts). For the structure cue the frame-difference energy (of the normalised thumbnail) must
 peak there as well. A cut smeared over two frames (some telecined material) reads as gradual.
-Dissolves are not detected (see the module's tests: a cross-fade is deliberately not a cut).
+Dissolves are not this detector's (a cross-fade is deliberately not a hard cut): video.dissolves
+finds them by their own signature, frames that are blends of two shots.
 """
 
 from __future__ import annotations
