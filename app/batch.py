@@ -199,6 +199,9 @@ def render_shot(shot: Shot, outdir: str, options: Mapping[str, Any], *,
             project, result = render_claimed(args, shot.video, out, progress=None,
                                              warn=lambda m: warn_line(f"{shot.name}: {m}"))
     except KeyboardInterrupt:
+        from app.outdir import remove_own_temps
+
+        remove_own_temps(folder)  # what the render's own cleanup may have raced with
         if _pool_worker:          # the partial folder and the claim are gone by now
             os._exit(130)
         raise
@@ -251,13 +254,17 @@ def _init_worker(threads: int) -> None:
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """SIGTERM every worker (each cancels its render and removes its partial folder), wait
-    for them, and drop the rest of the queue."""
+    for them (killing any still running after a minute), and drop the rest of the queue."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
     for proc in procs:
         proc.join(timeout=60)
+    for proc in procs:           # stuck (a long native call under heavy load): killed outright,
+        if proc.is_alive():      # its partial folder and claim cleared by the caller
+            proc.kill()
+            proc.join(timeout=10)
     pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -301,6 +308,8 @@ def run_pool(shots: Sequence[Shot], outdir: str, options: Mapping[str, Any], *, 
                     on_done(row)
         except BaseException:
             _stop_workers(pool)
+            for shot in running.values():   # whatever a worker could not clean up itself
+                clear_dead_render(Path(outdir) / shot.name)
             raise
         pool.shutdown(wait=True)         # the dead pool's processes are reaped by now
     for shot in died:

@@ -118,6 +118,21 @@ def remove_stale_temps(out: Path) -> list[Path]:
     return removed
 
 
+def remove_own_temps(out: Path) -> None:
+    """Delete this process's partial folders for OUTDIR, on the way out of an interrupted
+    render: whatever the interrupt cut short (a folder made just before the cleanup was set
+    up, a writer thread still adding files while the cleanup ran) goes too."""
+    prefix = temp_prefix(out)
+    if not out.parent.is_dir():
+        return
+    for entry in out.parent.iterdir():
+        if entry.name.startswith(prefix) and entry.name.endswith(".partial"):
+            for _ in range(3):           # a file written meanwhile can fail one pass
+                shutil.rmtree(entry, ignore_errors=True)
+                if not entry.exists():
+                    break
+
+
 def _lock_owner(lock: Path) -> int | None:
     try:
         return int(lock.read_text(encoding="ascii").strip() or "0")

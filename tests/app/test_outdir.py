@@ -21,6 +21,7 @@ from app.outdir import (
     claim_outdir,
     is_previous_render,
     lock_path,
+    remove_own_temps,
     remove_stale_temps,
 )
 from video.base.errors import InputError
@@ -170,6 +171,19 @@ def test_stale_partials_of_dead_processes_are_removed(tmp_path: Path) -> None:
     removed = remove_stale_temps(out)
     assert sorted(removed) == sorted([stale, old])
     assert live.exists() and other.exists() and not stale.exists() and not old.exists()
+
+
+def test_an_interrupted_render_removes_only_its_own_partials(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    own = tmp_path / f".out.{os.getpid()}.abc123.partial"
+    old = tmp_path / f".out.{os.getpid()}.def456.old"             # a swap's: not a partial
+    live = tmp_path / f".out.{os.getppid()}.ghi789.partial"       # another process's
+    for folder in (own, old, live):
+        (folder / "stems").mkdir(parents=True)
+        (folder / "stems" / "1_person.wav").write_bytes(b"\0" * 1000)
+    remove_own_temps(out)
+    assert not own.exists() and old.exists() and live.exists()
+    remove_own_temps(tmp_path / "missing" / "out")                   # no folder: nothing to do
 
 
 SIGTERM_MID_EXPORT = """
