@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -117,24 +117,25 @@ MEASURE = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def laptop_display() -> Iterator[str]:
-    """A private 1366x768 Xvfb display."""
+    """A private 1366x768 Xvfb display. Xvfb picks a free display number itself and writes it
+    to `-displayfd` once it accepts clients (its socket file appears earlier than that, and a
+    client connecting in between fails to open the display)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed")
-    for n in range(140, 200):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0",
+                             f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+    os.close(write)
     try:
-        for _ in range(100):
-            if Path(f"/tmp/.X11-unix/X{n}").exists():
-                break
-            time.sleep(0.05)
-        else:
+        ready, _, _ = select.select([read], [], [], 30.0)
+        number = os.read(read, 64).decode().strip() if ready else ""
+        if not number.isdigit():
             pytest.skip("Xvfb did not start")
-        yield f":{n}"
+        yield f":{number}"
     finally:
+        os.close(read)
         proc.terminate()
         proc.wait(timeout=10)
 
