@@ -71,7 +71,7 @@ def run_once(project: Path, folder: Path, *, play_s: float,
     if not os.environ.get("DISPLAY"):
         if shutil.which("xvfb-run") is None:
             raise SystemExit("no display and no xvfb-run: cannot open the studio")
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *cmd]
+        cmd = ["xvfb-run", "-a", "-s", "-noreset -screen 0 1600x1000x24", *cmd]
     env = {**os.environ, "STEREOFOLEY_STUDIO_STATS": str(stats),
            "STEREOFOLEY_STUDIO_PLAY_S": str(play_s), **(env or {})}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
@@ -105,7 +105,7 @@ def empty_window_floor() -> tuple[float, float]:
     display path alone costs here (software OpenGL + Xvfb), whatever the studio draws."""
     cmd = [sys.executable, "-c", EMPTY_WINDOW]
     if not os.environ.get("DISPLAY"):
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *cmd]
+        cmd = ["xvfb-run", "-a", "-s", "-noreset -screen 0 1600x1000x24", *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
     cpu, wall = (float(v) for v in proc.stdout.split()[-2:])
     return cpu, wall

@@ -9,8 +9,10 @@ chmod 700 "$SF_RUNTIME"
 
 if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
   # -displayfd: Xvfb itself claims the first free display number and writes it once it is
-  # ready, so two test runs on one machine can never pick (and later kill) the same display
-  Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp 3>"$SF_RUNTIME/display" \
+  # ready, so two test runs on one machine can never pick (and later kill) the same display.
+  # -noreset: an X server resets when its last client leaves, and a client connecting during
+  # the reset fails to open the display (a GUI test's process exits, the next one starts)
+  Xvfb -displayfd 3 -noreset -screen 0 1600x1000x24 -nolisten tcp 3>"$SF_RUNTIME/display" \
     >"$SF_RUNTIME/xvfb.log" 2>&1 &
   SF_XVFB_PID=$!
   for _ in $(seq 1 100); do [ -s "$SF_RUNTIME/display" ] && break; sleep 0.05; done

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import time
 from dataclasses import dataclass
 
 PREFERRED_SIZE = (1600, 960)
@@ -32,11 +33,36 @@ class ViewportGeometry:
     min_height: int
 
 
-def x11_screen_size(display: str | None = None) -> tuple[int, int] | None:
-    """Width and height in pixels of the default screen of an X11 display, or None."""
-    name = display if display is not None else os.environ.get("DISPLAY")
-    if not name:
-        return None
+class HeldDisplay:
+    """An X11 connection the studio keeps open while its window is created (`held_display`):
+    its screen size, and the promise that the server has a client.
+
+    A bare X server (Xvfb with no window manager) resets when its last client leaves, and a
+    client connecting during the reset fails to open the display, which Dear PyGui's GLFW turns
+    into an abort. The display check and a screen-size query each connect and leave just
+    before GLFW connects, so on such a server about one start in eight failed; holding one
+    connection from before the size query until the window is up closes that gap."""
+
+    def __init__(self, lib: ctypes.CDLL | None, handle: int | None) -> None:
+        self._lib, self._handle = lib, handle
+
+    @property
+    def screen_size(self) -> tuple[int, int] | None:
+        """Width and height in pixels of the default screen, or None."""
+        if self._lib is None or not self._handle:
+            return None
+        screen = self._lib.XDefaultScreen(self._handle)
+        size = (int(self._lib.XDisplayWidth(self._handle, screen)),
+                int(self._lib.XDisplayHeight(self._handle, screen)))
+        return size if size[0] > 0 and size[1] > 0 else None
+
+    def close(self) -> None:
+        if self._lib is not None and self._handle:
+            self._lib.XCloseDisplay(self._handle)
+        self._handle = None
+
+
+def _xlib() -> ctypes.CDLL | None:
     path = ctypes.util.find_library("X11")
     if path is None:
         return None
@@ -50,15 +76,32 @@ def x11_screen_size(display: str | None = None) -> tuple[int, int] | None:
     xlib.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
     xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    handle = xlib.XOpenDisplay(name.encode())
-    if not handle:
-        return None
+    return xlib
+
+
+def held_display(display: str | None = None, *, wait_s: float = 2.0) -> HeldDisplay:
+    """Open a connection to the X11 display (DISPLAY by default), retrying for up to `wait_s`
+    seconds while the server is resetting; a HeldDisplay without a connection where there is
+    no X11 display or libX11 (the caller then opens its window as it would anyway)."""
+    name = display if display is not None else os.environ.get("DISPLAY")
+    xlib = _xlib() if name else None
+    if xlib is None or not name:
+        return HeldDisplay(None, None)
+    deadline = time.monotonic() + wait_s
+    while True:
+        handle = xlib.XOpenDisplay(name.encode())
+        if handle or time.monotonic() >= deadline:
+            return HeldDisplay(xlib, handle)
+        time.sleep(0.02)
+
+
+def x11_screen_size(display: str | None = None) -> tuple[int, int] | None:
+    """Width and height in pixels of the default screen of an X11 display, or None."""
+    held = held_display(display, wait_s=0.0)
     try:
-        screen = xlib.XDefaultScreen(handle)
-        size = int(xlib.XDisplayWidth(handle, screen)), int(xlib.XDisplayHeight(handle, screen))
+        return held.screen_size
     finally:
-        xlib.XCloseDisplay(handle)
-    return size if size[0] > 0 and size[1] > 0 else None
+        held.close()
 
 
 def viewport_geometry(screen: tuple[int, int] | None) -> ViewportGeometry:

@@ -31,7 +31,13 @@ import dearpygui.dearpygui as dpg
 
 from app.studio.session.controller import StudioController
 from app.studio.session.geometry import boxes_at
-from app.studio.session.screen import ViewportGeometry, viewport_geometry, x11_screen_size
+from app.studio.session.screen import (
+    HeldDisplay,
+    ViewportGeometry,
+    held_display,
+    viewport_geometry,
+    x11_screen_size,
+)
 from app.studio.session.state import busiest_time
 from app.studio.ui.window import StudioWindow, save_screenshot
 from audio.block_mix import PatchedStem
@@ -95,11 +101,13 @@ def _ready(ctl: StudioController) -> bool:
             and not ctl.state.stale)
 
 
-def open_viewport(*, unattended: bool = False) -> ViewportGeometry:
+def open_viewport(*, unattended: bool = False, held: HeldDisplay | None = None
+                  ) -> ViewportGeometry:
     """Create the studio's viewport sized to fit the screen (a laptop's too); returns where.
 
-    unattended (screenshots): no vsync, and the close button closes at once."""
-    geometry = viewport_geometry(x11_screen_size())
+    unattended (screenshots): no vsync, and the close button closes at once. held: an open
+    connection to the display (`held_display`) to read the screen's size from."""
+    geometry = viewport_geometry(held.screen_size if held is not None else x11_screen_size())
     dpg.create_viewport(title="StereoFoley Studio", width=geometry.width, height=geometry.height,
                         x_pos=geometry.x, y_pos=geometry.y, min_width=geometry.min_width,
                         min_height=geometry.min_height, vsync=not unattended,
@@ -120,13 +128,17 @@ def run_window(source: Path, *, screenshot: Path | None = None) -> int:
     window = StudioWindow(ctl)
     try:
         window.build()
-        open_viewport(unattended=screenshot is not None)
-        if screenshot is None:  # the close button asks about unsaved changes first
-            dpg.set_exit_callback(lambda: window.run_action("quit"))
-        dpg.setup_dearpygui()
-        dpg.show_viewport()
-        window.frame()
-        dpg.render_dearpygui_frame()
+        held = held_display()    # the X server keeps a client until the window is up
+        try:
+            open_viewport(unattended=screenshot is not None, held=held)
+            if screenshot is None:  # the close button asks about unsaved changes first
+                dpg.set_exit_callback(lambda: window.run_action("quit"))
+            dpg.setup_dearpygui()
+            dpg.show_viewport()
+            window.frame()
+            dpg.render_dearpygui_frame()
+        finally:
+            held.close()
         stats.first_frame_s = process_age()
         ctl.audio.start()
         try:

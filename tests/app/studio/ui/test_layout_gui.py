@@ -118,12 +118,13 @@ MEASURE = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def laptop_display() -> Iterator[str]:
     """A private 1366x768 Xvfb display. Xvfb picks a free display number itself and writes it
-    to `-displayfd` once it accepts clients (its socket file appears earlier than that, and a
-    client connecting in between fails to open the display)."""
+    to `-displayfd` once it accepts clients (its socket file appears earlier than that), and
+    `-noreset` keeps it from resetting when the studio's screen-size query disconnects, the
+    last client gone, just before the window connects (which then failed to open the display)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed")
     read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0",
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-noreset", "-screen", "0",
                              f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
                             pass_fds=(write,), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
