@@ -176,7 +176,7 @@ class DissolveDetector:
         if not starts:
             return None
         b = thumbs[end]
-        change = np.array([float(np.mean(np.abs(b - thumbs[s]))) for s in starts])
+        change = np.mean(np.abs(np.stack([thumbs[s] for s in starts]) - b), axis=1)
         if float(change.max()) < cfg.min_change:
             return None           # nothing changed enough: the common case, cheaply
         after = 0.0 if float(b.std()) < cfg.flat else max(   # black needs no hold
