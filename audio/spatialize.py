@@ -189,6 +189,10 @@ def pan_control(track: Track, info: VideoInfo, *, n_samples: int, nudges: Nudges
     """The pan curve at control rate (one point every SAMPLE_RATE/control_rate samples)."""
     block = _block_of(control_rate)
     raw = _pan_raw(track, info, _control_positions(n_samples, block), nudges)
+    return _smoothed_pan(raw, block=block, smoothing_ms=smoothing_ms)
+
+
+def _smoothed_pan(raw: np.ndarray, *, block: int, smoothing_ms: float) -> np.ndarray:
     return np.clip(hann_smooth(raw, width=_smooth_points(smoothing_ms, block)), -1.0, 1.0)
 
 
@@ -225,7 +229,12 @@ def distance_control(track: Track, info: VideoInfo, *, n_samples: int,
     Interpolated and smoothed in the log domain, where equal ratios of size are equal steps.
     """
     curve = _log_distance_raw(track, info, _control_positions(n_samples, config.block), config)
-    curve = hann_smooth(curve, width=_smooth_points(config.distance_smoothing_ms, config.block))
+    return _smoothed_distance(curve, nudges, config)
+
+
+def _smoothed_distance(log_raw: np.ndarray, nudges: Nudges, config: SpatialConfig
+                       ) -> np.ndarray:
+    curve = hann_smooth(log_raw, width=_smooth_points(config.distance_smoothing_ms, config.block))
     return np.exp(curve) * nudges.distance_scale
 
 
@@ -478,7 +487,7 @@ def spatialize(dry: np.ndarray, track: Track, info: VideoInfo, *, nudges: Nudges
     air absorption, optional width / ITD / Doppler, and the nudges' gain trim. Mute is not
     applied here (the mixer does mute/solo).
     """
-    if config.itd or config.doppler or max(nudges.width, config.auto_width) > 0.0:
+    if not streams_whole(nudges, config):
         source = prepare_source(dry, track, info, nudges=nudges, config=config)
         return place(source, track, info, nudges=nudges, config=config)
     # the common path in one chunked pass: no full-length air-absorbed copy (the same samples
@@ -528,7 +537,7 @@ def spatialize_chunks(dry: np.ndarray, track: Track, info: VideoInfo, *,
     are bit for bit those of `spatialize`; without width, ITD or Doppler no full-length stereo
     array is made (the stem can be written to disk as it is made, a chunk at a time).
     [lo, hi) is empty (0, 0) for a silent stem."""
-    if config.itd or config.doppler or max(nudges.width, config.auto_width) > 0.0:
+    if not streams_whole(nudges, config):
         stem = spatialize(dry, track, info, nudges=nudges, config=config)
         spans = _sounding_chunks(np.max(np.abs(stem), axis=0), chunks(stem.shape[1],
                                  block=config.block), 0)
@@ -572,7 +581,7 @@ def spatialize_window(read_dry: Callable[[int, int], np.ndarray], track: Track,
     sums by FFT, whose rounding depends on the length). This is what lets a nudge be heard at
     the playhead before the object's whole stem is placed again. (2, stop - start) float32, or
     None with width, ITD or Doppler (their filters and delays need the whole signal)."""
-    if config.itd or config.doppler or max(nudges.width, config.auto_width) > 0.0:
+    if not streams_whole(nudges, config):
         return None
     start, stop = max(0, start), min(n_samples, stop)
     block = config.block
@@ -590,12 +599,10 @@ def spatialize_window(read_dry: Callable[[int, int], np.ndarray], track: Track,
     i0, i1 = first // block, min(total, -(-last // block) + 1)
     lo, hi = max(0, i0 - margin), min(total, i1 + margin)
     positions = np.arange(lo, hi, dtype=np.float64) * block
-    log_d = hann_smooth(_log_distance_raw(track, info, positions, config),
-                        width=_smooth_points(config.distance_smoothing_ms, block))
-    distance = (np.exp(log_d) * nudges.distance_scale)[i0 - lo:]
-    pan = np.clip(hann_smooth(_pan_raw(track, info, positions, nudges),
-                              width=_smooth_points(config.smoothing_ms, block)),
-                  -1.0, 1.0)[i0 - lo:]
+    distance = _smoothed_distance(_log_distance_raw(track, info, positions, config), nudges,
+                                  config)[i0 - lo:]
+    pan = _smoothed_pan(_pan_raw(track, info, positions, nudges), block=block,
+                        smoothing_ms=config.smoothing_ms)[i0 - lo:]
     weight = _air_weight(distance, config)
     gain_l, gain_r = (g.astype(np.float32) for g in _channel_gains(pan, distance, nudges, config))
     a, b = start - first, stop - first
