@@ -18,8 +18,9 @@ import os
 import sys
 
 
-def _xlib() -> ctypes.CDLL | None:
-    """libX11, or None where it cannot be loaded."""
+def load_xlib() -> ctypes.CDLL | None:
+    """libX11 with the signatures of the calls the studio makes (opening and closing a
+    display, the default screen's size), or None where it cannot be loaded."""
     for name in (ctypes.util.find_library("X11"), "libX11.so.6"):
         if not name:
             continue
@@ -30,6 +31,9 @@ def _xlib() -> ctypes.CDLL | None:
         lib.XOpenDisplay.restype = ctypes.c_void_p
         lib.XOpenDisplay.argtypes = [ctypes.c_char_p]
         lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        lib.XDefaultScreen.argtypes = [ctypes.c_void_p]
+        lib.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
         return lib
     return None
 
@@ -46,7 +50,7 @@ def display_problem() -> str | None:
         if os.environ.get("WAYLAND_DISPLAY"):
             return None
         return "no display (DISPLAY is not set)"
-    lib = _xlib()
+    lib = load_xlib()
     if lib is None:
         return None
     handle = lib.XOpenDisplay(x_display.encode())

@@ -10,10 +10,11 @@ to the screen less room for a taskbar and the title bar, and never below the stu
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import time
 from dataclasses import dataclass
+
+from app.display import load_xlib
 
 PREFERRED_SIZE = (1600, 960)
 MIN_SIZE = (1024, 640)
@@ -62,29 +63,12 @@ class HeldDisplay:
         self._handle = None
 
 
-def _xlib() -> ctypes.CDLL | None:
-    path = ctypes.util.find_library("X11")
-    if path is None:
-        return None
-    try:
-        xlib = ctypes.CDLL(path)
-    except OSError:
-        return None
-    xlib.XOpenDisplay.restype = ctypes.c_void_p
-    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    xlib.XDefaultScreen.argtypes = [ctypes.c_void_p]
-    xlib.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    return xlib
-
-
 def held_display(display: str | None = None, *, wait_s: float = 2.0) -> HeldDisplay:
     """Open a connection to the X11 display (DISPLAY by default), retrying for up to `wait_s`
     seconds while the server is resetting; a HeldDisplay without a connection where there is
     no X11 display or libX11 (the caller then opens its window as it would anyway)."""
     name = display if display is not None else os.environ.get("DISPLAY")
-    xlib = _xlib() if name else None
+    xlib = load_xlib() if name else None
     if xlib is None or not name:
         return HeldDisplay(None, None)
     deadline = time.monotonic() + wait_s
