@@ -106,13 +106,21 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temps(out: Path) -> list[Path]:
-    """Delete `.NAME.PID.*.partial` / `.old` folders beside OUTDIR whose process is gone."""
+def _temp_folders(out: Path) -> Iterator[tuple[Path, int, str]]:
+    """(folder, pid, "partial" or "old") of the `.NAME.PID.*.partial` / `.old` folders beside
+    OUTDIR (any process's)."""
     pattern = re.compile(rf"\.{re.escape(out.name)}\.(\d+)\..*\.(partial|old)")
-    removed = []
     for entry in out.parent.iterdir():
         match = pattern.fullmatch(entry.name)
-        if match and entry.is_dir() and not pid_alive(int(match.group(1))):
+        if match and entry.is_dir():
+            yield entry, int(match.group(1)), match.group(2)
+
+
+def remove_stale_temps(out: Path) -> list[Path]:
+    """Delete `.NAME.PID.*.partial` / `.old` folders beside OUTDIR whose process is gone."""
+    removed = []
+    for entry, pid, _ in _temp_folders(out):
+        if not pid_alive(pid):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
@@ -122,11 +130,10 @@ def remove_own_temps(out: Path) -> None:
     """Delete this process's partial folders for OUTDIR, on the way out of an interrupted
     render: whatever the interrupt cut short (a folder made just before the cleanup was set
     up, a writer thread still adding files while the cleanup ran) goes too."""
-    prefix = temp_prefix(out)
     if not out.parent.is_dir():
         return
-    for entry in out.parent.iterdir():
-        if entry.name.startswith(prefix) and entry.name.endswith(".partial"):
+    for entry, pid, kind in list(_temp_folders(out)):
+        if pid == os.getpid() and kind == "partial":
             for _ in range(3):           # a file written meanwhile can fail one pass
                 shutil.rmtree(entry, ignore_errors=True)
                 if not entry.exists():
