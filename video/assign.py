@@ -26,26 +26,21 @@ def min_cost_assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r, c = cost.shape
     if r == 0 or c == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    if r <= c:
-        best = np.argmin(cost, axis=1)
-        if np.unique(best).size == r:
-            return np.arange(r, dtype=np.intp), best.astype(np.intp)
+    work = cost if r <= c else cost.T            # fewer rows than columns: rows pick columns
+    best = np.argmin(work, axis=1)
+    if np.unique(best).size == work.shape[0]:    # each row its own cheapest column: optimal
+        match = best.astype(np.intp)
+    elif max(r, c) <= SMALL:
+        match = _hungarian(work)
     else:
-        best = np.argmin(cost, axis=0)
-        if np.unique(best).size == c:
-            order = np.argsort(best)
-            return best[order].astype(np.intp), order.astype(np.intp)
-    if max(r, c) <= SMALL:
-        if r <= c:
-            return np.arange(r, dtype=np.intp), _hungarian(cost)
-        cols_of = _hungarian(cost.T)                 # row of each column
-        order = np.argsort(cols_of)
-        return cols_of[order], order.astype(np.intp)
-    from scipy.optimize import linear_sum_assignment
+        from scipy.optimize import linear_sum_assignment
 
-    rows, cols = linear_sum_assignment(cost)
-    return rows.astype(np.intp), cols.astype(np.intp)
-
+        rows, cols = linear_sum_assignment(cost)
+        return rows.astype(np.intp), cols.astype(np.intp)
+    if r <= c:
+        return np.arange(r, dtype=np.intp), match
+    order = np.argsort(match)                    # match: the row of each column
+    return match[order], order.astype(np.intp)
 
 SMALL = 40   # conflicts up to this many tracks or detections are solved here
 
