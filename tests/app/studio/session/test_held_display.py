@@ -4,37 +4,19 @@ while held, keeps the server from resetting under the window's own connection.""
 
 from __future__ import annotations
 
-import os
-import select
-import shutil
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
 from app.studio.session.screen import held_display, x11_screen_size
+from tests.app.studio.xvfb import private_xvfb
 
 
 @pytest.fixture(scope="module")
 def bare_display() -> Iterator[str]:
     """A private Xvfb that resets when its last client leaves (the default), 640x480."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed")
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "640x480x24",
-                             "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    try:
-        ready, _, _ = select.select([read], [], [], 30.0)
-        number = os.read(read, 64).decode().strip() if ready else ""
-        if not number.isdigit():
-            pytest.skip("Xvfb did not start")
-        yield f":{number}"
-    finally:
-        os.close(read)
-        proc.terminate()
-        proc.wait(timeout=10)
+    with private_xvfb((640, 480), noreset=False) as name:
+        yield name
 
 
 def test_a_held_connection_waits_out_a_reset_and_prevents_the_next(bare_display: str) -> None:

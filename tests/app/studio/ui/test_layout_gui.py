@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.project import Project, save_project
+from tests.app.studio.xvfb import private_xvfb
 from video.synth import ObjectSpec, SceneSpec, write_clip
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -117,28 +116,10 @@ MEASURE = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def laptop_display() -> Iterator[str]:
-    """A private 1366x768 Xvfb display. Xvfb picks a free display number itself and writes it
-    to `-displayfd` once it accepts clients (its socket file appears earlier than that), and
-    `-noreset` keeps it from resetting when the studio's screen-size query disconnects, the
-    last client gone, just before the window connects (which then failed to open the display)."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed")
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-noreset", "-screen", "0",
-                             f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    os.close(write)
-    try:
-        ready, _, _ = select.select([read], [], [], 30.0)
-        number = os.read(read, 64).decode().strip() if ready else ""
-        if not number.isdigit():
-            pytest.skip("Xvfb did not start")
-        yield f":{number}"
-    finally:
-        os.close(read)
-        proc.terminate()
-        proc.wait(timeout=10)
+    """A private 1366x768 Xvfb display, kept from resetting (`-noreset`) when the studio's
+    screen-size query disconnects, the last client gone, just before the window connects."""
+    with private_xvfb(SCREEN) as name:
+        yield name
 
 
 @pytest.mark.gui
