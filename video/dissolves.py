@@ -220,26 +220,30 @@ class DissolveDetector:
             gain, offset = np.polyfit(a.astype(np.float64), b.astype(np.float64), 1)
             if float(np.mean(np.abs(b - (gain * a + offset)))) < cfg.exposure * change:
                 return None       # the same picture brighter or darker
-        span = np.stack([thumbs[t] for t in range(start + 1, end)]).astype(np.float64)
-        ab = (b - a).astype(np.float64)
-        share = (span - a) @ ab / float(ab @ ab)
-        residual = np.mean(np.abs(span - a - share[:, None] * ab[None, :]), axis=1)
-        if float(np.percentile(residual, 90)) > cfg.max_residual * change:
+        share, residual = self._blend(start, end, range(start + 1, end))
+        worst = float(np.percentile(residual, 90))
+        if worst > cfg.max_residual * change:
             return None
         ramp = np.arange(1, end - start) / (end - start)
         if float(np.max(np.abs(share - ramp))) > cfg.max_lag:
             return None
-        return float(np.percentile(residual, 90)) / change
+        return worst / change
+
+    def _blend(self, start: int, end: int, frames: range) -> tuple[np.ndarray, np.ndarray]:
+        """Each frame's best blend of the ends A and B: its share a of B (F ~ A + a (B - A))
+        and its mean distance from that blend."""
+        a = self._thumbs[start].astype(np.float64)
+        ab = self._thumbs[end].astype(np.float64) - a
+        span = np.stack([self._thumbs[t] for t in frames]).astype(np.float64) - a
+        share = span @ ab / float(ab @ ab)
+        return share, np.mean(np.abs(span - share[:, None] * ab[None, :]), axis=1)
 
     def _report(self) -> Dissolve | None:
         assert self._pending is not None
         start, end = (self._position(c) for c in self._pending[:2])
         self._pending = None
-        thumbs = self._thumbs
-        a, b = thumbs[start].astype(np.float64), thumbs[end].astype(np.float64)
-        ab = b - a
-        shares = [float((thumbs[t] - a) @ ab / (ab @ ab)) for t in range(start, end + 1)]
-        middle = start + next(i for i, s in enumerate(shares) if s >= 0.5)
+        shares, _ = self._blend(start, end, range(start, end + 1))
+        middle = start + int(np.argmax(shares >= 0.5))
         self._last_end = self._index[end]
         return Dissolve(start=self._index[start], end=self._index[end],
                         middle=self._index[middle], time=self._time[middle])
