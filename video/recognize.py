@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from video.base.tracks import Track
+from video.tflite_prune import keep_outputs
 
 MODEL_PATH = (Path(__file__).resolve().parent.parent / "assets" / "models"
               / "ssd_mobilenetv2_oidv4_fp16.tflite")
@@ -230,10 +231,12 @@ def native_stderr_silenced() -> Iterator[None]:
 
 
 def load_interpreter(path: Path, *, sha256: str, threads: int, what: str,
-                     error: type[RuntimeError]) -> Any:
+                     error: type[RuntimeError], outputs: Sequence[str] | None = None) -> Any:
     """A ready ai-edge-litert interpreter for the shipped model file at `path`, checked against
     its SHA-256; `error` with one plain message (naming `what` and the file) when the file is
-    missing, corrupt or unreadable, or the runtime is not installed."""
+    missing, corrupt or unreadable, or the runtime is not installed. `outputs`: compute only
+    these outputs (by name), dropping the operators only the others need
+    (video.tflite_prune)."""
     if not path.is_file():
         raise error(f"{what} weights not found: {path}")
     if file_sha256(path) != sha256:
@@ -244,10 +247,13 @@ def load_interpreter(path: Path, *, sha256: str, threads: int, what: str,
         raise error("the ai-edge-litert package is not installed (run scripts/install.sh)") \
             from None
     try:
+        content = path.read_bytes()
+        if outputs is not None:
+            content = keep_outputs(content, outputs)
         with native_stderr_silenced():  # the runtime logs "INFO: Created ... delegate"
-            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter = Interpreter(model_content=content, num_threads=threads)
             interpreter.allocate_tensors()
-    except (RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError, OSError) as exc:
         raise error(f"cannot load {what} {path}: {exc}") from None
     return interpreter
 
