@@ -131,3 +131,49 @@ def test_edge_residue_picks_blobs_misalignment_explains() -> None:
     assert int(out.sum()) == 2 * 55
     assert not edge_residue(np.zeros_like(mask), diff, allowance, share=0.8).any()
 
+
+
+def test_a_jitter_of_the_camera_estimate_costs_no_warps_once_the_camera_is_still(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A still camera whose motion estimate jitters once by a third of a pixel: the stored
+    background takes that rest once the camera has held still for half a second, after which
+    a frame costs no resampling, and the moving object is still found where it is."""
+    import video.motion as motion
+
+    ball = ObjectSpec("ball", start=(0.1, 0.3), velocity=(0.15, 0.0), size=0.14)
+    spec = SceneSpec(width=320, height=180, fps=Fraction(30), duration=5.0, seed=9, noise=2.0,
+                     objects=(ball,))
+    truth = scene_truth(spec).objects[0]
+    jitter_at = 100                     # after the 3 s bootstrap has ended
+    det = MotionDetector(float(spec.fps))
+    real = det._camera_motion
+
+    def camera_motion(image: np.ndarray, small: np.ndarray) -> np.ndarray:
+        matrix = real(image, small)
+        if camera_motion.count == jitter_at:
+            matrix = np.array([[1.0, 0.0, 0.33], [0.0, 1.0, -0.2]])
+        camera_motion.count += 1
+        return matrix
+
+    camera_motion.count = 0
+    monkeypatch.setattr(det, "_camera_motion", camera_motion)
+    warps: dict[int, int] = {}
+    real_warp = motion.warp_into
+
+    def counted(image: np.ndarray, matrix: np.ndarray, fill: np.ndarray, **kw: bool) -> np.ndarray:
+        if not is_identity(matrix):
+            warps[current] = warps.get(current, 0) + 1
+        return real_warp(image, matrix, fill, **kw)
+
+    monkeypatch.setattr(motion, "warp_into", counted)
+    found: dict[int, np.ndarray] = {}
+    for current, image in enumerate(render_frames(spec)):
+        found.update(det.push(image, current, 1.0))
+    settle = jitter_at + round(0.5 * float(spec.fps))
+    assert any(jitter_at <= f <= settle for f in warps)      # the rest is carried a while ...
+    assert not [f for f in warps if f > settle]              # ... then never again
+    ious = np.array([iou_matrix(box[None], found[f]).max(initial=0.0)
+                     for f, box in zip(truth.frames, truth.boxes, strict=True)
+                     if f >= jitter_at and f in found])
+    assert len(ious) >= 0.9 * (spec.frame_count - jitter_at)
+    assert (ious >= 0.5).mean() >= 0.95, np.round(ious, 2)
