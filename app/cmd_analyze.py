@@ -10,7 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
-from app.project import atomic_write_text
+from video.base.atomic import atomic_write_text
 from video.base.errors import InputError
 from video.base.progress import ProgressBar, scaled, warn_line
 from video.base.tracks import Analysis
