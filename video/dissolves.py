@@ -95,6 +95,15 @@ class Dissolve:
     time: float
 
 
+def _shares(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For thumbnails `frames` (rows, float64) from A (first) to B (last): each inner frame's
+    best blend share a of B (F ~ A + a (B - A)), the inner frames minus A, and B - A."""
+    a = frames[0]
+    ab = frames[-1] - a
+    span = frames[1:-1] - a
+    return span @ ab / float(ab @ ab), span, ab
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     spread = float(x.std())
     return (x - x.mean()) / spread if spread > 1e-6 else np.zeros_like(x)
@@ -110,6 +119,11 @@ class DissolveDetector:
         self.longest = max(self.shortest + 1, round(self.config.max_s * fps))
         size = self.longest + 2 * self.config.hold_frames + 2
         self._thumbs: deque[np.ndarray] = deque(maxlen=size)
+        # per frame, kept beside its thumbnail: z-scored thumbnail, gray deviation, and how much
+        # the `hold_frames` before it differ from it (the hold before a dissolve starting there)
+        self._z: deque[np.ndarray] = deque(maxlen=size)
+        self._std: deque[float] = deque(maxlen=size)
+        self._before: deque[float] = deque(maxlen=size)
         self._index: deque[int] = deque(maxlen=size)
         self._time: deque[float] = deque(maxlen=size)
         # (start, end, change): start and end count frames fed (not buffer positions, which
@@ -121,7 +135,11 @@ class DissolveDetector:
 
     def update(self, index: int, time: float, thumb: np.ndarray) -> list[Dissolve]:
         """Feed the next frame's thumbnail (`thumbnail`); returns dissolves confirmed now."""
-        self._thumbs.append(np.asarray(thumb, dtype=np.float32))
+        thumb = np.asarray(thumb, dtype=np.float32)
+        self._before.append(self._hold_before(thumb))
+        self._thumbs.append(thumb)
+        self._z.append(_z(thumb))
+        self._std.append(float(thumb.std()))
         self._index.append(index)
         self._time.append(time)
         self._fed += 1
@@ -135,8 +153,20 @@ class DissolveDetector:
     def finish(self) -> list[Dissolve]:
         """Report a dissolve still being extended when the clip ends."""
         found = self._report() if self._pending is not None else None
-        self._thumbs.clear()
+        for buffer in (self._thumbs, self._z, self._std, self._before):
+            buffer.clear()
         return [found] if found is not None else []
+
+    def _hold_before(self, thumb: np.ndarray) -> float:
+        """How far the last `hold_frames` thumbnails are from `thumb` (mean absolute gray
+        difference, the largest; 0 for a flat picture: black needs no hold); inf while fewer
+        have been fed."""
+        hold = self.config.hold_frames
+        if float(thumb.std()) < self.config.flat:
+            return 0.0
+        if len(self._thumbs) < hold:
+            return float("inf")
+        return max(float(np.mean(np.abs(self._thumbs[-j] - thumb))) for j in range(1, hold + 1))
 
     # -- candidates -------------------------------------------------------------------------------
 
@@ -176,16 +206,21 @@ class DissolveDetector:
         if not starts:
             return None
         b = thumbs[end]
-        change = np.mean(np.abs(np.stack([thumbs[s] for s in starts]) - b), axis=1)
+        ends = np.stack([thumbs[s] for s in starts])
+        change = np.mean(np.abs(ends - b), axis=1)
         if float(change.max()) < cfg.min_change:
             return None           # nothing changed enough: the common case, cheaply
-        after = 0.0 if float(b.std()) < cfg.flat else max(   # black needs no hold
+        after = 0.0 if self._std[end] < cfg.flat else max(   # black needs no hold
             float(np.mean(np.abs(thumbs[end + j] - b))) for j in range(1, cfg.hold_frames + 1))
+        ok = (change >= cfg.min_change) & (after <= cfg.hold * change)
+        ok[ok] = self._ends_pass(np.asarray(starts)[ok], end, change[ok])
         scored = []
-        for s, d in zip(starts, change, strict=True):
-            if d < cfg.min_change or after > cfg.hold * d:
-                continue
-            fit = self._fit(s, end, d)
+        kept = np.asarray(starts)[ok].tolist()
+        # the frames every kept candidate spans, stacked once for all their blend fits
+        base = min(kept, default=end)
+        frames = np.stack([thumbs[p] for p in range(base, end + 1)]).astype(np.float64)
+        for s, d in zip(kept, change[ok].tolist(), strict=True):
+            fit = self._blend_fit(s, end, d, frames=frames[s - base:])
             if fit is not None:
                 scored.append((fit, s, d))
         if not scored:
@@ -205,44 +240,70 @@ class DissolveDetector:
     def _fit(self, start: int, end: int, change: float) -> float | None:
         """How far the frames of [start, end] are from blends of its ends (share of the change,
         lower is better), or None where a test fails (module docstring)."""
+        if not self._ends_pass(np.array([start]), end, np.array([change]))[0]:
+            return None
+        return self._blend_fit(start, end, change)
+
+    def _ends_pass(self, starts: np.ndarray, end: int, change: np.ndarray) -> np.ndarray:
+        """Which of the dissolves [start, end] (one per start, of the given changes) pass the
+        tests on their two ends alone (module docstring): the hold before the start, a new
+        layout, a change over most of the picture, not a change of exposure. One numpy pass
+        over all starts, which keeps a picture that changes all the time (a hand-held camera,
+        an object filling the frame) cheap: few of its candidates reach the blend fit."""
         cfg = self.config
-        thumbs = self._thumbs
-        a, b = thumbs[start], thumbs[end]
-        before = 0.0 if float(a.std()) < cfg.flat else max(
-            float(np.mean(np.abs(thumbs[start - j] - a))) for j in range(1, cfg.hold_frames + 1))
-        if before > cfg.hold * change:
-            return None
-        if float(np.mean(np.abs(_z(a) - _z(b)))) < cfg.min_layout:
-            return None
-        if float(np.mean(np.abs(b - a) >= cfg.spread_level)) < cfg.min_spread:
-            return None           # a patch changed, not the picture
-        if min(float(a.std()), float(b.std())) >= cfg.flat:   # a fade to or from black is
-            gain, offset = np.polyfit(a.astype(np.float64), b.astype(np.float64), 1)
-            if float(np.mean(np.abs(b - (gain * a + offset)))) < cfg.exposure * change:
-                return None       # the same picture brighter or darker
-        share, residual = self._blend(start, end, range(start + 1, end))
+        b, zb, std_b = self._thumbs[end], self._z[end], self._std[end]
+        ok = np.array([self._before[s] for s in starts.tolist()]) <= cfg.hold * change
+        if ok.any():
+            idx = starts[ok]
+            ends = np.stack([self._thumbs[s] for s in idx.tolist()])
+            zs = np.stack([self._z[s] for s in idx.tolist()])
+            keep = np.mean(np.abs(zs - zb), axis=1) >= cfg.min_layout
+            # a patch changed, not the picture
+            keep &= np.mean(np.abs(b - ends) >= cfg.spread_level, axis=1) >= cfg.min_spread
+            ok[ok] = keep & ~self._exposure(ends, b, std_b, change[ok])
+        return ok
+
+    def _exposure(self, ends: np.ndarray, b: np.ndarray, std_b: float,
+                  change: np.ndarray) -> np.ndarray:
+        """Which start pictures `ends` (k, n) b is just a gain and offset of, to within
+        `exposure` of the change: the same picture brighter or darker (least-squares line per
+        row). Never when either end is flat: a fade to or from black is a dissolve."""
+        cfg = self.config
+        a = ends.astype(np.float64)
+        mean_a = a.mean(axis=1, keepdims=True)
+        centred = a - mean_a
+        bb = b.astype(np.float64)
+        var = np.einsum("ij,ij->i", centred, centred)
+        gain = np.divide(centred @ (bb - bb.mean()), var, out=np.zeros(len(a)), where=var > 0)
+        offset = bb.mean() - gain * mean_a[:, 0]
+        residual = np.mean(np.abs(bb[None, :] - (gain[:, None] * a + offset[:, None])), axis=1)
+        flat = (a.std(axis=1) < cfg.flat) | (std_b < cfg.flat)
+        return ~flat & (residual < cfg.exposure * change)
+
+    def _blend_fit(self, start: int, end: int, change: float, *,
+                   frames: np.ndarray | None = None) -> float | None:
+        """The blend tests of [start, end] (its ends passed theirs): how far its frames are
+        from blends of its ends, as a share of the change, or None where a test fails.
+        `frames`: the thumbnails of start..end as float64 rows, when already stacked."""
+        cfg = self.config
+        if frames is None:
+            frames = np.stack([self._thumbs[t] for t in range(start, end + 1)]).astype(np.float64)
+        share, span, ab = _shares(frames)
+        ramp = np.arange(1, end - start) / (end - start)
+        if float(np.max(np.abs(share - ramp))) > cfg.max_lag:
+            return None   # (the cheaper test first: both must pass)
+        residual = np.mean(np.abs(span - share[:, None] * ab[None, :]), axis=1)
         worst = float(np.percentile(residual, 90))
         if worst > cfg.max_residual * change:
             return None
-        ramp = np.arange(1, end - start) / (end - start)
-        if float(np.max(np.abs(share - ramp))) > cfg.max_lag:
-            return None
         return worst / change
-
-    def _blend(self, start: int, end: int, frames: range) -> tuple[np.ndarray, np.ndarray]:
-        """Each frame's best blend of the ends A and B: its share a of B (F ~ A + a (B - A))
-        and its mean distance from that blend."""
-        a = self._thumbs[start].astype(np.float64)
-        ab = self._thumbs[end].astype(np.float64) - a
-        span = np.stack([self._thumbs[t] for t in frames]).astype(np.float64) - a
-        share = span @ ab / float(ab @ ab)
-        return share, np.mean(np.abs(span - share[:, None] * ab[None, :]), axis=1)
 
     def _report(self) -> Dissolve | None:
         assert self._pending is not None
         start, end = (self._position(c) for c in self._pending[:2])
         self._pending = None
-        shares, _ = self._blend(start, end, range(start, end + 1))
+        frames = np.stack([self._thumbs[t] for t in range(start, end + 1)]).astype(np.float64)
+        shares = np.concatenate([[0.0], _shares(frames)[0], [1.0]])
         middle = start + int(np.argmax(shares >= 0.5))
         self._last_end = self._index[end]
         return Dissolve(start=self._index[start], end=self._index[end],
