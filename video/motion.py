@@ -352,22 +352,39 @@ def box_gap(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def merge_boxes(boxes: np.ndarray, *, gap: float) -> np.ndarray:
-    """Repeatedly union boxes closer than `gap` until none are (fragments of one object)."""
-    items = [b.copy() for b in boxes]
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(items)):
-            for j in range(i + 1, len(items)):
-                if box_gap(items[i], items[j]) <= gap:
-                    a, b = items[i], items.pop(j)
-                    items[i] = np.array([min(a[0], b[0]), min(a[1], b[1]),
-                                         max(a[2], b[2]), max(a[3], b[3])])
-                    changed = True
-                    break
-            if changed:
-                break
-    return np.asarray(items, dtype=np.float64).reshape(-1, 4)
+    """Repeatedly union boxes closer than `gap` until none are (fragments of one object).
+
+    Each round unions every group of boxes linked by gaps of at most `gap` (components of the
+    pairwise-gap graph, in one numpy pass); a union can come within `gap` of another box, so
+    rounds repeat until none does. Merging only grows boxes, so the result is the same as
+    merging one pair at a time, in any order; groups keep the order of their first box."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    first = np.arange(len(b))            # each box's (group's) first original index
+    while len(b) > 1:
+        dx = np.maximum(b[:, None, 0], b[None, :, 0]) - np.minimum(b[:, None, 2], b[None, :, 2])
+        dy = np.maximum(b[:, None, 1], b[None, :, 1]) - np.minimum(b[:, None, 3], b[None, :, 3])
+        close = np.maximum(dx, dy) <= gap      # negative: overlapping, also <= gap
+        np.fill_diagonal(close, False)
+        if not close.any():
+            break
+        label = _components(close, first)
+        groups = np.unique(label)             # sorted: by first original index
+        b = np.stack([np.concatenate([b[label == g, :2].min(axis=0), b[label == g, 2:].max(axis=0)])
+                      for g in groups])
+        first = groups
+    return b
+
+
+def _components(linked: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """For a symmetric boolean adjacency matrix: each node's component, named by the smallest
+    `key` in it (labels spread along links until they settle)."""
+    label = key.copy()
+    big = np.iinfo(label.dtype).max
+    while True:
+        spread = np.minimum(label, np.where(linked, label[None, :], big).min(axis=1))
+        if np.array_equal(spread, label):
+            return label
+        label = spread
 
 
 def median_background(images: Sequence[np.ndarray], to_last: Sequence[np.ndarray]) -> np.ndarray:

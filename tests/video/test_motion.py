@@ -66,6 +66,29 @@ def test_merge_boxes(boxes: list, gap: float, expected: list) -> None:
     assert sorted(out.tolist()) == sorted(np.asarray(expected, float).reshape(-1, 4).tolist())
 
 
+@pytest.mark.parametrize("gap", [0.0, 3.0, 8.0])
+def test_merged_boxes_are_tight_unions_kept_apart(rng: np.random.Generator, gap: float) -> None:
+    """Many random fragments: no two results are within `gap`, every fragment lies in one
+    result, and each result is exactly the union of the fragments inside it."""
+    for _ in range(50):
+        n = int(rng.integers(2, 60))
+        xy = rng.uniform(0, 400, (n, 2))
+        boxes = np.round(np.concatenate([xy, xy + rng.uniform(1, 30, (n, 2))], axis=1))
+        merged = merge_boxes(boxes, gap=gap)
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                a, b = merged[i], merged[j]
+                assert max(max(a[0], b[0]) - min(a[2], b[2]),
+                           max(a[1], b[1]) - min(a[3], b[3])) > gap
+        inside = ((boxes[:, None, :2] >= merged[None, :, :2]).all(axis=2)
+                  & (boxes[:, None, 2:] <= merged[None, :, 2:]).all(axis=2))
+        assert (inside.sum(axis=1) == 1).all()
+        for k, box in enumerate(merged):
+            members = boxes[inside[:, k]]
+            assert np.array_equal(box, np.concatenate([members[:, :2].min(axis=0),
+                                                       members[:, 2:].max(axis=0)]))
+
+
 def test_mask_boxes_drops_specks_and_keeps_objects() -> None:
     mask = np.zeros((100, 200), np.uint8)
     mask[10:40, 20:60] = 1        # object
