@@ -439,7 +439,7 @@ class MotionDetector:
     _FRESH_FRAMES = 10  # frames of fast learning for background just scrolled into view
     _CORNER_REFRESH = 5  # frames between fresh corner searches for camera motion
     _GHOST_EVERY = 2  # frames between ghost tests (a ghost lives at most one frame longer)
-    _SETTLE_S = 0.5  # seconds of a still camera after which the sub-pixel rest is applied
+    _SETTLE_S = 0.5  # seconds of a still camera after which the sub-pixel rest is dropped
 
     def __init__(self, fps: float, *, config: MotionConfig = MotionConfig()) -> None:
         self.config = config
@@ -595,16 +595,17 @@ class MotionDetector:
         sub-pixel rest aside: resampling it every frame would blur it more and more, and thin
         background lines would then show up as foreground. Only the returned view is resampled.
         Zoom or rotation resample the stored image (rare, and slow cameras barely blur it).
-        Once the camera has held still for `_SETTLE_S`, the sub-pixel rest is applied to the
-        stored image (one resampling per stop): a still camera then costs no warps a frame,
-        where a single sub-pixel jitter of the estimate would otherwise cost four warps a frame
-        for the rest of the shot.
+        Once the camera has held still for `_SETTLE_S`, the sub-pixel rest is dropped: on a
+        still camera it is most often the estimate's noise (one sub-pixel jitter of it would
+        otherwise cost four warps a frame for the rest of the shot), and where it was real, the
+        background learns the half pixel at most that it is off within a second. Applying it by
+        resampling the stored image instead was tried: its blur gave a hand-held clip
+        (box.mp4) a spurious track.
         """
         assert self._background is not None
         self._still = self._still + 1 if is_identity(motion) else 0
         if self._still >= max(1, round(self._SETTLE_S * self.fps)) and \
                 np.abs(self._frac).max() >= 0.05:
-            self._background = warp_into(self._background, self._frac_shift(1.0), image)
             self._frac = np.zeros(2)
         if np.abs(motion[:, :2] - np.eye(2)).max() < 1e-3:
             total = self._frac + motion[:, 2]

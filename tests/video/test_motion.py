@@ -158,9 +158,9 @@ def test_edge_residue_picks_blobs_misalignment_explains() -> None:
 
 def test_a_jitter_of_the_camera_estimate_costs_no_warps_once_the_camera_is_still(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A still camera whose motion estimate jitters once by a third of a pixel: the stored
-    background takes that rest once the camera has held still for half a second, after which
-    a frame costs no resampling, and the moving object is still found where it is."""
+    """A still camera whose motion estimate jitters once by a third of a pixel: that rest is
+    dropped once the camera has held still for half a second, after which a frame costs no
+    resampling, and the moving object is still found where it is."""
     import video.motion as motion
 
     ball = ObjectSpec("ball", start=(0.1, 0.3), velocity=(0.15, 0.0), size=0.14)
