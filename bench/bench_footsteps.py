@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_footsteps.py              # both parts
     .venv/bin/python bench/bench_footsteps.py --cadence    # the per-person table only
     .venv/bin/python bench/bench_footsteps.py --speed      # the timing only
+    .venv/bin/python bench/bench_footsteps.py --speed --drawn   # timing on 30 fps drawn walkers
+    .venv/bin/python bench/bench_footsteps.py --model      # the pose model's run, whole/pruned
 
 1. Cadence: OpenCV's `vtest.avi` (768x576, 10 fps, 79.5 s of pedestrians; scripts/fetch_clips.sh)
    analysed as `stereofoley analyze` does (recognition, learned events, footsteps). For every
@@ -14,6 +16,10 @@
    cropped to 640x360. The analysis behind `stereofoley analyze` (model.detector.event_detection
    .analyze_with_events, in-process, after a warm-up run) with footsteps from pose on and off,
    alternated, in one run; ratio = clip duration / wall time. Target: >= 4x real time with pose.
+   vtest runs at 10 fps; `--speed --drawn` times the same on two drawn walkers at 30 fps
+   (video.synth), where the analysis of every frame costs three times as much.
+3. `--model`: one run of the pose model, whole and pruned to the outputs it is read for
+   (video.tflite_prune), on 1 and 2 threads.
 """
 
 from __future__ import annotations
@@ -182,52 +188,117 @@ def make_two_person_clip(analysis: Analysis, out: Path, *, seconds: float = 20.0
     return count / float(fps)
 
 
-def run_speed(rounds: int) -> None:
+def make_drawn_walkers_clip(out: Path, *, seconds: float = 20.0) -> float:
+    """Write a 640x360, 30 fps clip of two drawn walkers (video.synth) crossing each other over
+    a textured ground; returns its duration."""
+    from fractions import Fraction
+
+    from video.synth import ObjectSpec, SceneSpec, write_clip
+
+    walkers = (ObjectSpec(kind="walker", start=(0.05, 0.55), velocity=(0.045, 0.0), size=0.30,
+                          aspect=0.4, color=(60, 60, 160), step_period=0.55),
+               ObjectSpec(kind="walker", start=(0.95, 0.62), velocity=(-0.04, 0.0), size=0.34,
+                          aspect=0.4, color=(170, 70, 50), step_period=0.5))
+    write_clip(SceneSpec(width=640, height=360, fps=Fraction(30), duration=seconds, seed=3,
+                         objects=walkers), out)
+    print(f"drawn-walkers clip: two video.synth walkers, 640x360 at 30 fps, {seconds:g} s")
+    return seconds
+
+
+def time_pose_on_off(clip: Path, duration: float, rounds: int) -> None:
+    """`analyze_with_events` on `clip` with footsteps from pose on and off, alternated."""
     from model.detector.event_detection import analyze_with_events
     from video.analyze import AnalysisConfig
     from video.footsteps import FootstepConfig
 
-    source = analyze_with_events(VTEST, config=AnalysisConfig(
-        footsteps=FootstepConfig(enabled=False)))
+    result = analyze_with_events(clip)        # warm-up: imports, models, caches
+    people = [t for t in result.objects if t.label == "person"]
+    print(f"  analysed: {len(result.objects)} objects, {len(people)} people, steps from "
+          f"{[t.extra.get('steps_from') for t in people]}, "
+          f"{sum(1 for t in people for e in t.events if e.kind == 'step')} steps")
+    walls: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for on in (True, False):
+            config = AnalysisConfig(footsteps=FootstepConfig(enabled=on))
+            start = time.perf_counter()
+            analyze_with_events(clip, config=config)
+            walls[on].append(time.perf_counter() - start)
+    for on in (True, False):
+        wall = float(np.median(walls[on]))
+        print(f"  pose {'on ' if on else 'off'}: {wall:.2f} s (median of {rounds}), "
+              f"{duration / wall:.2f}x real time")
+    extra = float(np.median(walls[True])) - float(np.median(walls[False]))
+    print(f"  the pose costs {extra:.2f} s for {duration:.0f} s of two walkers: "
+          f"{extra / duration / max(len(people), 1) * 1000:.0f} ms per person-second")
+
+
+def run_speed(rounds: int, *, drawn: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "two_walkers.mp4"
-        duration = make_two_person_clip(source, clip)
-        result = analyze_with_events(clip)        # warm-up: imports, models, caches
-        people = [t for t in result.objects if t.label == "person"]
-        print(f"  analysed: {len(result.objects)} objects, {len(people)} people, steps from "
-              f"{[t.extra.get('steps_from') for t in people]}, "
-              f"{sum(1 for t in people for e in t.events if e.kind == 'step')} steps")
-        walls: dict[bool, list[float]] = {True: [], False: []}
-        for _ in range(rounds):
-            for on in (True, False):
-                config = AnalysisConfig(footsteps=FootstepConfig(enabled=on))
+        if drawn:
+            duration = make_drawn_walkers_clip(clip)
+        else:
+            from model.detector.event_detection import analyze_with_events
+            from video.analyze import AnalysisConfig
+            from video.footsteps import FootstepConfig
+
+            source = analyze_with_events(VTEST, config=AnalysisConfig(
+                footsteps=FootstepConfig(enabled=False)))
+            duration = make_two_person_clip(source, clip)
+        time_pose_on_off(clip, duration, rounds)
+
+
+def run_model(runs: int = 40) -> None:
+    """One pose-model run (invoke only, a fixed 256x256 input) with the whole landmark model
+    and with the one pruned to the outputs video.pose reads, on 1 and 2 threads."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from video.pose import MODEL_PATH, USED_OUTPUTS
+    from video.recognize import native_stderr_silenced
+    from video.tflite_prune import keep_outputs
+
+    whole = MODEL_PATH.read_bytes()
+    x = np.random.default_rng(0).random((1, 256, 256, 3), dtype=np.float32)
+    for name, content in (("whole", whole), ("pruned", keep_outputs(whole, USED_OUTPUTS))):
+        for threads in (1, 2):
+            with native_stderr_silenced():
+                interpreter = Interpreter(model_content=content, num_threads=threads)
+                interpreter.allocate_tensors()
+            index = interpreter.get_input_details()[0]["index"]
+            times = []
+            for k in range(runs + 5):
                 start = time.perf_counter()
-                analyze_with_events(clip, config=config)
-                walls[on].append(time.perf_counter() - start)
-        for on in (True, False):
-            wall = float(np.median(walls[on]))
-            print(f"  pose {'on ' if on else 'off'}: {wall:.2f} s (median of {rounds}), "
-                  f"{duration / wall:.2f}x real time")
-        extra = float(np.median(walls[True])) - float(np.median(walls[False]))
-        print(f"  the pose costs {extra:.2f} s for {duration:.0f} s of two walkers: "
-              f"{extra / duration / max(len(people), 1) * 1000:.0f} ms per person-second")
+                interpreter.set_tensor(index, x)
+                interpreter.invoke()
+                if k >= 5:
+                    times.append(time.perf_counter() - start)
+            print(f"  pose model {name:6s} {threads} thread(s): "
+                  f"{1000 * float(np.median(times)):.1f} ms a run (median of {runs})")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cadence", action="store_true", help="only the cadence table")
     parser.add_argument("--speed", action="store_true", help="only the timing")
+    parser.add_argument("--drawn", action="store_true",
+                        help="time on two drawn walkers at 30 fps (video.synth) instead of "
+                             "vtest's real ones at 10 fps")
+    parser.add_argument("--model", action="store_true",
+                        help="only the pose model's run time, whole and pruned")
     parser.add_argument("--rounds", type=int, default=3, help="timing runs per mode")
     args = parser.parse_args()
-    if not VTEST.is_file():
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.model:
+        run_model()
+        return 0
+    if not VTEST.is_file() and not (args.speed and args.drawn):
         print(f"error: {VTEST} not found (run scripts/fetch_clips.sh)", file=sys.stderr)
         return 2
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     both = not args.cadence and not args.speed
     if args.cadence or both:
         run_cadence()
     if args.speed or both:
-        run_speed(args.rounds)
+        run_speed(args.rounds, drawn=args.drawn)
     return 0
 
 
