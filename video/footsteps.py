@@ -363,7 +363,7 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
     if needed:
         first, last = min(needed), max(needed)
         with VideoReader(path) as reader:
-            # only the needed frames become pictures; decoding runs ahead on a second thread
+            # only the needed frames become pictures
             pictures = reader.frames(start=first, stop=last + 1, max_side=config.max_side,
                                      only=needed.keys())
             # decoded in line: a read-ahead thread would take the core the model's second
