@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -401,39 +400,23 @@ def _with_steps(track: Track, steps: Sequence[Event], source: str) -> Track:
     return track.with_changes(events=events, extra={**track.extra, "steps_from": source})
 
 
-def preload_pose_model(config: FootstepConfig) -> Future[PoseModel] | None:
-    """Start loading the pose model on a background thread (about 0.1 s: the file's check, the
-    pruning and the runtime's set-up), so that it is ready when the analysis that runs meanwhile
-    has found its people; None when footsteps from pose are off. A load that fails raises
-    PoseUnavailable from the future's `result()`."""
-    if not config.enabled:
-        return None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pose-load")
-    try:
-        return pool.submit(load_pose_model, config.weights, threads=config.threads)
-    finally:
-        pool.shutdown(wait=False)
-
-
 def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
                     config: FootstepConfig = FootstepConfig(),
                     events: EventConfig | None = None,
                     progress: ProgressFn | None = None,
-                    warn: Callable[[str], None] | None = None,
-                    preloaded: Future[PoseModel] | None = None) -> Analysis:
+                    warn: Callable[[str], None] | None = None) -> Analysis:
     """`analysis` with the steps of its `person` objects from their pose (or, where the pose is
     not found, and for everyone when `config.enabled` is false, from their box's bob, with the
     thresholds of `events`), other objects and other event kinds unchanged. Each person records
-    where its steps came from under the extra key "steps_from" ("pose" or "box"). `preloaded`:
-    the model being loaded by preload_pose_model (else it is loaded here)."""
+    where its steps came from under the extra key "steps_from" ("pose" or "box")."""
     people = [i for i, t in enumerate(analysis.objects) if t.label == PERSON and len(t)]
     if not people:
         return analysis
     info = analysis.video
     found: dict[int, tuple[Event, ...]] = {}
     try:
-        model = None if not config.enabled else preloaded.result() if preloaded is not None \
-            else load_pose_model(config.weights, threads=config.threads)
+        model = load_pose_model(config.weights, threads=config.threads) if config.enabled \
+            else None
     except PoseUnavailable as exc:
         (warn or warn_line)(f"footsteps from pose off: {exc}; steps come from the box's bob")
         model = None

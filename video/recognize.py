@@ -208,26 +208,33 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+_STDERR_SWAP = threading.RLock()
+
+
 @contextmanager
 def native_stderr_silenced() -> Iterator[None]:
     """Send what native code writes to file descriptor 2 to /dev/null while the block runs.
 
     The TFLite runtime prints an INFO line on stderr when it builds its CPU delegate; users
-    should see only the program's own progress, warnings and errors there.
+    should see only the program's own progress, warnings and errors there. The descriptor is
+    the whole process's: one thread at a time swaps it (two interleaved swaps would restore
+    /dev/null for good), and what other threads write meanwhile is lost too, so models are
+    loaded on the thread that reports progress, not beside it.
     """
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all: nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
+    with _STDERR_SWAP:
+        sys.stderr.flush()
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all: nothing to silence
             yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+            return
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def load_interpreter(path: Path, *, sha256: str, threads: int, what: str,

@@ -16,7 +16,6 @@ from video.footsteps import (
     TrackPoses,
     apply_footsteps,
     heel_strikes,
-    preload_pose_model,
     sample_frames,
     steps_from_poses,
 )
@@ -262,20 +261,15 @@ def _corrupt(tmp_path: Path) -> Path:
     return bad
 
 
-@pytest.mark.parametrize("preload", [False, True])
 @pytest.mark.parametrize("make, words", [(_corrupt, "corrupt"),
                                          (lambda d: d / "missing.tflite", "not found")])
 def test_bad_weights_warn_once_and_use_box_bob(walker_clip: tuple[Path, Analysis],
-                                               tmp_path: Path, make: object, words: str,
-                                               preload: bool) -> None:
-    """Loaded there or on the preloading thread, bad weights give one warning and the box's
-    bob."""
+                                               tmp_path: Path, make: object, words: str) -> None:
     path, analysis = walker_clip
     weights = make(tmp_path)  # type: ignore[operator]
     heard: list[str] = []
-    config = FootstepConfig(weights=str(weights))
-    result = apply_footsteps(path, analysis, config=config, warn=heard.append,
-                             preloaded=preload_pose_model(config) if preload else None)
+    result = apply_footsteps(path, analysis, config=FootstepConfig(weights=str(weights)),
+                             warn=heard.append)
     assert len(heard) == 1 and words in heard[0] and "footsteps from pose off" in heard[0]
     assert result.objects[0].extra["steps_from"] == "box"
 

@@ -261,3 +261,35 @@ def test_recognized_walker_is_a_person_with_its_vote_in_the_record() -> None:
     assert record["label_source"] == "detector" and record["label_shape"] == "walker"
     assert 0.2 <= record["label_confidence"] <= 1.0   # a drawn walker, not a photo
     assert Track.from_dict(record).extra["label_confidence"] == record["label_confidence"]
+
+
+def test_stderr_silenced_on_two_threads_at_once_comes_back() -> None:
+    """A second thread silencing native stderr while the first still does leaves file
+    descriptor 2 where it was once both are done (interleaved swaps would leave it on
+    /dev/null for good: the second would save /dev/null and restore it last)."""
+    import os
+    import threading
+
+    from video.recognize import native_stderr_silenced
+
+    before = os.fstat(2)
+    first_in, second_in = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with native_stderr_silenced():
+            first_in.set()
+            second_in.wait(timeout=0.3)   # the second, if it gets in now, saved /dev/null
+
+    def second() -> None:
+        first_in.wait()
+        with native_stderr_silenced():
+            second_in.set()
+            threading.Event().wait(0.1)   # ... and would restore it after the first is done
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
