@@ -344,13 +344,6 @@ def ghost_mask(image: np.ndarray, background: np.ndarray, mask: np.ndarray, *,
     return out
 
 
-def box_gap(a: np.ndarray, b: np.ndarray) -> float:
-    """Distance between two boxes' edges (0 when they touch or overlap)."""
-    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
-    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
-    return float(max(dx, dy))
-
-
 def merge_boxes(boxes: np.ndarray, *, gap: float) -> np.ndarray:
     """Repeatedly union boxes closer than `gap` until none are (fragments of one object).
 
