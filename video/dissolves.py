@@ -206,8 +206,8 @@ class DissolveDetector:
         if not starts:
             return None
         b = thumbs[end]
-        ends = np.stack([thumbs[s] for s in starts])
-        change = np.mean(np.abs(ends - b), axis=1)
+        firsts = np.stack([thumbs[s] for s in starts])    # each candidate's picture A
+        change = np.mean(np.abs(firsts - b), axis=1)
         if float(change.max()) < cfg.min_change:
             return None           # nothing changed enough: the common case, cheaply
         after = 0.0 if self._std[end] < cfg.flat else max(   # black needs no hold
@@ -216,8 +216,10 @@ class DissolveDetector:
         ok[ok] = self._ends_pass(np.asarray(starts)[ok], end, change[ok])
         scored = []
         kept = np.asarray(starts)[ok].tolist()
+        if not kept:
+            return None
         # the frames every kept candidate spans, stacked once for all their blend fits
-        base = min(kept, default=end)
+        base = min(kept)
         frames = np.stack([thumbs[p] for p in range(base, end + 1)]).astype(np.float64)
         for s, d in zip(kept, change[ok].tolist(), strict=True):
             fit = self._blend_fit(s, end, d, frames=frames[s - base:])
@@ -254,22 +256,22 @@ class DissolveDetector:
         b, zb, std_b = self._thumbs[end], self._z[end], self._std[end]
         ok = np.array([self._before[s] for s in starts.tolist()]) <= cfg.hold * change
         if ok.any():
-            idx = starts[ok]
-            ends = np.stack([self._thumbs[s] for s in idx.tolist()])
-            zs = np.stack([self._z[s] for s in idx.tolist()])
+            idx = starts[ok].tolist()
+            firsts = np.stack([self._thumbs[s] for s in idx])
+            zs = np.stack([self._z[s] for s in idx])
             keep = np.mean(np.abs(zs - zb), axis=1) >= cfg.min_layout
             # a patch changed, not the picture
-            keep &= np.mean(np.abs(b - ends) >= cfg.spread_level, axis=1) >= cfg.min_spread
-            ok[ok] = keep & ~self._exposure(ends, b, std_b, change[ok])
+            keep &= np.mean(np.abs(b - firsts) >= cfg.spread_level, axis=1) >= cfg.min_spread
+            ok[ok] = keep & ~self._exposure(firsts, b, std_b, change[ok])
         return ok
 
-    def _exposure(self, ends: np.ndarray, b: np.ndarray, std_b: float,
+    def _exposure(self, firsts: np.ndarray, b: np.ndarray, std_b: float,
                   change: np.ndarray) -> np.ndarray:
-        """Which start pictures `ends` (k, n) b is just a gain and offset of, to within
+        """Which start pictures `firsts` (k, n) b is just a gain and offset of, to within
         `exposure` of the change: the same picture brighter or darker (least-squares line per
         row). Never when either end is flat: a fade to or from black is a dissolve."""
         cfg = self.config
-        a = ends.astype(np.float64)
+        a = firsts.astype(np.float64)
         mean_a = a.mean(axis=1, keepdims=True)
         centred = a - mean_a
         bb = b.astype(np.float64)
