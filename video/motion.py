@@ -421,6 +421,9 @@ class _Pending:
     motion: np.ndarray      # transform from the previous frame of the segment
 
 
+_NEVER_MOVED = 1 << 30   # MotionDetector._still before the camera first moves in a segment
+
+
 class MotionDetector:
     """Streaming detector: `push` frames in order, get (frame index, boxes in source px) back.
 
@@ -455,10 +458,10 @@ class MotionDetector:
         self._fresh: np.ndarray = np.zeros((1, 1), np.uint8)
         self._objects: np.ndarray | None = None  # last frame's (dilated) foreground
         self._frac = np.zeros(2)  # camera shift not yet applied to the stored background
-        self._still = 0  # frames since the camera last moved
+        # frames since the camera last moved (a segment starts as if it never had)
+        self._still = _NEVER_MOVED
         self._started = False
         self._detected = 0  # frames detected in this segment
-        self._shaky = 0  # frames left in which the camera counts as moving (see _detect)
 
     def prepare(self, image: np.ndarray) -> Prepared:
         """What `push` first computes from a frame alone (pure; safe on another thread)."""
@@ -558,8 +561,8 @@ class MotionDetector:
         raw_diff = diff = difference(image, background)
         # a hand-held camera's sub-pixel shake snaps to "no motion" on some frames, but the
         # background is no better aligned then: edges stay forgiven for a second after it moved
-        self._shaky = round(self.fps) if not is_identity(item.motion) else max(0, self._shaky - 1)
-        gradient = edge_gradient(background) if self._shaky else None  # one Sobel, two uses
+        shaky = self._still < round(self.fps)
+        gradient = edge_gradient(background) if shaky else None  # one Sobel, two uses
         if gradient is not None:
             diff = cv2.subtract(diff, gradient * np.float32(cfg.registration_error))
         threshold = noise_threshold(diff, sigmas=cfg.threshold_sigmas, floor=cfg.min_threshold)
