@@ -200,14 +200,6 @@ def select_detections(boxes: np.ndarray, logits: np.ndarray, *, min_score: float
 # the detector
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 _STDERR_SWAP = threading.RLock()
 
 
@@ -246,7 +238,11 @@ def load_interpreter(path: Path, *, sha256: str, threads: int, what: str,
     (video.tflite_prune)."""
     if not path.is_file():
         raise error(f"{what} weights not found: {path}")
-    if file_sha256(path) != sha256:
+    try:
+        content = path.read_bytes()    # read once: checked, then handed to the runtime
+    except OSError as exc:
+        raise error(f"cannot load {what} {path}: {exc}") from None
+    if hashlib.sha256(content).hexdigest() != sha256:
         raise error(f"{what} weights {path} are corrupt (SHA-256 differs from the shipped file)")
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -254,13 +250,12 @@ def load_interpreter(path: Path, *, sha256: str, threads: int, what: str,
         raise error("the ai-edge-litert package is not installed (run scripts/install.sh)") \
             from None
     try:
-        content = path.read_bytes()
         if outputs is not None:
             content = keep_outputs(content, outputs)
         with native_stderr_silenced():  # the runtime logs "INFO: Created ... delegate"
             interpreter = Interpreter(model_content=content, num_threads=threads)
             interpreter.allocate_tensors()
-    except (RuntimeError, ValueError, OSError) as exc:
+    except (RuntimeError, ValueError) as exc:
         raise error(f"cannot load {what} {path}: {exc}") from None
     return interpreter
 
