@@ -136,10 +136,11 @@ class DissolveDetector:
     def update(self, index: int, time: float, thumb: np.ndarray) -> list[Dissolve]:
         """Feed the next frame's thumbnail (`thumbnail`); returns dissolves confirmed now."""
         thumb = np.asarray(thumb, dtype=np.float32)
-        self._before.append(self._hold_before(thumb))
+        std = float(thumb.std())
+        self._before.append(self._hold_before(thumb, std))
         self._thumbs.append(thumb)
         self._z.append(_z(thumb))
-        self._std.append(float(thumb.std()))
+        self._std.append(std)
         self._index.append(index)
         self._time.append(time)
         self._fed += 1
@@ -157,12 +158,12 @@ class DissolveDetector:
             buffer.clear()
         return [found] if found is not None else []
 
-    def _hold_before(self, thumb: np.ndarray) -> float:
+    def _hold_before(self, thumb: np.ndarray, std: float) -> float:
         """How far the last `hold_frames` thumbnails are from `thumb` (mean absolute gray
-        difference, the largest; 0 for a flat picture: black needs no hold); inf while fewer
-        have been fed."""
+        difference, the largest; 0 for a flat picture, gray deviation `std` under `flat`: black
+        needs no hold); inf while fewer have been fed."""
         hold = self.config.hold_frames
-        if float(thumb.std()) < self.config.flat:
+        if std < self.config.flat:
             return 0.0
         if len(self._thumbs) < hold:
             return float("inf")
