@@ -251,19 +251,15 @@ def run_speed(rounds: int, *, drawn: bool) -> None:
 def run_model(runs: int = 40) -> None:
     """One pose-model run (invoke only, a fixed 256x256 input) with the whole landmark model
     and with the one pruned to the outputs video.pose reads, on 1 and 2 threads."""
-    from ai_edge_litert.interpreter import Interpreter
+    from video.pose import MODEL_PATH, MODEL_SHA256, USED_OUTPUTS, PoseUnavailable
+    from video.recognize import load_interpreter
 
-    from video.pose import MODEL_PATH, USED_OUTPUTS
-    from video.recognize import native_stderr_silenced
-    from video.tflite_prune import keep_outputs
-
-    whole = MODEL_PATH.read_bytes()
     x = np.random.default_rng(0).random((1, 256, 256, 3), dtype=np.float32)
-    for name, content in (("whole", whole), ("pruned", keep_outputs(whole, USED_OUTPUTS))):
+    for name, outputs in (("whole", None), ("pruned", USED_OUTPUTS)):
         for threads in (1, 2):
-            with native_stderr_silenced():
-                interpreter = Interpreter(model_content=content, num_threads=threads)
-                interpreter.allocate_tensors()
+            interpreter = load_interpreter(MODEL_PATH, sha256=MODEL_SHA256, threads=threads,
+                                           what="pose model", error=PoseUnavailable,
+                                           outputs=outputs)
             index = interpreter.get_input_details()[0]["index"]
             times = []
             for k in range(runs + 5):
