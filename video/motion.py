@@ -197,8 +197,9 @@ def difference(image: np.ndarray, background: np.ndarray) -> np.ndarray:
     diff = cv2.absdiff(image, background)
     if diff.ndim == 2:
         return diff
-    planes = cv2.split(diff)
-    return cv2.max(cv2.max(planes[0], planes[1]), planes[2])
+    # numpy's maximum over the strided channel views: half the time of splitting the planes
+    out = np.maximum(diff[..., 0], diff[..., 1])
+    return np.maximum(out, diff[..., 2], out=out)
 
 
 def edge_gradient(background: np.ndarray) -> np.ndarray:
@@ -663,10 +664,11 @@ class MotionDetector:
         fg = fg_mask[y:y + h, x:x + w] > 0
         still = fg & (difference(image[y:y + h, x:x + w], prev[y:y + h, x:x + w])
                       < 1.5 * threshold)
-        counts = np.where(still, counts + 1, np.where(fg, counts // 2, 0)).astype(np.uint16)
-        np.minimum(counts, 60000, out=counts)
+        updated = (counts >> 1) * fg     # halved on the foreground, 0 off it ...
+        np.add(counts, 1, out=updated, where=still)   # ... and one more where it held still
+        np.minimum(updated, 60000, out=updated)
         self._static.fill(0)
-        self._static[y:y + h, x:x + w] = counts
+        self._static[y:y + h, x:x + w] = updated
 
     def _learn(self, image: np.ndarray, mask: np.ndarray, motion: np.ndarray,
                threshold: float) -> None:
@@ -694,12 +696,23 @@ class MotionDetector:
             image, self._frac_shift(-1.0), background)
         fg_u8 = self._to_stored(fg.view(np.uint8))
         fast = self._to_stored((absorb | fresh).view(np.uint8))
-        cv2.accumulateWeighted(stored, background, cfg.learn_rate, mask=1 - fg_u8)
-        cv2.accumulateWeighted(stored, background, cfg.foreground_learn_rate,
-                               mask=fg_u8 & (1 - fast))
+        # the whole frame is learned at the background rate (unmasked: some 4x faster than
+        # OpenCV's masked path), then the objects' rectangle is put back where they are and
+        # learned at the foreground rate there
+        x, y, w, h = cv2.boundingRect(fg_u8)
+        saved = background[y:y + h, x:x + w].copy()
+        cv2.accumulateWeighted(stored, background, cfg.learn_rate)
+        if w:
+            on = fg_u8[y:y + h, x:x + w]
+            cv2.copyTo(saved, on, background[y:y + h, x:x + w])
+            cv2.accumulateWeighted(stored[y:y + h, x:x + w], background[y:y + h, x:x + w],
+                                   cfg.foreground_learn_rate,
+                                   mask=on & (1 - fast[y:y + h, x:x + w]))
         if fast.any():
             # ghosts, objects at rest, and background just scrolled into view (which may have
             # been filled with an object passing the edge) are learned fast
-            cv2.accumulateWeighted(stored, background, 0.2, mask=fast)
+            x, y, w, h = cv2.boundingRect(fast)
+            cv2.accumulateWeighted(stored[y:y + h, x:x + w], background[y:y + h, x:x + w], 0.2,
+                                   mask=fast[y:y + h, x:x + w])
             self._fresh[fresh] -= 1
         self._prev_image = image
