@@ -137,6 +137,24 @@ def follow_corners(prev_small: np.ndarray, small: np.ndarray, corners: np.ndarra
     return snap_identity(matrix), kept
 
 
+def holds_still(prev_small: np.ndarray, small: np.ndarray, corners: np.ndarray) -> bool:
+    """True when `corners` (a few, from `prev_small`) show the camera did not move: followed at
+    full resolution only (no pyramid; a real move makes them fail or disagree), their similarity
+    estimate is well inside what `follow_corners` snaps to the identity. A cheap first look on a
+    camera that has held still for a while; False means "estimate it properly"."""
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev_small, small, corners, None,  # type: ignore[call-overload]
+                                                winSize=(13, 13), maxLevel=0)
+    ok = status.reshape(-1) == 1
+    if ok.sum() < max(12, 0.8 * len(corners)):
+        return False
+    matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=0.5)
+    if matrix is None or inliers is None or inliers.sum() < 0.8 * ok.sum():
+        return False
+    # half the tolerances of `snap_identity`: near them, the full estimate decides
+    return is_identity(snap_identity(matrix.astype(np.float64), shift_px=0.05, linear=1.5e-3))
+
+
 def snap_identity(matrix: np.ndarray, *, shift_px: float = 0.1, linear: float = 3e-3) -> np.ndarray:
     """`matrix` with a negligible zoom/rotation made exact (a pure translation, which the
     background can follow without resampling), and the identity if it then moves pixels by less
@@ -437,6 +455,7 @@ class MotionDetector:
     _CORNER_REFRESH = 5  # frames between fresh corner searches for camera motion
     _GHOST_EVERY = 2  # frames between ghost tests (a ghost lives at most one frame longer)
     _SETTLE_S = 0.5  # seconds of a still camera after which the sub-pixel rest is dropped
+    _PROBE_EVERY = 4  # one corner in this many makes the still camera's first look
 
     def __init__(self, fps: float, *, config: MotionConfig = MotionConfig()) -> None:
         self.config = config
@@ -453,6 +472,7 @@ class MotionDetector:
         self._prev_gray: np.ndarray | None = None  # at camera-motion size
         self._corners: np.ndarray | None = None
         self._frames_since_corners = 0
+        self._camera_held = 0  # camera estimates in a row that were the identity
         self._prev_image: np.ndarray | None = None
         self._background: np.ndarray | None = None
         self._static: np.ndarray | None = None
@@ -520,7 +540,17 @@ class MotionDetector:
                 self._started else None
             corners = find_corners(prev, config=self.config, exclude=exclude)
             self._frames_since_corners = 0
+        if self._camera_held >= self.fps and corners is not None and \
+                len(corners) >= 12 * self._PROBE_EVERY and \
+                holds_still(prev, small, np.ascontiguousarray(corners[::self._PROBE_EVERY])):
+            # a camera that held still for a second (on a tripod, not in a hand) most often
+            # stays still: a quarter of the corners, without pyramids, say so at a third of the
+            # cost; the corners stay where they were
+            self._corners = corners
+            self._camera_held += 1
+            return _IDENTITY.copy()
         motion, self._corners = follow_corners(prev, small, corners, factor)
+        self._camera_held = self._camera_held + 1 if is_identity(motion) else 0
         return motion
 
     @staticmethod

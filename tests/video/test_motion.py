@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from video.motion import (
+    MotionConfig,
     MotionDetector,
     compose,
     edge_residue,
     estimate_camera_motion,
+    find_corners,
+    holds_still,
     invert,
     is_identity,
     mask_boxes,
@@ -46,6 +49,42 @@ def test_static_noisy_camera_snaps_to_identity(rng: np.random.Generator) -> None
     a = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
     b = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
     assert is_identity(estimate_camera_motion(a, b))
+
+
+@pytest.mark.parametrize("shift, still", [
+    ((0.0, 0.0), True),       # sensor noise only
+    ((0.3, 0.0), False),      # a slow pan's sub-pixel step: not "still"
+    ((0.0, -0.6), False),
+    ((7.0, 3.0), False),      # a fast move, beyond the window without pyramids
+])
+def test_still_probe_tells_a_held_camera_from_a_moving_one(
+        rng: np.random.Generator, shift: tuple[float, float], still: bool) -> None:
+    big = _texture(rng, 220, 360).astype(np.float32)
+    def view(dx: float, dy: float) -> np.ndarray:
+        m = np.array([[1.0, 0, -20 + dx], [0, 1.0, -20 + dy]])
+        out = cv2.warpAffine(big, m, (320, 180), flags=cv2.INTER_CUBIC)
+        return np.clip(out + rng.normal(0, 2, out.shape), 0, 255).astype(np.uint8)
+    a, b = view(0.0, 0.0), view(*shift)
+    corners = find_corners(a, config=MotionConfig())
+    assert corners is not None
+    assert holds_still(a, b, np.ascontiguousarray(corners[::4])) is still
+
+
+def test_a_camera_that_starts_to_pan_after_holding_still_is_followed(
+        rng: np.random.Generator) -> None:
+    """Two seconds on a tripod (the cheap still probe takes over), then a slow pan of 0.4 px a
+    frame: the detector's camera path follows the pan to within a pixel."""
+    big = _texture(rng, 240, 420).astype(np.float32)
+    det = MotionDetector(30.0)
+    pan = [0.0 if f < 60 else 0.4 * (f - 59) for f in range(120)]
+    for f, x in enumerate(pan):
+        m = np.array([[1.0, 0, -40 - x], [0, 1.0, -30]])
+        frame = cv2.warpAffine(big, m, (320, 180), flags=cv2.INTER_CUBIC)
+        frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+        det.push(np.repeat(frame[:, :, None], 3, axis=2), f, 1.0)
+    path = np.array([det.camera[f][0] for f in range(120)])
+    assert np.abs(path[:60]).max() < 0.2                    # still: no drift
+    assert path[-1] == pytest.approx(-pan[-1], abs=1.0)     # the scene moves left on screen
 
 
 def test_transform_helpers() -> None:
