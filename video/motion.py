@@ -3,7 +3,9 @@
 Per frame (already downscaled for analysis):
 1. Camera motion: sparse corners of the previous frame followed by pyramidal Lucas-Kanade into
    the current one, a RANSAC similarity transform (moving objects are its outliers). Tiny motions
-   snap to "none" so a static camera never blurs the background by resampling it.
+   snap to "none" so a static camera never blurs the background by resampling it. Once the
+   camera has held still for a second, each frame first follows a quarter of the corners at full
+   resolution only (`holds_still`); the full estimate runs only when they show a move.
 2. The background image is warped by that transform (pixels that scroll into view are taken from
    the current frame), and the foreground is where the frame differs from it by more than a
    threshold set from the measured noise (robust to sensor noise at any level). When the camera
