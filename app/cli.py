@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="no object recognizer: labels from box shapes only")
     analyze.add_argument("--no-pose", action="store_true",
                          help="people's footsteps from their box's bob, not from their pose")
+    analyze.add_argument("--no-fill-steps", action="store_true",
+                         help="no footsteps laid at the walking cadence where the picture "
+                              "shows none (a far or hidden walker's)")
     analyze.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                          help="set one object's class, e.g. 3=car (repeatable)")
 
@@ -127,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-pose", action="store_true",
                         help="people's footsteps from their box's bob, not from their pose "
                              "(when the video is analysed here)")
+    render.add_argument("--no-fill-steps", action="store_true",
+                        help="no footsteps laid at the walking cadence where the picture shows "
+                             "none (when the video is analysed here)")
     render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                         help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
 
@@ -166,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="no object recognizer: labels from box shapes only")
     batch.add_argument("--no-pose", action="store_true",
                        help="people's footsteps from their box's bob, not from their pose")
+    batch.add_argument("--no-fill-steps", action="store_true",
+                       help="no footsteps laid at the walking cadence where the picture shows "
+                            "none")
     batch.add_argument("--stems", metavar="MODE", default="objects",
                        help="each shot's stems: objects (default), groups or both (as render)")
 

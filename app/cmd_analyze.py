@@ -36,6 +36,7 @@ def object_table(analysis: Analysis) -> list[str]:
 def run_analyze(args: argparse.Namespace) -> int:
     from model.detector.event_detection import analyze_with_events
     from video.analyze import AnalysisConfig
+    from video.cadence import CadenceConfig
     from video.footsteps import FootstepConfig
     from video.recognize import RecognizeConfig
 
@@ -53,7 +54,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     try:  # AnalysisConfig checks its values; here they are the user's
         config = AnalysisConfig(max_objects=args.max_objects,
                                 recognize=RecognizeConfig(enabled=not args.no_recognize),
-                                footsteps=FootstepConfig(enabled=not args.no_pose))
+                                footsteps=FootstepConfig(
+                                    enabled=not args.no_pose,
+                                    cadence=CadenceConfig(enabled=not args.no_fill_steps)))
     except ValueError as exc:
         raise InputError(f"--max-objects: {exc}") from None
     bar = ProgressBar("analyze")

@@ -176,11 +176,14 @@ def render_claimed(args: argparse.Namespace, video: Path, out: Path, *,
     if project is None:
         from model.detector.event_detection import analyze_with_events
         from video.analyze import AnalysisConfig
+        from video.cadence import CadenceConfig
         from video.footsteps import FootstepConfig
         from video.recognize import RecognizeConfig
 
         config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize),
-                                footsteps=FootstepConfig(enabled=not args.no_pose))
+                                footsteps=FootstepConfig(
+                                    enabled=not args.no_pose,
+                                    cadence=CadenceConfig(enabled=not args.no_fill_steps)))
         project = Project(analysis=analyze_with_events(
             video, config=config, detector=args.events, progress=scaled(progress, 0.0, 0.4),
             warn=warn))

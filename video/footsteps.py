@@ -41,6 +41,7 @@ import numpy as np
 
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
+from video.cadence import CadenceConfig, fill_walking_gaps
 from video.events import EventConfig, dense_boxes, detect_steps
 from video.peaks import find_peaks, strict_maxima
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model
@@ -71,7 +72,8 @@ class FootstepConfig:
     a pose found at most this many seconds before places the next crop on the body
     (pose_crop_box). margin: the crop's side over the box's longer side. max_side: frames are
     decoded at most this large for the crops. threads: CPU threads of the model. weights:
-    another copy of the model file (tests).
+    another copy of the model file (tests). cadence: where the found steps (pose or bob) leave a
+    walking stretch silent, steps at the walking cadence (video.cadence).
     """
 
     enabled: bool = True
@@ -95,6 +97,7 @@ class FootstepConfig:
     max_side: int = 960
     threads: int = 2
     weights: str | None = None
+    cadence: CadenceConfig = CadenceConfig()
 
     def __post_init__(self) -> None:
         if not self.rate > 0:
@@ -394,10 +397,21 @@ def _poses_on(frame: VideoFrame, users: list[int],
             follow[i] = (frame.index, pose.body_box())
 
 
-def _with_steps(track: Track, steps: Sequence[Event], source: str) -> Track:
+def _with_steps(track: Track, steps: Sequence[Event], source: str, info: VideoInfo,
+                config: CadenceConfig) -> Track:
+    """The track with `steps` (from `source`) as its steps, plus the steps its walk needs where
+    they leave it silent (extra "steps_filled": how many; "steps_from" "cadence" when those are
+    all it has)."""
+    frames, boxes, _ = dense_boxes(track)
+    times = np.array([info.time_of_frame(int(f)) for f in frames])
+    filled = fill_walking_gaps(steps, times, boxes, float(info.fps), config=config)
     kept = [e for e in track.events if e.kind != "step"]
-    events = tuple(sorted([*kept, *steps], key=lambda e: e.time))
-    return track.with_changes(events=events, extra={**track.extra, "steps_from": source})
+    events = tuple(sorted([*kept, *steps, *filled], key=lambda e: e.time))
+    extra = {**track.extra, "steps_from": source if steps or not filled else "cadence"}
+    extra.pop("steps_filled", None)
+    if filled:
+        extra["steps_filled"] = len(filled)
+    return track.with_changes(events=events, extra=extra)
 
 
 def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
@@ -408,7 +422,8 @@ def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
     """`analysis` with the steps of its `person` objects from their pose (or, where the pose is
     not found, and for everyone when `config.enabled` is false, from their box's bob, with the
     thresholds of `events`), other objects and other event kinds unchanged. Each person records
-    where its steps came from under the extra key "steps_from" ("pose" or "box")."""
+    where its steps came from under the extra key "steps_from" ("pose" or "box"; "cadence" when
+    only filled steps, video.cadence, walk it) and how many were filled ("steps_filled")."""
     people = [i for i, t in enumerate(analysis.objects) if t.label == PERSON and len(t)]
     if not people:
         return analysis
@@ -434,9 +449,9 @@ def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
         pose_steps = found.get(i)
         # a pose that misses the legs' rhythm the box's bob shows steadily is not trusted
         if pose_steps is not None and len(bob) <= config.bob_ratio * len(pose_steps):
-            objects[i] = _with_steps(objects[i], pose_steps, "pose")
+            objects[i] = _with_steps(objects[i], pose_steps, "pose", info, config.cadence)
         else:
-            objects[i] = _with_steps(objects[i], bob, "box")
+            objects[i] = _with_steps(objects[i], bob, "box", info, config.cadence)
     report(progress, 1.0, "footsteps")
     return analysis.with_objects(objects)
 

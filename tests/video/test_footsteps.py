@@ -11,6 +11,7 @@ import pytest
 
 from video.analyze import AnalysisConfig
 from video.base.tracks import Analysis, Event, Track, VideoInfo
+from video.cadence import CadenceConfig
 from video.footsteps import (
     FootstepConfig,
     TrackPoses,
@@ -307,3 +308,28 @@ def test_hidden_steps_are_taken_from_weak_maxima_never_invented(squash: float,
     assert all(np.min(np.abs(found - t)) < 1 / fps for t in outside)
     if found_in_window:
         assert all(np.min(np.abs(found - t)) < 1 / fps for t in inside)
+
+
+@pytest.mark.parametrize("fill", [True, False])
+def test_a_walk_the_picture_shows_no_steps_of_gets_them_at_its_cadence(fill: bool) -> None:
+    """A far person whose box glides (no bob) across 8 s with the pose off: its walk is filled
+    with steps at the cadence of its speed, marked as filled; with the fill off it stays
+    silent, as before."""
+    fps = 25
+    n = 8 * fps
+    x = 40.0 + 8.0 * np.arange(n) / fps            # 8 px/s, 20 px tall: 0.4 heights a second
+    boxes = np.stack([x, np.full(n, 100.0), x + 8.0, np.full(n, 120.0)], 1)
+    track = Track(id=1, label="person", frames=np.arange(n), boxes=boxes)
+    info = VideoInfo(path="far.mp4", width=640, height=360, fps=Fraction(fps), duration=8.0,
+                     frames=n)
+    config = FootstepConfig(enabled=False, cadence=CadenceConfig(enabled=fill))
+    result = apply_footsteps("far.mp4", Analysis(video=info, objects=(track,)), config=config)
+    person = result.objects[0]
+    steps = [e for e in person.events if e.kind == "step"]
+    if not fill:
+        assert steps == [] and person.extra["steps_from"] == "box"
+        return
+    rate = len(steps) / 7.0                        # the walk as the 1 s window sees it
+    assert 1.4 <= rate <= 2.3 and all(e.filled and e.foot is None for e in steps)
+    assert person.extra["steps_from"] == "cadence"
+    assert person.extra["steps_filled"] == len(steps)

@@ -23,6 +23,7 @@ from video.base.fields import (
     as_obj,
     construct,
     key_path,
+    req_bool,
     req_finite,
     req_indices,
     req_int,
@@ -66,7 +67,9 @@ class Event:
 
     Optional, for a footstep seen on the body (video.footsteps): `foot` ("left" or "right", the
     body's) and `x`, where on screen it happened (source pixels); a spatializer pans the event
-    there instead of at the box's centre. Both are written to files only when set.
+    there instead of at the box's centre. Both are written to files only when set. `filled`: a
+    step laid at the walking cadence where the picture showed none (video.cadence), written
+    only when true.
     """
 
     time: float
@@ -74,6 +77,7 @@ class Event:
     kind: str = "impact"
     foot: str | None = None
     x: float | None = None
+    filled: bool = False
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.time) or self.time < 0:
@@ -82,6 +86,8 @@ class Event:
             raise ValueError(f"event strength must be in 0..1, got {self.strength}")
         if not isinstance(self.kind, str) or not self.kind:
             raise ValueError("event kind must be a non-empty string")
+        if not isinstance(self.filled, bool):
+            raise ValueError(f"event filled must be true or false, got {self.filled!r}")
         if self.foot is not None and self.foot not in FEET:
             raise ValueError(f"event foot must be one of {', '.join(FEET)}, got {self.foot!r}")
         if self.x is not None:
@@ -97,6 +103,8 @@ class Event:
             out["foot"] = self.foot
         if self.x is not None:
             out["x"] = self.x
+        if self.filled:
+            out["filled"] = True
         return out
 
     @classmethod
@@ -109,7 +117,8 @@ class Event:
                          strength=req_finite(data, "strength", where=where),
                          kind=req_str(data, "kind", where=where, default="impact"),
                          foot=None if foot is None else req_str(data, "foot", where=where),
-                         x=None if x is None else req_finite(data, "x", where=where))
+                         x=None if x is None else req_finite(data, "x", where=where),
+                         filled=req_bool(data, "filled", where=where, default=False))
 
 
 @dataclass(frozen=True)

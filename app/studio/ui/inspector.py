@@ -29,7 +29,13 @@ def object_summary(project: Project, object_id: int) -> str:
         t0, t1 = video.time_of_frame(int(track.frames[0])), video.time_of_frame(int(track.frames[-1]))
         parts.append(f"On screen {format_clock(t0)} - {format_clock(t1)}")
     kinds = Counter(e.kind for e in track.events)
-    parts.append("events: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"))
+    filled = Counter(e.kind for e in track.events if e.filled)
+
+    def count(kind: str, n: int) -> str:  # filled steps follow the walk's pace, not contacts
+        return f"{n} {kind}" + (f" ({filled[kind]} at the walking pace)" if filled[kind] else "")
+
+    parts.append("events: " + (", ".join(count(k, n) for k, n in sorted(kinds.items()))
+                               or "none"))
     return "\n".join(["   ".join(parts),
                       f"Prompt: {sound.prompt or '(chosen from its motion)'}   take {sound.seed}"])
 

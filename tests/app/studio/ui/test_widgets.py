@@ -27,6 +27,10 @@ def test_object_summary_lines() -> None:
     assert "events: 1 impact, 2 step" in text
     assert "(chosen from its motion)" in text and "take 0" in text
     assert len(text.splitlines()) == 2               # two lines: the inspector fits a laptop
+    walker = track.with_changes(events=(Event(2.0, 0.4, "step"),
+                                        Event(2.5, 0.3, "step", x=20.0, filled=True)))
+    project = Project(analysis=Analysis(video=VIDEO, objects=(walker,)))
+    assert "events: 2 step (1 at the walking pace)" in object_summary(project, 4)
 
 
 def test_every_shortcut_has_an_action_and_keys_are_unique() -> None:
