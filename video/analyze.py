@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 
@@ -34,11 +34,13 @@ from video.motion import MotionConfig, MotionDetector
 from video.motion import Prepared as MotionPrepared
 from video.reader import VideoFrame, VideoReader, read_ahead
 from video.recognize import (
+    Detections,
     FrameSampler,
     RecognizeConfig,
     RecognizerUnavailable,
     labelled,
     load_detector,
+    second_vote,
     vote_tracks,
 )
 from video.split_groups import split_groups
@@ -196,6 +198,24 @@ def _fit(frame: VideoFrame, max_side: int) -> VideoFrame:
     return VideoFrame(index=frame.index, time=frame.time, image=image, scale=frame.scale * factor)
 
 
+def _reread(reader: VideoReader, indices: Sequence[int], *, max_side: int,
+            gap_s: float = 5.0) -> Iterator[VideoFrame]:
+    """Frames `indices` (any order; yielded ascending) at the analysis size. Runs of them more
+    than `gap_s` apart are read separately, each from its own seek, not decoded through."""
+    wanted = sorted(set(int(i) for i in indices))
+    gap = max(1, round(gap_s * float(reader.info.fps)))
+    runs: list[list[int]] = []
+    for index in wanted:
+        if runs and index - runs[-1][-1] <= gap:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    for run in runs:
+        for frame in reader.frames(start=run[0], stop=run[-1] + 1, max_side=max_side,
+                                   only=set(run)):
+            yield _fit(frame, max_side)
+
+
 def _camera_path(camera: dict[int, np.ndarray]) -> np.ndarray:
     """Cumulative camera pan per frame index (frames never seen hold the previous value)."""
     if not camera:
@@ -208,13 +228,18 @@ def _camera_path(camera: dict[int, np.ndarray]) -> np.ndarray:
     return path
 
 
+Reread = Callable[[Sequence[int]], Iterable[VideoFrame]]
+
+
 def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             barriers: list[int], camera: np.ndarray,
-            sampler: FrameSampler | None = None) -> tuple[tuple[Track, ...], dict[str, int]]:
+            sampler: FrameSampler | None = None,
+            reread: Reread | None = None) -> tuple[tuple[Track, ...], dict[str, int]]:
     """Link and clean tracks, detect their events, label them (recognized classes when a
-    sampler ran, else box shapes), drop clutter and merge background motion into ambience
-    (recognized analyses only), keep the most salient. Returns the objects and the analysis's
-    extra keys (how many clutter tracks were dropped and merged)."""
+    sampler ran, else box shapes; `reread`, frames by index at the analysis size, lets the
+    recognizer look again where it was undecided), drop clutter and merge background motion
+    into ambience (recognized analyses only), keep the most salient. Returns the objects and the
+    analysis's extra keys (how many clutter tracks were dropped and merged)."""
     fps = float(info.fps)
     tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers,
                              camera=camera, frame_size=(info.width, info.height))
@@ -244,6 +269,14 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
         done.append(with_events.with_changes(label=label_for(with_events), extra=source))
     if sampler is not None:
         votes = vote_tracks(done, detections, config=config.recognize)
+        if reread is not None and config.recognize.second_look:
+            detector = sampler
+
+            def look(frames: Sequence[int]) -> list[Detections]:
+                return [detector.detect_now(f.index, f.image, f.scale) for f in reread(frames)]
+
+            votes, detections = second_vote(done, votes, detections, look,
+                                            interval=sampler.interval, config=config.recognize)
         done = [checked_vehicle(labelled(t, v), detections, config=config.evidence)
                 for t, v in zip(done, votes, strict=True)]
         if config.clutter.enabled:
@@ -274,10 +307,12 @@ def _sampler(info: VideoInfo, config: RecognizeConfig,
 def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
                    config: AnalysisConfig = AnalysisConfig(),
                    progress: ProgressFn | None = None,
-                   warn: Callable[[str], None] | None = None) -> Analysis:
+                   warn: Callable[[str], None] | None = None,
+                   reread: Reread | None = None) -> Analysis:
     """Analyse frames given in presentation order (any size; `scale` = image px / source px).
     `warn` gets the one line saying recognition is off when its weights or runtime are missing
-    (default: a `warning:` line on stderr)."""
+    (default: a `warning:` line on stderr). `reread`: the frames of the given indices again, at
+    the analysis size, for the recognizer's second look (none without it)."""
     sampler = _sampler(info, config.recognize, warn)
     state = _Pass(info, config, sampler)
     total = max(info.frames, 1)
@@ -298,7 +333,7 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
         raise
     report(progress, 0.96, "linking tracks and finding events")
     objects, extra = _finish(raw, info, config, state.cut_frames,
-                             _camera_path(state.motion.camera), sampler)
+                             _camera_path(state.motion.camera), sampler, reread)
     report(progress, 1.0, f"{len(objects)} objects")
     if state.found_dissolves:
         extra["dissolves"] = len(state.found_dissolves)
@@ -324,7 +359,12 @@ def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = Anal
         report(progress, 0.0, "opening")
         info = replace(reader.info, path=os.fspath(path))
         frames = reader.frames(max_side=config.max_side)
-        analysis = analyze_frames(frames, info, config=config, progress=progress, warn=warn)
+
+        def reread(indices: Sequence[int]) -> Iterator[VideoFrame]:
+            return _reread(reader, indices, max_side=config.max_side)
+
+        analysis = analyze_frames(frames, info, config=config, progress=progress, warn=warn,
+                                  reread=reread)
     if not analysis.objects and warn is not None:
         warn(NO_OBJECTS_WARNING)
     return analysis

@@ -21,7 +21,7 @@ import hashlib
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,6 +89,8 @@ class RecognizeConfig:
     if it matched the track on at least min_hits detection frames (fewer for a track seen on
     fewer) and on at least min_fraction of the detection frames the track was on screen.
     threads: CPU threads of the detector. weights: another copy of the model file (tests).
+    second_look: where a track ends undecided (a class matched it, too seldom to win), run the
+    detector again on the frames halfway between the sampled ones in its life, and vote again.
     """
 
     enabled: bool = True
@@ -100,6 +102,7 @@ class RecognizeConfig:
     min_fraction: float = 0.2
     threads: int = 1
     weights: str | None = None
+    second_look: bool = True
 
     def __post_init__(self) -> None:
         if not self.rate > 0:
@@ -332,6 +335,10 @@ class FrameSampler:
         self._pending.append(self._pool.submit(self._detect, index, image, scale))
 
     def _detect(self, index: int, image: np.ndarray, scale: float) -> Detections:
+        return self.detect_now(index, image, scale)
+
+    def detect_now(self, index: int, image: np.ndarray, scale: float) -> Detections:
+        """The detections of one frame, computed here and now (`scale` as for `offer`)."""
         boxes, labels, scores = self.detector.detect(image, min_score=self.config.min_score,
                                                      nms_iou=self.config.nms_iou)
         return Detections(index, boxes / scale, labels, scores)
@@ -450,6 +457,45 @@ def vote_tracks(tracks: Sequence[Track], detections: Sequence[Detections], *,
             matches[rows[t]].append((det.labels[d], float(det.scores[d])))
     return [vote(n, m, min_hits=config.min_hits, min_fraction=config.min_fraction)
             for n, m in zip(samples, matches, strict=True)]
+
+
+def undecided(votes: Sequence[Vote]) -> list[int]:
+    """Indices of the votes no class won although one matched (a runner-up): an object the
+    detector glimpsed too seldom to name, often one partly hidden (a car behind a railing)."""
+    return [i for i, v in enumerate(votes) if v.label == UNKNOWN and v.runner_up is not None]
+
+
+def between_frames(track: Track, *, interval: int) -> list[int]:
+    """The track's frames halfway between the sampler's (multiples of `interval`)."""
+    half = interval // 2
+    if not half or not len(track):
+        return []
+    first, last = int(track.frames[0]), int(track.frames[-1])
+    start = first - first % interval + half
+    if start < first:
+        start += interval
+    return list(range(start, last + 1, interval))
+
+
+def second_vote(tracks: Sequence[Track], votes: Sequence[Vote],
+                detections: Sequence[Detections],
+                look: Callable[[Sequence[int]], list[Detections]], *, interval: int,
+                config: RecognizeConfig = RecognizeConfig()) -> tuple[list[Vote], list[Detections]]:
+    """Votes where the undecided tracks were looked at again, on the frames halfway between the
+    sampler's (`look`: those frames' detections), and all detections. Every track on screen
+    competes for the new detections as before; only the undecided ones' votes are replaced (a
+    track that was named keeps its class). The same rules decide: a class still needs its hits.
+    """
+    which = undecided(votes)
+    frames = sorted({f for i in which for f in between_frames(tracks[i], interval=interval)})
+    if not frames:
+        return list(votes), list(detections)
+    merged = sorted([*detections, *look(frames)], key=lambda d: d.frame)
+    again = vote_tracks(tracks, merged, config=config)
+    out = list(votes)
+    for i in which:
+        out[i] = again[i]
+    return out, merged
 
 
 def labelled(track: Track, result: Vote) -> Track:

@@ -18,13 +18,17 @@ from video.recognize import (
     Detections,
     RecognizeConfig,
     RecognizerUnavailable,
+    Vote,
+    between_frames,
     check_class,
     decode_boxes,
     iou_matrix,
     load_detector,
     match_boxes,
+    second_vote,
     select_detections,
     ssd_anchors,
+    undecided,
     vote,
     vote_tracks,
 )
@@ -200,6 +204,66 @@ def test_vote_tracks_recovers_classes_of_crossing_tracks(rng: np.random.Generato
     assert [v.label for v in votes] == ["person", "car", "unknown"]
     assert [v.samples for v in votes] == [20, 20, 7]
     assert 0.3 < votes[0].confidence < 0.9 and 0.3 < votes[1].confidence < 0.9
+
+
+@pytest.mark.parametrize("first, last, interval, expected", [
+    (3, 20, 8, [4, 12, 20]),
+    (0, 9, 8, [4]),
+    (5, 11, 8, []),            # no halfway frame in its life
+    (0, 30, 1, []),            # every frame is sampled already
+    (10, 30, 5, [12, 17, 22, 27]),
+])
+def test_between_frames_are_halfway_between_the_sampled_ones(
+        first: int, last: int, interval: int, expected: list[int]) -> None:
+    frames = np.arange(first, last + 1)
+    track = Track(1, "object", frames, np.tile([[0.0, 0, 10, 10]], (len(frames), 1)))
+    assert between_frames(track, interval=interval) == expected
+
+
+def _box_track(track_id: int, n: int, x: float) -> Track:
+    return Track(track_id, "object", np.arange(n), np.tile([[x, 100.0, x + 80, 160]], (n, 1)))
+
+
+def _seen(frame: int, *found: tuple[Track, str, float]) -> Detections:
+    boxes = np.array([t.boxes[frame] for t, _, _ in found]).reshape(-1, 4)
+    return Detections(frame, boxes, tuple(c for _, c, _ in found),
+                      np.array([s for _, _, s in found]))
+
+
+def test_a_track_glimpsed_once_is_looked_at_again_and_named() -> None:
+    """A car behind a railing: the sampler (every 8th frame) saw it once, so it stays unknown
+    with "car" as runner-up; the frames halfway between show it twice more and it is a car. A
+    person named on the sampled frames keeps its vote whatever the new frames show, and a track
+    nothing ever matched is not looked at."""
+    n = 40
+    car, person, blank = _box_track(1, n, 0.0), _box_track(2, n, 200.0), _box_track(3, n, 400.0)
+    sampled = [_seen(f, (person, "person", 0.8)) for f in range(0, n, 8)]
+    sampled[2] = _seen(16, (person, "person", 0.8), (car, "car", 0.5))
+    tracks = [car, person, blank]
+    votes = vote_tracks(tracks, sampled)
+    assert [v.label for v in votes] == ["unknown", "person", "unknown"]
+    assert undecided(votes) == [0]
+    asked: list[list[int]] = []
+
+    def look(frames: list[int]) -> list[Detections]:
+        asked.append(list(frames))
+        return [_seen(f, (car, "car", 0.6), (person, "dog", 0.9)) for f in frames if f in (12, 20)]
+
+    again, merged = second_vote(tracks, votes, sampled, look, interval=8)   # type: ignore[arg-type]
+    assert asked == [[4, 12, 20, 28, 36]]            # only the undecided car's halfway frames
+    assert [v.label for v in again] == ["car", "person", "unknown"]
+    assert again[0].samples == votes[0].samples + 2 and again[1] == votes[1]
+    assert [d.frame for d in merged] == sorted(d.frame for d in merged) and len(merged) == 7
+
+
+def test_no_undecided_track_means_no_second_look() -> None:
+    votes = [Vote("person", 0.7, None, 0.0, 5), Vote("unknown", 0.0, None, 0.0, 5)]
+
+    def look(frames: list[int]) -> list[Detections]:
+        raise AssertionError("nothing should be looked at")
+
+    tracks = [_box_track(1, 10, 0.0), _box_track(2, 10, 200.0)]
+    assert second_vote(tracks, votes, [], look, interval=8)[0] == votes   # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text, expected", [
