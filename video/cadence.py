@@ -6,7 +6,9 @@ Steps come from the body (video.footsteps: the pose's heel strikes) or from the 
 walks in silence, which a sound designer would never leave in a foley pass: they lay steps at
 the walker's pace. `fill_walking_gaps` does that, only where the person's box walks (its centre
 moves at least `min_speed` box heights a second, measured over a second) for `min_walk` seconds
-or more and the found steps leave a gap of more than `gap_periods` step periods. The period is
+or more, getting somewhere (at least `min_travel` box heights from where the stretch began: hands
+moving a cup about on a table, also a "person", move as fast but go nowhere), and the found
+steps leave a gap of more than `gap_periods` step periods. The period is
 the person's own (the median interval of its found steps, where they step at a walking cadence)
 or, without enough of them, one from its speed. Filled steps are marked (`Event.filled`), carry
 no foot (nothing showed which one landed) and are panned at the box's centre.
@@ -31,6 +33,7 @@ MIN_RATE, MAX_RATE = 1.2, 2.6
 class CadenceConfig:
     """Options of the fill. min_speed: walking means the box's centre moves at least this many
     box heights a second (over a second). min_walk: shorter walking stretches get no fill.
+    min_travel: nor do stretches whose end is fewer box heights from their start than this.
     gap_periods: a gap between found steps (or a stretch's end and its nearest step) is filled
     when longer than this many periods. min_own: found steps needed to take the person's own
     period. strength: of a filled step, relative to the median of the found ones (0.5 without
@@ -39,12 +42,13 @@ class CadenceConfig:
     enabled: bool = True
     min_speed: float = 0.2
     min_walk: float = 1.0
+    min_travel: float = 1.0
     gap_periods: float = 2.5
     min_own: int = 4
     strength: float = 0.8
 
     def __post_init__(self) -> None:
-        for name in ("min_speed", "min_walk", "gap_periods", "strength"):
+        for name in ("min_speed", "min_walk", "min_travel", "gap_periods", "strength"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.min_own < 2:
@@ -128,8 +132,10 @@ def fill_walking_gaps(steps: Sequence[Event], times: np.ndarray, boxes: np.ndarr
         t0, t1 = float(times[first]), float(times[last])
         if t1 - t0 < config.min_walk:
             continue
-        span = max(last - first, 1)
-        speed = float(np.linalg.norm(centre[last] - centre[first])) / height / (span / fps)
+        travel = float(np.linalg.norm(centre[last] - centre[first])) / height
+        if travel < config.min_travel:
+            continue
+        speed = travel / (max(last - first, 1) / fps)
         own = found if len(found) >= config.min_own else []
         period = walking_period(own, speed)
         inside = [t for t in found if t0 <= t <= t1]

@@ -86,13 +86,17 @@ def test_a_hole_in_the_found_steps_is_filled_in_their_rhythm() -> None:
     assert all(e.strength == pytest.approx(0.8 * 0.6, abs=0.01) for e in added)
 
 
-@pytest.mark.parametrize("case", ["covered", "standing", "short walk", "off"])
+@pytest.mark.parametrize("case", ["covered", "standing", "short walk", "off", "goes nowhere"])
 def test_nothing_is_filled_where_nothing_is_missing(case: str) -> None:
-    config = CadenceConfig(enabled=case != "off", min_walk=2.0)
+    config = CadenceConfig(enabled=case != "off", min_walk=2.0 if case == "short walk" else 1.0)
     if case == "standing":
         times, boxes = _walk(0.0, speed=0.0, still_before=6.0)
     elif case == "short walk":
         times, boxes = _walk(1.2, speed=0.8, still_before=2.0)   # walks < min_walk
+    elif case == "goes nowhere":   # hands moving a cup about: as fast as a walk, back and forth
+        times, boxes = _walk(6.0, speed=0.8)
+        swing = 0.4 * 100.0 * np.sin(2 * np.pi * times / 4.0)
+        boxes = np.stack([50 + swing, boxes[:, 1], 90 + swing, boxes[:, 3]], 1)
     else:
         times, boxes = _walk(6.0, speed=0.8)
     found = list(np.arange(0.3, 6.0, 0.5)) if case == "covered" else []
@@ -100,7 +104,8 @@ def test_nothing_is_filled_where_nothing_is_missing(case: str) -> None:
 
 
 @pytest.mark.parametrize("field, value", [
-    ("min_speed", 0.0), ("min_walk", -1.0), ("gap_periods", 0.0), ("strength", 0.0),
+    ("min_speed", 0.0), ("min_walk", -1.0), ("min_travel", 0.0), ("gap_periods", 0.0),
+    ("strength", 0.0),
     ("min_own", 1),
 ])
 def test_config_rejects_bad_values(field: str, value: float) -> None:
