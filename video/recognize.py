@@ -90,7 +90,8 @@ class RecognizeConfig:
     fewer) and on at least min_fraction of the detection frames the track was on screen.
     threads: CPU threads of the detector. weights: another copy of the model file (tests).
     second_look: where a track ends undecided (a class matched it, too seldom to win), run the
-    detector again on the frames halfway between the sampled ones in its life, and vote again.
+    detector again on up to `second_looks` of the frames halfway between the sampled ones in its
+    life (spread over it), and vote again.
     """
 
     enabled: bool = True
@@ -103,6 +104,7 @@ class RecognizeConfig:
     threads: int = 1
     weights: str | None = None
     second_look: bool = True
+    second_looks: int = 6
 
     def __post_init__(self) -> None:
         if not self.rate > 0:
@@ -110,8 +112,8 @@ class RecognizeConfig:
         for name in ("min_score", "nms_iou", "match_iou", "min_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
-        if self.min_hits < 1 or self.threads < 1:
-            raise ValueError("min_hits and threads must be at least 1")
+        if self.min_hits < 1 or self.threads < 1 or self.second_looks < 1:
+            raise ValueError("min_hits, threads and second_looks must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -465,8 +467,9 @@ def undecided(votes: Sequence[Vote]) -> list[int]:
     return [i for i, v in enumerate(votes) if v.label == UNKNOWN and v.runner_up is not None]
 
 
-def between_frames(track: Track, *, interval: int) -> list[int]:
-    """The track's frames halfway between the sampler's (multiples of `interval`)."""
+def between_frames(track: Track, *, interval: int, most: int | None = None) -> list[int]:
+    """The track's frames halfway between the sampler's (multiples of `interval`); at most
+    `most` of them, spread evenly over its life."""
     half = interval // 2
     if not half or not len(track):
         return []
@@ -474,7 +477,11 @@ def between_frames(track: Track, *, interval: int) -> list[int]:
     start = first - first % interval + half
     if start < first:
         start += interval
-    return list(range(start, last + 1, interval))
+    frames = list(range(start, last + 1, interval))
+    if most is not None and len(frames) > most:
+        picks = np.unique(np.round(np.linspace(0, len(frames) - 1, most)).astype(int))
+        frames = [frames[int(k)] for k in picks]
+    return frames
 
 
 def second_vote(tracks: Sequence[Track], votes: Sequence[Vote],
@@ -482,12 +489,15 @@ def second_vote(tracks: Sequence[Track], votes: Sequence[Vote],
                 look: Callable[[Sequence[int]], list[Detections]], *, interval: int,
                 config: RecognizeConfig = RecognizeConfig()) -> tuple[list[Vote], list[Detections]]:
     """Votes where the undecided tracks were looked at again, on the frames halfway between the
-    sampler's (`look`: those frames' detections), and all detections. Every track on screen
+    sampler's (`look`: those frames' detections; `config.second_looks` a track at most), and all
+    detections. Every track on screen
     competes for the new detections as before; only the undecided ones' votes are replaced (a
     track that was named keeps its class). The same rules decide: a class still needs its hits.
     """
     which = undecided(votes)
-    frames = sorted({f for i in which for f in between_frames(tracks[i], interval=interval)})
+    frames = sorted({f for i in which
+                     for f in between_frames(tracks[i], interval=interval,
+                                             most=config.second_looks)})
     if not frames:
         return list(votes), list(detections)
     merged = sorted([*detections, *look(frames)], key=lambda d: d.frame)

@@ -206,18 +206,20 @@ def test_vote_tracks_recovers_classes_of_crossing_tracks(rng: np.random.Generato
     assert 0.3 < votes[0].confidence < 0.9 and 0.3 < votes[1].confidence < 0.9
 
 
-@pytest.mark.parametrize("first, last, interval, expected", [
-    (3, 20, 8, [4, 12, 20]),
-    (0, 9, 8, [4]),
-    (5, 11, 8, []),            # no halfway frame in its life
-    (0, 30, 1, []),            # every frame is sampled already
-    (10, 30, 5, [12, 17, 22, 27]),
+@pytest.mark.parametrize("first, last, interval, most, expected", [
+    (3, 20, 8, None, [4, 12, 20]),
+    (0, 9, 8, None, [4]),
+    (5, 11, 8, None, []),            # no halfway frame in its life
+    (0, 30, 1, None, []),            # every frame is sampled already
+    (10, 30, 5, None, [12, 17, 22, 27]),
+    (0, 100, 8, 3, [4, 52, 100]),    # at most 3, spread over its life
+    (3, 20, 8, 5, [4, 12, 20]),
 ])
 def test_between_frames_are_halfway_between_the_sampled_ones(
-        first: int, last: int, interval: int, expected: list[int]) -> None:
+        first: int, last: int, interval: int, most: int | None, expected: list[int]) -> None:
     frames = np.arange(first, last + 1)
     track = Track(1, "object", frames, np.tile([[0.0, 0, 10, 10]], (len(frames), 1)))
-    assert between_frames(track, interval=interval) == expected
+    assert between_frames(track, interval=interval, most=most) == expected
 
 
 def _box_track(track_id: int, n: int, x: float) -> Track:
@@ -357,3 +359,10 @@ def test_stderr_silenced_on_two_threads_at_once_comes_back() -> None:
         w.join()
     after = os.fstat(2)
     assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
+
+
+@pytest.mark.parametrize("kwargs", [{"rate": 0.0}, {"min_score": 1.5}, {"min_hits": 0},
+                                    {"threads": 0}, {"second_looks": 0}])
+def test_recognize_config_rejects_bad_values(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        RecognizeConfig(**kwargs)
