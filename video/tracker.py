@@ -151,17 +151,16 @@ class _Live:
     measured: list[bool] = field(default_factory=list)
     seen: list[bool] = field(default_factory=list)
     predicted: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    areas: list[float] = field(default_factory=list)   # of the measured boxes, in order
 
     def reference_area(self, n: int = 10) -> float | None:
         """Median area of the last `n` measured boxes: the object's own recent size (None while
         it has fewer)."""
-        areas: list[float] = []
-        for box, measured in zip(reversed(self.boxes), reversed(self.measured), strict=True):
-            if measured:
-                areas.append(float((box[2] - box[0]) * (box[3] - box[1])))
-                if len(areas) == n:
-                    return float(np.median(areas))
-        return None
+        if len(self.areas) < n:
+            return None
+        recent = sorted(self.areas[-n:])   # a median without numpy's overhead on ten values
+        middle = n // 2
+        return recent[middle] if n % 2 else (recent[middle - 1] + recent[middle]) / 2
 
     def record(self, frame: int, box: np.ndarray, measured: bool, *,
                seen: bool | None = None) -> None:
@@ -169,8 +168,11 @@ class _Live:
         (also true inside a merged blob), so the frame is kept when the track ends."""
         self.seen.append(measured if seen is None else seen)
         self.frames.append(frame)
-        self.boxes.append(np.asarray(box, dtype=np.float64))
+        box = np.asarray(box, dtype=np.float64)
+        self.boxes.append(box)
         self.measured.append(measured)
+        if measured:
+            self.areas.append(float((box[2] - box[0]) * (box[3] - box[1])))
 
 
 class Tracker:
