@@ -24,7 +24,7 @@ import numpy as np
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
-from video.cuts import Change, CutConfig, CutDetector, Signature, frame_change
+from video.cuts import CutConfig, CutDetector, Signature
 from video.detection_tracks import DetectionTrackConfig, track_detections
 from video.dissolves import Dissolve, DissolveConfig, DissolveDetector, split_at, thumbnail
 from video.events import EventConfig, detect_events, match_events
@@ -96,8 +96,6 @@ class _Prepared:
     frame: VideoFrame
     signature: Signature | None
     motion: MotionPrepared
-    change: Change | None = None          # the cut cues' change from the frame before
-    thumb: np.ndarray | None = None       # the dissolve detector's thumbnail
 
 
 class _Pass:
@@ -116,7 +114,6 @@ class _Pass:
             if config.detect_cuts and config.dissolves.enabled else None
         self.found_dissolves: list[Dissolve] = []
         self.delay: deque[_Prepared] = deque()
-        self._read_last: Signature | None = None   # the reading thread's previous signature
         self.cut_times: list[float] = []
         self.cut_frames: list[int] = []
         self.tracks: list[Track] = []
@@ -126,19 +123,11 @@ class _Pass:
                        config=self.config.tracker)
 
     def prepare(self, frame: VideoFrame) -> _Prepared:
-        """The work on a frame that needs no analysis state (done ahead, on the reading thread,
-        which sees the frames in order): the frame at the analysis size, its cut signature and
-        change from the frame before, its dissolve thumbnail and the motion detector's first
-        steps."""
+        """The work on a frame that needs no state (done ahead, on the reading thread): the
+        frame at the analysis size, its cut signature and the motion detector's first steps."""
         frame = _fit(frame, self.config.max_side)
-        motion = self.motion.prepare(frame.image)
-        if self.cuts is None:
-            return _Prepared(frame, None, motion)
-        signature = self.cuts.signature(frame)
-        change = frame_change(self._read_last, signature)
-        self._read_last = signature     # only the reading thread touches it
-        thumb = thumbnail(signature.gray) if self.dissolves is not None else None
-        return _Prepared(frame, signature, motion, change, thumb)
+        return _Prepared(frame, None if self.cuts is None else self.cuts.signature(frame),
+                         self.motion.prepare(frame.image))
 
     def push(self, prepared: _Prepared) -> None:
         """Take one prepared frame; frames are processed once the cut detector has looked past
@@ -147,12 +136,12 @@ class _Pass:
         if self.sampler is not None:
             self.sampler.offer(frame.index, frame.image, frame.scale)
         if self.cuts is not None:
-            cut = self.cuts.update(frame, signature=signature, change=prepared.change)
+            cut = self.cuts.update(frame, signature=signature)
             if cut is not None:
                 self.cut_times.append(cut)
         if self.dissolves is not None and signature is not None:
-            thumb = prepared.thumb if prepared.thumb is not None else thumbnail(signature.gray)
-            self.found_dissolves += self.dissolves.update(frame.index, float(frame.time), thumb)
+            self.found_dissolves += self.dissolves.update(frame.index, float(frame.time),
+                                                          thumbnail(signature.gray))
         self.delay.append(prepared)
         while len(self.delay) > self.config.cuts.lookahead + 1:
             self._process(self.delay.popleft())

@@ -255,17 +255,6 @@ def _hellinger(p: np.ndarray, q: np.ndarray) -> float:
 
 
 _CUES = (signature_distance, layout_distance, edge_change)  # content, layout, structure
-
-# a frame's change from the one before it: the cues' steps and the thumbnail's difference energy
-Change = tuple[tuple[float, ...], float]
-
-
-def frame_change(last: Signature | None, signature: Signature) -> Change:
-    """How much the picture changed from `last` (the frame before; None at the first, which
-    changes nothing) to `signature`, as `CutDetector.update` records it. Pure: a reading thread
-    that sees the frames in order can compute it ahead."""
-    last = signature if last is None else last
-    return tuple(cue(last, signature) for cue in _CUES), difference_energy(last, signature)
 _STRUCTURE = 2
 
 
@@ -301,19 +290,15 @@ class CutDetector:
         thread, then be handed to `update`)."""
         return frame_signature(frame.image, analysis_side=self.config.analysis_side)
 
-    def update(self, frame: VideoFrame, *, signature: Signature | None = None,
-               change: Change | None = None) -> float | None:
-        """Feed the next frame (and its `signature`, when computed ahead, and its `change` from
-        the frame fed before it, `frame_change`); returns the time of a cut now confirmed, else
-        None."""
+    def update(self, frame: VideoFrame, *, signature: Signature | None = None) -> float | None:
+        """Feed the next frame (and its `signature`, when computed ahead); returns the time of
+        a cut now confirmed, else None."""
         if signature is None:
             signature = self.signature(frame)
-        if change is None:
-            change = frame_change(self._recent[-1].signature if self._recent else None,
-                                  signature)
-        steps, energy = change
+        last = self._recent[-1].signature if self._recent else signature
+        steps = tuple(cue(last, signature) for cue in _CUES)
         self._recent.append(_Seen(time=float(frame.time), signature=signature, steps=steps,
-                                  energy=energy))
+                                  energy=difference_energy(last, signature)))
         candidate = len(self._recent) - 1 - self.config.lookahead
         if candidate < 1:
             return None

@@ -16,7 +16,6 @@ from video.cuts import (
     CutDetector,
     detect_cuts,
     edge_change,
-    frame_change,
     frame_signature,
     layout_distance,
     signature_distance,
@@ -203,27 +202,6 @@ def test_streaming_reports_after_lookahead(rng: np.random.Generator) -> None:
     at, cut = reported[0]
     assert at == truth[0] + 4
     assert cut == pytest.approx(truth[0] * FRAME_S)
-
-
-def test_changes_computed_ahead_give_the_same_cuts(rng: np.random.Generator) -> None:
-    """The analysis computes each frame's signature and its change from the frame before on
-    its reading thread (frame_change) and hands both over: the cuts are those the detector
-    finds computing them itself."""
-    images, truth = render_shots([Shot("blobs", GREEN, 20), Shot("checker", SAND, 18),
-                                  Shot("stripes", BLUE, 15)], rng)
-    frames = list(as_video_frames(images))
-    alone, ahead = CutDetector(), CutDetector()
-    found_alone = [c for f in frames if (c := alone.update(f)) is not None]
-    found_ahead, last = [], None
-    for f in frames:
-        signature = ahead.signature(f)
-        change = frame_change(last, signature)
-        last = signature
-        if (cut := ahead.update(f, signature=signature, change=change)) is not None:
-            found_ahead.append(cut)
-    assert found_ahead == found_alone
-    assert alone.finish() == ahead.finish()
-    assert_cuts_match(found_ahead, truth)
 
 
 def test_min_shot_length_drops_close_second_cut(rng: np.random.Generator) -> None:
