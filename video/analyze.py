@@ -277,7 +277,8 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
 
             votes, detections = second_vote(done, votes, detections, look,
                                             interval=sampler.interval, config=config.recognize)
-        done = [checked_vehicle(labelled(t, v), detections, config=config.evidence)
+        done = [checked_vehicle(labelled(t, v), detections, config=config.evidence,
+                                camera=camera)
                 for t, v in zip(done, votes, strict=True)]
         if config.clutter.enabled:
             result = sort_clutter(done, frame_size=(info.width, info.height), fps=fps,

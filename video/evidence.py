@@ -15,6 +15,13 @@ or shrinks steadily. A track that stays in place on a vehicle is relabelled:
 
 Riders (bicycle, motorcycle) always overlap a person, so only the vehicles nobody sits on in the
 open are checked.
+
+Fixtures and heavy furniture (a dining table, a bench, a traffic light ...) are checked the same
+way: they do not move by themselves, so a track voted one of them that stays in place is the
+motion of someone or something at it (or of the camera passing it), and gets no table or bench
+sound. Travel is measured in the scene, not on screen: the camera's pan (the analysis's camera
+path) is taken out of the track's centre first, so a car the camera follows travels, and a table
+the camera pans past does not.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from video.recognize import UNKNOWN, Detections
 from video.tracker import grows_steadily
 
 CHECKED = frozenset({"car", "bus", "truck", "train"})
+FIXTURES = frozenset({"dining table", "bed", "couch", "bench", "refrigerator", "oven", "toilet",
+                      "sink", "microwave", "traffic light", "stop sign", "fire hydrant",
+                      "parking meter"})
 PERSON = "person"
 
 
@@ -84,21 +94,27 @@ def person_share(track: Track, detections: Sequence[Detections], *, cover: float
     return len(scores) / seen, float(np.mean(scores)) if scores else 0.0
 
 
-def travels(track: Track, *, limit: float) -> bool:
-    """True when the track's centre moves at least `limit` of its median size."""
+def travels(track: Track, *, limit: float, camera: np.ndarray | None = None) -> bool:
+    """True when the track's centre moves at least `limit` of its median size; with `camera`
+    (cumulative camera pan per frame index, source px: where a scene point has moved to on
+    screen), in the scene rather than on screen."""
     if len(track) < 2:
         return False
     size = float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
-    return float(np.max(np.ptp(track.centers, axis=0))) >= limit * size
+    centres = track.centers
+    if camera is not None and len(camera):
+        centres = centres - camera[np.clip(track.frames, 0, len(camera) - 1)]
+    return float(np.max(np.ptp(centres, axis=0))) >= limit * size
 
 
 def checked_vehicle(track: Track, detections: Sequence[Detections], *,
-                    config: EvidenceConfig = EvidenceConfig()) -> Track:
-    """The track, relabelled "person" or "unknown" when its vehicle label lacks a vehicle's
-    motion (see the module docstring)."""
-    if track.label not in CHECKED or track.extra.get("label_source") != "detector":
+                    config: EvidenceConfig = EvidenceConfig(),
+                    camera: np.ndarray | None = None) -> Track:
+    """The track, relabelled "person" or "unknown" when its vehicle or fixture label lacks the
+    motion of one (see the module docstring; `camera` as for `travels`)."""
+    if track.label not in CHECKED | FIXTURES or track.extra.get("label_source") != "detector":
         return track
-    if travels(track, limit=config.travel) or grows_steadily(track):
+    if travels(track, limit=config.travel, camera=camera) or grows_steadily(track):
         return track
     share, score = person_share(track, detections, cover=config.cover)
     runner = {"label_runner_up": track.label,
@@ -108,7 +124,9 @@ def checked_vehicle(track: Track, detections: Sequence[Detections], *,
                  "label_evidence": f"a still {track.label} with a person at it "
                                    f"({share:.0%} of looks)"}
         return track.with_changes(label=PERSON, extra=extra)
+    why = ("(a door, a boot lid, someone at it), not the vehicle moving"
+           if track.label in CHECKED else
+           f"(someone at it, or the camera passing it), not the {track.label} moving")
     extra = {**track.extra, **runner, "label_confidence": 0.0,
-             "label_evidence": f"motion on a still {track.label} (a door, a boot lid, someone "
-                               "at it), not the vehicle moving"}
+             "label_evidence": f"motion on a still {track.label} {why}"}
     return track.with_changes(label=UNKNOWN, extra=extra)

@@ -182,6 +182,29 @@ def test_vehicle_label_needs_vehicle_motion(moves: bool, people: bool, expected:
         assert sort_clutter([checked], frame_size=SIZE, fps=FPS).objects == (checked,)
 
 
+@pytest.mark.parametrize("label, on_screen, pan, expected", [
+    ("dining table", 0.02, 0.0, "unknown"),      # someone at a table: the table does not move
+    ("bench", 0.02, 0.0, "unknown"),
+    ("dining table", 4.0, 4.0, "unknown"),       # the camera pans past a table: still in the scene
+    ("car", 0.02, -4.0, "car"),                  # the camera follows a car: it travels
+    ("car", 4.0, 4.0, "unknown"),                # a parked car the camera pans past
+    ("chair", 0.02, 0.0, "chair"),               # handled furniture is not checked
+])
+def test_fixtures_and_vehicles_must_travel_in_the_scene(label: str, on_screen: float, pan: float,
+                                                        expected: str) -> None:
+    """`on_screen`: px a frame the track's centre moves on screen; `pan`: px a frame the camera
+    moves scene points on screen (the analysis's camera path)."""
+    n = 60
+    track = _track(np.stack([100.0 + on_screen * np.arange(n), np.full(n, 150.0)], axis=1),
+                   60.0, label=label, extra={"label_source": "detector", "label_confidence": 0.4})
+    camera = np.stack([pan * np.arange(n), np.zeros(n)], axis=1)
+    checked = checked_vehicle(track, [], camera=camera)
+    assert checked.label == expected
+    if expected != label:
+        assert checked.extra["label_runner_up"] == label
+        assert f"still {label}" in checked.extra["label_evidence"]
+
+
 def test_bicycle_with_rider_is_not_checked() -> None:
     bike = _track(np.tile([200.0, 150.0], (30, 1)), 50.0, label="bicycle")
     dets = _detections(range(0, 30, 10), [[170, 100, 230, 200]], ("person",))
