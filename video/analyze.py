@@ -270,10 +270,10 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
     if sampler is not None:
         votes = vote_tracks(done, detections, config=config.recognize)
         if reread is not None and config.recognize.second_look:
-            detector = sampler
+            recognizer = sampler      # the same detector and thresholds as the first looks
 
             def look(frames: Sequence[int]) -> list[Detections]:
-                return [detector.detect_now(f.index, f.image, f.scale) for f in reread(frames)]
+                return [recognizer.detect_now(f.index, f.image, f.scale) for f in reread(frames)]
 
             votes, detections = second_vote(done, votes, detections, look,
                                             interval=sampler.interval, config=config.recognize)

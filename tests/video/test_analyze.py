@@ -213,3 +213,23 @@ def test_no_track_crosses_a_cut_between_shots_of_one_scene(fps: int) -> None:
     for track in result.objects:
         for cut in found:
             assert track.frames[-1] < cut or track.frames[0] >= cut, (track.id, cut)
+
+
+def test_reread_gives_the_asked_frames_in_order_at_the_analysis_size(
+        cut_clip: tuple[Path, Analysis]) -> None:
+    """The recognizer's second look re-reads frames by index: ascending, each once, shrunk as
+    the analysis pass shrank them, and the same pixels the pass saw (runs far apart each start
+    from their own seek)."""
+    from video.analyze import _fit, _reread
+    from video.reader import VideoReader
+
+    path, _ = cut_clip
+    with VideoReader(path) as reader:
+        frames = list(_reread(reader, [80, 3, 40, 4, 3], max_side=160, gap_s=1.0))
+        assert [f.index for f in frames] == [3, 4, 40, 80]
+        assert all(f.image.shape[:2] == (90, 160) and f.scale == pytest.approx(0.5)
+                   for f in frames)
+        first = {f.index: _fit(f, 160) for f in reader.frames(max_side=160) if f.index in (4, 80)}
+    for f in frames:
+        if f.index in first:
+            assert np.array_equal(f.image, first[f.index].image)
