@@ -37,6 +37,7 @@ from scipy import ndimage, signal
 from audio.mix import fit_length
 from audio.spool import DiskAudio
 from video.base.progress import ProgressFn, report
+from video.base.runs import index_runs
 from video.base.timebase import SAMPLE_RATE
 
 SILENCE_LUFS = -70.0  # BS.1770 absolute gate: anything quieter has no measurable loudness
@@ -394,7 +395,7 @@ class _PeakMap:
         if blocks.size == 0:
             return
         per = _METER_CHUNK // _BLOCK     # a long run in pieces: no run-long temporaries
-        runs = [(a, min(b, a + per)) for lo, hi in _index_runs(blocks, gap=_MERGE_GAP)
+        runs = [(a, min(b, a + per)) for lo, hi in index_runs(blocks, gap=_MERGE_GAP)
                 for a, b in [(start, hi) for start in range(lo, hi, per)]]
         for lo, hi in runs:
             self.exact[lo:hi] = True
@@ -410,7 +411,7 @@ class _PeakMap:
     def _exact_ranges(self) -> Iterator[tuple[int, int]]:
         """[a, b) sample ranges, at most _METER_CHUNK long, whose peaks are exact."""
         per = _METER_CHUNK // _BLOCK
-        for lo, hi in _index_runs(np.flatnonzero(self.exact)):
+        for lo, hi in index_runs(np.flatnonzero(self.exact)):
             for first in range(lo, hi, per):
                 yield first * _BLOCK, min(self.n, min(hi, first + per) * _BLOCK)
 
@@ -489,17 +490,6 @@ def _block_peaks(data: np.ndarray) -> np.ndarray:
     if whole < n:
         peaks[-1] = float(np.max(np.abs(data[:, whole:])))
     return peaks
-
-
-def _index_runs(indices: np.ndarray, *, gap: int = 1) -> list[tuple[int, int]]:
-    """[start, stop) runs of sorted `indices`, joined where consecutive ones are at most `gap`
-    apart (so a run may include a few indices that were not asked for)."""
-    if indices.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(indices) > gap)
-    starts = np.concatenate([[indices[0]], indices[breaks + 1]])
-    stops = np.concatenate([indices[breaks] + 1, [indices[-1] + 1]])
-    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
 
 
 def true_peak_db(audio: np.ndarray, *, oversample: int = 4) -> float:
@@ -637,7 +627,7 @@ class Limiter:
         np.add.at(marks, last + 1, -1)
         active = np.flatnonzero(np.cumsum(marks)[:blocks] > 0)
         self.ranges = [(lo * _GRID, min(self.n, hi * _GRID))
-                       for lo, hi in _index_runs(active)]
+                       for lo, hi in index_runs(active)]
 
     def _block(self, g: int) -> np.ndarray | None:
         """The gain of grid block g (float64), None where it is 1 throughout."""

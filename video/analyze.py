@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from video.base.progress import ProgressFn, report, warn_line
+from video.base.runs import index_runs
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector, Signature
@@ -202,17 +203,10 @@ def _reread(reader: VideoReader, indices: Sequence[int], *, max_side: int,
             gap_s: float = 5.0) -> Iterator[VideoFrame]:
     """Frames `indices` (any order; yielded ascending) at the analysis size. Runs of them more
     than `gap_s` apart are read separately, each from its own seek, not decoded through."""
-    wanted = sorted(set(int(i) for i in indices))
+    wanted = set(int(i) for i in indices)
     gap = max(1, round(gap_s * float(reader.info.fps)))
-    runs: list[list[int]] = []
-    for index in wanted:
-        if runs and index - runs[-1][-1] <= gap:
-            runs[-1].append(index)
-        else:
-            runs.append([index])
-    for run in runs:
-        for frame in reader.frames(start=run[0], stop=run[-1] + 1, max_side=max_side,
-                                   only=set(run)):
+    for start, stop in index_runs(np.asarray(sorted(wanted), dtype=np.int64), gap=gap):
+        for frame in reader.frames(start=start, stop=stop, max_side=max_side, only=wanted):
             yield _fit(frame, max_side)
 
 

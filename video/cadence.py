@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from video.base.runs import index_runs
 from video.base.tracks import Event
 
 # people walk at 1.2-2.6 steps a second (issue 10's range); a period outside it is not a walk's
@@ -72,10 +73,7 @@ def walking_mask(boxes: np.ndarray, fps: float, *, min_speed: float = 0.2) -> np
 
 def stretches(mask: np.ndarray) -> list[tuple[int, int]]:
     """(first, last) indices of each run of True in `mask`."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+    return [(a, b - 1) for a, b in index_runs(np.flatnonzero(mask))]
 
 
 def walking_period(step_times: Sequence[float], speed_heights: float) -> float:
