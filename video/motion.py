@@ -115,6 +115,27 @@ def find_corners(gray: np.ndarray, *, config: MotionConfig,
                                    blockSize=7)
 
 
+def _similarity(prev_small: np.ndarray, small: np.ndarray, corners: np.ndarray, *,
+                levels: int, min_followed: float, min_inliers: float,
+                inlier_share: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(RANSAC similarity transform in camera-motion pixels, its inlier corners where they
+    moved to) of `corners` followed by Lucas-Kanade from `prev_small` into `small` on `levels`
+    pyramid levels beyond full resolution; None when fewer than `min_followed` corners follow,
+    RANSAC finds nothing, or its inliers are fewer than `min_inliers` or than `inlier_share` of
+    those that followed."""
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev_small, small, corners, None,  # type: ignore[call-overload]
+                                                winSize=(13, 13), maxLevel=levels)
+    ok = status.reshape(-1) == 1
+    if ok.sum() < min_followed:
+        return None
+    matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=0.5)
+    if matrix is None or inliers is None or \
+            inliers.sum() < max(min_inliers, inlier_share * ok.sum()):
+        return None
+    return matrix.astype(np.float64), moved[ok][inliers.reshape(-1) == 1]
+
+
 def follow_corners(prev_small: np.ndarray, small: np.ndarray, corners: np.ndarray | None,
                    factor: float) -> tuple[np.ndarray, np.ndarray | None]:
     """(camera transform in analysis pixels, RANSAC-inlier corners where they moved to).
@@ -124,17 +145,11 @@ def follow_corners(prev_small: np.ndarray, small: np.ndarray, corners: np.ndarra
     """
     if corners is None or len(corners) < 12:
         return _IDENTITY.copy(), None
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev_small, small, corners, None,  # type: ignore[call-overload]
-                                                winSize=(13, 13), maxLevel=2)
-    ok = status.reshape(-1) == 1
-    if ok.sum() < 12:
+    found = _similarity(prev_small, small, corners, levels=2, min_followed=12, min_inliers=10,
+                        inlier_share=0.4)
+    if found is None:
         return _IDENTITY.copy(), None
-    matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
-                                                  ransacReprojThreshold=0.5)
-    if matrix is None or inliers is None or inliers.sum() < max(10, 0.4 * ok.sum()):
-        return _IDENTITY.copy(), None
-    kept = moved[ok][inliers.reshape(-1) == 1]
-    matrix = matrix.astype(np.float64)
+    matrix, kept = found
     matrix[:, 2] /= factor
     return snap_identity(matrix), kept
 
@@ -144,17 +159,12 @@ def holds_still(prev_small: np.ndarray, small: np.ndarray, corners: np.ndarray) 
     full resolution only (no pyramid; a real move makes them fail or disagree), their similarity
     estimate is well inside what `follow_corners` snaps to the identity. A cheap first look on a
     camera that has held still for a while; False means "estimate it properly"."""
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev_small, small, corners, None,  # type: ignore[call-overload]
-                                                winSize=(13, 13), maxLevel=0)
-    ok = status.reshape(-1) == 1
-    if ok.sum() < max(12, 0.8 * len(corners)):
-        return False
-    matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
-                                                  ransacReprojThreshold=0.5)
-    if matrix is None or inliers is None or inliers.sum() < 0.8 * ok.sum():
-        return False
+    found = _similarity(prev_small, small, corners, levels=0,
+                        min_followed=max(12, 0.8 * len(corners)), min_inliers=0,
+                        inlier_share=0.8)
     # half the tolerances of `snap_identity`: near them, the full estimate decides
-    return is_identity(snap_identity(matrix.astype(np.float64), shift_px=0.05, linear=1.5e-3))
+    return found is not None and \
+        is_identity(snap_identity(found[0], shift_px=0.05, linear=1.5e-3))
 
 
 def snap_identity(matrix: np.ndarray, *, shift_px: float = 0.1, linear: float = 3e-3) -> np.ndarray:
