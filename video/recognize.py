@@ -490,10 +490,9 @@ def second_vote(tracks: Sequence[Track], votes: Sequence[Vote],
                 config: RecognizeConfig = RecognizeConfig()) -> tuple[list[Vote], list[Detections]]:
     """Votes where the undecided tracks were looked at again, on the frames halfway between the
     sampler's (`look`: those frames' detections; `config.second_looks` a track at most), and all
-    detections. Every track on screen
-    competes for the new detections as before; only the undecided ones' votes are replaced (a
-    track that was named keeps its class). The same rules decide: a class still needs its hits.
-    """
+    detections. Every track on screen competes for the new detections as before; only the
+    undecided ones' votes are replaced (a track that was named keeps its class). The same rules
+    decide: a class still needs its hits."""
     which = undecided(votes)
     frames = sorted({f for i in which
                      for f in between_frames(tracks[i], interval=interval,
