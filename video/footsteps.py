@@ -34,7 +34,6 @@ model file or runtime gives one warning and the box-bob steps for everyone.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -413,25 +412,6 @@ def _with_steps(track: Track, steps: Sequence[Event], source: str, info: VideoIn
     if filled:
         extra["steps_filled"] = len(filled)
     return track.with_changes(events=events, extra=extra)
-
-
-def preload_pose_model(config: FootstepConfig = FootstepConfig()) -> threading.Thread | None:
-    """Start loading the pose model (SHA-256 check and pruning: about 0.2 s) on a background
-    thread, so that it is ready when the analysis pass ends instead of adding to it; join the
-    thread before `apply_footsteps`. A model that cannot load is left for `apply_footsteps` to
-    report. None where the pose is off."""
-    if not config.enabled:
-        return None
-
-    def load() -> None:
-        try:
-            load_pose_model(config.weights, threads=config.threads)
-        except PoseUnavailable:
-            pass    # apply_footsteps meets the same error and warns
-
-    thread = threading.Thread(target=load, name="pose-preload", daemon=True)
-    thread.start()
-    return thread
 
 
 def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,

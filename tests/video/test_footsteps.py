@@ -333,32 +333,3 @@ def test_a_walk_the_picture_shows_no_steps_of_gets_them_at_its_cadence(fill: boo
     assert 1.4 <= rate <= 2.3 and all(e.filled and e.foot is None for e in steps)
     assert person.extra["steps_from"] == "cadence"
     assert person.extra["steps_filled"] == len(steps)
-
-
-def test_preloaded_pose_model_is_the_one_the_pass_uses(tmp_path: Path) -> None:
-    from video.footsteps import preload_pose_model
-    from video.pose import MODEL_PATH, load_pose_model
-    copy = tmp_path / "pose.tflite"     # its own cache entry: loaded by this test only
-    copy.write_bytes(MODEL_PATH.read_bytes())
-    config = FootstepConfig(weights=str(copy))
-    thread = preload_pose_model(config)
-    assert thread is not None
-    thread.join(timeout=60)
-    assert not thread.is_alive()
-    first = load_pose_model(config.weights, threads=config.threads)
-    assert load_pose_model(config.weights, threads=config.threads) is first
-    assert preload_pose_model(FootstepConfig(enabled=False)) is None
-
-
-def test_a_preload_of_bad_weights_leaves_the_one_warning_to_the_pass(
-        walker_clip: tuple[Path, Analysis], tmp_path: Path) -> None:
-    from video.footsteps import preload_pose_model
-    config = FootstepConfig(weights=str(_corrupt(tmp_path)))
-    thread = preload_pose_model(config)
-    assert thread is not None
-    thread.join(timeout=60)
-    heard: list[str] = []
-    path, analysis = walker_clip
-    result = apply_footsteps(path, analysis, config=config, warn=heard.append)
-    assert len(heard) == 1 and "corrupt" in heard[0]
-    assert result.objects[0].extra["steps_from"] == "box"
