@@ -34,6 +34,7 @@ model file or runtime gives one warning and the box-bob steps for everyone.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -44,7 +45,7 @@ from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
 from video.cadence import CadenceConfig, fill_walking_gaps
 from video.events import EventConfig, dense_boxes, detect_steps
 from video.peaks import find_peaks, strict_maxima
-from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model
+from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model, prepare_pose_model
 from video.reader import VideoFrame, VideoReader
 
 PERSON = "person"
@@ -412,6 +413,21 @@ def _with_steps(track: Track, steps: Sequence[Event], source: str, info: VideoIn
     if filled:
         extra["steps_filled"] = len(filled)
     return track.with_changes(events=events, extra=extra)
+
+
+def preload_pose_model(config: FootstepConfig = FootstepConfig()) -> threading.Thread | None:
+    """Start checking and pruning the pose model's file on a background thread
+    (`video.pose.prepare_pose_model`), so that the bulk of its loading overlaps the analysis
+    pass instead of following it; join the thread before `apply_footsteps`. The interpreter
+    itself is still created on the calling thread (its creation silences the process's stderr
+    for a moment, which must not happen beside the thread that writes progress). None where
+    the pose is off."""
+    if not config.enabled:
+        return None
+    thread = threading.Thread(target=prepare_pose_model, args=(config.weights,),
+                              name="pose-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,

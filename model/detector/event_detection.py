@@ -22,7 +22,7 @@ from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, scaled
 from video.base.tracks import Analysis
-from video.footsteps import apply_footsteps
+from video.footsteps import apply_footsteps, preload_pose_model
 from video.gravity import picture_turn, turned
 from video.tracker import label_for
 
@@ -80,8 +80,12 @@ def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig
     `stereofoley analyze` / `render`, the studio and the real-clip evaluation all work from."""
     config = config if config is not None else AnalysisConfig()
     people = config.footsteps.enabled and config.recognize.enabled
+    # the pose model's file is checked and pruned beside the analysis pass, not after it
+    preparing = preload_pose_model(config.footsteps) if people else None
     analysis = analyze_video(video, config=config,
                              progress=scaled(progress, 0.0, 0.85 if people else 1.0), warn=warn)
+    if preparing is not None:
+        preparing.join()
     analysis = apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
     return apply_footsteps(video, analysis, config=config.footsteps, events=config.events,
                            progress=scaled(progress, 0.85, 1.0), warn=warn)

@@ -3,6 +3,7 @@ right apart, the pose/box decision, and the box-bob fallback on a clip without a
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -333,3 +334,42 @@ def test_a_walk_the_picture_shows_no_steps_of_gets_them_at_its_cadence(fill: boo
     assert 1.4 <= rate <= 2.3 and all(e.filled and e.foot is None for e in steps)
     assert person.extra["steps_from"] == "cadence"
     assert person.extra["steps_filled"] == len(steps)
+
+
+def test_preloaded_pose_file_is_the_one_the_pass_loads(tmp_path: Path) -> None:
+    from video.footsteps import preload_pose_model
+    from video.pose import MODEL_PATH, MODEL_SHA256, USED_OUTPUTS, PoseUnavailable
+    from video.recognize import model_bytes
+    copy = tmp_path / "pose.tflite"     # its own cache entry: prepared by this test only
+    copy.write_bytes(MODEL_PATH.read_bytes())
+    thread = preload_pose_model(FootstepConfig(weights=str(copy)))
+    assert thread is not None
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    kw = {"sha256": MODEL_SHA256, "what": "pose model", "error": PoseUnavailable,
+          "outputs": USED_OUTPUTS}
+    prepared = model_bytes(copy.resolve(), **kw)  # type: ignore[arg-type]
+    assert model_bytes(copy.resolve(), **kw) is prepared  # type: ignore[arg-type]
+    assert len(prepared) < copy.stat().st_size   # pruned
+    # a file changed since is read again, not served from the cache
+    data = bytearray(copy.read_bytes())
+    data[4000:4016] = bytes(16)
+    copy.write_bytes(bytes(data))
+    os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 10**9))
+    with pytest.raises(PoseUnavailable, match="corrupt"):
+        model_bytes(copy.resolve(), **kw)  # type: ignore[arg-type]
+    assert preload_pose_model(FootstepConfig(enabled=False)) is None
+
+
+def test_a_preload_of_bad_weights_leaves_the_one_warning_to_the_pass(
+        walker_clip: tuple[Path, Analysis], tmp_path: Path) -> None:
+    from video.footsteps import preload_pose_model
+    config = FootstepConfig(weights=str(_corrupt(tmp_path)))
+    thread = preload_pose_model(config)
+    assert thread is not None
+    thread.join(timeout=60)
+    heard: list[str] = []
+    path, analysis = walker_clip
+    result = apply_footsteps(path, analysis, config=config, warn=heard.append)
+    assert len(heard) == 1 and "corrupt" in heard[0]
+    assert result.objects[0].extra["steps_from"] == "box"
