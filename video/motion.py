@@ -412,10 +412,12 @@ def _components(linked: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 def median_background(images: Sequence[np.ndarray], to_last: Sequence[np.ndarray]) -> np.ndarray:
-    """Per-pixel median of frames aligned to the last one (`to_last[i]` maps frame i there)."""
+    """Per-pixel median of frames (float32, or uint8: the same medians, found faster) aligned
+    to the last one (`to_last[i]` maps frame i there), as float32."""
     if all(is_identity(m) for m in to_last):
         return np.median(_frames_last(images), axis=-1).astype(np.float32)
     # Pixels a frame did not see are NaN, so the median is taken over the frames that saw them.
+    images = [np.asarray(img, dtype=np.float32) for img in images]
     nan = np.full_like(images[-1], np.nan)
     aligned = [warp_into(img, m, nan) for img, m in zip(images, to_last, strict=True)]
     background = np.nanmedian(_frames_last(aligned), axis=-1)
@@ -571,15 +573,15 @@ class MotionDetector:
 
     def _bootstrap(self) -> list[tuple[int, np.ndarray]]:
         """Median background from the held frames, then detect each of them in order."""
-        items = [_Pending(p.index, p.scale, p.image.astype(np.float32), p.motion)
-                 for p in self._pending]
+        held = self._pending    # 8-bit: the median is taken over these
+        items = [_Pending(p.index, p.scale, p.image.astype(np.float32), p.motion) for p in held]
         self._pending = []
         step = max(1, int(np.ceil(len(items) / self.config.bootstrap_samples)))
         to_last = [_IDENTITY.copy()]
         for item in reversed(items[1:]):
             to_last.insert(0, compose(item.motion, to_last[0]))
         chosen = list(range(len(items) - 1, -1, -step))[::-1]
-        background = median_background([items[i].image for i in chosen],
+        background = median_background([held[i].image for i in chosen],
                                        [to_last[i] for i in chosen])
         first = items[0]
         self._background = warp_into(background, snap_identity(invert(to_last[0])), first.image)
