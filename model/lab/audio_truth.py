@@ -13,6 +13,13 @@ recall, precision and the median signed offset (generated minus real). The rende
 record where it placed its one-shots, so its mix's onsets stand for them (textures such as
 engines do not count: the detector requires a jump in level).
 
+Taps: a filmed clip also has sounds the picture does not show (a click off screen, a knock
+below the frame). Its file may list the contacts the picture does show, to the frame, as
+`"taps": [seconds, ...]` (found by looking at the frames; the nearest onset of the clip's own
+audio within 100 ms of each gives its exact time). For such a clip the report also says how many
+of those taps have a generated one-shot within 50 ms, and how many one-shots the mix has per tap:
+issue 10's measure (at least 2 of every 3 taps, at most twice as many one-shots as taps).
+
 Chance: the same generated onsets circularly shifted by a random offset (seeded, `shifts`
 draws between one second and the clip's length minus one second) keep their count and rhythm
 but lose their alignment with the picture; their mean recall and precision is what an unsynced
@@ -36,6 +43,7 @@ from video.base.progress import ProgressFn, report, scaled
 SCHEMA = "stereofoley.audio-truth/1"
 SUFFIX = ".audio-truth.json"
 WIDE_TOLERANCE_S = 0.100
+TAP_TOLERANCE_S = 0.050
 SHIFTS = 20
 
 
@@ -45,6 +53,7 @@ class AudioTruthClip:
 
     video: Path
     source: str = ""
+    taps: tuple[float, ...] = ()
 
     @property
     def name(self) -> str:
@@ -53,8 +62,30 @@ class AudioTruthClip:
 
 def load_audio_truth(path: str | Path) -> AudioTruthClip:
     """Read and validate an audio-truth file; the video it names must sit beside it."""
-    data, video = read_clip_file(Path(path), schema=SCHEMA, what="an audio-truth")
-    return AudioTruthClip(video=video, source=str(data.get("source", "")))
+    path = Path(path)
+    data, video = read_clip_file(path, schema=SCHEMA, what="an audio-truth")
+    taps = data.get("taps", [])
+    if not isinstance(taps, list) or not all(
+            isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
+            and t >= 0 for t in taps):
+        raise InputError(f"{path}: 'taps' must be a list of times in seconds (>= 0)")
+    return AudioTruthClip(video=video, source=str(data.get("source", "")),
+                          taps=tuple(sorted(float(t) for t in taps)))
+
+
+def tap_times(marked: Sequence[float], onsets: np.ndarray, *,
+              tolerance_s: float = WIDE_TOLERANCE_S) -> np.ndarray:
+    """The exact time of each marked tap: the nearest audio onset within `tolerance_s` (the
+    mark is good to a frame, the recorded click to a few ms), else the mark itself."""
+    onsets = np.asarray(onsets, dtype=np.float64)
+    out = []
+    for mark in marked:
+        if onsets.size:
+            nearest = float(onsets[np.argmin(np.abs(onsets - mark))])
+            out.append(nearest if abs(nearest - mark) <= tolerance_s else float(mark))
+        else:
+            out.append(float(mark))
+    return np.asarray(out)
 
 
 def find_audio_truth_clips(folder: str | Path) -> list[AudioTruthClip]:
@@ -120,19 +151,36 @@ class AudioTruthResult:
     frame: SyncAgainstAudio
     wide: SyncAgainstAudio
     median_offset_ms: float
+    taps: int = 0
+    taps_found: int = 0
+
+    @property
+    def taps_met(self) -> bool:
+        """Issue 10's tap measure: a one-shot within 50 ms of at least 2 of every 3 taps, and
+        at most twice as many one-shots as taps (False without taps)."""
+        return self.taps > 0 and 3 * self.taps_found >= 2 * self.taps and \
+            self.generated_onsets <= 2 * self.taps
 
 
 def score_clip_audio(name: str, detector: str, real: np.ndarray, generated: np.ndarray, *,
-                     fps: float, duration: float, seed: int = 0) -> AudioTruthResult:
-    """The table row of one clip and detector from its real and generated onset times."""
+                     fps: float, duration: float, seed: int = 0,
+                     taps: np.ndarray | None = None) -> AudioTruthResult:
+    """The table row of one clip and detector from its real and generated onset times (and
+    the times of its visible taps, `tap_times`, where the clip lists them)."""
     frame, _ = sync_against_audio(real, generated, duration=duration, tolerance_s=1.0 / fps,
                                   seed=seed)
     wide, errors = sync_against_audio(real, generated, duration=duration,
                                       tolerance_s=WIDE_TOLERANCE_S, seed=seed)
     offset = float(np.median(errors) * 1000.0) if errors.size else math.nan
+    found = 0
+    if taps is not None and np.size(taps):
+        tapped, _ = score_events(np.asarray(taps, np.float64), np.asarray(generated, np.float64),
+                                 tolerance_s=TAP_TOLERANCE_S)
+        found = tapped.true_positives
     return AudioTruthResult(name=name, detector=detector, fps=fps, duration=duration,
                             real_onsets=int(np.size(real)), generated_onsets=int(np.size(generated)),
-                            frame=frame, wide=wide, median_offset_ms=offset)
+                            frame=frame, wide=wide, median_offset_ms=offset,
+                            taps=int(np.size(taps)) if taps is not None else 0, taps_found=found)
 
 
 def evaluate_audio_truth(clips: Sequence[AudioTruthClip], *, detectors: Sequence[str] = ("learned",
@@ -160,7 +208,8 @@ def evaluate_audio_truth(clips: Sequence[AudioTruthClip], *, detectors: Sequence
                                                   0.3 + 0.7 * (k + 1) / len(detectors)))
             generated = detect_onsets(render.mix)
             rows.append(score_clip_audio(clip.name, name, real, generated, fps=fps,
-                                         duration=duration, seed=seed + i))
+                                         duration=duration, seed=seed + i,
+                                         taps=tap_times(clip.taps, real) if clip.taps else None))
         report(sub, 1.0, f"{clip.name} scored")
     return tuple(rows)
 
@@ -221,6 +270,22 @@ def pooled_table(rows: Sequence[AudioTruthResult]) -> str:
     return out
 
 
+def taps_table(rows: Sequence[AudioTruthResult]) -> str:
+    """Markdown table of the clips that list their visible taps ("" when none does)."""
+    tapped = [r for r in rows if r.taps]
+    if not tapped:
+        return ""
+    head = (f"Visible taps (the clip's `taps`, timed by its own audio): how many have a "
+            f"generated one-shot within {TAP_TOLERANCE_S * 1000:.0f} ms, and how many one-shots "
+            f"the mix has per tap (issue 10: at least 2 of every 3 taps, at most 2 per tap).\n\n"
+            "| clip | events | taps | with a one-shot within 50 ms | one-shots in the mix | "
+            "one-shots per tap | met |\n|---|---|---|---|---|---|---|\n")
+    return head + "".join(
+        f"| {r.name} | {r.detector} | {r.taps} | {r.taps_found} of {r.taps} | "
+        f"{r.generated_onsets} | {r.generated_onsets / r.taps:.1f} | "
+        f"{'yes' if r.taps_met else 'no'} |\n" for r in tapped)
+
+
 def audio_truth_markdown(rows: Sequence[AudioTruthResult], folder: str) -> str:
     """The audio-truth section: pooled per detector, then per clip."""
     clips = len({r.name for r in rows})
@@ -230,4 +295,5 @@ def audio_truth_markdown(rows: Sequence[AudioTruthResult], folder: str) -> str:
             f"onsets circularly shifted by {SHIFTS} seeded random offsets (mean). Matched "
             f"one-to-one within one video frame and within {WIDE_TOLERANCE_S * 1000:.0f} ms; "
             f"median offset = generated minus real, over the {WIDE_TOLERANCE_S * 1000:.0f} ms "
-            f"matches.\n\n{pooled_table(rows)}\n{audio_truth_table(rows)}")
+            f"matches.\n\n{pooled_table(rows)}\n{audio_truth_table(rows)}"
+            + (f"\n{taps}" if (taps := taps_table(rows)) else ""))

@@ -21,6 +21,7 @@ from model.lab.audio_truth import (
     find_audio_truth_clips,
     load_audio_truth,
     score_clip_audio,
+    tap_times,
 )
 from model.lab.metrics import detect_onsets
 from video.base.errors import InputError
@@ -107,12 +108,52 @@ def test_chance_is_the_density_baseline_and_seeded(rng: np.random.Generator) -> 
     ("{", "not valid JSON"),
     ('{"schema": "other"}', "not an audio-truth file"),
     (json.dumps({"schema": SCHEMA, "video": "missing.mkv"}), "is not beside it"),
+    (json.dumps({"schema": SCHEMA, "video": "v.mkv", "taps": "1.5"}), "'taps' must be a list"),
+    (json.dumps({"schema": SCHEMA, "video": "v.mkv", "taps": [1.5, -0.1]}), "'taps' must be"),
+    (json.dumps({"schema": SCHEMA, "video": "v.mkv", "taps": [True]}), "'taps' must be"),
 ])
 def test_bad_audio_truth_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "x.audio-truth.json"
     path.write_text(content)
+    (tmp_path / "v.mkv").write_bytes(b"")
     with pytest.raises(InputError, match=message):
         load_audio_truth(path)
+
+
+def test_taps_are_read_sorted_and_timed_by_the_nearest_audio_onset(tmp_path: Path) -> None:
+    (tmp_path / "v.mkv").write_bytes(b"")
+    path = tmp_path / "v.audio-truth.json"
+    path.write_text(json.dumps({"schema": SCHEMA, "video": "v.mkv", "taps": [3.4, 1.5]}))
+    clip = load_audio_truth(path)
+    assert clip.taps == (1.5, 3.4)
+    assert load_audio_truth(_without_taps(path)).taps == ()
+    onsets = np.array([0.3, 1.52, 3.29, 7.1])
+    # 1.5 -> the click 20 ms later; 3.4 has none within 100 ms (3.29 is 110 ms off): kept as marked
+    assert tap_times(clip.taps, onsets).tolist() == [1.52, 3.4]
+    assert tap_times(clip.taps, np.zeros(0)).tolist() == [1.5, 3.4]
+
+
+def _without_taps(path: Path) -> Path:
+    other = path.with_name("w.audio-truth.json")
+    other.write_text(json.dumps({"schema": SCHEMA, "video": "v.mkv"}))
+    return other
+
+
+@pytest.mark.parametrize(("generated", "found", "met"), [
+    ([1.53, 2.98, 5.02], 3, True),           # every tap, one one-shot each
+    ([1.56, 2.96, 5.0], 2, True),            # 1.56 is 60 ms late: 2 of 3 still meet it
+    ([1.56, 2.9, 5.0], 1, False),            # 2.9 is 100 ms early
+    ([1.5, 3.0, 5.0, 0.2, 0.4, 0.6, 4.0], 3, False),   # 7 one-shots for 3 taps: too many
+    ([], 0, False),
+])
+def test_tap_measure(generated: list[float], found: int, met: bool) -> None:
+    real = np.array([0.3, 1.5, 3.0, 5.0, 7.0])
+    taps = np.array([1.5, 3.0, 5.0])
+    row = score_clip_audio("c", "motion", real, np.array(generated), fps=30.0, duration=8.0,
+                           taps=taps)
+    assert (row.taps, row.taps_found, row.taps_met) == (3, found, met)
+    plain = score_clip_audio("c", "motion", real, np.array(generated), fps=30.0, duration=8.0)
+    assert (plain.taps, plain.taps_met) == (0, False)
 
 
 def bouncing_clip(folder: Path, rng: np.random.Generator) -> list[float]:
@@ -146,6 +187,21 @@ def test_rendered_onsets_are_above_chance_on_a_clip_with_its_own_clicks(
     assert abs(row.median_offset_ms) < 60
     table = audio_truth_markdown([row], str(tmp_path))
     assert "| balls.mkv | motion | 12.00 |" in table
+    assert "Visible taps" not in table
+
+
+def test_a_clip_listing_its_taps_gets_the_tap_measure(tmp_path: Path,
+                                                     rng: np.random.Generator) -> None:
+    truth = bouncing_clip(tmp_path, rng)
+    marked = [t for t in truth if t < 3.0]    # the clear, high bounces of the first 3 s
+    (tmp_path / "balls.audio-truth.json").write_text(json.dumps(
+        {"schema": SCHEMA, "video": "balls.mkv", "taps": [round(t, 2) for t in marked]}))
+    (row,) = evaluate_audio_truth(find_audio_truth_clips(tmp_path), detectors=("motion",))
+    assert row.taps == len(marked) >= 3
+    assert 3 * row.taps_found >= 2 * row.taps      # the bounces the picture shows are heard
+    assert row.generated_onsets <= 2 * len(truth)
+    table = audio_truth_markdown([row], str(tmp_path))
+    assert f"| balls.mkv | motion | {row.taps} | {row.taps_found} of {row.taps} |" in table
 
 
 def test_eval_real_on_a_folder_of_audio_truth_clips(tmp_path: Path, rng: np.random.Generator,
