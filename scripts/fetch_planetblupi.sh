@@ -15,21 +15,13 @@ set -euo pipefail
 DEST=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/stereofoley/clips/planetblupi}
 PACKAGE=planetblupi-common
 
-for tool in apt-get dpkg-deb; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found (a Debian/Ubuntu system is needed)" >&2; exit 2; }
-done
+# shellcheck source=scripts/apt_download.sh
+source "$(dirname "$0")/apt_download.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-if ! apt-get download "$PACKAGE" >/dev/null 2>&1; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  apt-get download "$PACKAGE" >/dev/null 2>&1 \
-    || { echo "error: cannot download $PACKAGE (is Debian main in the apt sources?)" >&2; exit 2; }
-fi
-dpkg-deb -x ./"$PACKAGE"_*.deb extracted
+apt_download "$PACKAGE"
 movies=extracted/usr/share/planetblupi/movie
 [ -d "$movies" ] || { echo "error: $PACKAGE has no movie folder" >&2; exit 2; }
 

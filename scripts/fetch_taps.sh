@@ -23,21 +23,14 @@ PACKAGE=node-opencv
 INNER=usr/share/doc/node-opencv/examples/files/motion.mov
 SHA256=56310ef94122124bd798f2fdbb4f3786ec399ca1793faaf6ebc099ed75212ca8
 
-for tool in apt-get dpkg-deb sha256sum; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found (a Debian/Ubuntu system is needed)" >&2; exit 2; }
-done
+command -v sha256sum >/dev/null || { echo "error: sha256sum not found" >&2; exit 2; }
+# shellcheck source=scripts/apt_download.sh
+source "$(dirname "$0")/apt_download.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-if ! apt-get download "$PACKAGE" >/dev/null 2>&1; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  apt-get download "$PACKAGE" >/dev/null 2>&1 \
-    || { echo "error: cannot download $PACKAGE (is Debian main in the apt sources?)" >&2; exit 2; }
-fi
-dpkg-deb -x ./"$PACKAGE"_*.deb extracted
+apt_download "$PACKAGE"
 [ -f "extracted/$INNER" ] || { echo "error: $PACKAGE has no $INNER" >&2; exit 2; }
 sum=$(sha256sum "extracted/$INNER" | cut -d' ' -f1)
 [ "$sum" = "$SHA256" ] || { echo "error: $INNER in $PACKAGE has SHA-256 $sum, not $SHA256" >&2; exit 2; }
