@@ -23,6 +23,7 @@ import numpy as np
 
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.runs import index_runs
+from video.base.threads import opencv_threads
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector, Signature
@@ -347,7 +348,9 @@ def analyze_video(path: str | os.PathLike[str], *, config: AnalysisConfig = Anal
     `warn` hears what the user should know about the file (e.g. that it looks truncated) and
     about the result: `no moving objects found`, which would otherwise only show as silence.
     """
-    with VideoReader(path) as reader:  # a bad file fails here, before any progress is drawn
+    # a bad file fails at the reader, before any progress is drawn; OpenCV's own thread pool
+    # only slows the small analysis frames down (video.base.threads)
+    with VideoReader(path) as reader, opencv_threads(1):
         for message in reader.warnings:
             if warn is not None:
                 warn(message)

@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from video.base.progress import ProgressFn, report, warn_line
+from video.base.threads import opencv_threads
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
 from video.cadence import CadenceConfig, fill_walking_gaps
 from video.events import EventConfig, dense_boxes, detect_steps
@@ -365,7 +366,7 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
     fps = float(info.fps)
     if needed:
         first, last = min(needed), max(needed)
-        with VideoReader(path) as reader:
+        with VideoReader(path) as reader, opencv_threads(1):
             # only the needed frames become pictures
             pictures = reader.frames(start=first, stop=last + 1, max_side=config.max_side,
                                      only=needed.keys())
