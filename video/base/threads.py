@@ -4,8 +4,8 @@ OpenCV splits a call's work over a pool of as many threads as there are cores. O
 frames (480 px on the longer side) each call is a fraction of a millisecond, so the pool's
 hand-off and wake-up cost as much as they save, and its threads take the second core from the
 analysis's own threads (the frame read-ahead, the recognizer), which do independent work. On
-the 2-core dev box one OpenCV thread analyses the demo 8-12% faster with 10-15% less CPU, and
-two drawn walkers at 30 fps 2-15% faster (BENCHMARKS.md).
+the 2-core dev box, in one process, one OpenCV thread analyses the demo with 10-15% less CPU
+(the whole command's time changes less than the box's noise; BENCHMARKS.md).
 """
 
 from __future__ import annotations
