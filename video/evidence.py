@@ -19,7 +19,8 @@ open are checked.
 Fixtures and heavy furniture (a dining table, a bench, a traffic light ...) are checked the same
 way: they do not move by themselves, so a track voted one of them that stays in place is the
 motion of someone or something at it (or of the camera passing it), and gets no table or bench
-sound. Travel is measured in the scene, not on screen: the camera's pan (the analysis's camera
+sound, and one that grows or shrinks in place is the camera moving in or out, where a vehicle
+that does is coming closer or going away. Travel is measured in the scene, not on screen: the camera's pan (the analysis's camera
 path) is taken out of the track's centre first, so a car the camera follows travels, and a table
 the camera pans past does not.
 """
@@ -114,7 +115,10 @@ def checked_vehicle(track: Track, detections: Sequence[Detections], *,
     motion of one (see the module docstring; `camera` as for `travels`)."""
     if track.label not in CHECKED | FIXTURES or track.extra.get("label_source") != "detector":
         return track
-    if travels(track, limit=config.travel, camera=camera) or grows_steadily(track):
+    # a vehicle coming closer or going away grows or shrinks steadily; a fixture that does is
+    # the camera moving in or out (it does not move by itself)
+    if travels(track, limit=config.travel, camera=camera) or (
+            track.label in CHECKED and grows_steadily(track)):
         return track
     share, score = person_share(track, detections, cover=config.cover)
     runner = {"label_runner_up": track.label,

@@ -205,6 +205,24 @@ def test_fixtures_and_vehicles_must_travel_in_the_scene(label: str, on_screen: f
         assert f"still {label}" in checked.extra["label_evidence"]
 
 
+@pytest.mark.parametrize("label, expected", [
+    ("car", "car"),                   # a car coming closer grows steadily: it moves
+    ("truck", "truck"),
+    ("dining table", "unknown"),      # a table that grows is the camera moving in on it
+    ("bench", "unknown"),
+])
+def test_growing_in_place_is_a_vehicle_coming_closer_not_a_fixture(label: str,
+                                                                   expected: str) -> None:
+    n = 60
+    sizes = 40.0 * 1.02 ** np.arange(n)          # 2% a frame, 3.3x over two seconds
+    track = _track(np.tile([300.0, 180.0], (n, 1)), sizes, label=label,
+                   extra={"label_source": "detector", "label_confidence": 0.4})
+    checked = checked_vehicle(track, [])
+    assert checked.label == expected
+    if expected != label:
+        assert f"still {label}" in checked.extra["label_evidence"]
+
+
 def test_bicycle_with_rider_is_not_checked() -> None:
     bike = _track(np.tile([200.0, 150.0], (30, 1)), 50.0, label="bicycle")
     dets = _detections(range(0, 30, 10), [[170, 100, 230, 200]], ("person",))
