@@ -56,6 +56,12 @@ class CadenceConfig:
             raise ValueError(f"min_own must be at least 2, got {self.min_own}")
 
 
+def _centres_and_height(boxes: np.ndarray) -> tuple[np.ndarray, float]:
+    """Box centres (n, 2) and the median box height (at least 1 px): the walk's path and the
+    unit its speed and travel are measured in."""
+    return (boxes[:, :2] + boxes[:, 2:]) / 2, max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
+
+
 def walking_mask(boxes: np.ndarray, fps: float, *, min_speed: float = 0.2) -> np.ndarray:
     """Per frame of dense `boxes` (n, 4; one per frame): True where the box's centre moves at
     least `min_speed` box heights a second, measured over the second around the frame."""
@@ -64,8 +70,7 @@ def walking_mask(boxes: np.ndarray, fps: float, *, min_speed: float = 0.2) -> np
     w = max(1, round(fps))
     if n <= w:
         return mask
-    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
+    centre, height = _centres_and_height(boxes)
     speed = np.linalg.norm(centre[w:] - centre[:-w], axis=1) / (w / fps) / height
     mask[w // 2:w // 2 + len(speed)] = speed >= min_speed
     return mask
@@ -123,8 +128,7 @@ def fill_walking_gaps(steps: Sequence[Event], times: np.ndarray, boxes: np.ndarr
     strengths = [e.strength for e in steps]
     strength = float(np.clip(config.strength * np.median(strengths), 0.05, 1.0)) \
         if strengths else 0.5
-    height = max(float(np.median(boxes[:, 3] - boxes[:, 1])), 1.0)
-    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    centre, height = _centres_and_height(boxes)
     added: list[Event] = []
     for first, last in stretches(mask):
         t0, t1 = float(times[first]), float(times[last])

@@ -20,9 +20,9 @@ Fixtures and heavy furniture (a dining table, a bench, a traffic light ...) are 
 way: they do not move by themselves, so a track voted one of them that stays in place is the
 motion of someone or something at it (or of the camera passing it), and gets no table or bench
 sound, and one that grows or shrinks in place is the camera moving in or out, where a vehicle
-that does is coming closer or going away. Travel is measured in the scene, not on screen: the camera's pan (the analysis's camera
-path) is taken out of the track's centre first, so a car the camera follows travels, and a table
-the camera pans past does not.
+that does is coming closer or going away. Travel is measured in the scene, not on screen: the
+camera's pan (the analysis's camera path) is taken out of the track's centre first, so a car
+the camera follows travels, and a table the camera pans past does not.
 """
 
 from __future__ import annotations
