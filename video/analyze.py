@@ -32,7 +32,7 @@ from video.dissolves import Dissolve, DissolveConfig, DissolveDetector, split_at
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
-from video.motion import MotionConfig, MotionDetector
+from video.motion import MotionConfig, MotionDetector, camera_factor, shrink
 from video.motion import Prepared as MotionPrepared
 from video.reader import VideoFrame, VideoReader, read_ahead
 from video.recognize import (
@@ -46,6 +46,7 @@ from video.recognize import (
     vote_tracks,
 )
 from video.split_groups import split_groups
+from video.struck import Launch, RestWatch, StruckConfig, attach_launches
 from video.tracker import Tracker, TrackerConfig, finalize_tracks, label_for, paired_iou, saliency
 
 
@@ -66,7 +67,8 @@ class AnalysisConfig:
     followed by their detections instead of their motion blobs (video.detection_tracks;
     recognized analyses only). footsteps: steps of people from their pose (video.footsteps;
     applied by model.detector.event_detection.analyze_with_events, which has the file for its
-    second pass).
+    second pass). struck: objects at rest set moving get an onset event where they left
+    (video.struck; `StruckConfig(enabled=False)` turns it off).
     """
 
     max_side: int = 480
@@ -83,6 +85,7 @@ class AnalysisConfig:
     split_groups: bool = True
     detection_tracks: DetectionTrackConfig = field(default_factory=DetectionTrackConfig)
     footsteps: FootstepConfig = field(default_factory=FootstepConfig)
+    struck: StruckConfig = field(default_factory=StruckConfig)
 
     def __post_init__(self) -> None:
         if self.max_side < 64:
@@ -110,6 +113,8 @@ class _Pass:
         self.config = config
         fps = float(info.fps)
         self.motion = MotionDetector(fps, config=config.motion)
+        self.rest = RestWatch(fps, config=config.struck) if config.struck.enabled else None
+        self._grays: dict[int, tuple[np.ndarray, float]] = {}
         self.tracker = self._new_tracker()
         self.cuts = CutDetector(config.cuts) if config.detect_cuts else None
         self.dissolves = DissolveDetector(fps, config.dissolves) \
@@ -177,15 +182,36 @@ class _Pass:
         if any(abs(frame.time - t) < 1e-6 for t in self.cut_times) and frame.index > 0:
             self._end_segment()
             self.cut_frames.append(frame.index)
+        if self.rest is not None:
+            self._grays[frame.index] = self._rest_gray(prepared)
         for index, boxes in self.motion.push(frame.image, frame.index, frame.scale,
                                              prepared=prepared.motion):
-            self.tracker.update(index, boxes)
+            self._boxes(index, boxes)
+
+    def _rest_gray(self, prepared: _Prepared) -> tuple[np.ndarray, float]:
+        """The small gray picture the rest watch matches in (the camera-motion one, made here
+        when camera motion is off) and its px per source px."""
+        image, gray = prepared.frame.image, prepared.motion.small_gray
+        if not gray.size:
+            gray = shrink(image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY),
+                          camera_factor(image.shape, self.config.motion))
+        return gray, prepared.frame.scale * gray.shape[1] / image.shape[1]
+
+    def _boxes(self, index: int, boxes: np.ndarray) -> None:
+        """The motion boxes of one frame, to the tracker and the rest watch."""
+        self.tracker.update(index, boxes)
+        if self.rest is not None:
+            gray, to_gray = self._grays.pop(index)
+            self.rest.update(index, boxes, gray, to_gray=to_gray, pan=self.motion.camera[index])
 
     def _end_segment(self) -> None:
         for index, boxes in self.motion.flush():
-            self.tracker.update(index, boxes)
+            self._boxes(index, boxes)
         self.tracks.extend(self.tracker.finish())
         self.motion.reset()
+        if self.rest is not None:
+            self.rest.reset()
+            self._grays.clear()
         self.tracker = self._new_tracker()
 
 
@@ -229,7 +255,8 @@ Reread = Callable[[Sequence[int]], Iterable[VideoFrame]]
 def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             barriers: list[int], camera: np.ndarray,
             sampler: FrameSampler | None = None,
-            reread: Reread | None = None) -> tuple[tuple[Track, ...], dict[str, int]]:
+            reread: Reread | None = None,
+            launches: Sequence[Launch] = ()) -> tuple[tuple[Track, ...], dict[str, int]]:
     """Link and clean tracks, detect their events, label them (recognized classes when a
     sampler ran, else box shapes; `reread`, frames by index at the analysis size, lets the
     recognizer look again where it was undecided), drop clutter and merge background motion
@@ -281,6 +308,8 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             done = sorted(result.objects, key=lambda t: int(t.frames[0]))
             extra.update({"dropped_clutter": result.dropped, "dropped_parts": result.parts,
                           "merged_ambience": result.merged})
+    if launches:
+        done = attach_launches(done, launches, info=info, config=config.struck)
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))
@@ -329,7 +358,8 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
         raise
     report(progress, 0.96, "linking tracks and finding events")
     objects, extra = _finish(raw, info, config, state.cut_frames,
-                             _camera_path(state.motion.camera), sampler, reread)
+                             _camera_path(state.motion.camera), sampler, reread,
+                             state.rest.launches if state.rest is not None else ())
     report(progress, 1.0, f"{len(objects)} objects")
     if state.found_dissolves:
         extra["dissolves"] = len(state.found_dissolves)

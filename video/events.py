@@ -76,7 +76,7 @@ def _crossing(before: tuple[float, float], slope_b: float, after: tuple[float, f
     return float(min(max(t, low), high))
 
 
-def _event_time(info: VideoInfo, frame_pos: float) -> float:
+def event_time(info: VideoInfo, frame_pos: float) -> float:
     """Seconds at a fractional frame position (follows VFR frame times when present)."""
     k = int(np.floor(frame_pos))
     frac = frame_pos - k
@@ -185,7 +185,7 @@ def _impact_event(k: int, dv: np.ndarray, c: np.ndarray, frames: np.ndarray,
     slope_a = (y[k + 1 + m] - y[k + 1]) / m
     pos = _crossing((k, y[k]), slope_b, (k + 1, y[k + 1]), slope_a, k - 0.5, k + 1.5)
     strength = float(np.linalg.norm(dv)) * float(info.fps) / (IMPACT_STRENGTH_REF * info.height)
-    return Event(time=_event_time(info, frames[0] + pos), strength=min(1.0, strength),
+    return Event(time=event_time(info, frames[0] + pos), strength=min(1.0, strength),
                  kind="impact")
 
 
@@ -224,7 +224,7 @@ def detect_steps(track: Track, info: VideoInfo, *,
     events = []
     for k in peaks:
         pos = _cusp_position(top, k) if 1 <= k < len(top) - 1 else float(k)
-        events.append(Event(time=_event_time(info, frames[0] + pos), strength=strength,
+        events.append(Event(time=event_time(info, frames[0] + pos), strength=strength,
                             kind="step"))
     return tuple(_merge_close(events, config.min_gap_seconds))
 

@@ -1,0 +1,368 @@
+"""Objects at rest set moving: the onset of a struck, flicked, kicked or picked-up object.
+
+A box tracker sees such a contact late or not at all: an object at rest is (or soon becomes) part
+of the background, and at the contact it merges with whatever struck it into one motion blob; its
+own track starts only once it has left that blob, frames later. The picture shows the moment
+plainly, though: the object stops being where it rested.
+
+`RestWatch` runs beside the motion detector. A small box that holds still for `rest_seconds`
+(in the scene: the camera's pan is taken out) is an object at rest; its gray picture is kept as
+a template, and every later frame the template is matched at its home (moved with the camera).
+While it matches, the object is there. When it stops matching while a moving blob touches the
+home, and the home then holds still looking different (the object has gone; a mover passing
+over it would keep changing it, or uncover it again), the object was set moving between the
+last frame it matched and the first it did not: that midpoint is the onset (`Launch`).
+
+`attach_launches` gives each launch, as an "onset" event, to the track that carries the object
+away: one whose box overlaps the home in the frames after the onset. Things that move by
+themselves (people, animals, vehicles) starting off get no onset: nothing struck them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from video.base.tracks import Event, Track, VideoInfo
+from video.events import event_time
+
+ONSET = "onset"
+# classes that start moving by themselves: their start is not a contact
+SELF_PROPELLED = frozenset({"person", "car", "bus", "truck", "motorcycle", "train", "bicycle",
+                            "dog", "cat", "horse", "cow", "sheep", "bird", "elephant", "bear",
+                            "zebra", "giraffe", "airplane", "boat"})
+
+
+@dataclass(frozen=True)
+class StruckConfig:
+    """Options of the rest watch (sizes relative to the frame's longer side).
+
+    rest_seconds: how long a box must hold still to be an object at rest. still_iou: the overlap
+    (in the scene) with its earlier boxes that counts as still. min_size / max_size: the rest
+    box's shorter / longer side limits (small things are struck; a whole region is not).
+    min_contrast: a template flatter than this (gray levels, standard deviation) cannot be told
+    from the floor it lies on. hold / gone: the template's normalized correlation at home above
+    which the object is there, below which it has left. confirm_seconds: how long the home must
+    then look different, and still_level: how little (mean gray difference over 2 frames) it may
+    change by then: the object has gone, not a mover passing over it. touch: how close (of the
+    rest box's size) a moving blob must come for the object to have been touched.
+    sudden_seconds: the object must go from matching well to gone within this long (a hit); one
+    that fades out slower was pushed or slid off (no onset). max_wait_s:
+    an object whose home keeps changing this long after it left is forgotten unclaimed.
+    forget_seconds: an object at rest is forgotten this long after it was last seen.
+    max_watched: at most this many objects are watched at once (the oldest are forgotten).
+    strength: the onset event's strength. carry_gap: how far (in rest box sizes) the track that
+    carries the object away may be from its home just after the onset.
+    """
+
+    enabled: bool = True
+    rest_seconds: float = 0.25
+    still_iou: float = 0.8
+    min_size: float = 0.03
+    max_size: float = 0.3
+    min_contrast: float = 6.0
+    hold: float = 0.8
+    gone: float = 0.5
+    confirm_seconds: float = 0.2
+    still_level: float = 6.0
+    touch: float = 0.25
+    sudden_seconds: float = 0.07
+    max_wait_s: float = 1.0
+    carry_gap: float = 1.0
+    forget_seconds: float = 30.0
+    max_watched: int = 16
+    strength: float = 0.7
+
+    def __post_init__(self) -> None:
+        for name in ("rest_seconds", "confirm_seconds", "max_wait_s", "forget_seconds",
+                     "min_contrast", "still_level", "touch", "sudden_seconds", "carry_gap"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("still_iou", "hold", "gone", "strength"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
+        if not 0.0 < self.min_size <= self.max_size <= 1.0:
+            raise ValueError("sizes need 0 < min_size <= max_size <= 1")
+        if self.gone > self.hold:
+            raise ValueError("gone must not exceed hold")
+        if self.max_watched < 1:
+            raise ValueError(f"max_watched must be >= 1, got {self.max_watched}")
+
+
+@dataclass(frozen=True)
+class Launch:
+    """An object at rest set moving: when (`position`, a fractional frame index: midway between
+    the last frame it was at rest and `frame`, the first it was gone), and where it rested
+    (`box`, source pixels, on the screen at `frame`)."""
+
+    position: float
+    frame: int
+    box: tuple[float, float, float, float]
+
+
+@dataclass(eq=False)
+class _Resting:
+    box: np.ndarray            # screen box (gray px) where it last matched
+    template: np.ndarray       # gray picture of it at rest
+    seen: int                  # last frame it matched well (>= hold)
+    there: int                 # last frame it still matched at all (>= gone)
+    left: int | None = None    # first frame it no longer matched (< gone)
+    touched: bool = False      # a moving blob touched it when it left
+    crops: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=3))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of box `a` (4,) with each of `b` (n, 4)."""
+    b = b.reshape(-1, 4)
+    ix = np.minimum(a[2], b[:, 2]) - np.maximum(a[0], b[:, 0])
+    iy = np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1])
+    inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    return np.asarray(inter / np.maximum(area, 1e-9))
+
+
+def _crop(gray: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray | None:
+    """gray[y:y+h, x:x+w], or None where that is not wholly on screen."""
+    rows, cols = gray.shape[:2]
+    if x < 0 or y < 0 or x + w > cols or y + h > rows or w < 4 or h < 4:
+        return None
+    return gray[y:y + h, x:x + w]
+
+
+def _pad(width: int, height: int) -> int:
+    """How far around its place (gray px) an object at rest is looked for."""
+    return max(2, int(round(0.15 * min(width, height))))
+
+
+def _corner(box: np.ndarray) -> tuple[int, int]:
+    return int(round(box[0])), int(round(box[1]))
+
+
+class RestWatch:
+    """Streaming: `update` every analysed frame in order with its motion boxes; `launches`
+    holds what was found. `reset` at a cut (nothing rests across one)."""
+
+    def __init__(self, fps: float, *, config: StruckConfig = StruckConfig()) -> None:
+        self.fps = float(fps)
+        self.config = config
+        self.launches: list[Launch] = []
+        self._rest_frames = max(2, round(config.rest_seconds * self.fps))
+        self._confirm = max(1, round(config.confirm_seconds * self.fps))
+        self._sudden = max(1, round(config.sudden_seconds * self.fps))
+        self._max_wait = max(self._confirm, round(config.max_wait_s * self.fps))
+        self._forget = max(1, round(config.forget_seconds * self.fps))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything at rest (a new shot)."""
+        self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self._rest_frames)
+        self._resting: list[_Resting] = []
+        self._offset: np.ndarray | None = None
+
+    def update(self, index: int, boxes: np.ndarray, gray: np.ndarray, *, to_gray: float,
+               pan: np.ndarray) -> None:
+        """One frame: its motion boxes (source px), its gray picture, `to_gray` (gray px per
+        source px) and the camera's cumulative pan at it (source px)."""
+        offset = np.tile(np.asarray(pan, np.float64) * to_gray, 2)
+        moved = offset - self._offset if self._offset is not None else np.zeros(4)
+        self._offset = offset
+        screen = np.asarray(boxes, np.float64).reshape(-1, 4) * to_gray
+        for entry in list(self._resting):
+            self._look(entry, index, gray, screen, moved, to_gray)
+        self._find_resting(index, screen, gray, offset)
+        self._history.append((screen, offset))
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _still(self, box: np.ndarray, offset: np.ndarray) -> bool:
+        """Whether `box` was there on each of the last frames: in the scene (the camera's pan
+        taken out) or on the screen (the pan estimate can be wrong where the picture has few
+        corners, or is fooled by what moves in it)."""
+        iou = self.config.still_iou
+        scene = all(len(past) and _iou(box - offset, past - was).max() >= iou
+                    for past, was in self._history)
+        return scene or all(len(past) and _iou(box, past).max() >= iou
+                            for past, _ in self._history)
+
+    def _find_resting(self, index: int, screen: np.ndarray, gray: np.ndarray,
+                      offset: np.ndarray) -> None:
+        """New objects at rest: boxes of a fitting size still over the last `rest_seconds`."""
+        if len(self._history) < self._rest_frames:
+            return
+        cfg = self.config
+        side = max(gray.shape[:2])
+        for box in screen:
+            w, h = box[2] - box[0], box[3] - box[1]
+            if min(w, h) < cfg.min_size * side or max(w, h) > cfg.max_size * side:
+                continue
+            if any(_iou(box, e.box).max() > 0.3 for e in self._resting) or \
+                    not self._still(box, offset):
+                continue
+            x, y = _corner(box)
+            tw, th = int(round(w)), int(round(h))
+            pad = _pad(tw, th)
+            template = _crop(gray, x, y, tw, th)
+            if template is None or float(template.std()) < cfg.min_contrast or \
+                    _crop(gray, x - pad, y - pad, tw + 2 * pad, th + 2 * pad) is None:
+                continue        # flat, or too near the edge to be looked for around its place
+            self._resting.append(_Resting(box.copy(), template.astype(np.float32), index, index))
+        if len(self._resting) > cfg.max_watched:
+            self._resting = sorted(self._resting, key=lambda e: e.seen)[-cfg.max_watched:]
+
+    def _match(self, entry: _Resting, gray: np.ndarray, moved: np.ndarray
+               ) -> tuple[float, np.ndarray] | None:
+        """Best normalized correlation of the template near where it was (searched around both
+        its last place and that place moved with the camera) and the box there; None off
+        screen."""
+        th, tw = entry.template.shape
+        pad = _pad(tw, th)
+        a, b = entry.box, entry.box + moved
+        x0 = int(np.floor(min(a[0], b[0]))) - pad
+        y0 = int(np.floor(min(a[1], b[1]))) - pad
+        x1 = int(np.ceil(max(a[0], b[0]))) + tw + pad
+        y1 = int(np.ceil(max(a[1], b[1]))) + th + pad
+        window = _crop(gray, x0, y0, x1 - x0, y1 - y0)
+        if window is None:
+            return None
+        scores = cv2.matchTemplate(window.astype(np.float32), entry.template,
+                                   cv2.TM_CCOEFF_NORMED)
+        _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+        return float(best), np.array([x0 + bx, y0 + by, x0 + bx + tw, y0 + by + th], np.float64)
+
+    def _look(self, entry: _Resting, index: int, gray: np.ndarray, screen: np.ndarray,
+              moved: np.ndarray, to_gray: float) -> None:
+        """Match one object at rest near its place; note when it leaves, confirm it has gone."""
+        cfg = self.config
+        found = self._match(entry, gray, moved)
+        if found is None:
+            self._resting.remove(entry)       # pushed off screen by the camera
+            return
+        score, place = found
+        if score >= cfg.hold:
+            entry.box, entry.seen, entry.there = place, index, index
+            entry.left, entry.touched = None, False
+            entry.crops.clear()
+            return
+        if score >= cfg.gone and entry.left is None:
+            entry.there = index
+        if index - entry.seen > self._forget:
+            self._resting.remove(entry)
+            return
+        if entry.left is None:
+            if score < cfg.gone:
+                entry.left = index
+                entry.touched = self._touched(entry.box + moved, screen)
+            else:
+                return
+        entry.box = entry.box + moved
+        x, y = _corner(entry.box)
+        current = _crop(gray, x, y, *entry.template.shape[::-1])
+        if current is None:
+            self._resting.remove(entry)
+            return
+        entry.crops.append(current.astype(np.float32))
+        waited = index - entry.left
+        if waited >= self._confirm and score < cfg.gone and len(entry.crops) == 3 and \
+                float(np.abs(entry.crops[-1] - entry.crops[0]).mean()) < cfg.still_level:
+            if entry.touched and entry.left - entry.seen <= self._sudden:
+                box = tuple(float(v) / to_gray for v in entry.box)
+                self.launches.append(Launch(position=(entry.there + entry.left) / 2,
+                                            frame=entry.left, box=box))  # type: ignore[arg-type]
+            self._resting.remove(entry)
+        elif waited > self._max_wait:
+            self._resting.remove(entry)
+
+    def _touched(self, home: np.ndarray, screen: np.ndarray) -> bool:
+        """Whether a moving blob (not the object's own still box) reaches the home."""
+        if not len(screen):
+            return False
+        size = float(min(home[2] - home[0], home[3] - home[1]))
+        reach = self.config.touch * size
+        grown = home + np.array([-reach, -reach, reach, reach])
+        ix = np.minimum(grown[2], screen[:, 2]) - np.maximum(grown[0], screen[:, 0])
+        iy = np.minimum(grown[3], screen[:, 3]) - np.maximum(grown[1], screen[:, 1])
+        meets = (ix > 0) & (iy > 0)
+        own = _iou(home, screen) >= self.config.still_iou
+        return bool(np.any(meets & ~own))
+
+
+def attach_launches(tracks: Sequence[Track], launches: Sequence[Launch], *, info: VideoInfo,
+                    config: StruckConfig = StruckConfig()) -> list[Track]:
+    """`tracks` with an onset event for each launch on the track that carries the object away:
+    of the tracks that are not self-propelled, the one nearest the home in the frames just after
+    the onset (within `carry_gap` home sizes; the struck object's own track often starts a few
+    frames late, beside the home). A launch whose object rested under a self-propelled thing (a
+    person standing, a parked car), or that no track carries, is dropped."""
+    events: dict[int, list[Event]] = {}
+    after = max(1, round(config.confirm_seconds * float(info.fps)))
+    for launch in launches:
+        home = np.asarray(launch.box, np.float64)
+        if _rested_under_mover(tracks, home, launch.frame):
+            continue
+        near = [(_gap(t, home, launch.frame, launch.frame + after), i)
+                for i, t in enumerate(tracks) if t.label not in SELF_PROPELLED]
+        near = [(g, i) for g, i in near if g <= config.carry_gap]
+        if not near:
+            continue
+        best = min(near)[1]
+        if _part_of(tracks[best], home, launch.frame):
+            continue
+        events.setdefault(best, []).append(Event(time=event_time(info, launch.position),
+                                                 strength=config.strength, kind=ONSET))
+    out = list(tracks)
+    for i, added in events.items():
+        track = out[i]
+        merged = sorted([*track.events, *added], key=lambda e: e.time)
+        out[i] = track.with_changes(events=tuple(merged))
+    return out
+
+
+def _gap(track: Track, home: np.ndarray, first: int, last: int) -> float:
+    """The smallest gap (in home sizes; 0 where they overlap) between the track's box and
+    `home` on frames first..last (inf when the track is not on screen then)."""
+    frames = np.asarray(track.frames)
+    on = (frames >= first) & (frames <= last)
+    if not on.any():
+        return float("inf")
+    boxes = np.asarray(track.boxes, np.float64)[on]
+    dx = np.maximum(boxes[:, 0] - home[2], home[0] - boxes[:, 2])
+    dy = np.maximum(boxes[:, 1] - home[3], home[1] - boxes[:, 3])
+    size = max(float(min(home[2] - home[0], home[3] - home[1])), 1e-9)
+    return float(np.maximum(np.maximum(dx, dy), 0.0).min() / size)
+
+
+def _rested_under_mover(tracks: Sequence[Track], home: np.ndarray, frame: int) -> bool:
+    """Whether a self-propelled track's box held the home just before the onset (the thing at
+    rest was a person standing or a vehicle waiting, not an object)."""
+    for track in tracks:
+        if track.label in SELF_PROPELLED:
+            boxes = _boxes_before(track, frame)
+            if len(boxes) and _iou(home, boxes).max() >= 0.5:
+                return True
+    return False
+
+
+def _part_of(track: Track, home: np.ndarray, frame: int, *, cover: float = 0.8,
+             larger: float = 4.0) -> bool:
+    """Whether the track's box held `home` (at least `cover` of it) just before `frame` while
+    being at least `larger` times its area."""
+    boxes = _boxes_before(track, frame)
+    if not len(boxes):
+        return False
+    ix = np.minimum(home[2], boxes[:, 2]) - np.maximum(home[0], boxes[:, 0])
+    iy = np.minimum(home[3], boxes[:, 3]) - np.maximum(home[1], boxes[:, 1])
+    area = max(float((home[2] - home[0]) * (home[3] - home[1])), 1e-9)
+    inside = np.clip(ix, 0, None) * np.clip(iy, 0, None) / area
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return bool(np.any((inside >= cover) & (areas >= larger * area)))
+
+
+def _boxes_before(track: Track, frame: int, span: int = 3) -> np.ndarray:
+    """The track's boxes on the `span` frames before `frame`."""
+    frames = np.asarray(track.frames)
+    on = (frames >= frame - span) & (frames < frame)
+    return np.asarray(track.boxes, np.float64)[on]
