@@ -28,13 +28,15 @@ import cv2
 import numpy as np
 
 from video.base.tracks import Event, Track, VideoInfo
+from video.clutter import AMBIENCE
 from video.events import event_time
 
 ONSET = "onset"
-# classes that start moving by themselves: their start is not a contact
+# classes (and box-shape labels) that start moving by themselves: their start is not a contact
 SELF_PROPELLED = frozenset({"person", "car", "bus", "truck", "motorcycle", "train", "bicycle",
                             "dog", "cat", "horse", "cow", "sheep", "bird", "elephant", "bear",
-                            "zebra", "giraffe", "airplane", "boat"})
+                            "zebra", "giraffe", "airplane", "boat", "walker", "vehicle"})
+
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class RestWatch:
         self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self._rest_frames)
         self._resting: list[_Resting] = []
         self._offset: np.ndarray | None = None
+        self._before = np.zeros((0, 4))    # the previous frame's boxes (gray px, its screen)
 
     def update(self, index: int, boxes: np.ndarray, gray: np.ndarray, *, to_gray: float,
                pan: np.ndarray) -> None:
@@ -172,9 +175,10 @@ class RestWatch:
         self._offset = offset
         screen = np.asarray(boxes, np.float64).reshape(-1, 4) * to_gray
         for entry in list(self._resting):
-            self._look(entry, index, gray, screen, moved, to_gray)
+            self._look(entry, index, gray, moved, to_gray)
         self._find_resting(index, screen, gray, offset)
         self._history.append((screen, offset))
+        self._before = screen
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -233,8 +237,8 @@ class RestWatch:
         _, best, _, (bx, by) = cv2.minMaxLoc(scores)
         return float(best), np.array([x0 + bx, y0 + by, x0 + bx + tw, y0 + by + th], np.float64)
 
-    def _look(self, entry: _Resting, index: int, gray: np.ndarray, screen: np.ndarray,
-              moved: np.ndarray, to_gray: float) -> None:
+    def _look(self, entry: _Resting, index: int, gray: np.ndarray, moved: np.ndarray,
+              to_gray: float) -> None:
         """Match one object at rest near its place; note when it leaves, confirm it has gone."""
         cfg = self.config
         found = self._match(entry, gray, moved)
@@ -255,7 +259,7 @@ class RestWatch:
         if entry.left is None:
             if score < cfg.gone:
                 entry.left = index
-                entry.touched = self._touched(entry.box + moved, screen)
+                entry.touched = self._touched(entry.box)
             else:
                 return
         entry.box = entry.box + moved
@@ -276,8 +280,10 @@ class RestWatch:
         elif waited > self._max_wait:
             self._resting.remove(entry)
 
-    def _touched(self, home: np.ndarray, screen: np.ndarray) -> bool:
-        """Whether a moving blob (not the object's own still box) reaches the home."""
+    def _touched(self, home: np.ndarray) -> bool:
+        """Whether a moving blob (not the object's own still box) reached the home on the frame
+        before it left (on the frame it leaves, its own moving blob would count)."""
+        screen = self._before
         if not len(screen):
             return False
         size = float(min(home[2] - home[0], home[3] - home[1]))
@@ -304,11 +310,16 @@ def attach_launches(tracks: Sequence[Track], launches: Sequence[Launch], *, info
         if _rested_under_mover(tracks, home, launch.frame):
             continue
         near = [(_gap(t, home, launch.frame, launch.frame + after), i)
-                for i, t in enumerate(tracks) if t.label not in SELF_PROPELLED]
+                for i, t in enumerate(tracks)
+                if t.label not in SELF_PROPELLED and t.label != AMBIENCE]
         near = [(g, i) for g, i in near if g <= config.carry_gap]
         if not near:
             continue
-        best = min(near)[1]
+        # the nearest; of equally near ones, the one most like the object (a striker's blob
+        # may lie over the home as well)
+        closest = min(g for g, _ in near)
+        best = max((i for g, i in near if g == closest),
+                   key=lambda i: _best_iou(tracks[i], home, launch.frame, launch.frame + after))
         if _part_of(tracks[best], home, launch.frame):
             continue
         events.setdefault(best, []).append(Event(time=event_time(info, launch.position),
@@ -321,14 +332,24 @@ def attach_launches(tracks: Sequence[Track], launches: Sequence[Launch], *, info
     return out
 
 
+def _during(track: Track, first: int, last: int) -> np.ndarray:
+    """The track's boxes on frames first..last."""
+    frames = np.asarray(track.frames)
+    return np.asarray(track.boxes, np.float64)[(frames >= first) & (frames <= last)]
+
+
+def _best_iou(track: Track, home: np.ndarray, first: int, last: int) -> float:
+    """The track's best overlap with `home` on frames first..last."""
+    boxes = _during(track, first, last)
+    return float(_iou(home, boxes).max()) if len(boxes) else 0.0
+
+
 def _gap(track: Track, home: np.ndarray, first: int, last: int) -> float:
     """The smallest gap (in home sizes; 0 where they overlap) between the track's box and
     `home` on frames first..last (inf when the track is not on screen then)."""
-    frames = np.asarray(track.frames)
-    on = (frames >= first) & (frames <= last)
-    if not on.any():
+    boxes = _during(track, first, last)
+    if not len(boxes):
         return float("inf")
-    boxes = np.asarray(track.boxes, np.float64)[on]
     dx = np.maximum(boxes[:, 0] - home[2], home[0] - boxes[:, 2])
     dy = np.maximum(boxes[:, 1] - home[3], home[1] - boxes[:, 3])
     size = max(float(min(home[2] - home[0], home[3] - home[1])), 1e-9)
@@ -363,6 +384,4 @@ def _part_of(track: Track, home: np.ndarray, frame: int, *, cover: float = 0.8,
 
 def _boxes_before(track: Track, frame: int, span: int = 3) -> np.ndarray:
     """The track's boxes on the `span` frames before `frame`."""
-    frames = np.asarray(track.frames)
-    on = (frames >= frame - span) & (frames < frame)
-    return np.asarray(track.boxes, np.float64)[on]
+    return _during(track, frame - span, frame - 1)
