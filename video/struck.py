@@ -30,6 +30,7 @@ import numpy as np
 from video.base.tracks import Event, Track, VideoInfo
 from video.clutter import AMBIENCE
 from video.events import event_time
+from video.tracker import box_areas, intersection_matrix, iou_matrix
 
 ONSET = "onset"
 # classes (and box-shape labels) that start moving by themselves: their start is not a contact
@@ -117,14 +118,9 @@ class _Resting:
     crops: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=3))
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of box `a` (4,) with each of `b` (n, 4)."""
-    b = b.reshape(-1, 4)
-    ix = np.minimum(a[2], b[:, 2]) - np.maximum(a[0], b[:, 0])
-    iy = np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1])
-    inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
-    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
-    return np.asarray(inter / np.maximum(area, 1e-9))
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of `box` (4,) with each of `boxes` (n, 4)."""
+    return iou_matrix(box[None], boxes)[0]
 
 
 def _crop(gray: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray | None:
@@ -289,9 +285,7 @@ class RestWatch:
         size = float(min(home[2] - home[0], home[3] - home[1]))
         reach = self.config.touch * size
         grown = home + np.array([-reach, -reach, reach, reach])
-        ix = np.minimum(grown[2], screen[:, 2]) - np.maximum(grown[0], screen[:, 0])
-        iy = np.minimum(grown[3], screen[:, 3]) - np.maximum(grown[1], screen[:, 1])
-        meets = (ix > 0) & (iy > 0)
+        meets = intersection_matrix(grown[None], screen)[0] > 0
         own = _iou(home, screen) >= self.config.still_iou
         return bool(np.any(meets & ~own))
 
@@ -374,11 +368,9 @@ def _part_of(track: Track, home: np.ndarray, frame: int, *, cover: float = 0.8,
     boxes = _boxes_before(track, frame)
     if not len(boxes):
         return False
-    ix = np.minimum(home[2], boxes[:, 2]) - np.maximum(home[0], boxes[:, 0])
-    iy = np.minimum(home[3], boxes[:, 3]) - np.maximum(home[1], boxes[:, 1])
-    area = max(float((home[2] - home[0]) * (home[3] - home[1])), 1e-9)
-    inside = np.clip(ix, 0, None) * np.clip(iy, 0, None) / area
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    area = max(float(box_areas(home[None])[0]), 1e-9)
+    inside = intersection_matrix(home[None], boxes)[0] / area
+    areas = box_areas(boxes)
     return bool(np.any((inside >= cover) & (areas >= larger * area)))
 
 
