@@ -202,7 +202,8 @@ class _Pass:
         self.tracker.update(index, boxes)
         if self.rest is not None:
             gray, to_gray = self._grays.pop(index)
-            self.rest.update(index, boxes, gray, to_gray=to_gray, pan=self.motion.camera[index])
+            self.rest.update(index, boxes, gray, to_gray=to_gray, pan=self.motion.camera[index],
+                             ghosts=self.motion.ghosts.pop(index, None))
 
     def _end_segment(self) -> None:
         for index, boxes in self.motion.flush():

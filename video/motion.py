@@ -477,6 +477,9 @@ class MotionDetector:
         # cumulative camera translation (source px) at each pushed frame: where a point of the
         # scene has moved to on screen since the start, used to tell object motion from panning
         self.camera: dict[int, np.ndarray] = {}
+        # ghost boxes (source px) of the frames that had any: old places of objects that had
+        # become background and left; a consumer (video.struck) pops them as it goes
+        self.ghosts: dict[int, np.ndarray] = {}
         self._pan = np.zeros(2)
         self.reset()
 
@@ -620,6 +623,8 @@ class MotionDetector:
         ghosts = self._ghosts(image, background, mask, threshold)
         if ghosts is not None:
             mask &= 1 - ghosts
+            self.ghosts[item.index] = mask_boxes(ghosts, min_area_px=cfg.min_area * h * w,
+                                                 merge_gap_px=0.0) / item.scale
         boxes = mask_boxes(mask, min_area_px=cfg.min_area * h * w,
                            merge_gap_px=cfg.merge_gap * max(h, w))
         self._learn(image, mask, item.motion, threshold)

@@ -13,6 +13,13 @@ home, and the home then holds still looking different (the object has gone; a mo
 over it would keep changing it, or uncover it again), the object was set moving between the
 last frame it matched and the first it did not: that midpoint is the onset (`Launch`).
 
+An object that lay still from the start (or long before the watch could see it rest) is part of
+the background and has no motion box to be found resting by. When it leaves, the motion detector
+finds its old place as a ghost a few frames later; the watch keeps the last `memory_seconds` of
+frames, so it takes the object's picture from the oldest of them and replays them through the
+same test. It counts only if no motion box covered the place before it left (a hand or a tool
+that had rested in view and moves on is not an object of the background set moving).
+
 `attach_launches` gives each launch, as an "onset" event, to the track that carries the object
 away: one whose box overlaps the home in the frames after the onset. Things that move by
 themselves (people, animals, vehicles) starting off get no onset: nothing struck them.
@@ -56,6 +63,8 @@ class StruckConfig:
     sudden_seconds: the object must go from matching well to gone within this long (a hit); one
     that fades out slower was pushed or slid off (no onset). max_wait_s:
     an object whose home keeps changing this long after it left is forgotten unclaimed.
+    memory_seconds: how far back frames are kept, to watch an object of the background from
+    before it left once its ghost (its old place) is found.
     forget_seconds: an object at rest is forgotten this long after it was last seen.
     max_watched: at most this many objects are watched at once (the oldest are forgotten).
     strength: the onset event's strength. carry_gap: how far (in rest box sizes) the track that
@@ -75,6 +84,7 @@ class StruckConfig:
     touch: float = 0.25
     sudden_seconds: float = 0.07
     max_wait_s: float = 1.0
+    memory_seconds: float = 0.6
     carry_gap: float = 1.0
     forget_seconds: float = 30.0
     max_watched: int = 16
@@ -82,7 +92,8 @@ class StruckConfig:
 
     def __post_init__(self) -> None:
         for name in ("rest_seconds", "confirm_seconds", "max_wait_s", "forget_seconds",
-                     "min_contrast", "still_level", "touch", "sudden_seconds", "carry_gap"):
+                     "min_contrast", "still_level", "touch", "sudden_seconds", "carry_gap",
+                     "memory_seconds"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("still_iou", "hold", "gone", "strength"):
@@ -116,6 +127,16 @@ class _Resting:
     left: int | None = None    # first frame it no longer matched (< gone)
     touched: bool = False      # a moving blob touched it when it left
     crops: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=3))
+
+
+@dataclass(frozen=True, eq=False)
+class _Frame:
+    """A recent frame as the watch saw it (gray px, its own screen)."""
+
+    index: int
+    gray: np.ndarray
+    screen: np.ndarray
+    offset: np.ndarray
 
 
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -152,6 +173,7 @@ class RestWatch:
         self._confirm = max(1, round(config.confirm_seconds * self.fps))
         self._sudden = max(1, round(config.sudden_seconds * self.fps))
         self._max_wait = max(self._confirm, round(config.max_wait_s * self.fps))
+        self._memory = max(self._rest_frames + 4, round(config.memory_seconds * self.fps))
         self._forget = max(1, round(config.forget_seconds * self.fps))
         self.reset()
 
@@ -159,22 +181,25 @@ class RestWatch:
         """Forget everything at rest (a new shot)."""
         self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self._rest_frames)
         self._resting: list[_Resting] = []
-        self._offset: np.ndarray | None = None
-        self._before = np.zeros((0, 4))    # the previous frame's boxes (gray px, its screen)
+        self._recent: deque[_Frame] = deque(maxlen=self._memory)
 
     def update(self, index: int, boxes: np.ndarray, gray: np.ndarray, *, to_gray: float,
-               pan: np.ndarray) -> None:
+               pan: np.ndarray, ghosts: np.ndarray | None = None) -> None:
         """One frame: its motion boxes (source px), its gray picture, `to_gray` (gray px per
-        source px) and the camera's cumulative pan at it (source px)."""
+        source px), the camera's cumulative pan at it (source px), and the ghosts the motion
+        detector found in it (source px: places that objects of the background have left)."""
         offset = np.tile(np.asarray(pan, np.float64) * to_gray, 2)
-        moved = offset - self._offset if self._offset is not None else np.zeros(4)
-        self._offset = offset
         screen = np.asarray(boxes, np.float64).reshape(-1, 4) * to_gray
-        for entry in list(self._resting):
-            self._look(entry, index, gray, moved, to_gray)
+        before = self._recent[-1] if self._recent else _Frame(index, gray, np.zeros((0, 4)),
+                                                                offset)
+        self._recent.append(_Frame(index, gray, screen, offset))
+        self._resting = [e for e in self._resting
+                         if self._look(e, index, gray, offset - before.offset, to_gray,
+                                       before.screen)]
+        for ghost in np.asarray(ghosts if ghosts is not None else (), np.float64).reshape(-1, 4):
+            self._from_ghost(ghost * to_gray, to_gray)
         self._find_resting(index, screen, gray, offset)
         self._history.append((screen, offset))
-        self._before = screen
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -234,36 +259,33 @@ class RestWatch:
         return float(best), np.array([x0 + bx, y0 + by, x0 + bx + tw, y0 + by + th], np.float64)
 
     def _look(self, entry: _Resting, index: int, gray: np.ndarray, moved: np.ndarray,
-              to_gray: float) -> None:
-        """Match one object at rest near its place; note when it leaves, confirm it has gone."""
+              to_gray: float, before: np.ndarray) -> bool:
+        """Match one object at rest near its place; note when it leaves (`before`: the boxes of
+        the frame before, for the touch), confirm it has gone. False: forget it."""
         cfg = self.config
         found = self._match(entry, gray, moved)
         if found is None:
-            self._resting.remove(entry)       # pushed off screen by the camera
-            return
+            return False       # pushed off screen by the camera
         score, place = found
         if score >= cfg.hold:
             entry.box, entry.seen, entry.there = place, index, index
             entry.left, entry.touched = None, False
             entry.crops.clear()
-            return
+            return True
         if score >= cfg.gone and entry.left is None:
             entry.there = index
         if index - entry.seen > self._forget:
-            self._resting.remove(entry)
-            return
+            return False
         if entry.left is None:
-            if score < cfg.gone:
-                entry.left = index
-                entry.touched = self._touched(entry.box)
-            else:
-                return
+            if score >= cfg.gone:
+                return True
+            entry.left = index
+            entry.touched = self._touched(entry.box, before)
         entry.box = entry.box + moved
         x, y = _corner(entry.box)
         current = _crop(gray, x, y, *entry.template.shape[::-1])
         if current is None:
-            self._resting.remove(entry)
-            return
+            return False
         entry.crops.append(current.astype(np.float32))
         waited = index - entry.left
         if waited >= self._confirm and score < cfg.gone and len(entry.crops) == 3 and \
@@ -272,14 +294,58 @@ class RestWatch:
                 box = tuple(float(v) / to_gray for v in entry.box)
                 self.launches.append(Launch(position=(entry.there + entry.left) / 2,
                                             frame=entry.left, box=box))  # type: ignore[arg-type]
-            self._resting.remove(entry)
-        elif waited > self._max_wait:
-            self._resting.remove(entry)
+            return False
+        return waited <= self._max_wait
 
-    def _touched(self, home: np.ndarray) -> bool:
-        """Whether a moving blob (not the object's own still box) reached the home on the frame
-        before it left (on the frame it leaves, its own moving blob would count)."""
-        screen = self._before
+    def _from_ghost(self, ghost: np.ndarray, to_gray: float) -> None:
+        """An object that had become background (never seen moving before, or resting since
+        before the watch's memory) left `ghost` (gray px, this frame's screen): watch it from
+        the oldest remembered frame, where it was still there, up to this one."""
+        cfg = self.config
+        frames = list(self._recent)
+        w, h = ghost[2] - ghost[0], ghost[3] - ghost[1]
+        side = max(frames[-1].gray.shape[:2])
+        if len(frames) < self._rest_frames + 2 or min(w, h) < cfg.min_size * side or \
+                max(w, h) > cfg.max_size * side or \
+                any(_iou(ghost, e.box).max() > 0.3 for e in self._resting):
+            return
+        first = frames[0]
+        place = ghost - frames[-1].offset + first.offset
+        x, y = _corner(place)
+        template = _crop(first.gray, x, y, int(round(w)), int(round(h)))
+        if template is None or float(template.std()) < cfg.min_contrast:
+            return
+        entry = _Resting(place, template.astype(np.float32), first.index, first.index)
+        found = len(self.launches)
+        keep = True
+        for prev, frame in zip(frames[:-1], frames[1:], strict=True):
+            keep = self._look(entry, frame.index, frame.gray, frame.offset - prev.offset,
+                              to_gray, prev.screen)
+            if not keep:
+                break
+        left = entry.left if entry.left is not None else frames[-1].index
+        if not self._background_before(place - first.offset, frames, left - 1):
+            del self.launches[found:]      # it was (part of) something moving, not at rest
+        elif keep and entry.left is not None:
+            self._resting.append(entry)    # left but not yet confirmed gone: watch on
+
+    def _background_before(self, scene: np.ndarray, frames: Sequence[_Frame], until: int
+                           ) -> bool:
+        """Whether no motion box covered half the place (`scene`: the camera's pan taken out)
+        on the remembered frames before `until`: the object was part of the background, not
+        of a blob that moved (a hand or a tool that had rested in view and now moves on)."""
+        area = max(float(box_areas(scene[None])[0]), 1e-9)
+        for frame in frames:
+            if frame.index >= until or not len(frame.screen):
+                continue
+            cover = intersection_matrix((scene + frame.offset)[None], frame.screen)[0] / area
+            if cover.max() >= 0.5:
+                return False
+        return True
+
+    def _touched(self, home: np.ndarray, screen: np.ndarray) -> bool:
+        """Whether a moving blob of `screen` (the boxes of the frame before it left: on the frame
+        it leaves, its own moving blob would count), not its own still box, reached the home."""
         if not len(screen):
             return False
         size = float(min(home[2] - home[0], home[3] - home[1]))
@@ -288,7 +354,6 @@ class RestWatch:
         meets = intersection_matrix(grown[None], screen)[0] > 0
         own = _iou(home, screen) >= self.config.still_iou
         return bool(np.any(meets & ~own))
-
 
 def attach_launches(tracks: Sequence[Track], launches: Sequence[Launch], *, info: VideoInfo,
                     config: StruckConfig = StruckConfig()) -> list[Track]:

@@ -1,5 +1,6 @@
-"""Objects at rest set moving (video.struck): a textured disc that rests and is struck by a bar
-gets one onset at the strike, within a frame; a bar passing over it, a slow push and a disc that
+"""Objects at rest set moving (video.struck): a textured disc that rests (having rolled in, or
+lying there from the start, part of the background) and is struck by a bar gets one onset at the
+strike, within a frame; a bar passing over it, a slow push and a disc that
 leaves untouched get none; onsets go to the track that carries the object away, never to a
 self-propelled one, nor to a patch of something bigger."""
 
@@ -47,13 +48,14 @@ def _bar(img: np.ndarray, left: float, y: float) -> None:
     cv2.rectangle(img, (x0, y0), (x0 + BAR[0], y0 + BAR[1]), (40, 40, 45), -1)
 
 
-def _disc_at(case: str, i: int) -> tuple[float, float]:
-    """The disc's centre on frame i: it rolls in from the left and rests at HOME; after STRIKE
+def _disc_at(case: str, i: int, rest_at: int) -> tuple[float, float]:
+    """The disc's centre on frame i: it rolls in from the left and rests at HOME from frame
+    `rest_at` (0: it lies there from the start, and becomes background); after STRIKE
     it is knocked away ("strike"), pushed along slowly ("push"), or sets off by itself
     ("leaves"); under a passing bar ("pass") it stays."""
     x, y = HOME
-    if i < REST_AT:
-        return x - 2.0 * (REST_AT - i), y
+    if i < rest_at:
+        return x - 2.0 * (rest_at - i), y
     if i <= STRIKE or case == "pass":
         return HOME
     k = i - STRIKE
@@ -79,12 +81,12 @@ def _bar_left(case: str, i: int) -> float | None:
     return contact + 4.0 * abs(STRIKE - i)        # bounces back off the disc
 
 
-def _frames(case: str) -> Iterator[VideoFrame]:
+def _frames(case: str, rest_at: int = REST_AT) -> Iterator[VideoFrame]:
     rng = np.random.default_rng(7)
     background = _background(rng)
     for i in range(FRAMES):
         img = background.copy()
-        _disc(img, _disc_at(case, i))
+        _disc(img, _disc_at(case, i, rest_at))
         left = _bar_left(case, i)
         if left is not None:
             # in "pass" the bar is in front of the disc, a little above its centre
@@ -104,14 +106,16 @@ def _onsets(result: Analysis) -> list[float]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("rest_at", [REST_AT, 0], ids=["came to rest", "there from the start"])
 @pytest.mark.parametrize("case, found", [
     ("strike", True),   # knocked away by the bar: one onset at the contact
     ("pass", False),    # a bar passes over it: it is still there after
     ("push", False),    # pushed along slowly: followed, not a hit
     ("leaves", False),  # sets off with nothing touching it
 ])
-def test_a_struck_object_gets_one_onset_at_the_contact(case: str, found: bool) -> None:
-    result = analyze_frames(_frames(case), INFO, config=CONFIG)
+def test_a_struck_object_gets_one_onset_at_the_contact(case: str, found: bool,
+                                                       rest_at: int) -> None:
+    result = analyze_frames(_frames(case, rest_at), INFO, config=CONFIG)
     onsets = _onsets(result)
     if not found:
         assert onsets == []
@@ -187,6 +191,7 @@ def test_onsets_join_the_track_events_in_time_order() -> None:
     {"max_watched": 0},
     {"strength": -0.1},
     {"sudden_seconds": -0.01},
+    {"memory_seconds": -1.0},
 ])
 def test_bad_options_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
