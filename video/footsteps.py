@@ -358,7 +358,8 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
                    model: PoseModel, *, config: FootstepConfig = FootstepConfig(),
                    progress: ProgressFn | None = None) -> list[TrackPoses]:
     """Each track's poses at its sample frames, in one decoding pass over the frames that any
-    track needs (from the first needed frame to the last)."""
+    track needs (from the first needed frame to the last). A track that has missed so many
+    samples that its pose can no longer count (`min_found`) gets no more (None)."""
     wanted = [sample_frames(t, fps=float(info.fps), rate=config.rate,
                             min_speed=config.min_box_speed) for t in tracks]
     boxes = [dense_boxes(t) for t in tracks]
@@ -369,6 +370,10 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
     poses: list[dict[int, Pose]] = [{} for _ in tracks]
     # each track's last found body box (frame, x0 y0 x1 y1): the next crop follows the body
     follow: list[tuple[int, np.ndarray] | None] = [None] * len(tracks)
+    # samples a track may still miss before its pose cannot count (steps_from_poses's
+    # `min_found`): past that, its remaining crops are not estimated (its steps come from its
+    # box's bob whatever they would show)
+    spare = [len(frames) - config.min_found * len(frames) for frames in wanted]
     fps = float(info.fps)
     if needed:
         first, last = min(needed), max(needed)
@@ -379,8 +384,10 @@ def estimate_poses(path: str | os.PathLike[str], tracks: Sequence[Track], info: 
             # decoded in line: a read-ahead thread would take the core the model's second
             # thread uses (measured: 2.8 against 2.6 s for 400 crops of two walkers)
             for frame in pictures:
-                _poses_on(frame, needed[frame.index], boxes, follow, poses, model,
-                          fps=fps, config=config)
+                users = [i for i in needed[frame.index] if spare[i] >= 0]
+                _poses_on(frame, users, boxes, follow, poses, model, fps=fps, config=config)
+                for i in users:
+                    spare[i] -= poses[i][frame.index].score < config.min_score
                 report(progress, (frame.index - first + 1) / (last - first + 1),
                        f"poses: frame {frame.index + 1}/{info.frames}")
     return [TrackPoses(frames, tuple(poses[i].get(int(f)) for f in frames))

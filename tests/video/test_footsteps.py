@@ -396,9 +396,40 @@ def test_two_tracks_on_one_body_share_its_pose(walker_clip: tuple[Path, Analysis
         return estimate(*args, **kwargs)  # type: ignore[arg-type]
 
     model.estimate = counted  # type: ignore[method-assign]
-    config = FootstepConfig(same_crop_iou=same_crop_iou)
+    # min_found 0: every sample is estimated, however few find the stick figure's body
+    config = FootstepConfig(same_crop_iou=same_crop_iou, min_found=0.0)
     first, second = estimate_poses(path, [walker, twin], analysis.video, model, config=config)
     assert np.array_equal(first.frames, second.frames) and len(first.frames) > 10
     assert len(calls) == runs_per_frame * len(first.frames)
     if runs_per_frame == 1:
         assert all(a is b for a, b in zip(first.poses, second.poses, strict=True))
+
+
+@pytest.mark.parametrize("min_found", [0.5, 0.8])
+def test_a_track_whose_pose_cannot_count_gets_no_more_crops(walker_clip: tuple[Path, Analysis],
+                                                            min_found: float) -> None:
+    """Once a track has missed more samples than `min_found` allows, its pose cannot count
+    whatever the rest would show: its remaining samples are not estimated, and the outcome
+    (box-bob steps) is the one estimating them all would give."""
+    from video.pose import load_pose_model
+    path, analysis = walker_clip
+    model = load_pose_model()
+    calls: list[int] = []
+    estimate = model.estimate
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return estimate(*args, **kwargs)  # type: ignore[arg-type]
+
+    model.estimate = counted  # type: ignore[method-assign]
+    never = FootstepConfig(min_score=1.0, min_found=min_found)   # no sample ever counts
+    (samples,) = estimate_poses(path, list(analysis.objects), analysis.video, model,
+                                config=never)
+    n = len(samples.frames)
+    assert n > 10
+    # the fewest misses after which even all the rest found could not reach min_found
+    misses = next(m for m in range(n + 1) if n - m < min_found * n)
+    assert len(calls) == misses
+    assert sum(p is not None for p in samples.poses) == len(calls)
+    assert steps_from_poses(samples, analysis.video, config=never) is None
+    assert apply_footsteps(path, analysis, config=never).objects[0].extra["steps_from"] == "box"
