@@ -48,7 +48,6 @@ from video.events import EventConfig, dense_boxes, detect_steps
 from video.peaks import find_peaks, strict_maxima
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model, prepare_pose_model
 from video.reader import VideoFrame, VideoReader
-from video.tracker import paired_iou
 
 PERSON = "person"
 
@@ -73,9 +72,7 @@ class FootstepConfig:
     box-bob steps are kept instead where they are more than this many times the pose's (the pose
     missed the legs). max_gap: samples further apart (s) are not joined into one path. follow_s:
     a pose found at most this many seconds before places the next crop on the body
-    (pose_crop_box). margin: the crop's side over the box's longer side. same_crop_iou: two
-    tracks whose crops on a frame overlap this much are one body: its pose is estimated once
-    for both (above 1: never shared). max_side: frames are
+    (pose_crop_box). margin: the crop's side over the box's longer side. max_side: frames are
     decoded at most this large for the crops. threads: CPU threads of the model. weights:
     another copy of the model file (tests). cadence: where the found steps (pose or bob) leave a
     walking stretch silent, steps at the walking cadence (video.cadence).
@@ -99,7 +96,6 @@ class FootstepConfig:
     max_gap: float = 0.6
     follow_s: float = 0.4
     margin: float = 1.3
-    same_crop_iou: float = 0.8
     max_side: int = 960
     threads: int = 2
     weights: str | None = None
@@ -121,8 +117,6 @@ class FootstepConfig:
             raise ValueError("bob_ratio must be positive and follow_s >= 0")
         if self.margin < 1.0:
             raise ValueError(f"margin must be at least 1, got {self.margin}")
-        if not self.same_crop_iou > 0:
-            raise ValueError(f"same_crop_iou must be positive, got {self.same_crop_iou}")
 
 
 @dataclass(frozen=True)
@@ -398,22 +392,15 @@ def _poses_on(frame: VideoFrame, users: list[int],
               boxes: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
               follow: list[tuple[int, np.ndarray] | None], poses: list[dict[int, Pose]],
               model: PoseModel, *, fps: float, config: FootstepConfig) -> None:
-    """The poses of the tracks `users` on one frame, each crop following its body. Two tracks
-    on one body (a walker's track and its duplicate) whose crops overlap by `same_crop_iou`
-    share the first one's pose: the model runs once per body."""
-    done: list[tuple[np.ndarray, Pose]] = []
+    """The poses of the tracks `users` on one frame, each crop following its body."""
     for i in users:
         frames_i, boxes_i, _ = boxes[i]
         box = boxes_i[frame.index - int(frames_i[0])]
         held = follow[i]
         if held is not None and (frame.index - held[0]) / fps <= config.follow_s:
             box = pose_crop_box(box, held[1])
-        pose = next((p for b, p in done
-                     if paired_iou(b[None], box[None])[0] >= config.same_crop_iou), None)
-        if pose is None:
-            pose = model.estimate(frame.image, box * frame.scale, margin=config.margin)
-            pose = replace(pose, points=pose.points / frame.scale)
-            done.append((np.asarray(box, dtype=np.float64), pose))
+        pose = model.estimate(frame.image, box * frame.scale, margin=config.margin)
+        pose = replace(pose, points=pose.points / frame.scale)
         poses[i][frame.index] = pose
         if pose.score >= config.min_score:
             follow[i] = (frame.index, pose.body_box())

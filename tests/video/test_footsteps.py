@@ -201,8 +201,7 @@ def test_sample_frames_follow_the_rate() -> None:
 @pytest.mark.parametrize("kwargs", [{"rate": 0}, {"min_found": 1.5}, {"min_interval": 0},
                                     {"fill_steps": -1}, {"fill_tolerance": 0.6},
                                     {"bob_ratio": 0}, {"follow_s": -1},
-                                    {"margin": 0.5}, {"min_samples": 1},
-                                    {"same_crop_iou": 0.0}])
+                                    {"margin": 0.5}, {"min_samples": 1}])
 def test_bad_config_is_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         FootstepConfig(**kwargs)  # type: ignore[arg-type]
@@ -375,34 +374,6 @@ def test_a_preload_of_bad_weights_leaves_the_one_warning_to_the_pass(
     result = apply_footsteps(path, analysis, config=config, warn=heard.append)
     assert len(heard) == 1 and "corrupt" in heard[0]
     assert result.objects[0].extra["steps_from"] == "box"
-
-
-@pytest.mark.parametrize("same_crop_iou, runs_per_frame", [(0.8, 1), (2.0, 2)])
-def test_two_tracks_on_one_body_share_its_pose(walker_clip: tuple[Path, Analysis],
-                                               same_crop_iou: float, runs_per_frame: int) -> None:
-    """A walker's duplicate track (its box a pixel off) gets the poses the model found for the
-    walker: the model runs once per frame for both, and both get the same poses; with sharing
-    turned off, it runs twice."""
-    from video.pose import load_pose_model
-    path, analysis = walker_clip
-    walker = analysis.objects[0]
-    twin = walker.with_changes(id=2, boxes=walker.boxes + 1.0)
-    model = load_pose_model()
-    calls: list[int] = []
-    estimate = model.estimate
-
-    def counted(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return estimate(*args, **kwargs)  # type: ignore[arg-type]
-
-    model.estimate = counted  # type: ignore[method-assign]
-    # min_found 0: every sample is estimated, however few find the stick figure's body
-    config = FootstepConfig(same_crop_iou=same_crop_iou, min_found=0.0)
-    first, second = estimate_poses(path, [walker, twin], analysis.video, model, config=config)
-    assert np.array_equal(first.frames, second.frames) and len(first.frames) > 10
-    assert len(calls) == runs_per_frame * len(first.frames)
-    if runs_per_frame == 1:
-        assert all(a is b for a, b in zip(first.poses, second.poses, strict=True))
 
 
 @pytest.mark.parametrize("min_found", [0.5, 0.8])
