@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-fill-steps", action="store_true",
                          help="no footsteps laid at the walking cadence where the picture "
                               "shows none (a far or hidden walker's)")
+    analyze.add_argument("--no-onsets", action="store_true",
+                         help="no onset events where an object at rest is struck, flicked or "
+                              "picked up")
     analyze.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                          help="set one object's class, e.g. 3=car (repeatable)")
 
@@ -133,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-fill-steps", action="store_true",
                         help="no footsteps laid at the walking cadence where the picture shows "
                              "none (when the video is analysed here)")
+    render.add_argument("--no-onsets", action="store_true",
+                        help="no onset events where an object at rest is struck, flicked or "
+                             "picked up (when the video is analysed here)")
     render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                         help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
 
@@ -175,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-fill-steps", action="store_true",
                        help="no footsteps laid at the walking cadence where the picture shows "
                             "none")
+    batch.add_argument("--no-onsets", action="store_true",
+                       help="no onset events where an object at rest is struck, flicked or "
+                            "picked up")
     batch.add_argument("--stems", metavar="MODE", default="objects",
                        help="each shot's stems: objects (default), groups or both (as render)")
 

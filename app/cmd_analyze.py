@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from video.base.atomic import atomic_write_text
 from video.base.errors import InputError
 from video.base.progress import ProgressBar, scaled, warn_line
 from video.base.tracks import Analysis
+
+if TYPE_CHECKING:
+    from video.analyze import AnalysisConfig
 
 
 def object_table(analysis: Analysis) -> list[str]:
@@ -33,12 +37,27 @@ def object_table(analysis: Analysis) -> list[str]:
             f"{row[3]:>{widths[3]}}".rstrip() for row in rows]
 
 
-def run_analyze(args: argparse.Namespace) -> int:
-    from model.detector.event_detection import analyze_with_events
+def analysis_config(args: argparse.Namespace, *,
+                    max_objects: int | None = None) -> AnalysisConfig:
+    """The analysis options the command line's switches pick (analyze, render, batch):
+    `--no-recognize`, `--no-pose`, `--no-fill-steps`, `--no-onsets`. Raises ValueError for a
+    bad `max_objects`."""
     from video.analyze import AnalysisConfig
     from video.cadence import CadenceConfig
     from video.footsteps import FootstepConfig
     from video.recognize import RecognizeConfig
+    from video.struck import StruckConfig
+
+    return AnalysisConfig(max_objects=max_objects,
+                          recognize=RecognizeConfig(enabled=not args.no_recognize),
+                          footsteps=FootstepConfig(
+                              enabled=not args.no_pose,
+                              cadence=CadenceConfig(enabled=not args.no_fill_steps)),
+                          struck=StruckConfig(enabled=not args.no_onsets))
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from model.detector.event_detection import analyze_with_events
 
     out = Path(args.output)
     if out.exists() and out.is_dir():
@@ -52,11 +71,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
         labels = parse_labels(args.label)
     try:  # AnalysisConfig checks its values; here they are the user's
-        config = AnalysisConfig(max_objects=args.max_objects,
-                                recognize=RecognizeConfig(enabled=not args.no_recognize),
-                                footsteps=FootstepConfig(
-                                    enabled=not args.no_pose,
-                                    cadence=CadenceConfig(enabled=not args.no_fill_steps)))
+        config = analysis_config(args, max_objects=args.max_objects)
     except ValueError as exc:
         raise InputError(f"--max-objects: {exc}") from None
     bar = ProgressBar("analyze")

@@ -174,16 +174,10 @@ def render_claimed(args: argparse.Namespace, video: Path, out: Path, *,
     project = load_project(args.project) if args.project else None
     _check_video(video, project)
     if project is None:
+        from app.cmd_analyze import analysis_config
         from model.detector.event_detection import analyze_with_events
-        from video.analyze import AnalysisConfig
-        from video.cadence import CadenceConfig
-        from video.footsteps import FootstepConfig
-        from video.recognize import RecognizeConfig
 
-        config = AnalysisConfig(recognize=RecognizeConfig(enabled=not args.no_recognize),
-                                footsteps=FootstepConfig(
-                                    enabled=not args.no_pose,
-                                    cadence=CadenceConfig(enabled=not args.no_fill_steps)))
+        config = analysis_config(args)
         project = Project(analysis=analyze_with_events(
             video, config=config, detector=args.events, progress=scaled(progress, 0.0, 0.4),
             warn=warn))

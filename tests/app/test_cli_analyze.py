@@ -197,3 +197,24 @@ def test_no_moving_objects_is_a_warning(still_clip: Path, tmp_path: Path, comman
         assert proc.stdout == f"0 objects, 0 cuts -> {tmp_path / 't.json'}\n"
     else:
         assert (out / "mix.wav").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("switch, onsets", [((), 1), (("--no-onsets",), 0)])
+def test_a_struck_object_gets_an_onset_unless_turned_off(tmp_path: Path, switch: tuple[str, ...],
+                                                         onsets: int) -> None:
+    """A disc at rest knocked away by a bar (tests/video/test_struck.py's clip, encoded): the
+    analysis gives one onset event near the strike; `--no-onsets` gives none."""
+    from tests.video.test_struck import FPS, STRIKE, _frames
+    from video.encode import write_video
+
+    path = tmp_path / "struck.mp4"
+    write_video(path, [f.image for f in _frames("strike")], Fraction(FPS), gop=12)
+    out = tmp_path / "tracks.json"
+    proc = analyze(str(path), "-o", str(out), "--no-recognize", *switch)
+    assert proc.returncode == 0, proc.stderr
+    found = [e["time"] for o in json.loads(out.read_text())["objects"] for e in o["events"]
+             if e["kind"] == "onset"]
+    assert len(found) == onsets
+    if onsets:
+        assert found[0] == pytest.approx((STRIKE + 0.5) / FPS, abs=1.5 / FPS)
