@@ -200,10 +200,11 @@ class _Pass:
     def _boxes(self, index: int, boxes: np.ndarray) -> None:
         """The motion boxes of one frame, to the tracker and the rest watch."""
         self.tracker.update(index, boxes)
+        ghosts = self.motion.ghosts.pop(index, None)    # taken whether watched or not
         if self.rest is not None:
             gray, to_gray = self._grays.pop(index)
             self.rest.update(index, boxes, gray, to_gray=to_gray, pan=self.motion.camera[index],
-                             ghosts=self.motion.ghosts.pop(index, None))
+                             ghosts=ghosts)
 
     def _end_segment(self) -> None:
         for index, boxes in self.motion.flush():
