@@ -46,7 +46,6 @@ SELF_PROPELLED = frozenset({"person", "car", "bus", "truck", "motorcycle", "trai
                             "zebra", "giraffe", "airplane", "boat", "walker", "vehicle"})
 
 
-
 @dataclass(frozen=True)
 class StruckConfig:
     """Options of the rest watch (sizes relative to the frame's longer side).
@@ -61,14 +60,13 @@ class StruckConfig:
     change by then: the object has gone, not a mover passing over it. touch: how close (of the
     rest box's size) a moving blob must come for the object to have been touched.
     sudden_seconds: the object must go from matching well to gone within this long (a hit); one
-    that fades out slower was pushed or slid off (no onset). max_wait_s:
-    an object whose home keeps changing this long after it left is forgotten unclaimed.
-    memory_seconds: how far back frames are kept, to watch an object of the background from
-    before it left once its ghost (its old place) is found.
-    forget_seconds: an object at rest is forgotten this long after it was last seen.
-    max_watched: at most this many objects are watched at once (the oldest are forgotten).
-    strength: the onset event's strength. carry_gap: how far (in rest box sizes) the track that
-    carries the object away may be from its home just after the onset.
+    that fades out slower was pushed or slid off (no onset). max_wait_s: an object whose home
+    keeps changing this long after it left is forgotten unclaimed. memory_seconds: how far back
+    frames are kept, to watch an object of the background from before it left once its ghost
+    (its old place) is found. carry_gap: how far (in rest box sizes) the track that carries the
+    object away may be from its home just after the onset. forget_seconds: an object at rest is
+    forgotten this long after it was last seen. max_watched: at most this many objects are
+    watched at once (the oldest are forgotten). strength: the onset event's strength.
     """
 
     enabled: bool = True
@@ -120,6 +118,8 @@ class Launch:
 
 @dataclass(eq=False)
 class _Resting:
+    """An object at rest being watched (gray px, on the screen of the last frame looked at)."""
+
     box: np.ndarray            # screen box (gray px) where it last matched
     template: np.ndarray       # gray picture of it at rest
     seen: int                  # last frame it matched well (>= hold)
@@ -158,6 +158,7 @@ def _pad(width: int, height: int) -> int:
 
 
 def _corner(box: np.ndarray) -> tuple[int, int]:
+    """A box's top-left pixel."""
     return int(round(box[0])), int(round(box[1]))
 
 
@@ -291,9 +292,9 @@ class RestWatch:
         if waited >= self._confirm and score < cfg.gone and len(entry.crops) == 3 and \
                 float(np.abs(entry.crops[-1] - entry.crops[0]).mean()) < cfg.still_level:
             if entry.touched and entry.left - entry.seen <= self._sudden:
-                box = tuple(float(v) / to_gray for v in entry.box)
+                x0, y0, x1, y1 = (float(v) / to_gray for v in entry.box)
                 self.launches.append(Launch(position=(entry.there + entry.left) / 2,
-                                            frame=entry.left, box=box))  # type: ignore[arg-type]
+                                            frame=entry.left, box=(x0, y0, x1, y1)))
             return False
         return waited <= self._max_wait
 
