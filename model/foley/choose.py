@@ -460,7 +460,8 @@ def recipe_plan(recipe: Recipe, track: Track, *, prompt: str = "",
                 library: LibraryLike | None = None) -> SoundPlan:
     """The SoundPlan of a class recipe: its one-shot per event kind, its layers, and one-shots
     implied from motion when the analysis found no events (steps for a walker, a put-down where
-    a cup comes to rest). Deterministic: no random choice is involved."""
+    a cup comes to rest); no steps are implied for a person the analysis's footsteps pass has
+    already looked at (it found no walk). Deterministic: no random choice is involved."""
     surface = (prompt_surface(prompt) or DEFAULT_SURFACE) if recipe.surfaces else None
     events: dict[str, Source] = {}
     for kind in ONE_SHOT_EVENTS:
@@ -469,7 +470,10 @@ def recipe_plan(recipe: Recipe, track: Track, *, prompt: str = "",
             events[kind] = _recipe_one_shot(spec, library, surface=surface)
     layers = tuple(_recipe_layer(t, library, prompt=prompt) for t in recipe.textures)
     bed = any(layer.spec.bed for layer in layers)
-    implied = None if track.events or bed else recipe.implied
+    # a person's steps were decided by the analysis's footsteps pass (pose, bob and the walking
+    # cadence; extra "steps_from"): none found there means no walk, not steps to make up
+    decided = recipe.implied == "step" and "steps_from" in track.extra
+    implied = None if track.events or bed or decided else recipe.implied
     notes = (f"surface {surface}",) if surface is not None else ()
     return SoundPlan(events=events or {"impact": Source("impact", "wood")}, texture=None,
                      implied_events=implied, notes=notes, layers=layers, recipe=recipe.name,

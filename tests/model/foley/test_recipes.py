@@ -346,3 +346,16 @@ def test_yamnet_hears_the_class_better_than_the_shape_baseline(bank: SoundLibrar
 
     recipe, baseline = score(GenerateConfig()), score(GenerateConfig(class_recipes=False))
     assert recipe >= 0.5 and recipe > baseline + 0.1, (recipe, baseline)
+
+
+@pytest.mark.parametrize("extra, events, implied", [
+    ({}, (), "step"),                        # no footsteps pass ran: steps implied by the gait
+    ({"steps_from": "box"}, (), None),       # the pass looked and found no walk: none made up
+    ({"steps_from": "pose"}, STEPS, None),   # steps found: they are the ones that sound
+])
+def test_a_person_gets_implied_steps_only_where_no_footsteps_pass_looked(
+        extra: dict[str, str], events: tuple[Event, ...], implied: str | None) -> None:
+    track = _track("person", WALK, events=events).with_changes(extra=extra)
+    plan = recipe_plan(recipe_for("person"), track, library=None)
+    assert plan.implied_events == implied
+    assert plan.layers      # the cloth layer sounds either way: a person is never silent
