@@ -32,7 +32,7 @@ from video.dissolves import Dissolve, DissolveConfig, DissolveDetector, split_at
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
-from video.motion import MotionConfig, MotionDetector, camera_factor, shrink
+from video.motion import MotionConfig, MotionDetector, camera_gray
 from video.motion import Prepared as MotionPrepared
 from video.reader import VideoFrame, VideoReader, read_ahead
 from video.recognize import (
@@ -193,8 +193,7 @@ class _Pass:
         when camera motion is off) and its px per source px."""
         image, gray = prepared.frame.image, prepared.motion.small_gray
         if not gray.size:
-            gray = shrink(image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY),
-                          camera_factor(image.shape, self.config.motion))
+            gray = camera_gray(image, self.config.motion)
         return gray, prepared.frame.scale * gray.shape[1] / image.shape[1]
 
     def _boxes(self, index: int, boxes: np.ndarray) -> None:

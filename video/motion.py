@@ -97,6 +97,12 @@ def camera_factor(shape: tuple[int, ...], config: MotionConfig) -> float:
     return min(1.0, config.camera_max_side / max(shape[:2]))
 
 
+def camera_gray(image: np.ndarray, config: MotionConfig) -> np.ndarray:
+    """The frame's gray picture at the camera-motion size (`camera_factor`)."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return shrink(gray, camera_factor(image.shape, config))
+
+
 def shrink(image: np.ndarray, factor: float) -> np.ndarray:
     """`image` scaled by `factor` (area-averaged; nearest for masks would be the same size)."""
     if factor >= 1.0:
@@ -505,7 +511,7 @@ class MotionDetector:
         """What `push` first computes from a frame alone (pure; safe on another thread)."""
         small = np.zeros((0, 0), np.uint8)
         if self.config.compensate_camera:
-            small = shrink(self._gray(image), camera_factor(image.shape, self.config))
+            small = camera_gray(image, self.config)
         return Prepared(self._prepare(image), small)
 
     def push(self, image: np.ndarray, index: int, scale: float, *,
@@ -569,10 +575,6 @@ class MotionDetector:
         motion, self._corners = follow_corners(prev, small, corners, factor)
         self._camera_held = self._camera_held + 1 if is_identity(motion) else 0
         return motion
-
-    @staticmethod
-    def _gray(image: np.ndarray) -> np.ndarray:
-        return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
     def _bootstrap(self) -> list[tuple[int, np.ndarray]]:
         """Median background from the held frames, then detect each of them in order."""

@@ -180,7 +180,6 @@ class RestWatch:
 
     def reset(self) -> None:
         """Forget everything at rest (a new shot)."""
-        self._history: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self._rest_frames)
         self._resting: list[_Resting] = []
         self._recent: deque[_Frame] = deque(maxlen=self._memory)
 
@@ -200,42 +199,53 @@ class RestWatch:
         for ghost in np.asarray(ghosts if ghosts is not None else (), np.float64).reshape(-1, 4):
             self._from_ghost(ghost * to_gray, to_gray)
         self._find_resting(index, screen, gray, offset)
-        self._history.append((screen, offset))
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _still(self, box: np.ndarray, offset: np.ndarray) -> bool:
-        """Whether `box` was there on each of the last frames: in the scene (the camera's pan
+    def _still(self, box: np.ndarray, offset: np.ndarray, past: Sequence[_Frame]) -> bool:
+        """Whether `box` was there on each of the `past` frames: in the scene (the camera's pan
         taken out) or on the screen (the pan estimate can be wrong where the picture has few
         corners, or is fooled by what moves in it)."""
         iou = self.config.still_iou
-        scene = all(len(past) and _iou(box - offset, past - was).max() >= iou
-                    for past, was in self._history)
-        return scene or all(len(past) and _iou(box, past).max() >= iou
-                            for past, _ in self._history)
+        scene = all(len(f.screen) and _iou(box - offset, f.screen - f.offset).max() >= iou
+                    for f in past)
+        return scene or all(len(f.screen) and _iou(box, f.screen).max() >= iou for f in past)
+
+    def _new(self, box: np.ndarray, gray: np.ndarray) -> bool:
+        """Whether `box` (gray px) has the size of an object that can be struck, and is not
+        already watched."""
+        cfg = self.config
+        side = max(gray.shape[:2])
+        w, h = box[2] - box[0], box[3] - box[1]
+        return cfg.min_size * side <= min(w, h) and max(w, h) <= cfg.max_size * side and \
+            not any(_iou(box, e.box).max() > 0.3 for e in self._resting)
+
+    def _entry(self, box: np.ndarray, gray: np.ndarray, index: int) -> _Resting | None:
+        """A watch on the object in `box` of `gray` (frame `index`), its picture the template;
+        None where that picture is flat, or too near the edge to be looked for around its
+        place."""
+        x, y = _corner(box)
+        tw, th = int(round(box[2] - box[0])), int(round(box[3] - box[1]))
+        pad = _pad(tw, th)
+        template = _crop(gray, x, y, tw, th)
+        if template is None or float(template.std()) < self.config.min_contrast or \
+                _crop(gray, x - pad, y - pad, tw + 2 * pad, th + 2 * pad) is None:
+            return None
+        return _Resting(np.array(box, np.float64), template.astype(np.float32), index, index)
 
     def _find_resting(self, index: int, screen: np.ndarray, gray: np.ndarray,
                       offset: np.ndarray) -> None:
-        """New objects at rest: boxes of a fitting size still over the last `rest_seconds`."""
-        if len(self._history) < self._rest_frames:
+        """New objects at rest: boxes of a fitting size still over the last `rest_seconds`
+        (the frames before this one)."""
+        past = list(self._recent)[-self._rest_frames - 1:-1]
+        if len(past) < self._rest_frames:
             return
         cfg = self.config
-        side = max(gray.shape[:2])
         for box in screen:
-            w, h = box[2] - box[0], box[3] - box[1]
-            if min(w, h) < cfg.min_size * side or max(w, h) > cfg.max_size * side:
-                continue
-            if any(_iou(box, e.box).max() > 0.3 for e in self._resting) or \
-                    not self._still(box, offset):
-                continue
-            x, y = _corner(box)
-            tw, th = int(round(w)), int(round(h))
-            pad = _pad(tw, th)
-            template = _crop(gray, x, y, tw, th)
-            if template is None or float(template.std()) < cfg.min_contrast or \
-                    _crop(gray, x - pad, y - pad, tw + 2 * pad, th + 2 * pad) is None:
-                continue        # flat, or too near the edge to be looked for around its place
-            self._resting.append(_Resting(box.copy(), template.astype(np.float32), index, index))
+            if self._new(box, gray) and self._still(box, offset, past):
+                entry = self._entry(box, gray, index)
+                if entry is not None:
+                    self._resting.append(entry)
         if len(self._resting) > cfg.max_watched:
             self._resting = sorted(self._resting, key=lambda e: e.seen)[-cfg.max_watched:]
 
@@ -302,21 +312,14 @@ class RestWatch:
         """An object that had become background (never seen moving before, or resting since
         before the watch's memory) left `ghost` (gray px, this frame's screen): watch it from
         the oldest remembered frame, where it was still there, up to this one."""
-        cfg = self.config
         frames = list(self._recent)
-        w, h = ghost[2] - ghost[0], ghost[3] - ghost[1]
-        side = max(frames[-1].gray.shape[:2])
-        if len(frames) < self._rest_frames + 2 or min(w, h) < cfg.min_size * side or \
-                max(w, h) > cfg.max_size * side or \
-                any(_iou(ghost, e.box).max() > 0.3 for e in self._resting):
+        if len(frames) < self._rest_frames + 2 or not self._new(ghost, frames[-1].gray):
             return
         first = frames[0]
         place = ghost - frames[-1].offset + first.offset
-        x, y = _corner(place)
-        template = _crop(first.gray, x, y, int(round(w)), int(round(h)))
-        if template is None or float(template.std()) < cfg.min_contrast:
+        entry = self._entry(place, first.gray, first.index)
+        if entry is None:
             return
-        entry = _Resting(place, template.astype(np.float32), first.index, first.index)
         found = len(self.launches)
         keep = True
         for prev, frame in zip(frames[:-1], frames[1:], strict=True):
@@ -355,6 +358,7 @@ class RestWatch:
         meets = intersection_matrix(grown[None], screen)[0] > 0
         own = _iou(home, screen) >= self.config.still_iou
         return bool(np.any(meets & ~own))
+
 
 def attach_launches(tracks: Sequence[Track], launches: Sequence[Launch], *, info: VideoInfo,
                     config: StruckConfig = StruckConfig()) -> list[Track]:

@@ -197,6 +197,7 @@ def evaluate_audio_truth(clips: Sequence[AudioTruthClip], *, detectors: Sequence
     for i, clip in enumerate(clips):
         sub = scaled(progress, i / len(clips), (i + 1) / len(clips))
         real = detect_onsets(load_audio(clip.video))
+        taps = tap_times(clip.taps, real) if clip.taps else None
         base = analyze_with_events(clip.video, detector="motion", progress=scaled(sub, 0.0, 0.3))
         fps, duration = float(base.video.fps), float(base.video.duration)
         for k, name in enumerate(detectors):
@@ -208,8 +209,7 @@ def evaluate_audio_truth(clips: Sequence[AudioTruthClip], *, detectors: Sequence
                                                   0.3 + 0.7 * (k + 1) / len(detectors)))
             generated = detect_onsets(render.mix)
             rows.append(score_clip_audio(clip.name, name, real, generated, fps=fps,
-                                         duration=duration, seed=seed + i,
-                                         taps=tap_times(clip.taps, real) if clip.taps else None))
+                                         duration=duration, seed=seed + i, taps=taps))
         report(sub, 1.0, f"{clip.name} scored")
     return tuple(rows)
 
