@@ -159,12 +159,10 @@ def _texture_histogram(gray: np.ndarray) -> np.ndarray:
     smooth = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
-    # OpenCV's polar form: a third of the time of numpy's hypot and arctan2 (angle 0..360 deg,
-    # to about 0.3 deg, which moves a pixel on a bin's edge at most)
-    magnitude, angle = cv2.cartToPolar(gx, gy, angleInDegrees=True)
-    orient_bin = (angle * np.float32(8 / 180)).astype(np.int32) % 8     # mod 180 deg
-    strength_bin = sum(((magnitude >= edge).astype(np.int32) for edge in (8.0, 32.0, 128.0)),
-                       np.zeros(magnitude.shape, np.int32))
+    magnitude = np.hypot(gx, gy)
+    angle = np.mod(np.arctan2(gy, gx), np.pi)
+    orient_bin = np.minimum((angle / np.pi * 8).astype(np.int64), 7)
+    strength_bin = np.digitize(magnitude, (8.0, 32.0, 128.0))
     flat = (strength_bin * 8 + orient_bin).ravel()
     # weak gradients (noise, flat areas) have no meaningful orientation: one shared bin
     flat[strength_bin.ravel() == 0] = 0

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -461,12 +460,6 @@ class _Pending:
     motion: np.ndarray      # transform from the previous frame of the segment
 
 
-@lru_cache(maxsize=8)
-def _gaussian_kernel(size: int) -> np.ndarray:
-    """The 1-D float32 Gaussian kernel that `cv2.GaussianBlur(..., (size, size), 0)` uses."""
-    return cv2.getGaussianKernel(size, 0, ktype=cv2.CV_32F)
-
-
 _NEVER_MOVED = 1 << 30   # MotionDetector._still before the camera first moves in a segment
 
 
@@ -548,19 +541,11 @@ class MotionDetector:
     # -- internals ------------------------------------------------------------------------------
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
-        """The frame blurred (Gaussian, `blur_size`) as float32 RGB. The separable filter reads
-        the 8-bit picture and writes floats in one pass: the same numbers as converting to
-        float and then blurring, at a quarter of the time."""
-        k = self.config.blur_size
-        if k > 1:
-            kernel = _gaussian_kernel(k)
-            data = cv2.sepFilter2D(image, cv2.CV_32F, kernel, kernel,
-                                   borderType=cv2.BORDER_REFLECT_101)
-        else:
-            data = image.astype(np.float32)
+        data = image.astype(np.float32)
         if data.ndim == 2:
             data = data[:, :, None].repeat(3, axis=2)
-        return data
+        k = self.config.blur_size
+        return cv2.GaussianBlur(data, (k, k), 0) if k > 1 else data
 
     def _camera_motion(self, image: np.ndarray, small: np.ndarray) -> np.ndarray:
         """Camera motion since the previous frame (`small`: this frame's gray at camera-motion
