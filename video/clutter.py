@@ -23,6 +23,16 @@ shot, it becomes one
 object labelled "ambience" instead, together with the slow unknown tracks inside it: its box is
 the union of theirs, held over the whole time the motion lasts, so the sound table gives it one
 stereo bed (foliage in wind, water, a far crowd) rather than tens of stems.
+
+A field of particles is the other kind of background motion: snow or rain falling, sparks,
+confetti, a far flock. Each flake is tracked as a small unknown object that travels (so it is
+no clutter by the rules above) and would get a stem of its own. Where a shot holds at least
+`swarm_tracks` small unknown tracks (`particle_size` of the picture's longer side at most), at
+least `swarm_alive` of them on screen at once for `lasting` of the shot, spread over
+`swarm_spread` of the picture's width and height, they become one ambience object with the
+shot's other ambience. Only silent particles count towards a field (fewer than `swarm_events`
+contact events each: many small things heard by their hits, such as billiard balls, make none);
+once a field is found, every small unknown track of the shot joins it.
 """
 
 from __future__ import annotations
@@ -66,6 +76,11 @@ class ClutterConfig:
     ghosts one after another, do not). window / follow: an
     unrecognized track that moves along with a recognized one (see `rides_along`) on `follow` of
     its `window`-second steps is a part of it (a shadow, a limb) and is dropped.
+    particle_size / swarm_tracks / swarm_alive / swarm_spread / swarm_events: a particle field
+    (see the module's description): the largest particle (its `track_size`, a fraction of the
+    picture's longer side), how many particles a shot needs, how many on screen at once (on
+    `lasting` of the shot), over what share of the picture's width and height, and the contact
+    events from which a small track does not count towards a field (a thing heard by its hits).
     """
 
     enabled: bool = True
@@ -80,15 +95,25 @@ class ClutterConfig:
     lasting: float = 0.5
     window: float = 1.0
     follow: float = 0.4
+    particle_size: float = 0.06
+    swarm_tracks: int = 8
+    swarm_alive: int = 4
+    swarm_spread: float = 0.4
+    swarm_events: int = 2
 
     def __post_init__(self) -> None:
         if not self.in_place >= 0:
             raise ValueError(f"in_place must be >= 0, got {self.in_place}")
-        if min(self.grid, self.zone_tracks, self.ambience_tracks) < 2:
-            raise ValueError("grid, zone_tracks and ambience_tracks must be at least 2")
+        if min(self.grid, self.zone_tracks, self.ambience_tracks, self.swarm_tracks,
+               self.swarm_alive) < 2:
+            raise ValueError("grid, zone_tracks, ambience_tracks, swarm_tracks and swarm_alive "
+                             "must be at least 2")
+        if self.swarm_events < 1:
+            raise ValueError(f"swarm_events must be at least 1, got {self.swarm_events}")
         if not self.window > 0:
             raise ValueError(f"window must be positive, got {self.window}")
-        for name in ("zone_fraction", "region_side", "region_fill", "join", "lasting", "follow"):
+        for name in ("zone_fraction", "region_side", "region_fill", "join", "lasting", "follow",
+                     "particle_size", "swarm_spread"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
 
@@ -265,10 +290,38 @@ def _lasts(members: Sequence[Track], start: int, end: int) -> float:
     """The share of frames start..end-1 on which at least two of `members` are on screen at
     once: background motion of a region goes on in many places together, while ghosts that
     come one after another in a corner (over shots a cut detector missed) do not."""
+    return _alive_at_once(members, start, end, 2)
+
+
+def _alive_at_once(members: Sequence[Track], start: int, end: int, count: int) -> float:
+    """The share of frames start..end-1 on which at least `count` of `members` are on screen."""
     alive = np.zeros(max(end - start, 1), dtype=np.int64)
     for t in members:
         alive[max(int(t.frames[0]) - start, 0):max(int(t.frames[-1]) + 1 - start, 0)] += 1
-    return float(np.mean(alive >= 2))
+    return float(np.mean(alive >= count))
+
+
+def particle_field(tracks: Sequence[Track], candidates: Sequence[int], *,
+                   frame_size: tuple[int, int], start: int, end: int,
+                   config: ClutterConfig) -> list[int]:
+    """The indices among `candidates` (one shot's unknown tracks; the shot is frames
+    start..end-1) that make a field of particles (snow, rain, sparks: see the module's
+    description), or [] when they do not make one."""
+    width, height = frame_size
+    limit = config.particle_size * max(width, height, 1)
+    small = [i for i in candidates if track_size(tracks[i]) <= limit]
+    # the field is recognised by its silent particles (small things heard by their hits, such
+    # as balls, do not make one); once it is, a flake whose jitter read as a hit or two is in it
+    quiet = [i for i in small if len(tracks[i].events) < config.swarm_events]
+    if len(quiet) < config.swarm_tracks:
+        return []
+    centres = np.concatenate([tracks[i].centers for i in quiet])
+    spread = np.ptp(centres, axis=0) / np.maximum([width, height], 1)
+    if min(spread) < config.swarm_spread:
+        return []
+    if _alive_at_once([tracks[i] for i in quiet], start, end, config.swarm_alive) < config.lasting:
+        return []
+    return small
 
 
 def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: float,
@@ -299,19 +352,34 @@ def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: f
     ambience = []
     merged: set[int] = set()
     for shot in sorted(shots):
-        group = [i for i in shots[shot] if i in clutter]
-        if len(group) < config.ambience_tracks:
-            continue
-        for region in _regions(tracks, group, grid, config):
-            # the region's clutter, and the slow unknown tracks that stay inside it
-            members = [i for i in shots[shot] if region[grid.centres(tracks[i])].mean()
-                       >= config.zone_fraction and (i in clutter or _extent(tracks[i])
-                                                    < 2 * config.in_place)]
-            chosen = [tracks[i] for i in members]
-            if sum(i in clutter for i in members) >= config.ambience_tracks and _lasts(
-                    chosen, int(bounds[shot]), int(bounds[shot + 1])) >= config.lasting:
-                ambience.append(ambience_object(chosen))
-                merged.update(members)
+        start, end = int(bounds[shot]), int(bounds[shot + 1])
+        beds = _region_beds(tracks, shots[shot], clutter, grid, start, end, config)
+        swarm = particle_field(tracks, [i for i in shots[shot] if i not in parts],
+                               frame_size=frame_size, start=start, end=end, config=config)
+        if swarm:   # one bed for the shot: the particles and any region's background motion
+            beds = [sorted(set(swarm).union(*beds))]
+        for members in beds:
+            ambience.append(ambience_object([tracks[i] for i in members]))
+            merged.update(members)
     kept = tuple(t for i, t in enumerate(tracks)
                  if i not in clutter and i not in merged and i not in parts)
     return Sorted(kept + tuple(ambience), len(clutter - merged), len(merged), len(parts))
+
+
+def _region_beds(tracks: Sequence[Track], shot: list[int], clutter: set[int], grid: _Grid,
+                 start: int, end: int, config: ClutterConfig) -> list[list[int]]:
+    """The members of each ambience object of one shot's region-wide clutter (`shot`: its
+    unknown tracks; frames start..end-1)."""
+    group = [i for i in shot if i in clutter]
+    if len(group) < config.ambience_tracks:
+        return []
+    beds = []
+    for region in _regions(tracks, group, grid, config):
+        # the region's clutter, and the slow unknown tracks that stay inside it
+        members = [i for i in shot if region[grid.centres(tracks[i])].mean()
+                   >= config.zone_fraction and (i in clutter or _extent(tracks[i])
+                                                < 2 * config.in_place)]
+        if sum(i in clutter for i in members) >= config.ambience_tracks and _lasts(
+                [tracks[i] for i in members], start, end) >= config.lasting:
+            beds.append(members)
+    return beds

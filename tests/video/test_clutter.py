@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from video.base.tracks import Event, Track
-from video.clutter import AMBIENCE, ClutterConfig, oscillates_in_place, rides_along, sort_clutter
+from video.clutter import (
+    AMBIENCE,
+    ClutterConfig,
+    oscillates_in_place,
+    particle_field,
+    rides_along,
+    sort_clutter,
+)
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.recognize import Detections
 
@@ -232,7 +239,8 @@ def test_bicycle_with_rider_is_not_checked() -> None:
 @pytest.mark.parametrize("kwargs", [
     {"in_place": -1.0}, {"grid": 1}, {"zone_tracks": 1}, {"ambience_tracks": 1},
     {"zone_fraction": 1.5}, {"region_side": -0.1}, {"region_fill": 2.0}, {"lasting": 1.1},
-    {"follow": -0.5}, {"window": 0.0},
+    {"follow": -0.5}, {"window": 0.0}, {"particle_size": 1.5}, {"swarm_tracks": 1},
+    {"swarm_alive": 0}, {"swarm_spread": -0.2}, {"swarm_events": 0},
 ])
 def test_clutter_config_rejects_bad_values(kwargs: dict) -> None:
     with pytest.raises(ValueError):
@@ -288,3 +296,76 @@ def test_ambience_keeps_its_label_through_relabelling() -> None:
               for k in range(5)]
     bed = ambience_object(leaves)
     assert bed.label == AMBIENCE and label_for(bed) == AMBIENCE
+
+
+def _snowfall(count: int, *, frames: int = 120, seed: int = 3, start_id: int = 1,
+              size: tuple[float, float] = (6.0, 14.0), area: tuple[float, float, float, float] =
+              (0.0, 0.0, 640.0, 360.0)) -> list[Track]:
+    """`count` flakes falling through `area` (x0, y0, x1, y1), each tracked for 1-2 s from a
+    random start: a small box drifting down 3-6 px a frame with a little sideways sway."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = area
+    flakes = []
+    for k in range(count):
+        length = int(rng.integers(30, 60))
+        first = int(rng.integers(0, frames - length))
+        t = np.arange(length)
+        xs = rng.uniform(x0 + 10, x1 - 10) + 4.0 * np.sin(t / 6.0 + k)
+        ys = rng.uniform(y0, y0 + 0.4 * (y1 - y0)) + rng.uniform(3.0, 6.0) * t * (y1 - y0) / 360
+        flakes.append(_track(np.stack([xs, np.minimum(ys, y1 - 5)], axis=1),
+                             float(rng.uniform(*size)), start=first, track_id=start_id + k))
+    return flakes
+
+
+def test_snowfall_becomes_one_ambience_bed_walker_and_ball_kept() -> None:
+    """Forty flakes falling over the whole picture (each a small unknown track that travels, so
+    no clutter by the other rules) are one bed, over the picture; a person walking through and
+    a recognized ball are untouched, and a flake whose jitter read as hits joins the bed."""
+    flakes = _snowfall(40)
+    hits = tuple(Event(time=t, strength=0.5, kind="impact") for t in (0.5, 1.2))
+    flakes[0] = flakes[0].with_changes(events=hits)
+    person = _walker(90, y=300.0, track_id=98, label="person")
+    ball = _track(np.stack([np.linspace(100, 500, 60), np.full(60, 200.0)], axis=1), 12.0,
+                  start=10, label="sports ball", track_id=99)
+    result = sort_clutter([*flakes, person, ball], frame_size=SIZE, fps=FPS, frames=120)
+    beds = [t for t in result.objects if t.label == AMBIENCE]
+    assert len(beds) == 1 and result.merged == 40 and result.dropped == 0
+    assert person in result.objects and ball in result.objects and len(result.objects) == 3
+    x0, y0, x1, y1 = beds[0].boxes[0]
+    assert x0 < 60 and x1 > 580 and y0 < 40 and y1 > 300     # the bed spans the picture
+
+
+@pytest.mark.parametrize("case, count, area, size, events, merged", [
+    ("snowfall", 12, (0.0, 0.0, 640.0, 360.0), (6.0, 14.0), 0, 12),
+    ("too few flakes", 6, (0.0, 0.0, 640.0, 360.0), (6.0, 14.0), 0, 0),
+    ("a corner, not the picture", 30, (0.0, 0.0, 160.0, 90.0), (4.0, 8.0), 0, 0),
+    ("large things, not particles", 20, (0.0, 0.0, 640.0, 360.0), (50.0, 70.0), 0, 0),
+    ("small things heard by their hits", 20, (0.0, 0.0, 640.0, 360.0), (6.0, 14.0), 2, 0),
+])
+def test_particle_field_needs_many_small_silent_tracks_spread_over_the_picture(
+        case: str, count: int, area: tuple[float, float, float, float],
+        size: tuple[float, float], events: int, merged: int) -> None:
+    flakes = _snowfall(count, area=area, size=size, seed=11)
+    if events:
+        hits = tuple(Event(time=0.2 + 0.3 * k, strength=0.5, kind="impact")
+                     for k in range(events))
+        flakes = [f.with_changes(events=hits) for f in flakes]
+    field = particle_field(flakes, range(len(flakes)), frame_size=SIZE, start=0, end=120,
+                           config=ClutterConfig())
+    assert len(field) == merged, case
+    if case != "a corner, not the picture":   # (dense clutter there: the region rule's bed)
+        result = sort_clutter(flakes, frame_size=SIZE, fps=FPS, frames=120)
+        assert result.merged == merged, case
+        assert sum(t.label == AMBIENCE for t in result.objects) == (1 if merged else 0), case
+
+
+def test_flakes_one_after_another_are_no_field() -> None:
+    """Twelve small tracks spread over the picture but on screen one or two at a time (passers
+    far away, one after another) are not a field of particles."""
+    flakes = []
+    for k in range(12):
+        xs = np.linspace(40 + 45 * k, 60 + 45 * k, 20)
+        ys = np.linspace(30 + 25 * k, 60 + 25 * k, 20)
+        flakes.append(_track(np.stack([xs, ys], axis=1), 10.0, start=25 * k, track_id=k + 1))
+    result = sort_clutter(flakes, frame_size=SIZE, fps=FPS, frames=300)
+    assert result.merged == 0 and len(result.objects) == 12
