@@ -30,9 +30,11 @@ no clutter by the rules above) and would get a stem of its own. Where a shot hol
 `swarm_tracks` small unknown tracks (`particle_size` of the picture's longer side at most), at
 least `swarm_alive` of them on screen at once for `lasting` of the shot, spread over
 `swarm_spread` of the picture's width and height, they become one ambience object with the
-shot's other ambience. Only silent particles count towards a field (fewer than `swarm_events`
-contact events each: many small things heard by their hits, such as billiard balls, make none);
-once a field is found, every small unknown track of the shot joins it.
+shot's other ambience. Only silent particles that travel count towards a field (fewer than
+`swarm_events` contact events each, and a centre that strays at least `in_place` of its size:
+many small things heard by their hits, such as billiard balls, make none, nor specks of tracker
+residue that stay where they are); once a field is found, every small unknown track of the shot
+joins it.
 """
 
 from __future__ import annotations
@@ -310,9 +312,11 @@ def particle_field(tracks: Sequence[Track], candidates: Sequence[int], *,
     width, height = frame_size
     limit = config.particle_size * max(width, height, 1)
     small = [i for i in candidates if track_size(tracks[i]) <= limit]
-    # the field is recognised by its silent particles (small things heard by their hits, such
-    # as balls, do not make one); once it is, a flake whose jitter read as a hit or two is in it
-    quiet = [i for i in small if len(tracks[i].events) < config.swarm_events]
+    # the field is recognised by its silent particles that travel (small things heard by their
+    # hits, such as balls, make none, nor specks of residue that stay where they are); once it
+    # is, a flake whose jitter read as a hit or two, or that barely moved, is in it
+    quiet = [i for i in small if len(tracks[i].events) < config.swarm_events
+             and _extent(tracks[i]) >= config.in_place]
     if len(quiet) < config.swarm_tracks:
         return []
     centres = np.concatenate([tracks[i].centers for i in quiet])

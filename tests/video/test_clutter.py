@@ -369,3 +369,15 @@ def test_flakes_one_after_another_are_no_field() -> None:
         flakes.append(_track(np.stack([xs, ys], axis=1), 10.0, start=25 * k, track_id=k + 1))
     result = sort_clutter(flakes, frame_size=SIZE, fps=FPS, frames=300)
     assert result.merged == 0 and len(result.objects) == 12
+
+
+def test_specks_of_residue_that_stay_put_are_no_particle_field() -> None:
+    """Sixteen small specks all over the picture, on screen together, each jittering where it
+    is (residue of background texture, as on a generated cloudy clip) make no field of
+    particles: particles travel."""
+    rng = np.random.default_rng(5)
+    specks = [_flapping((float(rng.uniform(30, 610)), float(rng.uniform(30, 330))),
+                        float(rng.uniform(6, 14)), 90, start=int(rng.integers(0, 20)), seed=k,
+                        track_id=k + 1) for k in range(16)]
+    assert particle_field(specks, range(16), frame_size=SIZE, start=0, end=120,
+                          config=ClutterConfig()) == []
