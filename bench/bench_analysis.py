@@ -119,6 +119,30 @@ def time_clips(clips: list[Path]) -> int:
     return 0
 
 
+def host_reference(rounds: int = 3) -> float:
+    """Milliseconds of a fixed single-thread workload like the analysis's own (blur, difference
+    and median of 480x270 float frames; the best of `rounds`): this shared host's speed drifts by
+    half again within a day, and this figure, printed beside the timings, says how fast the host
+    was when they were taken, so runs hours apart can be compared (BENCHMARKS.md lists it with
+    the demo's time)."""
+    rng = np.random.default_rng(0)
+    frames = [rng.uniform(0, 255, (270, 480, 3)).astype(np.float32) for _ in range(2)]
+    best = float("inf")
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        for _ in range(rounds):
+            start = time.thread_time()
+            for _ in range(40):
+                blurred = cv2.GaussianBlur(frames[0], (5, 5), 0)
+                diff = cv2.absdiff(blurred, frames[1]).max(axis=2)
+                float(np.median(diff[::4, ::4]))
+            best = min(best, (time.thread_time() - start) * 1000.0)
+    finally:
+        cv2.setNumThreads(previous)
+    return best
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long-minutes", type=float, default=10.0,
@@ -133,7 +157,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; host reference "
+          f"{host_reference():.0f} ms (lower is faster)")
     if args.clip:
         return time_clips(args.clip)
     with tempfile.TemporaryDirectory() as tmp:
