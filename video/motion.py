@@ -579,27 +579,28 @@ class MotionDetector:
     def _bootstrap(self) -> list[tuple[int, np.ndarray]]:
         """Median background from the held frames, then detect each of them in order."""
         held = self._pending    # 8-bit: the median is taken over these
-        items = [_Pending(p.index, p.scale, p.image.astype(np.float32), p.motion) for p in held]
         self._pending = []
-        step = max(1, int(np.ceil(len(items) / self.config.bootstrap_samples)))
+        step = max(1, int(np.ceil(len(held) / self.config.bootstrap_samples)))
         to_last = [_IDENTITY.copy()]
-        for item in reversed(items[1:]):
+        for item in reversed(held[1:]):
             to_last.insert(0, compose(item.motion, to_last[0]))
-        chosen = list(range(len(items) - 1, -1, -step))[::-1]
+        chosen = list(range(len(held) - 1, -1, -step))[::-1]
         background = median_background([held[i].image for i in chosen],
                                        [to_last[i] for i in chosen])
-        first = items[0]
-        self._background = warp_into(background, snap_identity(invert(to_last[0])), first.image)
+        first = held[0].image.astype(np.float32)
+        self._background = warp_into(background, snap_identity(invert(to_last[0])), first)
         self._prev_image = None
-        self._static = np.zeros(first.image.shape[:2], np.uint16)
+        self._static = np.zeros(first.shape[:2], np.uint16)
         self._frac = np.zeros(2)
-        self._fresh = np.zeros(first.image.shape[:2], np.uint8)
+        self._fresh = np.zeros(first.shape[:2], np.uint8)
         self._started = True
         out = []
-        for n, item in enumerate(items):
-            if n == 0:
-                item = _Pending(item.index, item.scale, item.image, _IDENTITY.copy())
-            out.append(self._detect(item))
+        # each held frame becomes float32 only as it is detected: all at once, the seconds of a
+        # high-speed clip's bootstrap (550 frames of a 184 fps clip) took four times their memory
+        for n, item in enumerate(held):
+            image = first if n == 0 else item.image.astype(np.float32)
+            motion = _IDENTITY.copy() if n == 0 else item.motion
+            out.append(self._detect(_Pending(item.index, item.scale, image, motion)))
         return out
 
     def _detect(self, item: _Pending) -> tuple[int, np.ndarray]:
