@@ -595,8 +595,8 @@ class MotionDetector:
         self._fresh = np.zeros(first.shape[:2], np.uint8)
         self._started = True
         out = []
-        # each held frame becomes float32 only as it is detected: all at once, the seconds of a
-        # high-speed clip's bootstrap (550 frames of a 184 fps clip) took four times their memory
+        # each held frame becomes float32 only as it is detected: all at once, a high-speed
+        # clip's held seconds (up to 552 frames at 184 fps) took four times their memory again
         for n, item in enumerate(held):
             image = first if n == 0 else item.image.astype(np.float32)
             motion = _IDENTITY.copy() if n == 0 else item.motion

@@ -242,11 +242,11 @@ def test_a_jitter_of_the_camera_estimate_costs_no_warps_once_the_camera_is_still
 
 
 def test_bootstrap_of_a_high_speed_clip_converts_one_held_frame_at_a_time() -> None:
-    """A 200 fps stream holds its first 3 s (600 frames) as 8-bit for the median background;
-    the held frames become float32 one at a time as they are detected, not all at once (that
-    took four times the held frames' memory: 280 MB more on a 184 fps clip). Measured with
-    tracemalloc, which sees numpy's buffers: the bootstrap's peak stays within the held frames
-    and a few float pictures, and its boxes are the same as a detector fed the same frames."""
+    """A 200 fps stream holds its first bootstrap seconds (0.75 s here: 150 frames) as 8-bit
+    for the median background; the held frames become float32 one at a time as they are
+    detected, not all at once (that took four times the held frames' memory: 270 MB more on a
+    184 fps clip). Measured with tracemalloc, which sees numpy's buffers: the bootstrap adds a
+    few float pictures, not four times the held frames, and the moving square is still found."""
     import tracemalloc
 
     rng = np.random.default_rng(4)
