@@ -289,7 +289,8 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
         track = track.with_changes(boxes=np.clip(track.boxes, 0.0, limits))
         with_events = track.with_changes(events=detect_events(track, info, config=config.events))
         source = {"source": track.extra["source"]} if "source" in track.extra else {}
-        done.append(with_events.with_changes(label=label_for(with_events), extra=source))
+        done.append(with_events.with_changes(
+            label=label_for(with_events, frame_height=info.height), extra=source))
     if sampler is not None:
         votes = vote_tracks(done, detections, config=config.recognize)
         if reread is not None and config.recognize.second_look:

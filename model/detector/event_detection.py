@@ -64,7 +64,8 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
                    if e.kind in kinds]
         updated = track.with_changes(events=tuple(kept + learned))
         # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
-        tracks.append(updated.with_changes(label=label_for(updated)))
+        tracks.append(updated.with_changes(
+            label=label_for(updated, frame_height=analysis.video.height)))
     result = _tagged(analysis.with_objects(tracks), "learned")
     return replace(result, extra={**result.extra, "picture_turn": turn})
 

@@ -147,6 +147,7 @@ class MotionProfile:
     mean_speed: float            # mean speed while moving
     steadiness: float            # 1 - coefficient of variation of speed while moving (<=1)
     vertical_ratio: float        # |vertical motion| / |total motion|
+    travel: float = 0.0          # how far it gets / how far it moves (1: straight on; ~0: to and fro)
 
 
 def _smooth(x: np.ndarray, k: int) -> np.ndarray:
@@ -194,7 +195,9 @@ def motion_profile(track: Track, info: VideoInfo, *, config: MotionConfig = Moti
         mean, steady = 0.0, 0.0
     total = float(np.sum(np.abs(vx)) + np.sum(np.abs(vy)))
     vert = float(np.sum(np.abs(vy)) / total) if total > 0 else 0.0
-    return MotionProfile(times, speed, size, frac, mean, steady, vert)
+    path = float(np.sum(np.hypot(np.diff(sx), np.diff(sy))))
+    travel = float(np.hypot(sx[-1] - sx[0], sy[-1] - sy[0])) / path if path > 0 else 0.0
+    return MotionProfile(times, speed, size, frac, mean, steady, vert, travel)
 
 
 @dataclass(frozen=True)
@@ -246,13 +249,20 @@ def _label_has(label: str, names: Sequence[str]) -> bool:
     return any(w in names for w in _words(label))
 
 
+# something driven gets somewhere: its path's end is at least this share of the path's length from
+# its start. Tape flapping on a pole, a hand waving, a lit speck on a bouncing ball move as
+# steadily and as level, to and fro (0.5 or less on the real clips; a car across the picture 0.9+)
+MIN_DRIVEN_TRAVEL = 0.7
+
+
 def motion_texture_kind(profile: MotionProfile, label: str = "") -> str | None:
     """The movement texture that suits how an object moves (None if it never moves)."""
     if profile.moving_fraction <= 0.0:
         return None
     if _label_has(label, _VEHICLE_LABELS):
         return "engine"
-    if profile.moving_fraction > 0.7 and profile.steadiness > 0.65 and profile.vertical_ratio < 0.35:
+    if profile.moving_fraction > 0.7 and profile.steadiness > 0.65 and \
+            profile.vertical_ratio < 0.35 and profile.travel >= MIN_DRIVEN_TRAVEL:
         return "engine"     # long, steady, level travel: something driven
     if profile.vertical_ratio < 0.2 and profile.mean_speed < 0.25:
         return "scrape"     # slow level motion: sliding along a surface

@@ -159,18 +159,25 @@ def test_static_texture_under_a_pan_is_not_an_object() -> None:
     assert not moves_enough(texture, camera=camera)
 
 
-@pytest.mark.parametrize("w, h, events, dx, expected", [
-    (20, 60, (), 3.0, "walker"),
-    (40, 40, (Event(0.5, 0.5, "step"),), 1.0, "walker"),
-    (30, 30, (Event(0.5, 0.8, "impact"),), 1.0, "ball"),
-    (80, 30, (), 5.0, "vehicle"),
-    (80, 30, (), 0.0, "object"),
-    (30, 30, (), 2.0, "object"),
+@pytest.mark.parametrize("w, h, events, dx, frame_height, expected", [
+    (20, 60, (), 3.0, None, "walker"),
+    (40, 40, (Event(0.5, 0.5, "step"),), 1.0, None, "walker"),
+    (30, 30, (Event(0.5, 0.8, "impact"),), 1.0, None, "ball"),
+    (80, 30, (), 5.0, None, "vehicle"),
+    (80, 30, (), 5.0, 360, "vehicle"),     # 8% of the picture's height
+    (110, 30, (), 5.0, 360, "vehicle"),    # a saloon side-on, 3.7:1
+    (80, 30, (), 0.0, None, "object"),
+    (30, 30, (), 2.0, None, "object"),
+    (160, 20, (), 5.0, None, "object"),    # a strip (8:1): tape, the edge of an arm
+    (40, 9, (), 5.0, 576, "object"),       # tape on a pole far off (4.4:1)
+    (24, 10, (), 5.0, 576, "object"),      # a speck: 1.7% of the picture's height
+    (24, 10, (), 5.0, None, "vehicle"),    # ... which only the picture's size tells
 ])
-def test_labels(w: float, h: float, events: tuple, dx: float, expected: str) -> None:
+def test_labels(w: float, h: float, events: tuple, dx: float, frame_height: float | None,
+                expected: str) -> None:
     boxes = np.stack([box_at(100 + dx * i, 100 + (i % 2), w, h) for i in range(20)])
     track = Track(1, "object", np.arange(20), boxes, events=events)
-    assert label_for(track) == expected
+    assert label_for(track, frame_height=frame_height) == expected
 
 
 def test_paired_iou_matches_the_matrix_diagonal(rng: np.random.Generator) -> None:

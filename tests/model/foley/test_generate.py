@@ -120,6 +120,26 @@ def test_texture_kind_from_motion(kind: str, label: str, texture: str) -> None:
     assert motion_texture_kind(profile, label) == texture
 
 
+@pytest.mark.parametrize("wave_hz, travel, texture", [
+    (None, "straight on", "engine"),     # steady level travel across the picture: driven
+    (2.3, "to and fro", "whoosh"),       # tape flapping on a pole: as steady, as level
+    (1.5, "to and fro", "whoosh"),       # a hand waving side to side
+])
+def test_an_engine_needs_the_travel_to_get_somewhere(wave_hz: float | None, travel: str,
+                                                     texture: str) -> None:
+    """Long, steady, level motion means something driven only where it gets somewhere
+    (MIN_DRIVEN_TRAVEL): a box swinging to and fro as steadily gets no engine (both swings
+    were "engine" before the rule: steadiness 0.85 and 0.68)."""
+    t = np.arange(120) / 30.0
+    rng = np.random.default_rng(7)
+    xs = (40 + 150 * t if wave_hz is None
+          else 320 + 60 * np.sin(2 * np.pi * wave_hz * t)) + rng.normal(0, 0.5, len(t))
+    profile = motion_profile(_track(xs), _info(4.0))
+    assert profile.moving_fraction > 0.7 and profile.vertical_ratio < 0.35
+    assert (profile.travel > 0.9) == (travel == "straight on")
+    assert motion_texture_kind(profile) == texture
+
+
 def test_still_object_gets_no_texture_but_a_hit() -> None:
     info = _info(2.0)
     track = _track(np.full(60, 320.0))
