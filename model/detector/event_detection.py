@@ -22,6 +22,7 @@ from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, scaled
 from video.base.tracks import Analysis
+from video.clutter import drop_specks
 from video.footsteps import apply_footsteps, preload_pose_model
 from video.gravity import picture_turn, turned
 from video.tracker import label_for
@@ -88,6 +89,8 @@ def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig
     if preparing is not None:
         preparing.join()
     analysis = apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
+    # specks whose only events were the motion rules' faint ones, which the detector dropped
+    analysis = drop_specks(analysis, config=config.clutter)
     return apply_footsteps(video, analysis, config=config.footsteps, events=config.events,
                            progress=scaled(progress, 0.85, 1.0), warn=warn)
 

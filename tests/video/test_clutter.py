@@ -4,15 +4,17 @@ and a real hand-held clip whose edge residue must not survive as objects."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from video.base.tracks import Event, Track
+from video.base.tracks import Analysis, Event, Track, VideoInfo
 from video.clutter import (
     AMBIENCE,
     ClutterConfig,
+    drop_specks,
     oscillates_in_place,
     particle_field,
     rides_along,
@@ -154,7 +156,7 @@ def test_shadow_riding_along_a_person_is_dropped_ball_rolled_past_kept() -> None
     shadow = _track(person.centers + [5.0, 26.0] + np.random.default_rng(3).normal(0, 2, (90, 2)),
                     14.0, track_id=2)
     xs = 400.0 - 3.0 * np.arange(90)  # rolls the other way, under the walker once
-    ball = _track(np.stack([xs, np.full(90, 225.0)], axis=1), 16.0, track_id=3)
+    ball = _track(np.stack([xs, np.full(90, 225.0)], axis=1), 26.0, track_id=3)
     window = round(FPS)
     assert rides_along(shadow, [person], window=window, share=0.4)
     assert not rides_along(ball, [person], window=window, share=0.4)
@@ -240,7 +242,8 @@ def test_bicycle_with_rider_is_not_checked() -> None:
     {"in_place": -1.0}, {"grid": 1}, {"zone_tracks": 1}, {"ambience_tracks": 1},
     {"zone_fraction": 1.5}, {"region_side": -0.1}, {"region_fill": 2.0}, {"lasting": 1.1},
     {"follow": -0.5}, {"window": 0.0}, {"particle_size": 1.5}, {"swarm_tracks": 1},
-    {"swarm_alive": 0}, {"swarm_spread": -0.2}, {"swarm_events": 0},
+    {"swarm_alive": 0}, {"swarm_spread": -0.2}, {"swarm_events": 0}, {"speck_size": 1.5},
+    {"speck_size": -0.01},
 ])
 def test_clutter_config_rejects_bad_values(kwargs: dict) -> None:
     with pytest.raises(ValueError):
@@ -359,6 +362,57 @@ def test_particle_field_needs_many_small_silent_tracks_spread_over_the_picture(
         assert sum(t.label == AMBIENCE for t in result.objects) == (1 if merged else 0), case
 
 
+@pytest.mark.parametrize("size, label, events, speck_size, kept", [
+    (12.0, "unknown", (), 0.035, False),     # a reflection, a highlight: 1.9% of 640 px
+    (21.0, "unknown", (), 0.035, False),     # 3.3%: still a speck
+    (26.0, "unknown", (), 0.035, True),      # 4.1%: an object
+    (12.0, "unknown", (Event(1.0, 0.8, "impact"),), 0.035, True),   # a far ball, heard
+    (12.0, "person", (), 0.035, True),       # recognized: never dropped
+    (12.0, "unknown", (), 0.0, True),        # the rule off
+])
+def test_a_silent_unrecognized_speck_is_dropped(size: float, label: str,
+                                                events: tuple[Event, ...], speck_size: float,
+                                                kept: bool) -> None:
+    """An unrecognized track smaller than `speck_size` of the picture's longer side with no
+    contact event is dropped with the clutter; it travels across the picture (no in-place
+    clutter) beside a walking person, who stays."""
+    person = _walker(90, y=200.0, label="person", track_id=1)
+    xs = np.linspace(500.0, 300.0, 90)
+    speck = _track(np.stack([xs, np.full(90, 80.0)], axis=1), size, label=label, track_id=2,
+                   events=events)
+    result = sort_clutter([person, speck], frame_size=SIZE, fps=FPS,
+                          config=ClutterConfig(speck_size=speck_size))
+    assert [t.id for t in result.objects] == ([1, 2] if kept else [1])
+    assert result.dropped == (0 if kept else 1) and result.merged == 0
+
+
+@pytest.mark.parametrize("filtered, enabled, left", [
+    (True, True, [1, 3]),        # the faint-impact speck goes once its impact is gone
+    (False, True, [1, 2, 3]),    # recognition was off: the filter never ran, nor does this
+    (True, False, [1, 2, 3]),    # the filter off
+])
+def test_specks_are_judged_again_on_the_final_events(filtered: bool, enabled: bool,
+                                                     left: list[int]) -> None:
+    """`drop_specks` runs after the learned event detector: a speck that the motion rules gave
+    a faint impact (so the analysis kept it) and the detector did not is dropped, counted in
+    "dropped_clutter", and the objects are renumbered; a speck with an event stays."""
+    person = _walker(90, y=200.0, label="person", track_id=1)
+    path = np.stack([np.linspace(500.0, 300.0, 90), np.full(90, 80.0)], axis=1)
+    silent = _track(path, 12.0, track_id=2)
+    heard = _track(path + [0.0, 150.0], 12.0, track_id=3,
+                   events=(Event(1.5, 0.7, "impact"),))
+    info = VideoInfo(path="clip.mp4", width=SIZE[0], height=SIZE[1], fps=Fraction(30),
+                     duration=3.0, frames=90)
+    extra = {"dropped_clutter": 4} if filtered else {}
+    before = Analysis(video=info, objects=(person, silent, heard), extra=extra)
+    after = drop_specks(before, config=ClutterConfig(enabled=enabled))
+    kept = [t for t in before.objects if t.id in left]
+    assert [t.id for t in after.objects] == list(range(1, len(left) + 1))
+    assert [t.boxes.tolist() for t in after.objects] == [t.boxes.tolist() for t in kept]
+    if filtered:
+        assert after.extra["dropped_clutter"] == 4 + 3 - len(left)
+
+
 def test_flakes_one_after_another_are_no_field() -> None:
     """Twelve small tracks spread over the picture but on screen one or two at a time (passers
     far away, one after another) are not a field of particles."""
@@ -367,8 +421,10 @@ def test_flakes_one_after_another_are_no_field() -> None:
         xs = np.linspace(40 + 45 * k, 60 + 45 * k, 20)
         ys = np.linspace(30 + 25 * k, 60 + 25 * k, 20)
         flakes.append(_track(np.stack([xs, ys], axis=1), 10.0, start=25 * k, track_id=k + 1))
-    result = sort_clutter(flakes, frame_size=SIZE, fps=FPS, frames=300)
+    fields_only = ClutterConfig(speck_size=0.0)     # (as small as they are, they are specks)
+    result = sort_clutter(flakes, frame_size=SIZE, fps=FPS, frames=300, config=fields_only)
     assert result.merged == 0 and len(result.objects) == 12
+    assert sort_clutter(flakes, frame_size=SIZE, fps=FPS, frames=300).dropped == 12
 
 
 def test_specks_of_residue_that_stay_put_are_no_particle_field() -> None:
