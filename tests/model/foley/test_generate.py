@@ -18,6 +18,7 @@ from model.foley.choose import (
     motion_profile,
     motion_texture_kind,
     parse_prompt,
+    sound_label,
 )
 from model.foley.generate import SampleCache, generate_object, merge_close_events
 from model.foley.scene import ObjectSound
@@ -410,6 +411,30 @@ def test_resample_pitch_and_onset_index() -> None:
 def test_merge_close_events(events: list[tuple[float, float, str]],
                             expected: list[tuple[float, float, str]]) -> None:
     assert merge_close_events(events, min_gap_s=0.03) == expected
+
+
+@pytest.mark.parametrize("recognized, recipe, implied", [
+    (False, "person", "step"),   # --no-recognize: an upright box is all there is, a walker
+    (True, "", None),            # the recognizer looked and saw no person: motion decides
+])
+def test_an_unrecognized_upright_box_is_no_walker(recognized: bool, recipe: str,
+                                                  implied: str | None) -> None:
+    """The recognizer knows people: an upright box it did not call one (a pen, a finger at the
+    picture's edge) gets no person recipe, so no cloth rustle and no steps made up from its
+    motion (OVERRULED_SHAPES); its hits still sound."""
+    info = _info(4.0)
+    xs = 50 + np.arange(120) * 3.0
+    boxes = np.stack([xs - 10, np.full(120, 150.0), xs + 10, np.full(120, 210.0)], axis=1)
+    shaped = Track(id=1, label="walker", frames=np.arange(120), boxes=boxes)
+    track = shaped.with_changes(label="unknown", extra={"label_source": "detector",
+                                                        "label_shape": "walker"}) \
+        if recognized else shaped
+    plan = choose_sounds(track, motion_profile(track, info), rng=np.random.default_rng(0))
+    assert plan.recipe == recipe and plan.implied_events == implied
+    assert sound_label(track) == ("object" if recognized else "walker")
+    hit = track.with_changes(events=(Event(2.0, 0.8, "impact"),))
+    y = generate_object(hit, info, ObjectSound(id=1))
+    assert np.max(np.abs(y[int(2.0 * SAMPLE_RATE):int(2.1 * SAMPLE_RATE)])) > 0.1
 
 
 def test_double_detection_plays_one_hit() -> None:
