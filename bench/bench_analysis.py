@@ -147,7 +147,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long-minutes", type=float, default=10.0,
                         help="length of the 1080p memory clip (0 skips it)")
-    parser.add_argument("--hd-seconds", type=float, default=20.0)
+    parser.add_argument("--hd-seconds", type=float, default=20.0,
+                        help="length of the 1080p speed clip (0 skips it)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="whole-command runs of the demo, recognition on and off alternated "
                              "(the median is reported: this box's speed drifts between runs)")
@@ -198,13 +199,15 @@ def main() -> int:
                   f"{'pose footsteps' if on else 'no pose'}), {mode}: {inner:.1f} s, "
                   f"{d / inner:.1f}x real time")
 
-        hd = work / "hd.mp4"
-        write_cheap_clip(hd, 1920, 1080, args.hd_seconds)
-        d = duration_of(hd)
-        for mode, extra in (("recognition on", ()), ("recognition off", ("--no-recognize",))):
-            wall, rss = analyse_in_subprocess(hd, work / "hd.json", *extra)
-            print(f"1920x1080 ({d:.1f} s), {mode}: {wall:.1f} s wall, {d / wall:.2f}x real "
-                  f"time, peak RSS {rss:.0f} MB")
+        if args.hd_seconds > 0:
+            hd = work / "hd.mp4"
+            write_cheap_clip(hd, 1920, 1080, args.hd_seconds)
+            d = duration_of(hd)
+            for mode, extra in (("recognition on", ()),
+                                ("recognition off", ("--no-recognize",))):
+                wall, rss = analyse_in_subprocess(hd, work / "hd.json", *extra)
+                print(f"1920x1080 ({d:.1f} s), {mode}: {wall:.1f} s wall, {d / wall:.2f}x real "
+                      f"time, peak RSS {rss:.0f} MB")
 
         if args.long_minutes > 0:
             long = work / "long.mp4"

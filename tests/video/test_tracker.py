@@ -162,7 +162,8 @@ def test_static_texture_under_a_pan_is_not_an_object() -> None:
 @pytest.mark.parametrize("w, h, events, dx, frame_height, expected", [
     (20, 60, (), 3.0, None, "walker"),
     (40, 40, (Event(0.5, 0.5, "step"),), 1.0, None, "walker"),
-    (30, 30, (Event(0.5, 0.8, "impact"),), 1.0, None, "ball"),
+    (30, 30, (Event(0.5, 0.8, "impact"),), 4.0, None, "ball"),     # travels 2.5 of its sizes
+    (30, 30, (Event(0.5, 0.8, "impact"),), 1.0, None, "object"),   # a square patch, 0.6
     (80, 30, (), 5.0, None, "vehicle"),
     (80, 30, (), 5.0, 360, "vehicle"),     # 8% of the picture's height
     (110, 30, (), 5.0, 360, "vehicle"),    # a saloon side-on, 3.7:1
