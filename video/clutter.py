@@ -54,7 +54,7 @@ import cv2
 import numpy as np
 
 from video.base.tracks import Analysis, Track
-from video.tracker import grows_steadily
+from video.tracker import centre_stray, grows_steadily, track_size
 
 UNKNOWN = "unknown"
 AMBIENCE = "ambience"
@@ -141,17 +141,6 @@ class Sorted:
     parts: int = 0
 
 
-def track_size(track: Track) -> float:
-    """A track's typical size in pixels: the median square root of its box areas."""
-    return float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
-
-
-def _extent(track: Track) -> float:
-    """How far the track's centre strays, in its own sizes (the larger side of the centres'
-    bounding box)."""
-    return float(np.max(np.ptp(track.centers, axis=0))) / track_size(track) if len(track) else 0.0
-
-
 def oscillates_in_place(track: Track, *, limit: float) -> bool:
     """True when the track's centre stays within `limit` of its own size and it goes nowhere:
     it barely moves (under `STILL` of its size: a ghost), or runs back and forth (a path at
@@ -164,7 +153,7 @@ def oscillates_in_place(track: Track, *, limit: float) -> bool:
     bounces, a walker its steps) oscillates."""
     if len(track) < 2:
         return True
-    extent = _extent(track)
+    extent = centre_stray(track)
     size = track_size(track)
     path = float(np.linalg.norm(np.diff(track.centers, axis=0), axis=1).sum()) / size
     if extent >= 2 * limit:
@@ -327,7 +316,7 @@ def particle_field(tracks: Sequence[Track], candidates: Sequence[int], *,
     # hits, such as balls, make none, nor specks of residue that stay where they are); once it
     # is, a flake whose jitter read as a hit or two, or that barely moved, is in it
     quiet = [i for i in small if len(tracks[i].events) < config.swarm_events
-             and _extent(tracks[i]) >= config.in_place]
+             and centre_stray(tracks[i]) >= config.in_place]
     if len(quiet) < config.swarm_tracks:
         return []
     centres = np.concatenate([tracks[i].centers for i in quiet])
@@ -427,7 +416,7 @@ def _region_beds(tracks: Sequence[Track], shot: list[int], clutter: set[int], gr
     for region in _regions(tracks, group, grid, config):
         # the region's clutter, and the slow unknown tracks that stay inside it
         members = [i for i in shot if region[grid.centres(tracks[i])].mean()
-                   >= config.zone_fraction and (i in clutter or _extent(tracks[i])
+                   >= config.zone_fraction and (i in clutter or centre_stray(tracks[i])
                                                 < 2 * config.in_place)]
         if sum(i in clutter for i in members) >= config.ambience_tracks and _lasts(
                 [tracks[i] for i in members], start, end) >= config.lasting:

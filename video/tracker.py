@@ -564,13 +564,15 @@ VEHICLE_MIN_HEIGHT = 0.05
 BALL_MIN_TRAVEL = 2.0
 
 
-def _travel(track: Track) -> float:
-    """How far the track's centre strays, in its own sizes: the longer side of its centres'
-    bounding box over the median square root of its box areas."""
-    if len(track) < 2:
-        return 0.0
-    size = float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
-    return float(np.max(np.ptp(track.centers, axis=0))) / size
+def track_size(track: Track) -> float:
+    """A track's typical size in pixels: the median square root of its box areas."""
+    return float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
+
+
+def centre_stray(track: Track) -> float:
+    """How far the track's centre strays, in its own sizes (`track_size`): the longer side of
+    its centres' bounding box."""
+    return float(np.max(np.ptp(track.centers, axis=0))) / track_size(track) if len(track) else 0.0
 
 
 def label_for(track: Track, *, frame_height: float | None = None) -> str:
@@ -586,7 +588,7 @@ def label_for(track: Track, *, frame_height: float | None = None) -> str:
     kinds = {e.kind for e in track.events}
     if "step" in kinds or aspect > 1.6:
         return "walker"
-    if "impact" in kinds and 0.7 <= aspect <= 1.4 and _travel(track) >= BALL_MIN_TRAVEL:
+    if "impact" in kinds and 0.7 <= aspect <= 1.4 and centre_stray(track) >= BALL_MIN_TRAVEL:
         return "ball"
     motion = np.abs(np.diff(track.centers, axis=0)).sum(axis=0) if len(track) > 1 else np.zeros(2)
     wide = 1 / VEHICLE_ASPECT[1] <= aspect < 1 / VEHICLE_ASPECT[0]
