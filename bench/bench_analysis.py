@@ -37,6 +37,8 @@ import numpy as np
 from video.synth import SceneSpec, render_frame
 
 ROOT = Path(__file__).resolve().parent.parent
+# each timing is taken as shipped and with the recognizer off: (name, extra `analyze` arguments)
+MODES = (("recognition on", ()), ("recognition off", ("--no-recognize",)))
 
 
 def cheap_frames(width: int, height: int, fps: Fraction, seconds: float) -> Iterator[np.ndarray]:
@@ -111,7 +113,7 @@ def time_clips(clips: list[Path]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
             d = duration_of(clip)
-            for mode, extra in (("recognition on", ()), ("recognition off", ("--no-recognize",))):
+            for mode, extra in MODES:
                 wall, rss = analyse_in_subprocess(clip, Path(tmp) / "t.json", *extra)
                 print(f"{clip.name} ({d:.1f} s), {mode}: {wall:.1f} s wall, {d / wall:.2f}x real "
                       f"time, peak RSS {rss:.0f} MB")
@@ -166,10 +168,9 @@ def main() -> int:
         work = Path(tmp)
         demo = ROOT / "assets" / "demo" / "demo.mp4"
         d = duration_of(demo)
-        modes = (("recognition on", ()), ("recognition off", ("--no-recognize",)))
-        walls: dict[str, list[float]] = {mode: [] for mode, _ in modes}
+        walls: dict[str, list[float]] = {mode: [] for mode, _ in MODES}
         for _ in range(args.repeat):   # alternated, so a change of the box's speed hits both
-            for mode, extra in modes:
+            for mode, extra in MODES:
                 wall, rss = analyse_in_subprocess(demo, work / "demo.json", *extra)
                 walls[mode].append(wall)
         for mode, runs in walls.items():
@@ -203,8 +204,7 @@ def main() -> int:
             hd = work / "hd.mp4"
             write_cheap_clip(hd, 1920, 1080, args.hd_seconds)
             d = duration_of(hd)
-            for mode, extra in (("recognition on", ()),
-                                ("recognition off", ("--no-recognize",))):
+            for mode, extra in MODES:
                 wall, rss = analyse_in_subprocess(hd, work / "hd.json", *extra)
                 print(f"1920x1080 ({d:.1f} s), {mode}: {wall:.1f} s wall, {d / wall:.2f}x real "
                       f"time, peak RSS {rss:.0f} MB")

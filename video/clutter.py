@@ -328,6 +328,14 @@ def particle_field(tracks: Sequence[Track], candidates: Sequence[int], *,
     return small
 
 
+def droppable(tracks: Sequence[Track]) -> list[int]:
+    """Indices of the tracks the filter may drop or merge: the recognizer never named them
+    ("unknown"), and video.evidence took no vehicle vote from them (extra "label_evidence": the
+    detector did see a thing there)."""
+    return [i for i, t in enumerate(tracks)
+            if t.label == UNKNOWN and "label_evidence" not in t.extra and len(t)]
+
+
 def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: float,
                  frames: int | None = None, barriers: Sequence[int] = (),
                  config: ClutterConfig = ClutterConfig()) -> Sorted:
@@ -338,8 +346,7 @@ def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: f
     if not config.enabled:
         return Sorted(tuple(tracks), 0, 0)
     grid = _Grid(frame_size, config.grid)
-    unknown = [i for i, t in enumerate(tracks)
-               if t.label == UNKNOWN and "label_evidence" not in t.extra and len(t)]
+    unknown = droppable(tracks)
     clutter = _clutter(tracks, unknown, grid, config)
     known = [t for t in tracks if t.label not in (UNKNOWN, AMBIENCE)]
     window = max(2, round(config.window * fps))
@@ -391,9 +398,7 @@ def drop_specks(analysis: Analysis, *, config: ClutterConfig = ClutterConfig()) 
     if not config.enabled or "dropped_clutter" not in analysis.extra:
         return analysis
     tracks = analysis.objects
-    unknown = [i for i, t in enumerate(tracks)
-               if t.label == UNKNOWN and "label_evidence" not in t.extra and len(t)]
-    specks = set(specks_among(tracks, unknown, frame_size=(analysis.video.width,
+    specks = set(specks_among(tracks, droppable(tracks), frame_size=(analysis.video.width,
                                                            analysis.video.height),
                               size=config.speck_size))
     if not specks:
