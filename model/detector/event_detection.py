@@ -9,7 +9,9 @@ a warning, so analysis never fails for lack of the model. After it, people (obje
 steps cannot see on real footage.
 
 The network was trained on upright pictures: on a clip filmed turned (its floor on a side, see
-video.gravity), the tracks are turned upright before it looks at them.
+video.gravity), the tracks are turned upright before it looks at them. Where a thing's path
+plainly bounces off the floor and the network put no impact (video.bounces), the bounce is added:
+on the real ball clip the network alone found 2 of its 4 marked bounces, with the rule all 4.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, scaled
-from video.base.tracks import Analysis
+from video.base.tracks import Analysis, Event, Track, VideoInfo
+from video.bounces import BounceConfig, floor_bounces, missing_bounces
 from video.clutter import drop_specks
 from video.footsteps import apply_footsteps, preload_pose_model
 from video.gravity import picture_turn, turned
 from video.tracker import label_for
+
+if TYPE_CHECKING:
+    from model.detector.net_layout import EventModel
 
 EVENT_DETECTORS = ("learned", "motion")
 LEARNED_KINDS = frozenset({"impact", "step"})
@@ -33,11 +40,14 @@ LEARNED_KINDS = frozenset({"impact", "step"})
 
 def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
                          checkpoint: str | os.PathLike[str] | None = None,
-                         warn: Callable[[str], None] | None = None) -> Analysis:
+                         warn: Callable[[str], None] | None = None,
+                         bounces: BounceConfig | None = None) -> Analysis:
     """`analysis` with impact/step events from `detector` ("learned" or "motion").
 
     "motion" returns the analysis unchanged (video.events already ran during analysis). Steps
-    that video.footsteps gave a person (its extra "steps_from") are kept either way.
+    that video.footsteps gave a person (its extra "steps_from") are kept either way. With the
+    learned detector, floor bounces the network missed (video.bounces, `bounces` its
+    thresholds) are added as impacts.
     The result records the detector used under the extra key "event_detector" and, for the
     learned one, the quarter turn that brought the picture upright under "picture_turn". Labels are
     derived again from the new events, as the analysis derived them from its own; call this on
@@ -47,7 +57,7 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         raise InputError(f"unknown event detector {detector!r} (choose {', '.join(EVENT_DETECTORS)})")
     if detector == "motion":
         return _tagged(analysis, "motion")
-    from model.detector.learned_events import detect_events_model, load_event_model
+    from model.detector.learned_events import load_event_model
 
     try:
         model = load_event_model(checkpoint)
@@ -61,14 +71,29 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
         # a person's steps from its feet (video.footsteps, extra "steps_from") stay
         kinds = LEARNED_KINDS - {"step"} if "steps_from" in track.extra else LEARNED_KINDS
         kept = [e for e in track.events if e.kind not in kinds]
-        learned = [e for e in detect_events_model(*turned(track, analysis.video, turn), model)
-                   if e.kind in kinds]
+        learned = learned_events(*turned(track, analysis.video, turn), model, kinds=kinds,
+                                 bounces=bounces)
         updated = track.with_changes(events=tuple(kept + learned))
         # the analysis labels objects partly by their events ("ball" bounces, "walker" steps)
         tracks.append(updated.with_changes(
             label=label_for(updated, frame_height=analysis.video.height)))
     result = _tagged(analysis.with_objects(tracks), "learned")
     return replace(result, extra={**result.extra, "picture_turn": turn})
+
+
+def learned_events(track: Track, info: VideoInfo, model: EventModel, *,
+                   kinds: frozenset[str] = LEARNED_KINDS,
+                   bounces: BounceConfig | None = None) -> list[Event]:
+    """The learned detector's events of `kinds` on one track of an upright picture, and, when
+    impacts are among them, the floor bounces it missed (video.bounces)."""
+    from model.detector.learned_events import detect_events_model
+
+    bounces = bounces if bounces is not None else BounceConfig()
+    found = [e for e in detect_events_model(track, info, model) if e.kind in kinds]
+    if "impact" in kinds:
+        found += missing_bounces(found, floor_bounces(track, info, config=bounces),
+                                 min_gap_s=bounces.min_gap_s)
+    return found
 
 
 def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig | None = None,

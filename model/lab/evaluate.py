@@ -160,7 +160,8 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
                        progress: ProgressFn | None = None,
                        work_dir: str | Path | None = None) -> EvalReport:
     """Run the whole comparison on `clips` held-out synthetic clips drawn from `seed`."""
-    from model.detector.learned_events import detect_events_model, load_event_model
+    from model.detector.event_detection import learned_events
+    from model.detector.learned_events import load_event_model
     from model.lab.semantic import semantic_available
     from model.lab.semantic_agreement import yamnet_note
 
@@ -180,7 +181,7 @@ def evaluate_synthetic(clips: int, seed: int, *, checkpoint: str | Path | None =
             matched += len(matches)
             info = analysed.video
             def detector(track: Track, info: VideoInfo = info) -> tuple[Event, ...]:
-                return detect_events_model(track, info, model)
+                return tuple(learned_events(track, info, model))   # as the analysis adds them
 
             learned = with_learned_events(analysed, detector)
             for name, parts in (("hand-made (video.events)",
@@ -375,7 +376,9 @@ changing, so rerun it after changes there.
   - *static centre*: the object-aware renderer with every object's pan pinned to the centre
     (distance loudness kept);
   - *object-aware*: the renderer as shipped (events from the hand-made `video.events` detector);
-  - *object-aware + learned events*: the same with events from the learned detector.
+  - *object-aware + learned events*: the same with events from the learned detector, and the
+    floor bounces it missed (`video/bounces.py`), as the analysis adds them; the detector rows
+    below count them too.
 - **Spatial**: per 50 ms window, pan estimate 4/pi*atan2(R_rms, L_rms) - 1 of each object's stem
   against the TRUE box centre x mapped to 2x - 1, only in windows where the stem is within 30 dB
   of its loudest window: Pearson correlation (n/a when the stereo image never moves, as for mono
@@ -424,8 +427,9 @@ there by more than 0.02:
 
 The switch is `model.detector.event_detection.apply_event_detector`, run after
 `video.analyze.analyze_video` by `stereofoley analyze` / `render` and the studio: it replaces
-each track's events of the kinds the learned detector wins with its own, keeps the hand-made
-`video.events` detector's other kinds, and falls back to the hand-made events (with a warning)
+each track's events of the kinds the learned detector wins with its own (adding the floor
+bounces it missed where a path plainly turns at the floor, `video/bounces.py`), keeps the
+hand-made `video.events` detector's other kinds, and falls back to the hand-made events (with a warning)
 when the checkpoint cannot be loaded. `--events motion` chooses the hand-made detector.
 
 ## Limits
