@@ -167,7 +167,8 @@ def _gating_blocks(n: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, fl
 def _gated_lufs(z: np.ndarray) -> float:
     """Integrated loudness from per-channel block mean squares z (channels, blocks): the
     absolute (-70 LUFS) and relative (-10 LU) gates of BS.1770-4; -inf when nothing passes."""
-    power = z.sum(axis=0)
+    # block energies come from running sums: a silent block can come out a rounding error below 0
+    power = np.maximum(z.sum(axis=0), 0.0)
     with np.errstate(divide="ignore"):
         blocks = -0.691 + 10.0 * np.log10(power)
     above = blocks >= SILENCE_LUFS

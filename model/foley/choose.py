@@ -61,7 +61,8 @@ _MATERIAL_WORDS: dict[str, tuple[str, ...]] = {
               "chain", "brass", "alumin"),
     "wood": ("wood", "plank", "log", "stick", "door", "table", "crate", "timber"),
     "glass": ("glass", "bottle", "ceramic", "porcelain", "cup", "mug", "plate", "window"),
-    "plastic": ("plastic", "ball", "toy", "box", "bucket", "rubber"),
+    "plastic": ("plastic", "toy", "box", "bucket"),
+    "ball": ("ball", "rubber", "bounc"),
 }
 _SURFACE_WORDS: dict[str, tuple[str, ...]] = {
     "gravel": ("gravel", "pebble", "stone", "rock", "crunch", "dirt"),
@@ -374,7 +375,7 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
         return recipe_plan(recipe, track, prompt=prompt, library=library)
     material = spec.material if spec.material in MATERIALS else None
     label = sound_label(track)
-    material = material or parse_prompt(label).material   # "ball" -> plastic
+    material = material or parse_prompt(label).material   # "ball" -> ball
     if material is None:
         material = ("metal" if _label_has(label, _VEHICLE_LABELS)
                     else str(rng.choice(["wood", "plastic", "wood", "metal"])))

@@ -32,7 +32,7 @@ from scipy import signal
 
 from video.base.timebase import SAMPLE_RATE
 
-MATERIALS = ("wood", "metal", "glass", "plastic")
+MATERIALS = ("wood", "metal", "glass", "plastic", "ball")
 SURFACES = ("hard", "gravel", "soft", "metal")
 
 
@@ -58,6 +58,10 @@ MATERIAL_PRESETS: dict[str, Material] = {
                       (1.0, 0.55, 0.35, 0.2), 0.0015, 12000.0),
     "plastic": Material((280.0, 600.0), (1.0, 1.83, 3.1, 4.6), (0.06, 0.045, 0.03, 0.02),
                         (1.0, 0.5, 0.35, 0.2), 0.005, 5000.0),
+    # an inflated ball on a floor: a low, short thud of the skin and the air in it, and the slap
+    # of rubber on the floor (a longer, duller contact noise than a hard object's click)
+    "ball": Material((120.0, 180.0), (1.0, 1.5, 2.2), (0.08, 0.06, 0.04), (1.0, 0.5, 0.3),
+                     0.012, 3000.0),
 }
 
 

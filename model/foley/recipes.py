@@ -170,10 +170,11 @@ _BIRD = Recipe(
     "bird", "wing flaps",
     _events(impact=OneShotSpec("impact", "wood", level=0.3, size=0.5)),
     (TextureSpec("wings", gain=1.0, gate=(0.02, 0.06)),))
+# a ball is heard where it hits; in flight only a fast throw swishes (its own speed gate)
 _BALL = Recipe(
     "sports ball", "bounces",
-    _events(impact=OneShotSpec("impact", "plastic"), step=OneShotSpec("impact", "plastic")),
-    (TextureSpec("whoosh", gain=0.4),))
+    _events(impact=OneShotSpec("impact", "ball"), step=OneShotSpec("impact", "ball")),
+    (TextureSpec("whoosh", gain=0.3, gate=(0.3, 1.0)),))
 _TABLEWARE = Recipe(
     "tableware", "glass/ceramic handling + put-down",
     _events(impact=OneShotSpec("impact", "glass", level=0.8, size=0.8),

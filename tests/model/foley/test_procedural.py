@@ -59,6 +59,18 @@ def test_metal_rings_longer_than_wood_and_plastic(rng: np.random.Generator) -> N
     assert decay["wood"] > decay["plastic"]
 
 
+def test_a_ball_bounce_is_a_low_short_thud(rng: np.random.Generator) -> None:
+    """An inflated ball thuds below every hard material's pitch and dies away sooner than wood
+    (YAMNet hears it as "Thunk" / "Knock" / "Thump, thud", a hard plastic tick as "Tick")."""
+    cut = int(0.015 * SAMPLE_RATE)
+    ball = [modal_impact(material="ball", strength=0.5, rng=rng) for _ in range(4)]
+    wood = [modal_impact(material="wood", strength=0.5, rng=rng) for _ in range(4)]
+    assert max(_peak_hz(x[cut:]) for x in ball) < 190.0
+    assert np.mean([_peak_hz(x[cut:]) for x in ball]) < 0.75 * np.mean(
+        [_peak_hz(x[cut:]) for x in wood])                 # wood is the lowest hard material
+    assert np.mean([_decay_time(x) for x in ball]) < np.mean([_decay_time(x) for x in wood])
+
+
 def test_strong_hits_are_brighter(rng: np.random.Generator) -> None:
     soft = np.mean([_centroid(modal_impact(material="wood", strength=0.1, rng=rng)) for _ in range(4)])
     hard = np.mean([_centroid(modal_impact(material="wood", strength=1.0, rng=rng)) for _ in range(4)])

@@ -159,7 +159,7 @@ def test_bad_objects_are_input_errors(objects: list[ObjectSound], message: str) 
 
 def test_scene_renderer_nudge_updates_one_stem_without_regenerating() -> None:
     analysis = _scene(ObjectSpec("box", start=(0.1, 0.5), velocity=(0.3, 0.0)),
-                      ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.1, 0.0)), duration=3.0)
+                      ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.5, 0.0)), duration=3.0)
     sounds = _sounds(analysis)
     renderer = SceneRenderer(analysis, SETTINGS)
     full = renderer.render(sounds)
@@ -241,7 +241,7 @@ def test_nudges_through_the_source_cache_match_a_fresh_spatialize() -> None:
     from model.foley.render import spatial_config
 
     analysis = _scene(ObjectSpec("approach", start=(0.3, 0.5), velocity=(0.1, 0.0), growth=0.3),
-                      ObjectSpec("ball", start=(0.7, 0.2)), duration=1.5)
+                      ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.5, 0.0)), duration=1.5)
     sounds = _sounds(analysis)
     renderer = SceneRenderer(analysis, SETTINGS)
     renderer.render(sounds)
@@ -259,7 +259,7 @@ def test_nudges_through_the_source_cache_match_a_fresh_spatialize() -> None:
 
 
 THREE = (ObjectSpec("box", start=(0.1, 0.5), velocity=(0.3, 0.0)),
-         ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.1, 0.0)),
+         ObjectSpec("ball", start=(0.7, 0.2), velocity=(-0.5, 0.0)),
          ObjectSpec("walker", start=(0.2, 0.8), velocity=(0.15, 0.0)))
 
 
