@@ -46,14 +46,15 @@ CONTACT_BAND = 0.1
 class BounceConfig:
     """Thresholds of the floor-bounce rule.
 
-    enabled: look for bounces at all. window_s: seconds each side of a lowest point that the speeds are fitted over (at least 3
-    frames). min_speed: box sizes a second the thing must arrive at. restitution: the leaving
-    speed as a share of the arriving one, at least. lasting: box sizes the thing rises above
-    the contact within 3 windows before and after it. min_gap_s: a bounce this close to an
-    impact already found is that impact. min_pull: box sizes a second squared each arc beside
-    the contact must accelerate downwards, where the track as a whole shows no pull. min_down:
-    the whole track's kept acceleration direction (video.gravity) is a pull down when its y
-    component is at least this (0.87: within 30 degrees).
+    enabled: look for bounces at all. window_s: seconds each side of a lowest point that the
+    speeds are fitted over (at least 3 frames). min_speed: box sizes a second the thing must
+    arrive at. restitution: the leaving speed as a share of the arriving one, at least.
+    lasting: box sizes the thing rises above the contact within 3 windows before and after it.
+    min_gap_s: a bounce this close to an impact already found is that impact. min_pull: box
+    sizes a second squared each arc beside the contact must accelerate downwards, where the
+    track as a whole shows no pull. min_down: the whole track's kept acceleration direction
+    (video.gravity) is a pull down when its y component is at least this (0.87: within 30
+    degrees).
     """
 
     enabled: bool = True
