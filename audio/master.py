@@ -60,6 +60,11 @@ class MasterConfig:
         the peak arrives). release_ms: recovery time per 6 dB after the hold. hold_ms: the gain
         stays down this long after a peak, so low-frequency waveforms are not distorted by a
         gain that follows each cycle. max_gain_db: most the loudness stage may boost.
+    max_limiting_db: most the limiter may take off the loudest peak to reach the target. A mix
+        of sparse hits (a ball bouncing, a few steps) has little loudness for its peaks: brought
+        to -23 LUFS it would need its hits limited by 20 dB or more, each hit ducking the whole
+        mix for a tenth of a second around it. Such a mix is left this much limited, short of
+        the target, and the report's `lufs_after` says by how much.
     """
 
     target_lufs: float = -23.0
@@ -69,6 +74,7 @@ class MasterConfig:
     release_ms: float = 60.0
     hold_ms: float = 10.0
     max_gain_db: float = 40.0
+    max_limiting_db: float = 9.0
     tolerance_lu: float = 0.1
     max_passes: int = 6
 
@@ -83,6 +89,8 @@ class MasterConfig:
             raise ValueError("attack_ms and release_ms must be > 0, hold_ms >= 0")
         if self.max_passes < 1 or self.tolerance_lu <= 0:
             raise ValueError("max_passes must be >= 1 and tolerance_lu > 0")
+        if self.max_limiting_db < 0:
+            raise ValueError(f"max_limiting_db must be >= 0, got {self.max_limiting_db}")
 
 
 @dataclass(frozen=True)
@@ -807,8 +815,10 @@ def _db_or_none(value: float) -> float | None:
 
 
 def _loudness_gain(mix: np.ndarray, meter: _LoudnessMeter, peak_map: _PeakMap, gain_db: float,
-                   config: MasterConfig, progress: ProgressFn | None) -> tuple[float, int]:
-    """Refine the loudness gain until the limited mix is within tolerance of the target.
+                   config: MasterConfig, progress: ProgressFn | None, *,
+                   most: float) -> tuple[float, int]:
+    """Refine the loudness gain until the limited mix is within tolerance of the target, never
+    above `most` dB.
 
     Each pass limits with the (unverified) envelope at the trial gain and measures the result
     (only the limited spans are filtered again); returns the gain and the number of passes.
@@ -821,7 +831,7 @@ def _loudness_gain(mix: np.ndarray, meter: _LoudnessMeter, peak_map: _PeakMap, g
         history.append((gain_db, meter.lufs(scale, source=mix, limiter=trial)))
         if abs(config.target_lufs - history[-1][1]) <= config.tolerance_lu:
             return gain_db, passes
-        next_gain = min(_next_gain(history, config.target_lufs), config.max_gain_db)
+        next_gain = min(_next_gain(history, config.target_lufs), most)
         if abs(next_gain - gain_db) < 1e-6 or passes == config.max_passes:
             return gain_db, passes
         gain_db = next_gain
@@ -914,9 +924,12 @@ def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterCon
     peak_map = _PeakMap(mix, config.oversample, spool=spool)
     gain_db, passes = 0.0, 0
     if meter is not None and measurable:
+        # the gain that has the limiter take max_limiting_db off the loudest peak, at most
+        most = min(config.max_gain_db, config.true_peak_db + config.max_limiting_db
+                   - _to_db(max(peak_map.top, 1e-12)))
         gain_db, passes = _loudness_gain(
-            mix, meter, peak_map, min(config.target_lufs - lufs_before, config.max_gain_db),
-            config, progress)
+            mix, meter, peak_map, min(config.target_lufs - lufs_before, most), config, progress,
+            most=most)
     report(progress, 0.85, "true-peak limiting")
     scale = 10.0 ** (gain_db / 20.0)
     limiter, peak_in, covered = _limit(peak_map, scale, config)

@@ -61,9 +61,12 @@ def transient_stems(rng: np.random.Generator, *, hits: int = 14, scale: float = 
 @pytest.mark.parametrize(("target", "ceiling"), [(-23.0, -1.0), (-16.0, -1.0), (-31.0, -6.0)])
 def test_loud_transients_reach_target_under_ceiling(target: float, ceiling: float,
                                                     rng: np.random.Generator) -> None:
+    """Asked to reach the target whatever limiting it takes (`max_limiting_db` 60), the
+    limiter brings hits 17 dB over the ceiling under it and the mix to the target."""
     stems = transient_stems(rng)
     result = master(stems, n_samples=SECONDS * SAMPLE_RATE,
-                    config=MasterConfig(target_lufs=target, true_peak_db=ceiling))
+                    config=MasterConfig(target_lufs=target, true_peak_db=ceiling,
+                                        max_limiting_db=60.0))
     assert measure_loudness(result.mix) == pytest.approx(target, abs=0.5)
     assert true_peak_db(result.mix) <= ceiling + 0.1
     assert independent_true_peak_db(result.mix) <= ceiling + 0.1
@@ -81,10 +84,39 @@ def test_band_limited_material_is_under_the_ideal_true_peak(rng: np.random.Gener
     """Content up to 18 kHz (like most recorded foley): even the ideal reconstruction's peak,
     not only a 4x meter's, stays under the ceiling."""
     stems = transient_stems(rng, bandwidth_hz=18_000.0)
-    result = master(stems, n_samples=SECONDS * SAMPLE_RATE)
+    result = master(stems, n_samples=SECONDS * SAMPLE_RATE,
+                    config=MasterConfig(max_limiting_db=60.0))
     assert ideal_true_peak_db(stems[2]) > 3.0
     assert ideal_true_peak_db(result.mix) <= -1.0 + 0.1
     assert measure_loudness(result.mix) == pytest.approx(-23.0, abs=0.5)
+
+
+@pytest.mark.parametrize("most", [3.0, 9.0])
+def test_sparse_hits_are_limited_at_most_so_much(most: float, rng: np.random.Generator) -> None:
+    """Hits far above the rest of the mix would need 20 dB of limiting or more to reach -23
+    LUFS; the master stops at `max_limiting_db` off the loudest peak, under the ceiling, and
+    reports the loudness it reached."""
+    stems = transient_stems(rng)
+    result = master(stems, n_samples=SECONDS * SAMPLE_RATE,
+                    config=MasterConfig(max_limiting_db=most))
+    rep = result.report
+    assert rep["limiter"]["max_reduction_db"] <= most + 0.1
+    assert true_peak_db(result.mix) <= -1.0 + 0.1
+    assert rep["lufs_after"] == pytest.approx(measure_loudness(result.mix), abs=0.01)
+    assert rep["lufs_after"] < -23.0 - 0.5
+    # the gain is as much as that limiting allows: the loudest peak comes out at the ceiling
+    # plus `most`, before the limiter takes it back down
+    assert rep["true_peak_before_db"] + rep["gain_db"] == pytest.approx(-1.0 + most, abs=0.2)
+
+
+def test_a_mix_that_needs_little_limiting_still_reaches_the_target(
+        rng: np.random.Generator) -> None:
+    """The cap leaves ordinary material alone: a bed with moderate hits reaches -23 LUFS."""
+    stems = transient_stems(rng)
+    stems[2] = (stems[2] * 0.15).astype(np.float32)
+    result = master(stems, n_samples=SECONDS * SAMPLE_RATE)
+    assert measure_loudness(result.mix) == pytest.approx(-23.0, abs=0.5)
+    assert result.report["limiter"]["max_reduction_db"] <= 9.0 + 0.1
 
 
 def test_stems_sum_to_the_mix_and_share_one_gain(rng: np.random.Generator) -> None:

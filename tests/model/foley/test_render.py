@@ -371,14 +371,14 @@ def test_sync_of_settings_repans_remasters_or_regenerates_as_needed(generate_cal
     np.testing.assert_array_equal(law.stems[1], fresh)
     np.testing.assert_allclose(law.mix, law.stems[1] + law.stems[2], atol=1e-6)
 
-    synced = renderer.sync(analysis, sounds, replace(SETTINGS, pan_law="-6dB", target_lufs=-16.0))
+    synced = renderer.sync(analysis, sounds, replace(SETTINGS, pan_law="-6dB", target_lufs=-30.0))
     assert synced.did.remaster and synced.did.repan == {1, 2} and not synced.did.regenerate
-    louder = synced.result
-    assert generate_calls == [] and louder.master["target_lufs"] == -16.0
-    assert measure_loudness(louder.mix) == pytest.approx(-16.0, abs=0.5)
+    quieter = synced.result
+    assert generate_calls == [] and quieter.master["target_lufs"] == -30.0
+    assert measure_loudness(quieter.mix) == pytest.approx(-30.0, abs=0.5)
 
     synced = renderer.sync(analysis, sounds, replace(SETTINGS, seed=4, pan_law="-6dB",
-                                                     target_lufs=-16.0))
+                                                     target_lufs=-30.0))
     assert synced.did.regenerate == {1, 2} and not synced.did.remaster
     reseeded = synced.result
     assert sorted(generate_calls) == [1, 2]
