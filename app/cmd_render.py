@@ -16,6 +16,7 @@ from pathlib import Path
 from app.export import render_and_export
 from app.outdir import check_outdir, claim_outdir
 from app.project import Project, load_project
+from app.report import short_of_target
 from model.foley.render import RenderResult
 from model.foley.scene import ObjectSound
 from video.base.errors import InputError, VideoError
@@ -152,6 +153,9 @@ def _render_into(args: argparse.Namespace, video: Path, out: Path) -> int:
         bar.close()
     lufs = result.master.get("lufs_after")
     level = f", mix at {lufs:.1f} LUFS" if isinstance(lufs, int | float) else ""
+    short = short_of_target(result.master)
+    if short is not None:
+        level += f" ({short:.1f} LU under the target: its hits allow no more limiting)"
     if args.stems.strip().lower() == "objects":
         print(f"{len(project.objects)} stems + mix{level} -> {out}")
     else:

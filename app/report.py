@@ -34,6 +34,16 @@ def _clock(seconds: float) -> str:
     return f"{int(minutes)}:{rest:06.3f}"
 
 
+def short_of_target(master: Mapping[str, Any], *, tolerance_lu: float = 0.5) -> float | None:
+    """LU the mastered mix fell short of its loudness target (the limiter held at its most), or
+    None when it reached it (or nothing was measured)."""
+    after, target = master.get("lufs_after"), master.get("target_lufs")
+    if not isinstance(after, int | float) or not isinstance(target, int | float):
+        return None
+    gap = float(target) - float(after)
+    return gap if gap > tolerance_lu else None
+
+
 def _master_lines(master: Mapping[str, Any]) -> list[str]:
     if not master:
         return ["  (no master stage recorded)"]
@@ -48,6 +58,12 @@ def _master_lines(master: Mapping[str, Any]) -> list[str]:
               f"every stem alike)",
               f"  true peak:          {_db(master.get('true_peak_before_db'), 'dBTP')} before, "
               f"{_db(master.get('true_peak_after_db'), 'dBTP')} after"]
+    short = short_of_target(master)
+    if short is not None:
+        most = master.get("max_limiting_db")
+        most_text = f"{float(most):.1f} dB" if isinstance(most, int | float) else "the most"
+        lines.append(f"  short of target:    by {short:.1f} LU: its hits would need more than "
+                     f"{most_text} of limiting to reach it")
     limiter = master.get("limiter") or {}
     regions = limiter.get("regions") or []
     if not regions:

@@ -938,6 +938,7 @@ def plan_master(mix: np.ndarray | DiskAudio, *, config: MasterConfig = MasterCon
         else -math.inf
     info: dict[str, Any] = {
         "target_lufs": config.target_lufs, "ceiling_dbtp": config.true_peak_db,
+        "max_limiting_db": config.max_limiting_db,
         "measurable": measurable, "lufs_before": _db_or_none(lufs_before),
         "lufs_after": _db_or_none(lufs_after), "gain_db": round(gain_db, 6),
         "true_peak_before_db": _db_or_none(_to_db(peak_map.top)),

@@ -180,7 +180,7 @@ def test_project_nudges_and_prompts_are_used(clip: tuple[Path, Analysis], tmp_pa
     objects = [ObjectSound(id=ids[0], prompt="glass", nudges=Nudges(pan_offset=-2.0)),
                ObjectSound(id=ids[1], nudges=Nudges(pan_offset=2.0))]
     save_project(Project(analysis=truth, objects=objects,
-                         render=RenderSettings(target_lufs=-18.0)), tmp_path / "p.json")
+                         render=RenderSettings(target_lufs=-20.0)), tmp_path / "p.json")
     out = tmp_path / "out"
     code, _, err = _run(["render", str(video), "-o", str(out), "--project",
                          str(tmp_path / "p.json"), "--prompt", f"{ids[1]}=car engine"], capsys)
@@ -194,7 +194,7 @@ def test_project_nudges_and_prompts_are_used(clip: tuple[Path, Analysis], tmp_pa
     assert np.sqrt(np.mean(left[:, 1] ** 2)) < 1e-3 * np.sqrt(np.mean(left[:, 0] ** 2))
     assert np.sqrt(np.mean(right[:, 0] ** 2)) < 1e-3 * np.sqrt(np.mean(right[:, 1] ** 2))
     mix, _ = sf.read(out / "mix.wav", always_2d=True)
-    assert measure_loudness(mix.T) == pytest.approx(-18.0, abs=0.5)
+    assert measure_loudness(mix.T) == pytest.approx(-20.0, abs=0.5)
 
 
 def test_review_video_remuxes_picture_and_adds_the_mix(clip: tuple[Path, Analysis],

@@ -15,7 +15,7 @@ import soundfile as sf
 
 from app.cli import main
 from app.project import Project
-from app.report import peak_dbfs, render_report
+from app.report import peak_dbfs, render_report, short_of_target
 from audio.nudges import Nudges
 from model.foley.scene import ObjectSound
 from video.base.tracks import Analysis, Track, VideoInfo
@@ -65,6 +65,30 @@ def test_report_lists_the_master_stage_limiter_regions_and_stem_peaks() -> None:
     assert rows[0] == ["1", "person", "-6.02", "stems/1_person.wav"]
     assert rows[1] == ["2", "car", "silent", "yes", "stems/2_car.wav"]
     assert "2.000 s" in text and "48000 Hz, 24-bit" in text
+
+
+@pytest.mark.parametrize("after, target, expected", [
+    (-25.84, -23.0, 2.84), (-23.3, -23.0, None), (-22.0, -23.0, None), (None, -23.0, None),
+    (-30.0, None, None)])
+def test_short_of_target(after: float | None, target: float | None,
+                         expected: float | None) -> None:
+    short = short_of_target({"lufs_after": after, "target_lufs": target})
+    assert short == (None if expected is None else pytest.approx(expected))
+
+
+def test_report_says_when_the_limiter_cap_left_the_mix_short() -> None:
+    """A mix of sparse hits mastered with the limiter at its most (9 dB): the report says how
+    far under the target it is and why."""
+    master = {"target_lufs": -23.0, "ceiling_dbtp": -1.0, "measurable": True,
+              "max_limiting_db": 9.0, "lufs_before": -54.56, "lufs_after": -25.84,
+              "gain_db": 36.33, "true_peak_before_db": -28.33, "true_peak_after_db": -1.05,
+              "limiter": {"max_reduction_db": 9.05, "seconds": 0.35, "applied_to_stems": True,
+                          "regions": [[2.078, 2.177]], "regions_total": 1}}
+    text = render_report(_project(master), {}, np.zeros((2, 10), np.float32), created="now")
+    assert "short of target:    by 2.8 LU" in text and "more than 9.0 dB of limiting" in text
+    master["lufs_after"] = -23.02
+    assert "short of target" not in render_report(_project(master), {},
+                                                  np.zeros((2, 10), np.float32), created="now")
 
 
 def test_report_without_a_limiter_or_measurable_loudness() -> None:
