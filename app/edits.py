@@ -350,12 +350,13 @@ def add_object(project: Project, track: Track) -> EditResult:
 def set_render_settings(project: Project, *, seed: int | None = None,
                         pan_law: str | None = None, target_lufs: float | None = None,
                         true_peak_db: float | None = None, air_absorption: bool | None = None,
-                        itd: bool | None = None, doppler: bool | None = None) -> EditResult:
+                        itd: bool | None = None, doppler: bool | None = None,
+                        max_limiting_db: float | None = None) -> EditResult:
     """Change global render settings; None leaves a setting as it is.
 
     (The renderer then regenerates every object for a new seed, re-pans every object for a new
     pan law, air absorption, ITD or Doppler, and re-masters for a new loudness target or
-    true-peak ceiling.)
+    true-peak ceiling or limiting cap.)
     """
     changes: dict[str, Any] = {}
     if seed is not None:
@@ -366,6 +367,8 @@ def set_render_settings(project: Project, *, seed: int | None = None,
         changes["target_lufs"] = _finite(target_lufs, "target loudness (LUFS)")
     if true_peak_db is not None:
         changes["true_peak_db"] = _finite(true_peak_db, "true-peak ceiling (dBTP)")
+    if max_limiting_db is not None:
+        changes["max_limiting_db"] = _finite(max_limiting_db, "limiting at most (dB)")
     for name, flag in (("air_absorption", air_absorption), ("itd", itd), ("doppler", doppler)):
         if flag is not None:
             changes[name] = bool(flag)

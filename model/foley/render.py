@@ -55,7 +55,7 @@ from video.base.timebase import duration_to_samples
 from video.base.tracks import Analysis, Track
 
 if TYPE_CHECKING:      # audio.master loads scipy: the render imports it only when mastering
-    from audio.master import Span
+    from audio.master import MasterConfig, Span
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,15 @@ def _master_gain(report_doc: Mapping[str, Any]) -> float:
     return float(10.0 ** (float(report_doc.get("gain_db", 0.0)) / 20.0))
 
 
-_MASTER_FIELDS = ("target_lufs", "true_peak_db")
+_MASTER_FIELDS = ("target_lufs", "true_peak_db", "max_limiting_db")
+
+
+def master_config(settings: RenderSettings) -> MasterConfig:
+    """The master stage's options from a project's render settings."""
+    from audio.master import MasterConfig
+
+    return MasterConfig(target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db,
+                        max_limiting_db=settings.max_limiting_db)
 
 
 @dataclass(frozen=True)
@@ -398,7 +406,7 @@ class SceneRenderer:
 
         analysis, settings: render this scene instead of the current one (the renderer adopts
         it; dry audio of objects whose track and sound are unchanged stays cached)."""
-        from audio.master import MasterConfig, master
+        from audio.master import master
 
         scene = self._next_scene(self.analysis if analysis is None else analysis,
                                  self.settings if settings is None else settings)
@@ -416,9 +424,7 @@ class SceneRenderer:
         active = active_ids({o.id: o.nudges for o in objects})
         playing = {oid: s for oid, s in spatial.items() if oid in active}
         result = master(playing, n_samples=scene.n_samples,  # the stems are ours: in place
-                        config=MasterConfig(target_lufs=scene.settings.target_lufs,
-                                            true_peak_db=scene.settings.true_peak_db),
-                        in_place=True)
+                        config=master_config(scene.settings), in_place=True)
         gain = _master_gain(result.report)
         stems = {oid: (np.asarray(result.stems[oid], dtype=np.float32) if oid in playing
                        else spatial[oid] * np.float32(gain)) for oid in spatial}

@@ -79,15 +79,24 @@ class ObjectSound:
                          nudges=nudges, stem=req_str(data, "stem", where=where, default=""))
 
 
+# the master's limiting when nothing caps it: what projects written before the cap rendered with
+NO_LIMITING_CAP = 60.0
+
+
 @dataclass(frozen=True)
 class RenderSettings:
-    """Global render settings; `master` records what the master stage measured and did."""
+    """Global render settings; `master` records what the master stage measured and did.
+
+    max_limiting_db: most the master's limiter may take off the loudest peak to reach the
+    loudness target (audio.master.MasterConfig). A project written before the setting existed
+    reads as `NO_LIMITING_CAP`, so it re-renders as it did."""
 
     seed: int = 0
     sample_rate: int = 48_000
     pan_law: str = "-3dB"
     target_lufs: float = -23.0
     true_peak_db: float = -1.0
+    max_limiting_db: float = 9.0
     air_absorption: bool = True
     itd: bool = False
     doppler: bool = False
@@ -100,10 +109,12 @@ class RenderSettings:
         check_pan_law(self.pan_law)
         _checked_number(self.target_lufs, -70.0, 0.0, "target loudness (LUFS)")
         _checked_number(self.true_peak_db, -20.0, 0.0, "true-peak ceiling (dBTP)")
+        _checked_number(self.max_limiting_db, 0.0, NO_LIMITING_CAP, "limiting at most (dB)")
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "sample_rate": self.sample_rate, "pan_law": self.pan_law,
                 "target_lufs": self.target_lufs, "true_peak_db": self.true_peak_db,
+                "max_limiting_db": self.max_limiting_db,
                 "air_absorption": self.air_absorption, "itd": self.itd, "doppler": self.doppler,
                 "libraries": list(self.libraries), "master": dict(self.master)}
 
@@ -116,6 +127,8 @@ class RenderSettings:
                          pan_law=req_str(data, "pan_law", where=where, default="-3dB"),
                          target_lufs=req_finite(data, "target_lufs", where=where, default=-23.0),
                          true_peak_db=req_finite(data, "true_peak_db", where=where, default=-1.0),
+                         max_limiting_db=req_finite(data, "max_limiting_db", where=where,
+                                                    default=NO_LIMITING_CAP),
                          air_absorption=req_bool(data, "air_absorption", where=where,
                                                  default=True),
                          itd=req_bool(data, "itd", where=where, default=False),

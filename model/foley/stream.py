@@ -37,7 +37,7 @@ from audio.spatialize import spatialize_chunks, spatialize_stream, streams_whole
 from audio.spool import DiskAudio
 from model.foley.choose import LibraryLike, describe_plan
 from model.foley.generate import DryStream, GenerateConfig, SampleCache, WarnFn
-from model.foley.render import _master_gain, bed_nudges, spatial_config
+from model.foley.render import _master_gain, bed_nudges, master_config, spatial_config
 from model.foley.scene import ObjectSound, RenderSettings
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, report, scaled
@@ -138,7 +138,7 @@ def render_streamed(analysis: Analysis, objects: Sequence[ObjectSound],
     same samples as `render_scene` (see the module docstring), in bounded memory.
 
     Progress: 0..0.9 objects, 0.9..1 measuring the mix."""
-    from audio.master import MasterConfig, plan_master
+    from audio.master import plan_master
 
     folder = Path(folder)
     ids = [o.id for o in objects]
@@ -182,8 +182,7 @@ def render_streamed(analysis: Analysis, objects: Sequence[ObjectSound],
         stems[sound.id] = stem
         del dry, chunks
     report(progress, 0.9, "measuring the mix")
-    master_plan = plan_master(mix, config=MasterConfig(target_lufs=settings.target_lufs,
-                                                       true_peak_db=settings.true_peak_db),
+    master_plan = plan_master(mix, config=master_config(settings),
                               progress=scaled(progress, 0.9, 1.0))
     report(progress, 1.0, "rendered")
     return StreamedRender(n_samples=n, stems=stems, playing=playing, mix=mix, plan=master_plan,

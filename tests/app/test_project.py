@@ -39,6 +39,29 @@ def test_project_round_trip(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_the_limiting_cap_round_trips_and_older_projects_keep_their_master(
+        tmp_path: Path) -> None:
+    """A new project's render settings cap the limiter at 9 dB and save the cap; a project
+    saved before the cap existed reads as uncapped, so it re-renders exactly as it did."""
+    from model.foley.scene import NO_LIMITING_CAP
+
+    path = tmp_path / "p.json"
+    save_project(Project(analysis=_analysis()), path)
+    doc = json.loads(path.read_text())
+    assert doc["render"]["max_limiting_db"] == 9.0
+    save_project(Project(analysis=_analysis(), render=RenderSettings(max_limiting_db=3.5)), path)
+    assert load_project(path).render.max_limiting_db == 3.5
+    del doc["render"]["max_limiting_db"]
+    path.write_text(json.dumps(doc))
+    assert load_project(path).render.max_limiting_db == NO_LIMITING_CAP == 60.0
+
+
+@pytest.mark.parametrize("value", [-0.5, 60.5, float("inf")])
+def test_a_bad_limiting_cap_is_refused(value: float) -> None:
+    with pytest.raises(ValueError, match="limiting at most"):
+        RenderSettings(max_limiting_db=value)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

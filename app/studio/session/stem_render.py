@@ -178,8 +178,8 @@ class CachedRenderer:
         old = held.settings
         remaster = remaster or held.result is None or old is None \
             or held.analysis is None or analysis.video != held.analysis.video \
-            or (old.target_lufs, old.true_peak_db) != (settings.target_lufs,
-                                                       settings.true_peak_db)
+            or (old.target_lufs, old.true_peak_db, old.max_limiting_db) != (
+                settings.target_lufs, settings.true_peak_db, settings.max_limiting_db)
         regenerate = frozenset(i for i, (d, _) in keys.items() if held.dry_keys.get(i) != d)
         repan = frozenset(i for i, (_, s) in keys.items()
                           if i not in regenerate and (remaster or held.stem_keys.get(i) != s))
@@ -283,17 +283,18 @@ class CachedRenderer:
         plan: MasterPlan | None = before.mix.plan if before is not None else None
         mix = BlockMix(n, stems, active=active, plan=None)
         mkey = _hash({"stems": sorted((i, keys[i][1]) for i in active),
-                      "master": [settings.target_lufs, settings.true_peak_db]})
+                      "master": [settings.target_lufs, settings.true_peak_db,
+                                 settings.max_limiting_db]})
         if did.remaster:
             plan = _load_plan(self.cache.path(mkey, "master"))
             if plan is None:
-                from audio.master import MasterConfig, plan_master
+                from audio.master import plan_master
+                from model.foley.render import master_config
 
                 report(progress, 0.8, "master")
-                plan = plan_master(mix.planar(), config=MasterConfig(
-                    target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db),
-                    progress=scaled(progress, 0.8, 0.95),
-                    peaks_spool=self.cache.path(mkey, "truepeak"))
+                plan = plan_master(mix.planar(), config=master_config(settings),
+                                   progress=scaled(progress, 0.8, 0.95),
+                                   peaks_spool=self.cache.path(mkey, "truepeak"))
                 _save_plan(plan, self.cache.path(mkey, "master"))
         mix = mix.with_plan(plan)
         if on_mix is not None:

@@ -43,6 +43,10 @@ class SettingsPanel:
                                                      min_value=-6.0, max_value=0.0,
                                                      format="%.1f", width=180,
                                                      callback=setter("true_peak_db", float))
+            w["max_limiting_db"] = dpg.add_slider_float(label="Limiting at most (dB)",
+                                                        min_value=0.0, max_value=30.0,
+                                                        format="%.1f", width=180,
+                                                        callback=setter("max_limiting_db", float))
             w["seed"] = dpg.add_input_int(label="Seed", width=140, min_value=0, min_clamped=True,
                                           on_enter=True, callback=setter("seed", int))
             w["air_absorption"] = dpg.add_checkbox(label="Air absorption (far = duller)",
@@ -50,7 +54,8 @@ class SettingsPanel:
             w["itd"] = dpg.add_checkbox(label="Interaural time difference",
                                         callback=setter("itd", bool))
             w["doppler"] = dpg.add_checkbox(label="Doppler", callback=setter("doppler", bool))
-            dpg.add_text("Loudness changes re-master only; pan law, air, ITD and Doppler "
+            dpg.add_text("Loudness, ceiling and limiting changes re-master only (sparse hits may "
+                         "stay under the loudness rather than be limited more); pan law, air, ITD and Doppler "
                          "re-place every object; a new seed regenerates them.", wrap=350)
 
     def show(self) -> None:

@@ -441,6 +441,8 @@ SYNC_TABLE = [
     ("render seed", lambda a, s, c: (a, s, replace(c, seed=8)), ((1, 2, 3), (), (), True, False)),
     ("loudness target", lambda a, s, c: (a, s, replace(c, target_lufs=-16.0)),
      ((), (1, 2, 3), (), True, True)),
+    ("limiting cap", lambda a, s, c: (a, s, replace(c, max_limiting_db=3.0)),
+     ((), (1, 2, 3), (), True, True)),
     ("prompt + ceiling", lambda a, s, c: (a, _with(s, 2, prompt="wood"),
                                           replace(c, true_peak_db=-2.0)),
      ((2,), (1, 3), (), True, True)),

@@ -49,6 +49,8 @@ def _blocks(stream: object, frames: int, object_id: int | None = None) -> np.nda
                                                            true_peak_db=-6.0)),
     ({1: Nudges(mute=True), 3: Nudges(gain_db=6.0)}, RenderSettings(seed=5, itd=True)),
     ({3: Nudges(solo=True)}, RenderSettings(seed=6, air_absorption=False)),
+    # the limiter held at 2 dB: short of a loud target, the same way both ways
+    ({}, RenderSettings(seed=7, target_lufs=-12.0, true_peak_db=-6.0, max_limiting_db=2.0)),
 ])
 def test_streamed_render_equals_the_whole_clip_render(tmp_path: Path,
                                                       nudges: dict[int, Nudges],
@@ -66,6 +68,8 @@ def test_streamed_render_equals_the_whole_clip_render(tmp_path: Path,
         {k: len(v) for k, v in whole.limiter.items()}
     if settings.true_peak_db == -6.0:
         assert whole.master["limiter"]["samples"] > 0
+    assert whole.master["max_limiting_db"] == settings.max_limiting_db
+    assert whole.master["limiter"]["max_reduction_db"] <= settings.max_limiting_db + 0.1
     for frames in (1 << 18, 100_003):
         for sound in objects:
             got = _blocks(stream, frames, sound.id)
