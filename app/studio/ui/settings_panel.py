@@ -32,7 +32,7 @@ class SettingsPanel:
                 ctl.set_render_settings(**{name: cast(value)})
             return callback
 
-        with dpg.window(label="Render settings", show=False, width=380, height=300,
+        with dpg.window(label="Render settings", show=False, width=380, height=340,
                         no_collapse=True) as self.window:
             w["pan_law"] = dpg.add_combo(list(PAN_LAWS), label="Pan law", width=140,
                                          callback=setter("pan_law", str))
