@@ -54,9 +54,10 @@ class SettingsPanel:
             w["itd"] = dpg.add_checkbox(label="Interaural time difference",
                                         callback=setter("itd", bool))
             w["doppler"] = dpg.add_checkbox(label="Doppler", callback=setter("doppler", bool))
-            dpg.add_text("Loudness, ceiling and limiting changes re-master only (sparse hits may "
-                         "stay under the loudness rather than be limited more); pan law, air, ITD and Doppler "
-                         "re-place every object; a new seed regenerates them.", wrap=350)
+            dpg.add_text("Loudness, ceiling and limiting changes re-master only (sparse hits "
+                         "may stay under the loudness rather than be limited more); pan law, "
+                         "air, ITD and Doppler re-place every object; a new seed regenerates "
+                         "them.", wrap=350)
 
     def show(self) -> None:
         dpg.show_item(self.window)
