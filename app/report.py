@@ -44,6 +44,22 @@ def short_of_target(master: Mapping[str, Any], *, tolerance_lu: float = 0.5) -> 
     return gap if gap > tolerance_lu else None
 
 
+def mix_level(master: Mapping[str, Any]) -> str:
+    """One line on what the master stage made of the mix (the studio shows it): its loudness
+    and true peak, and how far short of the target it stayed, if it did; "" before a render."""
+    after = master.get("lufs_after")
+    if not master or not master.get("measurable", True) or not isinstance(after, int | float):
+        return "Mix: silent (no loudness to measure)" if master else ""
+    peak = master.get("true_peak_after_db")
+    text = f"Mix: {float(after):.1f} LUFS"
+    if isinstance(peak, int | float):
+        text += f", true peak {float(peak):.1f} dBTP"
+    short = short_of_target(master)
+    if short is not None:
+        text += f"; {short:.1f} LU under the target (its hits already limited at the most)"
+    return text
+
+
 def _master_lines(master: Mapping[str, Any]) -> list[str]:
     if not master:
         return ["  (no master stage recorded)"]

@@ -15,7 +15,7 @@ import soundfile as sf
 
 from app.cli import main
 from app.project import Project
-from app.report import peak_dbfs, render_report, short_of_target
+from app.report import mix_level, peak_dbfs, render_report, short_of_target
 from audio.nudges import Nudges
 from model.foley.scene import ObjectSound
 from video.base.tracks import Analysis, Track, VideoInfo
@@ -74,6 +74,20 @@ def test_short_of_target(after: float | None, target: float | None,
                          expected: float | None) -> None:
     short = short_of_target({"lufs_after": after, "target_lufs": target})
     assert short == (None if expected is None else pytest.approx(expected))
+
+
+@pytest.mark.parametrize("master, expected", [
+    ({}, ""),
+    ({"measurable": False, "target_lufs": -23.0}, "Mix: silent (no loudness to measure)"),
+    ({"measurable": True, "target_lufs": -23.0, "lufs_after": -23.02, "true_peak_after_db": -1.3},
+     "Mix: -23.0 LUFS, true peak -1.3 dBTP"),
+    ({"measurable": True, "target_lufs": -23.0, "lufs_after": -25.84, "true_peak_after_db": -1.05},
+     "Mix: -25.8 LUFS, true peak -1.1 dBTP; 2.8 LU under the target (its hits already limited "
+     "at the most)"),
+])
+def test_mix_level_line(master: dict[str, object], expected: str) -> None:
+    """The studio's line on the mastered mix (render settings window)."""
+    assert mix_level(master) == expected
 
 
 def test_report_says_when_the_limiter_cap_left_the_mix_short() -> None:
