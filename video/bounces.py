@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from video.base.tracks import Event, Track, VideoInfo
-from video.events import IMPACT_STRENGTH_REF, dense_boxes, event_time
+from video.events import IMPACT_STRENGTH_REF, dense_boxes, event_time, line_crossing
 from video.gravity import track_gravity
 
 # box sizes below the lowest height that still count as touching (a squash, a growing box)
@@ -161,15 +161,14 @@ def _bounce_event(y: np.ndarray, first: int, last: int, w: int, before: float, a
                   frames: np.ndarray, info: VideoInfo) -> Event:
     """The bounce where the line fitted up to the contact meets the one fitted from its end or,
     where it stays down a frame or more, where the first line reaches the floor."""
-    xb = np.arange(first - w, first + 1, dtype=np.float64)
-    xa = np.arange(last, last + w + 1, dtype=np.float64)
-    yb = float(y[first - w:first + 1].mean()) - before * float(xb.mean())  # intercepts at x = 0
-    ya = float(y[last:last + w + 1].mean()) - after * float(xa.mean())
+    # each fitted line passes through its window's mean point
+    falling = (first - w / 2.0, float(y[first - w:first + 1].mean()))
+    rising = (last + w / 2.0, float(y[last:last + w + 1].mean()))
     if last > first:   # it stays down: the touch is where the falling path reaches the floor
-        pos = (float(y[first:last + 1].max()) - yb) / before
+        pos = falling[0] + (float(y[first:last + 1].max()) - falling[1]) / before
+        pos = min(max(pos, first - 1.0), last + 1.0)
     else:
-        pos = (ya - yb) / (before - after)
-    pos = min(max(pos, first - 1.0), last + 1.0)
+        pos = line_crossing(falling, before, rising, after, first - 1.0, last + 1.0)
     strength = (before - after) * float(info.fps) / (IMPACT_STRENGTH_REF * info.height)
     return Event(time=event_time(info, float(frames[0]) + pos), strength=min(1.0, strength),
                  kind="impact")

@@ -67,7 +67,7 @@ def _robust_sigma(values: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
-def _crossing(before: tuple[float, float], slope_b: float, after: tuple[float, float],
+def line_crossing(before: tuple[float, float], slope_b: float, after: tuple[float, float],
               slope_a: float, low: float, high: float) -> float:
     """Where the line through `before` with `slope_b` meets the one through `after` (clamped)."""
     if abs(slope_b - slope_a) < 1e-9:
@@ -183,7 +183,7 @@ def _impact_event(k: int, dv: np.ndarray, c: np.ndarray, frames: np.ndarray,
     y = c[:, axis]
     slope_b = (y[k] - y[k - m]) / m
     slope_a = (y[k + 1 + m] - y[k + 1]) / m
-    pos = _crossing((k, y[k]), slope_b, (k + 1, y[k + 1]), slope_a, k - 0.5, k + 1.5)
+    pos = line_crossing((k, y[k]), slope_b, (k + 1, y[k + 1]), slope_a, k - 0.5, k + 1.5)
     strength = float(np.linalg.norm(dv)) * float(info.fps) / (IMPACT_STRENGTH_REF * info.height)
     return Event(time=event_time(info, frames[0] + pos), strength=min(1.0, strength),
                  kind="impact")
@@ -234,7 +234,7 @@ def _cusp_position(y: np.ndarray, k: int) -> float:
     left = y[k - 1] - y[k - 2] if k >= 2 else y[k] - y[k - 1]
     right = y[k + 2] - y[k + 1] if k + 2 < len(y) else y[k + 1] - y[k]
     # the line before passes through (k-1, y[k-1]); the one after through (k+1, y[k+1])
-    return _crossing((k - 1, y[k - 1]), left, (k + 1, y[k + 1]), right, k - 1.0, k + 1.0)
+    return line_crossing((k - 1, y[k - 1]), left, (k + 1, y[k + 1]), right, k - 1.0, k + 1.0)
 
 
 def _steady_run(peaks: np.ndarray, *, fps: float, config: EventConfig) -> np.ndarray:

@@ -161,6 +161,11 @@ def _master_gain(report_doc: Mapping[str, Any]) -> float:
 _MASTER_FIELDS = ("target_lufs", "true_peak_db", "max_limiting_db")
 
 
+def master_settings(settings: RenderSettings) -> tuple[float, ...]:
+    """The render settings the master stage depends on: a change of any re-masters."""
+    return tuple(getattr(settings, f) for f in _MASTER_FIELDS)
+
+
 def master_config(settings: RenderSettings) -> MasterConfig:
     """The master stage's options from a project's render settings."""
     from audio.master import MasterConfig
@@ -343,7 +348,7 @@ class SceneRenderer:
         ids = {o.id for o in objects}
         drop = frozenset(i for i in held if i not in ids)
         remaster = remaster or not self._rendered or scene.analysis.video != old.analysis.video \
-            or any(getattr(scene.settings, f) != getattr(old.settings, f) for f in _MASTER_FIELDS)
+            or master_settings(scene.settings) != master_settings(old.settings)
         regenerate = frozenset(o.id for o in objects
                                if o.id not in dry_of or dry_of[o.id][0] != scene.key(o))
         if remaster:

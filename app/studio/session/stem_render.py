@@ -167,7 +167,7 @@ class CachedRenderer:
     def plan(self, analysis: Analysis, objects: Sequence[ObjectSound], settings: RenderSettings,
              *, remaster: bool = False) -> SyncPlan:
         """What `sync` would do (nothing is done): as `SceneRenderer.plan`."""
-        from model.foley.render import SyncPlan
+        from model.foley.render import SyncPlan, master_settings
 
         held = self._held
         ids = [o.id for o in objects]
@@ -178,8 +178,7 @@ class CachedRenderer:
         old = held.settings
         remaster = remaster or held.result is None or old is None \
             or held.analysis is None or analysis.video != held.analysis.video \
-            or (old.target_lufs, old.true_peak_db, old.max_limiting_db) != (
-                settings.target_lufs, settings.true_peak_db, settings.max_limiting_db)
+            or master_settings(old) != master_settings(settings)
         regenerate = frozenset(i for i, (d, _) in keys.items() if held.dry_keys.get(i) != d)
         repan = frozenset(i for i, (_, s) in keys.items()
                           if i not in regenerate and (remaster or held.stem_keys.get(i) != s))
@@ -256,6 +255,8 @@ class CachedRenderer:
         objects' whole stems. Nothing is committed until the end: a cancelled sync leaves the
         renderer as it was (files it wrote stay in the cache, named by content, for next
         time)."""
+        from model.foley.render import master_config, master_settings
+
         did = self.plan(analysis, objects, settings, remaster=remaster)
         held = self._held
         before = held.result
@@ -283,13 +284,11 @@ class CachedRenderer:
         plan: MasterPlan | None = before.mix.plan if before is not None else None
         mix = BlockMix(n, stems, active=active, plan=None)
         mkey = _hash({"stems": sorted((i, keys[i][1]) for i in active),
-                      "master": [settings.target_lufs, settings.true_peak_db,
-                                 settings.max_limiting_db]})
+                      "master": list(master_settings(settings))})
         if did.remaster:
             plan = _load_plan(self.cache.path(mkey, "master"))
             if plan is None:
                 from audio.master import plan_master
-                from model.foley.render import master_config
 
                 report(progress, 0.8, "master")
                 plan = plan_master(mix.planar(), config=master_config(settings),
