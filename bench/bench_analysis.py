@@ -12,6 +12,14 @@
    `analyze_video` alone, and everything `analyze` runs, pose footsteps included)
 3. peak RSS of a subprocess analysing a generated 10-minute 1080p clip (target < 1.5 GB).
 
+    .venv/bin/python bench/bench_analysis.py --feature-costs 5   # where the demo's time goes
+
+`--feature-costs N` times `analyze_video` on the demo in-process with each optional part of the
+analysis switched off in turn (shot cuts with dissolves, dissolves alone, objects at rest set
+moving, recognition), all configurations alternated N rounds, and reports each one's median wall
+time and process CPU time against everything on, then the pose-footsteps pass alone: what each
+part costs, measured under the same load.
+
 Each analysis runs in a fresh subprocess (python -m app analyze, as a user would run it), so
 its peak resident memory is read from getrusage(RUSAGE_CHILDREN) and imports are counted in the
 time. Long clips are made by a cheap generator (precomputed background and noise, objects pasted
@@ -121,6 +129,53 @@ def time_clips(clips: list[Path]) -> int:
     return 0
 
 
+def feature_costs(video: Path, rounds: int) -> int:
+    """Median wall and process CPU seconds of `analyze_video` on `video` with each optional
+    part off (alternated `rounds` times), against all on; then the pose-footsteps pass."""
+    from dataclasses import replace
+
+    from model.detector.event_detection import apply_event_detector
+    from video.analyze import AnalysisConfig, analyze_video
+    from video.dissolves import DissolveConfig
+    from video.footsteps import apply_footsteps
+    from video.recognize import RecognizeConfig
+    from video.struck import StruckConfig
+
+    base = AnalysisConfig()
+    configs = {
+        "everything on (as shipped)": base,
+        "without shot cuts and dissolves": replace(base, detect_cuts=False),
+        "without dissolves": replace(base, dissolves=DissolveConfig(enabled=False)),
+        "without objects set moving (video.struck)": replace(base,
+                                                             struck=StruckConfig(enabled=False)),
+        "without recognition": replace(base, recognize=RecognizeConfig(enabled=False)),
+    }
+    analysis = analyze_video(video)   # warm up imports and caches
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in configs}
+    for _ in range(rounds):
+        for name, config in configs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            analyze_video(video, config=config)
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    d = duration_of(video)
+    on_wall, on_cpu = (float(np.median([t[k] for t in times[next(iter(configs))]]))
+                       for k in (0, 1))
+    print(f"analyze_video on {video.name} ({d:.1f} s), median of {rounds} alternated rounds:")
+    for name, runs in times.items():
+        wall, cpu = (float(np.median([t[k] for t in runs])) for k in (0, 1))
+        print(f"  {name}: {wall:.2f} s wall ({d / wall:.2f}x real time), {cpu:.2f} s CPU"
+              + ("" if name == next(iter(configs)) else
+                 f"; the part costs {on_wall - wall:+.2f} s wall, {on_cpu - cpu:+.2f} s CPU"))
+    analysis = apply_event_detector(analysis, detector="learned")
+    passes = []
+    for _ in range(rounds):
+        wall = time.perf_counter()
+        apply_footsteps(video, analysis)
+        passes.append(time.perf_counter() - wall)
+    print(f"  the pose-footsteps pass after it: {float(np.median(passes)):.2f} s wall")
+    return 0
+
+
 def host_reference(rounds: int = 3) -> float:
     """Milliseconds of a fixed single-thread workload like the analysis's own (blur, difference
     and median of 480x270 float frames; the best of `rounds`): this shared host's speed drifts by
@@ -157,13 +212,20 @@ def main() -> int:
     parser.add_argument("--clip", type=Path, action="append", default=[],
                         help="also time the whole command on this clip, recognition on and off "
                              "(repeatable); then only these clips are timed")
+    parser.add_argument("--feature-costs", type=int, default=0, metavar="ROUNDS",
+                        help="only time the demo's analysis with each optional part off, "
+                             "alternated ROUNDS times (see the module docstring)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.feature_costs < 0:
+        parser.error("--feature-costs must be at least 0")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; host reference "
           f"{host_reference():.0f} ms (lower is faster)")
     if args.clip:
         return time_clips(args.clip)
+    if args.feature_costs:
+        return feature_costs(ROOT / "assets" / "demo" / "demo.mp4", args.feature_costs)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         demo = ROOT / "assets" / "demo" / "demo.mp4"

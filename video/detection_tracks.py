@@ -16,6 +16,14 @@ video.evidence's check on it).
 Handled objects (a box, a cup, a book carried by a hand) often move less than their own size
 while they are held and turned, and the hand-held camera follows them; such a chain is an
 object when motion confirms it: a motion track overlaps it on most of its looks.
+
+People are motion's to track (their legs and groups are split from motion blobs; video.split_groups),
+except where motion loses them: a camera that travels with a runner (a dolly or a gimbal shot,
+the background streaming past at several depths) leaves background subtraction nothing steady
+to subtract, and a clearly seen player gets no track or a second of one. A chain of person
+detections becomes a track only when it travels (as the vehicles' must) and no motion track
+lies on it on most of its looks: motion missed that person. Pedestrians that motion follows
+keep their motion tracks.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ class DetectionTrackConfig:
     own: a look where the detector calls the car something else counts as missed) that must
     travel through the scene. handled: classes followed that may instead move in place, if a
     motion track overlaps them (IoU >= explain_iou) on at least explain_share of their looks.
+    missed: classes followed only where motion did not follow them: a chain that travels and
+    that no motion track lies on (explain_iou / explain_cover) on explain_share of its looks.
     min_score: weaker detections are ignored. min_looks: looks a chain needs.
     max_missed: looks a chain may miss and still continue. link_iou: a detection continues a
     chain if it overlaps the chain's predicted box this much, or if its centre lies within
@@ -52,6 +62,7 @@ class DetectionTrackConfig:
                                          "bicycle", "dog", "cat", "horse", "cow", "sheep"})
     handled: frozenset[str] = frozenset({"box", "cup", "bottle", "book", "laptop", "camera",
                                          "chair"})
+    missed: frozenset[str] = frozenset({"person"})
     min_score: float = 0.35
     min_looks: int = 3
     max_missed: int = 2
@@ -124,7 +135,8 @@ def link_detections(detections: Sequence[Detections], *, barriers: Sequence[int]
     open_chains: list[int] = []
     for look, det in enumerate(detections):
         keep = [i for i, (label, score) in enumerate(zip(det.labels, det.scores, strict=True))
-                if label in config.classes | config.handled and float(score) >= config.min_score]
+                if label in config.classes | config.handled | config.missed
+                and float(score) >= config.min_score]
         shot = _segment(det.frame, barriers)
         open_chains = [c for c in open_chains if look - chains[c].look <= config.max_missed + 1
                        and _segment(chains[c].frames[-1], barriers) == shot]
@@ -187,11 +199,7 @@ def _lies_on(motion: Track, chain: Track, config: DetectionTrackConfig) -> bool:
     for frame in shared:
         m, c = motion.box_at(frame), chain.box_at(frame)
         assert m is not None and c is not None
-        iou = float(iou_matrix(m[None], c[None])[0, 0])
-        inter_w = max(0.0, min(m[2], c[2]) - max(m[0], c[0]))
-        inter_h = max(0.0, min(m[3], c[3]) - max(m[1], c[1]))
-        cover = inter_w * inter_h / max(float((m[2] - m[0]) * (m[3] - m[1])), 1e-9)
-        on += iou >= config.explain_iou or cover >= config.explain_cover
+        on += _on_look(m, c, config)
     return on >= config.explain_share * len(shared)
 
 
@@ -224,12 +232,15 @@ def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], 
     built = [(chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers),
               c.labels[0]) for c in link_detections(detections, barriers=barriers, config=config)
              if len(c.frames) >= config.min_looks]
-    moving = [t for t, label in built
-              if moves_enough(_measured(t), config.tracker, camera)
-              or (label in config.handled and _confirmed(t, tracks, config))]
-    moving = _distinct(moving, config)
+    following = [(t, label) for t, label in built if _follows(t, label, tracks, camera, config)]
+    of_missed = {id(t) for t, label in following if label in config.missed}
+    moving = _distinct([t for t, _ in following], config)
+    tracks, missed_left, joined = _continue_motion(
+        tracks, [t for t in moving if id(t) in of_missed], config)
+    left = {id(t) for t in missed_left}
+    moving = [t for t in moving if id(t) not in of_missed or id(t) in left]
     if not moving:
-        return list(tracks), 0, 0
+        return list(tracks), joined, 0
     min_len = max(2, round(config.tracker.min_track_seconds * fps))
     out: list[Track] = []
     replaced = 0
@@ -243,7 +254,17 @@ def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], 
         out.extend(_outside(motion, spans, min_len))
     out.extend(moving)
     out.sort(key=lambda t: (int(t.frames[0]), float(t.boxes[0, 0])))
-    return out, len(moving), replaced
+    return out, len(moving) + joined, replaced
+
+
+def _follows(chain: Track, label: str, tracks: Sequence[Track], camera: np.ndarray | None,
+             config: DetectionTrackConfig) -> bool:
+    """Whether a chain of `label` detections becomes a track: it travels (a missed class: and
+    motion did not follow it), or it is a handled object that motion sees moving."""
+    travels = moves_enough(_measured(chain), config.tracker, camera)
+    if label in config.missed:
+        return travels and not _explained(chain, tracks, config)
+    return travels or (label in config.handled and _confirmed(chain, tracks, config))
 
 
 def _confirmed(chain: Track, tracks: Sequence[Track], config: DetectionTrackConfig) -> bool:
@@ -258,6 +279,60 @@ def _confirmed(chain: Track, tracks: Sequence[Track], config: DetectionTrackConf
                 iou_matrix(box[None], np.asarray(others)).max() >= config.explain_iou:
             seen += 1
     return seen >= config.explain_share * len(looks)
+
+
+def _continue_motion(tracks: Sequence[Track], chains: Sequence[Track],
+                     config: DetectionTrackConfig) -> tuple[list[Track], list[Track], int]:
+    """Chains (of missed classes) that one motion track continues (it lies on the chain and goes
+    on before or after it: motion found the person once it moved clear of a group or a sign)
+    join that track instead of replacing it, so one person keeps one track: the track takes
+    the chain's boxes on the frames it does not have. Returns the tracks, the chains left and
+    how many joined."""
+    out = list(tracks)
+    left: list[Track] = []
+    joined = 0
+    for chain in chains:
+        first, last = int(chain.frames[0]), int(chain.frames[-1])
+        going_on = [i for i, m in enumerate(out)
+                    if (int(m.frames[0]) < first or int(m.frames[-1]) > last)
+                    and _lies_on(m, chain, config)]
+        if len(going_on) != 1:
+            left.append(chain)
+            continue
+        motion = out[going_on[0]]
+        add = ~np.isin(chain.frames, motion.frames)
+        frames = np.concatenate([motion.frames, chain.frames[add]])
+        order = np.argsort(frames, kind="stable")
+        boxes = np.concatenate([motion.boxes, chain.boxes[add]])[order]
+        extra = {**motion.extra, "detection_frames": int(add.sum())}
+        out[going_on[0]] = Track(id=motion.id, label=motion.label, frames=frames[order],
+                                 boxes=boxes, events=motion.events, extra=extra)
+        joined += 1
+    return out, left, joined
+
+
+def _explained(chain: Track, tracks: Sequence[Track], config: DetectionTrackConfig) -> bool:
+    """True when motion already follows the chain's object: on at least explain_share of the
+    chain's looks some motion track lies on it (`_lies_on`'s per-look test)."""
+    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+    on = 0
+    for frame in looks:
+        box = chain.box_at(int(frame))
+        assert box is not None
+        on += any(_on_look(m, box, config) for m in (t.box_at(int(frame)) for t in tracks)
+                  if m is not None)
+    return on >= config.explain_share * len(looks)
+
+
+def _on_look(motion: np.ndarray, chain: np.ndarray, config: DetectionTrackConfig) -> bool:
+    """Whether a motion box lies on a chain's box on one look: IoU at least explain_iou, or at
+    least explain_cover of the motion box inside it."""
+    iou = float(iou_matrix(motion[None], chain[None])[0, 0])
+    inter_w = max(0.0, min(motion[2], chain[2]) - max(motion[0], chain[0]))
+    inter_h = max(0.0, min(motion[3], chain[3]) - max(motion[1], chain[1]))
+    cover = inter_w * inter_h / max(float((motion[2] - motion[0]) * (motion[3] - motion[1])),
+                                    1e-9)
+    return iou >= config.explain_iou or cover >= config.explain_cover
 
 
 def _distinct(chains: Sequence[Track], config: DetectionTrackConfig) -> list[Track]:

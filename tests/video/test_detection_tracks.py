@@ -193,3 +193,69 @@ def test_one_object_seen_as_two_classes_makes_one_track():
     tracks, added, _ = track_detections([], merged, interval=INTERVAL, fps=FPS, last_frame=LAST)
     assert added == 1
     assert (int(tracks[0].frames[0]), int(tracks[0].frames[-1])) == (0, 164)  # the box's span
+
+
+def _runner(f: int) -> np.ndarray:
+    """A person's box crossing the picture at 4 px a frame (a runner the camera keeps in view)."""
+    return np.array([40.0 + 4.0 * f, 80.0, 110.0 + 4.0 * f, 260.0])
+
+
+def test_a_person_motion_missed_becomes_a_track_from_detections():
+    """A travelling person that no motion track follows (a camera moving with a runner leaves
+    background subtraction nothing to subtract) is followed by its detections; with a motion
+    track on it on most looks, motion keeps the person and nothing is added."""
+    rng = np.random.default_rng(21)
+    looks = _looks(range(0, 97, INTERVAL), lambda f: [_runner(f)], rng, label="person")
+    tracks, added, replaced = track_detections([], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (1, 0)
+    (person,) = tracks
+    assert person.extra["source"] == "detections"
+    mid = person.box_at(50)
+    assert mid is not None and np.allclose(mid, _runner(50), atol=4.0)
+
+    # a short piece of motion track on its last looks: still missed on most, so it gives way
+    frames = np.arange(80, 97)
+    piece = _motion(frames, np.array([_runner(int(f)) for f in frames]))
+    tracks, added, replaced = track_detections([piece], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (1, 1)
+    assert [t.extra.get("source") for t in tracks] == ["detections"]
+
+    # motion follows the whole run: the person stays motion's
+    frames = np.arange(0, 97)
+    whole = _motion(frames, np.array([_runner(int(f)) + 2.0 for f in frames]))
+    tracks, added, replaced = track_detections([whole], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (0, 0)
+    assert tracks == [whole]
+
+
+def test_a_standing_person_motion_missed_makes_no_track():
+    """A person detected on every look but standing still (a bystander, a poster) does not
+    travel: no track, whatever motion saw."""
+    rng = np.random.default_rng(22)
+    looks = _looks(range(0, 97, INTERVAL), lambda f: [_runner(0)], rng, label="person")
+    _, added, _ = track_detections([], looks, interval=INTERVAL, fps=FPS, last_frame=LAST)
+    assert added == 0
+
+
+def test_a_motion_track_that_goes_on_takes_the_missed_persons_looks():
+    """Motion finds the runner only from frame 60 on (before that it was lost in a group) and
+    follows him past the detections' end: the person keeps one track, the motion one, with
+    the detections' boxes on the frames before 60."""
+    rng = np.random.default_rng(23)
+    looks = _looks(range(0, 97, INTERVAL), lambda f: [_runner(f)], rng, label="person")
+    frames = np.arange(60, 200)
+    later = _motion(frames, np.array([_runner(int(f)) + 1.0 for f in frames]), track_id=7)
+    tracks, added, replaced = track_detections([later], looks, interval=INTERVAL, fps=FPS,
+                                               last_frame=LAST)
+    assert (added, replaced) == (1, 0)
+    (person,) = tracks
+    assert person.id == 7 and "source" not in person.extra
+    assert int(person.frames[0]) == 0 and int(person.frames[-1]) == 199
+    assert np.array_equal(person.frames, np.arange(0, 200))
+    early = person.box_at(20)
+    assert early is not None and np.allclose(early, _runner(20), atol=4.0)
+    assert np.allclose(person.box_at(120), _runner(120) + 1.0)
+    assert person.extra["detection_frames"] == 60

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from video.base.tracks import Track, VideoInfo
+from video.detection_tracks import DetectionTrackConfig
 from video.recognize import Detections, iou_matrix
 from video.split_groups import (
     GroupSplitConfig,
@@ -160,7 +161,14 @@ def test_analysis_splits_groups_and_records_how_many(crossing) -> None:  # type:
     assert extra["split_groups"] == 1
     assert [t.id for t in objects] == [1, 2]
     assert all(t.label == "person" for t in objects)
-    # unsplit, the blob matches neither person: an unrecognized track in place, dropped
+    # unsplit, the blob matches neither person: an unrecognized track in place, dropped; the
+    # people then come from their detections alone (motion missed them: video.detection_tracks)
     objects, extra = _finish([track], info, AnalysisConfig(split_groups=False), [],
                              np.zeros((200, 2)), _Looks(looks))  # type: ignore[arg-type]
+    assert "split_groups" not in extra and extra["detection_tracks"] == 2
+    assert all(t.extra.get("source") == "detections" for t in objects)
+    no_detection_tracks = AnalysisConfig(split_groups=False,
+                                         detection_tracks=DetectionTrackConfig(enabled=False))
+    objects, extra = _finish([track], info, no_detection_tracks, [], np.zeros((200, 2)),
+                             _Looks(looks))  # type: ignore[arg-type]
     assert "split_groups" not in extra and not any(t.label == "person" for t in objects)
