@@ -68,10 +68,12 @@ class TrueClasses:
 
 def default_search() -> tuple[Path, ...]:
     """Where videos named by truth files are looked for after their own folder: the bundled
-    clips, then the clip cache that scripts/fetch_clips.sh fills."""
+    clips, then the clip cache that scripts/fetch_clips.sh fills, then its `torchvision`
+    folder (scripts/fetch_torchvision_clips.sh)."""
     cache = os.environ.get("STEREOFOLEY_CLIPS") or str(
         Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stereofoley" / "clips")
-    return (Path(__file__).resolve().parents[2] / "assets" / "clips", Path(cache))
+    return (Path(__file__).resolve().parents[2] / "assets" / "clips", Path(cache),
+            Path(cache) / "torchvision")
 
 
 def load_true_classes(path: str | Path, *, search: Sequence[str | Path] = ()) -> TrueClasses:

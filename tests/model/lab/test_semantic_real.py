@@ -200,3 +200,19 @@ def test_tables_pool_every_stem_of_a_condition(tmp_path: Path) -> None:
     without = sr.semantic_document(results, "cmd", note="(YAMNet agreement column left out: x.)")
     assert "YAMNet agreement with" not in without and "left out" in without
     assert f"| {rec} | 4 | 0.75 | 0.83 |\n" in without
+
+
+def test_default_search_looks_in_the_clip_cache_and_its_torchvision_folder(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Videos named by truth files are found in the bundled clips, the clip cache, and the
+    folder scripts/fetch_torchvision_clips.sh fills inside it, in that order."""
+    monkeypatch.setenv("STEREOFOLEY_CLIPS", str(tmp_path))
+    assert sr.default_search() == (REPO / "assets" / "clips", tmp_path, tmp_path / "torchvision")
+    (tmp_path / "torchvision").mkdir()
+    (tmp_path / "torchvision" / "clip.avi").write_bytes(b"")
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    (truth / f"clip{sr.SUFFIX}").write_text(json.dumps(
+        {"schema": sr.SCHEMA, "video": "clip.avi", "classes": ["person"]}))
+    (found,) = sr.find_true_classes([truth], search=sr.default_search())
+    assert found.video == tmp_path / "torchvision" / "clip.avi"
