@@ -27,7 +27,7 @@ from video.base.threads import opencv_threads
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector, Signature
-from video.detection_tracks import DetectionTrackConfig, track_detections
+from video.detection_tracks import DetectionTrackConfig, tighten_people, track_detections
 from video.dissolves import Dissolve, DissolveConfig, DissolveDetector, split_at, thumbnail
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
@@ -282,6 +282,11 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             config=config.detection_tracks)
         if added:
             extra.update({"detection_tracks": added, "detection_replaced": replaced})
+        tracks, tightened = tighten_people(
+            tracks, detections, interval=sampler.interval, last_frame=max(info.frames - 1, 0),
+            barriers=barriers, config=config.detection_tracks)
+        if tightened:
+            extra["tightened_people"] = tightened
     done = []
     limits = np.array([info.width, info.height, info.width, info.height], dtype=np.float64)
     for track in tracks:

@@ -48,6 +48,8 @@ class DetectionTrackConfig:
     motion track overlaps them (IoU >= explain_iou) on at least explain_share of their looks.
     missed: classes followed only where motion did not follow them: a chain that travels and
     that no motion track lies on (explain_iou / explain_cover) on explain_share of its looks.
+    tighten: a motion track whose box holds one such detection and is at least this many times
+    its area, on explain_share of the looks, takes the detection's boxes (`tighten_people`).
     min_score: weaker detections are ignored. min_looks: looks a chain needs.
     max_missed: looks a chain may miss and still continue. link_iou: a detection continues a
     chain if it overlaps the chain's predicted box this much, or if its centre lies within
@@ -63,6 +65,7 @@ class DetectionTrackConfig:
     handled: frozenset[str] = frozenset({"box", "cup", "bottle", "book", "laptop", "camera",
                                          "chair"})
     missed: frozenset[str] = frozenset({"person"})
+    tighten: float = 2.5
     min_score: float = 0.35
     min_looks: int = 3
     max_missed: int = 2
@@ -82,6 +85,8 @@ class DetectionTrackConfig:
             raise ValueError("min_looks must be at least 2 and max_missed at least 0")
         if self.link_distance <= 0 or self.max_growth < 1:
             raise ValueError("link_distance must be positive and max_growth at least 1")
+        if self.tighten < 1:
+            raise ValueError(f"tighten must be at least 1, got {self.tighten}")
 
 
 @dataclass
@@ -255,6 +260,67 @@ def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], 
     out.extend(moving)
     out.sort(key=lambda t: (int(t.frames[0]), float(t.boxes[0, 0])))
     return out, len(moving) + joined, replaced
+
+
+def tighten_people(tracks: Sequence[Track], detections: Sequence[Detections], *,
+                   interval: int, last_frame: int, barriers: Sequence[int] = (),
+                   config: DetectionTrackConfig = DetectionTrackConfig()
+                   ) -> tuple[list[Track], int]:
+    """Motion tracks boxing far more than the one person inside them take that person's boxes.
+
+    A hand-held camera shaking foliage round a child, or a picture-wide blob a character was
+    recognized in, gives a track whose box is mostly background: its stem pans to the box's
+    centre, not the person's, and its pose crops are mostly leaves. Where such a track holds
+    the detections of one chain of a missed class (`config.missed`; at least 80% of each
+    detection inside the track's box, the box at least `config.tighten` times its area, on
+    explain_share of the chain's looks, at least min_looks of them) and no other, and that chain
+    is held by no other track nor followed already (`track_detections`), the track's boxes over
+    the chain's span become the chain's (interpolated between looks); outside it they stay. Two people in one blob are
+    video.split_groups' to separate. Returns the tracks and how many were tightened."""
+    out = list(tracks)
+    followed = [t for t in out if t.extra.get("source") == "detections"]
+    chains = [chain for chain in (
+        chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers)
+        for c in link_detections(detections, barriers=barriers, config=config)
+        if len(c.frames) >= config.min_looks and c.labels[0] in config.missed)
+        if not any(_lies_on(t, chain, config) for t in followed)]   # already a track
+    held = [[c for c, chain in enumerate(chains) if _holds(track, chain, config)]
+            if track.extra.get("source") != "detections" else [] for track in out]
+    holders = [sum(c in h for h in held) for c in range(len(chains))]
+    tightened = 0
+    for i, inside in enumerate(held):
+        if len(inside) != 1 or holders[inside[0]] != 1:
+            continue
+        chain, track = chains[inside[0]], out[i]
+        span = (track.frames >= chain.frames[0]) & (track.frames <= chain.frames[-1])
+        boxes = np.array(track.boxes, dtype=np.float64)
+        for k in np.flatnonzero(span):
+            box = chain.box_at(int(track.frames[k]))
+            assert box is not None
+            boxes[k] = box
+        out[i] = track.with_changes(boxes=boxes)
+        tightened += 1
+    return out, tightened
+
+
+def _holds(track: Track, chain: Track, config: DetectionTrackConfig) -> bool:
+    """Whether the track's box holds the chain's detection (80% of it inside) and is at least
+    `config.tighten` times its area, on explain_share of the chain's looks it shares (at least
+    min_looks of them)."""
+    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+    shared = [int(f) for f in looks if track.frames[0] <= f <= track.frames[-1]]
+    if len(shared) < config.min_looks:
+        return False
+    inside = 0
+    for frame in shared:
+        m, c = track.box_at(frame), chain.box_at(frame)
+        assert m is not None and c is not None
+        area_m = float((m[2] - m[0]) * (m[3] - m[1]))
+        area_c = max(float((c[2] - c[0]) * (c[3] - c[1])), 1e-9)
+        inter_w = max(0.0, min(m[2], c[2]) - max(m[0], c[0]))
+        inter_h = max(0.0, min(m[3], c[3]) - max(m[1], c[1]))
+        inside += inter_w * inter_h >= 0.8 * area_c and area_m >= config.tighten * area_c
+    return inside >= config.explain_share * len(shared)
 
 
 def _follows(chain: Track, label: str, tracks: Sequence[Track], camera: np.ndarray | None,

@@ -11,6 +11,7 @@ from video.detection_tracks import (
     DetectionTrackConfig,
     chain_track,
     link_detections,
+    tighten_people,
     track_detections,
 )
 from video.recognize import Detections
@@ -148,7 +149,7 @@ def test_camera_pan_is_not_travel():
 
 @pytest.mark.parametrize("changes", [
     {"min_score": 0.0}, {"min_score": 1.5}, {"min_looks": 1}, {"max_missed": -1},
-    {"link_distance": 0.0}, {"max_growth": 0.5}, {"explain_share": 0.0},
+    {"link_distance": 0.0}, {"max_growth": 0.5}, {"explain_share": 0.0}, {"tighten": 0.5},
 ])
 def test_config_rejects_bad_values(changes):
     with pytest.raises(ValueError):
@@ -259,3 +260,48 @@ def test_a_motion_track_that_goes_on_takes_the_missed_persons_looks():
     assert early is not None and np.allclose(early, _runner(20), atol=4.0)
     assert np.allclose(person.box_at(120), _runner(120) + 1.0)
     assert person.extra["detection_frames"] == 60
+
+
+def _child(f: int) -> np.ndarray:
+    """A person's box swaying a little in place (a child juggling a ball)."""
+    return np.array([100.0, 60.0, 150.0, 200.0]) + 5.0 * np.sin(f / 7.0)
+
+
+@pytest.mark.parametrize(("blob_at", "others", "tightened"), [
+    # a box over the child and the shaken foliage round her: 4x her area
+    (lambda f: np.array([50.0, 20.0, 250.0, 230.0]), [], 1),
+    # only a little larger than she is (her legs' motion and a shadow): kept as it is
+    (lambda f: np.array([95.0, 55.0, 160.0, 230.0]), [], 0),
+    # a blob holding two people: video.split_groups' to separate, not this
+    (lambda f: np.array([50.0, 20.0, 400.0, 230.0]), [np.array([300.0, 60.0, 350.0, 200.0])], 0),
+])
+def test_a_blob_holding_one_person_takes_her_boxes(blob_at, others, tightened):
+    """A motion track boxing far more than the one person inside it takes her detection boxes
+    over her chain's span; outside that span its own boxes stay."""
+    rng = np.random.default_rng(31)
+    looks = _looks(range(40, 161, INTERVAL), lambda f: [_child(f), *others], rng, label="person")
+    frames = np.arange(0, 200)
+    blob = _motion(frames, np.array([blob_at(int(f)) for f in frames]))
+    out, count = tighten_people([blob], looks, interval=INTERVAL, last_frame=LAST)
+    assert count == tightened
+    (track,) = out
+    assert np.array_equal(track.frames, frames)
+    assert np.allclose(track.box_at(10), blob.box_at(10))       # before her first look
+    if tightened:
+        assert np.allclose(track.box_at(100), _child(100), atol=4.0)
+    else:
+        assert np.allclose(track.box_at(100), blob.box_at(100))
+
+
+def test_a_person_already_followed_by_detections_is_left_alone():
+    """The chain of a person `track_detections` already made a track is not used again to
+    tighten a blob over her."""
+    rng = np.random.default_rng(32)
+    looks = _looks(range(0, 97, INTERVAL), lambda f: [_runner(f)], rng, label="person")
+    frames = np.arange(0, 97)
+    blob = _motion(frames, np.array([[0.0, 0.0, 640.0, 360.0]] * len(frames)))
+    tracks, added, _ = track_detections([blob], looks, interval=INTERVAL, fps=FPS,
+                                        last_frame=LAST)
+    assert added == 1
+    out, count = tighten_people(tracks, looks, interval=INTERVAL, last_frame=LAST)
+    assert count == 0 and out == tracks
