@@ -194,8 +194,21 @@ def chain_track(chain: Chain, *, interval: int, last_frame: int,
                  extra={"measured": np.isin(frames, looks).tolist(), "source": "detections"})
 
 
+def _may_meet(a: Track, b: Track) -> bool:
+    """False when two tracks' boxes can never overlap: their spans share no frame, or the
+    rectangles their boxes sweep do not overlap. A cheap test before the look-by-look ones,
+    which it never changes (each needs an overlap of positive area on some look)."""
+    if a.frames[-1] < b.frames[0] or b.frames[-1] < a.frames[0]:
+        return False
+    lo_a, hi_a = a.boxes[:, :2].min(axis=0), a.boxes[:, 2:].max(axis=0)
+    lo_b, hi_b = b.boxes[:, :2].min(axis=0), b.boxes[:, 2:].max(axis=0)
+    return bool(np.all(lo_a < hi_b) and np.all(lo_b < hi_a))
+
+
 def _lies_on(motion: Track, chain: Track, config: DetectionTrackConfig) -> bool:
     """True when the motion track's box lies on the chain's box on most looks they share."""
+    if not _may_meet(motion, chain):
+        return False
     looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
     shared = [int(f) for f in looks if motion.frames[0] <= f <= motion.frames[-1]]
     if not shared:
@@ -307,6 +320,8 @@ def _holds(track: Track, chain: Track, config: DetectionTrackConfig) -> bool:
     """Whether the track's box holds the chain's detection (80% of it inside) and is at least
     `config.tighten` times its area, on explain_share of the chain's looks it shares (at least
     min_looks of them)."""
+    if not _may_meet(track, chain):
+        return False
     looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
     shared = [int(f) for f in looks if track.frames[0] <= f <= track.frames[-1]]
     if len(shared) < config.min_looks:
@@ -381,11 +396,12 @@ def _explained(chain: Track, tracks: Sequence[Track], config: DetectionTrackConf
     """True when motion already follows the chain's object: on at least explain_share of the
     chain's looks some motion track lies on it (`_lies_on`'s per-look test)."""
     looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+    near = [t for t in tracks if _may_meet(t, chain)]
     on = 0
     for frame in looks:
         box = chain.box_at(int(frame))
         assert box is not None
-        on += any(_on_look(m, box, config) for m in (t.box_at(int(frame)) for t in tracks)
+        on += any(_on_look(m, box, config) for m in (t.box_at(int(frame)) for t in near)
                   if m is not None)
     return on >= config.explain_share * len(looks)
 
@@ -393,11 +409,14 @@ def _explained(chain: Track, tracks: Sequence[Track], config: DetectionTrackConf
 def _on_look(motion: np.ndarray, chain: np.ndarray, config: DetectionTrackConfig) -> bool:
     """Whether a motion box lies on a chain's box on one look: IoU at least explain_iou, or at
     least explain_cover of the motion box inside it."""
-    iou = float(iou_matrix(motion[None], chain[None])[0, 0])
-    inter_w = max(0.0, min(motion[2], chain[2]) - max(motion[0], chain[0]))
-    inter_h = max(0.0, min(motion[3], chain[3]) - max(motion[1], chain[1]))
-    cover = inter_w * inter_h / max(float((motion[2] - motion[0]) * (motion[3] - motion[1])),
-                                    1e-9)
+    mx0, my0, mx1, my1 = (float(v) for v in motion)
+    cx0, cy0, cx1, cy1 = (float(v) for v in chain)
+    inter = max(min(mx1, cx1) - max(mx0, cx0), 0.0) * max(min(my1, cy1) - max(my0, cy0), 0.0)
+    area = (mx1 - mx0) * (my1 - my0)
+    union = area + (cx1 - cx0) * (cy1 - cy0) - inter
+    # video.recognize.iou_matrix's arithmetic, on two boxes without its arrays (called per look)
+    iou = inter / max(union, 1e-12) if union > 0 else 0.0
+    cover = inter / max(area, 1e-9)
     return iou >= config.explain_iou or cover >= config.explain_cover
 
 
