@@ -158,13 +158,13 @@ def feature_costs(video: Path, rounds: int) -> int:
             analyze_video(video, config=config)
             times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
     d = duration_of(video)
-    on_wall, on_cpu = (float(np.median([t[k] for t in times[next(iter(configs))]]))
-                       for k in (0, 1))
+    shipped = next(iter(configs))
+    on_wall, on_cpu = (float(np.median([t[k] for t in times[shipped]])) for k in (0, 1))
     print(f"analyze_video on {video.name} ({d:.1f} s), median of {rounds} alternated rounds:")
     for name, runs in times.items():
         wall, cpu = (float(np.median([t[k] for t in runs])) for k in (0, 1))
         print(f"  {name}: {wall:.2f} s wall ({d / wall:.2f}x real time), {cpu:.2f} s CPU"
-              + ("" if name == next(iter(configs)) else
+              + ("" if name == shipped else
                  f"; the part costs {on_wall - wall:+.2f} s wall, {on_cpu - cpu:+.2f} s CPU"))
     analysis = apply_event_detector(analysis, detector="learned")
     passes = []

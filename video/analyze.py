@@ -27,7 +27,12 @@ from video.base.threads import opencv_threads
 from video.base.tracks import Analysis, Track, VideoInfo
 from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector, Signature
-from video.detection_tracks import DetectionTrackConfig, tighten_people, track_detections
+from video.detection_tracks import (
+    DetectionTrackConfig,
+    detection_chains,
+    tighten_people,
+    track_detections,
+)
 from video.dissolves import Dissolve, DissolveConfig, DissolveDetector, split_at, thumbnail
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
@@ -276,15 +281,17 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
                                      camera=camera, frame_size=(info.width, info.height))
             extra["split_groups"] = split
     if sampler is not None and detections and config.detection_tracks.enabled:
+        last_frame = max(info.frames - 1, 0)
+        chains = detection_chains(detections, interval=sampler.interval, last_frame=last_frame,
+                                  barriers=barriers, config=config.detection_tracks)
         tracks, added, replaced = track_detections(
-            tracks, detections, interval=sampler.interval, fps=fps,
-            last_frame=max(info.frames - 1, 0), barriers=barriers, camera=camera,
-            config=config.detection_tracks)
+            tracks, detections, interval=sampler.interval, fps=fps, last_frame=last_frame,
+            barriers=barriers, camera=camera, config=config.detection_tracks, chains=chains)
         if added:
             extra.update({"detection_tracks": added, "detection_replaced": replaced})
         tracks, tightened = tighten_people(
-            tracks, detections, interval=sampler.interval, last_frame=max(info.frames - 1, 0),
-            barriers=barriers, config=config.detection_tracks)
+            tracks, detections, interval=sampler.interval, last_frame=last_frame,
+            barriers=barriers, config=config.detection_tracks, chains=chains)
         if tightened:
             extra["tightened_people"] = tightened
     done = []

@@ -239,17 +239,30 @@ def _outside(track: Track, spans: Sequence[tuple[int, int]], min_len: int) -> li
     return out
 
 
+def detection_chains(detections: Sequence[Detections], *, interval: int, last_frame: int,
+                     barriers: Sequence[int] = (),
+                     config: DetectionTrackConfig = DetectionTrackConfig()
+                     ) -> list[tuple[Track, str]]:
+    """Each chain of the followed classes' detections seen on at least min_looks looks, as a
+    track (`chain_track`) with its class: what `track_detections` and `tighten_people` work
+    from (link once, pass to both)."""
+    return [(chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers),
+             c.labels[0]) for c in link_detections(detections, barriers=barriers, config=config)
+            if len(c.frames) >= config.min_looks]
+
+
 def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], *,
                      interval: int, fps: float, last_frame: int, barriers: Sequence[int] = (),
                      camera: np.ndarray | None = None,
-                     config: DetectionTrackConfig = DetectionTrackConfig()
+                     config: DetectionTrackConfig = DetectionTrackConfig(),
+                     chains: Sequence[tuple[Track, str]] | None = None
                      ) -> tuple[list[Track], int, int]:
     """The motion tracks with moving vehicles' (animals', handled objects') detection tracks added and the motion tracks
     they explain replaced (kept outside the vehicle's span). Returns the tracks (by start),
-    how many detection tracks were added and how many motion tracks gave way."""
-    built = [(chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers),
-              c.labels[0]) for c in link_detections(detections, barriers=barriers, config=config)
-             if len(c.frames) >= config.min_looks]
+    how many detection tracks were added and how many motion tracks gave way. `chains`: the
+    detections' `detection_chains`, when already linked."""
+    built = chains if chains is not None else detection_chains(
+        detections, interval=interval, last_frame=last_frame, barriers=barriers, config=config)
     following = [(t, label) for t, label in built if _follows(t, label, tracks, camera, config)]
     of_missed = {id(t) for t, label in following if label in config.missed}
     moving = _distinct([t for t, _ in following], config)
@@ -277,7 +290,8 @@ def track_detections(tracks: Sequence[Track], detections: Sequence[Detections], 
 
 def tighten_people(tracks: Sequence[Track], detections: Sequence[Detections], *,
                    interval: int, last_frame: int, barriers: Sequence[int] = (),
-                   config: DetectionTrackConfig = DetectionTrackConfig()
+                   config: DetectionTrackConfig = DetectionTrackConfig(),
+                   chains: Sequence[tuple[Track, str]] | None = None
                    ) -> tuple[list[Track], int]:
     """Motion tracks boxing far more than the one person inside them take that person's boxes.
 
@@ -288,29 +302,27 @@ def tighten_people(tracks: Sequence[Track], detections: Sequence[Detections], *,
     detection inside the track's box, the box at least `config.tighten` times its area, on
     explain_share of the chain's looks, at least min_looks of them) and no other, and that chain
     is held by no other track nor followed already (`track_detections`), the track's boxes over
-    the chain's span become the chain's (interpolated between looks); outside it they stay. Two people in one blob are
-    video.split_groups' to separate. Returns the tracks and how many were tightened."""
+    the chain's span become the chain's (interpolated between looks); outside it they stay. Two
+    people in one blob are video.split_groups' to separate. `chains`: the detections'
+    `detection_chains`, when already linked. Returns the tracks and how many were tightened."""
     out = list(tracks)
     followed = [t for t in out if t.extra.get("source") == "detections"]
-    chains = [chain for chain in (
-        chain_track(c, interval=interval, last_frame=last_frame, barriers=barriers)
-        for c in link_detections(detections, barriers=barriers, config=config)
-        if len(c.frames) >= config.min_looks and c.labels[0] in config.missed)
-        if not any(_lies_on(t, chain, config) for t in followed)]   # already a track
-    held = [[c for c, chain in enumerate(chains) if _holds(track, chain, config)]
+    built = chains if chains is not None else detection_chains(
+        detections, interval=interval, last_frame=last_frame, barriers=barriers, config=config)
+    people = [chain for chain, label in built if label in config.missed
+              and not any(_lies_on(t, chain, config) for t in followed)]   # already a track
+    held = [[c for c, chain in enumerate(people) if _holds(track, chain, config)]
             if track.extra.get("source") != "detections" else [] for track in out]
-    holders = [sum(c in h for h in held) for c in range(len(chains))]
+    holders = [sum(c in h for h in held) for c in range(len(people))]
     tightened = 0
     for i, inside in enumerate(held):
         if len(inside) != 1 or holders[inside[0]] != 1:
             continue
-        chain, track = chains[inside[0]], out[i]
+        chain, track = people[inside[0]], out[i]
         span = (track.frames >= chain.frames[0]) & (track.frames <= chain.frames[-1])
         boxes = np.array(track.boxes, dtype=np.float64)
-        for k in np.flatnonzero(span):
-            box = chain.box_at(int(track.frames[k]))
-            assert box is not None
-            boxes[k] = box
+        # a chain track has a box on every frame of its span (chain_track)
+        boxes[span] = chain.boxes[track.frames[span] - int(chain.frames[0])]
         out[i] = track.with_changes(boxes=boxes)
         tightened += 1
     return out, tightened
@@ -330,11 +342,9 @@ def _holds(track: Track, chain: Track, config: DetectionTrackConfig) -> bool:
     for frame in shared:
         m, c = track.box_at(frame), chain.box_at(frame)
         assert m is not None and c is not None
-        area_m = float((m[2] - m[0]) * (m[3] - m[1]))
-        area_c = max(float((c[2] - c[0]) * (c[3] - c[1])), 1e-9)
-        inter_w = max(0.0, min(m[2], c[2]) - max(m[0], c[0]))
-        inter_h = max(0.0, min(m[3], c[3]) - max(m[1], c[1]))
-        inside += inter_w * inter_h >= 0.8 * area_c and area_m >= config.tighten * area_c
+        inter, area_m, area_c = _overlap(m, c)
+        area_c = max(area_c, 1e-9)
+        inside += inter >= 0.8 * area_c and area_m >= config.tighten * area_c
     return inside >= config.explain_share * len(shared)
 
 
@@ -384,10 +394,9 @@ def _continue_motion(tracks: Sequence[Track], chains: Sequence[Track],
         add = ~np.isin(chain.frames, motion.frames)
         frames = np.concatenate([motion.frames, chain.frames[add]])
         order = np.argsort(frames, kind="stable")
-        boxes = np.concatenate([motion.boxes, chain.boxes[add]])[order]
-        extra = {**motion.extra, "detection_frames": int(add.sum())}
-        out[going_on[0]] = Track(id=motion.id, label=motion.label, frames=frames[order],
-                                 boxes=boxes, events=motion.events, extra=extra)
+        out[going_on[0]] = motion.with_changes(
+            frames=frames[order], boxes=np.concatenate([motion.boxes, chain.boxes[add]])[order],
+            extra={**motion.extra, "detection_frames": int(add.sum())})
         joined += 1
     return out, left, joined
 
@@ -409,15 +418,21 @@ def _explained(chain: Track, tracks: Sequence[Track], config: DetectionTrackConf
 def _on_look(motion: np.ndarray, chain: np.ndarray, config: DetectionTrackConfig) -> bool:
     """Whether a motion box lies on a chain's box on one look: IoU at least explain_iou, or at
     least explain_cover of the motion box inside it."""
-    mx0, my0, mx1, my1 = (float(v) for v in motion)
-    cx0, cy0, cx1, cy1 = (float(v) for v in chain)
-    inter = max(min(mx1, cx1) - max(mx0, cx0), 0.0) * max(min(my1, cy1) - max(my0, cy0), 0.0)
-    area = (mx1 - mx0) * (my1 - my0)
-    union = area + (cx1 - cx0) * (cy1 - cy0) - inter
+    inter, area, area_chain = _overlap(motion, chain)
+    union = area + area_chain - inter
     # video.recognize.iou_matrix's arithmetic, on two boxes without its arrays (called per look)
     iou = inter / max(union, 1e-12) if union > 0 else 0.0
     cover = inter / max(area, 1e-9)
     return iou >= config.explain_iou or cover >= config.explain_cover
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """The intersection area of two boxes (x0, y0, x1, y1) and each one's area, in plain float
+    arithmetic (these tests run per look, where arrays of one box cost more than the sums)."""
+    ax0, ay0, ax1, ay1 = (float(v) for v in a)
+    bx0, by0, bx1, by1 = (float(v) for v in b)
+    inter = max(min(ax1, bx1) - max(ax0, bx0), 0.0) * max(min(ay1, by1) - max(ay0, by0), 0.0)
+    return inter, (ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0)
 
 
 def _distinct(chains: Sequence[Track], config: DetectionTrackConfig) -> list[Track]:
