@@ -342,9 +342,11 @@ class CutDetector:
         cfg, distance, minimum = self.config, _CUES[cue], self._minimum[cue]
         step = frames[candidate].steps[cue]
         history = self._steps[cue]
-        level = float(np.median(history)) if history else 0.0
+        # most steps are below the cue's minimum: no need for the recent level's median then
+        small = step < minimum
+        level = float(np.median(history)) if history and not small else 0.0
         history.append(step)
-        if step < max(minimum, cfg.ratio * level):
+        if small or step < cfg.ratio * level:
             return False
         structure = cue == _STRUCTURE
         radius, spike = (cfg.peak_radius, cfg.structure_spike) if structure else (1, cfg.spike)

@@ -20,7 +20,9 @@ At 10-15 samples a second a foot seen from the front often hides the other: wher
 a whole number of step periods apart (2 to `fill_steps` + 1 periods; period = the track's median
 step interval), the largest separation maximum near each expected place between them is taken
 as a hidden step (only a maximum that is there: nothing is invented where the separation is
-flat). The foot of each step is the one ahead (left or right, the body's), made to alternate
+flat). Where the found steps come slower than any walk (under 1.2 a second) and half their
+interval is a walking one, they are one foot's landings (a walker seen from behind, whose other
+foot barely leaves the first: `stride_to_step`), and the other foot's are looked for halfway. The foot of each step is the one ahead (left or right, the body's), made to alternate
 within a run of steps by a vote over the run, since single frames' labels swap. Steps carry
 their foot and its x, so the spatializer pans them to the foot.
 
@@ -43,7 +45,7 @@ import numpy as np
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.threads import opencv_threads
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
-from video.cadence import CadenceConfig, fill_walking_gaps
+from video.cadence import MAX_RATE, MIN_RATE, CadenceConfig, fill_walking_gaps
 from video.events import EventConfig, dense_boxes, detect_steps
 from video.peaks import find_peaks, strict_maxima
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model, prepare_pose_model
@@ -171,7 +173,7 @@ def _peaks(sep: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
     peaks = [int(k) for k in strong if walking[k]]
     if len(peaks) < 3:
         return peaks
-    period = float(np.median(np.diff(t[peaks])))
+    period = stride_to_step(float(np.median(np.diff(t[peaks]))))
     maxima = strict_maxima(sep)
     filled = list(peaks)
     for a, b in zip(peaks, peaks[1:], strict=False):
@@ -187,6 +189,18 @@ def _peaks(sep: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
             if near:
                 filled.append(max(near, key=lambda m: sep[m]))
     return sorted(set(filled))
+
+
+def stride_to_step(period: float) -> float:
+    """The step period of a walk whose found steps are `period` seconds apart: `period`
+    itself, or half of it where it is slower than any walk (under MIN_RATE steps a second)
+    and its half is a walking period. Such steps are every other landing, one foot's: the
+    other foot, seen from behind or in front of the body at 10-15 samples a second, barely
+    leaves the first, and its smaller separation peaks fell below `min_swing`."""
+    half = period / 2
+    if period > 1.0 / MIN_RATE and 1.0 / MAX_RATE <= half <= 1.0 / MIN_RATE:
+        return half
+    return period
 
 
 def _alternate(signs: list[float], times: list[float], *, period: float) -> list[str]:

@@ -21,6 +21,7 @@ from video.footsteps import (
     heel_strikes,
     sample_frames,
     steps_from_poses,
+    stride_to_step,
 )
 from video.pose import (
     LANDMARKS,
@@ -310,6 +311,35 @@ def test_hidden_steps_are_taken_from_weak_maxima_never_invented(squash: float,
     assert all(np.min(np.abs(found - t)) < 1 / fps for t in outside)
     if found_in_window:
         assert all(np.min(np.abs(found - t)) < 1 / fps for t in inside)
+
+
+@pytest.mark.parametrize("squash, other_foot_found", [(0.1, True), (0.0, False)])
+def test_one_foots_landings_alone_are_strides_and_the_other_foots_are_looked_for(
+        squash: float, other_foot_found: bool) -> None:
+    """Seen from behind, the right foot barely leaves the left when it lands ahead (its lead is
+    `squash` of a normal one): only the left foot's landings are strong peaks, a second apart,
+    slower than any walk. They are strides; the right foot's weak maxima halfway between are its
+    landings. Where the separation is flat there, nothing is invented."""
+    fps = 10.0
+    times, left, right, body, lt, rt = walk(fps, 8.0, period=1.0)
+    ahead = right[:, 0] > left[:, 0]
+    right[ahead, 0] = left[ahead, 0] + squash * (right[ahead, 0] - left[ahead, 0])
+    strikes = heel_strikes(times, left, right, body, np.ones(len(times), bool), scale=SCALE)
+    found = np.array([s.time for s in strikes])
+    truth = np.sort(np.concatenate([lt, rt])) if other_foot_found else lt
+    assert len(found) == len(truth), (found, truth)
+    assert np.abs(found - truth).max() < 1 / fps
+
+
+@pytest.mark.parametrize("period, step", [
+    (1.0, 0.5),      # one foot's landings: a stride of two walking steps
+    (0.9, 0.45),
+    (0.6, 0.6),      # a walking step period stays
+    (0.4, 0.4),
+    (2.0, 2.0),      # half of it is no walking step either: left alone
+])
+def test_stride_to_step(period: float, step: float) -> None:
+    assert stride_to_step(period) == pytest.approx(step)
 
 
 @pytest.mark.parametrize("fill", [True, False])
