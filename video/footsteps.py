@@ -21,8 +21,9 @@ a whole number of step periods apart (2 to `fill_steps` + 1 periods; period = th
 step interval), the largest separation maximum near each expected place between them is taken
 as a hidden step (only a maximum that is there: nothing is invented where the separation is
 flat). Where the found steps come slower than any walk (under 1.2 a second) and half their
-interval is a walking one, they are one foot's landings (a walker seen from behind, whose other
-foot barely leaves the first: `stride_to_step`), and the other foot's are looked for halfway. The foot of each step is the one ahead (left or right, the body's), made to alternate
+interval is a walking one, and most of them have the same foot ahead, they are one foot's landings (a walker seen
+from behind, whose other foot barely leaves the first: `stride_to_step`), and the other foot's
+are looked for halfway. The foot of each step is the one ahead (left or right, the body's), made to alternate
 within a run of steps by a vote over the run, since single frames' labels swap. Steps carry
 their foot and its x, so the spatializer pans them to the foot.
 
@@ -164,16 +165,19 @@ def _landing_position(sep: np.ndarray, k: int, *, flat: float) -> float:
     return float(k - 1 + min(max((level - sep[k - 1]) / slope, 0.0), 1.0))
 
 
-def _peaks(sep: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
+def _peaks(signed: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
            config: FootstepConfig) -> list[int]:
-    """Separation peaks while walking, and the hidden steps between them (module docstring)."""
+    """Peaks of the feet's separation (`signed`: > 0 where the left foot is ahead) while
+    walking, and the hidden steps between them (module docstring)."""
+    sep = np.abs(signed)
     dt = float(np.median(np.diff(t)))
     distance = max(1, int(round(config.min_interval / dt)))
     strong, _ = find_peaks(sep, prominence=config.min_swing * scale, distance=distance)
     peaks = [int(k) for k in strong if walking[k]]
     if len(peaks) < 3:
         return peaks
-    period = stride_to_step(float(np.median(np.diff(t[peaks]))))
+    period = stride_to_step(float(np.median(np.diff(t[peaks]))),
+                            same_foot=same_foot_share(signed[peaks]))
     maxima = strict_maxima(sep)
     filled = list(peaks)
     for a, b in zip(peaks, peaks[1:], strict=False):
@@ -191,14 +195,25 @@ def _peaks(sep: np.ndarray, walking: np.ndarray, t: np.ndarray, *, scale: float,
     return sorted(set(filled))
 
 
-def stride_to_step(period: float) -> float:
-    """The step period of a walk whose found steps are `period` seconds apart: `period`
-    itself, or half of it where it is slower than any walk (under MIN_RATE steps a second)
-    and its half is a walking period. Such steps are every other landing, one foot's: the
-    other foot, seen from behind or in front of the body at 10-15 samples a second, barely
-    leaves the first, and its smaller separation peaks fell below `min_swing`."""
+def same_foot_share(ahead: np.ndarray) -> float:
+    """The share of consecutive found steps with the same foot ahead (`ahead`: the feet's
+    signed separation at each step, > 0 where the left foot leads); 0 for fewer than two."""
+    signs = np.sign(np.asarray(ahead, dtype=np.float64))
+    if len(signs) < 2:
+        return 0.0
+    return float(np.mean(signs[1:] == signs[:-1]))
+
+
+def stride_to_step(period: float, *, same_foot: float) -> float:
+    """The step period of a walk whose found steps are `period` seconds apart, with the same
+    foot ahead at `same_foot` of consecutive ones: `period` itself, or half of it where it is
+    slower than any walk (under MIN_RATE steps a second), its half is a walking period, and
+    most consecutive steps have the same foot ahead. Such steps are every other landing, one
+    foot's: the other foot, seen from behind or in front of the body at 10-15 samples a
+    second, barely leaves the first, and its smaller separation peaks fell below `min_swing`.
+    Slow steps whose lead alternates are both feet's, only slow (slow motion, a stroll)."""
     half = period / 2
-    if period > 1.0 / MIN_RATE and 1.0 / MAX_RATE <= half <= 1.0 / MIN_RATE:
+    if period > 1.0 / MIN_RATE and 1.0 / MAX_RATE <= half <= 1.0 / MIN_RATE and same_foot > 0.5:
         return half
     return period
 
@@ -233,7 +248,7 @@ def _segment_strikes(t: np.ndarray, left: np.ndarray, right: np.ndarray, body: n
     signed = np.einsum("ij,ij->i", left - right, unit)   # > 0: left foot ahead
     sep = np.abs(signed)
     kept: list[tuple[float, float, np.ndarray, float]] = []
-    for k in _peaks(sep, walking, t, scale=scale, config=config):
+    for k in _peaks(signed, walking, t, scale=scale, config=config):
         lead = left[k] if signed[k] > 0 else right[k]
         # how far below the hips: the walk's own drift up or down the picture cancels
         near = np.abs(t - t[k]) <= 0.5

@@ -19,6 +19,7 @@ from video.footsteps import (
     apply_footsteps,
     estimate_poses,
     heel_strikes,
+    same_foot_share,
     sample_frames,
     steps_from_poses,
     stride_to_step,
@@ -331,15 +332,48 @@ def test_one_foots_landings_alone_are_strides_and_the_other_foots_are_looked_for
     assert np.abs(found - truth).max() < 1 / fps
 
 
-@pytest.mark.parametrize("period, step", [
-    (1.0, 0.5),      # one foot's landings: a stride of two walking steps
-    (0.9, 0.45),
-    (0.6, 0.6),      # a walking step period stays
-    (0.4, 0.4),
-    (2.0, 2.0),      # half of it is no walking step either: left alone
+def test_slow_steps_of_both_feet_are_not_taken_for_strides() -> None:
+    """A slow-motion walk: both feet land, a step a second (slower than any real walk), the
+    lead alternating. Jitter leaves a small separation maximum halfway between each two
+    landings; read as one foot's strides, each would become a step. Here none does."""
+    fps = 10.0
+    times, left, right, body, lt, rt = walk(fps, 12.0, period=2.0, swing=0.6)
+    truth = np.sort(np.concatenate([lt, rt]))
+    for a, b in zip(truth, truth[1:], strict=False):
+        k = int(np.argmin(np.abs(times - (a + b) / 2 - 0.1)))
+        lead = left if abs(left[k, 0] - right[k, 0]) < 1e-9 or left[k, 0] > right[k, 0] \
+            else right
+        lead[k, 0] += 0.1 * SCALE           # a one-sample bump as the feet come to pass
+    strikes = heel_strikes(times, left, right, body, np.ones(len(times), bool), scale=SCALE)
+    found = np.array([s.time for s in strikes])
+    landings = np.arange(0.57, 12.0, 1.0)     # both feet's, the first before the truth's window
+    assert all(np.min(np.abs(landings - f)) < 1 / fps for f in found), found   # none halfway
+    inside = (truth > 1.0) & (truth < 11.0)
+    assert np.sum((found > 1.0) & (found < 11.0)) == inside.sum()
+
+
+@pytest.mark.parametrize("period, same_foot, step", [
+    (1.0, 1.0, 0.5),     # one foot's landings: a stride of two walking steps
+    (0.9, 0.75, 0.45),
+    (0.9, 0.5, 0.9),     # the lead alternates as often as not: both feet's, slow
+    (1.4, 0.0, 1.4),     # every step the other foot's: a slow walk, left alone
+    (0.6, 1.0, 0.6),     # a walking step period stays
+    (0.4, 1.0, 0.4),
+    (2.0, 1.0, 2.0),     # half of it is no walking step either: left alone
 ])
-def test_stride_to_step(period: float, step: float) -> None:
-    assert stride_to_step(period) == pytest.approx(step)
+def test_stride_to_step(period: float, same_foot: float, step: float) -> None:
+    assert stride_to_step(period, same_foot=same_foot) == pytest.approx(step)
+
+
+@pytest.mark.parametrize("ahead, share", [
+    ([3.0, 2.0, 4.0], 1.0),
+    ([3.0, -2.0, 4.0, -1.0], 0.0),
+    ([3.0, 2.0, -4.0], 0.5),
+    ([5.0], 0.0),
+    ([], 0.0),
+])
+def test_same_foot_share(ahead: list[float], share: float) -> None:
+    assert same_foot_share(np.array(ahead)) == pytest.approx(share)
 
 
 @pytest.mark.parametrize("fill", [True, False])
