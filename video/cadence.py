@@ -81,6 +81,12 @@ def stretches(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(a, b - 1) for a, b in index_runs(np.flatnonzero(mask))]
 
 
+def in_walking_range(period: np.ndarray | float) -> np.ndarray | bool:
+    """Whether a step period (seconds; or each of an array of them) is a walking one: between
+    1 / MAX_RATE and 1 / MIN_RATE."""
+    return (np.asarray(period) >= 1.0 / MAX_RATE) & (np.asarray(period) <= 1.0 / MIN_RATE)
+
+
 def walking_period(step_times: Sequence[float], speed_heights: float) -> float:
     """Seconds between steps: the median interval of `step_times` that fall in the walking
     range, when there are at least two such intervals; else from the walking speed
@@ -88,7 +94,7 @@ def walking_period(step_times: Sequence[float], speed_heights: float) -> float:
     within 1.4-2.3 (a stroll to a brisk walk; 0.8 heights a second, a usual 1.4 m/s, gives 2)."""
     times = np.sort(np.asarray(step_times, dtype=np.float64))
     gaps = np.diff(times)
-    walking = gaps[(gaps >= 1.0 / MAX_RATE) & (gaps <= 1.0 / MIN_RATE)]
+    walking = gaps[in_walking_range(gaps)]
     if len(walking) >= 2:
         return float(np.median(walking))
     return 1.0 / float(np.clip(1.0 + 1.25 * speed_heights, 1.4, 2.3))

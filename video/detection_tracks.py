@@ -209,8 +209,7 @@ def _lies_on(motion: Track, chain: Track, config: DetectionTrackConfig) -> bool:
     """True when the motion track's box lies on the chain's box on most looks they share."""
     if not _may_meet(motion, chain):
         return False
-    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
-    shared = [int(f) for f in looks if motion.frames[0] <= f <= motion.frames[-1]]
+    shared = _shared_looks(motion, chain)
     if not shared:
         return False
     on = 0
@@ -334,8 +333,7 @@ def _holds(track: Track, chain: Track, config: DetectionTrackConfig) -> bool:
     min_looks of them)."""
     if not _may_meet(track, chain):
         return False
-    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
-    shared = [int(f) for f in looks if track.frames[0] <= f <= track.frames[-1]]
+    shared = _shared_looks(track, chain)
     if len(shared) < config.min_looks:
         return False
     inside = 0
@@ -361,7 +359,7 @@ def _follows(chain: Track, label: str, tracks: Sequence[Track], camera: np.ndarr
 def _confirmed(chain: Track, tracks: Sequence[Track], config: DetectionTrackConfig) -> bool:
     """True when motion tracks overlap the chain (IoU >= explain_iou) on at least
     explain_share of its looks: it moves, if only in place."""
-    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+    looks = _looks(chain)
     seen = 0
     for frame in looks:
         box = chain.box_at(int(frame))
@@ -404,7 +402,7 @@ def _continue_motion(tracks: Sequence[Track], chains: Sequence[Track],
 def _explained(chain: Track, tracks: Sequence[Track], config: DetectionTrackConfig) -> bool:
     """True when motion already follows the chain's object: on at least explain_share of the
     chain's looks some motion track lies on it (`_lies_on`'s per-look test)."""
-    looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+    looks = _looks(chain)
     near = [t for t in tracks if _may_meet(t, chain)]
     on = 0
     for frame in looks:
@@ -441,7 +439,7 @@ def _distinct(chains: Sequence[Track], config: DetectionTrackConfig) -> list[Tra
     is dropped."""
     kept: list[Track] = []
     for chain in sorted(chains, key=lambda t: -sum(t.extra["measured"])):
-        looks = chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+        looks = _looks(chain)
         same = 0
         for frame in looks:
             box = chain.box_at(int(frame))
@@ -451,6 +449,16 @@ def _distinct(chains: Sequence[Track], config: DetectionTrackConfig) -> list[Tra
         if same < config.explain_share * len(looks):
             kept.append(chain)
     return kept
+
+
+def _looks(chain: Track) -> np.ndarray:
+    """The frames of a chain track's looks (the frames its detections were measured on)."""
+    return chain.frames[np.asarray(chain.extra["measured"], dtype=bool)]
+
+
+def _shared_looks(track: Track, chain: Track) -> list[int]:
+    """The chain's looks within the track's span."""
+    return [int(f) for f in _looks(chain) if track.frames[0] <= f <= track.frames[-1]]
 
 
 def _measured(track: Track) -> Track:

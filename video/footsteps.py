@@ -20,12 +20,13 @@ At 10-15 samples a second a foot seen from the front often hides the other: wher
 a whole number of step periods apart (2 to `fill_steps` + 1 periods; period = the track's median
 step interval), the largest separation maximum near each expected place between them is taken
 as a hidden step (only a maximum that is there: nothing is invented where the separation is
-flat). Where the found steps come slower than any walk (under 1.2 a second) and half their
-interval is a walking one, and most of them have the same foot ahead, they are one foot's landings (a walker seen
-from behind, whose other foot barely leaves the first: `stride_to_step`), and the other foot's
-are looked for halfway. The foot of each step is the one ahead (left or right, the body's), made to alternate
-within a run of steps by a vote over the run, since single frames' labels swap. Steps carry
-their foot and its x, so the spatializer pans them to the foot.
+flat). Where the found steps come slower than any walk (under 1.2 a second), half their
+interval is a walking one and most of them have the same foot ahead, they are one foot's
+landings (a walker seen from behind, whose other foot barely leaves the first:
+`stride_to_step`), and the other foot's are looked for halfway. The foot of each step is the
+one ahead (left or right, the body's), made to alternate within a run of steps by a vote over
+the run, since single frames' labels swap. Steps carry their foot and its x, so the spatializer
+pans them to the foot.
 
 Where the pose is not found on enough of a person's samples (small, far, occluded people; the
 model's own "person present" score and the feet's visibility decide), or where the box's bob
@@ -46,7 +47,7 @@ import numpy as np
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.threads import opencv_threads
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
-from video.cadence import MAX_RATE, MIN_RATE, CadenceConfig, fill_walking_gaps
+from video.cadence import MIN_RATE, CadenceConfig, fill_walking_gaps, in_walking_range
 from video.events import EventConfig, dense_boxes, detect_steps
 from video.peaks import find_peaks, strict_maxima
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model, prepare_pose_model
@@ -213,7 +214,7 @@ def stride_to_step(period: float, *, same_foot: float) -> float:
     second, barely leaves the first, and its smaller separation peaks fell below `min_swing`.
     Slow steps whose lead alternates are both feet's, only slow (slow motion, a stroll)."""
     half = period / 2
-    if period > 1.0 / MIN_RATE and 1.0 / MAX_RATE <= half <= 1.0 / MIN_RATE and same_foot > 0.5:
+    if period > 1.0 / MIN_RATE and in_walking_range(half) and same_foot > 0.5:
         return half
     return period
 
