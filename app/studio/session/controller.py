@@ -36,7 +36,7 @@ from app.studio.session.state import JobRequest, RenderView, StudioState, export
 from app.studio.session.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
 from app.transport import Transport
 from video.base.errors import InputError
-from video.base.progress import ProgressFn
+from video.base.progress import ProgressFn, report, scaled
 from video.base.tracks import Analysis
 
 if TYPE_CHECKING:
@@ -100,7 +100,6 @@ class StudioController:
 
         def job(progress: ProgressFn) -> Analysis:
             from model.detector.event_detection import analyze_with_events
-            from video.base.progress import scaled
 
             return analyze_with_events(p, progress=scaled(progress, 0.0, 0.95),
                                        warn=self._warn_later)
@@ -429,18 +428,23 @@ class StudioController:
 
     def track_from_box(self, box: tuple[float, float, float, float], *,
                        label: str = "object") -> int:
-        """Track a user-drawn box from the playhead frame (background); adds an object when done."""
+        """Track a user-drawn box from the playhead frame (background), find its contacts with
+        the analysis's event detector, and add it as an object when done."""
         project = self._require_project()
         frame = self.state.frame_index()
         path = project.video_path
+        analysis = project.analysis
         new_id = edits.next_object_id(project)
 
         def job(progress: ProgressFn) -> Any:
+            from model.detector.event_detection import seeded_track_events
             from video.reader import VideoReader
             from video.seeded import track_from_seed
             with VideoReader(path) as reader:
-                return track_from_seed(reader, frame, box, object_id=new_id, label=label,
-                                       progress=progress)
+                track = track_from_seed(reader, frame, box, object_id=new_id, label=label,
+                                        progress=scaled(progress, 0.0, 0.95))
+            report(progress, 0.95, f"finding the contacts of {label}")
+            return seeded_track_events(track, analysis, warn=self._warn_later)
 
         return self._submit(JobRequest("track"), job, name=f"Track new object from frame {frame}")
 

@@ -482,6 +482,13 @@ def test_drawn_box_tracks_a_new_object(clip_project: Path, tmp_path: Path) -> No
         errors = [np.abs(new.box_at(int(f))[[0, 2]].mean() - ball.box_at(int(f))[[0, 2]].mean())
                   for f in shared]
         assert np.median(errors) < 6.0
+        # its contacts are found: the true ball's bounces while it was tracked, within a frame
+        fps = float(ctl.project.analysis.video.fps)
+        span = (new.frames[0] / fps, new.frames[-1] / fps)
+        true_hits = [e.time for e in ball.events if span[0] + 0.1 < e.time < span[1] - 0.1]
+        found = np.array([e.time for e in new.events if e.kind == "impact"])
+        assert true_hits and len(true_hits) <= len(found) <= len(true_hits) + 1, (true_hits, found)
+        assert all(np.min(np.abs(found - t)) <= 1 / fps for t in true_hits), (true_hits, found)
         assert set(ctl.audio.result.stems) == {2, 3}, ctl.state.error  # rendered with it
         ctl.undo()
         settle(ctl)
