@@ -188,6 +188,36 @@ def test_stops_when_the_object_leaves(tmp_path: Path, rng: np.random.Generator) 
             assert iou(box, truth[f]) >= 0.5
 
 
+@pytest.mark.parametrize(("present", "seed_frame"), [("before", 15), ("before", 30),
+                                                   ("after", 60)])
+def test_stops_where_the_object_vanishes_in_the_picture(tmp_path: Path, present: str,
+                                                        seed_frame: int) -> None:
+    """The object is in the picture on one side of frame 40 only (drawn over the ground there,
+    not elsewhere: it went behind scenery that looks like the ground, into water, or came out
+    of it). Off that side the features follow the textured ground, which no longer looks like
+    the object: tracking must end where it vanishes, forwards or backwards, and not carry a
+    box over empty ground to the clip's end."""
+    motion = Motion(frames=80, radius=(0.0, 0.0), origin=(70.0, 90.0), drift=(2.0, 0.0))
+    frames, truth = render(motion, np.random.default_rng(7))
+    # the same background and noise (same seed), the object drawn off the picture
+    empty, _ = render(Motion(frames=80, radius=(0.0, 0.0), origin=(-500.0, -500.0)),
+                      np.random.default_rng(7))
+    clip = frames[:40] + empty[40:] if present == "before" else empty[:40] + frames[40:]
+    path = write_clip(tmp_path / "vanish.mp4", clip)
+    with VideoReader(path) as reader:
+        track = track_from_seed(reader, seed_frame, tuple(truth[seed_frame]),  # type: ignore[arg-type]
+                                object_id=3)
+    if present == "before":
+        assert track.frames[0] == 0
+        assert 37 <= int(track.frames[-1]) <= 40, track.frames[-1]
+    else:
+        assert track.frames[-1] == 79
+        assert 39 <= int(track.frames[0]) <= 42, track.frames[0]
+    for f, box in zip(track.frames, track.boxes, strict=True):
+        if (f < 40) == (present == "before"):
+            assert iou(box, truth[f]) >= 0.5
+
+
 def test_downscaled_tracking_returns_source_pixels(tmp_path: Path,
                                                    rng: np.random.Generator) -> None:
     motion = Motion(frames=40)
