@@ -52,6 +52,11 @@ class SeedConfig:
     min_visible: the object is not found when less than this fraction of its box is in the
         picture.
     max_gap: frames in a row the object may go unfound (occluded) before tracking ends.
+    min_look: where the box holds still on a picture that correlates with the seed frame's
+        less than this share of how well it did on the first `max_gap` frames tracked, for more
+        than `max_gap` frames in a row, the box is on something else (its features kept to the
+        background after a plain object left the picture or went out of sight): tracking ends
+        there, and those frames are dropped.
     coast_margin: when the box moved on by the last velocity correlates with the seed-frame
         look this much better than where the features went, they followed something else.
     chunk: frames decoded per block when going backwards.
@@ -72,6 +77,7 @@ class SeedConfig:
     search: float = 0.25
     min_visible: float = 0.3
     max_gap: int = 8
+    min_look: float = 0.6
     coast_margin: float = 0.15
     chunk: int = 32
 
@@ -82,6 +88,8 @@ class SeedConfig:
             raise ValueError("window must be >= 5, levels >= 0, chunk >= 1, max_gap >= 0")
         if not (0 < self.min_visible <= 1 and 0 <= self.search <= 1):
             raise ValueError("min_visible must be in (0, 1] and search in [0, 1]")
+        if not 0 <= self.min_look < 1:
+            raise ValueError("min_look must be in [0, 1)")
 
 
 def feature_points(gray: np.ndarray, box: np.ndarray, *, config: SeedConfig) -> np.ndarray:
@@ -304,6 +312,22 @@ def template_score(image: np.ndarray, box: np.ndarray, template: np.ndarray) -> 
     return score if math.isfinite(score) else -1.0
 
 
+def visible_look(image: np.ndarray, box: np.ndarray, template: np.ndarray) -> float:
+    """Normalised correlation of the part of `box` inside the picture with the same part of
+    `template` scaled to the box (1 when too little of it is in the picture to compare)."""
+    height, width = image.shape
+    x0, y0, x1, y1 = (int(v) for v in np.round(box))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 1.0
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    if cx1 - cx0 < 4 or cy1 - cy0 < 4:
+        return 1.0
+    scaled = cv2.resize(template, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    part = scaled[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+    score = float(cv2.matchTemplate(image[cy0:cy1, cx0:cx1], part, cv2.TM_CCOEFF_NORMED)[0, 0])
+    return score if math.isfinite(score) else 1.0
+
+
 def _clip_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(np.asarray(box, dtype=np.float64), 0, [width, height, width, height])
 
@@ -318,23 +342,37 @@ def visible_fraction(box: np.ndarray, width: int, height: int) -> float:
 class _Follower:
     """Tracks one object through consecutive gray frames (either direction).
 
+    A box that stops on a picture much less like the seed frame's object than it was at first
+    (`SeedConfig.min_look`) for more than `max_gap` frames has lost it: tracking ends where
+    that began.
+
     A frame where the object cannot be found (an occluder passes, motion blur) is skipped: the
     next frames are matched against the last frame where it was seen, with the motion scaled
     by the gap, for up to `config.max_gap` frames.
     """
 
-    def __init__(self, seed: VideoFrame, box: np.ndarray, config: SeedConfig) -> None:
+    STILL = 0.1  # box sizes a second the box moves at most while it holds still
+    FADE_S = 0.5  # ...for at least this long (and `max_gap` frames) on an unlike picture
+
+    def __init__(self, seed: VideoFrame, box: np.ndarray, config: SeedConfig,
+                 fps: float) -> None:
         self.config = config
+        self.fps = fps
         self.previous = seed.image
         self.box = box
         self.velocity = np.zeros(2)
         self.missed = 0
+        # the looks (seed-frame correlation) of the first frames found: how alike it stays
+        self.early: list[float] = []
+        # the frames in a row (the latest found ones) whose box does not look like the object
+        self.faded: list[int] = []
         x0, y0, x1, y1 = _clip_box(box, seed.image.shape[1], seed.image.shape[0]).round()
         self.template = seed.image[int(y0):int(y1), int(x0):int(x1)].copy()
 
     @property
     def lost(self) -> bool:
-        return self.missed > self.config.max_gap
+        faded = len(self.faded) > max(self.config.max_gap, self.FADE_S * self.fps)
+        return self.missed > self.config.max_gap or faded
 
     def step(self, frame: VideoFrame) -> np.ndarray | None:
         """The object's box on `frame`, or None when it is not found there."""
@@ -345,6 +383,18 @@ class _Follower:
         self.velocity = ((moved[:2] + moved[2:]) - (self.box[:2] + self.box[2:])) / 2 \
             / (self.missed + 1)
         self.previous, self.box, self.missed = frame.image, moved, 0
+        # a box that holds still on a picture unlike the object's is on the background; one
+        # that moves on may be a turning object, which need not look like its seed frame
+        look = visible_look(frame.image, moved, self.template)
+        if len(self.early) < self.config.max_gap:
+            self.early.append(look)
+            return moved
+        size = max(float(np.max(moved[2:] - moved[:2])), 1.0)
+        still = float(np.abs(self.velocity).max()) * self.fps < self.STILL * size
+        if still and look < self.config.min_look * float(np.median(self.early)):
+            self.faded.append(frame.index)
+        else:
+            self.faded = []
         return moved
 
     def _locate(self, image: np.ndarray) -> np.ndarray | None:
@@ -397,12 +447,13 @@ def _backward(reader: VideoReader, before: int, *, max_side: int, chunk: int) ->
 
 
 def _follow(frames: Iterator[VideoFrame], seed: VideoFrame, box: np.ndarray, *,
-            config: SeedConfig, forward: bool, tick: Callable[[], None]) -> list[tuple[int, np.ndarray]]:
+            config: SeedConfig, forward: bool, fps: float,
+            tick: Callable[[], None]) -> list[tuple[int, np.ndarray]]:
     """(index, box) for the frames after the seed in one direction, up to loss or a shot cut.
 
     Frames skipped inside a short gap get boxes interpolated between the two sides of it.
     """
-    follower = _Follower(seed, box, config)
+    follower = _Follower(seed, box, config, fps)
     cuts = CutDetector(CutConfig())
     cuts.update(seed)
     found: list[tuple[int, np.ndarray, float]] = []
@@ -416,9 +467,9 @@ def _follow(frames: Iterator[VideoFrame], seed: VideoFrame, box: np.ndarray, *,
                 break
             last = follower.box
             moved = follower.step(frame)
+            if follower.lost:
+                break
             if moved is None:
-                if follower.lost:
-                    break
                 gap.append(frame)
                 continue
             for k, skipped in enumerate(gap, start=1):
@@ -430,6 +481,9 @@ def _follow(frames: Iterator[VideoFrame], seed: VideoFrame, box: np.ndarray, *,
         close = getattr(frames, "close", None)
         if close is not None:  # stop the decoder now, also when progress raised Cancelled
             close()
+    if follower.faded:  # the last boxes were on something else: the object ended before them
+        end = follower.faded[0]
+        found = [f for f in found if (f[0] < end if forward else f[0] > end)]
     if cut_at is None:
         cut_at = next(iter(cuts.finish()), None)
     if cut_at is not None:  # forwards: the cut starts a shot; backwards: it ends one
@@ -482,10 +536,11 @@ def track_from_seed(reader: VideoReader, frame_index: int, box: Box, *, object_i
     height, width = seed.image.shape
     scale = np.array([width / reader.info.width, height / reader.info.height] * 2)
     start = seed_box * scale
+    fps = float(reader.info.fps)
     after = _follow(iter(reader.frames(start=frame_index + 1, max_side=max_side, gray=True)),
-                    seed, start, config=cfg, forward=True, tick=tick)
+                    seed, start, config=cfg, forward=True, fps=fps, tick=tick)
     before = _follow(_backward(reader, frame_index, max_side=max_side, chunk=cfg.chunk), seed,
-                     start, config=cfg, forward=False, tick=tick)
+                     start, config=cfg, forward=False, fps=fps, tick=tick)
     report(progress, 1.0, f"tracked {label}")
     rows = [*reversed(before), (frame_index, start), *after]
     boxes = np.array([b for _, b in rows], dtype=np.float64) / scale

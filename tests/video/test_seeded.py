@@ -19,6 +19,7 @@ from video.seeded import (
     patch_similarity,
     track_from_seed,
     visible_fraction,
+    visible_look,
 )
 
 NTSC = Fraction(30000, 1001)
@@ -216,6 +217,67 @@ def test_stops_where_the_object_vanishes_in_the_picture(tmp_path: Path, present:
     for f, box in zip(track.frames, track.boxes, strict=True):
         if (f < 40) == (present == "before"):
             assert iou(box, truth[f]) >= 0.5
+
+
+def render_plain(motion: Motion, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+    """A dark, nearly plain object (few features of its own) on strongly textured ground."""
+    background = blob_texture(rng, H, W, (30, 60, 30), (200, 230, 190), 2)
+    sprite = blob_texture(rng, 80, 110, (20, 20, 20), (35, 35, 35), 2.5)
+    frames, boxes = [], []
+    for t in range(motion.frames):
+        image = background.copy()
+        x0, y0, x1, y1 = motion.box(t).astype(int)
+        patch = cv2.resize(sprite, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+        if cx1 > cx0 and cy1 > cy0:
+            image[cy0:cy1, cx0:cx1] = patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+        noisy = image.astype(np.float32) + rng.normal(0, 4.0, image.shape)
+        frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
+        boxes.append([cx0, cy0, max(cx1, cx0), max(cy1, cy0)])
+    return frames, np.asarray(boxes, np.float64)
+
+
+@pytest.mark.parametrize(("size", "speed"), [((14.0, 44.0), 4.0), ((14.0, 44.0), 6.0),
+                                             ((20.0, 50.0), 5.0)])
+def test_a_plain_object_leaving_does_not_leave_its_box_behind(
+        tmp_path: Path, size: tuple[float, float], speed: float) -> None:
+    """A dark figure walks out of the right edge; the designer's box is loose round it, so most
+    of its features are on the textured ground. Once the figure is out, those features hold
+    still at the edge: the box stops on a picture that no longer looks like the figure, and
+    tracking ends there instead of carrying a box on the ground to the clip's end."""
+    motion = Motion(frames=80, radius=(0.0, 0.0), origin=(40.0, 90.0), drift=(speed, 0.0),
+                    size=size)
+    frames, truth = render_plain(motion, np.random.default_rng(3))
+    path = write_clip(tmp_path / "exit_plain.mp4", frames)
+    loose = truth[10] + np.array([-10.0, -5.0, 10.0, 5.0])
+    with VideoReader(path) as reader:
+        track = track_from_seed(reader, 10, tuple(loose), object_id=5)  # type: ignore[arg-type]
+    visible = np.array([visible_fraction(motion.box(t), W, H) for t in range(80)])
+    gone = int(np.nonzero(visible < 0.3)[0][0])   # the first frame it is mostly out
+    last = int(track.frames[-1])
+    assert gone - 8 <= last <= gone, (last, gone)
+    for f, box in zip(track.frames, track.boxes, strict=True):
+        inside = (box[0] <= truth[f][0] + 1 and truth[f][2] <= box[2] + 1)
+        assert inside, (f, box, truth[f])     # the figure is in the box on every frame kept
+
+
+@pytest.mark.parametrize(("box", "drawn", "expected"), [
+    ((40.0, 30.0, 80.0, 70.0), True, (0.99, 1.0)),     # on the object, wholly in the picture
+    ((-20.0, 30.0, 20.0, 70.0), True, (0.99, 1.0)),    # its left half out: the rest compared
+    ((140.0, 30.0, 180.0, 70.0), False, (-0.3, 0.3)),  # on other texture
+    ((-38.0, 30.0, 2.0, 70.0), False, (1.0, 1.0)),     # 2 px in the picture: not comparable
+    ((40.0, 30.0, 42.0, 70.0), False, (1.0, 1.0)),     # too thin to compare
+])
+def test_visible_look(rng: np.random.Generator, box: tuple[float, float, float, float],
+                      drawn: bool, expected: tuple[float, float]) -> None:
+    """The seed-frame look of the part of a box inside the picture."""
+    image = blob_texture(rng, 100, 200, (0, 0, 0), (255, 255, 255), 2.0)[..., 0]
+    template = image[30:70, 40:80].copy()   # the object's picture on the seed frame
+    if drawn:  # the object where the box is now (only its part inside the picture)
+        x0, y0, x1, y1 = (int(v) for v in box)
+        image[y0:y1, max(x0, 0):x1] = template[:, max(0, -x0):]
+    low, high = expected
+    assert low <= visible_look(image, np.array(box), template) <= high
 
 
 def test_downscaled_tracking_returns_source_pixels(tmp_path: Path,
