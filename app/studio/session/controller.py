@@ -429,7 +429,8 @@ class StudioController:
     def track_from_box(self, box: tuple[float, float, float, float], *,
                        label: str = "object") -> int:
         """Track a user-drawn box from the playhead frame (background), find its contacts with
-        the analysis's event detector, and add it as an object when done."""
+        the analysis's event detector, and add it as an object when done (with `label`, or
+        when that is the default "object", the box-shape label: ball, walker, vehicle ...)."""
         project = self._require_project()
         frame = self.state.frame_index()
         path = project.video_path
@@ -440,11 +441,17 @@ class StudioController:
             from model.detector.event_detection import seeded_track_events
             from video.reader import VideoReader
             from video.seeded import track_from_seed
+            from video.tracker import label_for
             with VideoReader(path) as reader:
                 track = track_from_seed(reader, frame, box, object_id=new_id, label=label,
                                         progress=scaled(progress, 0.0, 0.95))
             report(progress, 0.95, f"finding the contacts of {label}")
-            return seeded_track_events(track, analysis, warn=self._warn_later)
+            track = seeded_track_events(track, analysis, warn=self._warn_later)
+            if label == "object":  # not named: by its shape and contacts, as the analysis
+                # names what it did not recognize (a bouncing round thing is a ball)
+                track = track.with_changes(label=label_for(track,
+                                                           frame_height=analysis.video.height))
+            return track
 
         return self._submit(JobRequest("track"), job, name=f"Track new object from frame {frame}")
 

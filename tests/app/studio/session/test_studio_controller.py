@@ -489,10 +489,14 @@ def test_drawn_box_tracks_a_new_object(clip_project: Path, tmp_path: Path) -> No
         found = np.array([e.time for e in new.events if e.kind == "impact"])
         assert true_hits and len(true_hits) <= len(found) <= len(true_hits) + 1, (true_hits, found)
         assert all(np.min(np.abs(found - t)) <= 1 / fps for t in true_hits), (true_hits, found)
+        assert new.label == "ball"  # named by its shape and bounces, as the analysis would
         assert set(ctl.audio.result.stems) == {2, 3}, ctl.state.error  # rendered with it
         ctl.undo()
         settle(ctl)
         assert ctl.state.object_ids() == [2]
+        ctl.track_from_box(tuple(float(v) for v in box), label="football")
+        settle(ctl)
+        assert ctl.project.analysis.object(3).label == "football"  # a given name is kept
     finally:
         ctl.shutdown()
 
