@@ -193,6 +193,29 @@ def motion_group(displacements: np.ndarray, *, tolerance: float, prior: np.ndarr
     return np.asarray(np.linalg.norm(displacements - centre, axis=1) <= tolerance)
 
 
+def surround_shift(previous: np.ndarray, current: np.ndarray, box: np.ndarray, *,
+                   config: SeedConfig) -> np.ndarray | None:
+    """Median (dx, dy) of the picture round `box` (a ring one box size wide) from `previous`
+    to `current`: how the background there moved. None where too little of it tracks."""
+    height, width = previous.shape
+    size = box[2:] - box[:2]
+    x0, y0 = np.maximum(box[:2] - size, 0.0)
+    x1, y1 = np.minimum(box[2:] + size, (width - 1.0, height - 1.0))
+    n = 2 * config.grid
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    outside = ((points[:, 0] < box[0]) | (points[:, 0] > box[2]) |
+               (points[:, 1] < box[1]) | (points[:, 1] > box[3]))
+    points = points[outside].astype(np.float32)[:, None, :]
+    if len(points) < config.min_points:
+        return None
+    start, end = tracked_features(previous, current, points, np.zeros(2),
+                                  window=config.window, levels=config.levels, config=config)
+    if len(start) < config.min_points:
+        return None
+    return np.asarray(np.median(end - start, axis=0), dtype=np.float64)
+
+
 def coarse_shift(previous: np.ndarray, current: np.ndarray, box: np.ndarray,
                  predicted: np.ndarray, *, config: SeedConfig) -> tuple[np.ndarray, bool]:
     """Rough (dx, dy) of the box's content, and whether it was found: its best correlation in
@@ -342,16 +365,16 @@ def visible_fraction(box: np.ndarray, width: int, height: int) -> float:
 class _Follower:
     """Tracks one object through consecutive gray frames (either direction).
 
-    A box that stops on a picture much less like the seed frame's object than it was at first
-    (`SeedConfig.min_look`) for more than `max_gap` frames has lost it: tracking ends where
-    that began.
+    A box that rides on the background (moves as the picture round it does) on a picture much
+    less like the seed frame's object than it was at first (`SeedConfig.min_look`) for more
+    than `max_gap` frames has lost it: tracking ends where that began.
 
     A frame where the object cannot be found (an occluder passes, motion blur) is skipped: the
     next frames are matched against the last frame where it was seen, with the motion scaled
     by the gap, for up to `config.max_gap` frames.
     """
 
-    STILL = 0.1  # box sizes a second the box moves at most while it holds still
+    STILL = 0.1  # box sizes a second the box moves at most against its surroundings
     FADE_S = 0.5  # ...for at least this long (and `max_gap` frames) on an unlike picture
 
     def __init__(self, seed: VideoFrame, box: np.ndarray, config: SeedConfig,
@@ -380,22 +403,29 @@ class _Follower:
         if moved is None:
             self.missed += 1
             return None
-        self.velocity = ((moved[:2] + moved[2:]) - (self.box[:2] + self.box[2:])) / 2 \
-            / (self.missed + 1)
-        self.previous, self.box, self.missed = frame.image, moved, 0
-        # a box that holds still on a picture unlike the object's is on the background; one
-        # that moves on may be a turning object, which need not look like its seed frame
+        frames = self.missed + 1
+        self.velocity = ((moved[:2] + moved[2:]) - (self.box[:2] + self.box[2:])) / 2 / frames
         look = visible_look(frame.image, moved, self.template)
         if len(self.early) < self.config.max_gap:
             self.early.append(look)
-            return moved
-        size = max(float(np.max(moved[2:] - moved[:2])), 1.0)
-        still = float(np.abs(self.velocity).max()) * self.fps < self.STILL * size
-        if still and look < self.config.min_look * float(np.median(self.early)):
+            self.faded = []
+        elif look < self.config.min_look * float(np.median(self.early)) and \
+                self._with_surroundings(frame.image, frames):
             self.faded.append(frame.index)
         else:
             self.faded = []
+        self.previous, self.box, self.missed = frame.image, moved, 0
         return moved
+
+    def _with_surroundings(self, image: np.ndarray, frames: int) -> bool:
+        """Whether the box moved as the picture round it did since the previous frame found
+        (within `STILL` box sizes a second): a box that rides on the background, still or
+        panned with the camera. One that moves on against it may be a turning object, which
+        need not look like its seed frame."""
+        around = surround_shift(self.previous, image, self.box, config=self.config)
+        relative = self.velocity - (np.zeros(2) if around is None else around / frames)
+        size = max(float(np.max(self.box[2:] - self.box[:2])), 1.0)
+        return float(np.abs(relative).max()) * self.fps < self.STILL * size
 
     def _locate(self, image: np.ndarray) -> np.ndarray | None:
         expected = self.velocity * (self.missed + 1)

@@ -17,6 +17,7 @@ from video.seeded import (
     SeedConfig,
     flow_step,
     patch_similarity,
+    surround_shift,
     track_from_seed,
     visible_fraction,
     visible_look,
@@ -220,12 +221,14 @@ def test_stops_where_the_object_vanishes_in_the_picture(tmp_path: Path, present:
 
 
 def render_plain(motion: Motion, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
-    """A dark, nearly plain object (few features of its own) on strongly textured ground."""
-    background = blob_texture(rng, H, W, (30, 60, 30), (200, 230, 190), 2)
+    """A dark, nearly plain object (few features of its own) on strongly textured ground
+    (which moves by `motion.pan` a frame: the camera pans)."""
+    background = blob_texture(rng, 2 * H, 2 * W, (30, 60, 30), (200, 230, 190), 2)
     sprite = blob_texture(rng, 80, 110, (20, 20, 20), (35, 35, 35), 2.5)
     frames, boxes = [], []
     for t in range(motion.frames):
-        image = background.copy()
+        bx, by = int(round(40 + motion.pan[0] * t)), int(round(30 + motion.pan[1] * t))
+        image = background[by:by + H, bx:bx + W].copy()
         x0, y0, x1, y1 = motion.box(t).astype(int)
         patch = cv2.resize(sprite, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
         cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
@@ -237,16 +240,19 @@ def render_plain(motion: Motion, rng: np.random.Generator) -> tuple[list[np.ndar
     return frames, np.asarray(boxes, np.float64)
 
 
-@pytest.mark.parametrize(("size", "speed"), [((14.0, 44.0), 4.0), ((14.0, 44.0), 6.0),
-                                             ((20.0, 50.0), 5.0)])
+@pytest.mark.parametrize(("size", "speed", "pan"), [
+    ((14.0, 44.0), 4.0, 0.0), ((14.0, 44.0), 6.0, 0.0), ((20.0, 50.0), 5.0, 0.0),
+    ((14.0, 44.0), 5.0, 1.5),      # the camera pans: the ground moves left 1.5 px a frame
+])
 def test_a_plain_object_leaving_does_not_leave_its_box_behind(
-        tmp_path: Path, size: tuple[float, float], speed: float) -> None:
+        tmp_path: Path, size: tuple[float, float], speed: float, pan: float) -> None:
     """A dark figure walks out of the right edge; the designer's box is loose round it, so most
-    of its features are on the textured ground. Once the figure is out, those features hold
-    still at the edge: the box stops on a picture that no longer looks like the figure, and
-    tracking ends there instead of carrying a box on the ground to the clip's end."""
+    of its features are on the textured ground. Once the figure is out, those features ride on
+    the ground (still, or panned with the camera): the box no longer looks like the figure and
+    moves as its surroundings do, and tracking ends there instead of carrying a box on the
+    ground to the clip's end."""
     motion = Motion(frames=80, radius=(0.0, 0.0), origin=(40.0, 90.0), drift=(speed, 0.0),
-                    size=size)
+                    size=size, pan=(pan, 0.0))
     frames, truth = render_plain(motion, np.random.default_rng(3))
     path = write_clip(tmp_path / "exit_plain.mp4", frames)
     loose = truth[10] + np.array([-10.0, -5.0, 10.0, 5.0])
@@ -278,6 +284,31 @@ def test_visible_look(rng: np.random.Generator, box: tuple[float, float, float, 
         image[y0:y1, max(x0, 0):x1] = template[:, max(0, -x0):]
     low, high = expected
     assert low <= visible_look(image, np.array(box), template) <= high
+
+
+@pytest.mark.parametrize(("shift", "box", "plain", "expected"), [
+    ((3, -2), (100.0, 60.0, 140.0, 100.0), False, (3.0, -2.0)),   # the ground moved
+    ((0, 0), (100.0, 60.0, 140.0, 100.0), False, (0.0, 0.0)),     # held still
+    ((2, 1), (0.0, 0.0, 30.0, 30.0), False, (2.0, 1.0)),          # at the picture's corner
+    ((3, -2), (100.0, 60.0, 140.0, 100.0), True, None),           # nothing to track round it
+])
+def test_surround_shift(rng: np.random.Generator, shift: tuple[int, int],
+                        box: tuple[float, float, float, float], plain: bool,
+                        expected: tuple[float, float] | None) -> None:
+    """How the picture round a box moved, whatever is inside the box (here a plain patch that
+    stays where it is)."""
+    ground = blob_texture(rng, 260, 360, (0, 0, 0), (255, 255, 255), 2.5)[..., 0]
+    if plain:
+        ground[:] = 128
+    previous = ground[40:220, 40:320].copy()
+    current = ground[40 - shift[1]:220 - shift[1], 40 - shift[0]:320 - shift[0]].copy()
+    x0, y0, x1, y1 = (int(v) for v in box)
+    previous[y0:y1, x0:x1] = current[y0:y1, x0:x1] = 90
+    found = surround_shift(previous, current, np.array(box), config=SeedConfig())
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and np.allclose(found, expected, atol=0.25), found
 
 
 def test_downscaled_tracking_returns_source_pixels(tmp_path: Path,
