@@ -23,13 +23,16 @@ from typing import TYPE_CHECKING
 
 from video.analyze import AnalysisConfig, analyze_video
 from video.base.errors import InputError
-from video.base.progress import ProgressFn, scaled
+from video.base.progress import ProgressFn, report, scaled
 from video.base.tracks import Analysis, Event, Track, VideoInfo
 from video.bounces import BounceConfig, floor_bounces, missing_bounces
 from video.clutter import drop_specks
 from video.events import detect_events
-from video.footsteps import apply_footsteps, preload_pose_model
+from video.footsteps import FootstepConfig, apply_footsteps, preload_pose_model
 from video.gravity import picture_turn, turned
+from video.reader import VideoReader
+from video.recognize import RecognizeConfig, RecognizerUnavailable
+from video.seeded_class import recognize_seeded
 from video.tracker import label_for
 
 if TYPE_CHECKING:
@@ -136,6 +139,36 @@ def seeded_track_events(track: Track, analysis: Analysis, *, detector: str | Non
                                    threshold=SEEDED_THRESHOLD)
             return track.with_changes(events=tuple(sorted(found, key=lambda e: e.time)))
     return track.with_changes(events=detect_events(track, info))
+
+
+def complete_seeded_track(video: str | os.PathLike[str], track: Track, analysis: Analysis, *,
+                          recognize: RecognizeConfig | None = None,
+                          progress: ProgressFn | None = None,
+                          warn: Callable[[str], None] | None = None) -> Track:
+    """A track the designer seeded (video.seeded), made like the analysis's own: named by the
+    object recognizer where it has the default label "object" (video.seeded_class), given its
+    contacts (`seeded_track_events`), named by its box shape and contacts where the recognizer
+    did not name it (a bouncing round thing is a "ball"), and, for a person, given the steps of
+    its feet (video.footsteps). A label the designer gave is kept. `recognize`: the
+    recognizer's options (its default; a missing or corrupt model file gives a warning)."""
+    named = track.label != "object"
+    if not named:
+        try:
+            with VideoReader(video) as reader:
+                track = recognize_seeded(reader, track, analysis.objects, config=recognize,
+                                         progress=scaled(progress, 0.0, 0.6))
+        except RecognizerUnavailable as exc:
+            if warn is not None:
+                warn(f"object recognition off for the drawn object: {exc}")
+    track = seeded_track_events(track, analysis, warn=warn)
+    if track.label == "object":
+        track = track.with_changes(label=label_for(track, frame_height=analysis.video.height))
+    if track.label == "person":
+        alone = apply_footsteps(video, analysis.with_objects([track]), config=FootstepConfig(),
+                                progress=scaled(progress, 0.6, 1.0), warn=warn)
+        track = alone.objects[0]
+    report(progress, 1.0, "drawn object ready")
+    return track
 
 
 def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig | None = None,

@@ -36,7 +36,7 @@ from app.studio.session.state import JobRequest, RenderView, StudioState, export
 from app.studio.session.worker import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, JobResult, Worker
 from app.transport import Transport
 from video.base.errors import InputError
-from video.base.progress import ProgressFn, report, scaled
+from video.base.progress import ProgressFn, scaled
 from video.base.tracks import Analysis
 
 if TYPE_CHECKING:
@@ -428,9 +428,10 @@ class StudioController:
 
     def track_from_box(self, box: tuple[float, float, float, float], *,
                        label: str = "object") -> int:
-        """Track a user-drawn box from the playhead frame (background), find its contacts with
-        the analysis's event detector, and add it as an object when done (with `label`, or
-        when that is the default "object", the box-shape label: ball, walker, vehicle ...)."""
+        """Track a user-drawn box from the playhead frame (background), make it like the
+        analysis's objects (its class, contacts and a person's steps:
+        model.detector.event_detection.complete_seeded_track), and add it when done. A
+        `label` other than the default "object" is kept."""
         project = self._require_project()
         frame = self.state.frame_index()
         path = project.video_path
@@ -438,20 +439,14 @@ class StudioController:
         new_id = edits.next_object_id(project)
 
         def job(progress: ProgressFn) -> Any:
-            from model.detector.event_detection import seeded_track_events
+            from model.detector.event_detection import complete_seeded_track
             from video.reader import VideoReader
             from video.seeded import track_from_seed
-            from video.tracker import label_for
             with VideoReader(path) as reader:
                 track = track_from_seed(reader, frame, box, object_id=new_id, label=label,
-                                        progress=scaled(progress, 0.0, 0.95))
-            report(progress, 0.95, f"finding the contacts of {label}")
-            track = seeded_track_events(track, analysis, warn=self._warn_later)
-            if label == "object":  # not named: by its shape and contacts, as the analysis
-                # names what it did not recognize (a bouncing round thing is a ball)
-                track = track.with_changes(label=label_for(track,
-                                                           frame_height=analysis.video.height))
-            return track
+                                        progress=scaled(progress, 0.0, 0.8))
+            return complete_seeded_track(path, track, analysis, warn=self._warn_later,
+                                         progress=scaled(progress, 0.8, 1.0))
 
         return self._submit(JobRequest("track"), job, name=f"Track new object from frame {frame}")
 
