@@ -7,9 +7,10 @@ the name the designer gave, or none. Here the detector looks at the track's fram
 analysis's rate (`RecognizeConfig.rate` a second, at most `most` looks spread over its life),
 and the detections are matched one-to-one to the drawn track and the analysis's tracks on
 screen (so a person the analysis already follows beside it keeps its own detections), and the
-drawn track's matches vote with the same rules. A class that wins becomes its label (a drawn
-person is then a `person`, and gets the steps of its feet); where none wins, it keeps the label
-it came with.
+drawn track's matches vote with the same rules: a class that wins becomes its label (a drawn
+person is then a `person`, and gets the steps of its feet), and where none wins it is `unknown`
+with its box-shape label kept as the hint its sound is chosen from, as the analysis's are
+(video.recognize.labelled).
 """
 
 from __future__ import annotations
@@ -21,14 +22,7 @@ import numpy as np
 from video.base.progress import ProgressFn, report
 from video.base.tracks import Track
 from video.reader import VideoReader
-from video.recognize import (
-    UNKNOWN,
-    Detections,
-    RecognizeConfig,
-    labelled,
-    load_detector,
-    vote_tracks,
-)
+from video.recognize import Detections, RecognizeConfig, Vote, load_detector, vote_tracks
 
 
 def sampled_frames(track: Track, *, interval: int, most: int) -> list[int]:
@@ -46,25 +40,23 @@ def sampled_frames(track: Track, *, interval: int, most: int) -> list[int]:
     return frames
 
 
-def recognize_seeded(reader: VideoReader, track: Track, others: Sequence[Track], *,
-                     config: RecognizeConfig | None = None, max_side: int = 480,
-                     most: int = 24, progress: ProgressFn | None = None) -> Track:
-    """`track` (drawn by the designer) labelled with the class the detector votes for it
-    against `others` (the analysis's tracks), or unchanged where no class wins. Frames are
-    looked at no larger than `max_side` (the analysis's size). Raises
-    video.recognize.RecognizerUnavailable when the detector cannot run."""
+def vote_seeded(reader: VideoReader, track: Track, others: Sequence[Track], *,
+                config: RecognizeConfig | None = None, max_side: int = 480, most: int = 24,
+                progress: ProgressFn | None = None) -> Vote:
+    """The recognizer's vote for `track` (drawn by the designer) against `others` (the
+    analysis's tracks); label it with video.recognize.labelled. Frames are looked at no larger
+    than `max_side` (the analysis's size). Raises video.recognize.RecognizerUnavailable when
+    the detector cannot run."""
     config = config if config is not None else RecognizeConfig()
     detector = load_detector(config)
     interval = max(1, round(float(reader.info.fps) / config.rate))
     wanted = sampled_frames(track, interval=interval, most=most)
-    if not wanted:
-        return track
     detections = []
-    for frame in reader.frames(start=wanted[0], stop=wanted[-1] + 1, max_side=max_side,
-                               only=set(wanted)):
-        boxes, labels, scores = detector.detect(frame.image, min_score=config.min_score,
-                                                nms_iou=config.nms_iou)
-        detections.append(Detections(frame.index, boxes / frame.scale, labels, scores))
-        report(progress, len(detections) / len(wanted), "recognizing the drawn object")
-    result = vote_tracks([track, *others], detections, config=config)[0]
-    return track if result.label == UNKNOWN else labelled(track, result)
+    if wanted:
+        for frame in reader.frames(start=wanted[0], stop=wanted[-1] + 1, max_side=max_side,
+                                   only=set(wanted)):
+            boxes, labels, scores = detector.detect(frame.image, min_score=config.min_score,
+                                                    nms_iou=config.nms_iou)
+            detections.append(Detections(frame.index, boxes / frame.scale, labels, scores))
+            report(progress, len(detections) / len(wanted), "recognizing the drawn object")
+    return vote_tracks([track, *others], detections, config=config)[0]

@@ -31,8 +31,8 @@ from video.events import detect_events
 from video.footsteps import FootstepConfig, apply_footsteps, preload_pose_model
 from video.gravity import picture_turn, turned
 from video.reader import VideoReader
-from video.recognize import RecognizeConfig, RecognizerUnavailable
-from video.seeded_class import recognize_seeded
+from video.recognize import RecognizeConfig, RecognizerUnavailable, labelled
+from video.seeded_class import vote_seeded
 from video.tracker import label_for
 
 if TYPE_CHECKING:
@@ -145,24 +145,26 @@ def complete_seeded_track(video: str | os.PathLike[str], track: Track, analysis:
                           recognize: RecognizeConfig | None = None,
                           progress: ProgressFn | None = None,
                           warn: Callable[[str], None] | None = None) -> Track:
-    """A track the designer seeded (video.seeded), made like the analysis's own: named by the
-    object recognizer where it has the default label "object" (video.seeded_class), given its
-    contacts (`seeded_track_events`), named by its box shape and contacts where the recognizer
-    did not name it (a bouncing round thing is a "ball"), and, for a person, given the steps of
-    its feet (video.footsteps). A label the designer gave is kept. `recognize`: the
-    recognizer's options (its default; a missing or corrupt model file gives a warning)."""
-    named = track.label != "object"
-    if not named:
+    """A track the designer seeded (video.seeded), made like the analysis's own: its contacts
+    (`seeded_track_events`), then, where it has the default label "object", its class from the
+    object recognizer (video.seeded_class), `unknown` with its box-shape label as the hint for
+    its sound where no class wins (a bouncing round thing: "ball"), or the box-shape label alone
+    where the recognizer cannot run (one warning); and a person gets the steps of its feet
+    (video.footsteps). A label the designer gave is kept. `recognize`: the recognizer's options."""
+    vote = None
+    if track.label == "object":
         try:
             with VideoReader(video) as reader:
-                track = recognize_seeded(reader, track, analysis.objects, config=recognize,
-                                         progress=scaled(progress, 0.0, 0.6))
+                vote = vote_seeded(reader, track, analysis.objects, config=recognize,
+                                   progress=scaled(progress, 0.0, 0.6))
         except RecognizerUnavailable as exc:
             if warn is not None:
                 warn(f"object recognition off for the drawn object: {exc}")
     track = seeded_track_events(track, analysis, warn=warn)
     if track.label == "object":
         track = track.with_changes(label=label_for(track, frame_height=analysis.video.height))
+        if vote is not None:
+            track = labelled(track, vote)
     if track.label == "person":
         alone = apply_footsteps(video, analysis.with_objects([track]), config=FootstepConfig(),
                                 progress=scaled(progress, 0.6, 1.0), warn=warn)

@@ -11,8 +11,8 @@ from model.detector.event_detection import complete_seeded_track
 from video.analyze import analyze_video
 from video.base.tracks import Analysis, Track
 from video.reader import VideoReader
-from video.recognize import RecognizeConfig, RecognizerUnavailable
-from video.seeded_class import recognize_seeded, sampled_frames
+from video.recognize import RecognizeConfig, RecognizerUnavailable, labelled
+from video.seeded_class import sampled_frames, vote_seeded
 
 CLIPS = Path(__file__).resolve().parents[2] / "assets" / "clips"
 
@@ -51,11 +51,12 @@ def test_a_drawn_person_is_recognized_and_a_ball_is_not(high_speed: Analysis) ->
     person = next(t for t in high_speed.objects if t.label == "person")
     ball = next(t for t in high_speed.objects if t.label != "person")
     with VideoReader(CLIPS / "balle1-vp9.avi") as reader:
-        named = recognize_seeded(reader, _as_drawn(person), [])
-        unnamed = recognize_seeded(reader, _as_drawn(ball), [])
-    assert named.label == "person" and named.extra["label_source"] == "detector"
-    assert named.extra["label_shape"] == "object" and named.extra["label_confidence"] > 0.2
-    assert unnamed.label == "object" and "label_source" not in unnamed.extra  # no ball class
+        named = vote_seeded(reader, _as_drawn(person), [])
+        unnamed = vote_seeded(reader, _as_drawn(ball), [])
+    assert named.label == "person" and named.confidence > 0.2
+    assert unnamed.label == "unknown"    # the detector has no ball class
+    labelled_ball = labelled(_as_drawn(ball).with_changes(label="ball"), unnamed)
+    assert labelled_ball.label == "unknown" and labelled_ball.extra["label_shape"] == "ball"
 
 
 def test_the_analysis_tracks_compete_for_the_detections(high_speed: Analysis) -> None:
@@ -67,10 +68,10 @@ def test_the_analysis_tracks_compete_for_the_detections(high_speed: Analysis) ->
     small[:, 3] = small[:, 1] + (small[:, 3] - small[:, 1]) / 3
     drawn = _as_drawn(person).with_changes(boxes=small)
     with VideoReader(CLIPS / "balle1-vp9.avi") as reader:
-        alone = recognize_seeded(reader, drawn, [])
-        beside = recognize_seeded(reader, drawn, [person])
+        alone = vote_seeded(reader, drawn, [])
+        beside = vote_seeded(reader, drawn, [person])
     assert alone.label == "person"
-    assert beside.label == "object"
+    assert beside.label == "unknown"
 
 
 def test_missing_weights(high_speed: Analysis, tmp_path: Path) -> None:
@@ -78,7 +79,7 @@ def test_missing_weights(high_speed: Analysis, tmp_path: Path) -> None:
     bad.write_bytes(b"not a model")
     person = next(t for t in high_speed.objects if t.label == "person")
     with VideoReader(CLIPS / "balle1-vp9.avi") as reader, pytest.raises(RecognizerUnavailable):
-        recognize_seeded(reader, _as_drawn(person), [], config=RecognizeConfig(weights=str(bad)))
+        vote_seeded(reader, _as_drawn(person), [], config=RecognizeConfig(weights=str(bad)))
     # the whole drawn-object step goes on without it, with one warning and a box-shape name
     warnings: list[str] = []
     done = complete_seeded_track(CLIPS / "balle1-vp9.avi", _as_drawn(person), high_speed,
@@ -88,14 +89,26 @@ def test_missing_weights(high_speed: Analysis, tmp_path: Path) -> None:
     assert len(warnings) == 1 and "object recognition off" in warnings[0]
 
 
-def test_a_drawn_person_gets_the_steps_of_its_feet(high_speed: Analysis) -> None:
+@pytest.mark.parametrize("which", ["person", "ball"])
+def test_a_drawn_object_is_made_like_the_analysiss(high_speed: Analysis, which: str) -> None:
     """Recognized as a person, the drawn track goes through the footsteps (video.footsteps),
-    which record where its steps came from; a name the designer gave is not replaced."""
+    which record where its steps came from; the unrecognized ball is `unknown` with its box
+    shape and bounces as the hint for its sound, as the analysis's ball is."""
+    track = next(t for t in high_speed.objects if (t.label == "person") == (which == "person"))
+    analysis = high_speed.with_objects([t for t in high_speed.objects if t is not track])
+    done = complete_seeded_track(CLIPS / "balle1-vp9.avi", _as_drawn(track), analysis)
+    if which == "person":
+        assert done.label == "person" and done.extra.get("steps_from") in ("pose", "box",
+                                                                             "cadence")
+    else:
+        assert done.label == "unknown" and done.extra["label_shape"] == track.extra[
+            "label_shape"]
+        assert any(e.kind == "impact" for e in done.events)
+
+
+def test_a_name_the_designer_gave_is_kept(high_speed: Analysis) -> None:
     person = next(t for t in high_speed.objects if t.label == "person")
-    others = [t for t in high_speed.objects if t is not person]
-    analysis = high_speed.with_objects(others)
-    done = complete_seeded_track(CLIPS / "balle1-vp9.avi", _as_drawn(person), analysis)
-    assert done.label == "person" and done.extra.get("steps_from") in ("pose", "box", "cadence")
     kept = complete_seeded_track(CLIPS / "balle1-vp9.avi",
-                                 _as_drawn(person).with_changes(label="thrower"), analysis)
+                                 _as_drawn(person).with_changes(label="thrower"), high_speed)
     assert kept.label == "thrower" and "steps_from" not in kept.extra
+    assert "label_source" not in kept.extra

@@ -489,7 +489,8 @@ def test_drawn_box_tracks_a_new_object(clip_project: Path, tmp_path: Path) -> No
         found = np.array([e.time for e in new.events if e.kind == "impact"])
         assert true_hits and len(true_hits) <= len(found) <= len(true_hits) + 1, (true_hits, found)
         assert all(np.min(np.abs(found - t)) <= 1 / fps for t in true_hits), (true_hits, found)
-        assert new.label == "ball"  # named by its shape and bounces, as the analysis would
+        # no class for a drawn shape: unknown, its box shape and bounces the hint for its sound
+        assert new.label == "unknown" and new.extra["label_shape"] == "ball"
         assert set(ctl.audio.result.stems) == {2, 3}, ctl.state.error  # rendered with it
         ctl.undo()
         settle(ctl)
