@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "picked up")
     analyze.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                          help="set one object's class, e.g. 3=car (repeatable)")
+    analyze.add_argument("--track", action="append", default=[],
+                         metavar="FRAME:X0,Y0,X1,Y1[=CLASS]",
+                         help="add an object the analysis missed: its box (source pixels) on "
+                              "one frame, tracked both ways from there, e.g. "
+                              "40:59,127,71,139=sports ball (repeatable; new ids follow)")
 
     render = sub.add_parser("render", help="analysis + foley + spatial mix to stems and mix",
                             description="Analyse a video (or take a project's analysis), "
@@ -141,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "picked up (when the video is analysed here)")
     render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                         help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
+    render.add_argument("--track", action="append", default=[],
+                        metavar="FRAME:X0,Y0,X1,Y1[=CLASS]",
+                        help="add an object the analysis missed, as 'analyze --track' does; its "
+                             "id is the next free one, which --prompt may name (repeatable)")
 
     batch = sub.add_parser("batch", help="render a film's shots: one render folder per shot",
                            description="Render each video as 'render' does, into OUTDIR/NAME "

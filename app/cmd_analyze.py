@@ -70,6 +70,12 @@ def run_analyze(args: argparse.Namespace) -> int:
         from app.cmd_render import parse_labels
 
         labels = parse_labels(args.label)
+    drawn = []
+    if args.track:
+        from app.drawn import check_drawn, parse_drawn
+
+        drawn = [parse_drawn(item) for item in args.track]
+        check_drawn(args.video, drawn)
     try:  # AnalysisConfig checks its values; here they are the user's
         config = analysis_config(args, max_objects=args.max_objects)
     except ValueError as exc:
@@ -77,7 +83,13 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar = ProgressBar("analyze")
     try:
         analysis = analyze_with_events(args.video, config=config, detector=args.events,
-                                       progress=scaled(bar, 0.0, 0.95), warn=warn_line)
+                                       progress=scaled(bar, 0.0, 0.9 if drawn else 0.95),
+                                       warn=warn_line)
+        if drawn:
+            from app.drawn import add_drawn
+
+            analysis = add_drawn(args.video, analysis, drawn, progress=scaled(bar, 0.9, 0.95),
+                                 warn=warn_line)
         if labels:
             from app.cmd_render import apply_labels
 

@@ -174,6 +174,12 @@ def render_claimed(args: argparse.Namespace, video: Path, out: Path, *,
     Returns the project as rendered and the render's result."""
     prompts = parse_prompts(args.prompt)
     labels = parse_labels(args.label)
+    drawn = []
+    if getattr(args, "track", None):   # batch's namespace has no --track
+        from app.drawn import check_drawn, parse_drawn
+
+        drawn = [parse_drawn(item) for item in args.track]
+        check_drawn(video, drawn)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None
     _check_video(video, project)
@@ -183,10 +189,16 @@ def render_claimed(args: argparse.Namespace, video: Path, out: Path, *,
 
         config = analysis_config(args)
         project = Project(analysis=analyze_with_events(
-            video, config=config, detector=args.events, progress=scaled(progress, 0.0, 0.4),
-            warn=warn))
+            video, config=config, detector=args.events,
+            progress=scaled(progress, 0.0, 0.35 if drawn else 0.4), warn=warn))
     project.analysis = replace(project.analysis, video=replace(project.analysis.video,
                                                             path=str(video.resolve())))
+    if drawn:
+        from app.drawn import add_drawn
+
+        project.analysis = add_drawn(video, project.analysis, drawn,
+                                     progress=scaled(progress, 0.35, 0.4), warn=warn)
+        project.sync_objects()
     project.analysis = apply_labels(project.analysis, labels)
     project.objects = apply_prompts(project.objects, prompts)
     settings = project.render

@@ -27,7 +27,7 @@ import numpy as np
 
 from video.base.errors import InputError, VideoError
 from video.base.progress import ProgressFn, report
-from video.base.tracks import Track
+from video.base.tracks import Track, VideoInfo
 from video.cuts import CutConfig, CutDetector
 from video.reader import VideoFrame, VideoReader
 
@@ -521,13 +521,12 @@ def _follow(frames: Iterator[VideoFrame], seed: VideoFrame, box: np.ndarray, *,
     return [(index, moved) for index, moved, _ in found]
 
 
-def _validate(reader: VideoReader, frame_index: int, box: Box, max_side: int) -> np.ndarray:
-    """The seed box as an array clipped to the picture, or an InputError saying what is wrong."""
-    info = reader.info
+def checked_seed(info: VideoInfo, frame_index: int, box: Box) -> np.ndarray:
+    """The seed box as an array clipped to the picture, or an InputError saying what is wrong
+    (a frame outside the video, a box that is not four finite numbers or has under 4x4 pixels
+    inside the picture)."""
     if not 0 <= frame_index < info.frames:
         raise InputError(f"seed frame {frame_index} is outside the video (0..{info.frames - 1})")
-    if max_side < 32:
-        raise InputError(f"max_side must be at least 32, got {max_side}")
     values = np.asarray(box, dtype=np.float64)
     if values.shape != (4,) or not np.all(np.isfinite(values)):
         raise InputError(f"seed box must be four finite numbers x0, y0, x1, y1, got {box!r}")
@@ -549,7 +548,9 @@ def track_from_seed(reader: VideoReader, frame_index: int, box: Box, *, object_i
     Cancelled to stop.
     """
     cfg = config or SeedConfig()
-    seed_box = _validate(reader, frame_index, box, max_side)
+    if max_side < 32:
+        raise InputError(f"max_side must be at least 32, got {max_side}")
+    seed_box = checked_seed(reader.info, frame_index, box)
     seed = next(iter(reader.frames(start=frame_index, stop=frame_index + 1, max_side=max_side,
                                    gray=True)), None)
     if seed is None:
