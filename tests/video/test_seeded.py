@@ -56,10 +56,15 @@ class Motion:
         return np.array([x0, y0, x0 + int(round(w)), y0 + int(round(h))], np.float64)
 
 
-def render(motion: Motion, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
-    """Frames and the true box per frame (the part of the object inside the picture)."""
-    background = blob_texture(rng, 2 * H, 2 * W, (30, 60, 30), (120, 190, 110), 4)
-    sprite = blob_texture(rng, 80, 110, (120, 20, 20), (255, 220, 120), 2.5)
+def render(motion: Motion, rng: np.random.Generator, *,
+           ground: tuple[tuple[int, int, int], float] = ((120, 190, 110), 4.0),
+           colors: tuple[tuple[int, int, int], tuple[int, int, int]] = ((120, 20, 20),
+                                                                        (255, 220, 120)),
+           ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Frames and the true box per frame (the part of the object inside the picture). `ground`:
+    the background texture's brightest colour and blob size; `colors`: the object's range."""
+    background = blob_texture(rng, 2 * H, 2 * W, (30, 60, 30), *ground)
+    sprite = blob_texture(rng, 80, 110, *colors, 2.5)
     frames, boxes = [], []
     for t in range(motion.frames):
         bx, by = int(40 + motion.pan[0] * t), int(30 + motion.pan[1] * t)
@@ -223,21 +228,8 @@ def test_stops_where_the_object_vanishes_in_the_picture(tmp_path: Path, present:
 def render_plain(motion: Motion, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
     """A dark, nearly plain object (few features of its own) on strongly textured ground
     (which moves by `motion.pan` a frame: the camera pans)."""
-    background = blob_texture(rng, 2 * H, 2 * W, (30, 60, 30), (200, 230, 190), 2)
-    sprite = blob_texture(rng, 80, 110, (20, 20, 20), (35, 35, 35), 2.5)
-    frames, boxes = [], []
-    for t in range(motion.frames):
-        bx, by = int(round(40 + motion.pan[0] * t)), int(round(30 + motion.pan[1] * t))
-        image = background[by:by + H, bx:bx + W].copy()
-        x0, y0, x1, y1 = motion.box(t).astype(int)
-        patch = cv2.resize(sprite, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
-        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
-        if cx1 > cx0 and cy1 > cy0:
-            image[cy0:cy1, cx0:cx1] = patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
-        noisy = image.astype(np.float32) + rng.normal(0, 4.0, image.shape)
-        frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
-        boxes.append([cx0, cy0, max(cx1, cx0), max(cy1, cy0)])
-    return frames, np.asarray(boxes, np.float64)
+    return render(motion, rng, ground=((200, 230, 190), 2.0),
+                  colors=((20, 20, 20), (35, 35, 35)))
 
 
 @pytest.mark.parametrize(("size", "speed", "pan"), [
