@@ -281,6 +281,33 @@ def delete_object(project: Project, object_id: int) -> EditResult:
     return EditResult(changed=True, removed_ids=frozenset({track.id}))
 
 
+def trim_object(project: Project, object_id: int, *, first_frame: int | None = None,
+                last_frame: int | None = None) -> EditResult:
+    """Keep an object's track only from `first_frame` to `last_frame` (inclusive; None: its own
+    end): a tracker that went on with something else (a drawn box that moved onto a look-alike)
+    is cut back. Events outside the kept frames (farther than half a frame) go with them. A trim
+    that would leave no frame is an InputError (delete the object instead)."""
+    track = _track(project, object_id)
+    info = project.analysis.video
+    first = int(track.frames[0]) if first_frame is None else int(first_frame)
+    last = int(track.frames[-1]) if last_frame is None else int(last_frame)
+    keep = (track.frames >= first) & (track.frames <= last)
+    if not keep.any():
+        raise InputError(f"trimming object {object_id} to frames {first}..{last} would leave "
+                         f"none of its frames ({int(track.frames[0])}..{int(track.frames[-1])}); "
+                         "delete it instead")
+    if keep.all():
+        return NO_CHANGE
+    frames = track.frames[keep]
+    half = 0.5 / float(info.fps)
+    start = info.time_of_frame(int(frames[0])) - half
+    end = info.time_of_frame(int(frames[-1])) + half
+    events = tuple(e for e in track.events if start <= e.time <= end)
+    _replace_track(project, track.with_changes(frames=frames, boxes=track.boxes[keep],
+                                               events=events))
+    return CHANGED
+
+
 def _merge_events(first: Iterable[Event], second: Iterable[Event]) -> tuple[Event, ...]:
     """Union of two event lists; events of one kind within 1 ms are one (the stronger kept)."""
     merged: list[Event] = []

@@ -239,3 +239,41 @@ def test_merged_results_do_not_double_count() -> None:
     assert a.merged(b) == EditResult(changed=True, added_ids=frozenset({2}),
                                      removed_ids=frozenset({1}))
     assert edits.NO_CHANGE.merged(edits.NO_CHANGE) == edits.NO_CHANGE
+
+
+@pytest.mark.parametrize(("first", "last", "frames", "events"), [
+    (None, 29, (0, 29), [0.5]),          # the end cut at frame 29: the step at 1.5 s goes
+    (20, None, (20, 59), [1.5]),         # the start cut: the impact at 0.5 s (frame 15) goes
+    (10, 50, (10, 50), [0.5, 1.5]),      # both
+    (15, None, (15, 59), [0.5, 1.5]),    # an event on the first kept frame stays
+    (-5, 500, (0, 59), [0.5, 1.5]),      # beyond its ends: nothing to cut
+])
+def test_trim_object_keeps_the_frames_between(project: Project, first: int | None,
+                                              last: int | None, frames: tuple[int, int],
+                                              events: list[float]) -> None:
+    edits.set_prompt(project, 1, "ball")
+    before = project.analysis.object(1)
+    result = edits.trim_object(project, 1, first_frame=first, last_frame=last)
+    after = project.analysis.object(1)
+    np.testing.assert_array_equal(after.frames, np.arange(frames[0], frames[1] + 1))
+    for f in after.frames:
+        np.testing.assert_array_equal(after.box_at(int(f)), before.box_at(int(f)))
+    assert [e.time for e in after.events] == events
+    assert result == (edits.NO_CHANGE if frames == (0, 59) else edits.CHANGED)
+    assert project.object_sound(1).prompt == "ball" and after.label == before.label
+    assert project.analysis.object(2) is not None  # others untouched
+
+
+@pytest.mark.parametrize(("object_id", "first", "last", "message"), [
+    (1, 70, None, "would leave none of its frames"),
+    (1, None, -1, "would leave none of its frames"),
+    (1, 30, 20, "would leave none of its frames"),
+    (9, 0, 10, "9"),
+])
+def test_trim_object_refuses_to_empty_or_unknown(project: Project, object_id: int,
+                                                 first: int | None, last: int | None,
+                                                 message: str) -> None:
+    before = project.analysis
+    with pytest.raises(InputError, match=message):
+        edits.trim_object(project, object_id, first_frame=first, last_frame=last)
+    assert project.analysis is before

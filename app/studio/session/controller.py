@@ -394,6 +394,16 @@ class StudioController:
     def delete_object(self, object_id: int) -> None:
         self.edit(f"Delete object {object_id}", edits.delete_object, object_id)
 
+    def trim_start(self, object_id: int) -> None:
+        """Cut the object's track before the playhead frame (undoable)."""
+        self.edit(f"Trim object {object_id}'s start", edits.trim_object, object_id,
+                  first_frame=self.state.frame_index())
+
+    def trim_end(self, object_id: int) -> None:
+        """Cut the object's track after the playhead frame (undoable)."""
+        self.edit(f"Trim object {object_id}'s end", edits.trim_object, object_id,
+                  last_frame=self.state.frame_index())
+
     def merge_objects(self, keep_id: int, other_id: int) -> None:
         self.edit(f"Merge object {other_id} into {keep_id}", edits.merge_objects, keep_id,
                   other_id)

@@ -126,6 +126,8 @@ class StudioWindow:
                 self._w["redo"] = self._menu_item("Redo", "redo")
                 dpg.add_separator()
                 self._menu_item("Delete object", "delete_object")
+                self._menu_item("Trim object's start to the playhead", "trim_start")
+                self._menu_item("Trim object's end to the playhead", "trim_end")
                 with dpg.menu(label="Merge selected with") as self._w["merge_menu"]:
                     pass
                 self._menu_item("Reset object's nudges", "reset")
@@ -205,6 +207,14 @@ class StudioWindow:
     def act_delete_object(self) -> None:
         if self.ctl.state.selected is not None:
             self.ctl.delete_object(self.ctl.state.selected)
+
+    def act_trim_start(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.trim_start(self.ctl.state.selected)
+
+    def act_trim_end(self) -> None:
+        if self.ctl.state.selected is not None:
+            self.ctl.trim_end(self.ctl.state.selected)
 
     def act_reset(self) -> None:
         if self.ctl.state.selected is not None:

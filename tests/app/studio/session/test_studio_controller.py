@@ -751,3 +751,34 @@ def test_deleting_an_object_regenerates_no_other(controller: StudioController,
     assert ctl.state.object_ids() == [1] and ctl.project.render.target_lufs == -30.0
     assert ctl.audio.result.master["target_lufs"] == -30.0
     assert measure_loudness(ctl.audio.result.mix) == pytest.approx(-30.0, abs=0.5)
+
+
+def test_trim_an_object_at_the_playhead_and_undo(controller: StudioController,
+                                                 clip_project: Path) -> None:
+    """Cut the ball's track after and then before the playhead; each is one undo step."""
+    ctl = controller
+    ctl.open(clip_project)
+    settle(ctl)
+    whole = ctl.project.analysis.object(1)
+    ctl.seek(1.5)
+    end = ctl.state.frame_index()
+    ctl.trim_end(1)
+    settle(ctl)
+    cut = ctl.project.analysis.object(1)
+    assert int(cut.frames[-1]) == end and int(cut.frames[0]) == int(whole.frames[0])
+    fps = float(ctl.project.analysis.video.fps)
+    assert all(e.time <= (end + 0.5) / fps for e in cut.events)
+    assert len(cut.events) < len(whole.events)
+    ctl.seek(0.5)
+    start = ctl.state.frame_index()
+    ctl.trim_start(1)
+    settle(ctl)
+    assert int(ctl.project.analysis.object(1).frames[0]) == start
+    ctl.seek(0.1)     # before what is left of it: refused, shown, nothing changed
+    ctl.trim_end(1)
+    assert "would leave none of its frames" in ctl.state.error
+    assert int(ctl.project.analysis.object(1).frames[0]) == start
+    ctl.undo()
+    ctl.undo()
+    settle(ctl)
+    np.testing.assert_array_equal(ctl.project.analysis.object(1).frames, whole.frames)
