@@ -13,7 +13,9 @@ The tracker is median flow with guards. Each step:
    nudges it to where that seed-frame look correlates best nearby (median flow drifts).
 A frame where the object is not found (hidden, or the features followed something else) is
 bridged: up to `max_gap` frames are skipped and then interpolated. Tracking ends where the object
-stays lost or has left the picture, at a shot cut, or at the clip's ends.
+stays lost or has left the picture, where the box is left riding on the background (it moves as
+the picture round it does and no longer looks like the object: `SeedConfig.min_look`), at a shot
+cut, or at the clip's ends.
 """
 
 from __future__ import annotations
@@ -52,11 +54,12 @@ class SeedConfig:
     min_visible: the object is not found when less than this fraction of its box is in the
         picture.
     max_gap: frames in a row the object may go unfound (occluded) before tracking ends.
-    min_look: where the box holds still on a picture that correlates with the seed frame's
-        less than this share of how well it did on the first `max_gap` frames tracked, for more
-        than `max_gap` frames in a row, the box is on something else (its features kept to the
-        background after a plain object left the picture or went out of sight): tracking ends
-        there, and those frames are dropped.
+    min_look: where the box rides on the background (moves as the picture round it does) on a
+        picture that correlates with the seed frame's less than this share of how well it did
+        on the first `max_gap` frames tracked, for more than `max_gap` frames and half a
+        second in a row, it is on something else (its features kept to the background after a
+        plain object left the picture or went out of sight): tracking ends where that began,
+        and those frames are dropped.
     coast_margin: when the box moved on by the last velocity correlates with the seed-frame
         look this much better than where the features went, they followed something else.
     chunk: frames decoded per block when going backwards.
