@@ -318,7 +318,8 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
                 for t, v in zip(done, votes, strict=True)]
         if config.clutter.enabled:
             result = sort_clutter(done, frame_size=(info.width, info.height), fps=fps,
-                                  frames=info.frames, barriers=barriers, config=config.clutter)
+                                  frames=info.frames, barriers=barriers, camera=camera,
+                                  config=config.clutter)
             done = sorted(result.objects, key=lambda t: int(t.frames[0]))
             extra.update({"dropped_clutter": result.dropped, "dropped_parts": result.parts,
                           "merged_ambience": result.merged})

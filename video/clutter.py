@@ -210,12 +210,27 @@ def ambience_object(members: Sequence[Track], *, object_id: int = 0) -> Track:
                  extra={"label_source": "clutter", "ambience_tracks": len(members)})
 
 
+def in_scene(track: Track, camera: np.ndarray | None) -> Track:
+    """The track as the scene holds it: each box moved back by the camera's cumulative pan on
+    its frame (`camera`, source px per frame index: where a scene point has moved to on
+    screen), so what a panning or hand-held camera carried across the picture stays put."""
+    if camera is None or not len(camera) or not len(track):
+        return track
+    pan = camera[np.clip(track.frames, 0, len(camera) - 1)]
+    return track.with_changes(boxes=track.boxes - np.concatenate([pan, pan], axis=1))
+
+
 def _clutter(tracks: Sequence[Track], unknown: list[int], grid: _Grid,
-             config: ClutterConfig) -> set[int]:
-    """Indices of the unknown tracks that oscillate in place or live in a clutter zone: cells
-    that `zone_tracks` unknown tracks passed through, or that `zone_tracks` - 2 (at least 2) of
-    those oscillating in place covered (a flapping strip of tape is covered by its flaps)."""
-    still = {i for i in unknown if oscillates_in_place(tracks[i], limit=config.in_place)}
+             config: ClutterConfig, camera: np.ndarray | None = None) -> set[int]:
+    """Indices of the unknown tracks that oscillate in place on screen or in the scene
+    (`camera`: see `in_scene`; residue a hand-held camera carries across the picture stays put
+    in the scene) or live in a clutter zone: cells that `zone_tracks` unknown tracks passed
+    through, or that `zone_tracks` - 2 (at least 2) of those oscillating in place covered (a
+    flapping strip of tape is covered by its flaps)."""
+    still = {i for i in unknown
+             if oscillates_in_place(tracks[i], limit=config.in_place)
+             or (camera is not None and
+                 oscillates_in_place(in_scene(tracks[i], camera), limit=config.in_place))}
     passed = np.zeros(grid.shape, dtype=np.int64)
     flapped = np.zeros(grid.shape, dtype=np.int64)
     for i in unknown:
@@ -338,16 +353,19 @@ def droppable(tracks: Sequence[Track]) -> list[int]:
 
 def sort_clutter(tracks: Sequence[Track], *, frame_size: tuple[int, int], fps: float,
                  frames: int | None = None, barriers: Sequence[int] = (),
+                 camera: np.ndarray | None = None,
                  config: ClutterConfig = ClutterConfig()) -> Sorted:
     """Drop the clutter among `tracks` (recognized ones are never touched) and merge region-wide
     clutter into ambience objects (appended after the kept tracks, id 0: renumber after). No
     ambience object spans a shot cut (`barriers`: the first frame index of each new shot);
-    `frames`: the video's frame count (default: the end of the last track)."""
+    `frames`: the video's frame count (default: the end of the last track); `camera`: the
+    cumulative camera pan per frame (source px), so that oscillating in place is judged in the
+    scene."""
     if not config.enabled:
         return Sorted(tuple(tracks), 0, 0)
     grid = _Grid(frame_size, config.grid)
     unknown = droppable(tracks)
-    clutter = _clutter(tracks, unknown, grid, config)
+    clutter = _clutter(tracks, unknown, grid, config, camera)
     known = [t for t in tracks if t.label not in (UNKNOWN, AMBIENCE)]
     window = max(2, round(config.window * fps))
     parts = {i for i in unknown if i not in clutter

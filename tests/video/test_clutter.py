@@ -437,3 +437,27 @@ def test_specks_of_residue_that_stay_put_are_no_particle_field() -> None:
                         track_id=k + 1) for k in range(16)]
     assert particle_field(specks, range(16), frame_size=SIZE, start=0, end=120,
                           config=ClutterConfig()) == []
+
+
+@pytest.mark.parametrize(("pan_px", "scene_speed", "dropped"), [
+    (4.0, 0.0, True),     # a patch of the ground the panning camera carries across the picture
+    (4.0, 5.0, False),    # an object walking across the scene under the same pan
+    (0.0, 0.0, True),     # a still camera: the patch jitters in place on screen as well
+    (-4.0, 4.0, True),    # a camera following a thing that moves (on screen it stays put)
+])
+def test_in_place_is_judged_on_screen_and_in_the_scene(pan_px: float, scene_speed: float,
+                                                       dropped: bool) -> None:
+    """A hand-held or panning camera carries residue (a manhole cover on a street, a patch of
+    grass) across the picture: on screen it travels, in the scene it stays put, so it is
+    clutter. What moves in the scene stays an object, unless it stays put on screen."""
+    frames = 90
+    rng = np.random.default_rng(4)
+    camera = np.stack([pan_px * np.arange(frames), np.zeros(frames)], axis=1)
+    scene = np.stack([100.0 + scene_speed * np.arange(frames), np.full(frames, 200.0)], axis=1)
+    jitter = rng.uniform(-2.0, 2.0, (frames, 2))
+    track = _track(scene + camera + jitter, 30.0 * np.exp(rng.uniform(-0.05, 0.05, frames)))
+    result = sort_clutter([track], frame_size=SIZE, fps=FPS, camera=camera)
+    assert (len(result.objects) == 0) == dropped, result
+    if pan_px and not scene_speed:
+        # without the camera's path the patch travels on screen and is kept
+        assert len(sort_clutter([track], frame_size=SIZE, fps=FPS).objects) == 1
