@@ -523,10 +523,15 @@ def between_frames(track: Track, *, interval: int, most: int | None = None) -> l
     if start < first:
         start += interval
     frames = list(range(start, last + 1, interval))
-    if most is not None and len(frames) > most:
-        picks = np.unique(np.round(np.linspace(0, len(frames) - 1, most)).astype(int))
-        frames = [frames[int(k)] for k in picks]
-    return frames
+    return frames if most is None else spread(frames, most)
+
+
+def spread(frames: Sequence[int], most: int) -> list[int]:
+    """At most `most` of `frames`, spread evenly over them (the first and last kept)."""
+    if len(frames) <= most:
+        return list(frames)
+    picks = np.unique(np.round(np.linspace(0, len(frames) - 1, most)).astype(int))
+    return [frames[int(k)] for k in picks]
 
 
 def second_vote(tracks: Sequence[Track], votes: Sequence[Vote],

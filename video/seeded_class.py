@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from video.base.progress import ProgressFn, report
 from video.base.tracks import Track
 from video.reader import VideoReader
-from video.recognize import Detections, RecognizeConfig, Vote, load_detector, vote_tracks
+from video.recognize import (
+    Detections,
+    RecognizeConfig,
+    Vote,
+    load_detector,
+    spread,
+    vote_tracks,
+)
 
 
 def sampled_frames(track: Track, *, interval: int, most: int) -> list[int]:
@@ -34,10 +39,7 @@ def sampled_frames(track: Track, *, interval: int, most: int) -> list[int]:
     first, last = int(track.frames[0]), int(track.frames[-1])
     frames = list(range(first + (-first) % interval, last + 1, interval)) or \
         [int(track.frames[len(track) // 2])]
-    if len(frames) > most:
-        picks = np.unique(np.round(np.linspace(0, len(frames) - 1, most)).astype(int))
-        frames = [frames[int(k)] for k in picks]
-    return frames
+    return spread(frames, most)
 
 
 def vote_seeded(reader: VideoReader, track: Track, others: Sequence[Track], *,

@@ -64,17 +64,8 @@ def apply_event_detector(analysis: Analysis, *, detector: str = "learned",
     derived again from the new events, as the analysis derived them from its own; call this on
     a fresh analysis, before the designer renames anything.
     """
-    if detector not in EVENT_DETECTORS:
-        raise InputError(f"unknown event detector {detector!r} (choose {', '.join(EVENT_DETECTORS)})")
-    if detector == "motion":
-        return _tagged(analysis, "motion")
-    from model.detector.learned_events import load_event_model
-
-    try:
-        model = load_event_model(checkpoint)
-    except (InputError, OSError, RuntimeError, ValueError) as exc:
-        if warn is not None:
-            warn(f"learned event detector unavailable ({exc}); using motion events")
+    model = _learned_model(detector, checkpoint, warn)
+    if model is None:
         return _tagged(analysis, "motion")
     turn = picture_turn(analysis.objects, analysis.video)
     tracks = []
@@ -121,24 +112,33 @@ def seeded_track_events(track: Track, analysis: Analysis, *, detector: str | Non
     too); or the motion rules (video.events). The track's label is left as the designer gave
     it. When the checkpoint cannot be loaded, the motion rules' events come back, with a warning.
     """
-    chosen = detector or str(analysis.extra.get("event_detector", "learned"))
-    if chosen not in EVENT_DETECTORS:
-        raise InputError(f"unknown event detector {chosen!r} (choose {', '.join(EVENT_DETECTORS)})")
     info = analysis.video
-    if chosen == "learned":
-        from model.detector.learned_events import load_event_model
+    model = _learned_model(detector or str(analysis.extra.get("event_detector", "learned")),
+                           checkpoint, warn)
+    if model is None:
+        return track.with_changes(events=detect_events(track, info))
+    turn = picture_turn([*analysis.objects, track], info)
+    found = learned_events(*turned(track, info, turn), model, threshold=SEEDED_THRESHOLD)
+    return track.with_changes(events=tuple(sorted(found, key=lambda e: e.time)))
 
-        try:
-            model = load_event_model(checkpoint)
-        except (InputError, OSError, RuntimeError, ValueError) as exc:
-            if warn is not None:
-                warn(f"learned event detector unavailable ({exc}); using motion events")
-        else:
-            turn = picture_turn([*analysis.objects, track], info)
-            found = learned_events(*turned(track, info, turn), model,
-                                   threshold=SEEDED_THRESHOLD)
-            return track.with_changes(events=tuple(sorted(found, key=lambda e: e.time)))
-    return track.with_changes(events=detect_events(track, info))
+
+def _learned_model(detector: str, checkpoint: str | os.PathLike[str] | None,
+                   warn: Callable[[str], None] | None) -> EventModel | None:
+    """The learned detector's model when `detector` is "learned" and it loads; None for
+    "motion", or (with a warning) when the checkpoint cannot be loaded. Another name is an
+    InputError."""
+    if detector not in EVENT_DETECTORS:
+        raise InputError(f"unknown event detector {detector!r} (choose {', '.join(EVENT_DETECTORS)})")
+    if detector == "motion":
+        return None
+    from model.detector.learned_events import load_event_model
+
+    try:
+        return load_event_model(checkpoint)
+    except (InputError, OSError, RuntimeError, ValueError) as exc:
+        if warn is not None:
+            warn(f"learned event detector unavailable ({exc}); using motion events")
+        return None
 
 
 def complete_seeded_track(video: str | os.PathLike[str], track: Track, analysis: Analysis, *,
