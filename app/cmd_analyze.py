@@ -72,10 +72,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         labels = parse_labels(args.label)
     drawn = []
     if args.track:
-        from app.drawn import check_drawn, parse_drawn
+        from app.drawn import drawn_boxes
 
-        drawn = [parse_drawn(item) for item in args.track]
-        check_drawn(args.video, drawn)
+        drawn = drawn_boxes(args.track, args.video)
     try:  # AnalysisConfig checks its values; here they are the user's
         config = analysis_config(args, max_objects=args.max_objects)
     except ValueError as exc:

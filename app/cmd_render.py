@@ -176,10 +176,9 @@ def render_claimed(args: argparse.Namespace, video: Path, out: Path, *,
     labels = parse_labels(args.label)
     drawn = []
     if getattr(args, "track", None):   # batch's namespace has no --track
-        from app.drawn import check_drawn, parse_drawn
+        from app.drawn import drawn_boxes
 
-        drawn = [parse_drawn(item) for item in args.track]
-        check_drawn(video, drawn)
+        drawn = drawn_boxes(args.track, video)
     libraries = _library_dirs(args.library)
     project = load_project(args.project) if args.project else None
     _check_video(video, project)

@@ -55,6 +55,13 @@ def parse_drawn(item: str) -> DrawnBox:
     return DrawnBox(frame, (values[0], values[1], values[2], values[3]), label)
 
 
+def drawn_boxes(items: Sequence[str], video: str | Path) -> list[DrawnBox]:
+    """The `--track` items parsed and checked against `video` (`check_drawn`)."""
+    drawn = [parse_drawn(item) for item in items]
+    check_drawn(video, drawn)
+    return drawn
+
+
 def check_drawn(video: str | Path, drawn: Sequence[DrawnBox]) -> None:
     """An InputError for a drawn box that cannot be tracked in `video` (its frame outside the
     video, under 4x4 pixels inside the picture), before any long work starts."""
@@ -85,19 +92,19 @@ def add_drawn(video: str | Path, analysis: Analysis, drawn: Sequence[DrawnBox], 
     from video.seeded import track_from_seed
 
     objects = list(analysis.objects)
-    for n, item in enumerate(drawn):
-        step = scaled(progress, n / len(drawn), (n + 1) / len(drawn))
-        new_id = max((t.id for t in objects), default=0) + 1
-        with VideoReader(video) as reader:
+    with VideoReader(video) as reader:
+        for n, item in enumerate(drawn):
+            step = scaled(progress, n / len(drawn), (n + 1) / len(drawn))
+            new_id = max((t.id for t in objects), default=0) + 1
             try:
                 track = track_from_seed(reader, item.frame, item.box, object_id=new_id,
                                         progress=scaled(step, 0.0, 0.8))
             except InputError as exc:
                 raise InputError(f"--track {_spec(item)}: {exc}") from None
-        if item.label is not None:
-            track = track.with_changes(label=item.label,
-                                       extra={**track.extra, "label_source": "user"})
-        objects.append(complete_seeded_track(video, track, analysis.with_objects(objects),
-                                             progress=scaled(step, 0.8, 1.0), warn=warn))
+            if item.label is not None:
+                track = track.with_changes(label=item.label,
+                                           extra={**track.extra, "label_source": "user"})
+            objects.append(complete_seeded_track(reader, track, analysis.with_objects(objects),
+                                                 progress=scaled(step, 0.8, 1.0), warn=warn))
     report(progress, 1.0, "drawn objects tracked")
     return analysis.with_objects(objects)

@@ -38,9 +38,9 @@ def measure(clip: Path, spec: str, rounds: int) -> tuple[int, float, list[float]
         start = time.perf_counter()
         with VideoReader(clip) as reader:
             track = track_from_seed(reader, drawn.frame, drawn.box, object_id=99)
-        middle = time.perf_counter()
-        complete_seeded_track(clip, track, analysis)
-        end = time.perf_counter()
+            middle = time.perf_counter()
+            complete_seeded_track(reader, track, analysis)
+            end = time.perf_counter()
         if n:
             tracking.append(middle - start)
             completing.append(end - middle)

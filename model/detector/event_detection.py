@@ -141,7 +141,7 @@ def _learned_model(detector: str, checkpoint: str | os.PathLike[str] | None,
         return None
 
 
-def complete_seeded_track(video: str | os.PathLike[str], track: Track, analysis: Analysis, *,
+def complete_seeded_track(reader: VideoReader, track: Track, analysis: Analysis, *,
                           recognize: RecognizeConfig | None = None,
                           progress: ProgressFn | None = None,
                           warn: Callable[[str], None] | None = None) -> Track:
@@ -150,13 +150,13 @@ def complete_seeded_track(video: str | os.PathLike[str], track: Track, analysis:
     object recognizer (video.seeded_class), `unknown` with its box-shape label as the hint for
     its sound where no class wins (a bouncing round thing: "ball"), or the box-shape label alone
     where the recognizer cannot run (one warning); and a person gets the steps of its feet
-    (video.footsteps). A label the designer gave is kept. `recognize`: the recognizer's options."""
+    (video.footsteps). A label the designer gave is kept. `reader`: the video, open (the one
+    the track was followed in); `recognize`: the recognizer's options."""
     vote = None
     if track.label == "object":
         try:
-            with VideoReader(video) as reader:
-                vote = vote_seeded(reader, track, analysis.objects, config=recognize,
-                                   progress=scaled(progress, 0.0, 0.6))
+            vote = vote_seeded(reader, track, analysis.objects, config=recognize,
+                               progress=scaled(progress, 0.0, 0.6))
         except RecognizerUnavailable as exc:
             if warn is not None:
                 warn(f"object recognition off for the drawn object: {exc}")
@@ -166,7 +166,8 @@ def complete_seeded_track(video: str | os.PathLike[str], track: Track, analysis:
         if vote is not None:
             track = labelled(track, vote)
     if track.label == "person":
-        alone = apply_footsteps(video, analysis.with_objects([track]), config=FootstepConfig(),
+        alone = apply_footsteps(reader.path, analysis.with_objects([track]),
+                                config=FootstepConfig(),
                                 progress=scaled(progress, 0.6, 1.0), warn=warn)
         track = alone.objects[0]
     report(progress, 1.0, "drawn object ready")

@@ -82,9 +82,10 @@ def test_missing_weights(high_speed: Analysis, tmp_path: Path) -> None:
         vote_seeded(reader, _as_drawn(person), [], config=RecognizeConfig(weights=str(bad)))
     # the whole drawn-object step goes on without it, with one warning and a box-shape name
     warnings: list[str] = []
-    done = complete_seeded_track(CLIPS / "balle1-vp9.avi", _as_drawn(person), high_speed,
-                                 recognize=RecognizeConfig(weights=str(bad)),
-                                 warn=warnings.append)
+    with VideoReader(CLIPS / "balle1-vp9.avi") as reader:
+        done = complete_seeded_track(reader, _as_drawn(person), high_speed,
+                                     recognize=RecognizeConfig(weights=str(bad)),
+                                     warn=warnings.append)
     assert done.label in ("walker", "object") and "label_source" not in done.extra
     assert len(warnings) == 1 and "object recognition off" in warnings[0]
 
@@ -96,7 +97,8 @@ def test_a_drawn_object_is_made_like_the_analysiss(high_speed: Analysis, which: 
     shape and bounces as the hint for its sound, as the analysis's ball is."""
     track = next(t for t in high_speed.objects if (t.label == "person") == (which == "person"))
     analysis = high_speed.with_objects([t for t in high_speed.objects if t is not track])
-    done = complete_seeded_track(CLIPS / "balle1-vp9.avi", _as_drawn(track), analysis)
+    with VideoReader(CLIPS / "balle1-vp9.avi") as reader:
+        done = complete_seeded_track(reader, _as_drawn(track), analysis)
     if which == "person":
         assert done.label == "person" and done.extra.get("steps_from") in ("pose", "box",
                                                                              "cadence")
@@ -108,7 +110,8 @@ def test_a_drawn_object_is_made_like_the_analysiss(high_speed: Analysis, which: 
 
 def test_a_name_the_designer_gave_is_kept(high_speed: Analysis) -> None:
     person = next(t for t in high_speed.objects if t.label == "person")
-    kept = complete_seeded_track(CLIPS / "balle1-vp9.avi",
-                                 _as_drawn(person).with_changes(label="thrower"), high_speed)
+    with VideoReader(CLIPS / "balle1-vp9.avi") as reader:
+        kept = complete_seeded_track(reader, _as_drawn(person).with_changes(label="thrower"),
+                                     high_speed)
     assert kept.label == "thrower" and "steps_from" not in kept.extra
     assert "label_source" not in kept.extra

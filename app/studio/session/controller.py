@@ -455,8 +455,8 @@ class StudioController:
             with VideoReader(path) as reader:
                 track = track_from_seed(reader, frame, box, object_id=new_id, label=label,
                                         progress=scaled(progress, 0.0, 0.8))
-            return complete_seeded_track(path, track, analysis, warn=self._warn_later,
-                                         progress=scaled(progress, 0.8, 1.0))
+                return complete_seeded_track(reader, track, analysis, warn=self._warn_later,
+                                             progress=scaled(progress, 0.8, 1.0))
 
         return self._submit(JobRequest("track"), job, name=f"Track new object from frame {frame}")
 
