@@ -331,27 +331,32 @@ def template_score(image: np.ndarray, box: np.ndarray, template: np.ndarray) -> 
     (-1 when the box is not wholly in the picture or too small to compare)."""
     height, width = image.shape
     x0, y0, x1, y1 = np.round(box).astype(int)
-    if x0 < 0 or y0 < 0 or x1 > width or y1 > height or x1 - x0 < 4 or y1 - y0 < 4:
+    if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
         return -1.0
-    scaled = cv2.resize(template, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
-    score = float(cv2.matchTemplate(image[y0:y1, x0:x1], scaled, cv2.TM_CCOEFF_NORMED)[0, 0])
-    return score if math.isfinite(score) else -1.0
+    score = _correlation(image, box, template)
+    return -1.0 if score is None else score
 
 
 def visible_look(image: np.ndarray, box: np.ndarray, template: np.ndarray) -> float:
     """Normalised correlation of the part of `box` inside the picture with the same part of
     `template` scaled to the box (1 when too little of it is in the picture to compare)."""
+    score = _correlation(image, box, template)
+    return 1.0 if score is None else score
+
+
+def _correlation(image: np.ndarray, box: np.ndarray, template: np.ndarray) -> float | None:
+    """Normalised correlation of the part of `box` inside the picture with the same part of
+    `template` scaled to the whole box; None when the box, or its part in the picture, is under
+    4x4 pixels, or the correlation is undefined (a flat patch)."""
     height, width = image.shape
     x0, y0, x1, y1 = (int(v) for v in np.round(box))
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return 1.0
     cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-    if cx1 - cx0 < 4 or cy1 - cy0 < 4:
-        return 1.0
+    if x1 - x0 < 4 or y1 - y0 < 4 or cx1 - cx0 < 4 or cy1 - cy0 < 4:
+        return None
     scaled = cv2.resize(template, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     part = scaled[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
     score = float(cv2.matchTemplate(image[cy0:cy1, cx0:cx1], part, cv2.TM_CCOEFF_NORMED)[0, 0])
-    return score if math.isfinite(score) else 1.0
+    return score if math.isfinite(score) else None
 
 
 def _clip_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
