@@ -54,7 +54,7 @@ import cv2
 import numpy as np
 
 from video.base.tracks import Analysis, Track
-from video.tracker import centre_stray, grows_steadily, track_size
+from video.tracker import centre_stray, grows_steadily, in_scene, track_size
 
 UNKNOWN = "unknown"
 AMBIENCE = "ambience"
@@ -208,16 +208,6 @@ def ambience_object(members: Sequence[Track], *, object_id: int = 0) -> Track:
     return Track(id=object_id, label=AMBIENCE, frames=frames,
                  boxes=np.repeat(union[None], len(frames), axis=0),
                  extra={"label_source": "clutter", "ambience_tracks": len(members)})
-
-
-def in_scene(track: Track, camera: np.ndarray | None) -> Track:
-    """The track as the scene holds it: each box moved back by the camera's cumulative pan on
-    its frame (`camera`, source px per frame index: where a scene point has moved to on
-    screen), so what a panning or hand-held camera carried across the picture stays put."""
-    if camera is None or not len(camera) or not len(track):
-        return track
-    pan = camera[np.clip(track.frames, 0, len(camera) - 1)]
-    return track.with_changes(boxes=track.boxes - np.concatenate([pan, pan], axis=1))
 
 
 def _clutter(tracks: Sequence[Track], unknown: list[int], grid: _Grid,

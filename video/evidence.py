@@ -34,7 +34,7 @@ import numpy as np
 
 from video.base.tracks import Track
 from video.recognize import UNKNOWN, Detections
-from video.tracker import grows_steadily
+from video.tracker import camera_pan, grows_steadily
 
 CHECKED = frozenset({"car", "bus", "truck", "train"})
 FIXTURES = frozenset({"dining table", "bed", "couch", "bench", "refrigerator", "oven", "toilet",
@@ -103,8 +103,9 @@ def travels(track: Track, *, limit: float, camera: np.ndarray | None = None) -> 
         return False
     size = float(np.median(np.sqrt(np.maximum(track.areas, 1.0))))
     centres = track.centers
-    if camera is not None and len(camera):
-        centres = centres - camera[np.clip(track.frames, 0, len(camera) - 1)]
+    pan = camera_pan(track, camera)
+    if pan is not None:
+        centres = centres - pan
     return float(np.max(np.ptp(centres, axis=0))) >= limit * size
 
 

@@ -452,6 +452,24 @@ def link_tracks(tracks: Sequence[Track], *, fps: float, config: TrackerConfig = 
         items.sort(key=lambda t: int(t.frames[0]))
 
 
+def camera_pan(track: Track, camera: np.ndarray | None) -> np.ndarray | None:
+    """The camera's cumulative pan (`camera`, source px per frame index: where a scene point
+    has moved to on screen) on each of the track's frames, (n, 2); None without one."""
+    if camera is None or not len(camera):
+        return None
+    return camera[np.clip(track.frames, 0, len(camera) - 1)]
+
+
+def in_scene(track: Track, camera: np.ndarray | None) -> Track:
+    """The track as the scene holds it: each box moved back by the camera's pan on its frame
+    (`camera_pan`), so what a panning or hand-held camera carried across the picture stays
+    put."""
+    pan = camera_pan(track, camera)
+    if pan is None or not len(track):
+        return track
+    return track.with_changes(boxes=track.boxes - np.concatenate([pan, pan], axis=1))
+
+
 def moves_enough(track: Track, config: TrackerConfig = TrackerConfig(),
                  camera: np.ndarray | None = None) -> bool:
     """True if the centre travels `min_motion` box sizes through the scene (on screen, less the
