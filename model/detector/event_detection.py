@@ -153,7 +153,8 @@ def complete_seeded_track(reader: VideoReader, track: Track, analysis: Analysis,
     (video.footsteps). A label the designer gave is kept. `reader`: the video, open (the one
     the track was followed in); `recognize`: the recognizer's options."""
     vote = None
-    if track.label == "object":
+    unnamed = track.label == "object"
+    if unnamed:
         try:
             vote = vote_seeded(reader, track, analysis.objects, config=recognize,
                                progress=scaled(progress, 0.0, 0.6))
@@ -161,7 +162,7 @@ def complete_seeded_track(reader: VideoReader, track: Track, analysis: Analysis,
             if warn is not None:
                 warn(f"object recognition off for the drawn object: {exc}")
     track = seeded_track_events(track, analysis, warn=warn)
-    if track.label == "object":
+    if unnamed:
         track = track.with_changes(label=label_for(track, frame_height=analysis.video.height))
         if vote is not None:
             track = labelled(track, vote)
