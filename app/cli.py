@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-onsets", action="store_true",
                          help="no onset events where an object at rest is struck, flicked or "
                               "picked up")
+    analyze.add_argument("--no-hands", action="store_true",
+                         help="no touch/release events where a hand takes hold of or lets go "
+                              "of an object")
     analyze.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                          help="set one object's class, e.g. 3=car (repeatable)")
     analyze.add_argument("--track", action="append", default=[],
@@ -144,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-onsets", action="store_true",
                         help="no onset events where an object at rest is struck, flicked or "
                              "picked up (when the video is analysed here)")
+    render.add_argument("--no-hands", action="store_true",
+                        help="no touch/release events where a hand takes hold of or lets go "
+                             "of an object (when the video is analysed here)")
     render.add_argument("--label", action="append", default=[], metavar="ID=CLASS",
                         help="set one object's class, e.g. 3=car; the sound follows (repeatable)")
     render.add_argument("--track", action="append", default=[],
@@ -193,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-onsets", action="store_true",
                        help="no onset events where an object at rest is struck, flicked or "
                             "picked up")
+    batch.add_argument("--no-hands", action="store_true",
+                       help="no touch/release events where a hand takes hold of or lets go "
+                            "of an object")
     batch.add_argument("--stems", metavar="MODE", default="objects",
                        help="each shot's stems: objects (default), groups or both (as render)")
 

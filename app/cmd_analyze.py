@@ -40,11 +40,12 @@ def object_table(analysis: Analysis) -> list[str]:
 def analysis_config(args: argparse.Namespace, *,
                     max_objects: int | None = None) -> AnalysisConfig:
     """The analysis options the command line's switches pick (analyze, render, batch):
-    `--no-recognize`, `--no-pose`, `--no-fill-steps`, `--no-onsets`. Raises ValueError for a
+    `--no-recognize`, `--no-pose`, `--no-fill-steps`, `--no-onsets`, `--no-hands`. Raises ValueError for a
     bad `max_objects`."""
     from video.analyze import AnalysisConfig
     from video.cadence import CadenceConfig
     from video.footsteps import FootstepConfig
+    from video.hand_contacts import HandContactConfig
     from video.recognize import RecognizeConfig
     from video.struck import StruckConfig
 
@@ -53,7 +54,8 @@ def analysis_config(args: argparse.Namespace, *,
                           footsteps=FootstepConfig(
                               enabled=not args.no_pose,
                               cadence=CadenceConfig(enabled=not args.no_fill_steps)),
-                          struck=StruckConfig(enabled=not args.no_onsets))
+                          struck=StruckConfig(enabled=not args.no_onsets),
+                          hands=HandContactConfig(enabled=not args.no_hands))
 
 
 def run_analyze(args: argparse.Namespace) -> int:

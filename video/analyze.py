@@ -37,6 +37,7 @@ from video.dissolves import Dissolve, DissolveConfig, DissolveDetector, split_at
 from video.events import EventConfig, detect_events, match_events
 from video.evidence import EvidenceConfig, checked_vehicle
 from video.footsteps import FootstepConfig
+from video.hand_contacts import HandContactConfig
 from video.motion import MotionConfig, MotionDetector, camera_gray
 from video.motion import Prepared as MotionPrepared
 from video.reader import VideoFrame, VideoReader, read_ahead
@@ -73,7 +74,9 @@ class AnalysisConfig:
     recognized analyses only). footsteps: steps of people from their pose (video.footsteps;
     applied by model.detector.event_detection.analyze_with_events, which has the file for its
     second pass). struck: objects at rest set moving get an onset event where they left
-    (video.struck; `StruckConfig(enabled=False)` turns it off).
+    (video.struck; `StruckConfig(enabled=False)` turns it off). hands: where a hand takes hold
+    of or lets go of an object (video.hand_contacts; applied by analyze_with_events after the
+    footsteps).
     """
 
     max_side: int = 480
@@ -91,6 +94,7 @@ class AnalysisConfig:
     detection_tracks: DetectionTrackConfig = field(default_factory=DetectionTrackConfig)
     footsteps: FootstepConfig = field(default_factory=FootstepConfig)
     struck: StruckConfig = field(default_factory=StruckConfig)
+    hands: HandContactConfig = field(default_factory=HandContactConfig)
 
     def __post_init__(self) -> None:
         if self.max_side < 64:

@@ -30,6 +30,7 @@ from video.clutter import drop_specks
 from video.events import detect_events
 from video.footsteps import FootstepConfig, apply_footsteps, preload_pose_model
 from video.gravity import picture_turn, turned
+from video.hand_contacts import HandContactConfig, apply_hand_contacts
 from video.reader import VideoReader
 from video.recognize import RecognizeConfig, RecognizerUnavailable, labelled
 from video.seeded_class import vote_seeded
@@ -143,6 +144,7 @@ def _learned_model(detector: str, checkpoint: str | os.PathLike[str] | None,
 
 def complete_seeded_track(reader: VideoReader, track: Track, analysis: Analysis, *,
                           recognize: RecognizeConfig | None = None,
+                          hands: HandContactConfig | None = None,
                           progress: ProgressFn | None = None,
                           warn: Callable[[str], None] | None = None) -> Track:
     """A track the designer seeded (video.seeded), made like the analysis's own: its contacts
@@ -150,8 +152,10 @@ def complete_seeded_track(reader: VideoReader, track: Track, analysis: Analysis,
     object recognizer (video.seeded_class), `unknown` with its box-shape label as the hint for
     its sound where no class wins (a bouncing round thing: "ball"), or the box-shape label alone
     where the recognizer cannot run (one warning); and a person gets the steps of its feet
-    (video.footsteps). A label the designer gave is kept. `reader`: the video, open (the one
-    the track was followed in); `recognize`: the recognizer's options."""
+    (video.footsteps), anything else a hand could hold the touches and releases of the hands
+    round it (video.hand_contacts). A label the designer gave is kept. `reader`: the video, open
+    (the one the track was followed in); `recognize`, `hands`: the recognizer's and the hand
+    contacts' options."""
     vote = None
     unnamed = track.label == "object"
     if unnamed:
@@ -170,6 +174,11 @@ def complete_seeded_track(reader: VideoReader, track: Track, analysis: Analysis,
         alone = apply_footsteps(reader.path, analysis.with_objects([track]),
                                 config=FootstepConfig(),
                                 progress=scaled(progress, 0.6, 1.0), warn=warn)
+        track = alone.objects[0]
+    else:
+        alone = apply_hand_contacts(reader.path, analysis.with_objects([track]),
+                                    config=hands or HandContactConfig(),
+                                    progress=scaled(progress, 0.6, 1.0), warn=warn)
         track = alone.objects[0]
     report(progress, 1.0, "drawn object ready")
     return track
@@ -195,8 +204,10 @@ def analyze_with_events(video: str | os.PathLike[str], *, config: AnalysisConfig
     analysis = apply_event_detector(analysis, detector=detector, checkpoint=checkpoint, warn=warn)
     # specks whose only events were the motion rules' faint ones, which the detector dropped
     analysis = drop_specks(analysis, config=config.clutter)
-    return apply_footsteps(video, analysis, config=config.footsteps, events=config.events,
-                           progress=scaled(progress, 0.85, 1.0), warn=warn)
+    analysis = apply_footsteps(video, analysis, config=config.footsteps, events=config.events,
+                               progress=scaled(progress, 0.85, 0.95), warn=warn)
+    return apply_hand_contacts(video, analysis, config=config.hands,
+                               progress=scaled(progress, 0.95, 1.0), warn=warn)
 
 
 def _tagged(analysis: Analysis, name: str) -> Analysis:

@@ -33,7 +33,7 @@ from model.foley.recipes import (
     prompt_surface,
     recipe_for,
 )
-from video.base.tracks import Track, VideoInfo
+from video.base.tracks import Track, VideoInfo, contact_events
 
 ONE_SHOT_KINDS = ("impact", "step")              # a prompt of these kinds sounds on events
 TEXTURE_KINDS = ("whoosh", "scrape", "engine")   # ... of these kinds, while the object moves
@@ -394,8 +394,8 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
             source = Source(kind, {"impact": material, "step": surface}.get(kind, ""), entries)
             events = {k: source for k in ("impact", "onset", "step", "scrape")}
             texture_gain = min(texture_gain, 0.35) if kind == "step" else texture_gain
-            implied = None if track.events else kind
-    if kind is None and not track.events and _label_has(label, _PERSON_LABELS):
+            implied = None if contact_events(track) else kind
+    if kind is None and not contact_events(track) and _label_has(label, _PERSON_LABELS):
         implied = "step"                  # a walking person with no detected steps still walks
     elif kind in TEXTURE_KINDS + LIBRARY_TEXTURE_KINDS:
         entries = tuple(pinned) or _library_pick(library, prompt, kind)
@@ -498,7 +498,7 @@ def recipe_plan(recipe: Recipe, track: Track, *, prompt: str = "",
     # a person's steps were decided by the analysis's footsteps pass (pose, bob and the walking
     # cadence; extra "steps_from"): none found there means no walk, not steps to make up
     decided = recipe.implied == "step" and "steps_from" in track.extra
-    implied = None if track.events or bed or decided else recipe.implied
+    implied = None if contact_events(track) or bed or decided else recipe.implied
     notes = (f"surface {surface}",) if surface is not None else ()
     return SoundPlan(events=events or {"impact": Source("impact", "wood")}, texture=None,
                      implied_events=implied, notes=notes, layers=layers, recipe=recipe.name,

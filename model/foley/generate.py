@@ -61,7 +61,7 @@ from model.foley.variation import (
 )
 from video.base.errors import InputError
 from video.base.timebase import SAMPLE_RATE, duration_to_samples, time_to_sample
-from video.base.tracks import Track, VideoInfo
+from video.base.tracks import SILENT_KINDS, Track, VideoInfo
 
 WarnFn = Callable[[str], None]
 MAX_ONE_SHOT_S = 3.0       # longest stretch of a library recording played on one event
@@ -139,7 +139,7 @@ def _event_list(track: Track, plan: SoundPlan, profile: MotionProfile, *, moves:
                 config: GenerateConfig) -> list[tuple[float, float, str]]:
     if not plan.one_shots:          # a bed: the region's motion is not a sequence of hits
         return []
-    events = [(e.time, e.strength, e.kind) for e in track.events]
+    events = [(e.time, e.strength, e.kind) for e in track.events if e.kind not in SILENT_KINDS]
     if plan.implied_events is not None:
         events += [(t, s, plan.implied_events)
                    for t, s in implied_event_times(profile, plan.implied_events,

@@ -59,6 +59,16 @@ def stored_boxes(boxes: np.ndarray) -> np.ndarray:
 
 
 FEET = ("left", "right")
+# events of a hand on an object (video.hand_contacts): taking hold of it and letting it go; a
+# release is a marker that makes no sound (a thing let go of is silent)
+HAND_KINDS = ("touch", "release")
+SILENT_KINDS = ("release",)
+
+
+def contact_events(track: Track) -> tuple[Event, ...]:
+    """The object's own contacts: its events other than a hand's touches and releases (which
+    do not say how the object itself moves: a cup taken hold of still gets its put-down)."""
+    return tuple(e for e in track.events if e.kind not in HAND_KINDS)
 
 
 @dataclass(frozen=True)
