@@ -42,7 +42,7 @@ fi
 # the object detector's weights ship in assets/models/ (see its README.md); a checkout that
 # damaged them would only warn at analysis time, so say it here
 (cd assets/models && sha256sum --quiet -c SHA256SUMS) ||
-  echo "warning: a model in assets/models/ is damaged (see SHA256SUMS); object recognition or footsteps from pose will be off" >&2
+  echo "warning: a model in assets/models/ is damaged (see SHA256SUMS); object recognition, footsteps from pose or hand contacts will be off" >&2
 # aiSFX sound-effect embeddings for the optional semantic-similarity metric (model/lab/semantic.py).
 # Its declared pins (numpy 1.23, librosa 0.9.2) would replace the project's numpy 2, and the
 # project needs only its model code and bundled weights (plus tqdm, which it imports): no deps.

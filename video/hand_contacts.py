@@ -183,6 +183,14 @@ def _crossing(times: np.ndarray, gaps: np.ndarray, free: Sequence[int], held: in
     return float(np.clip(t, lo, hi))
 
 
+def _free_looks(gaps: np.ndarray, run: tuple[int, int, int], level: float) -> list[int]:
+    """The last two looks of an apart run before a touch whose gap is at least `level` (the
+    hand plainly off the object, not the wobble of one already on it), in time order; the
+    run's last look where none is."""
+    free = [i for i in range(run[1], run[2] + 1) if gaps[i] >= level][-2:]
+    return free or [run[2]]
+
+
 def _first_close(gaps: np.ndarray, run: tuple[int, int, int], level: float) -> int:
     """The first look of a held run whose gap is at most `level` (its first look if none)."""
     close = [i for i in range(run[1], run[2] + 1) if gaps[i] <= level]
@@ -224,7 +232,7 @@ def contacts_from_gaps(times: np.ndarray, gaps: np.ndarray, xs: np.ndarray, *,
             if not (lasts(before, config.min_apart) and lasts(after, config.min_contact)):
                 continue
             b = _first_close(gaps, after, config.touch_gap)
-            free = [max(before[1], before[2] - 1), before[2]]
+            free = _free_looks(gaps, before, (config.touch_gap + config.apart_gap) / 2)
             t = _crossing(times, gaps, free, b, level=config.touch_gap)
             # how fast the gap closed over the last apart looks: a reach's speed at the end
             k = max(before[1], before[2] - 2)

@@ -218,3 +218,22 @@ def test_a_struck_object_gets_an_onset_unless_turned_off(tmp_path: Path, switch:
     assert len(found) == onsets
     if onsets:
         assert found[0] == pytest.approx((STRIKE + 0.5) / FPS, abs=1.5 / FPS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("switch, releases", [((), 1), (("--no-hands",), 0)])
+def test_a_thrower_letting_go_is_a_release_unless_turned_off(tmp_path: Path,
+                                                             switch: tuple[str, ...],
+                                                             releases: int) -> None:
+    """balle-jbart.mp4's thrower lets go of the ball between frames 5 and 6 (25 fps): the
+    analysis gives the ball one `release` there, at the fingertips; `--no-hands` gives none."""
+    clip = Path(__file__).resolve().parents[2] / "assets" / "clips" / "balle-jbart.mp4"
+    out = tmp_path / "tracks.json"
+    proc = analyze(str(clip), "-o", str(out), *switch)
+    assert proc.returncode == 0, proc.stderr
+    found = [e for o in json.loads(out.read_text())["objects"] for e in o["events"]
+             if e["kind"] in ("touch", "release")]
+    assert [e["kind"] for e in found] == ["release"] * releases
+    if releases:
+        assert found[0]["time"] == pytest.approx(5.5 / 25, abs=0.05)
+        assert 90 <= found[0]["x"] <= 125

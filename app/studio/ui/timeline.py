@@ -1,7 +1,8 @@
 """The timeline: ruler, mix waveform, selected stem waveform, one lane per object, playhead.
 
-Each object lane shows its event ticks (height = strength) and its pan curve over time (top =
-right, bottom = left) with its pan keyframes as handles. Click on the ruler or a waveform to
+Each object lane shows its event ticks (height = strength; silent markers, a hand letting go,
+thin and grey) and its pan curve over time (top = right, bottom = left) with its pan keyframes
+as handles. Click on the ruler or a waveform to
 seek; in an object lane, click selects the object, a click on a keyframe handle drags it
 (time and pan), and double-click adds a keyframe there. The static drawing is rebuilt only when
 the project, the render, the size or the lanes in view changed; the playhead moves every frame.
@@ -41,6 +42,7 @@ from app.studio.ui import theme
 from audio.nudges import Nudges
 from audio.overview import Overview
 from video.base.timebase import SAMPLE_RATE
+from video.base.tracks import SILENT_KINDS
 
 PANEL_PAD = 8.0  # the panel's window padding above the drawlist (theme: WindowPadding)
 
@@ -322,8 +324,10 @@ class Timeline:
                 continue
             x = layout.x_of(event.time)
             h = (lane.y1 - lane.y0 - 4) * (0.35 + 0.65 * event.strength)
-            dpg.draw_line((x, lane.y1 - 2), (x, lane.y1 - 2 - h), color=(235, 235, 235, 200),
-                          thickness=2, parent=parent)
+            silent = event.kind in SILENT_KINDS     # a marker (a hand letting go): no sound
+            dpg.draw_line((x, lane.y1 - 2), (x, lane.y1 - 2 - h),
+                          color=(150, 150, 150, 150) if silent else (235, 235, 235, 200),
+                          thickness=1 if silent else 2, parent=parent)
         times, pans = pan_curve(track, project.analysis.video, sound.nudges)
         shown = (times >= layout.start - 0.02) & (times <= layout.end + 0.02)
         times, pans = times[shown], pans[shown]

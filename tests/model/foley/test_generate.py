@@ -474,3 +474,24 @@ def test_unknown_object_sounds_like_its_box_shape_label(shape: str,
              for t in (shaped, unknown) for s in (0, 1, 2)]
     assert {p.source_for("impact").variant for p in plans} == {expected_material}
     assert len({p.texture for p in plans}) == 1
+
+
+def test_a_hand_touch_sounds_softly_a_release_not_at_all_and_the_put_down_stays() -> None:
+    """A cup taken hold of at 0.5 s, carried, set down at about 2 s and let go at 2.5 s: its
+    recipe still places the put-down where it comes to rest (a hand's touch and release say
+    nothing about how the cup itself moves); the touch sounds, softer than a full hit; the
+    release is silent."""
+    info = _info(4.0)
+    xs = np.concatenate([np.full(15, 100.0), np.linspace(100, 400, 45), np.full(60, 400.0)])
+    touch, release = Event(0.5, 0.3, "touch", x=100.0), Event(2.5, 0.15, "release", x=400.0)
+    cup = _track(xs, label="cup", events=(touch, release))
+    plan = choose_sounds(cup, motion_profile(cup, info), rng=np.random.default_rng(0))
+    assert plan.recipe == "tableware" and plan.implied_events == "put-down"
+    y = generate_object(cup, info, ObjectSound(id=1))
+    peak = [float(np.max(np.abs(y[int(t * SAMPLE_RATE):int((t + 0.1) * SAMPLE_RATE)])))
+            for t in (0.45, 2.45, 3.5)]
+    assert peak[0] > 0.02                  # the touch
+    assert peak[1] < 0.1 * peak[0]         # the release makes nothing of its own
+    hard = generate_object(cup.with_changes(events=(Event(0.5, 1.0, "impact"),)), info,
+                           ObjectSound(id=1))
+    assert peak[0] < float(np.max(np.abs(hard[int(0.45 * SAMPLE_RATE):int(0.6 * SAMPLE_RATE)])))

@@ -1,0 +1,220 @@
+"""Hand contacts: touches and releases found in series of hand-to-object gaps with known
+crossings, which objects are watched, and on real pictures: balle-jbart.mp4's thrower letting
+go of the ball, and the same frames played backwards then forwards (a catch, then the throw)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.detector.event_detection import analyze_with_events
+from video.analyze import AnalysisConfig
+from video.base.tracks import Analysis, Event, Track, VideoInfo
+from video.encode import write_video
+from video.hand_contacts import (
+    RELEASE,
+    TOUCH,
+    HandContactConfig,
+    apply_hand_contacts,
+    contacts_from_gaps,
+    hand_gap,
+    held_objects,
+)
+from video.hands import Hand
+from video.reader import VideoReader
+
+CLIP = Path(__file__).resolve().parents[2] / "assets" / "clips" / "balle-jbart.mp4"
+FPS = 15.0
+
+
+@pytest.mark.parametrize("changes", [
+    {"rate": 0.0}, {"scan_rate": -1.0}, {"full_speed": 0.0}, {"before": -0.1},
+    {"min_contact": -1.0}, {"touch_gap": 0.6}, {"apart_gap": 3.0}, {"min_hand": 1.5},
+    {"release_strength": -0.1}, {"max_object": 2.0}, {"grow": 0.5}, {"min_side": 8.0},
+    {"max_side": 32}, {"threads": 0}, {"max_step": 0.0}, {"max_aspect": 0.5},
+])
+def test_bad_options_are_refused(changes: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        HandContactConfig(**changes)
+
+
+def _hand_at(x: float, y: float, size: float = 20.0) -> Hand:
+    """A hand of palm length `size`: wrist at (x, y - size), the other 20 points at (x, y)."""
+    points = np.tile([x, y], (21, 1)).astype(float)
+    points[0] = (x, y - size)
+    points[9] = (x, y)
+    return Hand(points=points, score=0.9, right=0.5)
+
+
+@pytest.mark.parametrize("x, y, gap", [
+    (110.0, 120.0, 0.0),            # fingers inside the box
+    (90.0, 120.0, 0.5),             # 10 px left of it, palm 20 px
+    (130.0, 100.0, np.hypot(10, 10) / 20),
+])
+def test_gap_is_the_nearest_point_to_the_box_in_hand_sizes(x: float, y: float,
+                                                           gap: float) -> None:
+    box = np.array([100.0, 110.0, 120.0, 140.0])
+    found, at = hand_gap(_hand_at(x, y), box)
+    assert found == pytest.approx(gap)
+    assert at == pytest.approx(x)
+
+
+def _series(gap_of: object, duration: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    times = np.arange(0.0, duration, 1.0 / FPS)
+    gaps = np.array([gap_of(t) for t in times], dtype=float)  # type: ignore[operator]
+    return times, gaps
+
+
+def _reach(t_touch: float, speed: float) -> object:
+    """A hand coming at `speed` hand sizes a second, its fingers on the object from t_touch."""
+    cfg = HandContactConfig()
+    return lambda t: max(cfg.touch_gap + speed * (t_touch - t), 0.0) if t < t_touch else 0.0
+
+
+@pytest.mark.parametrize("t_touch, speed", [(1.0, 4.0), (1.23, 8.0), (1.51, 2.0)])
+def test_a_reach_is_a_touch_where_the_gap_closes(t_touch: float, speed: float) -> None:
+    times, gaps = _series(_reach(t_touch, speed))
+    events = contacts_from_gaps(times, gaps, np.full(len(times), 321.0))
+    assert [e.kind for e in events] == [TOUCH]
+    assert events[0].time == pytest.approx(t_touch, abs=0.01)
+    assert events[0].x == 321.0
+    # a faster reach is a harder touch
+    assert events[0].strength == pytest.approx(min(max(speed / 8.0, 0.2), 1.0), abs=0.15)
+
+
+@pytest.mark.parametrize("t_release", [0.8, 1.37, 2.0])
+def test_letting_go_is_a_release_where_the_gap_opens(t_release: float) -> None:
+    cfg = HandContactConfig()
+    times, gaps = _series(lambda t: 0.05 if t < t_release else cfg.touch_gap
+                          + 3.0 * (t - t_release))
+    events = contacts_from_gaps(times, gaps, np.zeros(len(times)))
+    assert [e.kind for e in events] == [RELEASE]
+    assert events[0].time == pytest.approx(t_release, abs=0.01)
+    assert events[0].strength == cfg.release_strength
+
+
+def test_a_grab_and_let_go_with_noisy_landmarks_is_one_touch_and_one_release() -> None:
+    """Held from 1.0 to 2.0 s; while held the landmarks' gap wobbles between 0 and 0.3 (on
+    real hands holding a ball or a cup: 0 to 0.2): still one touch and one release."""
+    rng = np.random.default_rng(5)
+
+    def gap(t: float) -> float:
+        if t < 1.0:
+            return 0.15 + 3.0 * (1.0 - t)
+        if t < 2.0:
+            return float(rng.uniform(0.0, 0.3))
+        return 0.15 + 3.0 * (t - 2.0)
+
+    times, gaps = _series(gap)
+    events = contacts_from_gaps(times, gaps, np.zeros(len(times)))
+    assert [e.kind for e in events] == [TOUCH, RELEASE]
+    assert events[0].time == pytest.approx(1.0, abs=1 / FPS)
+    assert events[1].time == pytest.approx(2.0, abs=1 / FPS)
+
+
+@pytest.mark.parametrize("name, gap_of", [
+    ("held throughout", lambda t: 0.0),
+    ("apart throughout", lambda t: 1.5),
+    ("a hand sweeping past in front", lambda t: 0.0 if 1.0 <= t < 1.1 else 2.0),
+    ("apart only for a moment", lambda t: 1.0 if 1.0 <= t < 1.07 else 0.0),
+    ("lost between apart and held", lambda t: 2.0 if t < 1.0 else np.nan if t < 1.6 else 0.0),
+])
+def test_no_contact_without_a_stretch_apart_and_one_held(name: str, gap_of: object) -> None:
+    times, gaps = _series(gap_of)
+    assert contacts_from_gaps(times, gaps, np.zeros(len(times))) == [], name
+
+
+@pytest.mark.parametrize("times, gaps, xs", [
+    ([0.0, 0.1], [1.0], [0.0, 0.0]),
+    ([0.0, 0.1, 0.1], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]),
+    ([0.2, 0.1], [1.0, 0.0], [0.0, 0.0]),
+])
+def test_bad_series_are_refused(times: list[float], gaps: list[float], xs: list[float]) -> None:
+    with pytest.raises(ValueError):
+        contacts_from_gaps(np.array(times), np.array(gaps), np.array(xs))
+
+
+def _track(tid: int, label: str, box: tuple[float, float, float, float]) -> Track:
+    return Track(id=tid, label=label, frames=np.arange(10),
+                 boxes=np.tile(np.array(box, dtype=float), (10, 1)))
+
+
+def test_watched_objects_are_the_ones_a_hand_could_hold() -> None:
+    info = VideoInfo(path="x.mp4", width=640, height=360, fps=Fraction(25), duration=10.0,
+                     frames=250)
+    objects = [
+        _track(1, "unknown", (100, 100, 140, 130)),       # a small thing
+        _track(2, "person", (100, 50, 160, 300)),
+        _track(3, "car", (300, 200, 400, 260)),
+        _track(4, "ambience", (0, 0, 640, 360)),
+        _track(5, "cup", (10, 10, 400, 300)),             # over a quarter of the picture
+        _track(6, "unknown", (10, 100, 210, 120)),        # a streak 10 times longer than wide
+        _track(7, "sports ball", (500, 300, 520, 320)),
+    ]
+    analysis = Analysis(video=info, objects=objects)
+    assert held_objects(analysis) == [0, 6]
+
+
+# ----------------------------------------------------------------------------------------------
+# real pictures
+
+# balle-jbart.mp4 (25 fps): the thrower's fingertips are on the ball up to frame 5 and a gap
+# shows from frame 6 (stepped through on 3x crops), so the release is at frame 5.5
+RELEASE_FRAME = 5.5
+
+
+@pytest.fixture(scope="module")
+def catch_and_throw(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, float]:
+    """balle-jbart's first 60 frames backwards (the ball flies into the hand: a catch), then
+    forwards (thrown again): real pictures with a touch and a release at known frames."""
+    with VideoReader(CLIP) as reader:
+        frames = [f.image for f in reader.frames(start=0, stop=60)]
+        fps = reader.info.fps
+    path = tmp_path_factory.mktemp("hands") / "catch_and_throw.mp4"
+    write_video(path, frames[::-1] + frames, fps, gop=12)
+    touch = float((59 - RELEASE_FRAME) / fps)
+    release = float((60 + RELEASE_FRAME) / fps)
+    return path, touch, release
+
+
+def _hand_events(analysis: Analysis) -> list[Event]:
+    return [e for t in analysis.objects for e in t.events if e.kind in (TOUCH, RELEASE)]
+
+
+def test_the_real_thrower_lets_go_of_the_ball_where_the_fingers_leave_it() -> None:
+    analysis = analyze_with_events(CLIP)
+    events = _hand_events(analysis)
+    assert [e.kind for e in events] == [RELEASE]
+    assert events[0].time == pytest.approx(RELEASE_FRAME / 25, abs=0.05)
+    assert 90 <= (events[0].x or 0) <= 125            # at the fingertips, on the left
+    ball = next(t for t in analysis.objects if any(e.kind == RELEASE for e in t.events))
+    assert ball.extra["hand_looks"] >= 20
+    # off: no hand contacts at all
+    off = analyze_with_events(CLIP, config=AnalysisConfig(hands=HandContactConfig(enabled=False)))
+    assert _hand_events(off) == []
+
+
+def test_a_real_catch_is_a_touch_and_the_throw_a_release(
+        catch_and_throw: tuple[Path, float, float]) -> None:
+    path, touch, release = catch_and_throw
+    analysis = analyze_with_events(path)
+    events = _hand_events(analysis)
+    assert [e.kind for e in events] == [TOUCH, RELEASE]
+    assert events[0].time == pytest.approx(touch, abs=0.05)
+    assert events[1].time == pytest.approx(release, abs=0.05)
+    assert events[0].strength > HandContactConfig().min_strength   # the ball came in fast
+
+
+def test_missing_hand_models_warn_once_and_change_nothing(tmp_path: Path) -> None:
+    info = VideoInfo(path=str(CLIP), width=720, height=576, fps=Fraction(25), duration=10.2,
+                     frames=255)
+    analysis = Analysis(video=info, objects=[_track(1, "unknown", (100, 340, 160, 400))])
+    warnings: list[str] = []
+    missing = (str(tmp_path / "palm.tflite"), str(tmp_path / "marks.tflite"))
+    out = apply_hand_contacts(CLIP, analysis, config=HandContactConfig(weights=missing),
+                              warn=warnings.append)
+    assert out is analysis
+    assert len(warnings) == 1 and warnings[0].startswith("hand contacts off:")
