@@ -52,7 +52,7 @@ from model.lab.metrics import (
 )
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, report, scaled
-from video.base.tracks import Analysis, Track
+from video.base.tracks import HAND_KINDS, Analysis, Track
 
 SCHEMA = "stereofoley.marked-events/1"
 SUFFIX = ".events.json"
@@ -207,7 +207,10 @@ def score_marked_detections(clip: MarkedClip, analysis: Analysis, *, radius: flo
     found by a detection of any kind (kind labels are judged separately), an unmatched detection
     is charged to the kind it was labelled with."""
     tol = tolerance_for(float(analysis.video.fps))
-    detections = [(t.id, e.time, e.kind) for t in analysis.objects for e in t.events]
+    # the detectors' events only: a hand's touches and releases (video.hand_contacts) come from
+    # neither detector and are not the contacts marked here
+    detections = [(t.id, e.time, e.kind) for t in analysis.objects for e in t.events
+                  if e.kind not in HAND_KINDS]
     pairs = []
     for i, mark in enumerate(clip.events):
         allowed = {t.id for t in tracks_at(analysis, mark, radius=radius)}
