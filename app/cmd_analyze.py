@@ -89,8 +89,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         if drawn:
             from app.drawn import add_drawn
 
-            analysis = add_drawn(args.video, analysis, drawn, progress=scaled(bar, 0.9, 0.95),
-                                 warn=warn_line)
+            analysis = add_drawn(args.video, analysis, drawn, hands=config.hands,
+                                 progress=scaled(bar, 0.9, 0.95), warn=warn_line)
         if labels:
             from app.cmd_render import apply_labels
 

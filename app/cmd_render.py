@@ -194,8 +194,10 @@ def render_claimed(args: argparse.Namespace, video: Path, out: Path, *,
                                                             path=str(video.resolve())))
     if drawn:
         from app.drawn import add_drawn
+        from video.hand_contacts import HandContactConfig
 
         project.analysis = add_drawn(video, project.analysis, drawn,
+                                     hands=HandContactConfig(enabled=not args.no_hands),
                                      progress=scaled(progress, 0.35, 0.4), warn=warn)
         project.sync_objects()
     project.analysis = apply_labels(project.analysis, labels)

@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from video.base.errors import InputError
 from video.base.progress import ProgressFn, report, scaled
 from video.base.tracks import Analysis
+
+if TYPE_CHECKING:
+    from video.hand_contacts import HandContactConfig
 
 FORMAT = "FRAME:X0,Y0,X1,Y1[=CLASS]"
 
@@ -83,10 +87,12 @@ def _spec(item: DrawnBox) -> str:
 
 
 def add_drawn(video: str | Path, analysis: Analysis, drawn: Sequence[DrawnBox], *,
+              hands: HandContactConfig | None = None,
               progress: ProgressFn | None = None,
               warn: Callable[[str], None] | None = None) -> Analysis:
     """The analysis with one new object per drawn box (ids after the largest in use). A box
-    outside the picture or a frame outside the video is an InputError."""
+    outside the picture or a frame outside the video is an InputError. `hands`: the hand
+    contacts' options (`--no-hands` turns them off for drawn objects too)."""
     from model.detector.event_detection import complete_seeded_track
     from video.reader import VideoReader
     from video.seeded import track_from_seed
@@ -105,6 +111,7 @@ def add_drawn(video: str | Path, analysis: Analysis, drawn: Sequence[DrawnBox], 
                 track = track.with_changes(label=item.label,
                                            extra={**track.extra, "label_source": "user"})
             objects.append(complete_seeded_track(reader, track, analysis.with_objects(objects),
-                                                 progress=scaled(step, 0.8, 1.0), warn=warn))
+                                                 hands=hands, progress=scaled(step, 0.8, 1.0),
+                                                 warn=warn))
     report(progress, 1.0, "drawn objects tracked")
     return analysis.with_objects(objects)

@@ -312,13 +312,11 @@ class _Watch:
     def see(self, frame: VideoFrame) -> None:
         """Keep what the object looks like: its template (the first unswollen box in the
         picture), or the patch round a swollen box on a frame looked at."""
-        gray = None
         k = self._k(frame.index)
         if self.template is None and not self.swollen[k]:
-            gray = _gray(frame.image)
-            patch = _cut(gray, self.boxes[k] * frame.scale)
-            if patch is not None and min(patch[0].shape) >= MIN_TEMPLATE:
-                self.template = patch[0]
+            patch = _cut(frame.image, self.boxes[k] * frame.scale)
+            if patch is not None and min(patch[0].shape[:2]) >= MIN_TEMPLATE:
+                self.template = _gray(patch[0])
 
     def record(self, frame: VideoFrame, hands: Sequence[Hand]) -> None:
         """The hands seen on a frame looked at (and the patch round a swollen box there)."""
@@ -328,9 +326,9 @@ class _Watch:
             box = self.boxes[k]
             pad = 0.25 * np.array([-(box[2] - box[0]), -(box[3] - box[1]),
                                    box[2] - box[0], box[3] - box[1]])
-            patch = _cut(_gray(frame.image), (box + pad) * frame.scale)
+            patch = _cut(frame.image, (box + pad) * frame.scale)
             if patch is not None:
-                self.patches[frame.index] = (*patch, frame.scale)
+                self.patches[frame.index] = (_gray(patch[0]), patch[1], patch[2], frame.scale)
 
     def looks(self) -> dict[int, Look]:
         """Each frame looked at, with the object's box there: the tracked box, or inside a
@@ -368,15 +366,15 @@ def _gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
-def _cut(gray: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, float, float] | None:
-    """The part of `gray` inside `box` (clipped to the picture) and its top-left corner; None
+def _cut(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, float, float] | None:
+    """The part of `image` inside `box` (clipped to the picture) and its top-left corner; None
     when under 4x4 pixels."""
-    height, width = gray.shape
+    height, width = image.shape[:2]
     x0, y0 = max(int(round(box[0])), 0), max(int(round(box[1])), 0)
     x1, y1 = min(int(round(box[2])), width), min(int(round(box[3])), height)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
-    return gray[y0:y1, x0:x1].copy(), float(x0), float(y0)
+    return image[y0:y1, x0:x1], float(x0), float(y0)
 
 
 def _watch(track: Track, info: VideoInfo, config: HandContactConfig) -> _Watch:

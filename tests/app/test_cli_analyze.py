@@ -221,12 +221,18 @@ def test_a_struck_object_gets_an_onset_unless_turned_off(tmp_path: Path, switch:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("switch, releases", [((), 1), (("--no-hands",), 0)])
+@pytest.mark.parametrize("switch, releases", [
+    ((), 1),
+    (("--no-hands",), 0),
+    (("--track", "20:190,352,232,393"), 2),                 # the ball drawn as well
+    (("--no-hands", "--track", "20:190,352,232,393"), 0),   # off for drawn objects too
+])
 def test_a_thrower_letting_go_is_a_release_unless_turned_off(tmp_path: Path,
                                                              switch: tuple[str, ...],
                                                              releases: int) -> None:
     """balle-jbart.mp4's thrower lets go of the ball between frames 5 and 6 (25 fps): the
-    analysis gives the ball one `release` there, at the fingertips; `--no-hands` gives none."""
+    analysis gives the ball one `release` there, at the fingertips, and so does the ball drawn
+    with `--track`; `--no-hands` gives none, drawn or not."""
     clip = Path(__file__).resolve().parents[2] / "assets" / "clips" / "balle-jbart.mp4"
     out = tmp_path / "tracks.json"
     proc = analyze(str(clip), "-o", str(out), *switch)
@@ -237,3 +243,5 @@ def test_a_thrower_letting_go_is_a_release_unless_turned_off(tmp_path: Path,
     if releases:
         assert found[0]["time"] == pytest.approx(5.5 / 25, abs=0.05)
         assert 90 <= found[0]["x"] <= 125
+    for release in found[1:]:                               # the drawn ball's: tight box
+        assert release["time"] == pytest.approx(5.5 / 25, abs=2 / 25)

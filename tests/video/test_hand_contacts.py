@@ -218,3 +218,24 @@ def test_missing_hand_models_warn_once_and_change_nothing(tmp_path: Path) -> Non
                               warn=warnings.append)
     assert out is analysis
     assert len(warnings) == 1 and warnings[0].startswith("hand contacts off:")
+
+
+def test_a_drawn_ball_gets_the_throwers_release() -> None:
+    """The ball drawn on frame 20 (as in the studio, or `--track`) is followed back into the
+    hand; completing it gives it the release, within two frames of the marked one (its box is
+    tight on the ball, and the landmarks of a 30-px hand put the fingertips a little off it on
+    the frame before it leaves: 56 ms early, docs/EVALUATION.md)."""
+    from model.detector.event_detection import complete_seeded_track
+    from video.seeded import track_from_seed
+
+    analysis = analyze_with_events(CLIP, config=AnalysisConfig(hands=HandContactConfig(
+        enabled=False)))
+    with VideoReader(CLIP) as reader:
+        drawn = track_from_seed(reader, 20, (190.0, 352.0, 232.0, 393.0), object_id=90)
+        assert int(drawn.frames[0]) <= 2
+        done = complete_seeded_track(reader, drawn, analysis)
+    events = [e for e in done.events if e.kind in (TOUCH, RELEASE)]
+    assert [e.kind for e in events] == [RELEASE]
+    assert events[0].time == pytest.approx(RELEASE_FRAME / 25, abs=2 / 25)
+    # the designer's object is watched even where the analysis's hand pass was off
+    assert done.extra["hand_looks"] >= 20
