@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from video.analyze import AnalysisConfig
 from video.base.tracks import Analysis, Track
 
 CLIPS = Path(os.environ.get("STEREOFOLEY_CLIPS", Path.home() / ".cache" / "stereofoley" / "clips"))
@@ -205,6 +206,21 @@ def make_drawn_walkers_clip(out: Path, *, seconds: float = 20.0) -> float:
     return seconds
 
 
+def alternated_walls(clip: Path, configs: dict[bool, AnalysisConfig], rounds: int
+                     ) -> dict[bool, float]:
+    """Median wall time (s) of `analyze_with_events(clip, config=...)` for each config, the
+    configs taking turns round by round (so a change in the machine's load hits all alike)."""
+    from model.detector.event_detection import analyze_with_events
+
+    walls: dict[bool, list[float]] = {key: [] for key in configs}
+    for _ in range(rounds):
+        for key, config in configs.items():
+            start = time.perf_counter()
+            analyze_with_events(clip, config=config)
+            walls[key].append(time.perf_counter() - start)
+    return {key: float(np.median(values)) for key, values in walls.items()}
+
+
 def time_pose_on_off(clip: Path, duration: float, rounds: int) -> None:
     """`analyze_with_events` on `clip` with footsteps from pose on and off, alternated."""
     from model.detector.event_detection import analyze_with_events
@@ -216,18 +232,13 @@ def time_pose_on_off(clip: Path, duration: float, rounds: int) -> None:
     print(f"  analysed: {len(result.objects)} objects, {len(people)} people, steps from "
           f"{[t.extra.get('steps_from') for t in people]}, "
           f"{sum(1 for t in people for e in t.events if e.kind == 'step')} steps")
-    walls: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(rounds):
-        for on in (True, False):
-            config = AnalysisConfig(footsteps=FootstepConfig(enabled=on))
-            start = time.perf_counter()
-            analyze_with_events(clip, config=config)
-            walls[on].append(time.perf_counter() - start)
+    walls = alternated_walls(clip, {on: AnalysisConfig(footsteps=FootstepConfig(enabled=on))
+                                    for on in (True, False)}, rounds)
     for on in (True, False):
-        wall = float(np.median(walls[on]))
+        wall = walls[on]
         print(f"  pose {'on ' if on else 'off'}: {wall:.2f} s (median of {rounds}), "
               f"{duration / wall:.2f}x real time")
-    extra = float(np.median(walls[True])) - float(np.median(walls[False]))
+    extra = walls[True] - walls[False]
     print(f"  the pose costs {extra:.2f} s for {duration:.0f} s of two walkers: "
           f"{extra / duration / max(len(people), 1) * 1000:.0f} ms per person-second")
 

@@ -18,12 +18,10 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))     # bench_footsteps: the walkers' clip, the timing
 CLIPS = Path(os.environ.get("STEREOFOLEY_CLIPS", Path.home() / ".cache" / "stereofoley" / "clips"))
 JBART = ROOT / "assets" / "clips" / "balle-jbart.mp4"
 
@@ -41,7 +39,6 @@ def catch_and_throw(out: Path) -> None:
 
 def two_walkers(out: Path) -> bool:
     """bench_footsteps' 640x360 clip of two real walkers; False when vtest.avi is missing."""
-    sys.path.insert(0, str(ROOT / "bench"))
     from bench_footsteps import VTEST, make_two_person_clip
 
     from model.detector.event_detection import analyze_with_events
@@ -58,6 +55,8 @@ def two_walkers(out: Path) -> bool:
 
 def time_hands_on_off(name: str, clip: Path, rounds: int) -> None:
     """`analyze_with_events` on `clip` with hand contacts on and off, alternated."""
+    from bench_footsteps import alternated_walls
+
     from model.detector.event_detection import analyze_with_events
     from video.analyze import AnalysisConfig
     from video.hand_contacts import HAND_KINDS, HandContactConfig
@@ -67,14 +66,9 @@ def time_hands_on_off(name: str, clip: Path, rounds: int) -> None:
     watched = [t for t in result.objects if "hand_looks" in t.extra]
     events = [(round(e.time, 3), e.kind) for t in result.objects for e in t.events
               if e.kind in HAND_KINDS]
-    walls: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(rounds):
-        for on in (True, False):
-            config = AnalysisConfig(hands=HandContactConfig(enabled=on))
-            start = time.perf_counter()
-            analyze_with_events(clip, config=config)
-            walls[on].append(time.perf_counter() - start)
-    on, off = (float(np.median(walls[k])) for k in (True, False))
+    walls = alternated_walls(clip, {on: AnalysisConfig(hands=HandContactConfig(enabled=on))
+                                    for on in (True, False)}, rounds)
+    on, off = walls[True], walls[False]
     looks = sum(int(t.extra["hand_looks"]) for t in watched)
     print(f"| {name} | {duration:.1f} s | {len(watched)} objects, {looks} looks | "
           f"{duration / on:.2f}x ({on:.2f} s) | {duration / off:.2f}x ({off:.2f} s) | "
