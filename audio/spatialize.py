@@ -43,7 +43,7 @@ from audio.filters import (
 from audio.nudges import Nudges
 from audio.pan import check_pan_law, pan_gains
 from video.base.timebase import SAMPLE_RATE, time_to_sample
-from video.base.tracks import Track, VideoInfo
+from video.base.tracks import SILENT_KINDS, Track, VideoInfo
 
 _MAX_LOG_DISTANCE = math.log(1000.0)
 # seconds before and after an event with a place (Event.x) during which the pan is that place's:
@@ -169,8 +169,9 @@ def _apply_keyframes(pan: np.ndarray, positions: np.ndarray, nudges: Nudges) -> 
 
 def _apply_event_places(pan: np.ndarray, positions: np.ndarray, track: Track, info: VideoInfo,
                         *, offset: float) -> np.ndarray:
-    """Around each event with a place (Event.x), the pan of that place (plus the offset)."""
-    placed = [e for e in track.events if e.x is not None]
+    """Around each sounding event with a place (Event.x), the pan of that place (plus the
+    offset); a silent marker (a hand letting go) places nothing."""
+    placed = [e for e in track.events if e.x is not None and e.kind not in SILENT_KINDS]
     if not placed:
         return pan
     out = pan.copy()

@@ -488,6 +488,20 @@ def test_a_step_is_panned_at_its_foot_not_the_box_centre() -> None:
     assert shifted[time_to_sample(1.06)] == pytest.approx(0.9, abs=0.01)
 
 
+def test_a_hands_touch_is_panned_at_the_hand_and_a_silent_release_moves_nothing() -> None:
+    """A thing boxed at the centre: the touch of a hand at 0.8 of the width pans its sound
+    there; the release (no sound of its own) at 0.1 leaves the box's pan alone."""
+    from video.base.tracks import Event
+
+    info = make_info(3.0)
+    track = static_track(0.5, 0.05, info).with_changes(events=(
+        Event(time=1.0, strength=0.4, kind="touch", x=0.8 * W),
+        Event(time=2.0, strength=0.15, kind="release", x=0.1 * W)))
+    pan = pan_curve(track, info, n_samples=3 * SAMPLE_RATE)
+    assert pan[time_to_sample(1.06)] == pytest.approx(0.6, abs=0.01)
+    assert pan[time_to_sample(2.06)] == pytest.approx(0.0, abs=0.01)
+
+
 # ------------------------------------------------------------------ chunked (streamed) render
 
 
