@@ -23,10 +23,13 @@ decoding pass after the analysis, on those objects only:
   `apart_gap` (between the two, the last state holds). A `touch` is a stretch apart (at least
   `min_apart` s) followed by one held (at least `min_contact` s: a hand sweeping past in front
   of a thing is not holding it); a `release` is the reverse. Each is timed where the gap crosses
-  `touch_gap`, interpolated between the two looks around it, and placed (the event's `x`) at the
-  hand's point nearest the box.
-- **How hard**: a touch's strength follows how fast the gap closed (hand sizes a second;
-  `full_speed` is a full-strength grab), from `min_strength`; a release is a faint
+  `touch_gap`: the free hand's gap (its last two looks plainly apart before a touch, its first
+  two after a release) carried on in a line, within the looks around the change (a hand on the
+  object has a gap of landmark noise, a free one a gap that moves with it); and placed (the
+  event's `x`) at the hand's point nearest the box.
+- **How hard**: a touch's strength follows how fast the gap closed (hand sizes a second), from
+  `min_strength` to `max_strength` at `full_speed` (a hand taking hold is a handling sound, never
+  a full hit); a release is a faint
   `release_strength`, and the renderer plays no one-shot on it (it is a marker: a thing let go
   makes no sound of its own).
 
@@ -71,8 +74,8 @@ class HandContactConfig:
     within this many hand sizes of the box is followed. touch_gap / apart_gap: held at or under,
     apart at or over (hand sizes). min_apart / min_contact: seconds each state must last.
     max_step: looks further apart (s) are not joined. full_speed: gap closing speed (hand sizes
-    a second) of a full-strength touch; min_strength: the softest touch; release_strength: a
-    release's. max_object: share of the picture's area above which an object is not held;
+    a second) of the hardest touch; min_strength / max_strength: the softest and the hardest
+    touch; release_strength: a release's. max_object: share of the picture's area above which an object is not held;
     max_aspect: nor is one whose box is longer than this many times its width (the thin
     streaks motion boxes leave along a moving arm's edge).
     max_side: frames are decoded at most this large. threads: CPU threads of the models.
@@ -95,6 +98,7 @@ class HandContactConfig:
     max_step: float = 0.35
     full_speed: float = 8.0
     min_strength: float = 0.2
+    max_strength: float = 0.7
     release_strength: float = 0.15
     max_object: float = 0.25
     max_aspect: float = 4.0
@@ -107,9 +111,12 @@ class HandContactConfig:
             raise ValueError("rate, scan_rate and full_speed must be positive")
         if self.before < 0 or self.after < 0 or self.min_apart < 0 or self.min_contact < 0:
             raise ValueError("before, after, min_apart and min_contact must be >= 0")
+        if self.min_strength > self.max_strength:
+            raise ValueError("min_strength must not be above max_strength")
         if not 0 <= self.touch_gap < self.apart_gap <= self.near_gap:
             raise ValueError("need 0 <= touch_gap < apart_gap <= near_gap")
-        for name in ("min_palm", "min_hand", "min_strength", "release_strength", "max_object"):
+        for name in ("min_palm", "min_hand", "min_strength", "max_strength", "release_strength",
+                     "max_object"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in 0..1, got {getattr(self, name)}")
         if self.max_aspect < 1:
@@ -237,7 +244,8 @@ def contacts_from_gaps(times: np.ndarray, gaps: np.ndarray, xs: np.ndarray, *,
             # how fast the gap closed over the last apart looks: a reach's speed at the end
             k = max(before[1], before[2] - 2)
             rate = (gaps[k] - gaps[b]) / max(times[b] - times[k], 1e-6)
-            strength = float(np.clip(rate / config.full_speed, config.min_strength, 1.0))
+            share = float(np.clip(rate / config.full_speed, 0.0, 1.0))
+            strength = config.min_strength + share * (config.max_strength - config.min_strength)
             events.append(Event(time=t, strength=strength, kind=TOUCH, x=float(xs[b])))
         elif before[0] == 1 and after[0] == 0:
             if not (lasts(before, config.min_contact) and lasts(after, config.min_apart)):

@@ -35,6 +35,7 @@ FPS = 15.0
     {"min_contact": -1.0}, {"touch_gap": 0.6}, {"apart_gap": 3.0}, {"min_hand": 1.5},
     {"release_strength": -0.1}, {"max_object": 2.0}, {"grow": 0.5}, {"min_side": 8.0},
     {"max_side": 32}, {"threads": 0}, {"max_step": 0.0}, {"max_aspect": 0.5},
+    {"max_strength": 1.5}, {"min_strength": 0.8},
 ])
 def test_bad_options_are_refused(changes: dict[str, float]) -> None:
     with pytest.raises(ValueError):
@@ -81,8 +82,8 @@ def test_a_reach_is_a_touch_where_the_gap_closes(t_touch: float, speed: float) -
     assert [e.kind for e in events] == [TOUCH]
     assert events[0].time == pytest.approx(t_touch, abs=0.01)
     assert events[0].x == 321.0
-    # a faster reach is a harder touch
-    assert events[0].strength == pytest.approx(min(max(speed / 8.0, 0.2), 1.0), abs=0.15)
+    # a faster reach is a harder touch, never a full hit: 0.2 + 0.5 x speed / 8 (to 0.7)
+    assert events[0].strength == pytest.approx(0.2 + 0.5 * min(speed / 8.0, 1.0), abs=0.1)
 
 
 @pytest.mark.parametrize("t_release", [0.8, 1.37, 2.0])
