@@ -24,7 +24,7 @@ decoding pass after the analysis, on those objects only:
   `min_apart` s) followed by one held (at least `min_contact` s: a hand sweeping past in front
   of a thing is not holding it); a `release` is the reverse. Each is timed where the gap crosses
   `touch_gap`: the free hand's gap (its last two looks plainly apart before a touch, its first
-  two after a release) carried on in a line, within the looks around the change (a hand on the
+  two after a release; plainly: over the middle of the two levels) carried on in a line, within the looks around the change (a hand on the
   object has a gap of landmark noise, a free one a gap that moves with it); and placed (the
   event's `x`) at the hand's point nearest the box.
 - **How hard**: a touch's strength follows how fast the gap closed (hand sizes a second), from
@@ -190,23 +190,32 @@ def _crossing(times: np.ndarray, gaps: np.ndarray, free: Sequence[int], held: in
     return float(np.clip(t, lo, hi))
 
 
-def _free_looks(gaps: np.ndarray, run: tuple[int, int, int], level: float) -> list[int]:
-    """The last two looks of an apart run before a touch whose gap is at least `level` (the
-    hand plainly off the object, not the wobble of one already on it), in time order; the
-    run's last look where none is."""
-    free = [i for i in range(run[1], run[2] + 1) if gaps[i] >= level][-2:]
-    return free or [run[2]]
+def _seen_in(gaps: np.ndarray, run: tuple[int, int, int]) -> list[int]:
+    """The looks of a run where a hand was seen (a run may span looks that saw none)."""
+    return [i for i in range(run[1], run[2] + 1) if not np.isnan(gaps[i])]
+
+
+def _free_looks(gaps: np.ndarray, run: tuple[int, int, int], level: float, *,
+                last: bool) -> list[int]:
+    """Two looks of an apart run whose gap is at least `level` (the hand plainly off the
+    object, not the wobble of one already on it), in time order: its last two (before a touch,
+    `last`) or its first two (after a release, reversed so the look next to the contact is
+    last); the run's look next to the contact where none is."""
+    free = [i for i in _seen_in(gaps, run) if gaps[i] >= level]
+    if last:
+        return free[-2:] or [run[2]]
+    return free[:2][::-1] or [run[1]]
 
 
 def _first_close(gaps: np.ndarray, run: tuple[int, int, int], level: float) -> int:
     """The first look of a held run whose gap is at most `level` (its first look if none)."""
-    close = [i for i in range(run[1], run[2] + 1) if gaps[i] <= level]
+    close = [i for i in _seen_in(gaps, run) if gaps[i] <= level]
     return close[0] if close else run[1]
 
 
 def _last_close(gaps: np.ndarray, run: tuple[int, int, int], level: float) -> int:
     """The last look of a held run whose gap is at most `level` (its last look if none)."""
-    close = [i for i in range(run[1], run[2] + 1) if gaps[i] <= level]
+    close = [i for i in _seen_in(gaps, run) if gaps[i] <= level]
     return close[-1] if close else run[2]
 
 
@@ -231,6 +240,7 @@ def contacts_from_gaps(times: np.ndarray, gaps: np.ndarray, xs: np.ndarray, *,
         after = min(times[min(last + 1, len(times) - 1)] - times[last], config.max_step)
         return (times[last] - times[first]) + (before + after) / 2 >= need - 1e-9
 
+    middle = (config.touch_gap + config.apart_gap) / 2
     events: list[Event] = []
     for before, after in zip(runs, runs[1:], strict=False):
         if times[after[1]] - times[before[2]] > config.max_step:
@@ -239,10 +249,10 @@ def contacts_from_gaps(times: np.ndarray, gaps: np.ndarray, xs: np.ndarray, *,
             if not (lasts(before, config.min_apart) and lasts(after, config.min_contact)):
                 continue
             b = _first_close(gaps, after, config.touch_gap)
-            free = _free_looks(gaps, before, (config.touch_gap + config.apart_gap) / 2)
+            free = _free_looks(gaps, before, middle, last=True)
             t = _crossing(times, gaps, free, b, level=config.touch_gap)
             # how fast the gap closed over the last apart looks: a reach's speed at the end
-            k = max(before[1], before[2] - 2)
+            k = _seen_in(gaps, before)[-3:][0]
             rate = (gaps[k] - gaps[b]) / max(times[b] - times[k], 1e-6)
             share = float(np.clip(rate / config.full_speed, 0.0, 1.0))
             strength = config.min_strength + share * (config.max_strength - config.min_strength)
@@ -251,7 +261,7 @@ def contacts_from_gaps(times: np.ndarray, gaps: np.ndarray, xs: np.ndarray, *,
             if not (lasts(before, config.min_contact) and lasts(after, config.min_apart)):
                 continue
             a = _last_close(gaps, before, config.touch_gap)
-            free = [min(after[2], after[1] + 1), after[1]]
+            free = _free_looks(gaps, after, middle, last=False)
             t = _crossing(times, gaps, free, a, level=config.touch_gap)
             events.append(Event(time=t, strength=config.release_strength, kind=RELEASE,
                                 x=float(xs[a])))

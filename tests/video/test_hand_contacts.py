@@ -240,3 +240,23 @@ def test_a_drawn_ball_gets_the_throwers_release() -> None:
     assert events[0].time == pytest.approx(RELEASE_FRAME / 25, abs=2 / 25)
     # the designer's object is watched even where the analysis's hand pass was off
     assert done.extra["hand_looks"] >= 20
+
+
+@pytest.mark.parametrize("missed", [(0.93,), (0.87, 0.93), (1.07, 1.13, 1.2), (2.07,)])
+def test_looks_that_saw_no_hand_are_stepped_over(missed: tuple[float, ...]) -> None:
+    """The models miss a hand on a look now and then (NaN gap), next to the contact too: a
+    reach at 1.0 s, held, let go at 2.0 s still gives one touch and one release, on time, with
+    a strength in range."""
+    def gap(t: float) -> float:
+        if any(abs(t - m) < 0.01 for m in missed):
+            return np.nan
+        if t < 1.0:
+            return 0.15 + 4.0 * (1.0 - t)
+        return 0.0 if t < 2.0 else 0.15 + 3.0 * (t - 2.0)
+
+    times, gaps = _series(gap)
+    events = contacts_from_gaps(times, gaps, np.zeros(len(times)))
+    assert [e.kind for e in events] == [TOUCH, RELEASE]
+    assert events[0].time == pytest.approx(1.0, abs=1 / FPS)
+    assert events[1].time == pytest.approx(2.0, abs=1 / FPS)
+    assert 0.2 <= events[0].strength <= 0.7
