@@ -22,8 +22,10 @@ from video.hand_contacts import (
     contacts_from_gaps,
     hand_gap,
     held_objects,
+    track_contacts,
+    watch_hands,
 )
-from video.hands import Hand
+from video.hands import Hand, Roi
 from video.reader import VideoReader
 
 CLIP = Path(__file__).resolve().parents[2] / "assets" / "clips" / "balle-jbart.mp4"
@@ -260,3 +262,86 @@ def test_looks_that_saw_no_hand_are_stepped_over(missed: tuple[float, ...]) -> N
     assert events[0].time == pytest.approx(1.0, abs=1 / FPS)
     assert events[1].time == pytest.approx(2.0, abs=1 / FPS)
     assert 0.2 <= events[0].strength <= 0.7
+
+
+# ----------------------------------------------------------------------------------------------
+# the watch's bookkeeping, with a stand-in for the models (a hand where the picture has one)
+
+FPS_WATCH = Fraction(25)
+HAND_XY = np.array([80.0, 120.0])           # the middle of the painted hand
+
+
+class _PaintedHands:
+    """Finds the one hand painted in the test clip (a bright 24x30 patch round HAND_XY) when
+    the searched square holds it; follows it while it is there. Counts its calls."""
+
+    def __init__(self) -> None:
+        self.searches = 0
+        self.follows = 0
+
+    def _hand(self) -> Hand:
+        points = np.tile(HAND_XY, (21, 1)) + np.linspace(-10, 10, 21)[:, None] * [0.3, 1.0]
+        points[9] = HAND_XY + (12.0, -4.0)       # the fingers reach x 92: the disc's edge
+        points[0] = HAND_XY + (-8.0, 8.0)
+        return Hand(points=points, score=0.9, right=0.5)
+
+    def find(self, image: np.ndarray, region: Roi, *, min_palm: float = 0.5) -> list[Hand]:
+        self.searches += 1
+        x, y = HAND_XY
+        inside = abs(x - region.cx) < region.side / 2 and abs(y - region.cy) < region.side / 2
+        return [self._hand()] if inside else []
+
+    def follow(self, image: np.ndarray, hand: Hand) -> Hand:
+        self.follows += 1
+        return self._hand()
+
+
+def _disc_clip(path: Path, leave: int, frames: int = 40) -> list[np.ndarray]:
+    """A textured disc (r 12) held against a painted hand until frame `leave`, then flying off
+    to the right at 8 px a frame; returns the disc's true boxes."""
+    rng = np.random.default_rng(4)
+    background = rng.integers(40, 70, (240, 320, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[0:240, 0:320]
+    stripes = ((xx // 4 + yy // 4) % 2 * 120 + 100).astype(np.uint8)
+    images, boxes = [], []
+    for f in range(frames):
+        cx = 104.0 + max(0, f - leave) * 8.0
+        image = background.copy()
+        image[105:135, 68:92] = 200                                     # the hand
+        disc = (xx - cx) ** 2 + (yy - 120) ** 2 <= 144
+        image[disc] = np.stack([stripes[disc]] * 3, axis=1)
+        images.append(image)
+        boxes.append(np.array([cx - 12, 108.0, cx + 12, 132.0]))
+    write_video(path, images, FPS_WATCH, gop=6)
+    return boxes
+
+
+def test_a_swollen_box_is_found_again_by_the_objects_picture(tmp_path: Path) -> None:
+    """The tracker's boxes take in the hand while it holds the disc (frames 0-9: the union of
+    hand and disc, 2.5 times the disc's area); the watch finds the disc inside them by its
+    picture, so the release is timed where the disc leaves the fingers, not where the box
+    stops swallowing the hand."""
+    leave = 10
+    path = tmp_path / "disc.mp4"
+    truth = _disc_clip(path, leave)
+    swollen = [np.array([68.0, 105.0, b[2], 135.0]) if f < leave else b
+               for f, b in enumerate(truth)]
+    track = Track(id=1, label="unknown", frames=np.arange(40), boxes=np.stack(swollen))
+    info = VideoInfo(path=str(path), width=320, height=240, fps=FPS_WATCH, duration=1.6,
+                     frames=40)
+    model = _PaintedHands()
+    looks = watch_hands(path, [track], info, model, config=HandContactConfig())[0]  # type: ignore[arg-type]
+    # the hand is seen on every look while the disc is within reach (frames 0-19)
+    assert all(looks[f].hands for f in looks if f < 2 * leave)
+    for frame, look in looks.items():
+        assert look.box is not None
+        assert look.box == pytest.approx(truth[frame], abs=2.0), frame
+    # palm searches only on the scan frames (3 a second: every 8th), the hand followed between
+    # while near (the disc within 2.5 hand sizes, up to about frame 16)
+    assert model.searches <= 40 // 8 + 1 and model.follows >= 6
+    events = track_contacts(looks, info)
+    assert [e.kind for e in events] == [RELEASE]
+    # the disc sets off after frame 10 at 8 px a frame: its edge is 0.15 hand sizes (3.5 px)
+    # off the fingertips 0.44 frames later
+    assert events[0].time == pytest.approx((leave + 0.44) / 25, abs=1 / 25)
+
