@@ -3,8 +3,9 @@
 Both models come from the PyPI wheel `mediapipe==0.10.21` (Apache-2.0) and are shipped unchanged
 in assets/models/ (`palm_detection_lite.tflite`, `hand_landmark_full.tflite`; source, hashes
 and licence in assets/models/README.md and docs/MODELS.md). They run on the CPU with
-`ai-edge-litert`: about 4 ms for a palm search and 2 ms for a hand's landmarks on the 2-core
-dev box (BENCHMARKS.md), so they can look at every other frame around an object.
+`ai-edge-litert`: about 4 ms for a palm search and 4 ms for a hand's landmarks on the 2-core
+dev box, 2 threads (docs/MODELS.md; the "full" landmark model, sure of small edge-on hands
+where the "lite" one is not), so they can look at every other frame around an object.
 
 The pipeline is MediaPipe's own, written out here:
 - **Palms** (`find`): a square region of the picture (around the object a hand may touch) is
