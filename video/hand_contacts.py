@@ -306,7 +306,11 @@ class _Watch:
     median area), the hands seen on each frame looked at, the hands followed now, the frames
     since the last palm search, and the object's picture for finding it inside swollen boxes:
     a gray template from the first frame whose box is not swollen, and the gray patch round
-    each swollen box looked at."""
+    each swollen box looked at. Outside the track (the second before and after it) the object
+    is taken to be at rest at its first / last box only where its picture is still there: the
+    track's first / last picture (`ends`, by whether it is the last) against the picture in
+    that box on each frame looked at there (`outside`); a track that ended because the tracker
+    lost an object still moving (carried on in the hand) must not make a release."""
 
     first: int
     last: int
@@ -318,6 +322,11 @@ class _Watch:
     pending: list[VideoFrame] = field(default_factory=list)
     template: np.ndarray | None = None
     patches: dict[int, tuple[np.ndarray, float, float, float]] = field(default_factory=dict)
+    ends: dict[bool, np.ndarray] = field(default_factory=dict)
+    outside: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def _inside(self, index: int) -> bool:
+        return int(self.frames[0]) <= index <= int(self.frames[-1])
 
     def _k(self, index: int) -> int:
         return int(np.clip(index - int(self.frames[0]), 0, len(self.frames) - 1))
@@ -328,19 +337,30 @@ class _Watch:
         return self.boxes[self._k(index)]
 
     def see(self, frame: VideoFrame) -> None:
-        """Keep what the object looks like: its template (the first unswollen box in the
-        picture), or the patch round a swollen box on a frame looked at."""
+        """Keep what the object looks like on a frame of its track: its template (the first
+        unswollen box in the picture) and its pictures at the track's ends so far."""
         k = self._k(frame.index)
-        if self.template is None and not self.swollen[k]:
-            patch = _cut(frame.image, self.boxes[k] * frame.scale)
-            if patch is not None and min(patch[0].shape[:2]) >= MIN_TEMPLATE:
-                self.template = _gray(patch[0])
+        if self.swollen[k] or not self._inside(frame.index):
+            return
+        patch = _cut(frame.image, self.boxes[k] * frame.scale)
+        if patch is None or min(patch[0].shape[:2]) < MIN_TEMPLATE:
+            return
+        gray = _gray(patch[0])
+        if self.template is None:
+            self.template = gray
+        self.ends.setdefault(False, gray)
+        self.ends[True] = gray
 
     def record(self, frame: VideoFrame, hands: Sequence[Hand]) -> None:
-        """The hands seen on a frame looked at (and the patch round a swollen box there)."""
+        """The hands seen on a frame looked at, and the patch round a swollen box there, or
+        outside the track the picture in the box."""
         self.hands[frame.index] = [_in_source(h, frame.scale) for h in hands]
         k = self._k(frame.index)
-        if self.swollen[k]:
+        if not self.swollen[k] and not self._inside(frame.index):
+            patch = _cut(frame.image, self.boxes[k] * frame.scale)
+            if patch is not None:
+                self.outside[frame.index] = _gray(patch[0])
+        elif self.swollen[k]:
             box = self.boxes[k]
             pad = 0.25 * np.array([-(box[2] - box[0]), -(box[3] - box[1]),
                                    box[2] - box[0], box[3] - box[1]])
@@ -351,15 +371,30 @@ class _Watch:
     def looks(self) -> dict[int, Look]:
         """Each frame looked at, with the object's box there: the tracked box, or inside a
         swollen one, where the template matches best (None where it matches under
-        `MIN_MATCH` or there is no template)."""
+        `MIN_MATCH` or there is no template); outside the track, the first / last box where
+        the object is still there (None where it is not)."""
         out = {}
         for index, hands in self.hands.items():
             k = self._k(index)
             box: np.ndarray | None = self.boxes[k]
             if self.swollen[k]:
                 box = self._find(index)
+            elif not self._inside(index) and not self._at_rest(index):
+                box = None
             out[index] = Look(box, tuple(hands))
         return out
+
+    def _at_rest(self, index: int) -> bool:
+        """Whether the picture in the box on a frame outside the track is the track's picture
+        at that end (correlation at least `MIN_MATCH`)."""
+        seen = self.outside.get(index)
+        reference = self.ends.get(index > int(self.frames[-1]))
+        if seen is None or reference is None or min(seen.shape) < MIN_TEMPLATE:
+            return False
+        sized = cv2.resize(reference, (seen.shape[1], seen.shape[0]),
+                           interpolation=cv2.INTER_AREA)
+        score = float(cv2.matchTemplate(seen, sized, cv2.TM_CCOEFF_NORMED)[0, 0])
+        return bool(np.isfinite(score) and score >= MIN_MATCH)
 
     def _find(self, index: int) -> np.ndarray | None:
         held = self.patches.get(index)

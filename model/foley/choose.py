@@ -381,6 +381,10 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
                     else str(rng.choice(["wood", "plastic", "wood", "metal"])))
     surface = spec.surface if spec.surface in SURFACES else "hard"
     events = _default_events(material, surface)
+    if not _label_has(label, _PERSON_LABELS):
+        # only people step: a "step" the event network put on a thing (a drawn cup, a car) is
+        # one of its contacts, and sounds as its hit, not as a footstep
+        events["step"] = events["impact"]
     texture_kind, texture_gain = _motion_texture(track, profile)
     texture = Source(texture_kind) if texture_kind else None
     kind = pinned_kind or _prompt_kind(spec, prompt)

@@ -345,3 +345,68 @@ def test_a_swollen_box_is_found_again_by_the_objects_picture(tmp_path: Path) -> 
     # off the fingertips 0.44 frames later
     assert events[0].time == pytest.approx((leave + 0.44) / 25, abs=1 / 25)
 
+
+
+SKIN = np.array([230, 170, 140])
+
+
+class _SkinHands:
+    """Finds the skin-coloured patch painted in the test clip, wherever it is, as a hand
+    whose fingers are at the patch's right edge."""
+
+    def find(self, image: np.ndarray, region: Roi, *, min_palm: float = 0.5) -> list[Hand]:
+        skin = np.abs(image.astype(int) - SKIN).max(axis=2) < 40
+        ys, xs = np.nonzero(skin)
+        if len(xs) < 50:
+            return []
+        x0, x1, yc = float(xs.min()), float(xs.max()), float(ys.mean())
+        points = np.stack([np.linspace(x0, x1, 21), np.full(21, yc)], axis=1)
+        points[0] = (x0, yc + 6.0)                       # the wrist
+        points[9] = (x1, yc)                             # the fingers' base, at the right
+        return [Hand(points=points, score=0.9, right=0.5)]
+
+    def follow(self, image: np.ndarray, hand: Hand) -> Hand:
+        found = self.find(image, Roi(0.0, 0.0, 1.0))
+        return found[0] if found else Hand(points=hand.points, score=0.0, right=0.5)
+
+
+def _carry_clip(path: Path, *, carried: bool) -> list[np.ndarray]:
+    """A hand (skin patch, 24x30) holding a textured disc at rest to frame 10; then either both
+    move right 6 px a frame (`carried`) or the hand alone moves left 6 px a frame (the disc
+    set down and let go). 40 frames at 25 fps; returns the disc's true boxes."""
+    rng = np.random.default_rng(6)
+    background = rng.integers(40, 70, (240, 320, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[0:240, 0:320]
+    stripes = ((xx // 4 + yy // 4) % 2 * 120 + 60).astype(np.uint8)
+    images, boxes = [], []
+    for f in range(40):
+        step = max(0, f - 10) * 6.0
+        hand_x = 68.0 + (step if carried else -step)
+        cx = 104.0 + (step if carried else 0.0)
+        image = background.copy()
+        image[105:135, int(hand_x):int(hand_x) + 24] = SKIN
+        disc = (xx - cx) ** 2 + (yy - 120) ** 2 <= 144
+        image[disc] = np.stack([stripes[disc]] * 3, axis=1)
+        images.append(image)
+        boxes.append(np.array([cx - 12, 108.0, cx + 12, 132.0]))
+    write_video(path, images, FPS_WATCH, gop=6)
+    return boxes
+
+
+@pytest.mark.parametrize("carried, releases", [(True, 0), (False, 1)])
+def test_after_its_track_a_thing_is_let_go_only_where_it_stays(tmp_path: Path, carried: bool,
+                                                               releases: int) -> None:
+    """The track ends at frame 14. Carried on in the hand (the tracker lost it), the thing is
+    not at its last box any more: the hand moving away from that box is no release. Set down
+    and left, it is still there: the hand leaving it is one, at the fingers' parting."""
+    path = tmp_path / "carry.mp4"
+    truth = _carry_clip(path, carried=carried)
+    track = Track(id=1, label="unknown", frames=np.arange(15), boxes=np.stack(truth[:15]))
+    info = VideoInfo(path=str(path), width=320, height=240, fps=FPS_WATCH, duration=1.6,
+                     frames=40)
+    looks = watch_hands(path, [track], info, _SkinHands())[0]  # type: ignore[arg-type]
+    events = track_contacts(looks, info)
+    assert [e.kind for e in events] == [RELEASE] * releases
+    if releases:
+        # the fingers (x 92) leave the disc's edge (x 92) when the hand sets off after frame 10
+        assert events[0].time == pytest.approx(10.6 / 25, abs=1 / 25)

@@ -495,3 +495,20 @@ def test_a_hand_touch_sounds_softly_a_release_not_at_all_and_the_put_down_stays(
     hard = generate_object(cup.with_changes(events=(Event(0.5, 1.0, "impact"),)), info,
                            ObjectSound(id=1))
     assert peak[0] < float(np.max(np.abs(hard[int(0.45 * SAMPLE_RATE):int(0.6 * SAMPLE_RATE)])))
+
+
+@pytest.mark.parametrize("label, extra, footsteps", [
+    ("unknown", {"label_source": "detector", "label_shape": "walker"}, False),  # a drawn cup
+    ("unknown", {"label_source": "detector", "label_shape": "object"}, False),
+    ("object", {}, False),
+    ("walker", {}, True),            # --no-recognize: an upright mover is taken for a walker
+])
+def test_only_people_step(label: str, extra: dict[str, str], footsteps: bool) -> None:
+    """The event network sometimes calls a thing's contact a "step" (a cup drawn in the studio
+    got three): on anything but a person or walker it sounds as the thing's hit."""
+    steps = tuple(Event(t, 0.7, "step") for t in (0.5, 1.1, 1.7))
+    track = _track(np.linspace(100, 300, 90), label=label, events=steps).with_changes(extra=extra)
+    plan = choose_sounds(track, motion_profile(track, _info(3.0)), rng=np.random.default_rng(0))
+    assert (plan.source_for("step").kind == "step") is footsteps
+    if not footsteps:
+        assert plan.source_for("step") == plan.source_for("impact")
