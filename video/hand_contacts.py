@@ -243,28 +243,27 @@ def contacts_from_gaps(times: np.ndarray, gaps: np.ndarray, xs: np.ndarray, *,
     middle = (config.touch_gap + config.apart_gap) / 2
     events: list[Event] = []
     for before, after in zip(runs, runs[1:], strict=False):
-        if times[after[1]] - times[before[2]] > config.max_step:
+        if before[0] == after[0] or times[after[1]] - times[before[2]] > config.max_step:
             continue
-        if before[0] == 0 and after[0] == 1:
-            if not (lasts(before, config.min_apart) and lasts(after, config.min_contact)):
-                continue
-            b = _first_close(gaps, after, config.touch_gap)
-            free = _free_looks(gaps, before, middle, last=True)
-            t = _crossing(times, gaps, free, b, level=config.touch_gap)
+        touch = after[0] == 1                   # apart, then held; else held, then apart
+        apart, held = (before, after) if touch else (after, before)
+        if not (lasts(apart, config.min_apart) and lasts(held, config.min_contact)):
+            continue
+        # the held look next to the change, and the free hand's looks beside it
+        h = _first_close(gaps, held, config.touch_gap) if touch else \
+            _last_close(gaps, held, config.touch_gap)
+        free = _free_looks(gaps, apart, middle, last=touch)
+        t = _crossing(times, gaps, free, h, level=config.touch_gap)
+        if touch:
             # how fast the gap closed over the last apart looks: a reach's speed at the end
-            k = _seen_in(gaps, before)[-3:][0]
-            rate = (gaps[k] - gaps[b]) / max(times[b] - times[k], 1e-6)
+            k = _seen_in(gaps, apart)[-3:][0]
+            rate = (gaps[k] - gaps[h]) / max(times[h] - times[k], 1e-6)
             share = float(np.clip(rate / config.full_speed, 0.0, 1.0))
             strength = config.min_strength + share * (config.max_strength - config.min_strength)
-            events.append(Event(time=t, strength=strength, kind=TOUCH, x=float(xs[b])))
-        elif before[0] == 1 and after[0] == 0:
-            if not (lasts(before, config.min_contact) and lasts(after, config.min_apart)):
-                continue
-            a = _last_close(gaps, before, config.touch_gap)
-            free = _free_looks(gaps, after, middle, last=False)
-            t = _crossing(times, gaps, free, a, level=config.touch_gap)
-            events.append(Event(time=t, strength=config.release_strength, kind=RELEASE,
-                                x=float(xs[a])))
+        else:
+            strength = config.release_strength
+        events.append(Event(time=t, strength=strength, kind=TOUCH if touch else RELEASE,
+                            x=float(xs[h])))
     return events
 
 

@@ -306,14 +306,22 @@ def _disc_clip(path: Path, leave: int, frames: int = 40) -> list[np.ndarray]:
     images, boxes = [], []
     for f in range(frames):
         cx = 104.0 + max(0, f - leave) * 8.0
-        image = background.copy()
-        image[105:135, 68:92] = 200                                     # the hand
-        disc = (xx - cx) ** 2 + (yy - 120) ** 2 <= 144
-        image[disc] = np.stack([stripes[disc]] * 3, axis=1)
-        images.append(image)
+        images.append(_painted(background, stripes, hand_x=68, colour=200, cx=cx))
         boxes.append(np.array([cx - 12, 108.0, cx + 12, 132.0]))
     write_video(path, images, FPS_WATCH, gop=6)
     return boxes
+
+
+def _painted(background: np.ndarray, stripes: np.ndarray, *, hand_x: int,
+             colour: int | np.ndarray, cx: float) -> np.ndarray:
+    """A frame: the background, a 24x30 hand patch from x `hand_x` (rows 105-134) and the
+    striped disc (r 12) centred at (cx, 120)."""
+    image = background.copy()
+    image[105:135, hand_x:hand_x + 24] = colour
+    yy, xx = np.mgrid[0:240, 0:320]
+    disc = (xx - cx) ** 2 + (yy - 120) ** 2 <= 144
+    image[disc] = np.stack([stripes[disc]] * 3, axis=1)
+    return image
 
 
 def test_a_swollen_box_is_found_again_by_the_objects_picture(tmp_path: Path) -> None:
@@ -383,11 +391,7 @@ def _carry_clip(path: Path, *, carried: bool) -> list[np.ndarray]:
         step = max(0, f - 10) * 6.0
         hand_x = 68.0 + (step if carried else -step)
         cx = 104.0 + (step if carried else 0.0)
-        image = background.copy()
-        image[105:135, int(hand_x):int(hand_x) + 24] = SKIN
-        disc = (xx - cx) ** 2 + (yy - 120) ** 2 <= 144
-        image[disc] = np.stack([stripes[disc]] * 3, axis=1)
-        images.append(image)
+        images.append(_painted(background, stripes, hand_x=int(hand_x), colour=SKIN, cx=cx))
         boxes.append(np.array([cx - 12, 108.0, cx + 12, 132.0]))
     write_video(path, images, FPS_WATCH, gop=6)
     return boxes
