@@ -48,10 +48,11 @@ import numpy as np
 
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.threads import opencv_threads
-from video.base.tracks import HAND_KINDS, Analysis, Event, Track, VideoInfo
+from video.base.tracks import HAND_KINDS, Analysis, Event, Track, VideoInfo, contact_events
 from video.events import dense_boxes
 from video.hands import Hand, HandModel, HandsUnavailable, load_hand_model, square_region
 from video.reader import VideoFrame, VideoReader
+from video.seeded import template_score
 
 TOUCH, RELEASE = HAND_KINDS
 # labels whose objects a hand does not hold (people hold things; vehicles are driven)
@@ -390,10 +391,8 @@ class _Watch:
         reference = self.ends.get(index > int(self.frames[-1]))
         if seen is None or reference is None or min(seen.shape) < MIN_TEMPLATE:
             return False
-        sized = cv2.resize(reference, (seen.shape[1], seen.shape[0]),
-                           interpolation=cv2.INTER_AREA)
-        score = float(cv2.matchTemplate(seen, sized, cv2.TM_CCOEFF_NORMED)[0, 0])
-        return bool(np.isfinite(score) and score >= MIN_MATCH)
+        whole = np.array([0.0, 0.0, seen.shape[1], seen.shape[0]])
+        return template_score(seen, whole, reference) >= MIN_MATCH
 
     def _find(self, index: int) -> np.ndarray | None:
         held = self.patches.get(index)
@@ -468,8 +467,8 @@ def _look(watch: _Watch, frame: VideoFrame, model: HandModel, *, search: bool,
             hands = _search(model, image, box, config)
     elif search:
         hands = _search(model, image, box, config)
-        if _near(hands, box, config):
-            _follow_back(watch, _near(hands, box, config), model, config)
+        if near := _near(hands, box, config):
+            _follow_back(watch, near, model, config)
         watch.pending.clear()
     else:
         watch.pending.append(frame)
@@ -570,8 +569,7 @@ def apply_hand_contacts(path: str | os.PathLike[str], analysis: Analysis, *,
     for i, seen in zip(chosen, looks, strict=True):
         track = objects[i]
         found = track_contacts(seen, analysis.video, config=config)
-        kept = [e for e in track.events if e.kind not in HAND_KINDS]
-        events = tuple(sorted([*kept, *found], key=lambda e: e.time))
+        events = tuple(sorted([*contact_events(track), *found], key=lambda e: e.time))
         objects[i] = track.with_changes(events=events,
                                         extra={**track.extra, "hand_looks": len(seen)})
     report(progress, 1.0, "hand contacts")

@@ -37,6 +37,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from video.crops import Roi, crop, to_picture
 from video.recognize import load_interpreter
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -61,27 +62,6 @@ SKELETON = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 
 
 class HandsUnavailable(RuntimeError):
     """The hand models cannot run: weights missing or corrupt, or their runtime not installed."""
-
-
-@dataclass(frozen=True)
-class Roi:
-    """A rotated square of the picture: centre (pixels), side (pixels), angle (radians; the
-    crop's "up" is the picture's up turned by this much, counter-clockwise positive as
-    MediaPipe measures it)."""
-
-    cx: float
-    cy: float
-    side: float
-    angle: float = 0.0
-
-    def affine(self, size: int) -> np.ndarray:
-        """The 2x3 map from picture pixels to the `size` x `size` crop."""
-        c, s = math.cos(self.angle), math.sin(self.angle)
-        k = size / self.side
-        # crop (u, v) -> picture: centre + R(angle) @ ((u, v) - size / 2) / k; inverted here
-        rot = np.array([[c, s], [-s, c]]) * k
-        shift = np.array([size / 2.0, size / 2.0]) - rot @ np.array([self.cx, self.cy])
-        return np.hstack([rot, shift[:, None]])
 
 
 @dataclass(frozen=True)
@@ -214,22 +194,6 @@ def landmark_roi(points: np.ndarray) -> Roi:
     middle = (knuckles + points[MIDDLE_MCP]) / 2
     angle = _upright_angle(points[WRIST], middle)
     return _rotated_square(points[list(ROI_POINTS)], angle, scale=2.0, shift=-0.1)
-
-
-def crop(image: np.ndarray, roi: Roi, size: int) -> np.ndarray:
-    """(size, size, 3) float32 in 0..1: the RGB uint8 `image` inside `roi`, turned upright;
-    outside the picture is black."""
-    affine = roi.affine(size)
-    interp = cv2.INTER_AREA if size < roi.side else cv2.INTER_LINEAR
-    out = cv2.warpAffine(image, affine, (size, size), flags=interp,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-    return out.astype(np.float32) / 255.0
-
-
-def to_picture(points: np.ndarray, roi: Roi, size: int) -> np.ndarray:
-    """Crop pixels (n, 2) of a `size` crop of `roi` -> picture pixels."""
-    inverse = cv2.invertAffineTransform(roi.affine(size))
-    return np.asarray(points, dtype=np.float64) @ inverse[:, :2].T + inverse[:, 2]
 
 
 def square_region(box: np.ndarray | tuple[float, float, float, float], *, grow: float,

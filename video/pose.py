@@ -30,6 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from video.crops import Roi, crop
 from video.recognize import load_interpreter, model_bytes
 
 MODEL_PATH = (Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -107,13 +108,7 @@ def crop_input(image: np.ndarray, roi: tuple[float, float, float]) -> np.ndarray
     """The model's input for a square region of an RGB uint8 image (as video.reader decodes
     frames): (256, 256, 3) float32 in 0..1; parts of the region outside the image are black."""
     cx, cy, side = roi
-    k = INPUT_SIZE / side
-    affine = np.array([[k, 0.0, INPUT_SIZE / 2.0 - k * cx],
-                       [0.0, k, INPUT_SIZE / 2.0 - k * cy]], dtype=np.float64)
-    interp = cv2.INTER_AREA if k < 1.0 else cv2.INTER_LINEAR
-    crop = cv2.warpAffine(image, affine, (INPUT_SIZE, INPUT_SIZE), flags=interp,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-    return crop.astype(np.float32) / 255.0
+    return crop(image, Roi(cx, cy, side), INPUT_SIZE)
 
 
 def decode_landmarks(raw: np.ndarray, score: float,

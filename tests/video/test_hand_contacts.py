@@ -13,6 +13,7 @@ import pytest
 from model.detector.event_detection import analyze_with_events
 from video.analyze import AnalysisConfig
 from video.base.tracks import Analysis, Event, Track, VideoInfo
+from video.crops import Roi
 from video.encode import write_video
 from video.hand_contacts import (
     RELEASE,
@@ -25,7 +26,7 @@ from video.hand_contacts import (
     track_contacts,
     watch_hands,
 )
-from video.hands import Hand, Roi
+from video.hands import Hand
 from video.reader import VideoReader
 
 CLIP = Path(__file__).resolve().parents[2] / "assets" / "clips" / "balle-jbart.mp4"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from video.crops import Roi, crop, to_picture
 from video.hands import (
     LANDMARK_PATH,
     PALM_PATH,
@@ -17,8 +18,6 @@ from video.hands import (
     Hand,
     HandsUnavailable,
     Palm,
-    Roi,
-    crop,
     decode_palms,
     draw_hand,
     landmark_roi,
@@ -26,7 +25,6 @@ from video.hands import (
     palm_anchors,
     palm_roi,
     square_region,
-    to_picture,
 )
 from video.reader import VideoReader
 
