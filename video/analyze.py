@@ -206,7 +206,13 @@ class _Pass:
         return gray, prepared.frame.scale * gray.shape[1] / image.shape[1]
 
     def _boxes(self, index: int, boxes: np.ndarray) -> None:
-        """The motion boxes of one frame, to the tracker and the rest watch."""
+        """The motion boxes of one frame, to the tracker and the rest watch. Where the motion
+        detector bootstrapped again, its earlier boxes came from a wrong background (a region
+        of it, tracked as one object, would swallow every later box as its fragment): the
+        tracks end there and new ones begin (and are not linked across it: `_finish`)."""
+        if index in self.motion.restarts:
+            self.tracks.extend(self.tracker.finish())
+            self.tracker = self._new_tracker()
         self.tracker.update(index, boxes)
         ghosts = self.motion.ghosts.pop(index, None)    # taken whether watched or not
         if self.rest is not None:
@@ -266,14 +272,18 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             barriers: list[int], camera: np.ndarray,
             sampler: FrameSampler | None = None,
             reread: Reread | None = None,
-            launches: Sequence[Launch] = ()) -> tuple[tuple[Track, ...], dict[str, int]]:
+            launches: Sequence[Launch] = (),
+            restarts: Sequence[int] = ()) -> tuple[tuple[Track, ...], dict[str, int]]:
     """Link and clean tracks, detect their events, label them (recognized classes when a
     sampler ran, else box shapes; `reread`, frames by index at the analysis size, lets the
     recognizer look again where it was undecided), drop clutter and merge background motion
     into ambience (recognized analyses only), keep the most salient. Returns the objects and the
-    analysis's extra keys (how many clutter tracks were dropped and merged)."""
+    analysis's extra keys (how many clutter tracks were dropped and merged). `restarts`: frames
+    where the motion detector bootstrapped again; motion tracks are not linked across them (what
+    was tracked before came from a wrong background), as across the cuts in `barriers`."""
     fps = float(info.fps)
-    tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=barriers,
+    unlinked = sorted({*barriers, *restarts})
+    tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=unlinked,
                              camera=camera, frame_size=(info.width, info.height))
     detections = sampler.close() if sampler is not None else []
     extra: dict[str, int] = {}
@@ -281,7 +291,7 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
         tracks, split = split_groups(tracks, detections, interval=sampler.interval)
         if split:
             # pieces that continue each other join again; short leftovers go
-            tracks = finalize_tracks(tracks, fps=fps, config=config.tracker, barriers=barriers,
+            tracks = finalize_tracks(tracks, fps=fps, config=config.tracker, barriers=unlinked,
                                      camera=camera, frame_size=(info.width, info.height))
             extra["split_groups"] = split
     if sampler is not None and detections and config.detection_tracks.enabled:
@@ -378,7 +388,8 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     report(progress, 0.96, "linking tracks and finding events")
     objects, extra = _finish(raw, info, config, state.cut_frames,
                              _camera_path(state.motion.camera), sampler, reread,
-                             state.rest.launches if state.rest is not None else ())
+                             state.rest.launches if state.rest is not None else (),
+                             sorted(state.motion.restarts))
     report(progress, 1.0, f"{len(objects)} objects")
     if state.found_dissolves:
         extra["dissolves"] = len(state.found_dissolves)

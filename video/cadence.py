@@ -122,6 +122,20 @@ def _gap_times(start: float, end: float, period: float, *, before: bool, after: 
     return [start + 0.5 * period + period * k for k in range(count)]
 
 
+def walks(times: np.ndarray, boxes: np.ndarray, fps: float, *,
+          config: CadenceConfig = CadenceConfig()) -> list[tuple[int, int]]:
+    """(first, last) indices of the walks in dense `boxes` (one per frame, at `times` seconds):
+    stretches where the box's centre moves at least `min_speed` box heights a second, lasting
+    `min_walk` seconds or more and ending `min_travel` box heights or more from their start."""
+    if len(boxes) < 2:
+        return []
+    centre, height = _centres_and_height(boxes)
+    return [(first, last) for first, last in stretches(walking_mask(boxes, fps,
+                                                                    min_speed=config.min_speed))
+            if float(times[last] - times[first]) >= config.min_walk
+            and float(np.linalg.norm(centre[last] - centre[first])) / height >= config.min_travel]
+
+
 def fill_walking_gaps(steps: Sequence[Event], times: np.ndarray, boxes: np.ndarray, fps: float,
                       *, config: CadenceConfig = CadenceConfig()) -> tuple[Event, ...]:
     """The steps to add to a person's found `steps` (any order) so that every walking stretch
@@ -129,20 +143,15 @@ def fill_walking_gaps(steps: Sequence[Event], times: np.ndarray, boxes: np.ndarr
     empty when the found ones already cover the walk."""
     if not config.enabled or len(boxes) < 2:
         return ()
-    mask = walking_mask(boxes, fps, min_speed=config.min_speed)
     found = sorted(e.time for e in steps)
     strengths = [e.strength for e in steps]
     strength = float(np.clip(config.strength * np.median(strengths), 0.05, 1.0)) \
         if strengths else 0.5
     centre, height = _centres_and_height(boxes)
     added: list[Event] = []
-    for first, last in stretches(mask):
+    for first, last in walks(times, boxes, fps, config=config):
         t0, t1 = float(times[first]), float(times[last])
-        if t1 - t0 < config.min_walk:
-            continue
         travel = float(np.linalg.norm(centre[last] - centre[first])) / height
-        if travel < config.min_travel:
-            continue
         speed = travel / (max(last - first, 1) / fps)
         own = found if len(found) >= config.min_own else []
         period = walking_period(own, speed)

@@ -47,7 +47,7 @@ import numpy as np
 from video.base.progress import ProgressFn, report, warn_line
 from video.base.threads import opencv_threads
 from video.base.tracks import FEET, Analysis, Event, Track, VideoInfo
-from video.cadence import MIN_RATE, CadenceConfig, fill_walking_gaps, in_walking_range
+from video.cadence import MIN_RATE, CadenceConfig, fill_walking_gaps, in_walking_range, walks
 from video.events import EventConfig, dense_boxes, detect_steps
 from video.peaks import find_peaks, strict_maxima
 from video.pose import Pose, PoseModel, PoseUnavailable, load_pose_model, prepare_pose_model
@@ -436,6 +436,21 @@ def _poses_on(frame: VideoFrame, users: list[int],
             follow[i] = (frame.index, pose.body_box())
 
 
+def while_walking(steps: Sequence[Event], track: Track, info: VideoInfo, *,
+                  config: CadenceConfig, slack_s: float = 0.5) -> tuple[Event, ...]:
+    """The box-bob `steps` of `track` that fall in one of its walks (video.cadence.walks: the
+    box moves at a walking speed for a second or more and gets somewhere) or within `slack_s`
+    of one (a walk's first and last steps). A person who stands and sways, gestures or talks
+    bobs too, at a rhythm the bob detector takes for steps, but takes none."""
+    if not steps:
+        return ()
+    frames, boxes, _ = dense_boxes(track)
+    times = np.array([info.time_of_frame(int(f)) for f in frames])
+    spans = [(times[a] - slack_s, times[b] + slack_s)
+             for a, b in walks(times, boxes, float(info.fps), config=config)]
+    return tuple(s for s in steps if any(lo <= s.time <= hi for lo, hi in spans))
+
+
 def _with_steps(track: Track, steps: Sequence[Event], source: str, info: VideoInfo,
                 config: CadenceConfig) -> Track:
     """The track with `steps` (from `source`) as its steps, plus the steps its walk needs where
@@ -499,7 +514,8 @@ def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
                 found[i] = steps
     objects = list(analysis.objects)
     for i in people:
-        bob = detect_steps(objects[i], info, config=events or EventConfig())
+        bob = while_walking(detect_steps(objects[i], info, config=events or EventConfig()),
+                            objects[i], info, config=config.cadence)
         pose_steps = found.get(i)
         # a pose that misses the legs' rhythm the box's bob shows steadily is not trusted
         if pose_steps is not None and len(bob) <= config.bob_ratio * len(pose_steps):

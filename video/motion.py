@@ -25,6 +25,15 @@ A segment (the video start, or a new shot after a cut) starts with a bootstrap: 
 the per-pixel median of up to `bootstrap_samples` frames from its first `bootstrap_seconds`,
 aligned by the camera motion, so objects moving from the first frame leave no ghost. Detection
 of those frames is replayed after the bootstrap; callers see a short delay, nothing else.
+
+A camera move the similarity transform cannot follow (a dolly or a crane shot: parallax, the
+scene changing shape) leaves a background that is wrong nearly everywhere once the camera comes
+to rest. The noise threshold then climbs (it is set from the median difference, so most of the
+picture differs), foreground that merely differs from the stale background is never absorbed
+(an animated texture keeps changing a little), and whole regions merge into one box for
+seconds. So where the camera moved and has then held still for `rebootstrap_seconds` with the
+median difference above `rebootstrap_median` on every frame, the segment bootstraps again from
+the frames that follow (`MotionDetector` holds them as at the start; nothing is lost).
 """
 
 from __future__ import annotations
@@ -69,6 +78,16 @@ class MotionConfig:
     shake_share: float = 0.8
     ghost_ratio: float = 0.7
     ghost_band: int = 3
+    # a still camera's background is wrong where the median difference (0-255) stays above
+    # `rebootstrap_median` for `rebootstrap_seconds` after a camera move: bootstrap again
+    # (0 seconds turns it off)
+    rebootstrap_median: float = 10.0
+    rebootstrap_seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.rebootstrap_median <= 0 or self.rebootstrap_seconds < 0:
+            raise ValueError("rebootstrap_median must be positive and rebootstrap_seconds "
+                             "at least 0")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -486,6 +505,10 @@ class MotionDetector:
         # ghost boxes (source px) of the frames that had any: old places of objects that had
         # become background and left; a consumer (video.struck) pops them as it goes
         self.ghosts: dict[int, np.ndarray] = {}
+        # first frames of the bootstraps begun again within a segment (`_rebootstrap`): what
+        # was found before each came from a wrong background, so a consumer starts its tracks
+        # afresh there
+        self.restarts: set[int] = set()
         self._pan = np.zeros(2)
         self.reset()
 
@@ -506,6 +529,10 @@ class MotionDetector:
         self._still = _NEVER_MOVED
         self._started = False
         self._detected = 0  # frames detected in this segment
+        self._moved = False  # the camera moved since this segment's (last) bootstrap began
+        self._stale = 0  # still frames in a row whose background was wrong for most pixels
+        self._wrong = False  # the last detected frame's background was wrong for most pixels
+        self._stale_from: np.ndarray | None = None  # camera-size picture where `_stale` began
 
     def prepare(self, image: np.ndarray) -> Prepared:
         """What `push` first computes from a frame alone (pure; safe on another thread)."""
@@ -527,7 +554,14 @@ class MotionDetector:
         self._pan = self._pan + motion[:, 2] / scale
         self.camera[index] = self._pan.copy()
         if self._started:
-            return [self._detect(_Pending(index, scale, blurred, motion))]
+            found = [self._detect(_Pending(index, scale, blurred, motion))]
+            if self._stale >= max(1, round(self.config.rebootstrap_seconds * self.fps)) and \
+                    self.config.rebootstrap_seconds > 0:
+                if self._held_still(blurred):
+                    self._rebootstrap()
+                else:       # the camera still creeps: judge a new second from here
+                    self._stale = 0
+            return found
         # held frames are kept as 8-bit to bound memory (a few seconds of analysis frames)
         self._pending.append(_Pending(index, scale, np.round(blurred).astype(np.uint8), motion))
         if len(self._pending) >= max(2, round(self.config.bootstrap_seconds * self.fps)):
@@ -576,10 +610,18 @@ class MotionDetector:
         self._camera_held = self._camera_held + 1 if is_identity(motion) else 0
         return motion
 
+    def _rebootstrap(self) -> None:
+        """Hold the next frames for a new bootstrap (see the module's notes); the camera
+        state and the frame counts carry on."""
+        self._started = False
+        self._moved = False
+        self._stale = 0
+
     def _bootstrap(self) -> list[tuple[int, np.ndarray]]:
         """Median background from the held frames, then detect each of them in order."""
         held = self._pending    # 8-bit: the median is taken over these
         self._pending = []
+        again = self._background is not None
         step = max(1, int(np.ceil(len(held) / self.config.bootstrap_samples)))
         to_last = [_IDENTITY.copy()]
         for item in reversed(held[1:]):
@@ -597,11 +639,23 @@ class MotionDetector:
         out = []
         # each held frame becomes float32 only as it is detected: all at once, a high-speed
         # clip's held seconds (up to 552 frames at 184 fps) took four times their memory again
+        fits = []
         for n, item in enumerate(held):
             image = first if n == 0 else item.image.astype(np.float32)
             motion = _IDENTITY.copy() if n == 0 else item.motion
             out.append(self._detect(_Pending(item.index, item.scale, image, motion)))
-        return out
+            fits.append(not self._wrong)
+        return self._restarted(out, fits) if again else out
+
+    def _restarted(self, found: list[tuple[int, np.ndarray]],
+                   fits: list[bool]) -> list[tuple[int, np.ndarray]]:
+        """A new bootstrap's detections: the frames before the first that the new background
+        fits (the tail of the camera move that spoilt the old one) give no boxes, and the
+        restart is marked there; where it fits none of them, all are kept as found."""
+        first = fits.index(True) if any(fits) else 0
+        self.restarts.add(found[first][0])
+        return [(index, boxes if n >= first else boxes[:0])
+                for n, (index, boxes) in enumerate(found)]
 
     def _detect(self, item: _Pending) -> tuple[int, np.ndarray]:
         """Foreground boxes of one frame; updates the background model."""
@@ -617,6 +671,7 @@ class MotionDetector:
         if gradient is not None:
             diff = cv2.subtract(diff, gradient * np.float32(cfg.registration_error))
         threshold = noise_threshold(diff, sigmas=cfg.threshold_sigmas, floor=cfg.min_threshold)
+        self._judge_background(threshold, image)
         raw = (diff > threshold).astype(np.uint8)
         h, w = raw.shape
         mask = clean_mask(raw, close_px=round(cfg.close_size * max(h, w)))
@@ -636,6 +691,36 @@ class MotionDetector:
         self._objects = cv2.dilate(mask, cv2.getStructuringElement(
             cv2.MORPH_RECT, (max(3, w // 40), max(3, w // 40))))
         return item.index, boxes / item.scale
+
+    def _judge_background(self, threshold: float, image: np.ndarray) -> None:
+        """Count still-camera frames, after a move, whose noise threshold says the background
+        is wrong for most of the picture (the median difference above `rebootstrap_median`);
+        the first of a run keeps its picture (`_stale_from`) for `_held_still`."""
+        self._moved = self._moved or self._still == 0
+        self._wrong = threshold >= self.config.threshold_sigmas * self.config.rebootstrap_median
+        if self._moved and 0 < self._still < _NEVER_MOVED and self._wrong:
+            if not self._stale and self.config.compensate_camera:
+                self._stale_from = camera_gray(image.astype(np.uint8), self.config)
+            self._stale += 1
+        else:
+            self._stale = 0
+
+    def _held_still(self, image: np.ndarray) -> bool:
+        """Whether the picture (`image`, the frame just detected) has not moved since the stale
+        run began: the frame-to-frame estimates snap a slow dolly or zoom (a fraction of a
+        percent a frame) to "still", so the run's first picture and this one are compared
+        directly. Without camera compensation there is nothing to compare: still. Corners
+        that do not follow (the picture changed too much) or agree on no transform are no
+        proof of a still camera."""
+        if self._stale_from is None or not self.config.compensate_camera:
+            return True
+        corners = find_corners(self._stale_from, config=self.config)
+        if corners is None or len(corners) < 12:
+            return False
+        now = camera_gray(image.astype(np.uint8), self.config)
+        found = _similarity(self._stale_from, now, corners, levels=2,
+                            min_followed=12, min_inliers=10, inlier_share=0.4)
+        return found is not None and is_identity(snap_identity(found[0]))
 
     def _follow_camera(self, motion: np.ndarray, image: np.ndarray) -> np.ndarray:
         """Move the stored background with the camera; returns it aligned to this frame.

@@ -233,3 +233,30 @@ def test_reread_gives_the_asked_frames_in_order_at_the_analysis_size(
     for f in frames:
         if f.index in first:
             assert np.array_equal(f.image, first[f.index].image)
+
+
+def test_no_track_crosses_a_second_bootstrap() -> None:
+    """After a dolly the camera holds still and the motion detector bootstraps again
+    (video.motion); the tracks of the stale background end there, and the square crossing
+    the still picture gets one track of its own, tight on it."""
+    from tests.video.test_motion import DOLLY_CONFIG, DOLLY_FPS, dolly_frames
+    from video.base.tracks import VideoInfo
+    from video.reader import VideoFrame
+    from video.tracker import paired_iou
+    images, truth = dolly_frames(np.random.default_rng(7), 110)
+    info = VideoInfo(path="dolly.mp4", width=320, height=180, fps=Fraction(int(DOLLY_FPS)),
+                     duration=110 / DOLLY_FPS, frames=110)
+    frames = (VideoFrame(index=i, time=i / DOLLY_FPS, image=im, scale=1.0)
+              for i, im in enumerate(images))
+    config = AnalysisConfig(motion=DOLLY_CONFIG, recognize=RecognizeConfig(enabled=False))
+    result = analyze_frames(frames, info, config=config)
+    restart = 54                       # where video.motion's test finds the second bootstrap
+    assert all(t.frames[-1] < restart or t.frames[0] >= restart for t in result.objects)
+    best = 0.0
+    for track in result.objects:
+        common = [f for f in track.frames if f in truth]
+        if common:
+            boxes = track.boxes[np.isin(track.frames, common)]
+            ious = paired_iou(boxes, np.array([truth[f] for f in common]))
+            best = max(best, float((ious >= 0.6).sum()) / len(truth))
+    assert best >= 0.8

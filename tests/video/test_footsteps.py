@@ -468,3 +468,47 @@ def test_a_track_whose_pose_cannot_count_gets_no_more_crops(walker_clip: tuple[P
     assert sum(p is not None for p in samples.poses) == len(calls)
     assert steps_from_poses(samples, analysis.video, config=never) is None
     assert apply_footsteps(path, analysis, config=never).objects[0].extra["steps_from"] == "box"
+
+
+def _bobbing_person(fps: int, seconds: float, *, walk_from: float | None) -> tuple[Track, VideoInfo]:
+    """A person's box whose top dips with a cusp every 0.5 s (the bob the box-bob detector takes
+    for steps) while its bottom stays put; it stands still until `walk_from` seconds, then
+    walks at 0.6 box heights a second (None: it stands all along)."""
+    n = round(seconds * fps)
+    t = np.arange(n) / fps
+    height = 100.0
+    top = 100.0 - 6.0 * np.abs(np.sin(np.pi * t / 0.5))   # lowest (y largest) at each cusp
+    x = np.full(n, 200.0)
+    if walk_from is not None:
+        x = x + 0.6 * height * np.clip(t - walk_from, 0.0, None)
+    boxes = np.stack([x, top, x + 40.0, np.full(n, 100.0 + height)], 1)
+    track = Track(id=1, label="person", frames=np.arange(n), boxes=boxes)
+    info = VideoInfo(path="bob.mp4", width=960, height=360, fps=Fraction(fps),
+                     duration=seconds, frames=n)
+    return track, info
+
+
+@pytest.mark.parametrize("walk_from, first, last", [
+    (0.0, 0.0, 8.0),        # walks all along: every bob is a step
+    (4.0, 3.5, 8.0),        # stands, then walks: steps from half a second before the walk
+    (None, None, None),     # stands and sways all along: no step
+])
+def test_box_bob_steps_only_while_the_person_walks(walk_from: float | None,
+                                                   first: float | None,
+                                                   last: float | None) -> None:
+    """A person who stands bobs too (swaying, gesturing, talking: the cartoon Blupi standing
+    at the end of play103's bridge got four steps from it); box-bob steps are kept only in a
+    walk (video.cadence.walks) and half a second around it."""
+    from video.events import detect_steps
+    track, info = _bobbing_person(25, 8.0, walk_from=walk_from)
+    bob = detect_steps(track, info)
+    assert len(bob) >= 12                       # the bob alone looks like steps either way
+    config = FootstepConfig(enabled=False, cadence=CadenceConfig(enabled=False))
+    person = apply_footsteps("bob.mp4", Analysis(video=info, objects=(track,)),
+                             config=config).objects[0]
+    steps = [e.time for e in person.events if e.kind == "step"]
+    if first is None or last is None:
+        assert steps == []
+        return
+    expected = [e.time for e in bob if first <= e.time <= last]
+    assert steps == expected and len(steps) >= 7
