@@ -393,6 +393,8 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     report(progress, 1.0, f"{len(objects)} objects")
     if state.found_dissolves:
         extra["dissolves"] = len(state.found_dissolves)
+    if state.motion.restarts:
+        extra["background_restarts"] = len(state.motion.restarts)
     return Analysis(video=info, objects=objects, cuts=tuple(state.cut_times), extra=extra)
 
 

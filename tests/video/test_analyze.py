@@ -251,6 +251,7 @@ def test_no_track_crosses_a_second_bootstrap() -> None:
     config = AnalysisConfig(motion=DOLLY_CONFIG, recognize=RecognizeConfig(enabled=False))
     result = analyze_frames(frames, info, config=config)
     restart = 54                       # where video.motion's test finds the second bootstrap
+    assert result.extra["background_restarts"] == 1
     assert all(t.frames[-1] < restart or t.frames[0] >= restart for t in result.objects)
     best = 0.0
     for track in result.objects:
