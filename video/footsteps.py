@@ -31,8 +31,9 @@ pans them to the foot.
 Where the pose is not found on enough of a person's samples (small, far, occluded people; the
 model's own "person present" score and the feet's visibility decide), or where the box's bob
 shows a steady rhythm with many more steps than the pose found (`bob_ratio`: the legs were not
-seen), the person gets the box-bob steps of video.events.detect_steps. A missing or corrupt
-model file or runtime gives one warning and the box-bob steps for everyone.
+seen), the person gets the box-bob steps of video.events.detect_steps, those in its walks only
+(`while_walking`: someone standing who sways or gestures bobs too). A missing or corrupt model
+file or runtime gives one warning and the box-bob steps for everyone.
 """
 
 from __future__ import annotations
