@@ -32,8 +32,12 @@ to rest. The noise threshold then climbs (it is set from the median difference, 
 picture differs), foreground that merely differs from the stale background is never absorbed
 (an animated texture keeps changing a little), and whole regions merge into one box for
 seconds. So where the camera moved and has then held still for `rebootstrap_seconds` with the
-median difference above `rebootstrap_median` on every frame, the segment bootstraps again from
-the frames that follow (`MotionDetector` holds them as at the start; nothing is lost).
+median difference above `rebootstrap_median` on every frame (and a direct comparison of that
+second's first and last pictures confirms it: a slow dolly passes the frame-to-frame estimate as
+still), the segment bootstraps again from the frames that follow (`MotionDetector` holds them as
+at the start; nothing is lost). A segment that ends before that window fills keeps the old
+background for the held frames: a median of a few frames would take in whatever moves about in
+place through them.
 """
 
 from __future__ import annotations
@@ -569,8 +573,14 @@ class MotionDetector:
         return []
 
     def flush(self) -> list[tuple[int, np.ndarray]]:
-        """Detections of frames still held for the bootstrap (end of segment)."""
-        return self._bootstrap() if self._pending else []
+        """Detections of frames still held for the bootstrap (end of segment). Held for a
+        second bootstrap whose window the segment ended before filling, they are detected
+        with the old background instead (`_resume`)."""
+        if not self._pending:
+            return []
+        if self._background is not None:
+            return self._resume()
+        return self._bootstrap()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -616,6 +626,17 @@ class MotionDetector:
         self._started = False
         self._moved = False
         self._stale = 0
+
+    def _resume(self) -> list[tuple[int, np.ndarray]]:
+        """Detect the held frames with the background the detector had before it began to
+        hold them for a second bootstrap. A shot that ends first leaves too few frames for a
+        trustworthy median: one object moving about in place, as it often is then, fills
+        most of them and would become background (a robot arm waving through play118's last
+        second was lost so). The old background is the one the analysis had anyway."""
+        held, self._pending = self._pending, []
+        self._started = True
+        return [self._detect(_Pending(item.index, item.scale, item.image.astype(np.float32),
+                                      item.motion)) for item in held]
 
     def _bootstrap(self) -> list[tuple[int, np.ndarray]]:
         """Median background from the held frames, then detect each of them in order."""
