@@ -295,8 +295,9 @@ DOLLY_CONFIG = MotionConfig(rebootstrap_median=6.0)
 def dolly_frames(rng: np.random.Generator, count: int, *,
                  creep: float = 0.0) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
     """A textured scene filmed by a camera that dollies out (a perspective change that no
-    similarity transform explains) and then holds still, while a bright square crosses it;
-    returns the RGB frames and the square's true box on each frame it is on."""
+    similarity transform explains) and then holds still (or, with `creep`, moves back in by
+    that much of the dolly a frame), while a bright square crosses it; returns the RGB frames
+    and the square's true box on each frame it is on."""
     h, w = 180, 320
     # fine, high-contrast detail (foliage, water): a misplaced background differs everywhere
     fine = cv2.resize(rng.uniform(0, 255, (h // 3, w // 3)).astype(np.float32), (w, h),
@@ -305,7 +306,7 @@ def dolly_frames(rng: np.random.Generator, count: int, *,
     corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     frames, truth = [], {}
     for i in range(count):
-        # 1 at the start, 0 once the camera holds
+        # how far in the camera is: 1 at the start, 0 once it holds (unless it creeps)
         k = max(0.0, 1.0 - i / _DOLLY_END) + creep * max(0, i - _DOLLY_END)
         # a close-up whose near side (bottom) is magnified more than its far side
         near, far = 0.35 * k, 0.1 * k
