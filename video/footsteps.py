@@ -437,29 +437,35 @@ def _poses_on(frame: VideoFrame, users: list[int],
             follow[i] = (frame.index, pose.body_box())
 
 
-def while_walking(steps: Sequence[Event], track: Track, info: VideoInfo, *,
+def _path(track: Track, info: VideoInfo) -> tuple[np.ndarray, np.ndarray]:
+    """The track's boxes on every frame from its first to its last (video.events.dense_boxes)
+    and each one's time (s): the path its walks are found on."""
+    frames, boxes, _ = dense_boxes(track)
+    return np.array([info.time_of_frame(int(f)) for f in frames]), boxes
+
+
+def while_walking(steps: Sequence[Event], times: np.ndarray, boxes: np.ndarray, fps: float, *,
                   config: CadenceConfig, slack_s: float = 0.5) -> tuple[Event, ...]:
-    """The box-bob `steps` of `track` that fall in one of its walks (video.cadence.walks: the
-    box moves at a walking speed for a second or more and gets somewhere) or within `slack_s`
-    of one (a walk's first and last steps). A person who stands and sways, gestures or talks
-    bobs too, at a rhythm the bob detector takes for steps, but takes none."""
+    """The box-bob `steps` of a person whose dense `boxes` (at `times` s) fall in one of its
+    walks (video.cadence.walks: the box moves at a walking speed for a second or more and gets
+    somewhere) or within `slack_s` of one (a walk's first and last steps). A person who stands
+    and sways, gestures or talks bobs too, at a rhythm the bob detector takes for steps, but
+    takes none."""
     if not steps:
         return ()
-    frames, boxes, _ = dense_boxes(track)
-    times = np.array([info.time_of_frame(int(f)) for f in frames])
     spans = [(times[a] - slack_s, times[b] + slack_s)
-             for a, b in walks(times, boxes, float(info.fps), config=config)]
+             for a, b in walks(times, boxes, fps, config=config)]
     return tuple(s for s in steps if any(lo <= s.time <= hi for lo, hi in spans))
 
 
-def _with_steps(track: Track, steps: Sequence[Event], source: str, info: VideoInfo,
+def _with_steps(track: Track, steps: Sequence[Event], source: str,
+                walk: tuple[np.ndarray, np.ndarray], fps: float,
                 config: CadenceConfig) -> Track:
     """The track with `steps` (from `source`) as its steps, plus the steps its walk needs where
     they leave it silent (extra "steps_filled": how many; "steps_from" "cadence" when those are
-    all it has)."""
-    frames, boxes, _ = dense_boxes(track)
-    times = np.array([info.time_of_frame(int(f)) for f in frames])
-    filled = fill_walking_gaps(steps, times, boxes, float(info.fps), config=config)
+    all it has); `walk`: its `_path`."""
+    times, boxes = walk
+    filled = fill_walking_gaps(steps, times, boxes, fps, config=config)
     kept = [e for e in track.events if e.kind != "step"]
     events = tuple(sorted([*kept, *steps, *filled], key=lambda e: e.time))
     extra = {**track.extra, "steps_from": source if steps or not filled else "cadence"}
@@ -514,15 +520,17 @@ def apply_footsteps(path: str | os.PathLike[str], analysis: Analysis, *,
             if steps is not None:
                 found[i] = steps
     objects = list(analysis.objects)
+    fps = float(info.fps)
     for i in people:
+        times, boxes = walk = _path(objects[i], info)
         bob = while_walking(detect_steps(objects[i], info, config=events or EventConfig()),
-                            objects[i], info, config=config.cadence)
+                            times, boxes, fps, config=config.cadence)
         pose_steps = found.get(i)
         # a pose that misses the legs' rhythm the box's bob shows steadily is not trusted
         if pose_steps is not None and len(bob) <= config.bob_ratio * len(pose_steps):
-            objects[i] = _with_steps(objects[i], pose_steps, "pose", info, config.cadence)
+            objects[i] = _with_steps(objects[i], pose_steps, "pose", walk, fps, config.cadence)
         else:
-            objects[i] = _with_steps(objects[i], bob, "box", info, config.cadence)
+            objects[i] = _with_steps(objects[i], bob, "box", walk, fps, config.cadence)
     report(progress, 1.0, "footsteps")
     return analysis.with_objects(objects)
 
