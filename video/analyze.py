@@ -25,7 +25,7 @@ from video.base.progress import ProgressFn, report, warn_line
 from video.base.runs import index_runs
 from video.base.threads import opencv_threads
 from video.base.tracks import Analysis, Track, VideoInfo
-from video.clutter import ClutterConfig, sort_clutter
+from video.clutter import AMBIENCE, ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector, Signature
 from video.detection_tracks import (
     DetectionTrackConfig,
@@ -51,6 +51,7 @@ from video.recognize import (
     second_vote,
     vote_tracks,
 )
+from video.splashes import MotionBoxLog, SplashConfig, attach_splashes
 from video.split_groups import split_groups
 from video.struck import Launch, RestWatch, StruckConfig, attach_launches
 from video.tracker import Tracker, TrackerConfig, finalize_tracks, label_for, paired_iou, saliency
@@ -76,7 +77,8 @@ class AnalysisConfig:
     second pass). struck: objects at rest set moving get an onset event where they left
     (video.struck; `StruckConfig(enabled=False)` turns it off). hands: where a hand takes hold
     of or lets go of an object (video.hand_contacts; applied by analyze_with_events after the
-    footsteps).
+    footsteps). splashes: a falling thing that sinks out of sight in a spray of fragments gets a
+    "splash" event (video.splashes; `SplashConfig(enabled=False)` turns it off).
     """
 
     max_side: int = 480
@@ -95,6 +97,7 @@ class AnalysisConfig:
     footsteps: FootstepConfig = field(default_factory=FootstepConfig)
     struck: StruckConfig = field(default_factory=StruckConfig)
     hands: HandContactConfig = field(default_factory=HandContactConfig)
+    splashes: SplashConfig = field(default_factory=SplashConfig)
 
     def __post_init__(self) -> None:
         if self.max_side < 64:
@@ -123,6 +126,7 @@ class _Pass:
         fps = float(info.fps)
         self.motion = MotionDetector(fps, config=config.motion)
         self.rest = RestWatch(fps, config=config.struck) if config.struck.enabled else None
+        self.box_log = MotionBoxLog() if config.splashes.enabled else None
         self._grays: dict[int, tuple[np.ndarray, float]] = {}
         self.tracker = self._new_tracker()
         self.cuts = CutDetector(config.cuts) if config.detect_cuts else None
@@ -214,6 +218,8 @@ class _Pass:
             self.tracks.extend(self.tracker.finish())
             self.tracker = self._new_tracker()
         self.tracker.update(index, boxes)
+        if self.box_log is not None:
+            self.box_log.add(index, boxes)
         ghosts = self.motion.ghosts.pop(index, None)    # taken whether watched or not
         if self.rest is not None:
             gray, to_gray = self._grays.pop(index)
@@ -273,14 +279,16 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
             sampler: FrameSampler | None = None,
             reread: Reread | None = None,
             launches: Sequence[Launch] = (),
-            restarts: Sequence[int] = ()) -> tuple[tuple[Track, ...], dict[str, int]]:
+            restarts: Sequence[int] = (),
+            box_log: MotionBoxLog | None = None) -> tuple[tuple[Track, ...], dict[str, int]]:
     """Link and clean tracks, detect their events, label them (recognized classes when a
     sampler ran, else box shapes; `reread`, frames by index at the analysis size, lets the
     recognizer look again where it was undecided), drop clutter and merge background motion
     into ambience (recognized analyses only), keep the most salient. Returns the objects and the
     analysis's extra keys (how many clutter tracks were dropped and merged). `restarts`: frames
     where the motion detector bootstrapped again; motion tracks are not linked across them (what
-    was tracked before came from a wrong background), as across the cuts in `barriers`."""
+    was tracked before came from a wrong background), as across the cuts in `barriers`.
+    `box_log`: the motion boxes of every frame, for the splashes (none without it)."""
     fps = float(info.fps)
     unlinked = sorted({*barriers, *restarts})
     tracks = finalize_tracks(raw, fps=fps, config=config.tracker, barriers=unlinked,
@@ -339,10 +347,25 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
                           "merged_ambience": result.merged})
     if launches:
         done = attach_launches(done, launches, info=info, config=config.struck)
+    if box_log is not None:
+        done = _with_splashes(done, box_log, info, camera, config.splashes)
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))
     return tuple(t.with_changes(id=i + 1) for i, t in enumerate(done)), extra
+
+
+def _with_splashes(tracks: Sequence[Track], log: MotionBoxLog, info: VideoInfo,
+                   camera: np.ndarray, config: SplashConfig) -> list[Track]:
+    """`tracks` with their splashes (video.splashes); a region's background motion (ambience)
+    falls into nothing."""
+    objects = [i for i, t in enumerate(tracks) if t.label != AMBIENCE]
+    splashed = attach_splashes([tracks[i] for i in objects], log, info=info, camera=camera,
+                               config=config)
+    out = list(tracks)
+    for i, track in zip(objects, splashed, strict=True):
+        out[i] = track
+    return out
 
 
 def _sampler(info: VideoInfo, config: RecognizeConfig,
@@ -389,7 +412,7 @@ def analyze_frames(frames: Iterable[VideoFrame], info: VideoInfo, *,
     objects, extra = _finish(raw, info, config, state.cut_frames,
                              _camera_path(state.motion.camera), sampler, reread,
                              state.rest.launches if state.rest is not None else (),
-                             sorted(state.motion.restarts))
+                             sorted(state.motion.restarts), state.box_log)
     report(progress, 1.0, f"{len(objects)} objects")
     if state.found_dissolves:
         extra["dissolves"] = len(state.found_dissolves)

@@ -311,6 +311,16 @@ def _library_pick(library: LibraryLike | None, query: str, kind: str, *,
     return tuple(dict.fromkeys(e.id for e in chosen))[:limit]
 
 
+def _splash_source(track: Track, library: LibraryLike | None) -> dict[str, Source]:
+    """The source of the track's "splash" events (video.splashes: a thing falling into water)
+    when it has some and the library has splashes; without one a splash sounds as the object's
+    impact."""
+    if not any(e.kind == "splash" for e in track.events):
+        return {}
+    entries = _library_pick(library, "splash", "splash")
+    return {"splash": Source("splash", "water", entries)} if entries else {}
+
+
 def _default_events(material: str, surface: str) -> dict[str, Source]:
     return {"impact": Source("impact", material), "onset": Source("impact", material),
             "step": Source("step", surface), "scrape": Source("scrape")}
@@ -385,6 +395,7 @@ def choose_sounds(track: Track, profile: MotionProfile, *, prompt: str = "",
         # only people step: a "step" the event network put on a thing (a drawn cup, a car) is
         # one of its contacts, and sounds as its hit, not as a footstep
         events["step"] = events["impact"]
+    events.update(_splash_source(track, library))
     texture_kind, texture_gain = _motion_texture(track, profile)
     texture = Source(texture_kind) if texture_kind else None
     kind = pinned_kind or _prompt_kind(spec, prompt)
@@ -497,6 +508,8 @@ def recipe_plan(recipe: Recipe, track: Track, *, prompt: str = "",
         spec = recipe.one_shot(kind)
         if spec is not None:
             events[kind] = _recipe_one_shot(spec, library, surface=surface)
+    if events:
+        events.update(_splash_source(track, library))
     layers = tuple(_recipe_layer(t, library, prompt=prompt) for t in recipe.textures)
     bed = any(layer.spec.bed for layer in layers)
     # a person's steps were decided by the analysis's footsteps pass (pose, bob and the walking

@@ -121,7 +121,7 @@ def _motion_role(chosen: Mapping[str, Any], event_kinds: Sequence[str]) -> str:
         return "VEHI"
     if chosen.get("implied") == "step" or sum(k == "step" for k in event_kinds) >= 2:
         return "FEET"
-    if any(k in ("impact", "onset") for k in event_kinds) or chosen.get("implied") == "impact":
+    if any(k in ("impact", "onset", "splash") for k in event_kinds) or chosen.get("implied") == "impact":
         return "IMPT"
     return "MOVE"
 

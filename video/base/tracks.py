@@ -36,7 +36,7 @@ from video.base.fields import (
 from video.base.timebase import SAMPLE_RATE, format_fps, frame_time, frames_to_samples, parse_fps
 
 TRACKS_SCHEMA = "stereofoley.tracks/1"
-EVENT_KINDS = ("impact", "step", "scrape", "onset")
+EVENT_KINDS = ("impact", "step", "scrape", "onset", "splash")
 
 
 # What TRACKS.json and project files keep: times to the microsecond, strengths to 1e-4, boxes to
