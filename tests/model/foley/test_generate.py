@@ -244,6 +244,7 @@ _BANK = [  # file, category, subcategory, tags, tone Hz, leading silence (sample
     ("cars/truck1.wav", "VEHICLES", "TRUCK", ["truck", "engine"], 60.0, 0),
     ("steps/snow1.wav", "FOOTSTEPS", "SNOW", ["footstep", "snow"], 500.0, 0),
     ("animals/dog1.wav", "ANIMALS", "DOG", ["dog", "bark"], 700.0, 0),
+    ("water/splash1.wav", "WATER", "SPLASH", ["water", "splash"], 1500.0, 0),
 ]
 
 
@@ -320,6 +321,33 @@ def test_library_sample_onset_aligned_despite_leading_silence(library: SoundLibr
     spec = np.abs(np.fft.rfft(y[SAMPLE_RATE: SAMPLE_RATE + 4800]))
     peak_hz = np.argmax(spec) * SAMPLE_RATE / 4800
     assert 800 < peak_hz < 1000                        # the library's 900 Hz clang, not procedural
+
+
+def test_a_splash_sounds_as_the_librarys_splash(library: SoundLibrary) -> None:
+    """A "splash" event (video.splashes) plays the library's water splash, the object's other
+    events its own hits; without a library, or with none of its splashes, the splash sounds as
+    the object's hit."""
+    info = _info(3.0)
+    events = (Event(0.5, 0.5, "impact"), Event(1.0, 1.0, "splash"))
+    track = _track(np.full(90, 320.0), events=events)
+    plan = choose_sounds(track, motion_profile(track, info), library=library,
+                         rng=np.random.default_rng(0))
+    assert plan.source_for("splash").entries == tuple(_ids(library, "splash1.wav"))
+    assert plan.source_for("impact").entries == ()
+    person = _track(np.full(90, 320.0), events=events, label="person")   # a class recipe
+    recipe = choose_sounds(person, motion_profile(person, info), library=library,
+                           rng=np.random.default_rng(0))
+    assert recipe.recipe and recipe.source_for("splash") == plan.source_for("splash")
+    bare = choose_sounds(track, motion_profile(track, info), library=None,
+                         rng=np.random.default_rng(0))
+    assert bare.source_for("splash") == bare.source_for("impact")
+    # a track without splashes is not given a splash source (nothing to look up)
+    dry = _track(np.full(90, 320.0), events=events[:1])
+    assert "splash" not in choose_sounds(dry, motion_profile(dry, info), library=library,
+                                         rng=np.random.default_rng(0)).events
+    y = generate_object(track, info, ObjectSound(id=1), library=library)
+    spec = np.abs(np.fft.rfft(y[SAMPLE_RATE: SAMPLE_RATE + 4800]))
+    assert 1400 < np.argmax(spec) * SAMPLE_RATE / 4800 < 1600   # the 1.5 kHz splash plays
 
 
 def test_pinned_sounds_override_the_choice(library: SoundLibrary) -> None:
