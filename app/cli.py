@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-onsets", action="store_true",
                          help="no onset events where an object at rest is struck, flicked or "
                               "picked up")
+    analyze.add_argument("--no-splashes", action="store_true",
+                         help="no splash events where a falling thing sinks out of sight in a "
+                              "spray")
     analyze.add_argument("--no-hands", action="store_true",
                          help="no touch/release events where a hand takes hold of or lets go "
                               "of an object")
@@ -147,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-onsets", action="store_true",
                         help="no onset events where an object at rest is struck, flicked or "
                              "picked up (when the video is analysed here)")
+    render.add_argument("--no-splashes", action="store_true",
+                        help="no splash events where a falling thing sinks out of sight in a "
+                             "spray (when the video is analysed here)")
     render.add_argument("--no-hands", action="store_true",
                         help="no touch/release events where a hand takes hold of or lets go "
                              "of an object (when the video is analysed here)")
@@ -199,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-onsets", action="store_true",
                        help="no onset events where an object at rest is struck, flicked or "
                             "picked up")
+    batch.add_argument("--no-splashes", action="store_true",
+                       help="no splash events where a falling thing sinks out of sight in a "
+                            "spray")
     batch.add_argument("--no-hands", action="store_true",
                        help="no touch/release events where a hand takes hold of or lets go "
                             "of an object")

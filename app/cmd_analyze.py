@@ -40,13 +40,14 @@ def object_table(analysis: Analysis) -> list[str]:
 def analysis_config(args: argparse.Namespace, *,
                     max_objects: int | None = None) -> AnalysisConfig:
     """The analysis options the command line's switches pick (analyze, render, batch):
-    `--no-recognize`, `--no-pose`, `--no-fill-steps`, `--no-onsets`, `--no-hands`. Raises ValueError for a
-    bad `max_objects`."""
+    `--no-recognize`, `--no-pose`, `--no-fill-steps`, `--no-onsets`, `--no-splashes`, `--no-hands`.
+    Raises ValueError for a bad `max_objects`."""
     from video.analyze import AnalysisConfig
     from video.cadence import CadenceConfig
     from video.footsteps import FootstepConfig
     from video.hand_contacts import HandContactConfig
     from video.recognize import RecognizeConfig
+    from video.splashes import SplashConfig
     from video.struck import StruckConfig
 
     return AnalysisConfig(max_objects=max_objects,
@@ -55,6 +56,7 @@ def analysis_config(args: argparse.Namespace, *,
                               enabled=not args.no_pose,
                               cadence=CadenceConfig(enabled=not args.no_fill_steps)),
                           struck=StruckConfig(enabled=not args.no_onsets),
+                          splashes=SplashConfig(enabled=not args.no_splashes),
                           hands=HandContactConfig(enabled=not args.no_hands))
 
 

@@ -221,6 +221,28 @@ def test_a_struck_object_gets_an_onset_unless_turned_off(tmp_path: Path, switch:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("switch, splashes", [((), 1), (("--no-splashes",), 0)])
+def test_a_thing_falling_into_water_splashes_unless_turned_off(tmp_path: Path,
+                                                               switch: tuple[str, ...],
+                                                               splashes: int) -> None:
+    """A square falling into water with a spray of drops (tests/video/test_splashes.py's clip,
+    encoded): one splash event just after it goes in; `--no-splashes` gives none."""
+    from tests.video.test_splashes import CONTACT, FPS, _frames
+    from video.encode import write_video
+
+    path = tmp_path / "splash.mp4"
+    write_video(path, [f.image for f in _frames("splash")], Fraction(FPS), gop=12)
+    out = tmp_path / "tracks.json"
+    proc = analyze(str(path), "-o", str(out), "--no-recognize", *switch)
+    assert proc.returncode == 0, proc.stderr
+    found = [e["time"] for o in json.loads(out.read_text())["objects"] for e in o["events"]
+             if e["kind"] == "splash"]
+    assert len(found) == splashes
+    if splashes:
+        assert 0.0 <= found[0] - CONTACT / FPS < 0.1
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("switch, releases", [
     ((), 1),
     (("--no-hands",), 0),
