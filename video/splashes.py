@@ -79,18 +79,38 @@ class SplashConfig:
 
 
 class MotionBoxLog:
-    """The motion boxes (source pixels) of every analysed frame, by frame index."""
+    """The motion boxes (source pixels) of every analysed frame, by frame index: one growing
+    float32 table of (frame, x0, y0, x1, y1) rows, 20 bytes a box, so that an hour's analysis
+    keeps a few megabytes, not a Python object per frame."""
 
     def __init__(self) -> None:
-        self._boxes: dict[int, np.ndarray] = {}
+        self._rows = np.zeros((1024, 5), np.float32)
+        self._count = 0
+        self._sorted = True
 
     def add(self, index: int, boxes: np.ndarray) -> None:
-        if len(boxes):
-            self._boxes[index] = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        if not len(boxes):
+            return
+        end = self._count + len(boxes)
+        if end > len(self._rows):
+            grown = np.zeros((max(end, 2 * len(self._rows)), 5), np.float32)
+            grown[:self._count] = self._rows[:self._count]
+            self._rows = grown
+        if self._count and index < self._rows[self._count - 1, 0]:
+            self._sorted = False
+        self._rows[self._count:end, 0] = index
+        self._rows[self._count:end, 1:] = boxes
+        self._count = end
 
     def at(self, index: int) -> np.ndarray:
         """The boxes of frame `index` ((0, 4) where there were none)."""
-        return self._boxes.get(index, _NO_BOXES)
+        rows = self._rows[:self._count]
+        if not self._sorted:
+            rows[:] = rows[np.argsort(rows[:, 0], kind="stable")]
+            self._sorted = True
+        lo, hi = np.searchsorted(rows[:, 0], [index, index + 1])
+        return rows[lo:hi, 1:] if hi > lo else _NO_BOXES
 
 
 def _sizes(boxes: np.ndarray) -> np.ndarray:

@@ -103,10 +103,18 @@ def test_splashes_join_the_track_events_in_time_order() -> None:
 
 def test_the_log_keeps_each_frames_boxes() -> None:
     log = MotionBoxLog()
-    log.add(3, np.array([[1.0, 2.0, 3.0, 4.0]]))
-    log.add(4, np.zeros((0, 4)))
-    assert log.at(3).tolist() == [[1.0, 2.0, 3.0, 4.0]]
-    assert log.at(4).shape == (0, 4) and log.at(99).shape == (0, 4)
+    rng = np.random.default_rng(5)
+    given = {i: rng.uniform(0, 300, (int(rng.integers(0, 4)), 4)) for i in range(2000)}
+    for i, boxes in given.items():          # more than the first table holds: it grows
+        log.add(i, boxes)
+    for i in (0, 7, 999, 1999):
+        assert np.allclose(log.at(i), given[i], atol=1e-3)
+    assert log.at(5000).shape == (0, 4)
+    late = MotionBoxLog()                   # frames given out of order are still found
+    late.add(9, np.array([[1.0, 2.0, 3.0, 4.0]]))
+    late.add(4, np.array([[5.0, 6.0, 7.0, 8.0], [0.0, 0.0, 1.0, 1.0]]))
+    assert late.at(4).tolist() == [[5.0, 6.0, 7.0, 8.0], [0.0, 0.0, 1.0, 1.0]]
+    assert late.at(9).tolist() == [[1.0, 2.0, 3.0, 4.0]]
 
 
 @pytest.mark.parametrize("options", [
