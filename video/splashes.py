@@ -50,7 +50,9 @@ class SplashConfig:
     must appear at once and then stay for spray_seconds. bottom_margin: a box whose bottom is
     within this share of the picture's height from its bottom edge leaves the picture, it does
     not sink. min_size: boxes smaller than this share of the picture's longer side are too small
-    to tell fragments from. strength: the splash event's strength at `min_fall`; it grows with the
+    to tell fragments from; max_size: a box wider or taller than this share of the picture's
+    width or height is a region (a whole-picture track of a shaking camera), not a thing that
+    falls. strength: the splash event's strength at `min_fall`; it grows with the
     fall's speed up to 1.
     """
 
@@ -65,13 +67,15 @@ class SplashConfig:
     spray_seconds: float = 0.15
     bottom_margin: float = 0.05
     min_size: float = 0.04
+    max_size: float = 0.5
     strength: float = 0.6
 
     def __post_init__(self) -> None:
         for name in ("fall_seconds", "sink_seconds", "spray_seconds", "min_fall", "ring"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("max_remaining", "fragment_size", "bottom_margin", "min_size", "strength"):
+        for name in ("max_remaining", "fragment_size", "bottom_margin", "min_size", "max_size",
+                     "strength"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
         if self.min_fragments < 1:
@@ -213,13 +217,15 @@ def track_splashes(track: Track, log: MotionBoxLog, *, info: VideoInfo,
     scene = dense_boxes(in_scene(track, camera))[1]
     floor = info.height * (1.0 - config.bottom_margin)
     smallest = config.min_size * max(info.width, info.height)
+    widest, tallest = config.max_size * info.width, config.max_size * info.height
     found: list[Event] = []
     f = int(frames[0]) + k + 1
     while f <= int(frames[-1]) + 1:
         i = f - 1 - int(frames[0])
         box = boxes[i]
         size = float(_sizes(box[None])[0])
-        if size >= smallest and box[3] <= floor:
+        if size >= smallest and box[3] <= floor and box[2] - box[0] <= widest and \
+                box[3] - box[1] <= tallest:
             fall = _falling(scene, i, k, size, fps)
             if fall >= config.min_fall and _sprays(log, box, size, f, n, config) and \
                     _sinks(log, boxes, frames, f, k, m, config):

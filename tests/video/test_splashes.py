@@ -86,6 +86,16 @@ def test_a_thing_going_out_through_the_bottom_edge_does_not_splash() -> None:
     assert len(_times(track, log, info=_info(height=int(bottom + 40)))) == 1
 
 
+def test_a_region_as_wide_as_half_the_picture_is_not_a_falling_thing() -> None:
+    """A whole-picture track of a shaking camera "falls" and has specks round it; it is a
+    region, not a thing."""
+    track, log = _scene()
+    assert len(_times(track, log, info=_info())) == 1
+    narrow = VideoInfo(path="splash.mp4", width=int(SIDE * 1.9), height=240, fps=Fraction(FPS),
+                       duration=45 / FPS, frames=45)
+    assert _times(track, log, info=narrow) == []
+
+
 def test_a_camera_tilting_up_is_not_a_fall() -> None:
     """The picture moves down as a whole when the camera tilts up: in the scene nothing falls."""
     track, log = _scene()
@@ -127,6 +137,7 @@ def test_the_log_keeps_each_frames_boxes() -> None:
     {"spray_seconds": -0.1},
     {"bottom_margin": 2.0},
     {"strength": 0.0},
+    {"max_size": 1.5},
 ])
 def test_bad_options_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
