@@ -315,9 +315,13 @@ def _splash_source(track: Track, library: LibraryLike | None) -> dict[str, Sourc
     """The source of the track's "splash" events (video.splashes: a thing falling into water)
     when it has some and the library has splashes; without one a splash sounds as the object's
     impact."""
-    if not any(e.kind == "splash" for e in track.events):
+    if library is None or not any(e.kind == "splash" for e in track.events):
         return {}
     entries = _library_pick(library, "splash", "splash")
+    # a wade step is a foot's slosh, long and loudest well after its start: a thing falling in
+    # makes a splash proper where the library has one
+    steps = {e.id for e in library.by_kind("splash") if "step" in _entry_kinds(e)}
+    entries = tuple(i for i in entries if i not in steps) or entries
     return {"splash": Source("splash", "water", entries)} if entries else {}
 
 

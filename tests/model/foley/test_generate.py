@@ -245,6 +245,7 @@ _BANK = [  # file, category, subcategory, tags, tone Hz, leading silence (sample
     ("steps/snow1.wav", "FOOTSTEPS", "SNOW", ["footstep", "snow"], 500.0, 0),
     ("animals/dog1.wav", "ANIMALS", "DOG", ["dog", "bark"], 700.0, 0),
     ("water/splash1.wav", "WATER", "SPLASH", ["water", "splash"], 1500.0, 0),
+    ("steps/wade1.wav", "FOOTSTEPS", "WATER", ["footstep", "water", "splash"], 2000.0, 0),
 ]
 
 
@@ -324,9 +325,9 @@ def test_library_sample_onset_aligned_despite_leading_silence(library: SoundLibr
 
 
 def test_a_splash_sounds_as_the_librarys_splash(library: SoundLibrary) -> None:
-    """A "splash" event (video.splashes) plays the library's water splash, the object's other
-    events its own hits; without a library, or with none of its splashes, the splash sounds as
-    the object's hit."""
+    """A "splash" event (video.splashes) plays the library's water splash (not a wade step's
+    slosh), the object's other events its own hits; without a library, or with none of its
+    splashes, the splash sounds as the object's hit."""
     info = _info(3.0)
     events = (Event(0.5, 0.5, "impact"), Event(1.0, 1.0, "splash"))
     track = _track(np.full(90, 320.0), events=events)
