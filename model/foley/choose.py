@@ -311,18 +311,25 @@ def _library_pick(library: LibraryLike | None, query: str, kind: str, *,
     return tuple(dict.fromkeys(e.id for e in chosen))[:limit]
 
 
+# a splash plays the library's closest matches to a thing plunging into water: those scoring at
+# least this share of the best (a splat of wet cement scores half a plunge's)
+SPLASH_MATCH = 0.75
+
+
 def _splash_source(track: Track, library: LibraryLike | None) -> dict[str, Source]:
     """The source of the track's "splash" events (video.splashes: a thing falling into water)
     when it has some and the library has splashes; without one a splash sounds as the object's
-    impact."""
+    impact. A wade step is a foot's slosh, long and loudest well after its start: it is used only
+    where the library has no splash proper."""
     if library is None or not any(e.kind == "splash" for e in track.events):
         return {}
-    entries = _library_pick(library, "splash", "splash")
-    # a wade step is a foot's slosh, long and loudest well after its start: a thing falling in
-    # makes a splash proper where the library has one
-    steps = {e.id for e in library.by_kind("splash") if "step" in _entry_kinds(e)}
-    entries = tuple(i for i in entries if i not in steps) or entries
-    return {"splash": Source("splash", "water", entries)} if entries else {}
+    hits = [(e, s) for e, s in library.search("plunge splash", limit=32)
+            if s > 0 and _serves(e, "splash", set())]
+    proper = [(e, s) for e, s in hits if "step" not in _entry_kinds(e)]
+    hits = proper or hits
+    entries = tuple(dict.fromkeys(e.id for e, s in hits if s >= SPLASH_MATCH * hits[0][1])) \
+        if hits else ()
+    return {"splash": Source("splash", "water", entries[:4])} if entries else {}
 
 
 def _default_events(material: str, surface: str) -> dict[str, Source]:
