@@ -329,7 +329,7 @@ def _splash_source(track: Track, library: LibraryLike | None) -> dict[str, Sourc
     hits = proper or hits
     entries = tuple(dict.fromkeys(e.id for e, s in hits if s >= SPLASH_MATCH * hits[0][1])) \
         if hits else ()
-    return {"splash": Source("splash", "water", entries[:4])} if entries else {}
+    return {"splash": Source("splash", "", entries[:4])} if entries else {}
 
 
 def _default_events(material: str, surface: str) -> dict[str, Source]:

@@ -351,6 +351,18 @@ def test_a_splash_sounds_as_the_librarys_splash(library: SoundLibrary) -> None:
     assert 1400 < np.argmax(spec) * SAMPLE_RATE / 4800 < 1600   # the 1.5 kHz splash plays
 
 
+def test_a_splash_whose_file_is_broken_sounds_as_a_procedural_hit(library: SoundLibrary
+                                                                   ) -> None:
+    splash = next(e for e in library.entries if e.path.endswith("splash1.wav"))
+    Path(splash.path).write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")   # broken after indexing
+    warnings: list[str] = []
+    track = _track(np.full(90, 320.0), events=(Event(1.0, 1.0, "splash"),))
+    y = generate_object(track, _info(3.0), ObjectSound(id=1), library=library,
+                        warn=warnings.append)
+    assert len(warnings) == 1 and "splash1" in warnings[0]
+    assert np.max(np.abs(y[SAMPLE_RATE: SAMPLE_RATE + 4800])) > 0.1
+
+
 def test_pinned_sounds_override_the_choice(library: SoundLibrary) -> None:
     info = _info(3.0)
     track = _track(np.full(90, 320.0), events=(Event(1.0, 0.5, "impact"),))
