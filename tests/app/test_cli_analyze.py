@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from video.analyze import score_analysis
 from video.base.tracks import TRACKS_SCHEMA, Analysis
+from video.reader import VideoFrame
 from video.synth import ObjectSpec, SceneSpec, write_clip
 
 
@@ -199,6 +201,21 @@ def test_no_moving_objects_is_a_warning(still_clip: Path, tmp_path: Path, comman
         assert (out / "mix.wav").is_file()
 
 
+def _analysed_events(tmp_path: Path, frames: Iterable[VideoFrame], fps: int, kind: str,
+                     switch: tuple[str, ...]) -> list[float]:
+    """The times of the `kind` events `stereofoley analyze --no-recognize` (and `switch`) gives
+    the frames encoded as an MP4."""
+    from video.encode import write_video
+
+    path = tmp_path / "clip.mp4"
+    write_video(path, [f.image for f in frames], Fraction(fps), gop=12)
+    out = tmp_path / "tracks.json"
+    proc = analyze(str(path), "-o", str(out), "--no-recognize", *switch)
+    assert proc.returncode == 0, proc.stderr
+    return [e["time"] for o in json.loads(out.read_text())["objects"] for e in o["events"]
+            if e["kind"] == kind]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("switch, onsets", [((), 1), (("--no-onsets",), 0)])
 def test_a_struck_object_gets_an_onset_unless_turned_off(tmp_path: Path, switch: tuple[str, ...],
@@ -206,15 +223,8 @@ def test_a_struck_object_gets_an_onset_unless_turned_off(tmp_path: Path, switch:
     """A disc at rest knocked away by a bar (tests/video/test_struck.py's clip, encoded): the
     analysis gives one onset event near the strike; `--no-onsets` gives none."""
     from tests.video.test_struck import FPS, STRIKE, _frames
-    from video.encode import write_video
 
-    path = tmp_path / "struck.mp4"
-    write_video(path, [f.image for f in _frames("strike")], Fraction(FPS), gop=12)
-    out = tmp_path / "tracks.json"
-    proc = analyze(str(path), "-o", str(out), "--no-recognize", *switch)
-    assert proc.returncode == 0, proc.stderr
-    found = [e["time"] for o in json.loads(out.read_text())["objects"] for e in o["events"]
-             if e["kind"] == "onset"]
+    found = _analysed_events(tmp_path, _frames("strike"), FPS, "onset", switch)
     assert len(found) == onsets
     if onsets:
         assert found[0] == pytest.approx((STRIKE + 0.5) / FPS, abs=1.5 / FPS)
@@ -228,15 +238,8 @@ def test_a_thing_falling_into_water_splashes_unless_turned_off(tmp_path: Path,
     """A square falling into water with a spray of drops (tests/video/test_splashes.py's clip,
     encoded): one splash event just after it goes in; `--no-splashes` gives none."""
     from tests.video.test_splashes import CONTACT, FPS, _frames
-    from video.encode import write_video
 
-    path = tmp_path / "splash.mp4"
-    write_video(path, [f.image for f in _frames("splash")], Fraction(FPS), gop=12)
-    out = tmp_path / "tracks.json"
-    proc = analyze(str(path), "-o", str(out), "--no-recognize", *switch)
-    assert proc.returncode == 0, proc.stderr
-    found = [e["time"] for o in json.loads(out.read_text())["objects"] for e in o["events"]
-             if e["kind"] == "splash"]
+    found = _analysed_events(tmp_path, _frames("splash"), FPS, "splash", switch)
     assert len(found) == splashes
     if splashes:
         assert 0.0 <= found[0] - CONTACT / FPS < 0.1
