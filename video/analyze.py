@@ -348,7 +348,7 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
     if launches:
         done = attach_launches(done, launches, info=info, config=config.struck)
     if box_log is not None:
-        done = _with_splashes(done, box_log, info, camera, config.splashes)
+        done = _with_splashes(done, box_log, info, camera, unlinked, config.splashes)
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))
@@ -356,12 +356,13 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
 
 
 def _with_splashes(tracks: Sequence[Track], log: MotionBoxLog, info: VideoInfo,
-                   camera: np.ndarray, config: SplashConfig) -> list[Track]:
+                   camera: np.ndarray, barriers: Sequence[int],
+                   config: SplashConfig) -> list[Track]:
     """`tracks` with their splashes (video.splashes); a region's background motion (ambience)
     falls into nothing."""
     objects = [i for i, t in enumerate(tracks) if t.label != AMBIENCE]
     splashed = attach_splashes([tracks[i] for i in objects], log, info=info, camera=camera,
-                               config=config)
+                               barriers=barriers, config=config)
     out = list(tracks)
     for i, track in zip(objects, splashed, strict=True):
         out[i] = track

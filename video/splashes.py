@@ -176,8 +176,9 @@ def _falling(scene: np.ndarray, i: int, k: int, size: float, fps: float) -> floa
 
 def _sinks(log: MotionBoxLog, boxes: np.ndarray, frames: np.ndarray, f: int, k: int, m: int,
            config: SplashConfig) -> bool:
-    """Whether the thing's own blob shrinks to `max_remaining` of its area over the `k` frames
-    before `f` within the `m` frames from `f` (its last box stands for it after the track ends)."""
+    """Whether the thing's own blob, at its largest over the `k` frames before `f`, shrinks to
+    `max_remaining` of that area within the `m` frames from `f` (its last box stands for it
+    after the track ends)."""
     def own_area(g: int) -> float:
         box = boxes[min(max(g - int(frames[0]), 0), len(boxes) - 1)]
         found = log.at(g)
@@ -203,10 +204,12 @@ def _sprays(log: MotionBoxLog, box: np.ndarray, size: float, f: int, n: int,
 
 
 def track_splashes(track: Track, log: MotionBoxLog, *, info: VideoInfo,
-                   camera: np.ndarray | None = None,
+                   camera: np.ndarray | None = None, barriers: Sequence[int] = (),
                    config: SplashConfig = SplashConfig()) -> list[Event]:
     """The splashes of one track: its frames where it has fallen, sinks out of sight and a spray
-    appears round it (module docstring). `camera`: the cumulative camera pan per frame."""
+    appears round it (module docstring). `camera`: the cumulative camera pan per frame.
+    `barriers`: the first frames of shots (cuts) and of new backgrounds (the motion detector's
+    restarts); none is looked across, as a new shot's picture is no spray."""
     fps = float(info.fps)
     k = max(2, round(config.fall_seconds * fps))
     m = max(1, round(config.sink_seconds * fps))
@@ -219,9 +222,15 @@ def track_splashes(track: Track, log: MotionBoxLog, *, info: VideoInfo,
     smallest = config.min_size * max(info.width, info.height)
     widest, tallest = config.max_size * info.width, config.max_size * info.height
     found: list[Event] = []
+    walls = np.sort(np.asarray(barriers, np.int64))
     f = int(frames[0]) + k + 1
     while f <= int(frames[-1]) + 1:
         i = f - 1 - int(frames[0])
+        # a barrier among the frames the three signs look at (the fall's first to the spray's
+        # and the sinking's last)
+        if np.any((walls > f - 1 - k) & (walls <= f + max(n, m))):
+            f += 1
+            continue
         box = boxes[i]
         size = float(_sizes(box[None])[0])
         if size >= smallest and box[3] <= floor and box[2] - box[0] <= widest and \
@@ -239,12 +248,14 @@ def track_splashes(track: Track, log: MotionBoxLog, *, info: VideoInfo,
 
 
 def attach_splashes(tracks: Sequence[Track], log: MotionBoxLog, *, info: VideoInfo,
-                    camera: np.ndarray | None = None,
+                    camera: np.ndarray | None = None, barriers: Sequence[int] = (),
                     config: SplashConfig = SplashConfig()) -> list[Track]:
-    """`tracks` with each one's splashes added to its events (in time order)."""
+    """`tracks` with each one's splashes added to its events (in time order); `barriers` as in
+    `track_splashes`."""
     out = []
     for track in tracks:
-        splashes = track_splashes(track, log, info=info, camera=camera, config=config)
+        splashes = track_splashes(track, log, info=info, camera=camera, barriers=barriers,
+                                  config=config)
         if splashes:
             events = tuple(sorted((*track.events, *splashes), key=lambda e: e.time))
             track = track.with_changes(events=events)

@@ -96,6 +96,15 @@ def test_a_region_as_wide_as_half_the_picture_is_not_a_falling_thing() -> None:
     assert _times(track, log, info=narrow) == []
 
 
+@pytest.mark.parametrize("cut, found", [(IN, 0), (IN - 3, 0), (IN + 4, 0), (IN - 30, 1),
+                                         (IN + 30, 1)])
+def test_no_splash_is_looked_for_across_a_cut(cut: int, found: int) -> None:
+    """A shot that ends as the thing falls: the next shot's picture is no spray (a cut among
+    the frames the signs look at refuses it; one far from them does not)."""
+    track, log = _scene()
+    assert len(track_splashes(track, log, info=_info(), barriers=[cut])) == found
+
+
 def test_a_camera_tilting_up_is_not_a_fall() -> None:
     """The picture moves down as a whole when the camera tilts up: in the scene nothing falls."""
     track, log = _scene()
