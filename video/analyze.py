@@ -25,7 +25,7 @@ from video.base.progress import ProgressFn, report, warn_line
 from video.base.runs import index_runs
 from video.base.threads import opencv_threads
 from video.base.tracks import Analysis, Track, VideoInfo
-from video.clutter import AMBIENCE, ClutterConfig, sort_clutter
+from video.clutter import ClutterConfig, sort_clutter
 from video.cuts import CutConfig, CutDetector, Signature
 from video.detection_tracks import (
     DetectionTrackConfig,
@@ -348,25 +348,12 @@ def _finish(raw: list[Track], info: VideoInfo, config: AnalysisConfig,
     if launches:
         done = attach_launches(done, launches, info=info, config=config.struck)
     if box_log is not None:
-        done = _with_splashes(done, box_log, info, camera, unlinked, config.splashes)
+        done = attach_splashes(done, box_log, info=info, camera=camera, barriers=unlinked,
+                               config=config.splashes)
     if config.max_objects is not None and len(done) > config.max_objects:
         done = sorted(done, key=saliency, reverse=True)[:config.max_objects]
         done.sort(key=lambda t: int(t.frames[0]))
     return tuple(t.with_changes(id=i + 1) for i, t in enumerate(done)), extra
-
-
-def _with_splashes(tracks: Sequence[Track], log: MotionBoxLog, info: VideoInfo,
-                   camera: np.ndarray, barriers: Sequence[int],
-                   config: SplashConfig) -> list[Track]:
-    """`tracks` with their splashes (video.splashes); a region's background motion (ambience)
-    falls into nothing."""
-    objects = [i for i, t in enumerate(tracks) if t.label != AMBIENCE]
-    splashed = attach_splashes([tracks[i] for i in objects], log, info=info, camera=camera,
-                               barriers=barriers, config=config)
-    out = list(tracks)
-    for i, track in zip(objects, splashed, strict=True):
-        out[i] = track
-    return out
 
 
 def _sampler(info: VideoInfo, config: RecognizeConfig,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from video.base.tracks import Event, Track, VideoInfo
+from video.clutter import AMBIENCE
 from video.events import dense_boxes, event_time
 from video.tracker import in_scene
 
@@ -251,9 +252,12 @@ def attach_splashes(tracks: Sequence[Track], log: MotionBoxLog, *, info: VideoIn
                     camera: np.ndarray | None = None, barriers: Sequence[int] = (),
                     config: SplashConfig = SplashConfig()) -> list[Track]:
     """`tracks` with each one's splashes added to its events (in time order); `barriers` as in
-    `track_splashes`."""
+    `track_splashes`. A region's background motion (ambience) falls into nothing."""
     out = []
     for track in tracks:
+        if track.label == AMBIENCE:
+            out.append(track)
+            continue
         splashes = track_splashes(track, log, info=info, camera=camera, barriers=barriers,
                                   config=config)
         if splashes:

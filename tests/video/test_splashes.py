@@ -120,6 +120,12 @@ def test_splashes_join_the_track_events_in_time_order() -> None:
     assert [e.kind for e in out.events] == ["impact", SPLASH, "impact"]
 
 
+def test_background_motion_made_ambience_gets_no_splash() -> None:
+    track, log = _scene()
+    (out,) = attach_splashes([track.with_changes(label="ambience")], log, info=_info())
+    assert out.events == ()
+
+
 def test_the_log_keeps_each_frames_boxes() -> None:
     log = MotionBoxLog()
     rng = np.random.default_rng(5)
